@@ -1,0 +1,428 @@
+// The agent against real OVS (a private sandbox), real namespaces and real iptables: traffic through a
+// floating IP, SNAT, idempotence, revisions, per-router errors, a vlan network, restart without loss, cleanup.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { namespaceNames } from "../lib/names";
+import { type Agent, createAgent } from "./agent";
+import { serveAgent } from "./api/http";
+import { createAgentRouter } from "./api/router";
+import type { HostIntent, IntentRouter } from "./contract";
+import { run } from "./linux/exec";
+import type { AgentOptionsInput } from "./options";
+import {
+  linkExists,
+  namespacesWithPrefix,
+  nsExec,
+  pingOnce,
+  type Sandbox,
+  startSandbox,
+  tcpPeerAddress,
+} from "./testing/host";
+import { ids, labIntent, labRouter } from "./testing/intent";
+
+const tag = randomBytes(2).toString("hex");
+const prefix = `t${tag}-`;
+const intBridge = `t${tag}-int`;
+const exBridge = `t${tag}-ex`;
+// dummy: the userspace datapath without root-namespace taps, so this runs beside `npm run up` (which holds the
+// machine's only netdev datapath). NETLENS_TEST_DATAPATH=netdev runs the same test on the netdev datapath.
+const datapathType = (process.env.NETLENS_TEST_DATAPATH ?? "dummy") as "dummy" | "netdev";
+
+const uplinkNs = namespaceNames.uplink(prefix, ids.external);
+const instanceNs = namespaceNames.instance(prefix, ids.instancePort);
+const routerNs = namespaceNames.router(prefix, ids.router);
+
+// A second router on a vlan external network (segment 100 on the same physical network), with its own tenant.
+const vlan = {
+  external: ids.vlanExternal,
+  router: "b0000000-0000-4000-8000-000000000002",
+  gatewayPort: "c5000000-0000-4000-8000-000000000005",
+  interfacePort: "c6000000-0000-4000-8000-000000000006",
+  instance: "d0000000-0000-4000-8000-000000000002",
+  instancePort: "c7000000-0000-4000-8000-000000000007",
+};
+const vlanUplinkNs = namespaceNames.uplink(prefix, vlan.external);
+const vlanRouterNs = namespaceNames.router(prefix, vlan.router);
+
+function vlanRouter(routes: IntentRouter["routes"] = []): IntentRouter {
+  return {
+    id: vlan.router,
+    gateway: {
+      port_id: vlan.gatewayPort,
+      network_id: vlan.external,
+      mac_address: "fa:16:3e:00:01:01",
+      ip_address: "198.51.100.10",
+      prefixlen: 24,
+      gateway_ip: "198.51.100.1",
+      enable_snat: true,
+    },
+    interfaces: [
+      {
+        port_id: vlan.interfacePort,
+        network_id: ids.tenant2,
+        mac_address: "fa:16:3e:00:01:02",
+        ip_address: "10.0.1.1",
+        prefixlen: 24,
+      },
+    ],
+    routes,
+    floating_ips: [
+      {
+        id: "f0000000-0000-4000-8000-000000000101",
+        floating_ip_address: "198.51.100.20",
+        fixed_ip_address: "10.0.1.5",
+      },
+    ],
+  };
+}
+
+function withVlan(intent: HostIntent, router: IntentRouter | null): HostIntent {
+  return {
+    ...intent,
+    networks: [
+      ...intent.networks,
+      {
+        id: vlan.external,
+        network_type: "vlan",
+        physical_network: "public",
+        segmentation_id: 100,
+        mtu: 1500,
+      },
+      { id: ids.tenant2, network_type: "vxlan", physical_network: null, segmentation_id: 1002, mtu: 1450 },
+    ],
+    routers: router === null ? intent.routers : [...intent.routers, router],
+    instances: [
+      ...intent.instances,
+      {
+        id: vlan.instance,
+        port_id: vlan.instancePort,
+        network_id: ids.tenant2,
+        mac_address: "fa:16:3e:00:01:05",
+        ip_address: "10.0.1.5",
+        prefixlen: 24,
+        gateway_ip: "10.0.1.1",
+        host_routes: [],
+        mtu: 1450,
+      },
+    ],
+    uplinks: [
+      ...intent.uplinks,
+      {
+        network_id: vlan.external,
+        physical_network: "public",
+        segmentation_id: 100,
+        address: "198.51.100.1/24",
+      },
+    ],
+  };
+}
+
+let sandbox: Sandbox | undefined;
+let agent: Agent | undefined;
+let options: AgentOptionsInput | undefined;
+const logger = pino({ level: process.env.NETLENS_TEST_LOG ?? "silent" });
+
+async function ourOvsPorts(): Promise<string[]> {
+  if (sandbox === undefined) return [];
+  const { stdout } = await run("ovs-vsctl", [
+    `--db=${sandbox.db}`,
+    "--bare",
+    "--columns=name,external_ids",
+    "list",
+    "Interface",
+  ]);
+  return stdout
+    .split("\n\n")
+    .filter(
+      (row) =>
+        row.includes(`netlens-prefix=${JSON.stringify(prefix)}`) || row.includes(`netlens-prefix=${prefix}`),
+    );
+}
+
+function need(): Agent {
+  if (agent === undefined) throw new Error("agent not started");
+  return agent;
+}
+
+// Cleanup is registered before anything is made, so a failing start still removes what it made.
+afterAll(async () => {
+  try {
+    if (agent !== undefined) {
+      const result = await agent.cleanup();
+      expect(result.errors).toEqual([]);
+      await agent.close();
+    }
+    expect(await namespacesWithPrefix(prefix)).toEqual([]);
+    expect(await ourOvsPorts()).toEqual([]);
+  } finally {
+    // Even if the agent failed: remove namespaces of our prefix, then the sandbox (bridges and their taps).
+    for (const ns of await namespacesWithPrefix(prefix))
+      await run("ip", ["netns", "del", ns], { allowFailure: true });
+    await sandbox?.stop();
+  }
+  for (const name of [intBridge, exBridge]) expect(await linkExists(name)).toBe(false);
+});
+
+beforeAll(async () => {
+  sandbox = await startSandbox(`agent-${tag}`);
+  options = {
+    ovsdb: sandbox.db,
+    integrationBridge: intBridge,
+    bridgeMappings: { public: exBridge },
+    datapathType,
+    prefix,
+    stateDir: join(sandbox.dir, "agent"),
+  };
+  agent = await createAgent(options, logger);
+});
+
+describe("agent on a real host", () => {
+  it("brings traffic through a floating IP (DNAT in, SNAT out)", async () => {
+    const result = await need().apply(labIntent(1));
+    expect(result.errors).toEqual([]);
+    expect(result.changes).toBeGreaterThan(0);
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+    expect(await tcpPeerAddress(instanceNs, uplinkNs, "203.0.113.20", 8080)).toBe("203.0.113.1");
+    expect(await tcpPeerAddress(uplinkNs, instanceNs, "203.0.113.1", 8081)).toBe("203.0.113.20");
+  });
+
+  it("changes nothing when the same intent is applied again", async () => {
+    const result = await need().apply(labIntent(1));
+    expect(result).toMatchObject({ revision: 1, changes: 0, errors: [] });
+  });
+
+  it("falls back to the gateway's SNAT when the floating IP goes, and refuses the older revision", async () => {
+    const result = await need().apply(labIntent(2, labRouter({ floating_ips: [] })));
+    expect(result.errors).toEqual([]);
+    expect(await tcpPeerAddress(uplinkNs, instanceNs, "203.0.113.1", 8082)).toBe("203.0.113.10");
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(false);
+
+    const caller = createAgentRouter(need()).createCaller({ authorized: true });
+    await expect(caller.applyIntent(labIntent(1))).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: "revision 1 is older than applied 2",
+    });
+    await expect(createAgentRouter(need()).createCaller({ authorized: false }).info()).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
+  });
+
+  it("writes no gateway SNAT rule when enable_snat is false", async () => {
+    const router = labRouter({ floating_ips: [] });
+    if (router.gateway === null) throw new Error("fixture");
+    router.gateway.enable_snat = false;
+    expect((await need().apply(labIntent(3, router))).errors).toEqual([]);
+    const { stdout } = await nsExec(routerNs, ["iptables-save", "-t", "nat"]);
+    expect(stdout).toContain("-A netlens-snat -j netlens-float-snat\n");
+    expect(stdout).not.toContain("-j SNAT");
+    // Without SNAT the tenant address leaves as is, and the outside has no route back to it.
+    expect(await tcpPeerAddress(uplinkNs, instanceNs, "203.0.113.1", 8083)).toBe(null);
+  });
+
+  it("applies the other routers when one fails, and names the one that failed", async () => {
+    const broken = vlanRouter([{ destination: "10.50.0.0/16", nexthop: "10.9.9.9" }]);
+    const result = await need().apply(withVlan(labIntent(4), broken));
+    expect(result.errors.map((e) => e.resource_id)).toEqual([vlan.router]);
+    expect(result.errors[0]?.message).toMatch(/10\.50\.0\.0\/16/);
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+  });
+
+  it("carries a vlan provider network (segment 100) on the same physical network", async () => {
+    const result = await need().apply(withVlan(labIntent(5), vlanRouter()));
+    expect(result.errors).toEqual([]);
+    expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
+    expect(
+      await tcpPeerAddress(
+        namespaceNames.instance(prefix, vlan.instancePort),
+        vlanUplinkNs,
+        "198.51.100.20",
+        8084,
+      ),
+    ).toBe("198.51.100.1");
+    // The flat uplink does not see the vlan network's addresses: the segments are apart.
+    expect(await pingOnce(uplinkNs, "198.51.100.20")).toBe(false);
+    const { stdout } = await run("ovs-ofctl", [
+      "--names",
+      "--no-stats",
+      "dump-flows",
+      `unix:${sandbox?.dir}/${exBridge}.mgmt`,
+    ]);
+    expect(stdout).toMatch(/dl_vlan=\d+ actions=mod_vlan_vid:100,NORMAL/);
+  });
+
+  it("keeps a steady ping through the floating IP while the agent restarts and re-applies", async () => {
+    const intent = withVlan(labIntent(5), vlanRouter());
+    const ping = spawn("ip", [
+      "netns",
+      "exec",
+      uplinkNs,
+      "ping",
+      "-i",
+      "0.2",
+      "-c",
+      "20",
+      "-W",
+      "1",
+      "203.0.113.20",
+    ]);
+    let out = "";
+    ping.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    const done = new Promise<number | null>((resolve) => ping.on("exit", resolve));
+    await new Promise((r) => setTimeout(r, 600));
+    await need().close();
+    agent = undefined;
+    if (options === undefined) throw new Error("options");
+    agent = await createAgent(options, logger);
+    expect(need().info().applied_revision).toBe(5);
+    expect((await need().apply(intent)).changes).toBe(0);
+    await expect(need().apply(labIntent(4))).rejects.toThrow("revision 4 is older than applied 5");
+    expect(await done).toBe(0);
+    expect(out).toContain("20 packets transmitted, 20 received, 0% packet loss");
+  });
+
+  it("serves the API over HTTP with the bearer token only", async () => {
+    const token = randomBytes(16).toString("hex");
+    const http = await serveAgent(need(), token, { host: "127.0.0.1", port: 0 });
+    try {
+      const denied = await fetch(`${http.url}/info`);
+      expect(denied.status).toBe(401);
+      const wrong = await fetch(`${http.url}/info`, { headers: { authorization: "Bearer nope" } });
+      expect(wrong.status).toBe(401);
+      const ok = await fetch(`${http.url}/info`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      const body = (await ok.json()) as { result: { data: { prefix: string; applied_revision: number } } };
+      expect(body.result.data).toMatchObject({ prefix, applied_revision: 5 });
+    } finally {
+      await http.close();
+    }
+  });
+
+  it("removes a router's namespace and OVS ports, and nothing else", async () => {
+    const before = await ourOvsPorts();
+    const result = await need().apply(withVlan(labIntent(6), null));
+    expect(result.errors).toEqual([]);
+    const names = await namespacesWithPrefix(prefix);
+    expect(names).not.toContain(vlanRouterNs);
+    expect(names).toContain(routerNs);
+    const after = await ourOvsPorts();
+    expect(before.length - after.length).toBe(2);
+    expect(after.join("\n")).not.toContain(vlanRouterNs);
+    // Its veths are gone from the root namespace at once, not when the kernel gets round to the namespace.
+    expect(await linkExists("tapc5000000-00")).toBe(false);
+    expect(await linkExists("tapc6000000-00")).toBe(false);
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+  });
+
+  // As the server pushes (repair: a list): only what changed is read, planned and applied.
+  const pushed = (intent: HostIntent, repair: string[] = []): HostIntent => ({ ...intent, repair });
+  const natOf = async (ns: string) => (await nsExec(ns, ["iptables-save", "-t", "nat", "-c"])).stdout;
+  const vlanDnat = "-A netlens-PREROUTING -d 198.51.100.20/32 -j DNAT --to-destination 10.0.1.5";
+  const twoFips = () =>
+    labRouter({
+      floating_ips: [
+        ...labRouter().floating_ips,
+        {
+          id: "f0000000-0000-4000-8000-000000000002",
+          floating_ip_address: "203.0.113.21",
+          fixed_ip_address: "10.0.0.6",
+        },
+      ],
+    });
+
+  it("applies a pushed change incrementally: new rules appended (counters kept), hand changes elsewhere left", async () => {
+    expect((await need().apply(pushed(withVlan(labIntent(7), vlanRouter())))).errors).toEqual([]);
+    expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
+    // A hand change on the vlan router, which the next pushes do not change: drift, for inspection to show.
+    await nsExec(vlanRouterNs, ["iptables", "-t", "nat", ...vlanDnat.replace(/^-A /, "-D ").split(" ")]);
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+    const counted = /\[(\d+):\d+\] -A netlens-PREROUTING -d 203\.0\.113\.20\/32 /;
+    const packets = Number(counted.exec(await natOf(routerNs))?.[1]);
+    expect(packets).toBeGreaterThan(0);
+
+    const result = await need().apply(pushed(withVlan(labIntent(8, twoFips()), vlanRouter())));
+    expect(result.errors).toEqual([]);
+    // The new floating IP: its /32 and its 3 rules, edited into the chains with -A (nothing flushed).
+    expect(result.changes).toBe(2);
+    const nat = await natOf(routerNs);
+    expect(nat).toContain("-A netlens-PREROUTING -d 203.0.113.21/32 -j DNAT --to-destination 10.0.0.6");
+    expect(nat).toContain("-A netlens-float-snat -s 10.0.0.6/32 -j SNAT --to-source 203.0.113.21");
+    expect(Number(counted.exec(nat)?.[1])).toBeGreaterThanOrEqual(packets);
+    expect((await nsExec(routerNs, ["ip", "-4", "addr", "show", "dev", "qg-c1000000-00"])).stdout).toContain(
+      "203.0.113.21/32",
+    );
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+    // Unchanged, not asked: the vlan router's missing rule stays missing, and nothing is re-applied.
+    expect(await natOf(vlanRouterNs)).not.toContain(vlanDnat.slice(3));
+    expect(await need().apply(pushed(withVlan(labIntent(9, twoFips()), vlanRouter())))).toMatchObject({
+      changes: 0,
+      errors: [],
+    });
+    expect(await natOf(vlanRouterNs)).not.toContain(vlanDnat.slice(3));
+  });
+
+  it("repairs what is asked for, reading it from the host; a full reconcile finds nothing else", async () => {
+    const intent = withVlan(labIntent(10, twoFips()), vlanRouter());
+    const result = await need().apply(pushed(intent, [vlan.router]));
+    expect(result).toMatchObject({ changes: 1, errors: [] });
+    expect(await natOf(vlanRouterNs)).toContain(vlanDnat.slice(3));
+    expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
+    expect(await need().apply({ ...intent, revision: 11, repair: "all" })).toMatchObject({
+      changes: 0,
+      errors: [],
+    });
+  });
+
+  it("converges a changed router whole even when a hand change made the agent's picture of it stale", async () => {
+    await nsExec(routerNs, ["ip", "route", "del", "default"]);
+    const result = await need().apply(pushed(withVlan(labIntent(12), vlanRouter())));
+    expect(result.errors).toEqual([]);
+    expect(await natOf(routerNs)).not.toContain("203.0.113.21/32");
+    const routes = (await nsExec(routerNs, ["ip", "route", "show", "default"])).stdout;
+    expect(routes).toContain("default via 203.0.113.1");
+    expect(await tcpPeerAddress(instanceNs, uplinkNs, "203.0.113.20", 8085)).toBe("203.0.113.1");
+  });
+
+  it("reads a changed router again when a hand change makes a command planned from its picture fail", async () => {
+    expect((await need().apply(pushed(withVlan(labIntent(13, twoFips()), vlanRouter())))).errors).toEqual([]);
+    const dnat21 = "-A netlens-PREROUTING -d 203.0.113.21/32 -j DNAT --to-destination 10.0.0.6";
+    await nsExec(routerNs, ["iptables", "-t", "nat", ...dnat21.replace(/^-A /, "-D ").split(" ")]);
+    await nsExec(routerNs, ["ip", "addr", "add", "203.0.113.22/32", "dev", "qg-c1000000-00"]);
+    // .21 goes (one of its rules is already gone: `-D` of it fails), .22 comes (its address is already there).
+    const router = labRouter({
+      floating_ips: [
+        ...labRouter().floating_ips,
+        {
+          id: "f0000000-0000-4000-8000-000000000003",
+          floating_ip_address: "203.0.113.22",
+          fixed_ip_address: "10.0.0.7",
+        },
+      ],
+    });
+    const result = await need().apply(pushed(withVlan(labIntent(14, router), vlanRouter())));
+    expect(result.errors).toEqual([]);
+    const nat = await natOf(routerNs);
+    expect(nat).not.toContain("203.0.113.21");
+    expect(nat).toContain("-A netlens-OUTPUT -d 203.0.113.22/32 -j DNAT --to-destination 10.0.0.7");
+    expect(
+      await need().apply({ ...pushed(withVlan(labIntent(15, router), vlanRouter())), repair: "all" }),
+    ).toMatchObject({
+      changes: 0,
+      errors: [],
+    });
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+  });
+
+  it("makes a new router whose namespace someone already made by hand", async () => {
+    expect((await need().apply(pushed(withVlan(labIntent(16), null)))).errors).toEqual([]);
+    expect(await namespacesWithPrefix(prefix)).not.toContain(vlanRouterNs);
+    await run("ip", ["netns", "add", vlanRouterNs]);
+    const result = await need().apply(pushed(withVlan(labIntent(17), vlanRouter())));
+    expect(result.errors).toEqual([]);
+    expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
+  });
+});

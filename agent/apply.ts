@@ -1,0 +1,266 @@
+// Executes a plan: groups its actions into as few commands as possible (one OVS transaction for deletions and
+// one for additions, one `ip -batch` in the root namespace, one per namespace, one iptables-restore per router,
+// one replace-flows per bridge), runs the independent ones at once, and reports failures against the resource
+// that owns the action.
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import { mapLimit } from "./linux/exec";
+import { type BatchLine, batch, type NamespaceLinks } from "./linux/ip";
+import { enableForwarding, restoreNat } from "./linux/iptables";
+import type { KeyedLock } from "./linux/lock";
+import { externalIdsArg, type Ovs, type OvsCommand } from "./linux/ovs";
+import { type Action, describeAction } from "./plan/actions";
+import { renderRestore } from "./plan/iptables";
+
+export type ExecuteDeps = { ovs: Ovs; locks: KeyedLock; logger: Logger };
+export type ExecuteOptions = {
+  /** Each namespace's `ip -batch` reads its devices, addresses and routes back after its writes. */
+  readBack?: boolean;
+};
+export type ExecuteResult = {
+  changes: number;
+  errors: Map<string, string[]>;
+  /** Namespace -> its devices, addresses and routes as read back after the writes (with `readBack`). */
+  readBack: Map<string, NamespaceLinks>;
+  /** Milliseconds per step, for the log: where an apply's execute time went. */
+  steps: Record<string, number>;
+};
+
+type Of<K extends Action["kind"]> = Extract<Action, { kind: K }>;
+
+/** Namespaces configured at once (each runs up to three processes: ip, sysctl, iptables-restore). */
+const PARALLEL = 4;
+
+export async function executeActions(
+  actions: Action[],
+  deps: ExecuteDeps,
+  options: ExecuteOptions = {},
+): Promise<ExecuteResult> {
+  const errors = new Map<string, string[]>();
+  const readBack = new Map<string, NamespaceLinks>();
+  const steps: Record<string, number> = {};
+  let failed = 0;
+  const fail = (resource: string, message: string) => {
+    failed++;
+    const list = errors.get(resource) ?? [];
+    if (!list.includes(message)) list.push(message);
+    errors.set(resource, list);
+  };
+  const step = async (name: string, work: () => Promise<unknown>) => {
+    const started = performance.now();
+    await work();
+    steps[name] = Math.round((performance.now() - started) * 10) / 10;
+  };
+  const of = <K extends Action["kind"]>(...kinds: K[]) =>
+    actions.filter((a): a is Of<K> => (kinds as string[]).includes(a.kind));
+  for (const action of actions) deps.logger.debug({ resource: action.resource }, describeAction(action));
+
+  // 1. OVS ports that go away, before their devices do.
+  await step("ovs-del", () =>
+    ovsTransaction(deps.ovs, of("ovs-port-del"), (a) => [["--if-exists", "del-port", a.port]], fail),
+  );
+
+  // 2. Namespaces that go away (their veths go with them), devices that go away.
+  await step("remove", () =>
+    Promise.all([
+      rootBatch(
+        [
+          ...of("root-link-del").map((a) => ({ line: `link del ${a.dev}`, resource: a.resource })),
+          ...of("netns-del").map((a) => ({ line: `netns del ${a.ns}`, resource: a.resource })),
+        ],
+        fail,
+      ),
+      perNamespace(of("link-del"), (a) => [`link del ${a.dev}`], deps, fail),
+    ]),
+  );
+
+  // 3. New namespaces and veth pairs, created from the root namespace in one batch.
+  const rootLines: BatchLine[] = [];
+  for (const a of of("netns-add")) rootLines.push({ line: `netns add ${a.ns}`, resource: a.resource });
+  for (const a of of("veth-add")) {
+    const mac = a.mac === null ? "" : ` address ${a.mac}`;
+    rootLines.push({
+      // The peer is born inside the namespace under its final name, so two instances' eth0 never meet.
+      line: `link add ${a.peer} mtu ${a.mtu} type veth peer name ${a.dev} netns ${a.ns}${mac} mtu ${a.mtu}`,
+      resource: a.resource,
+    });
+    rootLines.push({ line: `link set ${a.peer} up`, resource: a.resource });
+  }
+  for (const a of of("root-link-set")) {
+    rootLines.push({ line: `link set ${a.dev} mtu ${a.mtu} up`, resource: a.resource });
+  }
+  await step("root", () => rootBatch(rootLines, fail));
+
+  // 4. What only needs the devices to exist, at once: the OVS ports (one transaction that waits for vswitchd,
+  //    then the check that it could open them), each namespace's links, addresses and routes (one batch),
+  //    forwarding and nat table (one atomic restore), and each bridge's flows.
+  const ovs = async () => {
+    const portSets = of("ovs-port-set");
+    const setOk = await ovsTransaction(
+      deps.ovs,
+      portSets,
+      (a) => {
+        const tag = a.tag === null ? "tag=[]" : `tag=${a.tag}`;
+        const create: OvsCommand[] = a.create ? [["--may-exist", "add-port", a.bridge, a.port]] : [];
+        return [
+          ...create,
+          ["set", "Port", a.port, tag],
+          ["set", "Interface", a.port, externalIdsArg(a.externalIds)],
+        ];
+      },
+      fail,
+    );
+    const created = setOk.filter((a) => a.create);
+    if (created.length > 0) {
+      const broken = new Set(await deps.ovs.brokenInterfaces(created.map((a) => a.port)));
+      for (const a of created) {
+        if (broken.has(a.port)) fail(a.resource, `OVS could not open port ${a.port} (ofport -1)`);
+      }
+    }
+  };
+
+  const links = of("lo-up", "link-set", "addr-del", "addr-add", "route-del", "route-set");
+  const forwarding = of("forwarding");
+  const nat = of("nat-chains");
+  const namespaces = [...new Set([...links, ...forwarding, ...nat].map((a) => a.ns))];
+  const configure = (ns: string) =>
+    Promise.all([
+      linkBatch(
+        ns,
+        links.filter((a) => a.ns === ns),
+        deps,
+        fail,
+        options.readBack === true,
+      ).then((state) => {
+        if (state !== null) readBack.set(ns, state);
+      }),
+      ...forwarding
+        .filter((a) => a.ns === ns)
+        .map((a) =>
+          deps.locks
+            .with(`sysctl:${a.ns}`, () => enableForwarding(a.ns))
+            .catch((e: unknown) => fail(a.resource, message(e))),
+        ),
+      ...nat
+        .filter((a) => a.ns === ns)
+        .map((a) =>
+          deps.locks
+            .with(`iptables:${a.ns}`, () =>
+              restoreNat(a.ns, renderRestore(a.chains, a.deleteJumps, a.addJumps, a.edits)),
+            )
+            .catch((e: unknown) => fail(a.resource, message(e))),
+        ),
+    ]);
+  // ovs-ofctl computes the difference of each bridge's flows and sends it in one bundle.
+  const flows = () =>
+    Promise.all(
+      of("flows-replace").map((a) =>
+        deps.ovs.replaceFlows(a.bridge, a.flows).catch((e: unknown) => fail(a.resource, message(e))),
+      ),
+    );
+  await step("configure", () =>
+    Promise.all([
+      step("ovs", ovs),
+      step("namespaces", () => mapLimit(namespaces, PARALLEL, configure)),
+      step("flows", flows),
+    ]),
+  );
+
+  return { changes: Math.max(0, actions.length - failed), errors, readBack, steps };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function rootBatch(
+  lines: BatchLine[],
+  fail: (resource: string, message: string) => void,
+): Promise<void> {
+  for (const failure of (await batch(null, lines)).failures)
+    fail(failure.resource, `${failure.line}: ${failure.message}`);
+}
+
+async function perNamespace<A extends Action & { ns: string }>(
+  actions: A[],
+  render: (action: A) => string[],
+  deps: ExecuteDeps,
+  fail: (resource: string, message: string) => void,
+): Promise<void> {
+  const byNs = new Map<string, BatchLine[]>();
+  for (const action of actions) {
+    const lines = byNs.get(action.ns) ?? [];
+    for (const line of render(action)) lines.push({ line, resource: action.resource });
+    byNs.set(action.ns, lines);
+  }
+  await mapLimit([...byNs], PARALLEL, async ([ns, lines]) => {
+    const { failures } = await deps.locks.with(`ip:${ns}`, () => batch(ns, lines));
+    for (const failure of failures) fail(failure.resource, `${ns}: ${failure.line}: ${failure.message}`);
+  });
+}
+
+/** One namespace's links, addresses and routes in one `ip -batch`; with `readBack`, what it holds after. */
+async function linkBatch(
+  ns: string,
+  actions: Of<"lo-up" | "link-set" | "addr-del" | "addr-add" | "route-del" | "route-set">[],
+  deps: ExecuteDeps,
+  fail: (resource: string, message: string) => void,
+  readBack: boolean,
+): Promise<NamespaceLinks | null> {
+  const lines = actions.map((a) => ({ line: linkLine(a), resource: a.resource }));
+  const { failures, state } = await deps.locks.with(`ip:${ns}`, () => batch(ns, lines, readBack));
+  for (const failure of failures) fail(failure.resource, `${ns}: ${failure.line}: ${failure.message}`);
+  return state;
+}
+
+function linkLine(a: Of<"lo-up" | "link-set" | "addr-del" | "addr-add" | "route-del" | "route-set">): string {
+  switch (a.kind) {
+    case "lo-up":
+      return "link set lo up";
+    case "link-set":
+      return `link set ${a.dev}${a.mac === null ? "" : ` address ${a.mac}`} mtu ${a.mtu} up`;
+    case "addr-del":
+      return `addr del ${a.address} dev ${a.dev}`;
+    case "addr-add":
+      return `addr add ${a.address} dev ${a.dev}`;
+    case "route-del":
+      return `route del ${a.destination}`;
+    case "route-set":
+      return `route replace ${a.destination} via ${a.via} proto static`;
+    default: {
+      const unreachable: never = a;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * All actions in one transaction; if it fails, each resource's actions are retried in a transaction of their
+ * own, so one bad resource does not hold back the others and the error names it. Returns the actions applied.
+ */
+async function ovsTransaction<A extends Action>(
+  ovs: Ovs,
+  actions: A[],
+  render: (action: A) => OvsCommand[],
+  fail: (resource: string, message: string) => void,
+): Promise<A[]> {
+  if (actions.length === 0) return [];
+  try {
+    await ovs.transact(actions.flatMap(render));
+    return actions;
+  } catch {
+    const byResource = new Map<string, A[]>();
+    for (const action of actions)
+      byResource.set(action.resource, [...(byResource.get(action.resource) ?? []), action]);
+    const applied: A[] = [];
+    for (const [resource, group] of byResource) {
+      try {
+        await ovs.transact(group.flatMap(render));
+        applied.push(...group);
+      } catch (error) {
+        fail(resource, message(error));
+      }
+    }
+    return applied;
+  }
+}

@@ -1,0 +1,78 @@
+// One snapshot of what the host holds that is ours: namespaces named like ours (with their devices, routes and,
+// for routers, nat table), OVS ports carrying our prefix, the managed bridges' flows, and root veth ends.
+import { ownNamespacePattern } from "../plan/diff";
+import { parseIptablesSave } from "../plan/iptables";
+import type { ObservedHost, ObservedNamespace } from "../plan/model";
+import { mapLimit } from "./exec";
+import { listNamespaces, type NamespaceLinks, readNamespace, readRootVeths } from "./ip";
+import { saveNat } from "./iptables";
+import type { Ovs } from "./ovs";
+
+export type ObserveSettings = { prefix: string; chainPrefix: string; bridges: string[] };
+
+/** Processes started at once while reading namespaces: enough to hide latency, few enough for 2 cores. */
+const PARALLEL = 4;
+
+/**
+ * What to read again (after an apply: what its actions touched; before an incremental apply: what it must see
+ * afresh); everything else is taken from `previous`, which nothing else has changed since (one apply at a time).
+ */
+export type ObserveScope = {
+  previous: ObservedHost;
+  /** Namespaces whose devices, addresses and routes to read. */
+  links: Set<string>;
+  /** Router namespaces whose nat table to read. */
+  nat: Set<string>;
+  /** Devices, addresses and routes already read after the writes (by the apply's own `ip -batch`). */
+  known?: ReadonlyMap<string, NamespaceLinks>;
+  /** List the namespaces and the root veth ends again (some were added or removed). */
+  list: boolean;
+  ovsPorts: boolean;
+  bridges: string[];
+};
+
+export async function observeHost(
+  ovs: Ovs,
+  settings: ObserveSettings,
+  scope?: ObserveScope,
+): Promise<ObservedHost> {
+  const pattern = ownNamespacePattern(settings.prefix);
+  const bridges = scope?.bridges ?? settings.bridges;
+  const previous = scope?.previous;
+  const [names, ovsPorts, rootLinks, flowLists] = await Promise.all([
+    scope && !scope.list
+      ? [...scope.previous.namespaces.keys()]
+      : listNamespaces().then((all) => all.filter((name) => pattern.test(name))),
+    scope && !scope.ovsPorts ? scope.previous.ovsPorts : ovs.listPorts(settings.prefix),
+    scope && !scope.list ? scope.previous.rootLinks : readRootVeths(),
+    Promise.all(bridges.map((bridge) => ovs.dumpFlows(bridge))),
+  ]);
+  // With a scope, a namespace it does not name and the picture does not hold (made by someone else) is left out.
+  const reread = scope ? names.filter((name) => scope.links.has(name) || scope.nat.has(name)) : names;
+  const fresh = await mapLimit(reread, PARALLEL, async (name): Promise<ObservedNamespace> => {
+    const old = previous?.namespaces.get(name);
+    // A namespace the picture does not hold yet is read whole.
+    const isRouter = pattern.exec(name)?.[1] === "qrouter";
+    const readLinks = !scope || old === undefined || scope.links.has(name);
+    const readNat = isRouter && (!scope || old === undefined || scope.nat.has(name));
+    const known = scope?.known?.get(name);
+    const [links, nat] = await Promise.all([
+      readLinks ? (known ?? readNamespace(name)) : (old as ObservedNamespace),
+      readNat
+        ? saveNat(name).then((text) => parseIptablesSave(text, settings.chainPrefix))
+        : (old?.nat ?? null),
+    ]);
+    return { name, loUp: links.loUp, devices: links.devices, routes: links.routes, nat };
+  });
+  const namespaces = new Map<string, ObservedNamespace>();
+  const byName = new Map(fresh.map((ns) => [ns.name, ns]));
+  for (const name of names) {
+    const ns = byName.get(name) ?? previous?.namespaces.get(name);
+    if (ns !== undefined) namespaces.set(name, ns);
+  }
+  const flows = new Map(previous?.flows ?? []);
+  bridges.forEach((bridge, index) => {
+    flows.set(bridge, flowLists[index] ?? []);
+  });
+  return { namespaces, ovsPorts, flows, rootLinks };
+}

@@ -1,0 +1,152 @@
+// Open vSwitch: OVSDB through ovs-vsctl (JSON reads; writes as one transaction of `--`-separated commands, with
+// --may-exist / --if-exists so that they are idempotent) and flows through ovs-ofctl on the bridge's socket.
+import type { ObservedOvsPort } from "../plan/model";
+import { normalizeFlow } from "../plan/ovs";
+import { run } from "./exec";
+
+/** One ovs-vsctl command (without the `--` separators). */
+export type OvsCommand = string[];
+
+type OvsTable = { headings: string[]; data: unknown[][] };
+
+export class Ovs {
+  constructor(
+    private readonly db: string,
+    private readonly runDir: string,
+  ) {}
+
+  async vsctl(args: string[]): Promise<string> {
+    const { stdout } = await run("ovs-vsctl", [`--db=${this.db}`, "--timeout=30", ...args]);
+    return stdout;
+  }
+
+  /**
+   * All commands in one OVSDB transaction. Without --no-wait, ovs-vsctl returns once ovs-vswitchd has applied
+   * it, so the ports' ofport numbers can be checked right after.
+   */
+  async transact(commands: OvsCommand[]): Promise<void> {
+    if (commands.length === 0) return;
+    await this.vsctl(commands.flatMap((command) => ["--", ...command]));
+  }
+
+  /** The ports whose Interface external_ids carry `netlens-prefix=<prefix>`, with bridge, tag and ofport. */
+  async listPorts(prefix: string): Promise<ObservedOvsPort[]> {
+    const stdout = await this.vsctl([
+      "--format=json",
+      "--",
+      "--columns=name,ports",
+      "list",
+      "Bridge",
+      "--",
+      "--columns=_uuid,name,tag",
+      "list",
+      "Port",
+      "--",
+      "--columns=name,ofport,external_ids",
+      "list",
+      "Interface",
+    ]);
+    const [bridges, ports, interfaces] = stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as OvsTable);
+    if (bridges === undefined || ports === undefined || interfaces === undefined) {
+      throw new Error("ovs-vsctl list: unexpected output");
+    }
+    const portUuidToBridge = new Map<string, string>();
+    for (const [name, portSet] of bridges.data) {
+      for (const uuid of ovsSet(portSet)) portUuidToBridge.set(ovsUuid(uuid), String(name));
+    }
+    const portInfo = new Map<string, { bridge: string; tag: number | null }>();
+    for (const [uuid, name, tag] of ports.data) {
+      const bridge = portUuidToBridge.get(ovsUuid(uuid));
+      const tags = ovsSet(tag);
+      if (bridge !== undefined)
+        portInfo.set(String(name), { bridge, tag: typeof tags[0] === "number" ? tags[0] : null });
+    }
+    const result: ObservedOvsPort[] = [];
+    for (const [name, ofport, externalIds] of interfaces.data) {
+      const ids = ovsMap(externalIds);
+      if (ids["netlens-prefix"] !== prefix) continue;
+      const info = portInfo.get(String(name));
+      if (info === undefined) continue; // an Interface row without a port: being deleted
+      const number = ovsSet(ofport)[0];
+      result.push({
+        name: String(name),
+        bridge: info.bridge,
+        tag: info.tag,
+        externalIds: ids,
+        ofport: typeof number === "number" ? number : null,
+      });
+    }
+    return result;
+  }
+
+  /** The interfaces among `names` that vswitchd could not open (ofport -1 or none yet). */
+  async brokenInterfaces(names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const stdout = await this.vsctl([
+      "--format=json",
+      "--columns=name,ofport",
+      "list",
+      "Interface",
+      ...names,
+    ]);
+    const table = JSON.parse(stdout) as OvsTable;
+    return table.data
+      .filter(([, ofport]) => {
+        const number = ovsSet(ofport)[0];
+        return typeof number !== "number" || number < 0;
+      })
+      .map(([name]) => String(name));
+  }
+
+  private mgmt(bridge: string): string {
+    return `unix:${this.runDir}/${bridge}.mgmt`;
+  }
+
+  async dumpFlows(bridge: string): Promise<string[]> {
+    const { stdout } = await run("ovs-ofctl", ["--names", "--no-stats", "dump-flows", this.mgmt(bridge)]);
+    return stdout
+      .split("\n")
+      .filter((line) => line.includes("actions="))
+      .map(normalizeFlow)
+      .sort();
+  }
+
+  /** Replaces the bridge's whole flow table in one bundle: ovs-ofctl changes only the flows that differ. */
+  async replaceFlows(bridge: string, flows: string[]): Promise<void> {
+    await run("ovs-ofctl", ["--bundle", "replace-flows", this.mgmt(bridge), "-"], {
+      input: `${flows.join("\n")}\n`,
+    });
+  }
+}
+
+/** OVSDB JSON: a set is ["set", [...]], a one-element set is the bare element. */
+export function ovsSet(value: unknown): unknown[] {
+  if (Array.isArray(value) && value[0] === "set" && Array.isArray(value[1])) return value[1];
+  return [value];
+}
+
+export function ovsUuid(value: unknown): string {
+  return Array.isArray(value) && value[0] === "uuid" ? String(value[1]) : String(value);
+}
+
+export function ovsMap(value: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (Array.isArray(value) && value[0] === "map" && Array.isArray(value[1])) {
+    for (const pair of value[1] as unknown[]) {
+      if (Array.isArray(pair)) result[String(pair[0])] = String(pair[1]);
+    }
+  }
+  return result;
+}
+
+/**
+ * `external_ids={"k"="v",...}`: replaces the whole map (a stale key would otherwise survive forever). Keys and
+ * values are quoted so that an empty value (the live stack's prefix "") stays a string.
+ */
+export function externalIdsArg(ids: Record<string, string>): string {
+  const pairs = Object.entries(ids).map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`);
+  return `external_ids={${pairs.join(",")}}`;
+}

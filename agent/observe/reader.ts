@@ -1,0 +1,218 @@
+// Reads the host's sections for inspection: one ovs-vsctl call, then per namespace of ours one `ip -json -batch`
+// (addr + route) and, for routers, one `iptables-save -t nat -c`, a few at a time. A section whose raw text is
+// the same as last time is taken from the previous read without parsing or hashing it again: at idle (the common
+// case) a read costs the processes and string compares only.
+import { readdir, stat } from "node:fs/promises";
+import type {
+  AddrSection,
+  HostSection,
+  HostSections,
+  IpJsonLink,
+  IpJsonRoute,
+  NamespaceSectionKind,
+  NatSection,
+  OvsPortsSection,
+  OvsShowSection,
+  RoutesSection,
+  SnapshotSectionKey,
+} from "../contract";
+import { mapLimit } from "../linux/exec";
+import { readNamespaceJson } from "../linux/ip";
+import { saveNatWithCounters } from "../linux/iptables";
+import type { Ovs } from "../linux/ovs";
+import { ownNamespacePattern } from "../plan/diff";
+import { parseNatCounters, stripSaveTimestamps } from "./nat";
+import { parseOvsPorts, showAndListArgs, splitShowAndList } from "./ovsPorts";
+import { contentHash, namespaceSectionKey } from "./sections";
+
+/** Where iproute2 keeps named namespaces: listing it costs no process (`ip netns list` reads the same). */
+const NETNS_DIR = "/var/run/netns";
+
+export type ReaderSettings = {
+  prefix: string;
+  chainPrefix: string;
+  /** The agent's bridges: integration first, then the mapped physical ones. */
+  bridges: string[];
+  /** Namespaces read at once: enough to hide process latency, few enough to leave a 2-core host alone. */
+  parallel?: number;
+};
+
+export type HostRead = {
+  sections: HostSections;
+  /** What could not be read; those sections keep their previous content (or are absent on a first read). */
+  errors: string[];
+};
+
+type Cached = { raw: string; sections: HostSection[] };
+type Failure = { namespace: string | null; message: string };
+
+export class SnapshotReader {
+  /** Per source (the ovs call, a namespace's ip output, its nat table): the raw text and what it gave. */
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(
+    private readonly ovs: Ovs,
+    private readonly settings: ReaderSettings,
+  ) {}
+
+  async read(): Promise<HostRead> {
+    const failures: Failure[] = [];
+    const sections: HostSections = {};
+    const put = (list: HostSection[]) => {
+      for (const section of list) sections[keyOf(section)] = section;
+    };
+    const pattern = ownNamespacePattern(this.settings.prefix);
+    const [ovsPart, names] = await Promise.all([
+      this.readOvs().catch((error: unknown) => this.fallback(null, ["ovs"], error, failures)),
+      listNamespaces().then((all) => all.filter((name) => pattern.test(name)).sort()),
+    ]);
+    put(ovsPart);
+    const parts = await mapLimit(names, this.settings.parallel ?? 4, async (name) => {
+      const isRouter = pattern.exec(name)?.[1] === "qrouter";
+      const [ip, nat] = await Promise.all([
+        this.readIp(name).catch((error: unknown) =>
+          this.fallback(name, [`addr:${name}`, `routes:${name}`], error, failures),
+        ),
+        isRouter
+          ? this.readNat(name).catch((error: unknown) =>
+              this.fallback(name, [`nat:${name}`], error, failures),
+            )
+          : [],
+      ]);
+      return [...ip, ...nat];
+    });
+    for (const part of parts) put(part);
+    const errors: string[] = [];
+    const gone = new Set<string>();
+    for (const failure of failures) {
+      // A namespace deleted between the listing and its read (an apply removing a router) is not an error: it
+      // is simply gone, and so are its sections.
+      if (failure.namespace !== null && !(await exists(`${NETNS_DIR}/${failure.namespace}`))) {
+        gone.add(failure.namespace);
+        continue;
+      }
+      errors.push(failure.message);
+    }
+    for (const [key, section] of Object.entries(sections)) {
+      if (section !== undefined && "namespace" in section && gone.has(section.namespace))
+        delete sections[key as SnapshotSectionKey];
+    }
+    // Forget namespaces that are gone, so that the cache does not grow with every router ever seen.
+    const live = new Set(names.filter((name) => !gone.has(name)));
+    for (const source of this.cache.keys()) {
+      const ns = source.slice(source.indexOf(":") + 1);
+      if (source !== "ovs" && !live.has(ns)) this.cache.delete(source);
+    }
+    return { sections, errors };
+  }
+
+  /** The previous sections of the sources that failed; the failure goes to the caller. */
+  private fallback(
+    namespace: string | null,
+    sources: string[],
+    error: unknown,
+    failures: Failure[],
+  ): HostSection[] {
+    const what = namespace ?? "ovs";
+    failures.push({
+      namespace,
+      message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    return sources.flatMap((source) => this.cache.get(source)?.sections ?? []);
+  }
+
+  private remember(source: string, raw: string, build: () => HostSection[]): HostSection[] {
+    const cached = this.cache.get(source);
+    if (cached !== undefined && cached.raw === raw) return cached.sections;
+    const sections = build();
+    this.cache.set(source, { raw, sections });
+    return sections;
+  }
+
+  private async readOvs(): Promise<HostSection[]> {
+    const stdout = await this.ovs.vsctl(showAndListArgs);
+    return this.remember("ovs", stdout, () => {
+      const { show, tables } = splitShowAndList(stdout);
+      const ovs: OvsShowSection = { kind: "ovs", hash: contentHash(show), text: show };
+      const data = parseOvsPorts(tables, this.settings.bridges);
+      // Hashed after sorting: OVSDB does not promise an order of rows, and the same ports must hash the same.
+      const ports: OvsPortsSection = { kind: "ovsPorts", hash: contentHash(JSON.stringify(data)), ...data };
+      return [ovs, ports];
+    });
+  }
+
+  private async readIp(namespace: string): Promise<HostSection[]> {
+    const { addr, route } = await readNamespaceJson(namespace);
+    // Two sources, so that a route change does not re-parse a thousand addresses.
+    const addrSection = this.remember(`addr:${namespace}`, addr, () => {
+      const section: AddrSection = {
+        kind: "addr",
+        namespace,
+        hash: contentHash(addr),
+        links: JSON.parse(addr) as IpJsonLink[],
+      };
+      return [section];
+    });
+    const routeSection = this.remember(`routes:${namespace}`, route, () => {
+      const section: RoutesSection = {
+        kind: "routes",
+        namespace,
+        hash: contentHash(route),
+        routes: JSON.parse(route) as IpJsonRoute[],
+      };
+      return [section];
+    });
+    return [...addrSection, ...routeSection];
+  }
+
+  private async readNat(namespace: string): Promise<HostSection[]> {
+    const text = stripSaveTimestamps(await saveNatWithCounters(namespace));
+    return this.remember(`nat:${namespace}`, text, () => {
+      const section: NatSection = {
+        kind: "nat",
+        namespace,
+        hash: contentHash(text),
+        text,
+        rules: parseNatCounters(text, this.settings.chainPrefix),
+      };
+      return [section];
+    });
+  }
+}
+
+export function keyOf(section: HostSection): SnapshotSectionKey {
+  switch (section.kind) {
+    case "ovs":
+    case "ovsPorts":
+    case "revision":
+    case "health":
+      return section.kind;
+    case "addr":
+    case "routes":
+    case "nat":
+      return namespaceSectionKey(section.namespace, section.kind satisfies NamespaceSectionKind);
+    default: {
+      const unreachable: never = section;
+      throw new Error(`Unknown section ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+async function listNamespaces(): Promise<string[]> {
+  try {
+    return await readdir(NETNS_DIR);
+  } catch (error) {
+    // No namespace was ever made on this host: iproute2 creates the directory with the first one.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+// The agent's options, validated once at start-up: every one of these names reaches a command line (bridge
+// names, namespace and chain prefixes), so none may hold anything but the characters we allow.
+import { z } from "zod";
+
+/** Bridge names become tap names in the root namespace and `int-`/`phy-` patch names: 15 - 4 = 11 characters. */
+export const bridgeName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,10}$/, "Bridge name: 1-11 characters of A-Z a-z 0-9 _ -");
+
+/** Namespace prefix: lets a test run beside a live stack; "" for the live one. */
+export const namespacePrefix = z
+  .string()
+  .regex(/^([A-Za-z0-9][A-Za-z0-9_-]{0,15})?$/, "Prefix: up to 16 characters of A-Z a-z 0-9 _ -");
+
+/** iptables chain names are at most 28 characters; the longest of ours is `<p>-float-snat` (11 more). */
+export const chainPrefix = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,16}$/, "Chain prefix: 1-17 characters of A-Z a-z 0-9 _ -, first a letter");
+
+export const physicalNetwork = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "Invalid physical network name");
+
+export const agentOptions = z.object({
+  /** OVSDB remote, e.g. unix:/path/db.sock (the sandbox's socket). */
+  ovsdb: z.string().regex(/^(unix:\/[^\s]+|tcp:[0-9.]+:\d+)$/, "OVSDB remote: unix:/abs/path or tcp:ip:port"),
+  /**
+   * Where ovs-vswitchd keeps its `<bridge>.mgmt` OpenFlow sockets (ovs-ofctl talks to those). Defaults to the
+   * directory of a unix: OVSDB socket, which is where scripts/ovs-sandbox.sh puts both.
+   */
+  ovsRunDir: z.string().startsWith("/").optional(),
+  integrationBridge: bridgeName.default("br-int"),
+  bridgeMappings: z.record(physicalNetwork, bridgeName).default({}),
+  /**
+   * netdev (the userspace datapath, the default here: no kernel module), system (kernel module), or dummy: the
+   * same userspace forwarding without the root-namespace taps, so that tests can run beside a live netdev stack.
+   */
+  datapathType: z.enum(["netdev", "system", "dummy"]).default("netdev"),
+  prefix: namespacePrefix.default(""),
+  chainPrefix: chainPrefix.default("netlens"),
+  stateDir: z.string().min(1),
+  /** After an apply that changed something, plan again against the new host state; it must be empty. */
+  verify: z.boolean().default(true),
+  host: z.string().min(1).optional(),
+  /** How often the host is read for inspection while a `snapshots` subscriber listens (changes made by hand). */
+  inspectIntervalMs: z.number().int().min(100).max(600_000).default(2000),
+});
+
+export type AgentOptionsInput = z.input<typeof agentOptions>;
+export type AgentOptions = z.output<typeof agentOptions>;
+
+export function parseAgentOptions(input: AgentOptionsInput): AgentOptions {
+  const parsed = agentOptions.safeParse(input);
+  if (!parsed.success) {
+    throw new Error(`Invalid agent options: ${z.prettifyError(parsed.error)}`);
+  }
+  const options = parsed.data;
+  const bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
+  if (new Set(bridges).size !== bridges.length) {
+    throw new Error(`Invalid agent options: bridges must differ (${bridges.join(", ")})`);
+  }
+  return options;
+}
+
+/** The run directory holding `<bridge>.mgmt` sockets. */
+export function ovsRunDir(options: AgentOptions): string {
+  if (options.ovsRunDir !== undefined) return options.ovsRunDir;
+  const match = /^unix:(.*)\/[^/]+$/.exec(options.ovsdb);
+  if (match?.[1] === undefined) {
+    throw new Error("Give ovsRunDir (--ovs-rundir) when OVSDB is not a unix: socket");
+  }
+  return match[1];
+}

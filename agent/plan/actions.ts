@@ -1,0 +1,130 @@
+// The plan is a value: an ordered list of typed actions. The executor (agent/apply.ts) groups them into as few
+// commands as possible (one OVS transaction, one `ip -batch` per namespace, one iptables-restore per router).
+import type { NatEdit } from "./iptables";
+import type { NatChain } from "./model";
+
+/** Every action names the resource (router / instance / network id) that an error is reported against. */
+type Base = { resource: string };
+
+export type Action = Base &
+  (
+    | { kind: "ovs-port-del"; port: string }
+    /** A veth end in the root namespace whose namespace goes: deleting it takes the pair with it at once, while
+     * `netns del` leaves the kernel to tear the namespace down later (a router made again soon would meet it). */
+    | { kind: "root-link-del"; dev: string }
+    | { kind: "netns-del"; ns: string }
+    | { kind: "link-del"; ns: string; dev: string }
+    | { kind: "netns-add"; ns: string }
+    | { kind: "veth-add"; ns: string; dev: string; peer: string; mac: string | null; mtu: number }
+    | { kind: "root-link-set"; dev: string; mtu: number }
+    | {
+        kind: "ovs-port-set";
+        port: string;
+        bridge: string;
+        tag: number | null;
+        externalIds: Record<string, string>;
+        /** false: the port exists on the right bridge and only tag/external_ids change. */
+        create: boolean;
+      }
+    | { kind: "lo-up"; ns: string }
+    | { kind: "link-set"; ns: string; dev: string; mac: string | null; mtu: number }
+    | { kind: "addr-del"; ns: string; dev: string; address: string }
+    | { kind: "addr-add"; ns: string; dev: string; address: string }
+    | { kind: "route-del"; ns: string; destination: string }
+    | { kind: "route-set"; ns: string; destination: string; via: string }
+    | { kind: "forwarding"; ns: string }
+    | {
+        kind: "nat-chains";
+        ns: string;
+        /** Whole chains to (re)write: each is declared (which flushes it) and refilled in one restore. */
+        chains: NatChain[];
+        /** Chains whose order does not matter, edited in place: `-D` the rules that go, `-A` the ones that come. */
+        edits: NatEdit[];
+        /** Jump rules to delete from built-in chains, then to append, so that their order is ours. */
+        deleteJumps: string[];
+        addJumps: string[];
+      }
+    | { kind: "flows-replace"; bridge: string; flows: string[] }
+  );
+
+export type ActionKind = Action["kind"];
+
+/** Order of execution: removals before additions, devices before the OVS ports that need them, addresses before
+ * the routes that use them, NAT and flows last. */
+export const actionOrder: readonly ActionKind[] = [
+  "ovs-port-del",
+  "root-link-del",
+  "netns-del",
+  "link-del",
+  "netns-add",
+  "veth-add",
+  "root-link-set",
+  "ovs-port-set",
+  "lo-up",
+  "link-set",
+  "addr-del",
+  "addr-add",
+  "route-del",
+  "route-set",
+  "forwarding",
+  "nat-chains",
+  "flows-replace",
+];
+
+/** One line per action, for logs and for the "did not converge" error. */
+export function describeAction(action: Action): string {
+  switch (action.kind) {
+    case "ovs-port-del":
+      return `ovs del-port ${action.port}`;
+    case "root-link-del":
+      return `link del ${action.dev}`;
+    case "netns-del":
+      return `netns del ${action.ns}`;
+    case "link-del":
+      return `${action.ns}: link del ${action.dev}`;
+    case "netns-add":
+      return `netns add ${action.ns}`;
+    case "veth-add":
+      return `veth ${action.peer} <-> ${action.ns}/${action.dev}`;
+    case "root-link-set":
+      return `link set ${action.dev} mtu ${action.mtu} up`;
+    case "ovs-port-set":
+      return `ovs ${action.create ? "add-port" : "set port"} ${action.bridge} ${action.port} tag=${action.tag ?? "none"}`;
+    case "lo-up":
+      return `${action.ns}: link set lo up`;
+    case "link-set":
+      return `${action.ns}: link set ${action.dev} mtu ${action.mtu}${action.mac ? ` address ${action.mac}` : ""} up`;
+    case "addr-del":
+      return `${action.ns}: addr del ${action.address} dev ${action.dev}`;
+    case "addr-add":
+      return `${action.ns}: addr add ${action.address} dev ${action.dev}`;
+    case "route-del":
+      return `${action.ns}: route del ${action.destination}`;
+    case "route-set":
+      return `${action.ns}: route replace ${action.destination} via ${action.via}`;
+    case "forwarding":
+      return `${action.ns}: sysctl net.ipv4.ip_forward=1`;
+    case "nat-chains":
+      return `${action.ns}: iptables-restore --noflush of ${natSummary(action)}`;
+    case "flows-replace":
+      return `ovs-ofctl replace-flows ${action.bridge} (${action.flows.length} flows)`;
+    default: {
+      const unreachable: never = action;
+      return unreachable;
+    }
+  }
+}
+
+function natSummary(action: Extract<Action, { kind: "nat-chains" }>): string {
+  const parts = [
+    ...action.chains.map((c) => c.name),
+    ...action.edits.map((e) => `${e.chain} (-${e.remove.length} +${e.add.length})`),
+  ];
+  return parts.join(", ") || "jumps";
+}
+
+export function sortActions(actions: Action[]): Action[] {
+  const rank = new Map(actionOrder.map((kind, index) => [kind, index]));
+  // Array.prototype.sort is stable: within one kind, the planner's order is kept.
+  return [...actions].sort((a, b) => (rank.get(a.kind) ?? 0) - (rank.get(b.kind) ?? 0));
+}

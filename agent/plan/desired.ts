@@ -1,0 +1,95 @@
+// intent + what the host already uses (local VLAN tags) -> the desired host. Pure. A resource whose plan fails
+// (e.g. a gateway on an unmapped physical network) is reported and left exactly as the host has it.
+import { namespaceNames } from "../../lib/names";
+import type { HostIntent } from "../contract";
+import type { PlanContext } from "./context";
+import { planInstance, planUplink } from "./endpoints";
+import { assignLocalVlans } from "./localVlans";
+import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./model";
+import { planFlows } from "./ovs";
+import { planRouter } from "./router";
+
+export type HostSettings = {
+  prefix: string;
+  chainPrefix: string;
+  integrationBridge: string;
+  bridgeMappings: Record<string, string>;
+};
+
+export type DesiredPlan = DesiredHost & {
+  /** Namespaces of refused resources: the diff must neither change nor delete them (nor their OVS ports). */
+  keep: Set<string>;
+};
+
+/** The local VLAN of every network with a port on the integration bridge: the tags it has, the lowest free else. */
+export function planLocalVlans(intent: HostIntent, existingVlans: Map<string, number>): Map<string, number> {
+  // Only networks with a port on the integration bridge take a local VLAN.
+  const onIntegration = [
+    ...intent.routers.flatMap((r) => [
+      ...(r.gateway ? [r.gateway.network_id] : []),
+      ...r.interfaces.map((i) => i.network_id),
+    ]),
+    ...intent.instances.map((i) => i.network_id),
+  ].filter((id) => intent.networks.some((n) => n.id === id));
+  return assignLocalVlans(onIntegration, existingVlans);
+}
+
+/**
+ * `only`: the namespaces to plan (an incremental apply plans the resources whose part of the intent changed);
+ * the others are left out of the plan, as if the intent did not name them, so it must be diffed only within them.
+ */
+export function planHost(
+  intent: HostIntent,
+  settings: HostSettings,
+  existingVlans: Map<string, number>,
+  only?: ReadonlySet<string>,
+): DesiredPlan {
+  const ctx: PlanContext = {
+    ...settings,
+    networks: new Map(intent.networks.map((n) => [n.id, n])),
+    localVlans: planLocalVlans(intent, existingVlans),
+  };
+
+  const namespaces: DesiredNamespace[] = [];
+  const ovsPorts: DesiredOvsPort[] = [];
+  const errors: PlanError[] = [];
+  const keep = new Set<string>();
+  const add = (
+    resourceId: string,
+    ns: string,
+    plan: () => { namespace: DesiredNamespace; ports: DesiredOvsPort[] },
+  ) => {
+    if (only !== undefined && !only.has(ns)) return;
+    try {
+      const planned = plan();
+      namespaces.push(planned.namespace);
+      ovsPorts.push(...planned.ports);
+    } catch (error) {
+      errors.push({
+        resource_id: resourceId,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      keep.add(ns);
+    }
+  };
+  for (const router of intent.routers) {
+    add(router.id, namespaceNames.router(settings.prefix, router.id), () => planRouter(router, ctx));
+  }
+  for (const instance of intent.instances) {
+    add(instance.id, namespaceNames.instance(settings.prefix, instance.port_id), () =>
+      planInstance(instance, ctx),
+    );
+  }
+  for (const uplink of intent.uplinks) {
+    add(uplink.network_id, namespaceNames.uplink(settings.prefix, uplink.network_id), () =>
+      planUplink(uplink, ctx),
+    );
+  }
+  const flows = planFlows(
+    settings.integrationBridge,
+    settings.bridgeMappings,
+    intent.networks,
+    ctx.localVlans,
+  );
+  return { namespaces, ovsPorts, flows, errors, keep };
+}

@@ -1,0 +1,169 @@
+// desired vs observed -> the ordered actions that turn one into the other. Pure. Reconciles by sets: what we
+// own (our namespace names, our OVS ports) and is not desired is removed; nothing else is looked at.
+import { type Action, sortActions } from "./actions";
+import { normaliseDestination, sortAddresses } from "./addresses";
+import type { DesiredPlan } from "./desired";
+import { diffNat } from "./iptables";
+import type { DesiredNamespace, ObservedHost, ObservedNamespace } from "./model";
+
+const uuidPattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+/** Matches our namespaces only: `<prefix>(qrouter|qprobe|quplink)-<uuid>`; group 2 is the id. */
+export function ownNamespacePattern(prefix: string): RegExp {
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+  return new RegExp(`^${escaped}(qrouter|qprobe|quplink)-(${uuidPattern})$`);
+}
+
+export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: string): Action[] {
+  const actions: Action[] = [];
+  const pattern = ownNamespacePattern(prefix);
+
+  const desiredNamespaces = new Set(desired.namespaces.map((n) => n.name));
+
+  // OVS ports.
+  const desiredPorts = new Map(desired.ovsPorts.map((p) => [p.name, p]));
+  for (const port of observed.ovsPorts) {
+    const owner = port.externalIds["netlens-namespace"];
+    if (desiredPorts.has(port.name) || (owner !== undefined && desired.keep.has(owner))) continue;
+    const resource = (owner && pattern.exec(owner)?.[2]) || port.name;
+    actions.push({ kind: "ovs-port-del", port: port.name, resource });
+    // Its namespace goes too: the veth pair goes now rather than whenever the kernel tears the namespace down.
+    if (owner !== undefined && !desiredNamespaces.has(owner) && observed.rootLinks.has(port.name))
+      actions.push({ kind: "root-link-del", dev: port.name, resource });
+  }
+  const observedPorts = new Map(observed.ovsPorts.map((p) => [p.name, p]));
+  for (const port of desired.ovsPorts) {
+    const seen = observedPorts.get(port.name);
+    const set = { kind: "ovs-port-set", port: port.name, bridge: port.bridge, tag: port.tag } as const;
+    const broken = seen !== undefined && (seen.ofport === null || seen.ofport < 0);
+    if (seen === undefined || seen.bridge !== port.bridge || broken) {
+      if (seen !== undefined)
+        actions.push({ kind: "ovs-port-del", port: port.name, resource: port.resourceId });
+      actions.push({ ...set, externalIds: port.externalIds, create: true, resource: port.resourceId });
+    } else if (seen.tag !== port.tag || !sameRecord(seen.externalIds, port.externalIds)) {
+      actions.push({ ...set, externalIds: port.externalIds, create: false, resource: port.resourceId });
+    }
+  }
+
+  // Namespaces.
+  for (const name of observed.namespaces.keys()) {
+    if (desiredNamespaces.has(name) || desired.keep.has(name)) continue;
+    const resource = pattern.exec(name)?.[2] ?? name;
+    actions.push({ kind: "netns-del", ns: name, resource });
+  }
+  for (const ns of desired.namespaces) {
+    actions.push(...diffNamespace(ns, observed.namespaces.get(ns.name), observed));
+  }
+
+  // Flows.
+  for (const { bridge, flows } of desired.flows) {
+    const seen = [...(observed.flows.get(bridge) ?? [])].sort();
+    const want = [...flows].sort();
+    if (seen.length !== want.length || seen.some((f, i) => f !== want[i])) {
+      actions.push({ kind: "flows-replace", bridge, flows: want, resource: bridge });
+    }
+  }
+  return sortActions(actions);
+}
+
+function diffNamespace(
+  ns: DesiredNamespace,
+  seen: ObservedNamespace | undefined,
+  host: ObservedHost,
+): Action[] {
+  const resource = ns.resourceId;
+  const actions: Action[] = [];
+  if (seen === undefined) {
+    actions.push({ kind: "netns-add", ns: ns.name, resource });
+    if (ns.forwarding) actions.push({ kind: "forwarding", ns: ns.name, resource });
+  }
+  if (!seen?.loUp) actions.push({ kind: "lo-up", ns: ns.name, resource });
+
+  const wanted = new Set(ns.devices.map((d) => d.name));
+  for (const device of seen?.devices ?? []) {
+    if (!wanted.has(device.name)) actions.push({ kind: "link-del", ns: ns.name, dev: device.name, resource });
+  }
+  for (const device of ns.devices) {
+    let current = seen?.devices.find((d) => d.name === device.name);
+    const root = host.rootLinks.get(device.peer);
+    if (current !== undefined && root === undefined) {
+      // Its veth peer is not where we put it: recreate the pair rather than guess.
+      actions.push({ kind: "link-del", ns: ns.name, dev: device.name, resource });
+      current = undefined;
+    }
+    if (current === undefined) {
+      actions.push({
+        kind: "veth-add",
+        ns: ns.name,
+        dev: device.name,
+        peer: device.peer,
+        mac: device.mac,
+        mtu: device.mtu,
+        resource,
+      });
+      actions.push({
+        kind: "link-set",
+        ns: ns.name,
+        dev: device.name,
+        mac: device.mac,
+        mtu: device.mtu,
+        resource,
+      });
+      for (const address of device.addresses) {
+        actions.push({ kind: "addr-add", ns: ns.name, dev: device.name, address, resource });
+      }
+      continue;
+    }
+    if (root !== undefined && (!root.up || root.mtu !== device.mtu)) {
+      actions.push({ kind: "root-link-set", dev: device.peer, mtu: device.mtu, resource });
+    }
+    if (!current.up || current.mtu !== device.mtu || (device.mac !== null && current.mac !== device.mac)) {
+      actions.push({
+        kind: "link-set",
+        ns: ns.name,
+        dev: device.name,
+        mac: device.mac,
+        mtu: device.mtu,
+        resource,
+      });
+    }
+    const have = new Set(current.addresses);
+    const want = new Set(device.addresses);
+    for (const address of sortAddresses(current.addresses.filter((a) => !want.has(a)))) {
+      actions.push({ kind: "addr-del", ns: ns.name, dev: device.name, address, resource });
+    }
+    for (const address of device.addresses) {
+      if (!have.has(address))
+        actions.push({ kind: "addr-add", ns: ns.name, dev: device.name, address, resource });
+    }
+  }
+
+  // Routes: every route in our namespace but the kernel's connected ones is ours.
+  const haveRoutes = new Map<string, string | null>();
+  for (const route of seen?.routes ?? []) {
+    if (route.protocol === "kernel") continue;
+    haveRoutes.set(normaliseDestination(route.destination), route.via);
+  }
+  const wantRoutes = new Map(ns.routes.map((r) => [normaliseDestination(r.destination), r.via]));
+  for (const destination of haveRoutes.keys()) {
+    if (!wantRoutes.has(destination)) actions.push({ kind: "route-del", ns: ns.name, destination, resource });
+  }
+  for (const [destination, via] of wantRoutes) {
+    if (haveRoutes.get(destination) !== via) {
+      actions.push({ kind: "route-set", ns: ns.name, destination, via, resource });
+    }
+  }
+
+  if (ns.nat !== null) {
+    const change = diffNat(ns.nat, seen?.nat ?? null);
+    if (change.chains.length > 0 || change.edits.length > 0 || change.addJumps.length > 0) {
+      actions.push({ kind: "nat-chains", ns: ns.name, ...change, resource });
+    }
+  }
+  return actions;
+}
+
+function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(b);
+  return Object.keys(a).length === keys.length && keys.every((k) => a[k] === b[k]);
+}

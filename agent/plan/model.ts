@@ -1,0 +1,108 @@
+// The two pictures the planner compares: what the intent wants the host to hold (Desired*) and what the host
+// reports it holds (Observed*). Plain data, no I/O: the linux/ drivers fill Observed*, plan/ builds Desired*.
+
+/** "a.b.c.d/n" */
+export type Address = string;
+
+export type NamespaceKind = "router" | "instance" | "uplink";
+
+/** One end of a veth pair inside a namespace; its other end (`peer`) stays in the root namespace. */
+export type DesiredDevice = {
+  name: string;
+  peer: string;
+  /** null: the kernel's random MAC is fine (the simulated uplink has no port in the model). */
+  mac: string | null;
+  mtu: number;
+  /** Sorted, so that plans are stable. */
+  addresses: Address[];
+};
+
+export type DesiredRoute = { destination: string; via: string };
+
+export type NatChain = { name: string; rules: string[] };
+
+/** The nat table of one router namespace, restricted to what we own: our chains and the jumps into them. */
+export type NatTable = {
+  chains: NatChain[];
+  /** Rules of built-in chains that jump into ours, in order, e.g. "-A PREROUTING -j netlens-PREROUTING". */
+  jumps: string[];
+};
+
+export type DesiredNamespace = {
+  name: string;
+  kind: NamespaceKind;
+  /** The router, instance or network id that errors name. */
+  resourceId: string;
+  devices: DesiredDevice[];
+  routes: DesiredRoute[];
+  /** net.ipv4.ip_forward=1: routers only. */
+  forwarding: boolean;
+  /** Router namespaces only. */
+  nat: NatTable | null;
+};
+
+export type DesiredOvsPort = {
+  name: string;
+  bridge: string;
+  tag: number | null;
+  externalIds: Record<string, string>;
+  resourceId: string;
+};
+
+/** All flows of one bridge, in the form `ovs-ofctl dump-flows --names` prints them (cookie first). */
+export type DesiredFlows = { bridge: string; flows: string[] };
+
+export type PlanError = { resource_id: string; message: string };
+
+export type DesiredHost = {
+  namespaces: DesiredNamespace[];
+  ovsPorts: DesiredOvsPort[];
+  flows: DesiredFlows[];
+  /** Resources the planner refused (e.g. a gateway on an unmapped physical network); they get no changes. */
+  errors: PlanError[];
+};
+
+export type ObservedDevice = {
+  name: string;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  addresses: Address[];
+};
+
+export type ObservedRoute = { destination: string; via: string | null; dev: string | null; protocol: string };
+
+export type ObservedNamespace = {
+  name: string;
+  loUp: boolean;
+  /** Devices other than lo. */
+  devices: ObservedDevice[];
+  routes: ObservedRoute[];
+  /** Parsed `iptables-save -t nat`; null when not read (not a router namespace). */
+  nat: NatTable | null;
+};
+
+export type ObservedOvsPort = {
+  name: string;
+  bridge: string;
+  tag: number | null;
+  externalIds: Record<string, string>;
+  ofport: number | null;
+};
+
+export type ObservedRootLink = { name: string; up: boolean; mtu: number };
+
+export type ObservedHost = {
+  /** Only namespaces named like ours (prefix + kind + uuid). */
+  namespaces: Map<string, ObservedNamespace>;
+  /** Only OVS ports whose external_ids carry our prefix. */
+  ovsPorts: ObservedOvsPort[];
+  /** Flows per managed bridge, normalised like DesiredFlows. */
+  flows: Map<string, string[]>;
+  /** veth ends in the root namespace, by name. */
+  rootLinks: Map<string, ObservedRootLink>;
+};
+
+export function emptyObservedHost(): ObservedHost {
+  return { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
+}

@@ -1,0 +1,76 @@
+// OpenFlow rules on the patch ports, translating the integration bridge's local VLAN tags to what the physical
+// network carries (untagged for flat, the segmentation id for vlan), as Neutron's OVS agent does. Every flow is
+// written as `ovs-ofctl --names --no-stats dump-flows` prints it (after normalizeFlow), so they compare as text.
+import { deviceNames } from "../../lib/names";
+import type { IntentNetwork } from "../contract";
+import type { DesiredFlows } from "./model";
+
+/** "NL": marks our flows. */
+export const FLOW_COOKIE = "0x4e4c";
+
+const flow = (body: string) => `cookie=${FLOW_COOKIE},${body}`;
+
+export function planFlows(
+  integrationBridge: string,
+  bridgeMappings: Record<string, string>,
+  networks: IntentNetwork[],
+  localVlans: Map<string, number>,
+): DesiredFlows[] {
+  const intFlows: string[] = [];
+  const result: DesiredFlows[] = [];
+  for (const [physnet, bridge] of Object.entries(bridgeMappings)) {
+    const intPatch = deviceNames.intPatch(bridge);
+    const phyPatch = deviceNames.phyPatch(bridge);
+    const phyFlows: string[] = [];
+    for (const network of networks) {
+      if (network.physical_network !== physnet) continue;
+      const local = localVlans.get(network.id);
+      if (local === undefined) continue; // no port of this network on this host
+      switch (network.network_type) {
+        case "flat":
+          intFlows.push(
+            flow(
+              `priority=3,in_port=${intPatch},vlan_tci=0x0000/0x1fff actions=mod_vlan_vid:${local},NORMAL`,
+            ),
+          );
+          phyFlows.push(flow(`priority=4,in_port=${phyPatch},dl_vlan=${local} actions=strip_vlan,NORMAL`));
+          break;
+        case "vlan": {
+          const segment = network.segmentation_id;
+          if (segment === null || segment > 4094) continue;
+          intFlows.push(
+            flow(`priority=3,in_port=${intPatch},dl_vlan=${segment} actions=mod_vlan_vid:${local},NORMAL`),
+          );
+          phyFlows.push(
+            flow(`priority=4,in_port=${phyPatch},dl_vlan=${local} actions=mod_vlan_vid:${segment},NORMAL`),
+          );
+          break;
+        }
+        case "vxlan":
+        case "local":
+          // Never leaves the host through a physical bridge (br-tun comes later).
+          break;
+        default: {
+          const unreachable: never = network.network_type;
+          throw new Error(`Unknown network type ${String(unreachable)}`);
+        }
+      }
+    }
+    // Whatever was not translated above does not cross the patch: no leaks between segments.
+    intFlows.push(flow(`priority=2,in_port=${intPatch} actions=drop`));
+    phyFlows.push(flow(`priority=2,in_port=${phyPatch} actions=drop`));
+    phyFlows.push(flow("priority=0 actions=NORMAL"));
+    result.push({ bridge, flows: phyFlows.sort() });
+  }
+  intFlows.push(flow("priority=0 actions=NORMAL"));
+  result.unshift({ bridge: integrationBridge, flows: intFlows.sort() });
+  return result;
+}
+
+/** One line of `ovs-ofctl --names --no-stats dump-flows` in our form: no padding, no quotes around names. */
+export function normalizeFlow(line: string): string {
+  return line
+    .trim()
+    .replace(/^cookie=(0x[0-9a-f]+), /, "cookie=$1,")
+    .replaceAll('"', "");
+}

@@ -1,0 +1,70 @@
+// A router's namespace (Neutron's qrouter-<id>): qr- devices for its interfaces, qg- for its gateway with the
+// floating IPs as /32, the default and extra routes, forwarding, and its nat table.
+import { deviceNames, namespaceNames } from "../../lib/names";
+import type { IntentRouter } from "../contract";
+import { sortAddresses } from "./addresses";
+import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
+import { renderRouterNat } from "./iptables";
+import type { DesiredDevice, DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./model";
+
+export function planRouter(
+  router: IntentRouter,
+  ctx: PlanContext,
+): { namespace: DesiredNamespace; ports: DesiredOvsPort[] } {
+  const ns = namespaceNames.router(ctx.prefix, router.id);
+  const devices: DesiredDevice[] = [];
+  const ports: DesiredOvsPort[] = [];
+  const routes: DesiredRoute[] = [];
+
+  const plug = (portId: string, networkId: string, mac: string, name: string, addresses: string[]) => {
+    const network = networkOf(ctx, networkId);
+    const peer = deviceNames.tap(portId);
+    devices.push({ name, peer, mac, mtu: network.mtu, addresses: sortAddresses(addresses) });
+    ports.push({
+      name: peer,
+      bridge: ctx.integrationBridge,
+      tag: localVlanOf(ctx, networkId),
+      externalIds: portExternalIds(ctx, { portId, mac, networkId, namespace: ns }),
+      resourceId: router.id,
+    });
+  };
+
+  const gateway = router.gateway;
+  if (gateway !== null) {
+    const external = networkOf(ctx, gateway.network_id);
+    // DESIGN §4: a gateway whose physical network is not mapped here would have no way out; refuse it.
+    if (external.network_type === "flat" || external.network_type === "vlan") {
+      physicalBridgeOf(ctx, external.physical_network, external.id);
+    }
+    plug(
+      gateway.port_id,
+      gateway.network_id,
+      gateway.mac_address,
+      deviceNames.routerGateway(gateway.port_id),
+      [
+        `${gateway.ip_address}/${gateway.prefixlen}`,
+        ...router.floating_ips.map((fip) => `${fip.floating_ip_address}/32`),
+      ],
+    );
+    if (gateway.gateway_ip !== null) routes.push({ destination: "default", via: gateway.gateway_ip });
+  }
+  for (const iface of router.interfaces) {
+    plug(iface.port_id, iface.network_id, iface.mac_address, deviceNames.routerInterface(iface.port_id), [
+      `${iface.ip_address}/${iface.prefixlen}`,
+    ]);
+  }
+  for (const route of router.routes) routes.push({ destination: route.destination, via: route.nexthop });
+
+  return {
+    namespace: {
+      name: ns,
+      kind: "router",
+      resourceId: router.id,
+      devices,
+      routes,
+      forwarding: true,
+      nat: renderRouterNat(router, ctx.chainPrefix),
+    },
+    ports,
+  };
+}

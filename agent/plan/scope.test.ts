@@ -1,0 +1,174 @@
+import { describe, expect, it } from "vitest";
+import { namespaceNames } from "../../lib/names";
+import { ids, labIntent, labRouter, manyFloatingIps } from "../testing/intent";
+import { type HostSettings, planHost, planLocalVlans } from "./desired";
+import { diffHost } from "./diff";
+import type { ObservedHost } from "./model";
+import { FAILED, flowKey, intentParts, type Part, restrictToScope, selectScope } from "./scope";
+
+const settings: HostSettings = {
+  prefix: "t1-",
+  chainPrefix: "netlens",
+  integrationBridge: "br-int",
+  bridgeMappings: { public: "br-ex" },
+};
+
+const routerNs = namespaceNames.router("t1-", ids.router);
+const instanceNs = namespaceNames.instance("t1-", ids.instancePort);
+const uplinkNs = namespaceNames.uplink("t1-", ids.external);
+
+function partsOf(intent = labIntent(1)): Part[] {
+  return intentParts(intent, settings, planLocalVlans(intent, new Map()));
+}
+
+const settledFrom = (parts: Part[]) => new Map(parts.map((p) => [p.key, p.digest]));
+const owner = (name: string) => /([0-9a-f-]{36})$/.exec(name)?.[1] ?? null;
+
+describe("incremental scope", () => {
+  it("gives each router, instance and uplink its namespace as key and a digest that ignores intent order", () => {
+    const parts = partsOf();
+    expect(parts.map((p) => [p.key, p.resourceId])).toEqual([
+      [routerNs, ids.router],
+      [instanceNs, ids.instance],
+      [uplinkNs, ids.external],
+    ]);
+    const reordered = labIntent(2);
+    reordered.networks.reverse();
+    expect(partsOf(reordered)).toEqual(parts);
+  });
+
+  it("looks at nothing when nothing changed", () => {
+    const parts = partsOf();
+    const scope = selectScope({
+      parts,
+      flows: [],
+      settled: settledFrom(parts),
+      cached: [routerNs, instanceNs, uplinkNs],
+      repair: new Set(),
+      ownerOf: owner,
+    });
+    expect(scope).toEqual({ namespaces: new Set(), read: new Set(), list: false, bridges: new Set() });
+  });
+
+  it("plans a changed router from the picture, without reading it; a new network's MTU changes only its users", () => {
+    const settled = settledFrom(partsOf());
+    const intent = labIntent(2, labRouter({ floating_ips: manyFloatingIps(2) }));
+    const changed = selectScope({
+      parts: partsOf(intent),
+      flows: [],
+      settled,
+      cached: settled.keys(),
+      repair: new Set(),
+      ownerOf: owner,
+    });
+    expect(changed).toEqual({
+      namespaces: new Set([routerNs]),
+      read: new Set(),
+      list: false,
+      bridges: new Set(),
+    });
+
+    const mtu = labIntent(3);
+    const tenant = mtu.networks.find((n) => n.id === ids.tenant);
+    if (tenant === undefined) throw new Error("fixture");
+    tenant.mtu = 1400;
+    const scope = selectScope({
+      parts: partsOf(mtu),
+      flows: [],
+      settled,
+      cached: settled.keys(),
+      repair: new Set(),
+      ownerOf: owner,
+    });
+    expect([...scope.namespaces]).toEqual([routerNs, instanceNs]);
+  });
+
+  it("reads failed and repaired namespaces from the host, and removes only what an applied intent named", () => {
+    const parts = partsOf();
+    const settled = settledFrom(parts);
+    settled.set(instanceNs, FAILED);
+    const gone = namespaceNames.router("t1-", "b0000000-0000-4000-8000-0000000000ff");
+    settled.set(gone, "digest-of-a-router-since-deleted");
+    const leftover = namespaceNames.router("t1-", "b0000000-0000-4000-8000-0000000000ee");
+    const asked = namespaceNames.router("t1-", "b0000000-0000-4000-8000-0000000000dd");
+    const scope = selectScope({
+      parts,
+      flows: [],
+      settled,
+      cached: [routerNs, instanceNs, uplinkNs, gone, leftover, asked],
+      repair: new Set([ids.external, "b0000000-0000-4000-8000-0000000000dd"]),
+      ownerOf: owner,
+    });
+    expect(scope).toEqual({
+      namespaces: new Set([instanceNs, uplinkNs, gone, asked]),
+      read: new Set([instanceNs, uplinkNs]),
+      list: true,
+      bridges: new Set(),
+    });
+  });
+
+  it("plans a new router from the picture too: no read, no listing (a failing command makes the agent read it)", () => {
+    const parts = partsOf();
+    const settled = settledFrom(parts.filter((p) => p.key !== routerNs));
+    const scope = selectScope({
+      parts,
+      flows: [],
+      settled,
+      cached: [instanceNs, uplinkNs],
+      repair: new Set(),
+      ownerOf: owner,
+    });
+    expect(scope).toEqual({
+      namespaces: new Set([routerNs]),
+      read: new Set(),
+      list: false,
+      bridges: new Set(),
+    });
+  });
+
+  it("diffs a bridge's flows when their digest changed or the bridge is asked for", () => {
+    const flows: Part[] = [
+      { key: flowKey("br-int"), resourceId: "br-int", digest: "a" },
+      { key: flowKey("br-ex"), resourceId: "br-ex", digest: "b" },
+    ];
+    const scope = selectScope({
+      parts: [],
+      flows,
+      settled: new Map([
+        [flowKey("br-int"), "a"],
+        [flowKey("br-ex"), "old"],
+      ]),
+      cached: [],
+      repair: new Set(),
+      ownerOf: owner,
+    });
+    expect(scope.bridges).toEqual(new Set(["br-ex"]));
+  });
+
+  it("cuts plan and host down to the scope, so the diff neither makes nor removes anything outside it", () => {
+    const intent = labIntent(1, labRouter({ floating_ips: manyFloatingIps(2) }));
+    const plan = planHost(intent, settings, new Map());
+    const empty: ObservedHost = {
+      namespaces: new Map(),
+      ovsPorts: [],
+      flows: new Map(),
+      rootLinks: new Map(),
+    };
+    const stale = namespaceNames.router("t1-", "b0000000-0000-4000-8000-0000000000ff");
+    empty.namespaces.set(stale, { name: stale, loUp: true, devices: [], routes: [], nat: null });
+    const cut = restrictToScope(plan, empty, {
+      namespaces: new Set([routerNs]),
+      read: new Set(),
+      list: false,
+      bridges: new Set(),
+    });
+    const actions = diffHost(cut.plan, cut.observed, "t1-");
+    expect(new Set(actions.map((a) => ("ns" in a ? a.ns : a.kind)))).toEqual(
+      new Set([routerNs, "ovs-port-set"]),
+    );
+    expect(actions.filter((a) => a.kind === "ovs-port-set").map((a) => a.resource)).toEqual([
+      ids.router,
+      ids.router,
+    ]);
+  });
+});

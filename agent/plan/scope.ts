@@ -1,0 +1,148 @@
+// Incremental applies, as Neutron's L3 agent processes only the routers that were updated: a digest of each
+// resource's part of the intent (with its networks and their local VLANs) says whether it changed since the
+// host was last left as asked; only changed, removed and repaired resources are read, planned and diffed.
+// Pure: the agent keeps the digests and the last host picture, this decides what to look at.
+import { createHash } from "node:crypto";
+import { namespaceNames } from "../../lib/names";
+import type { HostIntent, IntentNetwork } from "../contract";
+import type { DesiredPlan, HostSettings } from "./desired";
+import type { DesiredFlows, ObservedHost } from "./model";
+
+/** One resource's share of the host: its namespace (the key) and a digest of what it asks of it. */
+export type Part = { key: string; resourceId: string; digest: string };
+
+const digestOf = (value: unknown): string =>
+  createHash("sha256").update(JSON.stringify(value)).digest("base64url").slice(0, 22);
+
+/** Per router, instance and uplink: its namespace and a digest of all that shapes it. */
+export function intentParts(
+  intent: HostIntent,
+  settings: HostSettings,
+  localVlans: ReadonlyMap<string, number>,
+): Part[] {
+  const networks = new Map(intent.networks.map((n) => [n.id, n]));
+  // A network shapes a resource through its MTU, type and segment, and its local VLAN on the integration bridge.
+  const using = (ids: string[]): [IntentNetwork | null, number | null][] =>
+    [...new Set(ids)].sort().map((id) => [networks.get(id) ?? null, localVlans.get(id) ?? null]);
+  const parts: Part[] = [];
+  for (const router of intent.routers) {
+    const nets = [
+      ...(router.gateway ? [router.gateway.network_id] : []),
+      ...router.interfaces.map((i) => i.network_id),
+    ];
+    parts.push({
+      key: namespaceNames.router(settings.prefix, router.id),
+      resourceId: router.id,
+      digest: digestOf([router, using(nets)]),
+    });
+  }
+  for (const instance of intent.instances) {
+    parts.push({
+      key: namespaceNames.instance(settings.prefix, instance.port_id),
+      resourceId: instance.id,
+      digest: digestOf([instance, using([instance.network_id])]),
+    });
+  }
+  for (const uplink of intent.uplinks) {
+    parts.push({
+      key: namespaceNames.uplink(settings.prefix, uplink.network_id),
+      resourceId: uplink.network_id,
+      digest: digestOf([uplink, using([uplink.network_id])]),
+    });
+  }
+  return parts;
+}
+
+/** The flows of each bridge as a part: `flows:<bridge>`, owned by the bridge. */
+export function flowParts(flows: DesiredFlows[]): Part[] {
+  return flows.map((f) => ({ key: flowKey(f.bridge), resourceId: f.bridge, digest: digestOf(f.flows) }));
+}
+
+export const flowKey = (bridge: string) => `flows:${bridge}`;
+
+export type Scope = {
+  /** Namespaces to plan and diff: changed, new, removed, failed last time, or asked to be repaired. */
+  namespaces: Set<string>;
+  /** Of those, the ones to read from the host rather than from the last picture of it. */
+  read: Set<string>;
+  /** Namespaces, root veth ends and OVS ports must be listed again (something is new, failed or repaired). */
+  list: boolean;
+  /** Bridges whose flows to diff. */
+  bridges: Set<string>;
+};
+
+/** `settled` value of a part whose last apply failed. */
+export const FAILED = "!";
+/** `settled` value of a namespace the intent no longer names and whose removal failed. */
+export const REMOVAL_FAILED = "";
+
+/**
+ * What an incremental apply looks at. `settled`: key -> digest of what the host was left as (verified) for
+ * that key, FAILED, or REMOVAL_FAILED. `cached`: our namespaces in the last picture of the host.
+ * `repair`: resource ids whose drift may be put back. `ownerOf`: a namespace's resource id (from its name).
+ * Everything else is left alone: a hand change there stays until the inspection shows it and someone repairs it.
+ */
+export function selectScope(input: {
+  parts: Part[];
+  flows: Part[];
+  settled: ReadonlyMap<string, string>;
+  cached: Iterable<string>;
+  repair: ReadonlySet<string>;
+  ownerOf: (namespace: string) => string | null;
+}): Scope {
+  const scope: Scope = { namespaces: new Set(), read: new Set(), list: false, bridges: new Set() };
+  const wanted = new Set<string>();
+  for (const part of input.parts) {
+    wanted.add(part.key);
+    const settled = input.settled.get(part.key);
+    const asked = input.repair.has(part.resourceId);
+    if (settled === part.digest && !asked) continue;
+    scope.namespaces.add(part.key);
+    // Failed last time: what the host holds is not known well enough; asked: drift must be seen to be put back.
+    // Otherwise (changed, or new) the last picture, taken after the last apply, is the host; should a hand change
+    // make a command fail, the agent reads that namespace and plans it again.
+    if (settled === FAILED || asked) scope.read.add(part.key);
+  }
+  for (const key of input.settled.keys()) {
+    if (wanted.has(key) || key.startsWith("flows:")) continue;
+    scope.namespaces.add(key); // the intent no longer names it: removed
+    scope.list = true;
+  }
+  for (const name of input.cached) {
+    if (wanted.has(name) || scope.namespaces.has(name)) continue;
+    const owner = input.ownerOf(name);
+    // Ours but not made by an intent this agent applied: left unless its removal is asked for.
+    if (owner !== null && input.repair.has(owner)) {
+      scope.namespaces.add(name);
+      scope.list = true;
+    }
+  }
+  if (scope.read.size > 0) scope.list = true;
+  for (const part of input.flows) {
+    if (input.settled.get(part.key) !== part.digest || input.repair.has(part.resourceId))
+      scope.bridges.add(part.resourceId);
+  }
+  return scope;
+}
+
+/** The plan and the host picture cut down to the scope, so that the diff neither adds nor removes elsewhere. */
+export function restrictToScope(
+  plan: DesiredPlan,
+  observed: ObservedHost,
+  scope: Scope,
+): { plan: DesiredPlan; observed: ObservedHost } {
+  const inScope = (ns: string | undefined) => ns !== undefined && scope.namespaces.has(ns);
+  return {
+    plan: {
+      ...plan,
+      namespaces: plan.namespaces.filter((ns) => inScope(ns.name)),
+      ovsPorts: plan.ovsPorts.filter((p) => inScope(p.externalIds["netlens-namespace"])),
+      flows: plan.flows.filter((f) => scope.bridges.has(f.bridge)),
+    },
+    observed: {
+      ...observed,
+      namespaces: new Map([...observed.namespaces].filter(([name]) => inScope(name))),
+      ovsPorts: observed.ovsPorts.filter((p) => inScope(p.externalIds["netlens-namespace"])),
+    },
+  };
+}

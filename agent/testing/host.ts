@@ -1,0 +1,113 @@
+// Helpers for integration tests and the bench: an OVS sandbox in a temp dir, commands in namespaces, probes.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { run } from "../linux/exec";
+
+const sandboxScript = fileURLToPath(new URL("../../scripts/ovs-sandbox.sh", import.meta.url));
+
+export type Sandbox = { dir: string; db: string; stop: () => Promise<void> };
+
+export async function startSandbox(label: string): Promise<Sandbox> {
+  const dir = await mkdtemp(join(tmpdir(), `netlens-${label}-`));
+  const stop = async () => {
+    await run("bash", [sandboxScript, "stop", dir]);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await run("bash", [sandboxScript, "start", dir]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { dir, db: `unix:${dir}/db.sock`, stop };
+}
+
+export async function nsExec(ns: string, args: string[], allowFailure = false) {
+  return run("ip", ["netns", "exec", ns, ...args], { allowFailure });
+}
+
+export async function pingOnce(ns: string, address: string): Promise<boolean> {
+  const { code } = await nsExec(ns, ["ping", "-c", "1", "-W", "2", address], true);
+  return code === 0;
+}
+
+export async function namespacesWithPrefix(prefix: string): Promise<string[]> {
+  const { stdout } = await run("ip", ["netns", "list"]);
+  return stdout
+    .split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter((n) => n.startsWith(prefix));
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  const { code } = await run("ip", ["link", "show", "dev", name], { allowFailure: true });
+  return code === 0;
+}
+
+const serverScript = `
+const net = require("node:net");
+const server = net.createServer((c) => { process.stdout.write("peer " + c.remoteAddress + "\\n"); c.end(); server.close(); });
+server.listen(Number(process.argv[1]), "0.0.0.0", () => process.stdout.write("ready\\n"));
+setTimeout(() => process.exit(2), 15000);
+`;
+
+const clientScript = `
+const net = require("node:net");
+const s = net.connect(Number(process.argv[2]), process.argv[1]);
+s.on("connect", () => s.end());
+s.on("close", () => process.exit(0));
+s.on("error", (e) => { process.stderr.write(e.message); process.exit(1); });
+setTimeout(() => process.exit(3), 4000);
+`;
+
+/**
+ * Listens on `port` in `serverNs`, connects from `clientNs` to `address:port`, and returns the peer address the
+ * listener saw (null when the connection did not arrive).
+ */
+export async function tcpPeerAddress(
+  serverNs: string,
+  clientNs: string,
+  address: string,
+  port: number,
+): Promise<string | null> {
+  const server: ChildProcess = spawn("ip", [
+    "netns",
+    "exec",
+    serverNs,
+    process.execPath,
+    "-e",
+    serverScript,
+    String(port),
+  ]);
+  try {
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      server.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("ready")) resolve();
+      });
+      server.on("exit", () => reject(new Error(`listener in ${serverNs} exited: ${output}`)));
+    });
+    const peer = new Promise<string | null>((resolve) => {
+      const check = () => {
+        const match = /peer (?:::ffff:)?(\S+)/.exec(output);
+        if (match?.[1] !== undefined) resolve(match[1]);
+      };
+      server.stdout?.on("data", check);
+      check();
+      setTimeout(() => resolve(null), 5000);
+    });
+    const client = await nsExec(
+      clientNs,
+      [process.execPath, "-e", clientScript, address, String(port)],
+      true,
+    );
+    if (client.code !== 0) return null;
+    return await peer;
+  } finally {
+    server.kill("SIGKILL");
+  }
+}

@@ -1,0 +1,93 @@
+// A small lab topology as an intent, shared by unit tests, integration tests and the bench: an external flat
+// network 203.0.113.0/24 whose outside world is an uplink namespace (203.0.113.1), a tenant network
+// 10.0.0.0/24, a router between them and one instance with a floating IP.
+import type { HostIntent, IntentFloatingIp, IntentRouter } from "../contract";
+
+export const ids = {
+  external: "e0000000-0000-4000-8000-000000000001",
+  vlanExternal: "e2000000-0000-4000-8000-000000000002",
+  tenant: "a0000000-0000-4000-8000-000000000001",
+  tenant2: "a2000000-0000-4000-8000-000000000002",
+  router: "b0000000-0000-4000-8000-000000000001",
+  gatewayPort: "c1000000-0000-4000-8000-000000000001",
+  interfacePort: "c2000000-0000-4000-8000-000000000002",
+  interfacePort2: "c3000000-0000-4000-8000-000000000003",
+  instance: "d0000000-0000-4000-8000-000000000001",
+  instancePort: "c4000000-0000-4000-8000-000000000004",
+  fip: "f0000000-0000-4000-8000-000000000001",
+} as const;
+
+export const physnet = "public";
+
+export function labRouter(overrides: Partial<IntentRouter> = {}): IntentRouter {
+  return {
+    id: ids.router,
+    gateway: {
+      port_id: ids.gatewayPort,
+      network_id: ids.external,
+      mac_address: "fa:16:3e:00:00:01",
+      ip_address: "203.0.113.10",
+      prefixlen: 24,
+      gateway_ip: "203.0.113.1",
+      enable_snat: true,
+    },
+    interfaces: [
+      {
+        port_id: ids.interfacePort,
+        network_id: ids.tenant,
+        mac_address: "fa:16:3e:00:00:02",
+        ip_address: "10.0.0.1",
+        prefixlen: 24,
+      },
+    ],
+    routes: [],
+    floating_ips: [{ id: ids.fip, floating_ip_address: "203.0.113.20", fixed_ip_address: "10.0.0.5" }],
+    ...overrides,
+  };
+}
+
+export function labIntent(revision: number, router: IntentRouter | null = labRouter()): HostIntent {
+  return {
+    revision,
+    networks: [
+      { id: ids.external, network_type: "flat", physical_network: physnet, segmentation_id: null, mtu: 1500 },
+      { id: ids.tenant, network_type: "vxlan", physical_network: null, segmentation_id: 1001, mtu: 1450 },
+    ],
+    routers: router === null ? [] : [router],
+    instances: [
+      {
+        id: ids.instance,
+        port_id: ids.instancePort,
+        network_id: ids.tenant,
+        mac_address: "fa:16:3e:00:00:05",
+        ip_address: "10.0.0.5",
+        prefixlen: 24,
+        gateway_ip: "10.0.0.1",
+        host_routes: [],
+        mtu: 1450,
+      },
+    ],
+    uplinks: [
+      {
+        network_id: ids.external,
+        physical_network: physnet,
+        segmentation_id: null,
+        address: "203.0.113.1/24",
+      },
+    ],
+  };
+}
+
+/** `count` (< 64000) floating IPs 10.200.a.b -> fixed 10.100.a.b: private ranges, inside namespaces only. */
+export function manyFloatingIps(count: number, offset = 0): IntentFloatingIp[] {
+  const fips: IntentFloatingIp[] = [];
+  for (let n = offset + 1; n <= offset + count; n++) {
+    const host = `${Math.floor(n / 250)}.${(n % 250) + 1}`;
+    fips.push({
+      id: `f0000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`,
+      floating_ip_address: `10.200.${host}`,
+      fixed_ip_address: `10.100.${host}`,
+    });
+  }
+  return fips;
+}

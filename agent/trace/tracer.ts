@@ -1,0 +1,306 @@
+// The agent's side of packet path tracing: it answers the server's questions with the host's own answers
+// (`ip route get` in a namespace, our nat rules with their counters, `ovs-appctl ofproto/trace`), and sends a
+// real probe on request. It decides nothing about paths: the server composes them from the model and these.
+// Every name here was validated by zod (lib/schemas/trace.ts) and is checked again against what is ours.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import {
+  type RouteGet,
+  type RouteQuestion,
+  type TraceAnswer,
+  type TraceAnswers,
+  type TraceHostInfo,
+  type TraceLink,
+  type TraceProbeInput,
+  type TraceProbeResult,
+  type TraceQuestion,
+  traceProbe,
+  traceQuestions,
+} from "../../lib/schemas/trace";
+import { mapLimit, run } from "../linux/exec";
+import { saveNatWithCounters } from "../linux/iptables";
+import type { Ovs } from "../linux/ovs";
+import { parseNatCounters } from "../observe/nat";
+import { ownNamespacePattern } from "../plan/diff";
+import { chainNames } from "../plan/iptables";
+import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
+import { sendProbe } from "./probe";
+import { unixctl } from "./unixctl";
+
+export type TracerSettings = {
+  host: string;
+  prefix: string;
+  chainPrefix: string;
+  integrationBridge: string;
+  bridgeMappings: Record<string, string>;
+  /** Where ovs-vswitchd keeps its pid file and control socket (the sandbox's run directory). */
+  ovsRunDir: string;
+};
+
+/** A question naming something that is not ours: the caller's mistake, answered with BAD_REQUEST. */
+export class TraceRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TraceRequestError";
+  }
+}
+
+/** Processes at once: enough to hide latency, few enough for a 2-core host. */
+const PARALLEL = 4;
+
+export class Tracer {
+  private readonly pattern: RegExp;
+  private readonly bridges: string[];
+
+  constructor(
+    private readonly ovs: Ovs,
+    private readonly settings: TracerSettings,
+  ) {
+    this.pattern = ownNamespacePattern(settings.prefix);
+    this.bridges = [settings.integrationBridge, ...Object.values(settings.bridgeMappings)];
+  }
+
+  info(): TraceHostInfo {
+    const names = chainNames(this.settings.chainPrefix);
+    return {
+      host: this.settings.host,
+      prefix: this.settings.prefix,
+      integration_bridge: this.settings.integrationBridge,
+      bridge_mappings: { ...this.settings.bridgeMappings },
+      chains: {
+        prerouting: names.prerouting,
+        output: names.output,
+        postrouting: names.postrouting,
+        snat: names.snat,
+        float_snat: names.floatSnat,
+      },
+    };
+  }
+
+  private checkNamespace(namespace: string): void {
+    if (!this.pattern.test(namespace))
+      throw new TraceRequestError(`Namespace ${namespace} is not one of this agent's`);
+  }
+
+  private checkBridge(bridge: string): void {
+    if (!this.bridges.includes(bridge))
+      throw new TraceRequestError(`Bridge ${bridge} is not one of this agent's (${this.bridges.join(", ")})`);
+  }
+
+  async answer(raw: { questions: TraceQuestion[] }): Promise<TraceAnswers> {
+    const started = performance.now();
+    const { questions } = traceQuestions.parse(raw);
+    for (const q of questions) {
+      if (q.kind === "route" || q.kind === "nat" || q.kind === "links") this.checkNamespace(q.namespace);
+      if (q.kind === "ovs") this.checkBridge(q.bridge);
+    }
+    const answers: (TraceAnswer | undefined)[] = new Array(questions.length);
+
+    // route and links questions of one namespace: one `ip -json -batch` process.
+    const byNamespace = new Map<string, number[]>();
+    questions.forEach((q, index) => {
+      if (q.kind !== "route" && q.kind !== "links") return;
+      const list = byNamespace.get(q.namespace) ?? [];
+      list.push(index);
+      byNamespace.set(q.namespace, list);
+    });
+    type Task = () => Promise<void>;
+    const tasks: Task[] = [];
+    for (const [namespace, indexes] of byNamespace) {
+      tasks.push(async () => {
+        const lines = indexes.map((i) => ipLine(questions[i] as TraceQuestion));
+        const results = await ipBatch(namespace, lines);
+        indexes.forEach((index, k) => {
+          const q = questions[index] as TraceQuestion;
+          const result = results[k] ?? { ok: false as const, error: "no answer" };
+          answers[index] = q.kind === "route" ? routeAnswer(q, result) : linksAnswer(result);
+        });
+      });
+    }
+    let dpif: Promise<string> | undefined;
+    questions.forEach((q, index) => {
+      switch (q.kind) {
+        case "route":
+        case "links":
+          break;
+        case "nat":
+          tasks.push(async () => {
+            try {
+              const text = await saveNatWithCounters(q.namespace);
+              answers[index] = {
+                kind: "nat",
+                ok: true,
+                rules: parseNatCounters(text, this.settings.chainPrefix),
+              };
+            } catch (error) {
+              answers[index] = { kind: "nat", ok: false, error: message(error) };
+            }
+          });
+          break;
+        case "ovs":
+          tasks.push(async () => {
+            try {
+              const ctl = await this.vswitchdControl();
+              dpif ??= unixctl(ctl, "dpif/show", []);
+              const [trace, show] = await Promise.all([
+                unixctl(ctl, "ofproto/trace", [q.bridge, ofprotoFlow(q)]),
+                dpif,
+              ]);
+              const ports = portsOfBridge(parseDpifShow(show), q.bridge);
+              answers[index] = { kind: "ovs", ok: true, trace: parseOfprotoTrace(trace, ports) };
+            } catch (error) {
+              answers[index] = { kind: "ovs", ok: false, error: message(error) };
+            }
+          });
+          break;
+        case "ports":
+          tasks.push(async () => {
+            try {
+              const ports = await this.ovs.listPorts(this.settings.prefix);
+              answers[index] = {
+                kind: "ports",
+                ok: true,
+                bridges: this.bridges,
+                ports: ports.map((p) => ({
+                  name: p.name,
+                  bridge: p.bridge,
+                  tag: p.tag,
+                  ofport: p.ofport,
+                  external_ids: p.externalIds,
+                })),
+              };
+            } catch (error) {
+              answers[index] = { kind: "ports", ok: false, error: message(error) };
+            }
+          });
+          break;
+        default: {
+          const unreachable: never = q;
+          throw new Error(`Unknown question ${JSON.stringify(unreachable)}`);
+        }
+      }
+    });
+    await mapLimit(tasks, PARALLEL, (task) => task());
+    return {
+      info: this.info(),
+      answers: answers.map((a) => a ?? { kind: "links", ok: false, error: "not answered" }),
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+  }
+
+  async probe(raw: TraceProbeInput): Promise<TraceProbeResult> {
+    const input = traceProbe.parse(raw);
+    this.checkNamespace(input.namespace);
+    for (const c of input.captures) this.checkNamespace(c.namespace);
+    for (const ns of input.nat_namespaces) this.checkNamespace(ns);
+    return sendProbe(input, this.settings.chainPrefix);
+  }
+
+  /** ovs-vswitchd's control socket: `<rundir>/ovs-vswitchd.<pid>.ctl`, the pid from its pid file. */
+  private async vswitchdControl(): Promise<string> {
+    const pid = (await readFile(join(this.settings.ovsRunDir, "ovs-vswitchd.pid"), "utf8")).trim();
+    if (!/^\d+$/.test(pid)) throw new Error(`Unreadable ovs-vswitchd pid file in ${this.settings.ovsRunDir}`);
+    return join(this.settings.ovsRunDir, `ovs-vswitchd.${pid}.ctl`);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One `ip -batch` line; every word is a validated address or name, none holds a space. */
+function ipLine(q: TraceQuestion): string {
+  if (q.kind === "links") return "addr show";
+  if (q.kind !== "route") throw new Error(`not an ip question: ${q.kind}`);
+  const words = ["route", "get", q.dst];
+  if (q.src !== undefined) words.push("from", q.src);
+  if (q.iif !== undefined) words.push("iif", q.iif);
+  return words.join(" ");
+}
+
+type IpResult = { ok: true; json: unknown } | { ok: false; error: string };
+
+/**
+ * Runs the lines in one `ip -n NS -json -force -batch -`. Each successful line prints one JSON array on stdout;
+ * a failing one prints its error and `Command failed -:N` on stderr. So the failed line numbers come from
+ * stderr, and the JSON lines go, in order, to the others.
+ */
+async function ipBatch(namespace: string, lines: string[]): Promise<IpResult[]> {
+  const { stdout, stderr } = await run("ip", ["-n", namespace, "-json", "-force", "-batch", "-"], {
+    input: `${lines.join("\n")}\n`,
+    allowFailure: true,
+  });
+  const failed = new Map<number, string>();
+  let pending: string[] = [];
+  for (const text of stderr.split("\n")) {
+    const match = /^Command failed -:(\d+)$/.exec(text.trim());
+    if (match === null) {
+      if (text.trim()) pending.push(text.trim());
+      continue;
+    }
+    failed.set(Number(match[1]) - 1, pending.join("; ") || "failed");
+    pending = [];
+  }
+  const outputs = stdout.split("\n").filter((line) => line.trim().startsWith("["));
+  let next = 0;
+  return lines.map((_, index) => {
+    const error = failed.get(index);
+    if (error !== undefined) return { ok: false, error: error.replace(/^RTNETLINK answers: /, "") };
+    const line = outputs[next++];
+    if (line === undefined) return { ok: false, error: pending.join("; ") || "no output" };
+    return { ok: true, json: JSON.parse(line) as unknown };
+  });
+}
+
+/** As `ip route get` prints it, so that people read what they would have typed. */
+export function routeText(route: RouteGet): string {
+  const words: string[] = [];
+  if (route.type !== undefined && route.type !== "unicast") words.push(route.type);
+  words.push(route.dst ?? "?");
+  if (route.from !== undefined) words.push("from", route.from);
+  if (route.gateway !== undefined) words.push("via", route.gateway);
+  if (route.dev !== undefined) words.push("dev", route.dev);
+  if (route.prefsrc !== undefined) words.push("src", route.prefsrc);
+  if (route.iif !== undefined) words.push("iif", route.iif);
+  return words.join(" ");
+}
+
+function routeAnswer(q: RouteQuestion, result: IpResult): TraceAnswer {
+  const asked = [
+    "ip",
+    "route",
+    "get",
+    q.dst,
+    ...(q.src ? ["from", q.src] : []),
+    ...(q.iif ? ["iif", q.iif] : []),
+  ];
+  if (!result.ok)
+    return { kind: "route", ok: false, error: result.error, text: `${asked.join(" ")}: ${result.error}` };
+  const route = (Array.isArray(result.json) ? result.json[0] : undefined) as RouteGet | undefined;
+  if (route === undefined) return { kind: "route", ok: false, error: "empty answer", text: asked.join(" ") };
+  return { kind: "route", ok: true, route, text: routeText(route) };
+}
+
+type JsonLink = {
+  ifname?: string;
+  address?: string;
+  flags?: string[];
+  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+};
+
+function linksAnswer(result: IpResult): TraceAnswer {
+  if (!result.ok) return { kind: "links", ok: false, error: result.error };
+  const links = (Array.isArray(result.json) ? result.json : []) as JsonLink[];
+  const list: TraceLink[] = links
+    .filter((l) => l.ifname !== undefined && l.ifname !== "lo")
+    .map((l) => ({
+      name: l.ifname ?? "",
+      mac: l.address ?? "",
+      up: l.flags?.includes("UP") ?? false,
+      addresses: (l.addr_info ?? [])
+        .filter((a) => a.family === "inet" && a.local !== undefined)
+        .map((a) => `${a.local}/${a.prefixlen ?? 32}`),
+    }));
+  return { kind: "links", ok: true, links: list };
+}

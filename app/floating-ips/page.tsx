@@ -1,0 +1,5 @@
+import { FloatingIpsList } from "@/components/resources/lists";
+
+export default function Page() {
+  return <FloatingIpsList />;
+}

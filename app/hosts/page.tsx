@@ -1,0 +1,5 @@
+import { HostsList } from "@/components/inspect/host-page";
+
+export default function Page() {
+  return <HostsList />;
+}

@@ -1,0 +1,5 @@
+import { InstancesList } from "@/components/resources/lists";
+
+export default function Page() {
+  return <InstancesList />;
+}

@@ -1,0 +1,5 @@
+import { NetworksList } from "@/components/resources/lists";
+
+export default function Page() {
+  return <NetworksList />;
+}

@@ -1,0 +1,5 @@
+import { TopologyPage } from "@/components/topology/topology-page";
+
+export default function Home() {
+  return <TopologyPage />;
+}

@@ -1,0 +1,5 @@
+import { RoutersList } from "@/components/resources/lists";
+
+export default function Page() {
+  return <RoutersList />;
+}

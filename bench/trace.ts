@@ -1,0 +1,356 @@
+// npm run bench:trace (root): packet path tracing, explain mode (goal < 300 ms) and probe mode (goal < 2 s), on a
+// demo-like topology and on a router with 1,000 floating IPs, beside the bare commands' floor measured in the
+// same run. The stack is the real one minus Next: a private OVS sandbox (dummy datapath, bridges b<rand>-int /
+// b<rand>-ex, namespace prefix b<rand>-), the agent served over HTTP with its token, an in-memory database,
+// the dispatcher; the trace goes server -> agent over tRPC as in production. Everything made is removed at the
+// end, even on failure.
+//
+// Floors: explain = the same host questions the trace asked (ip route get, ofproto/trace, iptables-save -t nat
+// -c, ip addr, ovs-vsctl list), each run as a bare command one after the other, as an operator's script would;
+// probe = that plus one bare `ping -c 1` (or TCP connect) from the same source namespace.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import pino from "pino";
+import { type Agent, createAgent } from "../agent/agent";
+import { serveAgent } from "../agent/api/http";
+import { run } from "../agent/linux/exec";
+import { namespacesWithPrefix, startSandbox } from "../agent/testing/host";
+import { floatingIpCreate } from "../lib/schemas/floatingIp";
+import { networkCreate } from "../lib/schemas/network";
+import { portCreate } from "../lib/schemas/port";
+import { routerCreate, routerInterface } from "../lib/schemas/router";
+import { serverCreate } from "../lib/schemas/server";
+import { subnetCreate } from "../lib/schemas/subnet";
+import { type TraceQuestion, traceRun } from "../lib/schemas/trace";
+import { createAgentClient } from "../server/agents/client";
+import { Dispatcher } from "../server/agents/dispatcher";
+import { waitForApplied, wantedRevision } from "../server/agents/wait";
+import { createDb } from "../server/db/client";
+import { createFloatingIp } from "../server/domain/floatingIps";
+import { createNetwork } from "../server/domain/networks";
+import { createPort } from "../server/domain/ports";
+import { ensureProject } from "../server/domain/projects";
+import { addRouterInterface, createRouter } from "../server/domain/routers";
+import { createServer } from "../server/domain/servers";
+import { createSubnet } from "../server/domain/subnets";
+import { type Actor, transact } from "../server/domain/tx";
+import { EventBus } from "../server/events";
+import { createTraceAgentClient, setTraceAgentConnector, type TraceAgent } from "../server/trace/agent";
+import { runTrace } from "../server/trace/run";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const tag = randomBytes(2).toString("hex");
+const prefix = `b${tag}-`;
+const intBridge = `b${tag}-int`;
+const exBridge = `b${tag}-ex`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+async function time(task: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await task();
+  return performance.now() - started;
+}
+
+/** Replays the trace's host questions as bare commands, one after the other: the explain floor. */
+async function bareCommands(questions: TraceQuestion[], ctl: string, db: string): Promise<void> {
+  for (const q of questions) {
+    switch (q.kind) {
+      case "route": {
+        const words = ["-n", q.namespace, "-json", "route", "get", q.dst];
+        if (q.src !== undefined) words.push("from", q.src);
+        if (q.iif !== undefined) words.push("iif", q.iif);
+        await run("ip", words, { allowFailure: true });
+        break;
+      }
+      case "links":
+        await run("ip", ["-n", q.namespace, "-json", "addr", "show"]);
+        break;
+      case "nat":
+        await run("ip", ["netns", "exec", q.namespace, "iptables-save", "-t", "nat", "-c"]);
+        break;
+      case "ports":
+        await run("ovs-vsctl", [`--db=${db}`, "--format=json", "list", "Interface"]);
+        break;
+      case "ovs": {
+        const flow = [`in_port=${q.in_port}`, q.protocol, `dl_src=${q.dl_src}`, `dl_dst=${q.dl_dst}`];
+        flow.push(`nw_src=${q.nw_src}`, `nw_dst=${q.nw_dst}`);
+        await run("ovs-appctl", ["-t", ctl, "ofproto/trace", q.bridge, flow.join(",")]);
+        break;
+      }
+      default: {
+        const unreachable: never = q;
+        throw new Error(`unknown question ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+}
+
+type Row = {
+  case: string;
+  mode: string;
+  ms: number;
+  floor: number;
+  goal: number;
+  calls: string;
+  verdict: string;
+};
+
+async function main(): Promise<void> {
+  const sandbox = await startSandbox(`trace-${tag}`);
+  const dir = await mkdtemp(join(tmpdir(), "netlens-bench-trace-"));
+  let agent: Agent | undefined;
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const logger = pino({ level: "silent" });
+    agent = await createAgent(
+      {
+        ovsdb: sandbox.db,
+        integrationBridge: intBridge,
+        bridgeMappings: { public: exBridge },
+        datapathType: "dummy",
+        prefix,
+        chainPrefix: `b${tag}`,
+        stateDir: join(dir, "agent"),
+        verify: false,
+      },
+      logger,
+    );
+    const token = randomBytes(24).toString("hex");
+    const tokenFile = join(dir, "token");
+    await writeFile(tokenFile, token, { mode: 0o600 });
+    const http = await serveAgent(agent, token, { host: "127.0.0.1", port: 0 });
+    closers.push(() => http.close());
+    const database = await createDb({ dataDir: "memory" });
+    closers.push(() => database.close());
+    const db = database.db;
+    const bus = new EventBus();
+    const dispatcher = new Dispatcher({
+      db,
+      bus,
+      agent: createAgentClient({ url: http.url, tokenFile }),
+      url: http.url,
+      logger,
+      retry: { minMs: 50, maxMs: 500 },
+    });
+    await dispatcher.start();
+    closers.push(() => dispatcher.stop());
+
+    // The trace's agent, wrapped to record the questions it asks (for the floor) and count round trips.
+    let asked: TraceQuestion[] = [];
+    let agentMs = 0;
+    let roundTrips = 0;
+    const real = createTraceAgentClient({ url: http.url, tokenFile });
+    const recording: TraceAgent = {
+      ask: async (questions) => {
+        asked.push(...questions);
+        roundTrips++;
+        const started = performance.now();
+        try {
+          return await real.ask(questions);
+        } finally {
+          agentMs += performance.now() - started;
+        }
+      },
+      probe: (input) => real.probe(input),
+    };
+    setTraceAgentConnector(db, () => recording);
+
+    const project = await ensureProject(db, "admin", "bench");
+    const actor: Actor = { user: "admin", role: "admin", projectId: project.id, projectIds: [project.id] };
+    const write = <T>(work: Parameters<typeof transact<T>>[2]) => transact({ db, bus }, actor, work);
+    const settle = async () => {
+      if (!(await waitForApplied({ db, bus }, await wantedRevision(db), 120_000)))
+        throw new Error("the agent did not apply the topology");
+    };
+
+    // Demo-like: external flat network, one tenant network, a router, two instances, one floating IP.
+    await write(async (tx) => {
+      await createNetwork(
+        tx,
+        networkCreate.parse({
+          name: "ext",
+          "router:external": true,
+          "provider:network_type": "flat",
+          "provider:physical_network": "public",
+        }),
+      );
+      await createSubnet(
+        tx,
+        subnetCreate.parse({
+          name: "extsub",
+          network_id: "ext",
+          cidr: "10.200.0.0/20",
+          gateway_ip: "10.200.0.1",
+          enable_dhcp: false,
+        }),
+      );
+      await createNetwork(tx, networkCreate.parse({ name: "net1" }));
+      await createSubnet(tx, subnetCreate.parse({ name: "sub1", network_id: "net1", cidr: "10.100.0.0/20" }));
+      await createRouter(
+        tx,
+        routerCreate.parse({ name: "r1", external_gateway_info: { network_id: "ext" } }),
+      );
+      await addRouterInterface(tx, routerInterface.parse({ id: "r1", subnet_id: "sub1" }));
+      const vm1 = await createServer(
+        tx,
+        serverCreate.parse({ name: "vm1", network_id: "net1", fixed_ip_address: "10.100.0.5" }),
+      );
+      await createServer(
+        tx,
+        serverCreate.parse({ name: "vm2", network_id: "net1", fixed_ip_address: "10.100.0.6" }),
+      );
+      await createFloatingIp(
+        tx,
+        floatingIpCreate.parse({
+          floating_network_id: "ext",
+          floating_ip_address: "10.200.0.20",
+          port_id: vm1.port_id,
+        }),
+      );
+    });
+    await settle();
+
+    const ctl = join(
+      sandbox.dir,
+      `ovs-vswitchd.${(await readFile(join(sandbox.dir, "ovs-vswitchd.pid"), "utf8")).trim()}.ctl`,
+    );
+    const uplinkNs = (await namespacesWithPrefix(`${prefix}quplink-`))[0] ?? "";
+    const rows: Row[] = [];
+    const measure = async (label: string) => {
+      for (const [name, from, to] of [
+        ["outside -> FIP", "10.200.0.1", "10.200.0.20"],
+        ["instance -> outside", "vm2", "10.200.0.1"],
+      ] as const) {
+        const explain: number[] = [];
+        const floors: number[] = [];
+        const inAgent: number[] = [];
+        let calls = "";
+        let verdict = "";
+        for (let i = 0; i < RUNS; i++) {
+          asked = [];
+          agentMs = 0;
+          roundTrips = 0;
+          explain.push(
+            await time(async () => (verdict = (await runTrace(db, traceRun.parse({ from, to }))).verdict)),
+          );
+          const questions = asked;
+          inAgent.push(agentMs);
+          calls = `${questions.length} in ${roundTrips} round trips`;
+          floors.push(await time(() => bareCommands(questions, ctl, sandbox.db)));
+        }
+        rows.push({
+          case: `${label}: ${name}`,
+          mode: "explain",
+          ms: median(explain),
+          floor: median(floors),
+          goal: 300,
+          calls: `${calls}; ${median(inAgent).toFixed(0)} ms in agent calls`,
+          verdict,
+        });
+        const probes: number[] = [];
+        const pingFloor: number[] = [];
+        const source =
+          from === "10.200.0.1"
+            ? uplinkNs
+            : ((await namespacesWithPrefix(`${prefix}qprobe-`)).find(Boolean) ?? "");
+        for (let i = 0; i < Math.max(3, Math.floor(RUNS / 2)); i++) {
+          probes.push(
+            await time(
+              async () => (verdict = (await runTrace(db, traceRun.parse({ from, to, probe: true }))).verdict),
+            ),
+          );
+          pingFloor.push(
+            await time(() =>
+              run(
+                "ip",
+                [
+                  "netns",
+                  "exec",
+                  source,
+                  "ping",
+                  "-n",
+                  "-c",
+                  "1",
+                  "-W",
+                  "1",
+                  to.startsWith("10.") ? to : "10.200.0.1",
+                ],
+                { allowFailure: true },
+              ),
+            ),
+          );
+        }
+        rows.push({
+          case: `${label}: ${name}`,
+          mode: "probe",
+          ms: median(probes),
+          floor: median(floors) + median(pingFloor),
+          goal: 2000,
+          calls: "",
+          verdict,
+        });
+      }
+    };
+    await measure("demo");
+
+    // The same router with 1,000 more floating IPs (ports without instances hold their fixed addresses).
+    const started = performance.now();
+    await write(async (tx) => {
+      for (let n = 0; n < 1000; n++) {
+        const fixed = `10.100.${1 + Math.floor(n / 250)}.${(n % 250) + 1}`;
+        const floating = `10.200.${1 + Math.floor(n / 250)}.${(n % 250) + 1}`;
+        const port = await createPort(
+          tx,
+          portCreate.parse({ network_id: "net1", fixed_ips: [{ ip_address: fixed }] }),
+        );
+        await createFloatingIp(
+          tx,
+          floatingIpCreate.parse({
+            floating_network_id: "ext",
+            floating_ip_address: floating,
+            port_id: port.id,
+          }),
+        );
+      }
+    });
+    await settle();
+    process.stderr.write(
+      `1,000 floating IPs made and applied in ${Math.round(performance.now() - started)} ms\n`,
+    );
+    await measure("1,000 FIPs");
+
+    const fmt = (n: number) => n.toFixed(1);
+    const table = [
+      "| case | mode | trace ms | floor ms | ratio | goal | met | host questions (explain) | verdict |",
+      "|------|------|----------|----------|-------|------|-----|-------------------------|---------|",
+      ...rows.map(
+        (r) =>
+          `| ${r.case} | ${r.mode} | ${fmt(r.ms)} | ${fmt(r.floor)} | ${(r.ms / r.floor).toFixed(2)} | < ${r.goal} ms | ${r.ms < r.goal ? "yes" : "NO"} | ${r.calls} | ${r.verdict} |`,
+      ),
+    ];
+    console.log(table.join("\n"));
+    console.log(`(medians of ${RUNS} explain runs, ${Math.max(3, Math.floor(RUNS / 2))} probe runs)`);
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    if (agent !== undefined) {
+      await agent.cleanup().catch(() => undefined);
+      await agent.close();
+    }
+    for (const ns of await namespacesWithPrefix(prefix))
+      await run("ip", ["netns", "del", ns], { allowFailure: true });
+    await sandbox.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

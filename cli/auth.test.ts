@@ -1,0 +1,161 @@
+// The `netlens` command's accounts: it logs in with NETLENS_USERNAME / NETLENS_PASSWORD (+ NETLENS_PROJECT),
+// prints a token with `token issue`, uses NETLENS_TOKEN or the token `npm run up` left, and manages projects,
+// users and roles. The real command against the real router over HTTP (no OVS needed: nothing is applied).
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../agent/linux/exec";
+import { appRouter } from "../server/api/root";
+import { createRequestContext } from "../server/api/trpc";
+import { requestFacts, toHeaders } from "../server/auth/http";
+import { createTestApi, type TestApi, testUser } from "../server/testkit";
+
+const netlens = fileURLToPath(new URL("netlens", import.meta.url));
+
+let api: TestApi;
+let url: string;
+let stateDir: string;
+let close: () => Promise<void>;
+let demoPassword: string;
+
+beforeAll(async () => {
+  api = await createTestApi({ demo: true });
+  demoPassword = (await testUser(api.services, "demo", "demo", "member")).password;
+  const http = createHTTPServer({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    createContext: ({ req, res }) =>
+      createRequestContext(
+        api.services,
+        requestFacts(toHeaders(req.headers), null, (cookie) => res.appendHeader("set-cookie", cookie)),
+      ),
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  stateDir = await mkdtemp(join(tmpdir(), "netlens-cli-auth-"));
+  close = async () => {
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    });
+    await rm(stateDir, { recursive: true, force: true });
+    await api.close();
+  };
+}, 60_000);
+afterAll(() => close());
+
+/** `netlens ARGS` with only the given credentials in its environment (none of the caller's). */
+function cli(env: Record<string, string>, ...args: string[]) {
+  // Unset (undefined is left out of the child's environment): the caller's own NETLENS_* must not leak in.
+  const unset = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith("NETLENS_"))
+      .map((k) => [k, undefined]),
+  );
+  return run(netlens, args, {
+    env: { ...process.env, ...unset, NETLENS_URL: url, NETLENS_STATE_DIR: stateDir, ...env },
+    allowFailure: true,
+  });
+}
+
+const admin = () => ({ NETLENS_USERNAME: "admin", NETLENS_PASSWORD: api.admin.password });
+
+// Each `netlens` run starts tsx (about a second).
+describe("netlens credentials", { timeout: 60_000 }, () => {
+  it("logs in with NETLENS_USERNAME and NETLENS_PASSWORD, and `token issue` prints a token NETLENS_TOKEN takes", async () => {
+    const issued = await cli(admin(), "token", "issue", "--name", "script", "-f", "value", "-c", "token");
+    expect(issued.stderr).toBe("");
+    const token = issued.stdout.trim();
+    expect(token).toMatch(/^nlt_[\w-]{43}$/);
+    const listed = await cli({ NETLENS_TOKEN: token }, "token", "list", "-f", "json");
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "script", user: "admin", revoked_at: null })]),
+    );
+    expect((await cli({ NETLENS_TOKEN: token }, "token", "revoke", token)).code).toBe(0);
+    const refused = await cli({ NETLENS_TOKEN: token }, "network", "list");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("Invalid or revoked API token");
+  });
+
+  it("says why a login failed, and what to set when nothing is set", async () => {
+    const wrong = await cli(
+      { NETLENS_USERNAME: "admin", NETLENS_PASSWORD: "wrong-password" },
+      "network",
+      "list",
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("Login as admin failed: Invalid username or password");
+    const none = await cli({}, "network", "list");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/Log in first: set NETLENS_TOKEN, or NETLENS_USERNAME and NETLENS_PASSWORD/);
+  });
+
+  it("uses the token `npm run up` left in the state directory", async () => {
+    const { token } = await api.caller.token.issue({ name: "cli (npm run up)" });
+    await writeFile(join(stateDir, "cli-token"), `${token}\n`, { mode: 0o600 });
+    try {
+      const nets = await cli({}, "network", "list", "-f", "json");
+      expect(nets.stderr).toBe("");
+      expect((JSON.parse(nets.stdout) as { name: string }[]).map((n) => n.name)).toContain("demo-net");
+    } finally {
+      await rm(join(stateDir, "cli-token"));
+    }
+  });
+
+  it("as a member: reads the project's things, is refused changes", async () => {
+    const demo = { NETLENS_USERNAME: "demo", NETLENS_PASSWORD: demoPassword, NETLENS_PROJECT: "demo" };
+    const nets = await cli(demo, "network", "list", "-f", "value");
+    expect(nets.stdout.split("\n").filter(Boolean).length).toBe(2);
+    const refused = await cli(demo, "network", "create", "nope");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("Only admins change the model");
+    const other = await cli({ ...demo, NETLENS_PROJECT: "admin" }, "network", "list");
+    expect(other.stderr).toContain("User demo has no role on project admin");
+  });
+});
+
+describe("netlens project, user and role", { timeout: 60_000 }, () => {
+  it("creates a project and a member of it who can log in, lists and deletes them", async () => {
+    expect((await cli(admin(), "project", "create", "lab")).code).toBe(0);
+    const created = await cli(
+      admin(),
+      "user",
+      "create",
+      "lab-user",
+      "--password",
+      "lab-user-password",
+      "--project",
+      "lab",
+      "--role",
+      "member",
+      "-f",
+      "json",
+    );
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      name: "lab-user",
+      roles: [{ project: "lab", role: "member" }],
+    });
+    const users = await cli(admin(), "user", "list");
+    expect(users.stdout).toMatch(/lab-user .*member@lab/);
+    expect(users.stdout).not.toContain("lab-user-password");
+    const labUser = { NETLENS_USERNAME: "lab-user", NETLENS_PASSWORD: "lab-user-password" };
+    expect(JSON.parse((await cli(labUser, "project", "list", "-f", "json")).stdout)).toEqual([
+      expect.objectContaining({ name: "lab" }),
+    ]);
+    expect((await cli(admin(), "role", "add", "admin", "--user", "lab-user", "--project", "lab")).code).toBe(
+      0,
+    );
+    const assignments = await cli(admin(), "role", "assignment", "list", "--user", "lab-user", "-f", "json");
+    expect(JSON.parse(assignments.stdout)).toEqual([
+      expect.objectContaining({ role: "admin", project: "lab" }),
+    ]);
+    expect((await cli(admin(), "user", "delete", "lab-user")).code).toBe(0);
+    expect((await cli(labUser, "network", "list")).stderr).toContain("Invalid username or password");
+    expect((await cli(admin(), "project", "delete", "lab")).code).toBe(0);
+    expect((await cli(admin(), "project", "list")).stdout).not.toContain(" lab ");
+  });
+});

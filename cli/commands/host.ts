@@ -1,0 +1,28 @@
+import type { Command } from "commander";
+import { formatOption, run } from "../command";
+import { type Format, field, printList } from "../output";
+
+export function hostCommands(program: Command): void {
+  program
+    .command("host")
+    .description("Host agents")
+    .command("list")
+    .addOption(formatOption())
+    .action(
+      run(async (client, o: { format: Format }) => {
+        printList(
+          await client.host.list.query(),
+          [
+            field("Host", "host"),
+            field("Online", "online"),
+            field("Last Seen", "last_seen"),
+            field("Wanted Revision", "wanted_revision"),
+            field("Applied Revision", "applied_revision"),
+            field("Drifted", "drifted"),
+            { header: "Last Error", value: (row) => row.stream_error ?? row.last_error },
+          ],
+          o.format,
+        );
+      }),
+    );
+}

@@ -1,0 +1,71 @@
+import type { Command } from "commander";
+import { addCrud, formatOption, run } from "../command";
+import { integer } from "../options";
+import { type Format, field, printOne } from "../output";
+
+export function networkCommands(program: Command): void {
+  const network = addCrud(program.command("network").description("Networks"), "network", {
+    list: (c, o) => c.network.list.query({ project_id: o.project as string | undefined }),
+    show: (c, id) => c.network.show.query({ id }),
+    remove: (c, id) => c.network.delete.mutate({ id }),
+    columns: [
+      field("ID", "id"),
+      field("Name", "name"),
+      field("Subnets", "subnets"),
+      field("Status", "status"),
+    ],
+  });
+
+  network
+    .command("create <name>")
+    .description("Create a network")
+    .addOption(formatOption())
+    .option("--project <project>", "owning project (name or ID)")
+    .option("--share", "share the network with every project")
+    .option("--no-share", "do not share (default)")
+    .option("--external", "an external network: router gateways and floating IPs")
+    .option("--internal", "not external (default)")
+    .option("--provider-network-type <type>", "flat, vlan, vxlan or local")
+    .option("--provider-physical-network <physnet>", "physical network (flat, vlan)")
+    .option("--provider-segment <id>", "VLAN id or VNI", integer)
+    .option("--mtu <mtu>", "MTU", integer)
+    .option("--disable", "create administratively down")
+    .action(
+      run(async (client, name: string, o) => {
+        const created = await client.network.create.mutate({
+          name,
+          project_id: o.project,
+          shared: o.share === true,
+          "router:external": o.external === true && o.internal !== true,
+          "provider:network_type": o.providerNetworkType,
+          "provider:physical_network": o.providerPhysicalNetwork,
+          "provider:segmentation_id": o.providerSegment,
+          mtu: o.mtu,
+          admin_state_up: o.disable !== true,
+        });
+        printOne(created, o.format as Format);
+      }),
+    );
+
+  network
+    .command("set <network>")
+    .description("Change a network")
+    .option("--name <name>", "new name")
+    .option("--share", "share with every project")
+    .option("--no-share", "stop sharing")
+    .option("--external", "make external")
+    .option("--internal", "make internal")
+    .option("--enable", "administratively up")
+    .option("--disable", "administratively down")
+    .action(
+      run(async (client, id: string, o) => {
+        await client.network.update.mutate({
+          id,
+          name: o.name,
+          shared: o.share,
+          "router:external": o.external ? true : o.internal ? false : undefined,
+          admin_state_up: o.enable ? true : o.disable ? false : undefined,
+        });
+      }),
+    );
+}

@@ -1,0 +1,90 @@
+// netlens trace --from X --to Y [--protocol icmp|tcp|udp] [--port N] [--probe] [-f table|json]
+// Prints the forward and reply paths hop by hop with what decided each hop, the diagnoses, and the verdict.
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Hop, TraceResult } from "../../lib/schemas/trace";
+import { formatOption, run } from "../command";
+import type { Format } from "../output";
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError("a port is 1-65535");
+  return n;
+}
+
+function where(hop: Hop): string {
+  const w = hop.where;
+  if (w.bridge !== undefined)
+    return `${w.bridge} (in ${w.interface ?? "?"}${hop.vlan === undefined ? "" : `, vlan ${hop.vlan}`})`;
+  return `${w.namespace ?? w.host}${w.interface === undefined ? "" : ` ${w.interface}`}`;
+}
+
+function hopLines(name: string, hops: Hop[]): string[] {
+  const lines = [`${name}:`];
+  hops.forEach((hop, index) => {
+    const seen = hop.probe === undefined ? "" : hop.probe.seen ? " [seen]" : " [NOT seen]";
+    lines.push(
+      `  ${String(index).padStart(2)}. ${hop.action.toUpperCase().padEnd(9)} ${hop.packet.src} > ${hop.packet.dst}  at ${where(hop)}${seen}`,
+    );
+    for (const text of hop.decided_by.text.split("\n")) lines.push(`        ${hop.decided_by.kind}: ${text}`);
+    for (const evidence of hop.probe?.evidence ?? []) lines.push(`        probe: ${evidence}`);
+  });
+  if (hops.length === 0) lines.push("  (none)");
+  return lines;
+}
+
+export function formatTrace(result: TraceResult): string {
+  const lines = [
+    `trace ${result.from.name || result.from.address} (${result.from.address}) -> ${result.to.name || result.to.address} (${result.to.address}), ${result.protocol}${result.port === null ? "" : `/${result.port}`}, ${result.mode}`,
+    ...hopLines("forward", result.forward),
+    ...hopLines("reply", result.reply),
+  ];
+  if (result.probe)
+    lines.push(
+      `probe: ${result.probe.result}${result.probe.rtt_ms === null ? "" : ` in ${result.probe.rtt_ms} ms`} (${result.probe.detail})`,
+    );
+  for (const d of result.diagnoses) {
+    lines.push(`diagnosis ${d.code}${d.hop === null ? "" : ` at ${d.hop}`}: ${d.message}`, `  fix: ${d.fix}`);
+  }
+  lines.push(`verdict: ${result.verdict.toUpperCase()} (${result.duration_ms} ms)`);
+  return lines.join("\n");
+}
+
+export function traceCommands(program: Command): void {
+  program
+    .command("trace")
+    .description("Trace a packet's path (forward and reply) with what decides each hop, and where it dies")
+    .requiredOption("--from <endpoint>", "instance, router, floating or fixed IP, or an outside address")
+    .requiredOption("--to <endpoint>", "instance, router, floating or fixed IP, or an outside address")
+    .addOption(
+      new Option("--protocol <protocol>", "protocol").choices(["icmp", "tcp", "udp"]).default("icmp"),
+    )
+    .option("--port <port>", "destination port (tcp, udp)", portNumber)
+    .option("--probe", "send a real packet and report where it was seen")
+    .addOption(formatOption())
+    .action(
+      run(
+        async (
+          client,
+          o: {
+            from: string;
+            to: string;
+            protocol: "icmp" | "tcp" | "udp";
+            port?: number;
+            probe?: boolean;
+            format: Format;
+          },
+        ) => {
+          const result = await client.trace.run.mutate({
+            from: o.from,
+            to: o.to,
+            protocol: o.protocol,
+            ...(o.port === undefined ? {} : { port: o.port }),
+            probe: o.probe === true,
+          });
+          console.log(o.format === "json" ? JSON.stringify(result, null, 2) : formatTrace(result));
+          // Scripts can test the verdict by exit status, as with ping.
+          if (result.verdict !== "delivered") process.exitCode = 3;
+        },
+      ),
+    );
+}

@@ -1,0 +1,170 @@
+// The whole stack for the CLI's integration tests: a private OVS sandbox, the host agent as its own process
+// (with a test prefix, its own bridges and the dummy datapath, so that it runs beside a live `npm run up`), the
+// API over HTTP on a free port (the same router Next serves, on an in-memory database) with a real dispatcher,
+// and the real `netlens` command pointed at it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import pino from "pino";
+import { run } from "../../agent/linux/exec";
+import { startSandbox } from "../../agent/testing/host";
+import { createAgentClient } from "../../server/agents/client";
+import { Dispatcher } from "../../server/agents/dispatcher";
+import { appRouter } from "../../server/api/root";
+import { createRequestContext } from "../../server/api/trpc";
+import { requestFacts, toHeaders } from "../../server/auth/http";
+import { Inspection, registerInspection } from "../../server/inspect/service";
+import { createTestApi } from "../../server/testkit";
+import { createTraceAgentClient, setTraceAgentConnector } from "../../server/trace/agent";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const tsx = join(repo, "node_modules/.bin/tsx");
+const netlens = join(repo, "cli/netlens");
+
+export type CliResult = { code: number | null; stdout: string; stderr: string };
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function startStack() {
+  const tag = randomBytes(2).toString("hex");
+  const prefix = `t${tag}-`;
+  const agentArgs = [
+    join(repo, "agent/main.ts"),
+    "--integration-bridge",
+    `t${tag}-int`,
+    "--bridge-mapping",
+    `public:t${tag}-ex`,
+    "--datapath-type",
+    "dummy",
+    "--prefix",
+    prefix,
+    "--chain-prefix",
+    `t${tag}`,
+    "--log-level",
+    "warn",
+  ];
+  const dir = await mkdtemp(join(tmpdir(), "netlens-stack-"));
+  const stops: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => undefined);
+  };
+
+  try {
+    const sandbox = await startSandbox("stack");
+    stops.push(() => sandbox.stop());
+    const stateArgs = ["--ovsdb", sandbox.db, "--state-dir", join(dir, "agent")];
+    // Removing what the agent made comes after the agent stopped, before the sandbox goes.
+    stops.push(() => run(tsx, [...agentArgs, ...stateArgs, "--cleanup"]));
+
+    const agentPort = await freePort();
+    const agentUrl = `http://127.0.0.1:${agentPort}`;
+    const tokenFile = join(dir, "agent/token");
+    const agentProcess: ChildProcess = spawn(
+      tsx,
+      [...agentArgs, ...stateArgs, "--listen", `127.0.0.1:${agentPort}`, "--token-file", tokenFile],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    stops.push(async () => {
+      if (agentProcess.exitCode !== null) return;
+      const exited = new Promise((r) => agentProcess.once("exit", r));
+      agentProcess.kill("SIGTERM");
+      await exited;
+    });
+    const agent = createAgentClient({ url: agentUrl, tokenFile });
+    await until("the agent", async () => (await readFile(tokenFile, "utf8")) && (await agent.info()));
+
+    const api = await createTestApi();
+    stops.push(() => api.close());
+    const dispatcher = new Dispatcher({
+      ...api.services,
+      agent,
+      url: agentUrl,
+      logger: pino({ level: "silent" }),
+      retry: { minMs: 50, maxMs: 500 },
+    });
+    await dispatcher.start();
+    stops.push(() => dispatcher.stop());
+    // Host inspection as the server runs it: the agent's snapshot stream relayed, drift computed.
+    const inspection = new Inspection({
+      ...api.services,
+      logger: pino({ level: "silent" }),
+      repairer: dispatcher,
+      retry: { minMs: 50, maxMs: 500 },
+    });
+    registerInspection(api.bus, inspection);
+    inspection.addAgent({ url: agentUrl, tokenFile });
+    stops.push(async () => inspection.close());
+    // Packet tracing reaches this agent with this stack's token (the server's default reads its env's file).
+    setTraceAgentConnector(api.db, () => createTraceAgentClient({ url: agentUrl, tokenFile }));
+
+    // Requests are authenticated as in the server (bearer token or cookie); the CLI runs as the test API's admin
+    // through an API token in NETLENS_TOKEN, as a script would.
+    const http = createHTTPServer({
+      router: appRouter,
+      basePath: "/api/trpc/",
+      createContext: ({ req, res }) =>
+        createRequestContext(
+          api.services,
+          requestFacts(toHeaders(req.headers), null, (cookie) => res.appendHeader("set-cookie", cookie)),
+        ),
+    });
+    const { token } = await api.admin.caller.token.issue({ name: "cli integration test" });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        }),
+    );
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+    /** Runs `netlens ARGS` against this stack. */
+    const cli = async (...args: string[]): Promise<CliResult> =>
+      run(netlens, args, {
+        env: { ...process.env, NETLENS_URL: url, NETLENS_TOKEN: token },
+        allowFailure: true,
+      });
+
+    /** Runs `netlens ARGS -f json` and parses its output; a failure throws with what the CLI printed. */
+    const cliJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
+      const result = await cli(...args, "-f", "json");
+      if (result.code !== 0) throw new Error(`netlens ${args.join(" ")}: ${result.stderr}`);
+      return JSON.parse(result.stdout) as T;
+    };
+
+    /** Runs `netlens ARGS --wait`, expecting success. */
+    const cliOk = async (...args: string[]): Promise<string> => {
+      const result = await cli("--wait", ...args);
+      if (result.code !== 0) throw new Error(`netlens ${args.join(" ")}: ${result.stderr}`);
+      return result.stdout;
+    };
+
+    return { prefix, chainPrefix: `t${tag}`, sandbox, url, api, inspection, cli, cliJson, cliOk, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+"use client";
+// Which form is open. Any component (side panel, tables, detail pages) opens one with `useDialogs().open(...)`;
+// one host renders it, so each form exists once.
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from "react";
+import { Dialog } from "../ui/dialog";
+import { DeleteForm, type DeleteTarget } from "./delete";
+import { FloatingIpAssociateForm, FloatingIpCreateForm } from "./floating-ip";
+import { NetworkCreateForm, NetworkEditForm } from "./network";
+import { RouterCreateForm, RouterGatewayForm, RouterInterfaceForm, RouterRoutesForm } from "./router";
+import { ServerCreateForm } from "./server";
+import { SubnetCreateForm, SubnetEditForm } from "./subnet";
+
+export type DialogSpec =
+  | { type: "network-create"; external?: boolean }
+  | { type: "network-edit"; id: string }
+  | { type: "subnet-create"; networkId?: string }
+  | { type: "subnet-edit"; id: string }
+  | { type: "router-create" }
+  | { type: "router-gateway"; id: string }
+  | { type: "router-interface"; id: string }
+  | { type: "router-routes"; id: string }
+  | { type: "server-create"; networkId?: string }
+  | { type: "fip-create"; portId?: string; networkId?: string }
+  | { type: "fip-associate"; id: string }
+  | { type: "delete"; target: DeleteTarget };
+
+const titles: Record<DialogSpec["type"], string> = {
+  "network-create": "Create network",
+  "network-edit": "Edit network",
+  "subnet-create": "Create subnet",
+  "subnet-edit": "Edit subnet",
+  "router-create": "Create router",
+  "router-gateway": "Router gateway",
+  "router-interface": "Add router interface",
+  "router-routes": "Extra routes",
+  "server-create": "Launch instance",
+  "fip-create": "Allocate floating IP",
+  "fip-associate": "Associate floating IP",
+  delete: "Delete",
+};
+
+const DialogContext = createContext<{ open: (spec: DialogSpec) => void }>({ open: () => {} });
+export const useDialogs = () => useContext(DialogContext);
+
+function Body({ spec, close }: { spec: DialogSpec; close: () => void }) {
+  switch (spec.type) {
+    case "network-create":
+      return <NetworkCreateForm external={spec.external ?? false} close={close} />;
+    case "network-edit":
+      return <NetworkEditForm id={spec.id} close={close} />;
+    case "subnet-create":
+      return <SubnetCreateForm networkId={spec.networkId} close={close} />;
+    case "subnet-edit":
+      return <SubnetEditForm id={spec.id} close={close} />;
+    case "router-create":
+      return <RouterCreateForm close={close} />;
+    case "router-gateway":
+      return <RouterGatewayForm id={spec.id} close={close} />;
+    case "router-interface":
+      return <RouterInterfaceForm id={spec.id} close={close} />;
+    case "router-routes":
+      return <RouterRoutesForm id={spec.id} close={close} />;
+    case "server-create":
+      return <ServerCreateForm networkId={spec.networkId} close={close} />;
+    case "fip-create":
+      return <FloatingIpCreateForm portId={spec.portId} networkId={spec.networkId} close={close} />;
+    case "fip-associate":
+      return <FloatingIpAssociateForm id={spec.id} close={close} />;
+    case "delete":
+      return <DeleteForm target={spec.target} close={close} />;
+  }
+}
+
+export function DialogProvider({ children }: { children: ReactNode }) {
+  const [spec, setSpec] = useState<DialogSpec | null>(null);
+  const open = useCallback((s: DialogSpec) => setSpec(s), []);
+  const close = useCallback(() => setSpec(null), []);
+  const value = useMemo(() => ({ open }), [open]);
+  const title = spec
+    ? spec.type === "delete"
+      ? `Delete ${spec.target.noun} ${spec.target.name}`
+      : titles[spec.type]
+    : "";
+  return (
+    <DialogContext.Provider value={value}>
+      {children}
+      <Dialog
+        open={spec !== null}
+        onClose={close}
+        title={title}
+        testId={spec ? `dialog-${spec.type}` : undefined}
+      >
+        {spec ? <Body spec={spec} close={close} /> : null}
+      </Dialog>
+    </DialogContext.Provider>
+  );
+}

@@ -1,0 +1,131 @@
+"use client";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { networkCreate, networkTypes, networkUpdate } from "@/lib/schemas/network";
+import { useTRPC } from "../trpc/provider";
+import { Checkbox, Field, Select, TextInput } from "../ui/controls";
+import type { FieldRules } from "./errors";
+import { checked, FormLoading, FormShell, opt, ProjectSelect, str, useSubmitted } from "./parts";
+import { useSchemaForm } from "./use-form";
+
+const rules: FieldRules = [
+  [/physical.network|bridge mapping/i, "provider:physical_network"],
+  [/segmentation/i, "provider:segmentation_id"],
+  [/MTU/i, "mtu"],
+  [/network type|provider network/i, "provider:network_type"],
+  [/name/i, "name"],
+];
+
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+export function NetworkCreateForm({ external, close }: { external: boolean; close: () => void }) {
+  const trpc = useTRPC();
+  const create = useMutation(trpc.network.create.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(networkCreate, rules);
+  const submitted = useSubmitted(close, fail);
+  const e = errors.fields;
+  return (
+    <FormShell
+      error={errors.form}
+      busy={create.isPending}
+      submit="Create network"
+      close={close}
+      onSubmit={(form) => {
+        const input = parse({
+          name: str(form, "name"),
+          project_id: opt(form, "project_id"),
+          shared: checked(form, "shared"),
+          "router:external": checked(form, "router:external"),
+          "provider:network_type": opt(form, "provider:network_type"),
+          "provider:physical_network": opt(form, "provider:physical_network"),
+          "provider:segmentation_id": num(opt(form, "provider:segmentation_id")),
+          mtu: num(opt(form, "mtu")),
+          admin_state_up: checked(form, "admin_state_up"),
+        });
+        if (!input) return;
+        create.mutate(
+          input,
+          submitted((n) => ({ kind: "network", id: n.id, label: n.name || n.id, action: "Create network" })),
+        );
+      }}
+    >
+      <Field label="Name" name="name" error={e.name}>
+        {(p) => <TextInput {...p} autoFocus />}
+      </Field>
+      <ProjectSelect error={e.project_id} hint="Default: your own project" />
+      <div className="flex gap-4">
+        <Checkbox name="router:external" label="External (router:external)" defaultChecked={external} />
+        <Checkbox name="shared" label="Shared" />
+        <Checkbox name="admin_state_up" label="Admin state up" defaultChecked />
+      </div>
+      <div className="grid grid-cols-2 gap-3">
+        <Field label="Provider network type" name="provider:network_type" error={e["provider:network_type"]}>
+          {(p) => (
+            <Select {...p} defaultValue={external ? "flat" : ""}>
+              <option value="">(default: vxlan)</option>
+              {networkTypes.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field
+          label="Physical network"
+          name="provider:physical_network"
+          error={e["provider:physical_network"]}
+          hint="flat and vlan, e.g. public"
+        >
+          {(p) => <TextInput {...p} defaultValue={external ? "public" : ""} />}
+        </Field>
+        <Field label="Segmentation ID" name="provider:segmentation_id" error={e["provider:segmentation_id"]}>
+          {(p) => <TextInput {...p} inputMode="numeric" />}
+        </Field>
+        <Field label="MTU" name="mtu" error={e.mtu} hint="Derived when empty">
+          {(p) => <TextInput {...p} inputMode="numeric" />}
+        </Field>
+      </div>
+    </FormShell>
+  );
+}
+
+export function NetworkEditForm({ id, close }: { id: string; close: () => void }) {
+  const trpc = useTRPC();
+  const network = useQuery(trpc.network.show.queryOptions({ id }));
+  const update = useMutation(trpc.network.update.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(networkUpdate, rules);
+  const submitted = useSubmitted(close, fail);
+  const n = network.data;
+  if (!n) return <FormLoading />;
+  return (
+    <FormShell
+      error={errors.form}
+      busy={update.isPending}
+      submit="Save"
+      close={close}
+      onSubmit={(form) => {
+        const input = parse({
+          id,
+          name: str(form, "name"),
+          shared: checked(form, "shared"),
+          "router:external": checked(form, "router:external"),
+          admin_state_up: checked(form, "admin_state_up"),
+        });
+        if (!input) return;
+        update.mutate(
+          input,
+          submitted((x) => ({ kind: "network", id: x.id, label: x.name || x.id, action: "Update network" })),
+        );
+      }}
+    >
+      <Field label="Name" name="name" error={errors.fields.name}>
+        {(p) => <TextInput {...p} defaultValue={n.name} autoFocus />}
+      </Field>
+      <div className="flex gap-4">
+        <Checkbox name="router:external" label="External" defaultChecked={n["router:external"]} />
+        <Checkbox name="shared" label="Shared" defaultChecked={n.shared} />
+        <Checkbox name="admin_state_up" label="Admin state up" defaultChecked={n.admin_state_up} />
+      </div>
+    </FormShell>
+  );
+}

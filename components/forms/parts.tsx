@@ -1,0 +1,146 @@
+"use client";
+// The pieces every resource form is built from: the form frame with its footer, and the fields that several forms
+// ask for in the same words (project, network, multi-line text).
+import { useQuery } from "@tanstack/react-query";
+import type { ComponentProps, ReactNode } from "react";
+import { usePendingActions, type Watch } from "../trpc/pending";
+import { useTRPC } from "../trpc/provider";
+import { Button, Field, Select } from "../ui/controls";
+
+type FooterProps = {
+  error?: string | undefined;
+  busy: boolean;
+  submit: string;
+  close: () => void;
+  danger?: boolean;
+};
+
+/** The bottom of every form: the API's error when no field owns it, Cancel, and the submit button. */
+function FormFooter({ error, busy, submit, close, danger = false }: FooterProps) {
+  return (
+    <div className="mt-2 flex flex-col gap-2">
+      {error ? (
+        <p
+          role="alert"
+          data-testid="form-error"
+          className="rounded-md bg-[var(--color-state-error)]/10 px-2 py-1.5 text-sm text-[var(--color-state-error)]"
+        >
+          {error}
+        </p>
+      ) : null}
+      <div className="flex justify-end gap-2">
+        <Button onClick={close}>Cancel</Button>
+        <Button type="submit" variant={danger ? "danger" : "primary"} busy={busy} data-testid="submit">
+          {submit}
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+function FormGrid({ onSubmit, children }: { onSubmit: (form: FormData) => void; children: ReactNode }) {
+  return (
+    <form
+      noValidate
+      className="flex flex-col gap-3"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit(new FormData(e.currentTarget));
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+/** A whole form: its fields, then the footer (the error no field owns, Cancel, submit). */
+export function FormShell({
+  onSubmit,
+  children,
+  ...footer
+}: FooterProps & { onSubmit: (form: FormData) => void; children: ReactNode }) {
+  return (
+    <FormGrid onSubmit={onSubmit}>
+      {children}
+      <FormFooter {...footer} />
+    </FormGrid>
+  );
+}
+
+/**
+ * What a submit does with the API's answer: the resource is watched (the agent applies the change later, the
+ * pending list shows it until then) and the dialog closes; a refusal goes to `fail`, under the field it names.
+ */
+export function useSubmitted(close: () => void, fail: (error: unknown) => void) {
+  const { track } = usePendingActions();
+  return <T,>(watch: (result: T) => Watch) => ({
+    onSuccess: (result: T) => {
+      track(watch(result));
+      close();
+    },
+    onError: fail,
+  });
+}
+
+/** Edit forms open before the resource has loaded: they need its current values as defaults. */
+export function FormLoading() {
+  return <p className="text-sm text-[var(--muted)]">Loading…</p>;
+}
+
+/** Routes, pools: one entry a line, in monospace so addresses line up. */
+export function MonoTextArea(props: ComponentProps<"textarea">) {
+  return (
+    <textarea
+      {...props}
+      className="rounded-md border border-[var(--border)] bg-[var(--bg)] px-2 py-1 font-mono text-sm"
+    />
+  );
+}
+
+/** The project a new resource belongs to; empty means the caller's own project (the API's default). */
+export function ProjectSelect({ error, hint }: { error?: string | undefined; hint?: string }) {
+  const trpc = useTRPC();
+  const projects = useQuery(trpc.project.list.queryOptions());
+  return (
+    <Field label="Project" name="project_id" error={error} {...(hint ? { hint } : {})}>
+      {(p) => (
+        <Select {...p} defaultValue="">
+          <option value="">(my project)</option>
+          {projects.data?.map((x) => (
+            <option key={x.id} value={x.id}>
+              {x.name}
+            </option>
+          ))}
+        </Select>
+      )}
+    </Field>
+  );
+}
+
+/** Any network, external ones marked: instances and subnets may go on either. */
+export function NetworkSelect({ defaultValue, error }: { defaultValue: string; error?: string | undefined }) {
+  const trpc = useTRPC();
+  const networks = useQuery(trpc.network.list.queryOptions(undefined));
+  return (
+    <Field label="Network" name="network_id" error={error}>
+      {(p) => (
+        <Select {...p} defaultValue={defaultValue}>
+          <option value="" disabled>
+            Choose a network
+          </option>
+          {networks.data?.map((n) => (
+            <option key={n.id} value={n.id}>
+              {n.name || n.id}
+              {n["router:external"] ? " (external)" : ""}
+            </option>
+          ))}
+        </Select>
+      )}
+    </Field>
+  );
+}
+
+export const str = (form: FormData, key: string) => String(form.get(key) ?? "").trim();
+/** Empty text = "not given" (the schema's optional), which is how Neutron treats an omitted attribute. */
+export const opt = (form: FormData, key: string) => str(form, key) || undefined;
+export const checked = (form: FormData, key: string) => form.get(key) === "on";

@@ -1,0 +1,225 @@
+"use client";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { routerCreate, routerInterface, routerUpdate } from "@/lib/schemas/router";
+import { useTRPC } from "../trpc/provider";
+import { Checkbox, Field, Select, TextInput } from "../ui/controls";
+import type { FieldRules } from "./errors";
+import {
+  checked,
+  FormLoading,
+  FormShell,
+  MonoTextArea,
+  opt,
+  ProjectSelect,
+  str,
+  useSubmitted,
+} from "./parts";
+import { formatRoutes, parseRoutes, useSchemaForm } from "./use-form";
+
+const gatewayRules: FieldRules = [
+  [/external network|bridge mapping|physical network|gateway/i, "network_id"],
+  [/name/i, "name"],
+];
+
+function ExternalNetworkSelect({
+  name,
+  defaultValue,
+  error,
+}: {
+  name: string;
+  defaultValue: string;
+  error?: string | undefined;
+}) {
+  const trpc = useTRPC();
+  const networks = useQuery(trpc.network.list.queryOptions(undefined));
+  return (
+    <Field label="External network (gateway)" name={name} error={error}>
+      {(p) => (
+        <Select {...p} defaultValue={defaultValue}>
+          <option value="">(no gateway)</option>
+          {networks.data
+            ?.filter((n) => n["router:external"])
+            .map((n) => (
+              <option key={n.id} value={n.id}>
+                {n.name || n.id}
+              </option>
+            ))}
+        </Select>
+      )}
+    </Field>
+  );
+}
+
+export function RouterCreateForm({ close }: { close: () => void }) {
+  const trpc = useTRPC();
+  const create = useMutation(trpc.router.create.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(routerCreate, gatewayRules);
+  const submitted = useSubmitted(close, fail);
+  const e = errors.fields;
+  return (
+    <FormShell
+      error={errors.form}
+      busy={create.isPending}
+      submit="Create router"
+      close={close}
+      onSubmit={(form) => {
+        const network = opt(form, "network_id");
+        const input = parse({
+          name: str(form, "name"),
+          project_id: opt(form, "project_id"),
+          admin_state_up: checked(form, "admin_state_up"),
+          external_gateway_info: network
+            ? { network_id: network, enable_snat: checked(form, "enable_snat") }
+            : undefined,
+        });
+        if (!input) return;
+        create.mutate(
+          input,
+          submitted((r) => ({ kind: "router", id: r.id, label: r.name || r.id, action: "Create router" })),
+        );
+      }}
+    >
+      <Field label="Name" name="name" error={e.name}>
+        {(p) => <TextInput {...p} autoFocus />}
+      </Field>
+      <ProjectSelect error={e.project_id} />
+      <ExternalNetworkSelect
+        name="network_id"
+        defaultValue=""
+        error={e.network_id ?? e.external_gateway_info}
+      />
+      <div className="flex gap-4">
+        <Checkbox name="enable_snat" label="SNAT" defaultChecked />
+        <Checkbox name="admin_state_up" label="Admin state up" defaultChecked />
+      </div>
+    </FormShell>
+  );
+}
+
+/** Set, change or clear the gateway, and SNAT on it (Neutron's router set/unset --external-gateway). */
+export function RouterGatewayForm({ id, close }: { id: string; close: () => void }) {
+  const trpc = useTRPC();
+  const router = useQuery(trpc.router.show.queryOptions({ id }));
+  const update = useMutation(trpc.router.update.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(routerUpdate, gatewayRules);
+  const submitted = useSubmitted(close, fail);
+  const r = router.data;
+  if (!r) return <FormLoading />;
+  const gw = r.external_gateway_info;
+  return (
+    <FormShell
+      error={errors.form}
+      busy={update.isPending}
+      submit="Save gateway"
+      close={close}
+      onSubmit={(form) => {
+        const network = opt(form, "network_id");
+        const input = parse({
+          id,
+          external_gateway_info: network
+            ? { network_id: network, enable_snat: checked(form, "enable_snat") }
+            : null,
+        });
+        if (!input) return;
+        update.mutate(
+          input,
+          submitted((x) => ({
+            kind: "router",
+            id: x.id,
+            label: x.name || x.id,
+            action: network ? "Set gateway of" : "Clear gateway of",
+          })),
+        );
+      }}
+    >
+      <ExternalNetworkSelect
+        name="network_id"
+        defaultValue={gw?.network_id ?? ""}
+        error={errors.fields.network_id ?? errors.fields.external_gateway_info}
+      />
+      <Checkbox
+        name="enable_snat"
+        label="SNAT (tenant traffic leaves with the gateway address)"
+        defaultChecked={gw?.enable_snat ?? true}
+      />
+    </FormShell>
+  );
+}
+
+export function RouterInterfaceForm({ id, close }: { id: string; close: () => void }) {
+  const trpc = useTRPC();
+  const subnets = useQuery(trpc.subnet.list.queryOptions(undefined));
+  const networks = useQuery(trpc.network.list.queryOptions(undefined));
+  const add = useMutation(trpc.router.addInterface.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(routerInterface, [[/./, "subnet_id"]]);
+  const submitted = useSubmitted(close, fail);
+  const internal = new Set(networks.data?.filter((n) => !n["router:external"]).map((n) => n.id));
+  const networkName = new Map(networks.data?.map((n) => [n.id, n.name || n.id]));
+  return (
+    <FormShell
+      busy={add.isPending}
+      submit="Add interface"
+      close={close}
+      onSubmit={(form) => {
+        const input = parse({ id, subnet_id: str(form, "subnet_id") || undefined });
+        if (!input) return;
+        add.mutate(
+          input,
+          submitted((r) => ({ kind: "router", id: r.id, label: r.name || r.id, action: "Add interface to" })),
+        );
+      }}
+    >
+      <Field label="Subnet" name="subnet_id" error={errors.fields.subnet_id ?? errors.form}>
+        {(p) => (
+          <Select {...p} defaultValue="" autoFocus>
+            <option value="" disabled>
+              Choose a subnet
+            </option>
+            {subnets.data
+              ?.filter((s) => internal.has(s.network_id))
+              .map((s) => (
+                <option key={s.id} value={s.id}>
+                  {networkName.get(s.network_id)}: {s.name || s.id} {s.cidr} (gw {s.gateway_ip ?? "none"})
+                </option>
+              ))}
+          </Select>
+        )}
+      </Field>
+    </FormShell>
+  );
+}
+
+export function RouterRoutesForm({ id, close }: { id: string; close: () => void }) {
+  const trpc = useTRPC();
+  const router = useQuery(trpc.router.show.queryOptions({ id }));
+  const update = useMutation(trpc.router.update.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(routerUpdate, [[/route|nexthop/i, "routes"]]);
+  const submitted = useSubmitted(close, fail);
+  const r = router.data;
+  if (!r) return <FormLoading />;
+  return (
+    <FormShell
+      error={errors.form}
+      busy={update.isPending}
+      submit="Save routes"
+      close={close}
+      onSubmit={(form) => {
+        const input = parse({ id, routes: parseRoutes(str(form, "routes")) });
+        if (!input) return;
+        update.mutate(
+          input,
+          submitted((x) => ({ kind: "router", id: x.id, label: x.name || x.id, action: "Set routes of" })),
+        );
+      }}
+    >
+      <Field
+        label="Extra routes"
+        name="routes"
+        error={errors.fields.routes}
+        hint="One per line: 192.0.2.0/24 via 10.0.0.254"
+      >
+        {(p) => <MonoTextArea {...p} rows={4} defaultValue={formatRoutes(r.routes)} />}
+      </Field>
+    </FormShell>
+  );
+}

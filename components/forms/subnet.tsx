@@ -1,0 +1,192 @@
+"use client";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { subnetCreate, subnetUpdate } from "@/lib/schemas/subnet";
+import { usePendingActions } from "../trpc/pending";
+import { useTRPC } from "../trpc/provider";
+import { Checkbox, Field, TextInput } from "../ui/controls";
+import { useToast } from "../ui/toast";
+import type { FieldRules } from "./errors";
+import { checked, FormLoading, FormShell, MonoTextArea, NetworkSelect, str, useSubmitted } from "./parts";
+import { formatPools, formatRoutes, list, parsePools, parseRoutes, useSchemaForm } from "./use-form";
+
+// Neutron's messages name what is wrong; the first match says which field to put the message under.
+const rules: FieldRules = [
+  [/allocation pool/i, "allocation_pools"],
+  [/gateway/i, "gateway_ip"],
+  [/CIDR|overlap/i, "cidr"],
+  [/host route/i, "host_routes"],
+  [/nameserver|dns/i, "dns_nameservers"],
+  [/network/i, "network_id"],
+];
+
+type GatewayMode = "auto" | "none" | "given";
+
+/** The gateway as the schema wants it: omitted = first host ("auto"), null = no gateway, else the address. */
+function gatewayValue(mode: GatewayMode, text: string): string | null | undefined {
+  if (mode === "none") return null;
+  if (mode === "auto") return undefined;
+  return text;
+}
+
+function GatewayField({ error, initial }: { error?: string | undefined; initial?: string | null }) {
+  const [mode, setMode] = useState<GatewayMode>(
+    initial === undefined ? "auto" : initial === null ? "none" : "given",
+  );
+  return (
+    <Field label="Gateway IP" name="gateway_ip" error={error}>
+      {(p) => (
+        <div className="flex gap-2">
+          <select
+            name="gateway_mode"
+            aria-label="Gateway mode"
+            value={mode}
+            onChange={(ev) => setMode(ev.target.value as GatewayMode)}
+            className="rounded-md border border-[var(--border)] bg-[var(--bg)] px-2 text-sm"
+          >
+            {initial === undefined ? <option value="auto">first host</option> : null}
+            <option value="given">address</option>
+            <option value="none">none</option>
+          </select>
+          <TextInput {...p} defaultValue={initial ?? ""} disabled={mode !== "given"} placeholder="10.0.0.1" />
+        </div>
+      )}
+    </Field>
+  );
+}
+
+export function SubnetCreateForm({
+  networkId,
+  close,
+}: {
+  networkId?: string | undefined;
+  close: () => void;
+}) {
+  const trpc = useTRPC();
+  const { track } = usePendingActions();
+  const toast = useToast();
+  const create = useMutation(trpc.subnet.create.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(subnetCreate, rules);
+  const e = errors.fields;
+  return (
+    <FormShell
+      error={errors.form}
+      busy={create.isPending}
+      submit="Create subnet"
+      close={close}
+      onSubmit={(form) => {
+        const input = parse({
+          name: str(form, "name"),
+          network_id: str(form, "network_id"),
+          cidr: str(form, "cidr"),
+          gateway_ip: gatewayValue(str(form, "gateway_mode") as GatewayMode, str(form, "gateway_ip")),
+          allocation_pools: str(form, "allocation_pools")
+            ? parsePools(str(form, "allocation_pools"))
+            : undefined,
+          enable_dhcp: checked(form, "enable_dhcp"),
+          dns_nameservers: list(str(form, "dns_nameservers")),
+          host_routes: parseRoutes(str(form, "host_routes")),
+        });
+        if (!input) return;
+        create.mutate(input, {
+          onSuccess: (s) => {
+            // A subnet has no status of its own; its network goes PENDING until the agent has it.
+            toast("success", `Created subnet ${s.name || s.id} (${s.cidr})`);
+            track({ kind: "network", id: s.network_id, label: s.cidr, action: "Add subnet" });
+            close();
+          },
+          onError: fail,
+        });
+      }}
+    >
+      <NetworkSelect defaultValue={networkId ?? ""} error={e.network_id} />
+      <div className="grid grid-cols-2 gap-3">
+        <Field label="Name" name="name" error={e.name}>
+          {(p) => <TextInput {...p} autoFocus />}
+        </Field>
+        <Field label="CIDR" name="cidr" error={e.cidr}>
+          {(p) => <TextInput {...p} placeholder="10.0.1.0/24" />}
+        </Field>
+      </div>
+      <GatewayField error={e.gateway_ip} />
+      <Field
+        label="Allocation pools"
+        name="allocation_pools"
+        error={e.allocation_pools}
+        hint="One per line: start-end. Empty: the whole subnet but the gateway"
+      >
+        {(p) => <MonoTextArea {...p} rows={2} />}
+      </Field>
+      <div className="grid grid-cols-2 gap-3">
+        <Field label="DNS name servers" name="dns_nameservers" error={e.dns_nameservers}>
+          {(p) => <TextInput {...p} placeholder="192.0.2.53, …" />}
+        </Field>
+        <Field label="Host routes" name="host_routes" error={e.host_routes} hint="dest via nexthop">
+          {(p) => <TextInput {...p} />}
+        </Field>
+      </div>
+      <Checkbox name="enable_dhcp" label="Enable DHCP" defaultChecked />
+    </FormShell>
+  );
+}
+
+export function SubnetEditForm({ id, close }: { id: string; close: () => void }) {
+  const trpc = useTRPC();
+  const subnet = useQuery(trpc.subnet.show.queryOptions({ id }));
+  const update = useMutation(trpc.subnet.update.mutationOptions());
+  const { errors, parse, fail } = useSchemaForm(subnetUpdate, rules);
+  const submitted = useSubmitted(close, fail);
+  const s = subnet.data;
+  if (!s) return <FormLoading />;
+  const e = errors.fields;
+  return (
+    <FormShell
+      error={errors.form}
+      busy={update.isPending}
+      submit="Save"
+      close={close}
+      onSubmit={(form) => {
+        const input = parse({
+          id,
+          name: str(form, "name"),
+          gateway_ip: gatewayValue(str(form, "gateway_mode") as GatewayMode, str(form, "gateway_ip")),
+          allocation_pools: parsePools(str(form, "allocation_pools")),
+          enable_dhcp: checked(form, "enable_dhcp"),
+          dns_nameservers: list(str(form, "dns_nameservers")),
+          host_routes: parseRoutes(str(form, "host_routes")),
+        });
+        if (!input) return;
+        update.mutate(
+          input,
+          submitted((x) => ({ kind: "network", id: x.network_id, label: x.cidr, action: "Update subnet" })),
+        );
+      }}
+    >
+      <p className="font-mono text-sm">{s.cidr}</p>
+      <Field label="Name" name="name" error={e.name}>
+        {(p) => <TextInput {...p} defaultValue={s.name} />}
+      </Field>
+      <GatewayField error={e.gateway_ip} initial={s.gateway_ip} />
+      <Field
+        label="Allocation pools"
+        name="allocation_pools"
+        error={e.allocation_pools}
+        hint="One per line: start-end"
+      >
+        {(p) => <MonoTextArea {...p} rows={2} defaultValue={formatPools(s.allocation_pools)} />}
+      </Field>
+      <Field label="DNS name servers" name="dns_nameservers" error={e.dns_nameservers}>
+        {(p) => <TextInput {...p} defaultValue={s.dns_nameservers.join(", ")} />}
+      </Field>
+      <Field
+        label="Host routes"
+        name="host_routes"
+        error={e.host_routes}
+        hint="One per line: dest via nexthop"
+      >
+        {(p) => <MonoTextArea {...p} rows={2} defaultValue={formatRoutes(s.host_routes)} />}
+      </Field>
+      <Checkbox name="enable_dhcp" label="Enable DHCP" defaultChecked={s.enable_dhcp} />
+    </FormShell>
+  );
+}

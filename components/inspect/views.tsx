@@ -1,0 +1,212 @@
+"use client";
+// How a host's sections read: NAT rules as `iptables -S` prints them (monospace, coloured, with packet
+// counters), addresses and routes as tables, `ovs-vsctl show` verbatim. Drifted lines are marked; new ones glow.
+import type { IpJsonLink, IpJsonRoute, NatSection } from "@/agent/contract";
+
+const cell = "px-2 py-0.5 text-left align-top";
+const head = "px-2 py-1 text-left text-[10px] font-medium text-[var(--muted)] uppercase";
+
+/** One rule, coloured by part: chain, matches, addresses, target. */
+function RuleText({ rule }: { rule: string }) {
+  const parts = rule.split(" ");
+  return (
+    <>
+      {parts.map((part, i) => {
+        const prev = parts[i - 1];
+        let color = "";
+        if (prev === "-A") color = "var(--color-kind-router)";
+        else if (prev === "-j")
+          color = part === "ACCEPT" ? "var(--color-state-active)" : "var(--color-state-pending)";
+        else if (/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(part)) color = "var(--color-kind-external)";
+        else if (part.startsWith("-") || part === "!") color = "var(--muted)";
+        return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the words of one fixed rule
+          <span key={i} style={color ? { color } : undefined}>
+            {i > 0 ? " " : ""}
+            {part}
+          </span>
+        );
+      })}
+    </>
+  );
+}
+
+export function NatRules({
+  section,
+  fresh = [],
+  missing = [],
+  extra = [],
+  only,
+}: {
+  section: NatSection | undefined;
+  /** Rules that just appeared: highlighted. */
+  fresh?: readonly string[];
+  /** Rules the model wants that the host lacks (drift). */
+  missing?: readonly string[];
+  extra?: readonly string[];
+  /** Show only the rules this returns true for (a panel shows the rules naming one address). */
+  only?: (rule: string) => boolean;
+}) {
+  const rules = (section?.rules ?? []).filter((r) => only?.(r.rule) ?? true);
+  const lacking = missing.filter((r) => only?.(r) ?? true);
+  const freshSet = new Set(fresh);
+  const extraSet = new Set(extra);
+  return (
+    <div
+      className="overflow-x-auto rounded border border-[var(--border)] bg-[var(--bg)]"
+      data-testid="nat-rules"
+    >
+      <table className="w-full font-mono text-[11px] leading-5">
+        <thead>
+          <tr>
+            <th className={`${head} w-16 text-right`}>pkts</th>
+            <th className={`${head} w-20 text-right`}>bytes</th>
+            <th className={head}>rule</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rules.map((r) => (
+            <tr
+              key={r.rule}
+              data-testid="nat-rule"
+              data-rule={r.rule}
+              data-new={freshSet.has(r.rule) || undefined}
+              data-drift={extraSet.has(r.rule) ? "extra" : undefined}
+              className={`${freshSet.has(r.rule) ? "bg-[var(--color-state-pending)]/25" : ""} ${
+                extraSet.has(r.rule) ? "bg-[var(--color-state-pending)]/15" : ""
+              }`}
+            >
+              <td className={`${cell} text-right text-[var(--muted)]`}>{r.packets}</td>
+              <td className={`${cell} text-right text-[var(--muted)]`}>{r.bytes}</td>
+              <td className={`${cell} whitespace-pre`}>
+                <RuleText rule={r.rule} />
+                {extraSet.has(r.rule) ? (
+                  <span className="ml-2 rounded bg-[var(--color-state-pending)] px-1 text-[10px] text-white">
+                    extra
+                  </span>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+          {lacking.map((rule) => (
+            <tr
+              key={`missing ${rule}`}
+              data-testid="nat-rule-missing"
+              data-rule={rule}
+              data-drift="missing"
+              className="bg-[var(--color-state-error)]/10"
+            >
+              <td className={`${cell} text-right text-[var(--color-state-error)]`}>—</td>
+              <td className={cell} />
+              <td
+                className={`${cell} whitespace-pre text-[var(--color-state-error)] line-through decoration-1`}
+              >
+                {rule}
+                <span className="ml-2 rounded bg-[var(--color-state-error)] px-1 text-[10px] text-white no-underline">
+                  missing
+                </span>
+              </td>
+            </tr>
+          ))}
+          {rules.length === 0 && lacking.length === 0 ? (
+            <tr>
+              <td colSpan={3} className={`${cell} text-[var(--muted)]`}>
+                no rules
+              </td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function AddressTable({ links }: { links: readonly IpJsonLink[] }) {
+  return (
+    <table className="w-full font-mono text-[11px]" data-testid="addr-table">
+      <thead>
+        <tr>
+          <th className={head}>device</th>
+          <th className={head}>state</th>
+          <th className={head}>mtu</th>
+          <th className={head}>mac</th>
+          <th className={head}>addresses</th>
+        </tr>
+      </thead>
+      <tbody>
+        {links.map((l) => (
+          <tr key={l.ifname ?? String(l.ifindex)}>
+            <td className={cell}>{l.ifname}</td>
+            <td className={cell}>{l.operstate}</td>
+            <td className={cell}>{l.mtu}</td>
+            <td className={cell}>{l.address}</td>
+            <td className={cell}>
+              {(l.addr_info ?? [])
+                .filter((a) => a.family === "inet")
+                .map((a) => `${a.local}/${a.prefixlen}`)
+                .join(", ")}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function RoutesTable({
+  routes,
+  missing = [],
+}: {
+  routes: readonly IpJsonRoute[];
+  missing?: readonly string[];
+}) {
+  return (
+    <table className="w-full font-mono text-[11px]" data-testid="routes-table">
+      <thead>
+        <tr>
+          <th className={head}>destination</th>
+          <th className={head}>via</th>
+          <th className={head}>dev</th>
+          <th className={head}>proto</th>
+        </tr>
+      </thead>
+      <tbody>
+        {routes.map((r) => (
+          <tr key={`${r.dst} ${r.gateway ?? ""} ${r.dev ?? ""}`}>
+            <td className={cell}>{r.dst}</td>
+            <td className={cell}>{r.gateway ?? ""}</td>
+            <td className={cell}>{r.dev ?? ""}</td>
+            <td className={cell}>{r.protocol ?? ""}</td>
+          </tr>
+        ))}
+        {missing.map((m) => (
+          <tr
+            key={m}
+            data-drift="missing"
+            className="bg-[var(--color-state-error)]/10 text-[var(--color-state-error)]"
+          >
+            <td className={cell} colSpan={4}>
+              {m}{" "}
+              <span className="rounded bg-[var(--color-state-error)] px-1 text-[10px] text-white">
+                missing
+              </span>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function OvsShow({ text, fresh }: { text: string; fresh: boolean }) {
+  return (
+    <pre
+      data-testid="ovs-show"
+      className={`overflow-x-auto rounded border border-[var(--border)] bg-[var(--bg)] p-2 font-mono text-[11px] leading-4 ${
+        fresh ? "bg-[var(--color-state-pending)]/25" : ""
+      }`}
+    >
+      {text}
+    </pre>
+  );
+}

@@ -1,0 +1,221 @@
+"use client";
+// A detail page per resource: its Neutron fields, what hangs off it, and its actions.
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { useDialogs } from "../forms/dialogs";
+import { useTRPC } from "../trpc/provider";
+import { Button } from "../ui/controls";
+import { StatusBadge } from "../ui/status";
+import { DeleteButton, SubnetActions } from "./actions";
+import { statusColumn } from "./columns";
+import { FieldTable } from "./fields";
+import { DataTable, PageHeader } from "./table";
+
+function Shell({
+  back,
+  title,
+  status,
+  actions,
+  fields,
+  error,
+  children,
+}: {
+  back: { href: string; label: string };
+  title: string | undefined;
+  status?: string | undefined;
+  actions?: ReactNode;
+  fields: Record<string, unknown> | undefined;
+  error: string | undefined;
+  children?: ReactNode;
+}) {
+  return (
+    <div className="mx-auto max-w-5xl p-4">
+      <Link href={back.href} className="text-xs text-[var(--color-kind-external)] hover:underline">
+        ← {back.label}
+      </Link>
+      {error ? (
+        <p role="alert" className="mt-4 text-[var(--color-state-error)]">
+          {error}
+        </p>
+      ) : null}
+      <PageHeader title={title ?? "…"}>{actions}</PageHeader>
+      {status ? <StatusBadge status={status} /> : null}
+      <div className="mt-3 grid gap-6 lg:grid-cols-[1fr_1fr]">
+        <section>
+          {fields ? <FieldTable value={fields} /> : <p className="text-sm text-[var(--muted)]">Loading…</p>}
+        </section>
+        <section className="flex flex-col gap-4">{children}</section>
+      </div>
+    </div>
+  );
+}
+
+export function NetworkDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const { open } = useDialogs();
+  const network = useQuery(trpc.network.show.queryOptions({ id }));
+  const subnets = useQuery(trpc.subnet.list.queryOptions({ network_id: id }));
+  const ports = useQuery(trpc.port.list.queryOptions({ network_id: id }));
+  const n = network.data;
+  return (
+    <Shell
+      back={{ href: "/networks", label: "Networks" }}
+      title={n ? n.name || n.id : undefined}
+      fields={n}
+      error={network.error?.message}
+      actions={
+        n ? (
+          <>
+            <Button onClick={() => open({ type: "network-edit", id })}>Edit</Button>
+            <Button onClick={() => open({ type: "subnet-create", networkId: id })}>Add subnet</Button>
+            <DeleteButton
+              variant="danger"
+              target={{ kind: "network", id, name: n.name || id, noun: "network" }}
+            />
+          </>
+        ) : null
+      }
+    >
+      <h2 className="font-semibold">Subnets</h2>
+      <DataTable
+        label="Subnets"
+        rows={subnets.data ?? []}
+        columns={[
+          { key: "cidr", header: "CIDR", cell: (s) => s.cidr, sort: (s) => s.cidr },
+          { key: "name", header: "Name", cell: (s) => s.name, sort: (s) => s.name },
+          { key: "gw", header: "Gateway", cell: (s) => s.gateway_ip ?? "none", sort: (s) => s.gateway_ip },
+          {
+            key: "pools",
+            header: "Pools",
+            cell: (s) => s.allocation_pools.map((p) => `${p.start}-${p.end}`).join(", "),
+          },
+          { key: "dhcp", header: "DHCP", cell: (s) => (s.enable_dhcp ? "on" : "off") },
+        ]}
+        actions={(s) => <SubnetActions subnet={s} />}
+      />
+      <h2 className="font-semibold">Ports</h2>
+      <DataTable
+        label="Ports"
+        rows={ports.data ?? []}
+        columns={[
+          {
+            key: "ip",
+            header: "Fixed IPs",
+            cell: (p) => p.fixed_ips.map((f) => f.ip_address).join(", "),
+            sort: (p) => p.fixed_ips[0]?.ip_address ?? null,
+          },
+          { key: "owner", header: "Device owner", cell: (p) => p.device_owner, sort: (p) => p.device_owner },
+          { key: "mac", header: "MAC", cell: (p) => p.mac_address },
+          statusColumn(),
+        ]}
+      />
+    </Shell>
+  );
+}
+
+export function RouterDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const { open } = useDialogs();
+  const router = useQuery(trpc.router.show.queryOptions({ id }));
+  const r = router.data;
+  return (
+    <Shell
+      back={{ href: "/routers", label: "Routers" }}
+      title={r ? r.name || r.id : undefined}
+      fields={r}
+      error={router.error?.message}
+      actions={
+        r ? (
+          <>
+            <Button onClick={() => open({ type: "router-gateway", id })}>Gateway</Button>
+            <Button onClick={() => open({ type: "router-interface", id })}>Add interface</Button>
+            <Button onClick={() => open({ type: "router-routes", id })}>Extra routes</Button>
+            <DeleteButton
+              variant="danger"
+              target={{ kind: "router", id, name: r.name || id, noun: "router" }}
+            />
+          </>
+        ) : null
+      }
+    >
+      <h2 className="font-semibold">Interfaces</h2>
+      <DataTable
+        label="Interfaces"
+        rows={(r?.interfaces ?? []).map((i) => ({ ...i, id: i.port_id }))}
+        columns={[
+          { key: "ip", header: "IP address", cell: (i) => i.ip_address, sort: (i) => i.ip_address },
+          { key: "subnet", header: "Subnet", cell: (i) => i.subnet_id },
+        ]}
+        actions={(i) => (
+          <DeleteButton
+            target={{
+              kind: "routerInterface",
+              id,
+              subnetId: i.subnet_id,
+              name: i.ip_address,
+              noun: "interface",
+            }}
+          >
+            Remove
+          </DeleteButton>
+        )}
+      />
+    </Shell>
+  );
+}
+
+export function FloatingIpDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const { open } = useDialogs();
+  const fip = useQuery(trpc.floatingIp.show.queryOptions({ id }));
+  const f = fip.data;
+  return (
+    <Shell
+      back={{ href: "/floating-ips", label: "Floating IPs" }}
+      title={f?.floating_ip_address}
+      fields={f}
+      error={fip.error?.message}
+      actions={
+        f ? (
+          <>
+            {f.port_id ? null : (
+              <Button onClick={() => open({ type: "fip-associate", id })}>Associate</Button>
+            )}
+            <DeleteButton
+              variant="danger"
+              target={{ kind: "floatingIp", id, name: f.floating_ip_address, noun: "floating IP" }}
+            >
+              Release
+            </DeleteButton>
+          </>
+        ) : null
+      }
+    />
+  );
+}
+
+export function InstanceDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const { open } = useDialogs();
+  const server = useQuery(trpc.server.show.queryOptions({ id }));
+  const s = server.data;
+  return (
+    <Shell
+      back={{ href: "/instances", label: "Instances" }}
+      title={s?.name}
+      fields={s}
+      error={server.error?.message}
+      actions={
+        s ? (
+          <>
+            <Button onClick={() => open({ type: "fip-create", portId: s.port_id })}>
+              Allocate floating IP
+            </Button>
+            <DeleteButton variant="danger" target={{ kind: "server", id, name: s.name, noun: "instance" }} />
+          </>
+        ) : null
+      }
+    />
+  );
+}

@@ -1,0 +1,198 @@
+"use client";
+// The node kinds of the graph. Each draws to the fixed size that graph.ts gives it (layout needs no measuring),
+// states its status with colour and icon, and carries data-testid/data-kind for tests.
+import { Handle, type NodeProps, type NodeTypes, Position } from "@xyflow/react";
+import { memo, type ReactNode } from "react";
+import { DriftMark } from "../inspect/panels";
+import { displayState, StatusBadge, stateStyle } from "../ui/status";
+import { useTopologyActions } from "./context";
+import {
+  type ExternalNetworkNode,
+  type FipBadge,
+  type InstanceNode,
+  type NetworkNode,
+  NODE_WIDTH,
+  type NodeKind,
+  type RouterNode,
+} from "./graph";
+
+const kindColor: Record<NodeKind, string> = {
+  external: "var(--color-kind-external)",
+  router: "var(--color-kind-router)",
+  network: "var(--color-kind-network)",
+  instance: "var(--color-kind-instance)",
+};
+
+const kindIcon: Record<NodeKind, string> = { external: "☁", router: "⇄", network: "▭", instance: "▣" };
+
+function Card({
+  kind,
+  id,
+  name,
+  status,
+  adminStateUp,
+  selected,
+  subtitle,
+  children,
+}: {
+  kind: NodeKind;
+  id: string;
+  name: string;
+  status: string;
+  adminStateUp: boolean;
+  selected: boolean;
+  subtitle: string;
+  children?: ReactNode;
+}) {
+  const state = displayState(status, adminStateUp);
+  return (
+    <div
+      data-testid={`node-${kind}`}
+      data-name={name}
+      data-state={state}
+      className={`h-full overflow-hidden rounded-lg border-2 bg-[var(--panel)] text-[var(--fg)] shadow-sm ${
+        selected ? "ring-4 ring-[var(--color-kind-external)]/40" : ""
+      } ${adminStateUp ? "" : "border-dashed"}`}
+      style={{
+        width: NODE_WIDTH[kind],
+        borderColor: state === "active" ? kindColor[kind] : stateStyle[state].color,
+      }}
+      title={`${name || id} (${status})`}
+    >
+      <div className="flex items-center gap-1.5 px-2 pt-1.5">
+        <span aria-hidden style={{ color: kindColor[kind] }}>
+          {kindIcon[kind]}
+        </span>
+        <span className="truncate text-sm font-semibold">{name || id.slice(0, 8)}</span>
+        <span className="ml-auto flex shrink-0 items-center gap-1">
+          <DriftMark id={id} />
+          <StatusBadge status={status} adminStateUp={adminStateUp} />
+        </span>
+      </div>
+      <div className="truncate px-2 text-[10px] tracking-wide text-[var(--muted)] uppercase">{subtitle}</div>
+      <div className="px-2 pt-1 font-mono text-[11px] leading-4">{children}</div>
+    </div>
+  );
+}
+
+function Fip({ fip }: { fip: FipBadge }) {
+  const state = displayState(fip.status);
+  return (
+    <div
+      data-testid="fip-badge"
+      data-fip={fip.floating}
+      className={`mt-0.5 flex max-w-full items-center gap-1 rounded bg-[var(--color-kind-external)]/12 px-1 text-[11px] whitespace-nowrap text-[var(--color-kind-external)] ${
+        state === "pending" ? "pending-pulse" : ""
+      }`}
+      title={`floating IP ${fip.floating} (${fip.status})`}
+    >
+      <span aria-hidden>⬈</span>
+      {fip.floating} → {fip.fixed ?? "—"}
+      <DriftMark id={fip.id} compact />
+    </div>
+  );
+}
+
+const top = <Handle type="target" position={Position.Top} isConnectable={false} />;
+const bottom = <Handle type="source" position={Position.Bottom} isConnectable={false} />;
+
+export const ExternalNetworkNodeView = memo(function ExternalNetworkNodeView({
+  data,
+  selected,
+}: NodeProps<ExternalNetworkNode>) {
+  return (
+    <>
+      <Card
+        kind="external"
+        {...data}
+        selected={selected}
+        subtitle={`external · ${data.networkType}${data.physicalNetwork ? `:${data.physicalNetwork}` : ""}`}
+      >
+        {data.cidrs.length === 0 ? <span className="text-[var(--muted)]">no subnet</span> : null}
+        {data.cidrs.map((c) => (
+          <div key={c}>{c}</div>
+        ))}
+      </Card>
+      {bottom}
+    </>
+  );
+});
+
+export const NetworkNodeView = memo(function NetworkNodeView({ data, selected }: NodeProps<NetworkNode>) {
+  const { toggleCollapse } = useTopologyActions();
+  const segment = data.segmentationId !== null ? ` ${data.segmentationId}` : "";
+  return (
+    <>
+      {top}
+      <Card
+        kind="network"
+        {...data}
+        selected={selected}
+        subtitle={`${data.networkType}${segment}${data.shared ? " · shared" : ""}`}
+      >
+        {data.subnets.length === 0 ? <span className="text-[var(--muted)]">no subnet</span> : null}
+        {data.subnets.map((s) => (
+          <div key={s.cidr} className="flex justify-between gap-2" data-testid="subnet-cidr">
+            <span>{s.cidr}</span>
+            <span className="truncate text-[var(--muted)]">gw {s.gateway ?? "none"}</span>
+          </div>
+        ))}
+        {data.instanceCount > 0 ? (
+          <button
+            type="button"
+            className="nodrag nopan mt-0.5 text-[10px] text-[var(--muted)] hover:text-[var(--fg)]"
+            aria-expanded={!data.collapsed}
+            onClick={(e) => {
+              e.stopPropagation();
+              toggleCollapse(data.id);
+            }}
+          >
+            {data.collapsed ? "▸" : "▾"} {data.instanceCount} instance{data.instanceCount === 1 ? "" : "s"}
+          </button>
+        ) : null}
+      </Card>
+      {bottom}
+    </>
+  );
+});
+
+export const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProps<RouterNode>) {
+  const snat = data.snat === null ? "no gateway" : data.snat ? "SNAT on" : "SNAT off";
+  return (
+    <>
+      {top}
+      <Card kind="router" {...data} selected={selected} subtitle={`router · ${snat}`}>
+        {data.routes.map((r) => (
+          <div key={`${r.destination}>${r.nexthop}`} className="truncate" title="extra route">
+            ↪ {r.destination} via {r.nexthop}
+          </div>
+        ))}
+        {data.floatingIps.map((f) => (
+          <Fip key={f.id} fip={f} />
+        ))}
+      </Card>
+      {bottom}
+    </>
+  );
+});
+
+export const InstanceNodeView = memo(function InstanceNodeView({ data, selected }: NodeProps<InstanceNode>) {
+  return (
+    <>
+      {top}
+      <Card kind="instance" {...data} selected={selected} subtitle={`instance · ${data.ip ?? "no address"}`}>
+        {data.floatingIps.map((f) => (
+          <Fip key={f.id} fip={f} />
+        ))}
+      </Card>
+    </>
+  );
+});
+
+/** At module scope: a new object on each render would make React Flow re-mount every node. */
+export const nodeTypes = {
+  external: ExternalNetworkNodeView,
+  network: NetworkNodeView,
+  router: RouterNodeView,
+  instance: InstanceNodeView,
+} satisfies NodeTypes;

@@ -1,0 +1,162 @@
+"use client";
+// The home page: toolbar (project filter, search, create), the graph, and the side panel of the selected node.
+import { useQuery } from "@tanstack/react-query";
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { useCallback, useMemo, useState } from "react";
+import { AdminOnly } from "../auth/viewer";
+import { useDialogs } from "../forms/dialogs";
+import { LiveIndicator } from "../trpc/live";
+import { useTRPC } from "../trpc/provider";
+import { Button, Select } from "../ui/controls";
+import { TopologyCanvas } from "./canvas";
+import { TopologyActionsContext } from "./context";
+import { findNode, NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
+import { defaultCollapsed, filterByProject } from "./model";
+import { SidePanel } from "./side-panel";
+import { useTopologyLayout } from "./use-layout";
+import { useTopologyData } from "./use-topology";
+
+export function TopologyPage() {
+  const trpc = useTRPC();
+  const { open } = useDialogs();
+  const projects = useQuery(trpc.project.list.queryOptions());
+  const [projectId, setProjectId] = useState<string>();
+  const { topology, error } = useTopologyData();
+  const visible = useMemo(
+    () => (topology ? filterByProject(topology, projectId) : undefined),
+    [topology, projectId],
+  );
+  const [collapsedChoice, setCollapsed] = useState<ReadonlySet<string> | null>(null);
+  const collapsed = useMemo<ReadonlySet<string>>(() => {
+    if (collapsedChoice) return collapsedChoice;
+    return visible ? defaultCollapsed(visible) : new Set<string>();
+  }, [collapsedChoice, visible]);
+  const toggleCollapse = useCallback(
+    (id: string) =>
+      setCollapsed(() => {
+        const next = new Set(collapsed);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [collapsed],
+  );
+  const actions = useMemo(() => ({ toggleCollapse }), [toggleCollapse]);
+  const laid = useTopologyLayout(visible, collapsed);
+  const [selected, setSelected] = useState<string | null>(null);
+  const selectedNode = laid.nodes.find((n) => n.id === selected);
+
+  return (
+    <TopologyActionsContext.Provider value={actions}>
+      <ReactFlowProvider>
+        <div className="flex h-full flex-col">
+          <div className="flex flex-wrap items-center gap-2 border-b border-[var(--border)] bg-[var(--panel)] px-3 py-2">
+            <label className="flex items-center gap-2 text-sm" htmlFor="project-filter">
+              <span className="text-[var(--muted)]">Project</span>
+            </label>
+            <span className="w-44">
+              <Select
+                id="project-filter"
+                data-testid="project-filter"
+                value={projectId ?? ""}
+                onChange={(e) => setProjectId(e.target.value || undefined)}
+              >
+                <option value="">All projects</option>
+                {projects.data?.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.name}
+                  </option>
+                ))}
+              </Select>
+            </span>
+            <SearchBox nodes={laid.nodes} onFound={setSelected} />
+            <AdminOnly>
+              <span className="mx-1 h-5 w-px bg-[var(--border)]" />
+              <Button onClick={() => open({ type: "network-create" })} data-testid="create-network">
+                + Network
+              </Button>
+              <Button onClick={() => open({ type: "subnet-create" })} data-testid="create-subnet">
+                + Subnet
+              </Button>
+              <Button onClick={() => open({ type: "router-create" })} data-testid="create-router">
+                + Router
+              </Button>
+              <Button onClick={() => open({ type: "server-create" })} data-testid="create-server">
+                + Instance
+              </Button>
+              <Button onClick={() => open({ type: "fip-create" })} data-testid="create-fip">
+                + Floating IP
+              </Button>
+            </AdminOnly>
+            <span className="ml-auto flex items-center gap-3 text-xs text-[var(--muted)]">
+              {laid.ready ? (
+                <span data-testid="graph-stats">
+                  {laid.nodes.length} nodes · {laid.edges.length} ports
+                </span>
+              ) : null}
+              <LiveIndicator />
+            </span>
+          </div>
+          {error ? (
+            <p
+              role="alert"
+              className="bg-[var(--color-state-error)]/10 px-3 py-1 text-sm text-[var(--color-state-error)]"
+            >
+              {error}
+            </p>
+          ) : null}
+          <div className="flex min-h-0 flex-1">
+            <div className="relative min-w-0 flex-1" data-testid="topology" data-ready={laid.ready}>
+              <TopologyCanvas laid={laid} selected={selected} onSelect={setSelected} />
+            </div>
+            {selectedNode ? <SidePanel node={selectedNode} onClose={() => setSelected(null)} /> : null}
+          </div>
+        </div>
+      </ReactFlowProvider>
+    </TopologyActionsContext.Provider>
+  );
+}
+
+/** Search a name, id or address; Enter centres the graph on the best match and selects it. */
+function SearchBox({ nodes, onFound }: { nodes: TopologyNode[]; onFound: (id: string) => void }) {
+  const { setCenter } = useReactFlow();
+  const [query, setQuery] = useState("");
+  const [miss, setMiss] = useState(false);
+  return (
+    <search>
+      <form
+        className="flex items-center gap-1"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const node = findNode(nodes, query);
+          setMiss(node === undefined);
+          if (!node) return;
+          onFound(node.id);
+          void setCenter(
+            node.position.x + NODE_WIDTH[node.type] / 2,
+            node.position.y + nodeHeight(node) / 2,
+            {
+              zoom: 1.2,
+              duration: 400,
+            },
+          );
+        }}
+      >
+        <input
+          type="search"
+          value={query}
+          onChange={(e) => {
+            setQuery(e.target.value);
+            setMiss(false);
+          }}
+          placeholder="Find name or address…"
+          aria-label="Find a name or address"
+          aria-invalid={miss}
+          data-testid="search"
+          className="w-56 rounded-md border border-[var(--border)] bg-[var(--bg)] px-2 py-1.5 text-sm aria-invalid:border-[var(--color-state-error)]"
+        />
+        {miss ? <span className="text-xs text-[var(--color-state-error)]">not found</span> : null}
+      </form>
+    </search>
+  );
+}

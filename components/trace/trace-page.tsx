@@ -1,0 +1,216 @@
+"use client";
+// Trace mode (issue 6): pick a source and a destination, Explain (the hosts' own answers) or Probe (a real
+// packet); the path lights up on the graph, forward and reply in two colours, with the hop list beside it.
+import { useMutation } from "@tanstack/react-query";
+import { ReactFlowProvider } from "@xyflow/react";
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type TraceProtocol, type TraceResult, traceProtocols } from "@/lib/schemas/trace";
+import { TopologyActionsContext } from "../topology/context";
+import { useTopologyLayout } from "../topology/use-layout";
+import { useTopologyData } from "../topology/use-topology";
+import { useTRPC } from "../trpc/provider";
+import { Button, Select } from "../ui/controls";
+import { endpointOptions } from "./endpoints";
+import { HopList } from "./hop-list";
+import { decorate } from "./path";
+import { EndpointPicker } from "./picker";
+import { TraceCanvas } from "./trace-canvas";
+
+export type TraceQuery = { from: string; to: string; protocol: TraceProtocol; port: string };
+
+export function TracePage({ initial }: { initial: TraceQuery }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [query, setQuery] = useState<TraceQuery>(initial);
+  const { topology, error: topologyError } = useTopologyData();
+  const options = useMemo(() => endpointOptions(topology), [topology]);
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
+  const toggleCollapse = useCallback(
+    (id: string) =>
+      setCollapsed((c) => {
+        const next = new Set(c);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
+  const actions = useMemo(() => ({ toggleCollapse }), [toggleCollapse]);
+  const laid = useTopologyLayout(topology, collapsed);
+  const run = useMutation(trpc.trace.run.mutationOptions());
+  const result: TraceResult | undefined = run.data;
+  const lit = useMemo(
+    () => decorate(laid.nodes, laid.edges, result, topology),
+    [laid.nodes, laid.edges, result, topology],
+  );
+
+  const needsPort = query.protocol !== "icmp";
+  const canRun = query.from.trim() !== "" && query.to.trim() !== "" && (!needsPort || query.port !== "");
+  const start = useCallback(
+    (probe: boolean, q: TraceQuery = query) => {
+      const params = new URLSearchParams({ from: q.from.trim(), to: q.to.trim() });
+      if (q.protocol !== "icmp") params.set("protocol", q.protocol);
+      if (q.protocol !== "icmp" && q.port) params.set("port", q.port);
+      router.replace(`/trace?${params}`, { scroll: false });
+      run.mutate({
+        from: q.from.trim(),
+        to: q.to.trim(),
+        protocol: q.protocol,
+        ...(q.protocol !== "icmp" && q.port ? { port: Number(q.port) } : {}),
+        probe,
+      });
+    },
+    [query, router, run],
+  );
+  // A shared link (/trace?from=..&to=..) explains at once.
+  const autoRun = useRef(false);
+  useEffect(() => {
+    if (autoRun.current || !initial.from || !initial.to) return;
+    autoRun.current = true;
+    start(false, initial);
+  }, [initial, start]);
+
+  return (
+    <TopologyActionsContext.Provider value={actions}>
+      <ReactFlowProvider>
+        <div className="flex h-full flex-col" data-testid="trace-page">
+          <form
+            className="flex flex-wrap items-end gap-2 border-b border-[var(--border)] bg-[var(--panel)] px-3 py-2"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (canRun) start(false);
+            }}
+          >
+            <EndpointPicker
+              label="From"
+              testId="trace-from"
+              value={query.from}
+              options={options}
+              onChange={(from) => setQuery((q) => ({ ...q, from }))}
+            />
+            <EndpointPicker
+              label="To"
+              testId="trace-to"
+              value={query.to}
+              options={options}
+              onChange={(to) => setQuery((q) => ({ ...q, to }))}
+            />
+            <div className="flex flex-col text-xs text-[var(--muted)]">
+              <label htmlFor="trace-protocol">Protocol</label>
+              <span className="w-24">
+                <Select
+                  id="trace-protocol"
+                  data-testid="trace-protocol"
+                  value={query.protocol}
+                  onChange={(e) =>
+                    setQuery((q) => ({
+                      ...q,
+                      protocol: e.target.value as TraceProtocol,
+                      port: e.target.value === "icmp" ? "" : q.port,
+                    }))
+                  }
+                >
+                  {traceProtocols.map((p) => (
+                    <option key={p} value={p}>
+                      {p}
+                    </option>
+                  ))}
+                </Select>
+              </span>
+            </div>
+            <label className="flex flex-col text-xs text-[var(--muted)]">
+              Port
+              <input
+                data-testid="trace-port"
+                type="number"
+                min={1}
+                max={65535}
+                disabled={!needsPort}
+                value={query.port}
+                onChange={(e) => setQuery((q) => ({ ...q, port: e.target.value }))}
+                className="w-24 rounded-md border border-[var(--border)] bg-[var(--bg)] px-2 py-1.5 font-mono text-sm text-[var(--fg)] disabled:opacity-50"
+              />
+            </label>
+            <Button
+              type="submit"
+              variant="primary"
+              data-testid="trace-explain"
+              disabled={!canRun}
+              busy={run.isPending && run.variables?.probe === false}
+              title="Ask the hosts: routes, NAT rules, OVS flows"
+            >
+              Explain
+            </Button>
+            <Button
+              data-testid="trace-probe"
+              disabled={!canRun || run.isPending}
+              busy={run.isPending && run.variables?.probe === true}
+              onClick={() => start(true)}
+              title="Send a real packet and see where it passes"
+            >
+              Probe
+            </Button>
+            <span className="ml-auto flex items-center gap-3 text-xs text-[var(--muted)]">
+              <Legend />
+            </span>
+          </form>
+          {topologyError ? (
+            <p role="alert" className="px-3 py-1 text-sm text-[var(--color-state-error)]">
+              {topologyError}
+            </p>
+          ) : null}
+          <div className="flex min-h-0 flex-1">
+            <div
+              className="relative min-w-0 flex-1"
+              data-testid="trace-graph"
+              data-ready={laid.ready}
+              data-forward-edges={lit.forwardEdges}
+              data-reply-edges={lit.replyEdges}
+            >
+              <TraceCanvas nodes={lit.nodes} edges={lit.edges} ready={laid.ready} />
+            </div>
+            <aside
+              className="w-[26rem] shrink-0 overflow-auto border-l border-[var(--border)] bg-[var(--panel)]"
+              data-testid="trace-panel"
+            >
+              {run.error ? (
+                <p
+                  role="alert"
+                  data-testid="trace-error"
+                  className="m-3 text-sm text-[var(--color-state-error)]"
+                >
+                  {run.error.message}
+                </p>
+              ) : result ? (
+                <HopList result={result} topology={topology} stale={run.isPending} />
+              ) : (
+                <p className="m-3 text-sm text-[var(--muted)]">
+                  {run.isPending
+                    ? "Tracing…"
+                    : "Pick where the packet starts and where it goes, then Explain (asks the hosts) or Probe (sends a real packet)."}
+                </p>
+              )}
+            </aside>
+          </div>
+        </div>
+      </ReactFlowProvider>
+    </TopologyActionsContext.Provider>
+  );
+}
+
+function Legend() {
+  return (
+    <>
+      <span className="flex items-center gap-1">
+        <span className="inline-block h-1 w-5 rounded bg-[#2563eb]" /> forward
+      </span>
+      <span className="flex items-center gap-1">
+        <span className="inline-block h-1 w-5 rounded border-t-2 border-dashed border-[#f59e0b]" /> reply
+      </span>
+      <span className="flex items-center gap-1">
+        <span className="inline-block h-1 w-5 rounded bg-[#dc2626]" /> failing hop
+      </span>
+    </>
+  );
+}

@@ -1,0 +1,150 @@
+// Starts the stack the e2e tests drive: OVS sandbox -> host agent -> `next start` (the build in .next-test,
+// which scripts/test.sh has made), all on free ports with their own state directory, namespace/chain prefix
+// and bridge names, so that it runs beside a live `npm run up`. The same pieces as scripts/up.sh.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  adminStorageState,
+  agentUp,
+  E2E_ADMIN_PASSWORD,
+  E2E_DEMO_PASSWORD,
+  repoRoot,
+  type Stack,
+  spawnAgent,
+  stackFile,
+} from "./stack";
+
+const run = promisify(execFile);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      s.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  child: Pick<ChildProcess, "exitCode">,
+  ms = 90_000,
+) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited with ${child.exitCode} (see its log in the stack dir)`);
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${what} did not come up within ${ms / 1000} s`);
+}
+
+/**
+ * Logs in as admin over HTTP, as the login page does, and keeps the session cookie as Playwright storage state,
+ * so that the specs start logged in (e2e/auth.spec.ts logs in and out through the pages itself).
+ */
+async function saveAdminSession(url: string): Promise<void> {
+  const res = await fetch(`${url}/api/trpc/auth.login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-netlens-client": "e2e" },
+    body: JSON.stringify({ username: "admin", password: E2E_ADMIN_PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`admin login failed: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("netlens_session="));
+  const value = cookie?.split(";")[0]?.split("=")[1];
+  if (!value) throw new Error("admin login set no session cookie");
+  const { hostname } = new URL(url);
+  const state = {
+    cookies: [
+      {
+        name: "netlens_session",
+        value,
+        domain: hostname,
+        path: "/",
+        expires: -1,
+        httpOnly: true,
+        secure: false,
+        sameSite: "Lax",
+      },
+    ],
+    origins: [],
+  };
+  writeFileSync(adminStorageState, JSON.stringify(state, null, 2));
+}
+
+export default async function globalSetup(): Promise<void> {
+  const port = Number(process.env.NETLENS_E2E_PORT);
+  if (!port) throw new Error("NETLENS_E2E_PORT is not set (playwright.config.ts sets it)");
+  const tag = randomBytes(2).toString("hex");
+  const dir = mkdtempSync(join(tmpdir(), "netlens-e2e-"));
+  const stack: Stack = {
+    dir,
+    url: `http://127.0.0.1:${port}`,
+    agentPort: await freePort(),
+    prefix: `e2e${tag}-`,
+    chainPrefix: `e2e${tag}`,
+    integrationBridge: `e2i${tag}`,
+    externalBridge: `e2x${tag}`,
+    pids: [],
+  };
+  mkdirSync(join(repoRoot, "test-results"), { recursive: true });
+  // Written first, so that teardown can clean up after a setup that failed half-way.
+  const save = () => writeFileSync(stackFile, JSON.stringify(stack, null, 2));
+  save();
+
+  await run("bash", [join(repoRoot, "scripts/ovs-sandbox.sh"), "start", join(dir, "ovs")], { cwd: repoRoot });
+
+  const log = (name: string) => openSync(join(dir, `${name}.log`), "a");
+  // The agent first in `pids`: e2e/inspect.spec.ts stops and restarts it (stopAgent / restartAgent).
+  const agentPid = spawnAgent(stack);
+  await waitFor("the host agent", () => agentUp(stack), {
+    get exitCode() {
+      return alive(agentPid) ? null : 1;
+    },
+  });
+
+  const web = spawn(
+    join(repoRoot, "node_modules/.bin/next"),
+    ["start", "-H", "127.0.0.1", "-p", String(port)],
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", log("web"), log("web")],
+      detached: true,
+      env: {
+        ...process.env,
+        NETLENS_DIST_DIR: process.env.NETLENS_DIST_DIR ?? ".next-test",
+        NETLENS_DATA_DIR: join(dir, "data"),
+        NETLENS_AGENT_URL: `http://127.0.0.1:${stack.agentPort}`,
+        NETLENS_AGENT_TOKEN_FILE: join(dir, "agent/token"),
+        NETLENS_SEED_DEMO: "1",
+        NETLENS_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+        NETLENS_DEMO_PASSWORD: E2E_DEMO_PASSWORD,
+        LOG_LEVEL: "warn",
+      },
+    },
+  );
+  stack.pids.push(web.pid ?? 0);
+  save();
+  await waitFor("next start", async () => (await fetch(`${stack.url}/api/health`)).ok, web);
+  await saveAdminSession(stack.url);
+}

@@ -1,0 +1,128 @@
+// The e2e stack's whereabouts, shared by global setup, teardown and the tests: where its state lives and how to
+// reach its API and dataplane.
+import { execFile, spawn } from "node:child_process";
+import { openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+export const repoRoot = join(import.meta.dirname, "..");
+/** Written by global setup; read by teardown and tests. */
+export const stackFile = join(repoRoot, "test-results", ".e2e-stack.json");
+
+export type Stack = {
+  dir: string;
+  url: string;
+  agentPort: number;
+  prefix: string;
+  chainPrefix: string;
+  integrationBridge: string;
+  externalBridge: string;
+  pids: number[];
+};
+
+/** The stack's accounts (global setup gives them to the server through NETLENS_ADMIN/DEMO_PASSWORD). */
+export const E2E_ADMIN_PASSWORD = "e2e-admin-password";
+export const E2E_DEMO_PASSWORD = "e2e-demo-password";
+/** The admin's browser session, made by global setup: every spec starts logged in as admin (playwright.config). */
+export const adminStorageState = join(repoRoot, "test-results", ".e2e-admin-state.json");
+
+/** The API token the server wrote for the CLI on its first start (its state directory is the stack's dir). */
+export function adminToken(): string {
+  return readFileSync(join(readStack().dir, "cli-token"), "utf8").trim();
+}
+
+export function readStack(): Stack {
+  return JSON.parse(readFileSync(stackFile, "utf8")) as Stack;
+}
+
+export function agentArgs(s: Stack): string[] {
+  return [
+    "agent/main.ts",
+    "--listen",
+    `127.0.0.1:${s.agentPort}`,
+    "--ovsdb",
+    `unix:${s.dir}/ovs/db.sock`,
+    "--integration-bridge",
+    s.integrationBridge,
+    "--bridge-mapping",
+    `public:${s.externalBridge}`,
+    // The dummy datapath forwards like netdev but makes no root-namespace taps: safe beside a live stack.
+    "--datapath-type",
+    "dummy",
+    "--prefix",
+    s.prefix,
+    "--chain-prefix",
+    s.chainPrefix,
+    "--state-dir",
+    `${s.dir}/agent`,
+    "--token-file",
+    `${s.dir}/agent/token`,
+  ];
+}
+
+/**
+ * Starts the host agent of the stack as its own process group (so that teardown, or `stopAgent`, takes tsx's
+ * child with it), logging to `<dir>/agent.log`, and records its pid in the stack file.
+ */
+export function spawnAgent(s: Stack): number {
+  const log = openSync(join(s.dir, "agent.log"), "a");
+  const agent = spawn(join(repoRoot, "node_modules/.bin/tsx"), agentArgs(s), {
+    cwd: repoRoot,
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
+  const pid = agent.pid ?? 0;
+  s.pids.push(pid);
+  writeFileSync(stackFile, JSON.stringify(s, null, 2));
+  agent.unref();
+  return pid;
+}
+
+export async function agentUp(s: Stack): Promise<boolean> {
+  return (await fetch(`http://127.0.0.1:${s.agentPort}/`).catch(() => null)) !== null;
+}
+
+/** Stops the stack's agent (the dataplane stays, as on a real host) and forgets its pid. */
+export async function stopAgent(s: Stack): Promise<void> {
+  const pid = s.pids[0];
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+  for (let i = 0; i < 100 && (await agentUp(s)); i++) await new Promise((r) => setTimeout(r, 100));
+  s.pids.splice(0, 1);
+  writeFileSync(stackFile, JSON.stringify(s, null, 2));
+}
+
+/** Starts the agent again (first in the pid list, where global setup puts it). */
+export async function restartAgent(s: Stack): Promise<void> {
+  spawnAgent(s);
+  const pid = s.pids.pop() ?? 0;
+  s.pids.unshift(pid);
+  writeFileSync(stackFile, JSON.stringify(s, null, 2));
+  for (let i = 0; i < 300 && !(await agentUp(s)); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** A query of the API over plain HTTP (tRPC's GET form), for assertions that should not go through the UI. */
+export async function apiQuery<T>(url: string, path: string, input: unknown): Promise<T> {
+  const res = await fetch(`${url}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, {
+    headers: { authorization: `Bearer ${adminToken()}` },
+  });
+  const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
+  if (!body.result) throw new Error(`${path}: ${body.error?.message ?? res.status}`);
+  return body.result.data;
+}
+
+const run = promisify(execFile);
+
+/** One ping from a namespace; true when it was answered. */
+export async function ping(namespace: string, address: string): Promise<boolean> {
+  try {
+    await run("ip", ["netns", "exec", namespace, "ping", "-c1", "-W2", address]);
+    return true;
+  } catch {
+    return false;
+  }
+}

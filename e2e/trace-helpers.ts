@@ -1,0 +1,113 @@
+// What e2e/trace.spec.ts does to the demo through the API (over plain HTTP, as the CLI does): break vm1's
+// subnet gateway (the router's interface moves off the gateway address: diagnosis gateway-not-router) and put it
+// back. e2e/stack.ts is only read from here.
+import { adminToken, apiQuery } from "./stack";
+
+export { apiQuery };
+
+/** A mutation of the API over plain HTTP (tRPC's POST form), with the admin's CLI token. */
+export async function apiMutation<T>(url: string, path: string, input: unknown): Promise<T> {
+  const res = await fetch(`${url}/api/trpc/${path}`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${adminToken()}`,
+      "content-type": "application/json",
+      "x-netlens-client": "e2e",
+    },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
+  if (!body.result) throw new Error(`${path}: ${body.error?.message ?? res.status}`);
+  return body.result.data;
+}
+
+export type TraceAnswer = {
+  verdict: "delivered" | "dropped";
+  forward: { action: string; decided_by: { text: string } }[];
+  reply: { action: string; decided_by: { text: string } }[];
+  diagnoses: { code: string; hop: string | null; message: string }[];
+};
+
+/** A trace answer as text, for a failed expectation's message. */
+export function explainTrace(t: TraceAnswer | undefined): string {
+  if (!t) return "no answer";
+  const hops = (name: string, list: TraceAnswer["forward"]) =>
+    list.map((h, i) => `${name}[${i}] ${h.action}: ${h.decided_by.text}`);
+  return [
+    `verdict ${t.verdict}`,
+    ...hops("forward", t.forward),
+    ...hops("reply", t.reply),
+    ...t.diagnoses.map((d) => `${d.code} at ${d.hop}: ${d.message}`),
+  ].join("\n");
+}
+
+export const trace = (url: string, from: string, to: string) =>
+  apiMutation<TraceAnswer>(url, "trace.run", { from, to });
+
+type RouterShow = { interfaces: { port_id: string; subnet_id: string; ip_address: string }[] };
+type SubnetShow = { id: string; gateway_ip: string | null };
+
+/** The port the break puts the router on: an address of demo-subnet that is not its gateway. */
+export const BROKEN_PORT = "e2e-trace-router-port";
+export const BROKEN_IP = "10.0.0.250";
+
+async function demo(url: string) {
+  const subnet = await apiQuery<SubnetShow>(url, "subnet.show", { id: "demo-subnet" });
+  const router = await apiQuery<RouterShow>(url, "router.show", { id: "demo-router" });
+  const iface = router.interfaces.find((i) => i.subnet_id === subnet.id);
+  return { subnet, iface };
+}
+
+/**
+ * demo-router's interface on demo-subnet moves from the gateway (10.0.0.1) to 10.0.0.250. The floating IP holds
+ * the interface in place, so it is let go first and taken back after.
+ */
+export async function breakGateway(url: string, fip: string): Promise<void> {
+  await apiMutation(url, "server.removeFloatingIp", { id: "vm1", floating_ip_address: fip });
+  await apiMutation(url, "router.removeInterface", { id: "demo-router", subnet_id: "demo-subnet" });
+  const port = await apiMutation<{ id: string }>(url, "port.create", {
+    name: BROKEN_PORT,
+    network_id: "demo-net",
+    fixed_ips: [{ ip_address: BROKEN_IP }],
+  });
+  await apiMutation(url, "router.addInterface", { id: "demo-router", port_id: port.id });
+  await apiMutation(url, "server.addFloatingIp", { id: "vm1", floating_ip_address: fip });
+}
+
+/** Waits until the host has applied the floating IP (ACTIVE) or its removal (DOWN). */
+async function fipSettled(url: string, fip: string, status: "ACTIVE" | "DOWN"): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const row = await apiQuery<{ status: string }>(url, "floatingIp.show", { id: fip });
+    if (row.status === status) return;
+    if (Date.now() > deadline) throw new Error(`floating IP ${fip} is ${row.status}, not ${status}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Lets the agent apply one change before the next is made (see the report on revision batching). */
+const pause = () => new Promise((r) => setTimeout(r, 1_500));
+
+/**
+ * Back as seeded: the interface on the gateway address, the floating IP on vm1. Safe to call when not broken.
+ * One step at a time, each applied before the next.
+ */
+export async function restoreGateway(url: string, fip: string): Promise<void> {
+  const { subnet, iface } = await demo(url);
+  if (iface && iface.ip_address === subnet.gateway_ip) return;
+  const removed = await apiMutation(url, "server.removeFloatingIp", {
+    id: "vm1",
+    floating_ip_address: fip,
+  }).then(
+    () => true,
+    () => false,
+  );
+  if (removed) await fipSettled(url, fip, "DOWN");
+  if (iface) await apiMutation(url, "router.removeInterface", { id: "demo-router", port_id: iface.port_id });
+  await apiMutation(url, "port.delete", { id: BROKEN_PORT }).catch(() => {});
+  await pause();
+  await apiMutation(url, "router.addInterface", { id: "demo-router", subnet_id: "demo-subnet" });
+  await pause();
+  await apiMutation(url, "server.addFloatingIp", { id: "vm1", floating_ip_address: fip });
+  await fipSettled(url, fip, "ACTIVE");
+}

@@ -1,0 +1,141 @@
+// Trace mode (issue 6): from the outside world to vm1's floating IP in the demo. Healthy, the path lights up on
+// the graph and the hop list names the DNAT rule; with the subnet's gateway off the router (gateway-not-router,
+// made through the API), the reply's last hop is red with the reason and the fix. The demo is put back after.
+import { expect, type Page, test } from "@playwright/test";
+import { snap } from "./helpers";
+import { readStack } from "./stack";
+import {
+  apiQuery,
+  breakGateway,
+  explainTrace,
+  restoreGateway,
+  type TraceAnswer,
+  trace,
+} from "./trace-helpers";
+
+test.describe.configure({ mode: "serial" });
+
+type Server = { addresses: Record<string, string[]> };
+type Subnet = { gateway_ip: string | null };
+
+/** The outside address (public-subnet's gateway), vm1's fixed address and its floating IP. */
+async function demoAddresses(url: string) {
+  const outside = (await apiQuery<Subnet>(url, "subnet.show", { id: "public-subnet" })).gateway_ip ?? "";
+  const fips = await apiQuery<
+    { floating_ip_address: string; fixed_ip_address: string | null; port_id: string | null }[]
+  >(url, "floatingIp.list", {});
+  const vm1 = await apiQuery<Server & { id: string }>(url, "server.show", { id: "vm1" });
+  const all = Object.values(vm1.addresses).flat();
+  const fip = fips.find((f) => f.fixed_ip_address !== null && all.includes(f.fixed_ip_address));
+  if (!fip?.fixed_ip_address) throw new Error("vm1 has no floating IP in the demo");
+  return { outside, fixed: fip.fixed_ip_address, fip: fip.floating_ip_address };
+}
+
+/**
+ * page.goto that survives Chromium's ERR_NETWORK_CHANGED: other tests on this machine add and remove links all
+ * the time, and Chromium aborts a navigation when it sees one (as e2e/inspect.spec.ts does).
+ */
+async function gotoSettled(page: Page, url: string) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+      await page.waitForTimeout(300);
+    }
+  }
+}
+
+async function explain(page: Page) {
+  await page.getByTestId("trace-explain").click();
+  await expect(page.getByTestId("trace-explain")).not.toHaveAttribute("aria-busy", "true");
+  await expect(page.getByTestId("trace-verdict")).toBeVisible();
+}
+
+test("trace from the outside world to vm1's floating IP; then with the gateway off the router", async ({
+  page,
+}, testInfo) => {
+  const { url } = readStack();
+  const { outside, fixed, fip } = await demoAddresses(url);
+  expect(outside).not.toBe("");
+  // Another spec may have left the demo mid-change; wait until the path works before looking at it.
+  await expect
+    .poll(async () => (await trace(url, outside, fip)).verdict, { timeout: 60_000 })
+    .toBe("delivered");
+
+  try {
+    // 1. Pick both ends by search, Explain.
+    await expect(async () => {
+      await gotoSettled(page, "/");
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Trace" }).click();
+      await expect(page.getByTestId("trace-graph")).toHaveAttribute("data-ready", "true", {
+        timeout: 10_000,
+      });
+    }).toPass({ timeout: 45_000 });
+    await page.getByTestId("trace-from").fill(outside);
+    await expect(page.getByTestId("trace-from-options").getByTestId("endpoint-option").first()).toContainText(
+      "outside",
+    );
+    await page.getByTestId("trace-from-options").locator(`[data-value="${outside}"]`).click();
+    await page.getByTestId("trace-to").fill(fip);
+    await page.getByTestId("trace-to-options").locator(`[data-value="${fip}"]`).click();
+    await explain(page);
+    await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "delivered");
+    // The link is shareable.
+    await expect(page).toHaveURL(
+      new RegExp(`/trace\\?from=${outside.replaceAll(".", "\\.")}&to=${fip.replaceAll(".", "\\.")}`),
+    );
+
+    // The hop list names the DNAT rule, and the last forward hop delivers to vm1.
+    const forward = page.getByTestId("hops-forward");
+    const dnat = forward.locator('[data-testid="hop"][data-action="dnat"]');
+    await expect(dnat).toHaveCount(1);
+    await expect(dnat.getByTestId("hop-rule")).toContainText(`-j DNAT --to-destination ${fixed}`);
+    await expect(forward.getByTestId("hop").last()).toHaveAttribute("data-action", "delivered");
+    await expect(page.locator('[data-testid="hop"][data-failing="true"]')).toHaveCount(0);
+
+    // The path is on the graph: forward edges lit, reply edges drawn beside them, vm1 and the router outlined.
+    const graph = page.getByTestId("trace-graph");
+    await expect(graph.locator('.react-flow__edge[data-trace="forward"]').first()).toBeVisible();
+    expect(Number(await graph.getAttribute("data-forward-edges"))).toBeGreaterThanOrEqual(2);
+    expect(Number(await graph.getAttribute("data-reply-edges"))).toBeGreaterThanOrEqual(2);
+    await expect(graph.locator(".react-flow__edge.trace-reply").first()).toBeAttached();
+    await expect(
+      graph.locator(".react-flow__node.trace-forward", { has: page.locator('[data-name="vm1"]') }),
+    ).toBeVisible();
+    await expect(
+      graph.locator(".react-flow__node.trace-forward", { has: page.locator('[data-name="demo-router"]') }),
+    ).toBeVisible();
+    await snap(page, testInfo, "trace-1-delivered");
+
+    // 2. Break the gateway through the API; the shared link explains again on load.
+    await breakGateway(url, fip);
+    await expect
+      .poll(async () => (await trace(url, outside, fip)).diagnoses.map((d) => d.code), { timeout: 60_000 })
+      .toContain("gateway-not-router");
+    await gotoSettled(page, `/trace?from=${outside}&to=${fip}`);
+    await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "dropped");
+    const red = page.locator('[data-testid="hop"][data-failing="true"]');
+    await expect(red).toHaveCount(1);
+    await expect(red).toHaveAttribute("data-direction", "reply");
+    await expect(red).toHaveAttribute("data-action", "dropped");
+    const diagnosis = red.locator('[data-testid="diagnosis"][data-code="gateway-not-router"]');
+    await expect(diagnosis.getByTestId("diagnosis-message")).toContainText("gateway is 10.0.0.1");
+    await expect(diagnosis.getByTestId("diagnosis-message")).toContainText("10.0.0.250");
+    await expect(diagnosis.getByTestId("diagnosis-fix")).toContainText("demo-router");
+    await expect(page.getByTestId("trace-graph").locator(".react-flow__node.trace-failed")).toBeVisible();
+    await snap(page, testInfo, "trace-2-gateway-not-router");
+  } finally {
+    // 3. Put the demo back as seeded, so the other specs find it as they expect.
+    await restoreGateway(url, fip);
+    let last: TraceAnswer | undefined;
+    const verdict = async () => {
+      last = await trace(url, outside, fip);
+      return last.verdict;
+    };
+    await expect(async () => expect(await verdict(), explainTrace(last)).toBe("delivered")).toPass({
+      timeout: 60_000,
+    });
+  }
+});

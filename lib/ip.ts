@@ -1,0 +1,68 @@
+// IPv4 helpers over ipaddr.js. Addresses travel as dotted strings; arithmetic uses 32-bit integers.
+import ipaddr from "ipaddr.js";
+
+export type Cidr = { network: string; prefixlen: number };
+
+export function isIpv4(value: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(value);
+}
+
+/** Parses "a.b.c.d/n"; throws on anything else. Host bits must be zero when `strict` (a subnet's cidr). */
+export function parseCidr(value: string, strict = true): Cidr {
+  if (!ipaddr.IPv4.isValidCIDR(value)) throw new Error(`Invalid CIDR ${value}`);
+  const [addr, prefixlen] = ipaddr.IPv4.parseCIDR(value);
+  const network = ipaddr.IPv4.networkAddressFromCIDR(value).toString();
+  if (strict && addr.toString() !== network) {
+    throw new Error(`Invalid CIDR ${value}: host bits set (did you mean ${network}/${prefixlen}?)`);
+  }
+  return { network, prefixlen };
+}
+
+export function isCidr(value: string): boolean {
+  try {
+    parseCidr(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function toInt(ip: string): number {
+  const bytes = ipaddr.IPv4.parse(ip).toByteArray();
+  return (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
+}
+
+export function fromInt(n: number): string {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+/** First and last address of a CIDR (network and broadcast for prefixes shorter than /31). */
+export function cidrBounds(cidr: string): { first: number; last: number } {
+  const { network, prefixlen } = parseCidr(cidr, false);
+  const first = toInt(network);
+  const size = 2 ** (32 - prefixlen);
+  return { first, last: first + size - 1 };
+}
+
+/** The usable host range: excludes network and broadcast addresses unless /31 or /32. */
+export function hostBounds(cidr: string): { first: number; last: number } {
+  const { first, last } = cidrBounds(cidr);
+  const { prefixlen } = parseCidr(cidr, false);
+  return prefixlen >= 31 ? { first, last } : { first: first + 1, last: last - 1 };
+}
+
+export function cidrContains(cidr: string, ip: string): boolean {
+  const { first, last } = cidrBounds(cidr);
+  const n = toInt(ip);
+  return n >= first && n <= last;
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = cidrBounds(a);
+  const y = cidrBounds(b);
+  return x.first <= y.last && y.first <= x.last;
+}
+
+export function prefixlenOf(cidr: string): number {
+  return parseCidr(cidr, false).prefixlen;
+}

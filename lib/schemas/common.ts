@@ -1,0 +1,56 @@
+// Building blocks of the API's input schemas. Field names follow Neutron's API (snake_case).
+import { z } from "zod";
+import { isIpv4, parseCidr } from "../ip";
+
+export const ipv4 = z
+  .string()
+  .trim()
+  .refine(isIpv4, { error: (issue) => `Invalid IP address ${String(issue.input)}` });
+
+/** Why a value is not a subnet CIDR (e.g. host bits set, with the CIDR meant), or undefined when it is one. */
+function cidrProblem(value: string): string | undefined {
+  try {
+    parseCidr(value);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** A CIDR field, with Neutron's wording: "Invalid input for cidr. Reason: ...". */
+export const cidrField = (field: string) =>
+  z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      const problem = cidrProblem(value);
+      if (problem)
+        ctx.addIssue({ code: "custom", message: `Invalid input for ${field}. Reason: ${problem}` });
+    });
+
+export const cidr = cidrField("cidr");
+
+/** A resource named by its ID or by its name (the server resolves names within what the caller may see). */
+export const ref = z.string().trim().min(1, "A name or ID is required").max(255);
+
+export const name = z
+  .string()
+  .trim()
+  .max(255, "Name is longer than 255 characters")
+  .regex(/^[^\s/][^/]*$|^$/, "Name must not contain '/' or start with a space");
+
+export const byRef = z.object({ id: ref });
+
+export const allocationPool = z.object({ start: ipv4, end: ipv4 });
+export const hostRoute = z.object({ destination: cidrField("destination"), nexthop: ipv4 });
+export const fixedIp = z
+  .object({ subnet_id: ref.optional(), ip_address: ipv4.optional() })
+  .refine((f) => f.subnet_id !== undefined || f.ip_address !== undefined, {
+    error: "A fixed IP needs a subnet_id, an ip_address or both",
+  });
+
+export const listFilter = z.object({ project_id: ref.optional() }).optional();
+
+export type AllocationPool = z.infer<typeof allocationPool>;
+export type HostRoute = z.infer<typeof hostRoute>;
+export type FixedIpInput = z.infer<typeof fixedIp>;

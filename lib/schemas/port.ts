@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { byRef, fixedIp, name, ref } from "./common";
+
+export const deviceOwners = [
+  "compute:nova",
+  "network:router_interface",
+  "network:router_gateway",
+  "network:floatingip",
+  "network:dhcp",
+  "",
+] as const;
+
+export const macAddress = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, "Invalid MAC address");
+
+export const portCreate = z.object({
+  name: name.default(""),
+  network_id: ref,
+  project_id: ref.optional(),
+  fixed_ips: z.array(fixedIp).optional(),
+  mac_address: macAddress.optional(),
+  admin_state_up: z.boolean().default(true),
+});
+
+export const portUpdate = z.object({
+  id: ref,
+  name: name.optional(),
+  fixed_ips: z.array(fixedIp).optional(),
+  admin_state_up: z.boolean().optional(),
+});
+
+export const portShow = byRef;
+export const portDelete = byRef;
+export const portList = z
+  .object({
+    project_id: ref.optional(),
+    network_id: ref.optional(),
+    device_owner: z.enum(deviceOwners).optional(),
+    device_id: z.string().optional(),
+  })
+  .optional();

@@ -1,0 +1,10 @@
+import { z } from "zod";
+import { byRef, name } from "./common";
+
+export const projectCreate = z.object({
+  name: name.min(1, "A project needs a name"),
+  description: z.string().max(255).default(""),
+});
+export const projectDelete = byRef;
+export const projectShow = byRef;
+export const projectList = z.object({}).optional();

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `npm run up`: netlens with its embedded defaults, in the foreground. Starts a private Open vSwitch (userspace
+# datapath), the host agent and the web server with its embedded PGlite database; seeds the demo topology on an
+# empty database. Ctrl-C stops everything it started and removes the dataplane it made.
+#
+# Settings (environment): NETLENS_PORT (3000), NETLENS_HOST (127.0.0.1), NETLENS_AGENT_PORT (9697),
+# NETLENS_STATE_DIR (.netlens), DATABASE_URL (postgres://… instead of PGlite).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if [[ $(id -u) != 0 ]]; then
+  echo "npm run up needs root: the host agent makes OVS ports, namespaces and iptables rules" >&2
+  exit 1
+fi
+bash scripts/system-packages.sh
+
+state=$(realpath -m "${NETLENS_STATE_DIR:-.netlens}")
+port=${NETLENS_PORT:-3000}
+host=${NETLENS_HOST:-127.0.0.1}
+agent_port=${NETLENS_AGENT_PORT:-9697}
+mkdir -p "$state"
+chmod 700 "$state"
+
+agent_args=(
+  --listen "127.0.0.1:$agent_port"
+  --ovsdb "unix:$state/ovs/db.sock"
+  --integration-bridge br-int
+  --bridge-mapping public:br-ex
+  --state-dir "$state/agent"
+  --token-file "$state/agent/token"
+)
+
+pids=()
+cleanup() {
+  # Finish the cleanup whatever happens to the terminal: a second Ctrl-C, or a closed pipe (`npm run up | tee`).
+  trap '' INT TERM PIPE
+  trap - EXIT
+  set +e
+  echo
+  echo "netlens: stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  node_modules/.bin/tsx agent/main.ts "${agent_args[@]}" --cleanup || true
+  bash scripts/ovs-sandbox.sh stop "$state/ovs" || true
+  rm -f "$state/url"
+  echo "netlens: stopped"
+}
+trap cleanup INT TERM EXIT
+
+bash scripts/ovs-sandbox.sh start "$state/ovs"
+
+node_modules/.bin/tsx agent/main.ts "${agent_args[@]}" &
+pids+=($!)
+
+newest_source=$(find app components lib server next.config.ts package-lock.json -newer .next/BUILD_ID 2>/dev/null | head -1 || true)
+if [[ ! -f .next/BUILD_ID || -n "$newest_source" ]]; then
+  echo "netlens: building the web app (next build)"
+  node_modules/.bin/next build
+fi
+
+NETLENS_DATA_DIR="$state/data" \
+  NETLENS_AGENT_URL="http://127.0.0.1:$agent_port" \
+  NETLENS_AGENT_TOKEN_FILE="$state/agent/token" \
+  NETLENS_SEED_DEMO=1 \
+  node_modules/.bin/next start -H "$host" -p "$port" &
+pids+=($!)
+
+url="http://$host:$port"
+healthy=0
+for _ in $(seq 1 120); do
+  if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+    "$url/api/health"; then
+    healthy=1
+    break
+  fi
+  sleep 0.5
+done
+if ((!healthy)); then
+  echo "netlens: the web server did not become healthy at $url/api/health (see the messages above)" >&2
+  exit 1
+fi
+echo "$url" >"$state/url"
+cat <<MSG
+
+  netlens is up: $url
+  Log in:        admin, password NETLENS_ADMIN_PASSWORD or the one in $state/admin-password
+                 demo (read-only tenant), password NETLENS_DEMO_PASSWORD or the one in $state/demo-password
+                 (written on the first start, with an empty database; the log above printed them once)
+  CLI:           ./cli/netlens network list      (as admin, with the token in $state/cli-token)
+  Demo:          ./cli/netlens server show vm1 -f json; ./cli/netlens floating ip list
+  Ctrl-C stops everything.
+
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,140 @@
+// The dispatcher against a fake agent: what it pushes, when, and what it records from the answers.
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract";
+import { agents } from "../db/schema";
+import { createTestApi, type TestApi } from "../testkit";
+import type { AgentApi } from "./client";
+import { Dispatcher } from "./dispatcher";
+import { waitForApplied, wantedRevision } from "./wait";
+
+class FakeAgent implements AgentApi {
+  applied = 0;
+  pushes: HostIntent[] = [];
+  down = false;
+  errors: ApplyResult["errors"] = [];
+  mappings: Record<string, string> = { public: "br-ex" };
+
+  async info(): Promise<AgentInfo> {
+    if (this.down) throw new Error("connect ECONNREFUSED");
+    return {
+      host: "h1",
+      prefix: "t-",
+      integration_bridge: "br-int",
+      bridge_mappings: this.mappings,
+      applied_revision: this.applied,
+      version: "test",
+    };
+  }
+
+  async apply(intent: HostIntent): Promise<ApplyResult> {
+    if (this.down) throw new Error("connect ECONNREFUSED");
+    if (intent.revision <= this.applied)
+      throw new Error(`revision ${intent.revision} is not newer than ${this.applied}`);
+    this.pushes.push(intent);
+    this.applied = intent.revision;
+    return { revision: intent.revision, changes: 1, duration_ms: 1, errors: this.errors };
+  }
+}
+
+describe("dispatcher", () => {
+  let api: TestApi;
+  let agent: FakeAgent;
+  let dispatcher: Dispatcher;
+  const settle = async () => {
+    expect(await waitForApplied(api.services, await wantedRevision(api.db), 5_000)).toBe(true);
+  };
+
+  beforeEach(async () => {
+    api = await createTestApi({ demo: true });
+    agent = new FakeAgent();
+    dispatcher = new Dispatcher({
+      ...api.services,
+      agent,
+      url: "http://agent.test",
+      logger: pino({ level: "silent" }),
+      retry: { minMs: 10, maxMs: 50 },
+    });
+    await dispatcher.start();
+  });
+  afterEach(async () => {
+    await dispatcher.stop();
+    await api.close();
+  });
+
+  it("registers the host, pushes the intent and turns PENDING into ACTIVE / DOWN", async () => {
+    await settle();
+    const [host] = await api.caller.host.list();
+    expect(host).toMatchObject({
+      host: "h1",
+      prefix: "t-",
+      online: true,
+      bridge_mappings: { public: "br-ex" },
+    });
+    expect(host?.applied_revision).toBe(host?.wanted_revision);
+    expect((await api.caller.router.show({ id: "demo-router" })).status).toBe("ACTIVE");
+    const vm1 = await api.caller.server.show({ id: "vm1" });
+    expect(vm1).toMatchObject({ status: "ACTIVE", host: "h1", namespace: `t-qprobe-${vm1.port_id}` });
+    expect((await api.caller.floatingIp.list())[0]?.status).toBe("ACTIVE");
+    expect((await api.caller.network.show({ id: "public" })).uplink_namespace).toMatch(/^t-quplink-/);
+  });
+
+  it("pushes each change, with a newer revision, and refuses a gateway without bridge mapping once known", async () => {
+    await settle();
+    const before = agent.pushes.length;
+    const fip = await api.caller.floatingIp.create({ floating_network_id: "public" });
+    expect(fip.status).toBe("DOWN");
+    await api.caller.server.addFloatingIp({ id: "vm2", floating_ip_address: fip.floating_ip_address });
+    expect((await api.caller.floatingIp.show({ id: fip.id })).status).toBe("PENDING");
+    await settle();
+    expect(agent.pushes.length).toBeGreaterThan(before);
+    const last = agent.pushes.at(-1);
+    expect(last?.routers[0]?.floating_ips.map((f) => f.floating_ip_address)).toContain(
+      fip.floating_ip_address,
+    );
+    expect((await api.caller.floatingIp.show({ id: fip.id })).status).toBe("ACTIVE");
+    await api.db.update(agents).set({ bridgeMappings: {} });
+    await expect(
+      api.caller.router.create({ name: "r2", external_gateway_info: { network_id: "public" } }),
+    ).rejects.toThrow("Physical network public has no bridge mapping on host h1");
+  });
+
+  it("marks what the agent names as ERROR with its message", async () => {
+    await settle();
+    const vm2 = await api.caller.server.show({ id: "vm2" });
+    agent.errors = [{ resource_id: vm2.id, message: "veth failed" }];
+    await api.caller.server.create({ name: "vm3", network_id: "demo-net" });
+    await settle();
+    expect(await api.caller.server.show({ id: "vm2" })).toMatchObject({
+      status: "ERROR",
+      status_message: "veth failed",
+    });
+    expect((await api.caller.server.show({ id: "vm3" })).status).toBe("ACTIVE");
+    expect((await api.caller.port.show({ id: vm2.port_id })).status).toBe("ERROR");
+  });
+
+  it("retries while the agent is down and catches up when it returns", async () => {
+    await settle();
+    agent.down = true;
+    await api.caller.server.create({ name: "vm3", network_id: "demo-net" });
+    const wanted = await wantedRevision(api.db);
+    expect(await waitForApplied(api.services, wanted, 200)).toBe(false);
+    expect((await api.caller.host.list())[0]).toMatchObject({
+      online: false,
+      last_error: "connect ECONNREFUSED",
+    });
+    expect((await api.caller.server.show({ id: "vm3" })).status).toBe("PENDING");
+    agent.down = false;
+    expect(await waitForApplied(api.services, wanted, 5_000)).toBe(true);
+    expect((await api.caller.server.show({ id: "vm3" })).status).toBe("ACTIVE");
+    expect((await api.caller.host.list())[0]?.online).toBe(true);
+  });
+
+  it("catches up with an agent that applied newer revisions in another life", async () => {
+    await dispatcher.stop();
+    agent.applied = 1000;
+    await dispatcher.start();
+    await settle();
+    expect(agent.applied).toBeGreaterThan(1000);
+  });
+});

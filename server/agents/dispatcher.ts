@@ -1,0 +1,234 @@
+// Pushes each host's whole intent to its agent after every committed change: one push in flight per host,
+// kicks that arrive meanwhile coalesce into the next push, failures retry with backoff while the agent is down.
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract";
+import type { Db } from "../db/client";
+import { agents, instances, ports } from "../db/schema";
+import type { ChangeEvent, EventBus } from "../events";
+import type { AgentApi } from "./client";
+import { compileIntent } from "./intent";
+import { loadIntentInputs } from "./snapshot";
+import { recordStatuses } from "./status";
+
+/** Ports that live on a host (the others only hold addresses). */
+const BOUND_OWNERS = ["compute:nova", "network:router_interface", "network:router_gateway"];
+
+export type DispatcherOptions = {
+  db: Db;
+  bus: EventBus;
+  agent: AgentApi;
+  /** Identifies the agent's row until its `info` names the host. */
+  url: string;
+  logger: Logger;
+  retry?: { minMs: number; maxMs: number };
+  /** How often an idle dispatcher checks that the agent is alive and still has what it was given. */
+  heartbeatMs?: number;
+};
+
+export class Dispatcher {
+  readonly #o: Required<DispatcherOptions>;
+  #agentId: number | undefined;
+  /** Known after a successful `info`; cleared after any failure, so that reconnecting re-reads the agent. */
+  #info: AgentInfo | undefined;
+  #dirty = false;
+  #loop: Promise<void> | undefined;
+  #failures = 0;
+  #stopped = true;
+  #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** Resource ids (as the agent knows them) to put back as the intent says at the next push, or everything. */
+  #repair: "all" | Set<string> = new Set();
+  /**
+   * Off: a push converges only what changed in the model (plus what a repair asked for), so that a hand change
+   * on the host stays until it has been shown as drift and someone repairs it. On: every push repairs all.
+   */
+  autoRepair = false;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = { retry: { minMs: 250, maxMs: 10_000 }, heartbeatMs: 15_000, ...options };
+  }
+
+  async start(): Promise<void> {
+    await this.#o.db.insert(agents).values({ url: this.#o.url }).onConflictDoNothing();
+    const [row] = await this.#o.db.select({ id: agents.id }).from(agents).where(eq(agents.url, this.#o.url));
+    if (!row) throw new Error(`Agent row for ${this.#o.url} vanished`);
+    this.#agentId = row.id;
+    // Whatever the agent was before a restart, it is read afresh (and given a newer revision).
+    this.#info = undefined;
+    this.#stopped = false;
+    // Our own status events must not kick: they follow a push, they do not ask for one.
+    this.#unsubscribe = this.#o.bus.subscribe((event: ChangeEvent) => {
+      if (event.action !== "status" && event.kind !== "host") this.kick();
+    });
+    this.#heartbeat = setInterval(() => this.#checkIn(), this.#o.heartbeatMs);
+    this.#heartbeat.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    clearInterval(this.#heartbeat);
+    this.#sleep?.wake();
+    await this.#loop;
+  }
+
+  /** Asks for a push; cheap and idempotent, whatever the dispatcher is doing. */
+  kick(): void {
+    if (this.#stopped) return;
+    this.#dirty = true;
+    this.#loop ??= this.#run().finally(() => {
+      this.#loop = undefined;
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (this.#dirty && !this.#stopped) {
+      this.#dirty = false;
+      try {
+        await this.#push();
+        this.#failures = 0;
+      } catch (error) {
+        this.#failures++;
+        this.#info = undefined;
+        this.#dirty = true;
+        await this.#recordFailure(error);
+        const { minMs, maxMs } = this.#o.retry;
+        await this.#pause(Math.min(maxMs, minMs * 2 ** (this.#failures - 1)));
+      }
+    }
+  }
+
+  /**
+   * Re-pushes the same model with a new revision, allowed to put back what drifted on the named resources
+   * (router, instance or external network ids) or on everything.
+   */
+  async repair(target: "all" | readonly string[]): Promise<void> {
+    if (target === "all" || this.#repair === "all") this.#repair = "all";
+    else for (const id of target) this.#repair.add(id);
+    await this.#o.db
+      .update(agents)
+      .set({ wantedRevision: sql`${agents.wantedRevision} + 1` })
+      .where(eq(agents.id, this.#requireAgentId()));
+    this.#o.bus.emit({ kind: "host", id: String(this.#agentId), action: "update" });
+    this.kick();
+  }
+
+  async #push(): Promise<void> {
+    const agentId = this.#requireAgentId();
+    if (!this.#info) await this.#register(agentId, await this.#o.agent.info());
+    const inputs = await loadIntentInputs(this.#o.db, agentId);
+    const asked = this.#repair;
+    const repair: HostIntent["repair"] = this.autoRepair || asked === "all" ? "all" : [...asked];
+    const intent: HostIntent = { ...compileIntent(inputs), repair };
+    const result = await this.#o.agent.apply(intent);
+    // What was asked meanwhile goes out with the next push.
+    if (this.#repair === asked) this.#repair = new Set();
+    else if (asked !== "all" && this.#repair !== "all") for (const id of asked) this.#repair.delete(id);
+    this.#o.logger.info(
+      {
+        host: inputs.host,
+        revision: result.revision,
+        changes: result.changes,
+        held: result.held ?? 0,
+        repair: repair === "all" ? "all" : (repair?.length ?? 0),
+        errors: result.errors.length,
+      },
+      "agent applied intent",
+    );
+    await this.#recordApplied(agentId, result);
+  }
+
+  /**
+   * First contact (or contact after a failure): remember who the agent is, schedule what waited for a host,
+   * and move the wanted revision past whatever the agent last applied, since it refuses older revisions.
+   */
+  async #register(agentId: number, info: AgentInfo): Promise<void> {
+    await this.#o.db.transaction(async (tx) => {
+      await tx
+        .update(agents)
+        .set({
+          host: info.host,
+          prefix: info.prefix,
+          bridgeMappings: info.bridge_mappings,
+          wantedRevision: sql`greatest(${agents.wantedRevision}, ${info.applied_revision}) + 1`,
+          lastSeen: new Date(),
+          lastError: null,
+        })
+        .where(eq(agents.id, agentId));
+      await tx.update(instances).set({ host: info.host }).where(isNull(instances.host));
+      await tx
+        .update(ports)
+        .set({ hostId: info.host })
+        .where(and(inArray(ports.deviceOwner, BOUND_OWNERS), eq(ports.hostId, "")));
+    });
+    this.#info = info;
+    this.#o.bus.emit({ kind: "host", id: String(agentId), action: "update" });
+  }
+
+  async #recordApplied(agentId: number, result: ApplyResult): Promise<void> {
+    const events = await this.#o.db.transaction(async (tx) => {
+      await tx
+        .update(agents)
+        .set({ appliedRevision: result.revision, lastSeen: new Date(), lastError: null })
+        .where(eq(agents.id, agentId));
+      return recordStatuses(tx, result.revision, result.errors);
+    });
+    for (const event of events) this.#o.bus.emit(event);
+    this.#o.bus.emit({ kind: "host", id: String(agentId), action: "status" });
+  }
+
+  async #recordFailure(error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#o.logger.warn({ err: error, failures: this.#failures }, "agent push failed; retrying");
+    try {
+      await this.#o.db
+        .update(agents)
+        .set({ lastError: message })
+        .where(eq(agents.id, this.#requireAgentId()));
+      this.#o.bus.emit({ kind: "host", id: String(this.#agentId), action: "status" });
+    } catch (dbError) {
+      this.#o.logger.error({ err: dbError }, "could not record the agent's failure");
+    }
+  }
+
+  /** Liveness and drift: an agent that restarted with less than it was given gets the intent again. */
+  async #checkIn(): Promise<void> {
+    if (this.#loop || this.#stopped) return;
+    try {
+      const info = await this.#o.agent.info();
+      const [row] = await this.#o.db
+        .update(agents)
+        .set({ lastSeen: new Date(), lastError: null })
+        .where(eq(agents.id, this.#requireAgentId()))
+        .returning();
+      if (!this.#info || (row && info.applied_revision < row.appliedRevision)) {
+        this.#info = undefined;
+        this.kick();
+      }
+    } catch (error) {
+      this.#info = undefined;
+      this.kick();
+      this.#o.logger.debug({ err: error }, "agent check-in failed");
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleep = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleep = { timer, wake };
+    });
+  }
+
+  #requireAgentId(): number {
+    if (this.#agentId === undefined) throw new Error("Dispatcher used before start()");
+    return this.#agentId;
+  }
+}

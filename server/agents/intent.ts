@@ -1,0 +1,130 @@
+// PURE: the model's rows -> the desired state of one host (agent/contract.ts HostIntent). No I/O here, so that
+// what a host is told can be tested and compared without a database or an agent.
+import type {
+  HostIntent,
+  IntentFloatingIp,
+  IntentInstance,
+  IntentNetwork,
+  IntentRouter,
+  IntentUplink,
+} from "../../agent/contract";
+import { prefixlenOf } from "../../lib/ip";
+import type {
+  AllocationRow,
+  FloatingIpRow,
+  InstanceRow,
+  NetworkRow,
+  PortRow,
+  RouterRow,
+  SubnetRow,
+} from "../db/schema";
+import { uplinkSubnet } from "../domain/topology";
+
+export type IntentInputs = {
+  revision: number;
+  /** The host compiled for; rows not yet scheduled (host null) belong to it while there is one host. */
+  host: string | null;
+  networks: NetworkRow[];
+  subnets: SubnetRow[];
+  ports: PortRow[];
+  allocations: AllocationRow[];
+  routers: RouterRow[];
+  floatingIps: FloatingIpRow[];
+  instances: InstanceRow[];
+};
+
+export function compileIntent(input: IntentInputs): HostIntent {
+  const subnetById = new Map(input.subnets.map((s) => [s.id, s]));
+  const networkById = new Map(input.networks.map((n) => [n.id, n]));
+  const usedNetworks = new Set<string>();
+
+  /** A port's only fixed IP with its subnet, as the contract carries it; undefined for a port without one. */
+  const address = (port: PortRow | undefined) => {
+    if (!port) return undefined;
+    const allocation = input.allocations.find((a) => a.portId === port.id);
+    const subnet = allocation && subnetById.get(allocation.subnetId);
+    if (!allocation || !subnet) return undefined;
+    usedNetworks.add(port.networkId);
+    return {
+      subnet,
+      fields: {
+        port_id: port.id,
+        network_id: port.networkId,
+        mac_address: port.macAddress,
+        ip_address: allocation.ipAddress,
+        prefixlen: prefixlenOf(subnet.cidr),
+      },
+    };
+  };
+  const portById = new Map(input.ports.map((p) => [p.id, p]));
+
+  const routers: IntentRouter[] = input.routers.map((router) => {
+    const gateway = address(router.gwPortId ? portById.get(router.gwPortId) : undefined);
+    const interfaces = input.ports
+      .filter((p) => p.deviceOwner === "network:router_interface" && p.deviceId === router.id)
+      .flatMap((p) => {
+        const a = address(p);
+        return a ? [a.fields] : [];
+      });
+    // NAT for a floating IP lives on the router's gateway: without a gateway there is nothing to translate to.
+    const floating: IntentFloatingIp[] = gateway
+      ? input.floatingIps.flatMap((f) =>
+          f.routerId === router.id && f.fixedPortId !== null && f.fixedIpAddress !== null
+            ? [{ id: f.id, floating_ip_address: f.floatingIpAddress, fixed_ip_address: f.fixedIpAddress }]
+            : [],
+        )
+      : [];
+    return {
+      id: router.id,
+      gateway: gateway
+        ? { ...gateway.fields, gateway_ip: gateway.subnet.gatewayIp, enable_snat: router.enableSnat }
+        : null,
+      interfaces,
+      routes: router.routes,
+      floating_ips: floating,
+    };
+  });
+
+  const instances: IntentInstance[] = input.instances
+    .filter((i) => i.host === null || i.host === input.host)
+    .flatMap((instance) => {
+      const a = address(portById.get(instance.portId));
+      const network = a && networkById.get(a.fields.network_id);
+      if (!a || !network) return [];
+      return [
+        {
+          id: instance.id,
+          ...a.fields,
+          gateway_ip: a.subnet.gatewayIp,
+          host_routes: a.subnet.hostRoutes,
+          mtu: network.mtu,
+        },
+      ];
+    });
+
+  const uplinks: IntentUplink[] = input.networks.flatMap((network) => {
+    const subnet = uplinkSubnet(network, input.subnets);
+    if (!subnet || subnet.gatewayIp === null || network.physicalNetwork === null) return [];
+    usedNetworks.add(network.id);
+    return [
+      {
+        network_id: network.id,
+        physical_network: network.physicalNetwork,
+        segmentation_id: network.networkType === "vlan" ? network.segmentationId : null,
+        address: `${subnet.gatewayIp}/${prefixlenOf(subnet.cidr)}`,
+      },
+    ];
+  });
+
+  const networks: IntentNetwork[] = input.networks
+    .filter((n) => usedNetworks.has(n.id))
+    .map((n) => ({
+      id: n.id,
+      network_type: n.networkType,
+      physical_network: n.physicalNetwork,
+      segmentation_id: n.segmentationId,
+      mtu: n.mtu,
+    }));
+
+  return { revision: input.revision, networks, routers, instances, uplinks };
+}

@@ -1,0 +1,18 @@
+import { portCreate, portDelete, portList, portShow, portUpdate } from "../../../lib/schemas/port";
+import { createPort, deletePort, listPorts, showPort, updatePort } from "../../domain/ports";
+import { adminProcedure, memberProcedure, router } from "../trpc";
+import { write } from "../write";
+
+export const portRouter = router({
+  list: memberProcedure.input(portList).query(({ ctx, input }) => listPorts(ctx.db, ctx.actor, input)),
+  show: memberProcedure.input(portShow).query(({ ctx, input }) => showPort(ctx.db, ctx.actor, input.id)),
+  create: adminProcedure
+    .input(portCreate)
+    .mutation(({ ctx, input }) => write(ctx, (tx) => createPort(tx, input))),
+  update: adminProcedure
+    .input(portUpdate)
+    .mutation(({ ctx, input }) => write(ctx, (tx) => updatePort(tx, input))),
+  delete: adminProcedure
+    .input(portDelete)
+    .mutation(({ ctx, input }) => write(ctx, (tx) => deletePort(tx, input.id))),
+});

@@ -1,0 +1,161 @@
+// tRPC is built here once: the context (who is calling, from a session cookie or an API token), the error shape
+// clients read, and the kinds of procedure. Every procedure is one of them, so every procedure says who may
+// call it: `publicProcedure` (anyone; login and the like), `memberProcedure` (logged in with a role on some
+// project; queries filter by the caller's projects), `adminProcedure` (admins only; every model change).
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError, z } from "zod";
+import type { Session } from "../auth/access";
+import { sessionFromCookie, sessionFromToken } from "../auth/credentials";
+import { clearedSessionCookie, type RequestFacts } from "../auth/http";
+import { defaultThrottle, LoginThrottle, type ThrottlePolicy } from "../auth/throttle";
+import type { Db } from "../db/client";
+import { DomainError, foreignKeyViolation, uniqueViolation } from "../domain/errors";
+import type { Actor } from "../domain/tx";
+import type { EventBus } from "../events";
+import { logger } from "../logger";
+
+export type { Session };
+
+export type AuthPolicy = {
+  /** A wrong password is answered no sooner than this after the request came in. */
+  failureDelayMs: number;
+  throttle: ThrottlePolicy;
+};
+export const defaultAuthPolicy: AuthPolicy = { failureDelayMs: 1_000, throttle: defaultThrottle };
+
+/** What procedures need from the running server (the dispatcher talks to them only through db and bus). */
+export type Services = { db: Db; bus: EventBus; auth?: Partial<AuthPolicy> };
+
+export type Context = Services & {
+  session: Session | null;
+  /** The HTTP request, or null for in-process callers (tests, start-up), which have no cookies or origin. */
+  request: RequestFacts | null;
+  /** Why credentials that were sent did not authenticate: shown instead of "Log in first". */
+  authError?: string;
+  /** Looks the caller up again (long subscriptions end when the session or token does). */
+  reauthenticate?: () => Promise<Session | null>;
+};
+
+export function authPolicy(services: Services): AuthPolicy {
+  return { ...defaultAuthPolicy, ...services.auth };
+}
+
+// One throttle per database: each test API, like the server process, has its own.
+const throttles = new WeakMap<Db, LoginThrottle>();
+export function loginThrottle(services: Services): LoginThrottle {
+  let throttle = throttles.get(services.db);
+  if (!throttle) {
+    throttle = new LoginThrottle(authPolicy(services).throttle);
+    throttles.set(services.db, throttle);
+  }
+  return throttle;
+}
+
+/** A context for an in-process caller with a known session (null = anonymous). */
+export async function createInnerContext(
+  services: Services,
+  session: Session | null = null,
+  request: RequestFacts | null = null,
+): Promise<Context> {
+  return { ...services, session, request };
+}
+
+/**
+ * A context for an HTTP request. An `Authorization: Bearer` token wins over a cookie (scripts never hold one,
+ * and a browser never sends a bearer token by itself); credentials that do not check out leave the caller
+ * anonymous, with the reason kept for the error.
+ */
+export async function createRequestContext(services: Services, request: RequestFacts): Promise<Context> {
+  const authenticate = async (): Promise<{ session: Session | null; authError?: string }> => {
+    if (request.bearer !== undefined) {
+      const session = await sessionFromToken(services.db, request.bearer);
+      return session ? { session } : { session: null, authError: "Invalid or revoked API token" };
+    }
+    if (request.sessionCookie) {
+      const session = await sessionFromCookie(services.db, request.sessionCookie);
+      if (session) return { session };
+      request.setCookie(clearedSessionCookie(request.secure));
+      return { session: null, authError: "Your session has expired; log in again" };
+    }
+    return { session: null };
+  };
+  const { session, authError } = await authenticate();
+  return {
+    ...services,
+    session,
+    request,
+    ...(authError ? { authError } : {}),
+    reauthenticate: async () => (await authenticate()).session,
+  };
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+    // A readable message for the CLI and curl; the per-field detail stays in data.zodError for forms.
+    const message =
+      error.cause instanceof ZodError
+        ? error.cause.issues
+            .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+            .join("; ")
+        : shape.message;
+    return { ...shape, message, data: { ...shape.data, zodError } };
+  },
+  sse: { ping: { enabled: true, intervalMs: 15_000 } },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Domain rules speak in DomainErrors and constraint violations; clients get TRPCErrors with the same words. */
+const domainErrors = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  if (uniqueViolation(cause) || foreignKeyViolation(cause)) {
+    // A concurrent change won a race the domain checks could not see; retrying shows the real reason.
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: "A concurrent change conflicts with this request; retry",
+      cause,
+    });
+  }
+  if (result.error.code === "INTERNAL_SERVER_ERROR")
+    logger.error({ err: result.error, path }, "procedure failed");
+  return result;
+});
+
+/**
+ * CSRF: a browser attaches the session cookie to requests that other sites make it send. Mutations therefore
+ * need proof that our own page or client sent them (see isCrossSite), unless they carry a bearer token, which
+ * no browser adds by itself. Queries and subscriptions change nothing and tRPC serves them only as GET.
+ */
+const sameSiteMutations = t.middleware(({ ctx, type, next }) => {
+  if (type === "mutation" && ctx.request?.crossSite && ctx.session?.via !== "token") {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `Cross-site request refused: send it from the netlens page, or with an API token`,
+    });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(domainErrors).use(sameSiteMutations);
+
+export const memberProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "Log in first" });
+  const { user, role, projectId, projectIds } = ctx.session;
+  const actor: Actor = { user, role, projectId, projectIds };
+  return next({ ctx: { ...ctx, session: ctx.session, actor } });
+});
+
+export const adminProcedure = memberProcedure.use(({ ctx, next }) => {
+  if (ctx.session.role !== "admin") {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "Only admins change the model; tenants have a read-only view",
+    });
+  }
+  return next();
+});

@@ -1,0 +1,107 @@
+// What the API needs to know about an HTTP request, whatever adapter carried it (Next's fetch handler, the
+// standalone server of the tests): its credentials, whether a browser sent it from our own pages, and a way
+// to set the session cookie on the answer.
+
+export const SESSION_COOKIE = "netlens_session";
+/**
+ * Sent by our own clients (the browser's tRPC client, the CLI). A page on another site cannot add a custom
+ * header without a CORS preflight, which this API never grants: with it, a request is not a forged one.
+ */
+export const CLIENT_HEADER = "x-netlens-client";
+
+export type RequestFacts = {
+  /** The session cookie's value, if any. */
+  sessionCookie: string | undefined;
+  /** The `Authorization: Bearer` value, if any. */
+  bearer: string | undefined;
+  /** True when a browser may have sent this from another site: mutations on a cookie are then refused. */
+  crossSite: boolean;
+  /** The client's address for rate limiting (X-Forwarded-For as Next sets it, else "unknown"). */
+  address: string;
+  /** HTTPS (directly or behind a proxy): the cookie gets `Secure`. */
+  secure: boolean;
+  setCookie(header: string): void;
+};
+
+export function parseCookies(header: string | null | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 1) continue;
+    const name = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    try {
+      if (!out.has(name)) out.set(name, decodeURIComponent(value));
+    } catch {
+      // A malformed cookie of someone else's is not our business; ours are base64url.
+    }
+  }
+  return out;
+}
+
+/**
+ * HttpOnly (no script reads it), SameSite=Lax (not sent on cross-site subrequests), Path=/. Without Max-Age it
+ * is a browser-session cookie; the server's idle expiry decides how long it is worth anything.
+ */
+export function sessionCookie(value: string, options: { secure: boolean; maxAgeSeconds?: number }): string {
+  return [
+    `${SESSION_COOKIE}=${value}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    ...(options.maxAgeSeconds === undefined ? [] : [`Max-Age=${options.maxAgeSeconds}`]),
+    ...(options.secure ? ["Secure"] : []),
+  ].join("; ");
+}
+
+export const clearedSessionCookie = (secure: boolean) => sessionCookie("", { secure, maxAgeSeconds: 0 });
+
+/**
+ * Fetch Metadata first (every current browser sends Sec-Fetch-Site), then Origin against the Host the request
+ * came to, then our client header for clients that send neither (the CLI, curl with a cookie).
+ */
+export function isCrossSite(headers: Headers): boolean {
+  const site = headers.get("sec-fetch-site");
+  if (site !== null) return site !== "same-origin";
+  const origin = headers.get("origin");
+  if (origin !== null) {
+    const host = headers.get("x-forwarded-host") ?? headers.get("host");
+    try {
+      return host === null || new URL(origin).host !== host;
+    } catch {
+      return true;
+    }
+  }
+  return headers.get(CLIENT_HEADER) === null;
+}
+
+export function bearerToken(headers: Headers): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
+  return match?.[1];
+}
+
+export function requestFacts(
+  headers: Headers,
+  url: URL | null,
+  setCookie: (header: string) => void,
+): RequestFacts {
+  const forwardedProto = headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  return {
+    sessionCookie: parseCookies(headers.get("cookie")).get(SESSION_COOKIE),
+    bearer: bearerToken(headers),
+    crossSite: isCrossSite(headers),
+    address: headers.get("x-forwarded-for")?.split(",")[0]?.trim() || "unknown",
+    secure: forwardedProto === "https" || url?.protocol === "https:",
+    setCookie,
+  };
+}
+
+/** Node's IncomingMessage headers (standalone adapter) as a fetch Headers. */
+export function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
+}

@@ -1,0 +1,78 @@
+// One database handle for the whole server: embedded PGlite by default (a data directory on disk, or memory for
+// tests), a PostgreSQL server through node-postgres when given a postgres:// URL. Same schema, same migrations.
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
+import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import { logger } from "../logger";
+import * as schema from "./schema";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type DbTx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Either the database or a transaction: what read-only helpers take. */
+export type Executor = Db | DbTx;
+
+export type Database = {
+  db: Db;
+  kind: "pglite" | "postgres";
+  close(): Promise<void>;
+};
+
+export type DbOptions = {
+  /** postgres://… selects PostgreSQL; otherwise PGlite. */
+  url?: string;
+  /** PGlite data directory, or "memory" (tests). Ignored with a URL. */
+  dataDir?: string;
+  migrationsFolder?: string;
+};
+
+/**
+ * The migrations folder sits beside this module in the repository; when a bundler (Next) moved the module,
+ * fall back to the path from the working directory, where `npm run up` starts.
+ */
+function defaultMigrationsFolder(): string {
+  const candidates = [
+    join(dirname(fileURLToPath(import.meta.url)), "migrations"),
+    resolve("server/db/migrations"),
+  ];
+  const found = candidates.find((dir) => existsSync(join(dir, "meta", "_journal.json")));
+  if (!found) throw new Error(`Database migrations not found (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+export async function createDb(options: DbOptions = {}): Promise<Database> {
+  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url });
+    // An idle connection the server ends (restart, failover, a dropped test database) is an event, not a crash;
+    // the pool replaces it on the next query.
+    pool.on("error", (error) => logger.warn({ err: error }, "PostgreSQL closed an idle connection"));
+    const db = drizzleNodePg(pool, { schema });
+    try {
+      await migrateNodePg(db, { migrationsFolder });
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return { db, kind: "postgres", close: () => pool.end() };
+  }
+  const dataDir = options.dataDir ?? ".netlens/data";
+  if (dataDir !== "memory") mkdirSync(dataDir, { recursive: true });
+  const client = dataDir === "memory" ? new PGlite() : new PGlite(dataDir);
+  const db = drizzlePglite(client, { schema });
+  try {
+    await migratePglite(db, { migrationsFolder });
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return { db, kind: "pglite", close: () => client.close() };
+}

@@ -1,0 +1,291 @@
+// The logical model in PostgreSQL. Constraints carry the invariants that must hold under concurrency
+// (one address per subnet, one flat network per physical network, ...); the domain layer checks the same
+// rules first only to give Neutron's wording.
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { Role } from "../../lib/schemas/auth";
+import type { NetworkType } from "../../lib/schemas/network";
+
+export type Status = "PENDING" | "ACTIVE" | "DOWN" | "ERROR";
+export type Route = { destination: string; nexthop: string };
+export type Pool = { start: string; end: string };
+
+const id = () => uuid("id").primaryKey().defaultRandom();
+// clock_timestamp, not now(): rows made in one transaction still sort in the order they were made.
+const createdAt = () =>
+  timestamp("created_at", { withTimezone: true }).notNull().default(sql`clock_timestamp()`);
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+
+/** What the agent reports back: every resource the host realises carries these. */
+const realised = () => ({
+  status: text("status").$type<Status>().notNull().default("PENDING"),
+  statusMessage: text("status_message"),
+  /** The host revision that first carries this resource's latest change: applied at or after it = realised. */
+  intentRevision: integer("intent_revision").notNull().default(0),
+});
+
+export const projects = pgTable("projects", {
+  id: id(),
+  name: text("name").notNull().unique(),
+  description: text("description").notNull().default(""),
+  createdAt: createdAt(),
+});
+
+export const networks = pgTable(
+  "networks",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "restrict" }),
+    name: text("name").notNull().default(""),
+    shared: boolean("shared").notNull().default(false),
+    routerExternal: boolean("router_external").notNull().default(false),
+    networkType: text("network_type").$type<NetworkType>().notNull(),
+    physicalNetwork: text("physical_network"),
+    segmentationId: integer("segmentation_id"),
+    mtu: integer("mtu").notNull(),
+    adminStateUp: boolean("admin_state_up").notNull().default(true),
+    ...realised(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("networks_flat_physnet_unique").on(t.physicalNetwork).where(sql`${t.networkType} = 'flat'`),
+    uniqueIndex("networks_vlan_segment_unique")
+      .on(t.physicalNetwork, t.segmentationId)
+      .where(sql`${t.networkType} = 'vlan'`),
+    uniqueIndex("networks_vxlan_segment_unique").on(t.segmentationId).where(sql`${t.networkType} = 'vxlan'`),
+    check(
+      "networks_provider_shape",
+      sql`(${t.networkType} IN ('flat', 'vlan')) = (${t.physicalNetwork} IS NOT NULL)
+        AND (${t.networkType} IN ('vlan', 'vxlan')) = (${t.segmentationId} IS NOT NULL)`,
+    ),
+  ],
+);
+
+export const subnets = pgTable("subnets", {
+  id: id(),
+  // Deleting a network takes its subnets with it (Neutron does); allocations keep a subnet alive (below).
+  networkId: uuid("network_id")
+    .notNull()
+    .references(() => networks.id, { onDelete: "cascade" }),
+  projectId: uuid("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "restrict" }),
+  name: text("name").notNull().default(""),
+  ipVersion: integer("ip_version").notNull().default(4),
+  cidr: text("cidr").notNull(),
+  gatewayIp: text("gateway_ip"),
+  allocationPools: jsonb("allocation_pools").$type<Pool[]>().notNull(),
+  enableDhcp: boolean("enable_dhcp").notNull().default(true),
+  dnsNameservers: jsonb("dns_nameservers").$type<string[]>().notNull().default([]),
+  hostRoutes: jsonb("host_routes").$type<Route[]>().notNull().default([]),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const ports = pgTable("ports", {
+  id: id(),
+  networkId: uuid("network_id")
+    .notNull()
+    .references(() => networks.id, { onDelete: "restrict" }),
+  projectId: uuid("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "restrict" }),
+  name: text("name").notNull().default(""),
+  macAddress: text("mac_address").notNull().unique(),
+  deviceOwner: text("device_owner").notNull().default(""),
+  deviceId: text("device_id").notNull().default(""),
+  hostId: text("host_id").notNull().default(""),
+  adminStateUp: boolean("admin_state_up").notNull().default(true),
+  ...realised(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const ipAllocations = pgTable(
+  "ip_allocations",
+  {
+    portId: uuid("port_id")
+      .notNull()
+      .references(() => ports.id, { onDelete: "cascade" }),
+    // RESTRICT: "One or more ports have an IP allocation from this subnet" holds even if a check is missed.
+    subnetId: uuid("subnet_id")
+      .notNull()
+      .references(() => subnets.id, { onDelete: "restrict" }),
+    ipAddress: text("ip_address").notNull(),
+  },
+  // The primary key is the unique (subnet_id, ip_address) that makes concurrent allocations safe.
+  (t) => [primaryKey({ name: "ip_allocations_subnet_ip", columns: [t.subnetId, t.ipAddress] })],
+);
+
+export const routers = pgTable("routers", {
+  id: id(),
+  projectId: uuid("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "restrict" }),
+  name: text("name").notNull().default(""),
+  adminStateUp: boolean("admin_state_up").notNull().default(true),
+  gwPortId: uuid("gw_port_id").references(() => ports.id, { onDelete: "restrict" }),
+  enableSnat: boolean("enable_snat").notNull().default(true),
+  routes: jsonb("routes").$type<Route[]>().notNull().default([]),
+  ...realised(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Neutron's routerports: which ports are a router's interfaces. RESTRICT keeps a router with interfaces. */
+export const routerPorts = pgTable("router_ports", {
+  portId: uuid("port_id")
+    .primaryKey()
+    .references(() => ports.id, { onDelete: "cascade" }),
+  routerId: uuid("router_id")
+    .notNull()
+    .references(() => routers.id, { onDelete: "restrict" }),
+});
+
+export const floatingIps = pgTable(
+  "floating_ips",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "restrict" }),
+    floatingNetworkId: uuid("floating_network_id")
+      .notNull()
+      .references(() => networks.id, { onDelete: "restrict" }),
+    floatingIpAddress: text("floating_ip_address").notNull().unique(),
+    /** The network:floatingip port that holds the address in IPAM, as Neutron does. */
+    floatingPortId: uuid("floating_port_id")
+      .notNull()
+      .references(() => ports.id, { onDelete: "restrict" }),
+    // Deleting the associated port disassociates (Neutron's behaviour); the dispatcher then syncs the host.
+    fixedPortId: uuid("fixed_port_id").references(() => ports.id, { onDelete: "set null" }),
+    fixedIpAddress: text("fixed_ip_address"),
+    routerId: uuid("router_id").references(() => routers.id, { onDelete: "restrict" }),
+    description: text("description").notNull().default(""),
+    ...realised(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("floating_ips_fixed_unique")
+      .on(t.fixedPortId, t.fixedIpAddress, t.floatingNetworkId)
+      .where(sql`${t.fixedPortId} IS NOT NULL`),
+  ],
+);
+
+export const instances = pgTable("instances", {
+  id: id(),
+  projectId: uuid("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "restrict" }),
+  name: text("name").notNull(),
+  portId: uuid("port_id")
+    .notNull()
+    .unique()
+    .references(() => ports.id, { onDelete: "restrict" }),
+  /** Null until an agent's host is known: with one host, unscheduled means "the host". */
+  host: text("host"),
+  ...realised(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const agents = pgTable("agents", {
+  id: serial("id").primaryKey(),
+  url: text("url").notNull().unique(),
+  /** Known after the first `info` call. */
+  host: text("host").unique(),
+  prefix: text("prefix"),
+  bridgeMappings: jsonb("bridge_mappings").$type<Record<string, string>>(),
+  wantedRevision: integer("wanted_revision").notNull().default(0),
+  appliedRevision: integer("applied_revision").notNull().default(0),
+  lastSeen: timestamp("last_seen", { withTimezone: true }),
+  lastError: text("last_error"),
+});
+
+// Accounts. Secrets are never stored: passwords as scrypt hashes (server/auth/password.ts), session ids and
+// API tokens as SHA-256 digests of 256-bit random values (a slow hash adds nothing to a random secret).
+
+export const users = pgTable("users", {
+  id: id(),
+  name: text("name").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  createdAt: createdAt(),
+});
+
+/** Keystone's assignments: a role on a project. Admin anywhere is admin everywhere (see server/auth/access.ts). */
+export const roleAssignments = pgTable(
+  "role_assignments",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    role: text("role").$type<Role>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: "role_assignments_user_project", columns: [t.userId, t.projectId] }),
+    check("role_assignments_role", sql`${t.role} IN ('admin', 'member')`),
+  ],
+);
+
+export const sessions = pgTable("sessions", {
+  /** SHA-256 of the cookie's value, hex: a stolen database does not yield live cookies. */
+  idHash: text("id_hash").primaryKey(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  /** The project the session works in (its scope); null = the user's first project. */
+  projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
+  /** Idle expiry, pushed forward as the session is used. */
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});
+
+export const apiTokens = pgTable("api_tokens", {
+  id: id(),
+  tokenHash: text("token_hash").notNull().unique(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
+  name: text("name").notNull().default(""),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  /** Revoked tokens stay listed (who had access, until when) but never authenticate again. */
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});
+
+export type ProjectRow = typeof projects.$inferSelect;
+export type NetworkRow = typeof networks.$inferSelect;
+export type SubnetRow = typeof subnets.$inferSelect;
+export type PortRow = typeof ports.$inferSelect;
+export type AllocationRow = typeof ipAllocations.$inferSelect;
+export type RouterRow = typeof routers.$inferSelect;
+export type RouterPortRow = typeof routerPorts.$inferSelect;
+export type FloatingIpRow = typeof floatingIps.$inferSelect;
+export type InstanceRow = typeof instances.$inferSelect;
+export type AgentRow = typeof agents.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type RoleAssignmentRow = typeof roleAssignments.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;

@@ -1,0 +1,35 @@
+// Domain errors carry an HTTP-like code; the API turns them into TRPCErrors with the same code and message.
+export type DomainErrorCode = "BAD_REQUEST" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN";
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+export const badRequest = (message: string) => new DomainError("BAD_REQUEST", message);
+export const notFound = (message: string) => new DomainError("NOT_FOUND", message);
+export const conflict = (message: string) => new DomainError("CONFLICT", message);
+export const forbidden = (message: string) => new DomainError("FORBIDDEN", message);
+
+type PgError = { code: string; constraint?: string };
+
+/** The PostgreSQL error under drizzle's wrapper (it keeps the driver's error as `cause`). */
+export function pgError(error: unknown): PgError | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    const { code, constraint } = e as { code?: unknown; constraint?: unknown };
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+      return { code, constraint: typeof constraint === "string" ? constraint : undefined };
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export const uniqueViolation = (error: unknown) => pgError(error)?.code === "23505";
+export const foreignKeyViolation = (error: unknown) => pgError(error)?.code === "23503";

@@ -1,0 +1,261 @@
+import { randomBytes } from "node:crypto";
+import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
+import type { z } from "zod";
+import { cidrContains } from "../../lib/ip";
+import type { FixedIpInput } from "../../lib/schemas/common";
+import type { portCreate, portList, portUpdate } from "../../lib/schemas/port";
+import type { Executor } from "../db/client";
+import {
+  type AllocationRow,
+  floatingIps,
+  ipAllocations,
+  type NetworkRow,
+  networks,
+  type PortRow,
+  ports,
+} from "../db/schema";
+import { badRequest, conflict } from "./errors";
+import { type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
+import { networkSpec } from "./networks";
+import { owningProject, projectSpec } from "./projects";
+import { label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { subnetSpec } from "./subnets";
+import { type Actor, pending, type Tx } from "./tx";
+
+export const portSpec: RefSpec<PortRow> = {
+  label: "Port",
+  plural: "ports",
+  byId: async (ex, id) => (await ex.select().from(ports).where(eq(ports.id, id)))[0],
+  byName: (ex, name) => ex.select().from(ports).where(eq(ports.name, name)),
+  visible: (row, actor) => ownedBy(actor, row.projectId),
+};
+
+export function portView(row: PortRow, allocations: readonly AllocationRow[]) {
+  return {
+    id: row.id,
+    name: row.name,
+    network_id: row.networkId,
+    project_id: row.projectId,
+    tenant_id: row.projectId,
+    mac_address: row.macAddress,
+    fixed_ips: allocations
+      .filter((a) => a.portId === row.id)
+      .map((a) => ({ subnet_id: a.subnetId, ip_address: a.ipAddress })),
+    device_owner: row.deviceOwner,
+    device_id: row.deviceId,
+    "binding:host_id": row.hostId,
+    admin_state_up: row.adminStateUp,
+    status: row.status,
+    status_message: row.statusMessage,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+export type PortView = ReturnType<typeof portView>;
+
+export async function portViews(ex: Executor, rows: PortRow[]): Promise<PortView[]> {
+  if (rows.length === 0) return [];
+  const allocations = await allocationsOf(
+    ex,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => portView(row, allocations));
+}
+
+export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
+  if (portIds.length === 0) return Promise.resolve([]);
+  return ex.select().from(ipAllocations).where(inArray(ipAllocations.portId, portIds));
+}
+
+export async function listPorts(
+  ex: Executor,
+  actor: Actor,
+  filter: z.infer<typeof portList>,
+): Promise<PortView[]> {
+  const where: (SQL | undefined)[] = [ownedScope(actor, ports.projectId)];
+  if (filter?.project_id) {
+    where.push(eq(ports.projectId, (await resolveRef(ex, actor, projectSpec, filter.project_id)).id));
+  }
+  if (filter?.network_id) {
+    where.push(eq(ports.networkId, (await resolveRef(ex, actor, networkSpec, filter.network_id)).id));
+  }
+  if (filter?.device_owner !== undefined) where.push(eq(ports.deviceOwner, filter.device_owner));
+  if (filter?.device_id !== undefined) where.push(eq(ports.deviceId, filter.device_id));
+  const rows = await ex
+    .select()
+    .from(ports)
+    .where(and(...where))
+    .orderBy(asc(ports.createdAt));
+  return portViews(ex, rows);
+}
+
+export async function showPort(ex: Executor, actor: Actor, ref: string): Promise<PortView> {
+  const [view] = await portViews(ex, [await resolveRef(ex, actor, portSpec, ref)]);
+  if (!view) throw new Error("unreachable: one row in, one view out");
+  return view;
+}
+
+/** Turns Neutron's fixed_ips into allocation requests on this network's subnets. */
+async function addressRequests(
+  tx: Tx,
+  network: NetworkRow,
+  fixedIps: FixedIpInput[],
+): Promise<AddressRequest[]> {
+  const onNetwork = await subnetsOfNetwork(tx, network.id);
+  const requests: AddressRequest[] = [];
+  for (const fixed of fixedIps) {
+    if (fixed.subnet_id !== undefined) {
+      const subnet = await resolveRef(tx.db, tx.actor, subnetSpec, fixed.subnet_id);
+      if (subnet.networkId !== network.id) {
+        throw badRequest(
+          `Invalid input for operation: Failed to create port on network ${label(network)}, because fixed_ips included invalid subnet ${label(subnet)}.`,
+        );
+      }
+      requests.push({ subnet, ipAddress: fixed.ip_address });
+      continue;
+    }
+    const ip = fixed.ip_address ?? "";
+    const subnet = onNetwork.find((s) => cidrContains(s.cidr, ip));
+    if (!subnet) {
+      throw badRequest(
+        `Invalid input for operation: IP address ${ip} is not a valid IP for any of the subnets on the specified network.`,
+      );
+    }
+    requests.push({ subnet, ipAddress: ip });
+  }
+  return requests;
+}
+
+/** Neutron's default: one address from the first subnet of the network that still has one. */
+async function allocateDefault(tx: Tx, portId: string, network: NetworkRow): Promise<void> {
+  const onNetwork = await subnetsOfNetwork(tx, network.id);
+  if (onNetwork.length === 0) return;
+  for (const subnet of onNetwork) {
+    if ((await allocate(tx, portId, { subnet })) !== undefined) return;
+  }
+  throw conflict(`No more IP addresses available on network ${label(network)}.`);
+}
+
+async function allocateAll(
+  tx: Tx,
+  portId: string,
+  network: NetworkRow,
+  fixedIps: FixedIpInput[] | undefined,
+) {
+  if (fixedIps === undefined || fixedIps.length === 0) return allocateDefault(tx, portId, network);
+  for (const request of await addressRequests(tx, network, fixedIps)) {
+    if ((await allocate(tx, portId, request)) === undefined) {
+      throw conflict(`No more IP addresses available on network ${label(network)}.`);
+    }
+  }
+}
+
+export const randomMac = () =>
+  `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
+
+export type NewPort = {
+  network: NetworkRow;
+  projectId: string;
+  name?: string;
+  fixedIps?: FixedIpInput[];
+  macAddress?: string;
+  deviceOwner?: string;
+  deviceId?: string;
+  hostId?: string;
+  adminStateUp?: boolean;
+};
+
+/** Creates a port with its addresses: for users, and for routers, floating IPs and servers. */
+export async function addPort(tx: Tx, spec: NewPort): Promise<PortRow> {
+  const values = {
+    networkId: spec.network.id,
+    projectId: spec.projectId,
+    name: spec.name ?? "",
+    deviceOwner: spec.deviceOwner ?? "",
+    deviceId: spec.deviceId ?? "",
+    hostId: spec.hostId ?? "",
+    adminStateUp: spec.adminStateUp ?? true,
+    ...(await pending(tx)),
+  };
+  // A random MAC can collide (1 in 16 million); a given one that collides is the caller's mistake.
+  for (;;) {
+    const macAddress = spec.macAddress ?? randomMac();
+    const [row] = await tx.db
+      .insert(ports)
+      .values({ ...values, macAddress })
+      .onConflictDoNothing()
+      .returning();
+    if (row) {
+      await allocateAll(tx, row.id, spec.network, spec.fixedIps);
+      tx.changed({ kind: "port", id: row.id, action: "create", project_id: row.projectId });
+      return row;
+    }
+    if (spec.macAddress !== undefined) {
+      throw conflict(
+        `Unable to complete operation for network ${label(spec.network)}. The mac address ${macAddress} is in use.`,
+      );
+    }
+  }
+}
+
+/** Deletes a port and releases its addresses; floating IPs on it are disassociated first (Neutron does). */
+export async function removePort(tx: Tx, port: PortRow): Promise<void> {
+  const released = await tx.db
+    .update(floatingIps)
+    .set({ fixedPortId: null, fixedIpAddress: null, routerId: null, ...(await pending(tx)) })
+    .where(eq(floatingIps.fixedPortId, port.id))
+    .returning({ id: floatingIps.id, projectId: floatingIps.projectId });
+  for (const f of released)
+    tx.changed({ kind: "floating_ip", id: f.id, action: "update", project_id: f.projectId });
+  await tx.db.delete(ports).where(eq(ports.id, port.id));
+  tx.changed({ kind: "port", id: port.id, action: "delete", project_id: port.projectId });
+}
+
+export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Promise<PortView> {
+  const network = await resolveRef(tx.db, tx.actor, networkSpec, input.network_id);
+  const row = await addPort(tx, {
+    network,
+    projectId: input.project_id === undefined ? network.projectId : await owningProject(tx, input.project_id),
+    name: input.name,
+    fixedIps: input.fixed_ips,
+    macAddress: input.mac_address,
+    adminStateUp: input.admin_state_up,
+  });
+  return showPort(tx.db, tx.actor, row.id);
+}
+
+export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Promise<PortView> {
+  const port = await resolveRef(tx.db, tx.actor, portSpec, input.id);
+  if (input.fixed_ips !== undefined) {
+    const [floating] = await tx.db
+      .select()
+      .from(floatingIps)
+      .where(eq(floatingIps.fixedPortId, port.id))
+      .limit(1);
+    if (floating) {
+      throw conflict(
+        `Port ${label(port)} has floating IP ${floating.floatingIpAddress} associated; disassociate it before changing its fixed IPs`,
+      );
+    }
+    const [network] = await tx.db.select().from(networks).where(eq(networks.id, port.networkId));
+    if (!network) throw new Error("port without network");
+    await tx.db.delete(ipAllocations).where(eq(ipAllocations.portId, port.id));
+    await allocateAll(tx, port.id, network, input.fixed_ips);
+  }
+  await tx.db
+    .update(ports)
+    .set({ name: input.name, adminStateUp: input.admin_state_up, ...(await pending(tx)) })
+    .where(eq(ports.id, port.id));
+  tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
+  return showPort(tx.db, tx.actor, port.id);
+}
+
+export async function deletePort(tx: Tx, ref: string): Promise<void> {
+  const port = await resolveRef(tx.db, tx.actor, portSpec, ref);
+  if (port.deviceOwner !== "") {
+    throw conflict(
+      `Port ${label(port)} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`,
+    );
+  }
+  await removePort(tx, port);
+}

@@ -1,0 +1,45 @@
+// Resolving what a caller names: every `id` / `*_id` input is an ID or a unique name among what the caller sees.
+import { inArray, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import { z } from "zod";
+import type { Executor } from "../db/client";
+import { conflict, notFound } from "./errors";
+import type { Actor } from "./tx";
+
+export type RefSpec<T> = {
+  /** "Network": used in "Network X not found". */
+  label: string;
+  /** "networks": used in "Multiple networks match name X". */
+  plural: string;
+  byId(ex: Executor, id: string): Promise<T | undefined>;
+  byName(ex: Executor, name: string): Promise<T[]>;
+  visible(row: T, actor: Actor): boolean;
+};
+
+const uuid = z.uuid();
+export const isUuid = (value: string) => uuid.safeParse(value).success;
+
+export async function resolveRef<T>(ex: Executor, actor: Actor, spec: RefSpec<T>, ref: string): Promise<T> {
+  // IDs first, as the openstack CLI does; a name that happens to look like an ID still resolves by name.
+  if (isUuid(ref)) {
+    const row = await spec.byId(ex, ref);
+    if (row && spec.visible(row, actor)) return row;
+  }
+  const rows = (await spec.byName(ex, ref)).filter((row) => spec.visible(row, actor));
+  const [only, ...others] = rows;
+  if (!only) throw notFound(`${spec.label} ${ref} not found`);
+  if (others.length > 0) throw conflict(`Multiple ${spec.plural} match name ${ref}`);
+  return only;
+}
+
+export function ownedBy(actor: Actor, projectId: string): boolean {
+  return actor.role === "admin" || actor.projectIds.includes(projectId);
+}
+
+/** The SQL form of `ownedBy` for list queries; undefined = no restriction. */
+export function ownedScope(actor: Actor, column: PgColumn): SQL | undefined {
+  return actor.role === "admin" ? undefined : inArray(column, [...actor.projectIds]);
+}
+
+/** How messages name a resource: its name when it has one, else its ID (as Neutron prints). */
+export const label = (row: { id: string; name: string }) => row.name || row.id;

@@ -1,0 +1,168 @@
+// Lab instances ("servers" in the CLI): a namespace with one port, as DESIGN.md §3 describes.
+import { randomUUID } from "node:crypto";
+import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
+import type { z } from "zod";
+import { namespaceNames } from "../../lib/names";
+import type { serverCreate, serverFloatingIp, serverList } from "../../lib/schemas/server";
+import type { Executor } from "../db/client";
+import {
+  type AllocationRow,
+  type FloatingIpRow,
+  floatingIps,
+  type InstanceRow,
+  instances,
+  type NetworkRow,
+  networks,
+  type PortRow,
+  ports,
+} from "../db/schema";
+import { badRequest } from "./errors";
+import { associate, floatingIpSpec } from "./floatingIps";
+import { agentPrefix, knownAgents } from "./hosts";
+import { networkSpec } from "./networks";
+import { addPort, allocationsOf, portSpec, removePort } from "./ports";
+import { owningProject, projectSpec } from "./projects";
+import { label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { type Actor, pending, type Tx } from "./tx";
+
+export const serverSpec: RefSpec<InstanceRow> = {
+  label: "Server",
+  plural: "servers",
+  byId: async (ex, id) => (await ex.select().from(instances).where(eq(instances.id, id)))[0],
+  byName: (ex, name) => ex.select().from(instances).where(eq(instances.name, name)),
+  visible: (row, actor) => ownedBy(actor, row.projectId),
+};
+
+type ServerParts = {
+  ports: PortRow[];
+  networks: NetworkRow[];
+  allocations: AllocationRow[];
+  floatingIps: FloatingIpRow[];
+  prefix: string | null;
+};
+
+export function serverView(row: InstanceRow, parts: ServerParts) {
+  const port = parts.ports.find((p) => p.id === row.portId);
+  const network = parts.networks.find((n) => n.id === port?.networkId);
+  const fixed = parts.allocations.filter((a) => a.portId === row.portId).map((a) => a.ipAddress);
+  const floating = parts.floatingIps
+    .filter((f) => f.fixedPortId === row.portId)
+    .map((f) => f.floatingIpAddress);
+  return {
+    id: row.id,
+    name: row.name,
+    project_id: row.projectId,
+    tenant_id: row.projectId,
+    status: row.status,
+    status_message: row.statusMessage,
+    /** As `openstack server show` prints them: fixed addresses, then floating ones, per network name. */
+    addresses: network ? { [label(network)]: [...fixed, ...floating] } : {},
+    port_id: row.portId,
+    network_id: port?.networkId ?? null,
+    mac_address: port?.macAddress ?? null,
+    host: row.host,
+    namespace: parts.prefix === null ? null : namespaceNames.instance(parts.prefix, row.portId),
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+export type ServerView = ReturnType<typeof serverView>;
+
+async function views(ex: Executor, rows: InstanceRow[]): Promise<ServerView[]> {
+  if (rows.length === 0) return [];
+  const portIds = rows.map((r) => r.portId);
+  const owned = await ex.select().from(ports).where(inArray(ports.id, portIds));
+  const parts: ServerParts = {
+    ports: owned,
+    networks: await ex
+      .select()
+      .from(networks)
+      .where(
+        inArray(
+          networks.id,
+          owned.map((p) => p.networkId),
+        ),
+      ),
+    allocations: await allocationsOf(ex, portIds),
+    floatingIps: await ex.select().from(floatingIps).where(inArray(floatingIps.fixedPortId, portIds)),
+    prefix: await agentPrefix(ex),
+  };
+  return rows.map((row) => serverView(row, parts));
+}
+
+export async function listServers(ex: Executor, actor: Actor, filter: z.infer<typeof serverList>) {
+  const where: (SQL | undefined)[] = [ownedScope(actor, instances.projectId)];
+  if (filter?.project_id) {
+    where.push(eq(instances.projectId, (await resolveRef(ex, actor, projectSpec, filter.project_id)).id));
+  }
+  return views(
+    ex,
+    await ex
+      .select()
+      .from(instances)
+      .where(and(...where))
+      .orderBy(asc(instances.createdAt)),
+  );
+}
+
+export async function showServer(ex: Executor, actor: Actor, ref: string): Promise<ServerView> {
+  const [view] = await views(ex, [await resolveRef(ex, actor, serverSpec, ref)]);
+  if (!view) throw new Error("unreachable: one row in, one view out");
+  return view;
+}
+
+export async function createServer(tx: Tx, input: z.infer<typeof serverCreate>): Promise<ServerView> {
+  const network = await resolveRef(tx.db, tx.actor, networkSpec, input.network_id);
+  const projectId = await owningProject(tx, input.project_id);
+  const id = randomUUID();
+  // With one host, the instance goes where the agent is (unknown until it first answers: null = that host).
+  const host = (await knownAgents(tx.db))[0]?.host ?? null;
+  const port = await addPort(tx, {
+    network,
+    projectId,
+    name: `${input.name}-port`,
+    deviceOwner: "compute:nova",
+    deviceId: id,
+    hostId: host ?? "",
+    fixedIps: input.fixed_ip_address === undefined ? undefined : [{ ip_address: input.fixed_ip_address }],
+  });
+  await tx.db
+    .insert(instances)
+    .values({ id, projectId, name: input.name, portId: port.id, host, ...(await pending(tx)) });
+  tx.changed({ kind: "server", id, action: "create", project_id: projectId });
+  return showServer(tx.db, tx.actor, id);
+}
+
+export async function deleteServer(tx: Tx, ref: string): Promise<void> {
+  const server = await resolveRef(tx.db, tx.actor, serverSpec, ref);
+  await tx.db.delete(instances).where(eq(instances.id, server.id));
+  const port = await portSpec.byId(tx.db, server.portId);
+  if (port) await removePort(tx, port);
+  tx.changed({ kind: "server", id: server.id, action: "delete", project_id: server.projectId });
+}
+
+/** `openstack server add floating ip`: associate the address with the server's port. */
+export async function addServerFloatingIp(
+  tx: Tx,
+  input: z.infer<typeof serverFloatingIp>,
+): Promise<ServerView> {
+  const server = await resolveRef(tx.db, tx.actor, serverSpec, input.id);
+  const floating = await resolveRef(tx.db, tx.actor, floatingIpSpec, input.floating_ip_address);
+  await associate(tx, floating, server.portId);
+  return showServer(tx.db, tx.actor, server.id);
+}
+
+export async function removeServerFloatingIp(
+  tx: Tx,
+  input: z.infer<typeof serverFloatingIp>,
+): Promise<ServerView> {
+  const server = await resolveRef(tx.db, tx.actor, serverSpec, input.id);
+  const floating = await resolveRef(tx.db, tx.actor, floatingIpSpec, input.floating_ip_address);
+  if (floating.fixedPortId !== server.portId) {
+    throw badRequest(
+      `Floating IP ${floating.floatingIpAddress} is not associated with server ${label(server)}`,
+    );
+  }
+  await associate(tx, floating, null);
+  return showServer(tx.db, tx.actor, server.id);
+}

@@ -1,0 +1,50 @@
+// Committed changes and status changes, for the UI (tRPC subscription) and the dispatcher (kicks).
+import { EventEmitter, on } from "node:events";
+
+export const resourceKinds = [
+  "project",
+  "network",
+  "subnet",
+  "port",
+  "router",
+  "floating_ip",
+  "server",
+  "host",
+] as const;
+export type ResourceKind = (typeof resourceKinds)[number];
+
+export type ChangeEvent = {
+  kind: ResourceKind;
+  id: string;
+  /** "status" comes from the dispatcher (what the host did), the others from API mutations. */
+  action: "create" | "update" | "delete" | "status";
+  /** Owner, so that tenants only hear about their own project. Absent for hosts. */
+  project_id?: string;
+};
+
+export class EventBus {
+  readonly #emitter = new EventEmitter();
+
+  constructor() {
+    // Every open UI tab holds one listener.
+    this.#emitter.setMaxListeners(0);
+  }
+
+  emit(event: ChangeEvent): void {
+    this.#emitter.emit("change", event);
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void): () => void {
+    this.#emitter.on("change", listener);
+    return () => this.#emitter.off("change", listener);
+  }
+
+  async *stream(signal?: AbortSignal): AsyncGenerator<ChangeEvent> {
+    try {
+      for await (const [event] of on(this.#emitter, "change", { signal })) yield event as ChangeEvent;
+    } catch (error) {
+      // Aborting is how a subscriber leaves: not an error.
+      if (!(signal?.aborted ?? false)) throw error;
+    }
+  }
+}

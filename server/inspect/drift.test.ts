@@ -1,0 +1,204 @@
+// Drift, pure: a host that reports exactly what the intent asks has none; each kind of hand change is named on
+// the resource it belongs to (a DNAT rule on its floating IP, a route on its router, a tag on its instance).
+import { describe, expect, it } from "vitest";
+import type { HostIntent, HostSections, SnapshotOvsPort } from "../../agent/contract";
+import { ids, labIntent } from "../../agent/testing/intent";
+import { deviceNames, namespaceNames } from "../../lib/names";
+import { computeDrift, floatingIpRules, routerRules } from "./drift";
+
+const prefix = "t-";
+const chainPrefix = "tnat";
+const settings = {
+  host: "h1",
+  prefix,
+  chainPrefix: null,
+  integrationBridge: null,
+  bridgeMappings: { public: "t-ex" },
+};
+const inputs = {
+  routers: [{ id: ids.router, name: "r1" }],
+  floatingIps: [{ id: ids.fip, floatingIpAddress: "203.0.113.20", routerId: ids.router }],
+  instances: [{ id: ids.instance, name: "vm1", portId: ids.instancePort }],
+  networks: [{ id: ids.external, name: "public" }],
+} as unknown as Parameters<typeof computeDrift>[1];
+
+const link = (ifname: string, ...addresses: string[]) => ({
+  ifname,
+  operstate: "UP",
+  addr_info: addresses.map((a) => {
+    const [local, len] = a.split("/");
+    return { family: "inet", local, prefixlen: Number(len) };
+  }),
+});
+
+const port = (
+  bridge: string,
+  name: string,
+  tag: number | null,
+  network: string,
+  ns: string,
+): SnapshotOvsPort => ({
+  bridge,
+  name,
+  tag,
+  interfaces: [
+    {
+      name,
+      type: "",
+      ofport: 1,
+      options: {},
+      external_ids: { "netlens-network-id": network, "netlens-namespace": ns, "netlens-prefix": prefix },
+    },
+  ],
+});
+
+/** What the agent would report for the lab intent, applied as asked. */
+function perfectHost(intent: HostIntent): HostSections {
+  const router = intent.routers[0];
+  const instance = intent.instances[0];
+  const uplink = intent.uplinks[0];
+  if (!router?.gateway || !instance || !uplink) throw new Error("lab intent changed");
+  const rns = namespaceNames.router(prefix, router.id);
+  const ins = namespaceNames.instance(prefix, instance.port_id);
+  const uns = namespaceNames.uplink(prefix, uplink.network_id);
+  const qg = deviceNames.routerGateway(router.gateway.port_id);
+  const rules = [
+    ...routerRules(chainPrefix, router),
+    ...router.floating_ips.flatMap((f) =>
+      floatingIpRules(chainPrefix, f.floating_ip_address, f.fixed_ip_address),
+    ),
+  ].map((rule) => ({ chain: rule.split(" ")[1] ?? "", rule, packets: 0, bytes: 0 }));
+  const h = { hash: "x" };
+  return {
+    ovsPorts: {
+      ...h,
+      kind: "ovsPorts",
+      bridges: [
+        { name: "t-int", datapath_type: "dummy", fail_mode: "secure" },
+        { name: "t-ex", datapath_type: "dummy", fail_mode: "secure" },
+      ],
+      ports: [
+        port("t-int", deviceNames.tap(router.gateway.port_id), 1, ids.external, rns),
+        port("t-int", deviceNames.tap(ids.interfacePort), 2, ids.tenant, rns),
+        port("t-int", deviceNames.tap(instance.port_id), 2, ids.tenant, ins),
+        port("t-ex", deviceNames.uplinkTap(uplink.network_id), null, ids.external, uns),
+      ],
+    },
+    [`netns/${rns}/addr`]: {
+      ...h,
+      kind: "addr" as const,
+      namespace: rns,
+      links: [
+        link("lo", "127.0.0.1/8"),
+        link(qg, "203.0.113.10/24", "203.0.113.20/32"),
+        link(deviceNames.routerInterface(ids.interfacePort), "10.0.0.1/24"),
+      ],
+    },
+    [`netns/${rns}/routes`]: {
+      ...h,
+      kind: "routes" as const,
+      namespace: rns,
+      routes: [
+        { dst: "default", gateway: "203.0.113.1", dev: qg, protocol: "static" },
+        { dst: "203.0.113.0/24", dev: qg, protocol: "kernel", scope: "link" },
+      ],
+    },
+    [`netns/${rns}/nat`]: { ...h, kind: "nat" as const, namespace: rns, text: "*nat\nCOMMIT\n", rules },
+    [`netns/${ins}/addr`]: {
+      ...h,
+      kind: "addr" as const,
+      namespace: ins,
+      links: [link("eth0", "10.0.0.5/24")],
+    },
+    [`netns/${ins}/routes`]: {
+      ...h,
+      kind: "routes" as const,
+      namespace: ins,
+      routes: [{ dst: "default", gateway: "10.0.0.1", dev: "eth0", protocol: "static" }],
+    },
+    [`netns/${uns}/addr`]: {
+      ...h,
+      kind: "addr" as const,
+      namespace: uns,
+      links: [link("eth0", "203.0.113.1/24")],
+    },
+    [`netns/${uns}/routes`]: { ...h, kind: "routes" as const, namespace: uns, routes: [] },
+  };
+}
+
+describe("drift", () => {
+  const intent = labIntent(3);
+  const rns = namespaceNames.router(prefix, ids.router);
+
+  it("is empty when the host has exactly what the intent asks", () => {
+    expect(computeDrift(intent, inputs, perfectHost(intent), settings)).toEqual([]);
+  });
+
+  it("names a missing DNAT rule and /32 on the floating IP, repaired through its router", () => {
+    const host = perfectHost(intent);
+    const nat = host[`netns/${rns}/nat`];
+    const addr = host[`netns/${rns}/addr`];
+    if (nat?.kind !== "nat" || addr?.kind !== "addr") throw new Error("no nat");
+    const dnat = `-A ${chainPrefix}-PREROUTING -d 203.0.113.20/32 -j DNAT --to-destination 10.0.0.5`;
+    nat.rules = nat.rules.filter((r) => r.rule !== dnat);
+    addr.links = addr.links.map((l) => (l.ifname?.startsWith("qg-") ? link(l.ifname, "203.0.113.10/24") : l));
+    expect(computeDrift(intent, inputs, host, settings)).toEqual([
+      {
+        kind: "floating_ip",
+        id: ids.fip,
+        name: "203.0.113.20",
+        host: "h1",
+        namespace: rns,
+        missing: [
+          { what: "address", text: `203.0.113.20/32 on ${deviceNames.routerGateway(ids.gatewayPort)}` },
+          { what: "nat", text: dnat },
+        ],
+        extra: [],
+        repair_id: ids.router,
+      },
+    ]);
+  });
+
+  it("puts a missing route, an extra rule, a wrong tag and a stray namespace on their resources", () => {
+    const host = perfectHost(intent);
+    const routes = host[`netns/${rns}/routes`];
+    const nat = host[`netns/${rns}/nat`];
+    const ovs = host.ovsPorts;
+    if (routes?.kind !== "routes" || nat?.kind !== "nat" || ovs?.kind !== "ovsPorts") throw new Error("lab");
+    routes.routes = routes.routes.filter((r) => r.dst !== "default");
+    const extra = `-A ${chainPrefix}-PREROUTING -d 203.0.113.99/32 -j DNAT --to-destination 10.0.0.9`;
+    nat.rules.push({ chain: `${chainPrefix}-PREROUTING`, rule: extra, packets: 0, bytes: 0 });
+    const vmTap = deviceNames.tap(ids.instancePort);
+    ovs.ports = ovs.ports.map((p) => (p.name === vmTap ? { ...p, tag: 7 } : p));
+    const stray = namespaceNames.router(prefix, "b9999999-0000-4000-8000-000000000009");
+    host[`netns/${stray}/addr`] = { hash: "x", kind: "addr" as const, namespace: stray, links: [] };
+
+    const drift = computeDrift(intent, inputs, host, settings);
+    const of = (id: string) => drift.find((d) => d.id === id);
+    expect(of(ids.router)).toMatchObject({
+      missing: [{ what: "route", text: "default via 203.0.113.1" }],
+      extra: [{ what: "nat", text: extra }],
+    });
+    expect(of(ids.instance)).toMatchObject({
+      kind: "server",
+      name: "vm1",
+      missing: [{ what: "tag", text: `${vmTap} tag 2` }],
+      extra: [{ what: "tag", text: `${vmTap} tag 7` }],
+    });
+    expect(of("b9999999-0000-4000-8000-000000000009")).toMatchObject({
+      kind: "router",
+      missing: [],
+      extra: [{ what: "namespace", text: stray }],
+    });
+    expect(drift).toHaveLength(3);
+  });
+
+  it("reports a router namespace gone as one missing namespace, and its floating IP's rules", () => {
+    const host = perfectHost(intent);
+    for (const key of Object.keys(host))
+      if (key.startsWith(`netns/${rns}/`)) delete host[key as keyof HostSections];
+    const drift = computeDrift(intent, inputs, host, settings);
+    expect(drift.find((d) => d.id === ids.router)?.missing).toEqual([{ what: "namespace", text: rns }]);
+    expect(drift.find((d) => d.id === ids.fip)?.missing.map((m) => m.what)).toEqual(["nat", "nat", "nat"]);
+  });
+});

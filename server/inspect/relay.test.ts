@@ -1,0 +1,160 @@
+// The relay against a stand-in agent over real HTTP + SSE (the agent's own HostMonitor behind a router with the
+// same procedures and bearer check): it keeps the whole snapshot, turns offline when the agent goes away, and
+// comes back by itself, resuming, when the agent returns on the same address. Default options on purpose: the
+// server runs the relay with them.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { initTRPC, TRPCError, tracked } from "@trpc/server";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import type { HostSections } from "../../agent/contract";
+import { HostMonitor } from "../../agent/observe/monitor";
+import { contentHash } from "../../agent/observe/sections";
+import { createTestApi } from "../testkit";
+import { HostRelay, type RelayStatus } from "./relay";
+import { Inspection } from "./service";
+
+const TOKEN = "relay-test-token-0123456789";
+const logger = pino({ level: "silent" });
+
+function fakeAgent(text: { value: string }) {
+  const started = new Date();
+  const monitor = new HostMonitor(
+    async () => {
+      const sections: HostSections = {
+        ovs: { kind: "ovs", hash: contentHash(text.value), text: text.value },
+      };
+      return { sections, errors: [] };
+    },
+    () => ({ host: "h1", applied_revision: 3, started_at: started, last_apply_at: null, apply_error: null }),
+    { intervalMs: 50, logger },
+  );
+  const t = initTRPC
+    .context<{ ok: boolean }>()
+    .create({ sse: { ping: { enabled: true, intervalMs: 1_000 } } });
+  const authed = t.procedure.use(({ ctx, next }) => {
+    if (!ctx.ok) throw new TRPCError({ code: "UNAUTHORIZED" });
+    return next();
+  });
+  const router = t.router({
+    info: authed.query(() => ({
+      host: "h1",
+      prefix: "t-",
+      chain_prefix: "tnat",
+      integration_bridge: "t-int",
+      bridge_mappings: {},
+      applied_revision: 3,
+      version: "test",
+    })),
+    snapshots: authed.subscription(async function* ({ signal }) {
+      for await (const { id, event } of monitor.events(null, signal)) yield tracked(id, event);
+    }),
+  });
+  return { router, monitor };
+}
+
+async function serve(
+  text: { value: string },
+  port = 0,
+): Promise<{ server: Server; url: string; stop: () => void }> {
+  const { router, monitor } = fakeAgent(text);
+  const server = createHTTPServer({
+    router,
+    createContext: ({ req }) => ({ ok: req.headers.authorization === `Bearer ${TOKEN}` }),
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    url,
+    stop: () => {
+      monitor.close();
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+async function until<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const step of cleanup.reverse()) step();
+  cleanup = [];
+});
+
+describe("HostRelay", () => {
+  it("keeps the latest snapshot, goes offline with the agent and back online when it returns", async () => {
+    const text = { value: "one" };
+    let agent = await serve(text);
+    cleanup.push(() => agent.stop());
+    // Through Inspection with the server's defaults, as services.ts starts it.
+    const dir = await mkdtemp(join(tmpdir(), "netlens-relay-"));
+    await writeFile(join(dir, "token"), `${TOKEN}\n`);
+    const api = await createTestApi();
+    const inspection = new Inspection({ ...api.services, logger });
+    cleanup.push(() => {
+      inspection.close();
+      void api.close();
+      void rm(dir, { recursive: true, force: true });
+    });
+    const relay = inspection.addAgent({ url: agent.url, tokenFile: join(dir, "token") });
+    const statuses: RelayStatus[] = [];
+    relay.on((e) => {
+      if (e.type === "status") statuses.push(e.status);
+    });
+    const ovsText = () => {
+      const ovs = relay.snapshot()?.sections.ovs;
+      return ovs?.kind === "ovs" ? ovs.text : undefined;
+    };
+    expect(await until(() => (ovsText() === "one" ? true : undefined))).toBe(true);
+    expect(relay.status()).toMatchObject({ online: true, host: "h1", info: { chain_prefix: "tnat" } });
+    text.value = "two";
+    await until(() => (ovsText() === "two" ? true : undefined));
+
+    const port = Number(new URL(agent.url).port);
+    const wentDown = Date.now();
+    agent.stop();
+    await until(() => (relay.status().online ? undefined : true));
+    expect(Date.now() - wentDown).toBeLessThan(2_000);
+    expect(relay.status().last_seen).not.toBeNull();
+    expect(relay.snapshot()?.sections.ovs).toBeDefined();
+
+    text.value = "three";
+    agent = await serve(text, port);
+    const cameBack = Date.now();
+    await until(() => (relay.status().online && ovsText() === "three" ? true : undefined), 8_000);
+    // The backoff starts at 250 ms and doubles while the agent is away (here about 0.5 s): back within seconds.
+    expect(Date.now() - cameBack).toBeLessThan(6_000);
+    expect(statuses.map((s) => s.online)).toEqual([
+      true,
+      false,
+      ...statuses.slice(2).map(() => expect.anything()),
+    ]);
+    expect(statuses.at(-1)?.online).toBe(true);
+  });
+
+  it("stays offline with the reason when the token is refused", async () => {
+    const agent = await serve({ value: "x" });
+    cleanup.push(() => agent.stop());
+    const relay = new HostRelay({ url: agent.url, token: async () => "wrong-token", logger });
+    cleanup.push(() => relay.stop());
+    relay.start();
+    const status = await until(() => (relay.status().last_error ? relay.status() : undefined));
+    expect(status.online).toBe(false);
+    expect(status.last_error).toMatch(/UNAUTHORIZED/);
+    expect(relay.snapshot()).toBeNull();
+  });
+});

@@ -1,0 +1,134 @@
+// Which of our nat rules (as the agent read them from the host) a packet matches. PURE. This is not a
+// re-implementation of netfilter: our chains use only -s/-d (a /32 or a CIDR), -i/-o (possibly negated),
+// `-m conntrack ! --ctstate DNAT`, and -j DNAT/SNAT/ACCEPT/<our chain>; a rule using anything else is reported as
+// not understood rather than guessed at.
+import { cidrContains } from "../../lib/ip";
+import type { TraceNatRule } from "../../lib/schemas/trace";
+
+export type ParsedRule = {
+  chain: string;
+  text: string;
+  packets: number;
+  bytes: number;
+  src?: { cidr: string; negated: boolean };
+  dst?: { cidr: string; negated: boolean };
+  in?: { name: string; negated: boolean };
+  out?: { name: string; negated: boolean };
+  /** `-m conntrack ! --ctstate DNAT`: true when the rule wants packets that were not DNATed. */
+  notDnatted?: boolean;
+  target: string;
+  to?: string;
+  /** Words we did not understand: such a rule is never taken to match. */
+  unknown: string[];
+};
+
+export function parseRule(rule: TraceNatRule): ParsedRule {
+  const words = rule.rule.split(/\s+/);
+  const parsed: ParsedRule = {
+    chain: rule.chain,
+    text: rule.rule,
+    packets: rule.packets,
+    bytes: rule.bytes,
+    target: "",
+    unknown: [],
+  };
+  let negate = false;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? "";
+    const next = () => words[++i] ?? "";
+    switch (word) {
+      case "-A":
+        next();
+        break;
+      case "!":
+        negate = true;
+        continue;
+      case "-s":
+        parsed.src = { cidr: withPrefix(next()), negated: negate };
+        break;
+      case "-d":
+        parsed.dst = { cidr: withPrefix(next()), negated: negate };
+        break;
+      case "-i":
+        parsed.in = { name: next(), negated: negate };
+        break;
+      case "-o":
+        parsed.out = { name: next(), negated: negate };
+        break;
+      case "-m":
+        if (next() !== "conntrack") parsed.unknown.push(word);
+        break;
+      case "--ctstate":
+        if (next() === "DNAT" && negate) parsed.notDnatted = true;
+        else parsed.unknown.push(word);
+        break;
+      case "-j":
+        parsed.target = next();
+        break;
+      case "--to-destination":
+      case "--to-source":
+        parsed.to = next();
+        break;
+      default:
+        parsed.unknown.push(word);
+    }
+    negate = false;
+  }
+  return parsed;
+}
+
+const withPrefix = (value: string) => (value.includes("/") ? value : `${value}/32`);
+
+export type NatPacket = {
+  src: string;
+  dst: string;
+  iif: string | null;
+  oif: string | null;
+  dnatted: boolean;
+};
+
+export function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
+  if (rule.unknown.length > 0) return false;
+  const test = (cond: { negated: boolean } | undefined, value: boolean) =>
+    cond === undefined || (cond.negated ? !value : value);
+  if (!test(rule.src, rule.src !== undefined && cidrContains(rule.src.cidr, p.src))) return false;
+  if (!test(rule.dst, rule.dst !== undefined && cidrContains(rule.dst.cidr, p.dst))) return false;
+  if (!test(rule.in, rule.in !== undefined && p.iif === rule.in.name)) return false;
+  if (!test(rule.out, rule.out !== undefined && p.oif === rule.out.name)) return false;
+  if (rule.notDnatted === true && p.dnatted) return false;
+  return true;
+}
+
+export type NatVerdict = {
+  /** The rule that decided (DNAT, SNAT or ACCEPT), null when no rule of ours matched (the packet goes on). */
+  rule: ParsedRule | null;
+  /** Rules passed through on the way (jumps), for the record. */
+  path: ParsedRule[];
+};
+
+/**
+ * Walks `chain` as netfilter does for our rule shapes: first match wins for DNAT/SNAT/ACCEPT; a jump to another
+ * of our chains walks that chain and comes back if nothing there decided.
+ */
+export function walkChain(rules: ParsedRule[], chain: string, p: NatPacket, depth = 0): NatVerdict {
+  const path: ParsedRule[] = [];
+  if (depth > 4) return { rule: null, path };
+  for (const rule of rules) {
+    if (rule.chain !== chain || !ruleMatches(rule, p)) continue;
+    if (rule.target === "DNAT" || rule.target === "SNAT" || rule.target === "ACCEPT") {
+      return { rule, path };
+    }
+    if (rules.some((r) => r.chain === rule.target)) {
+      path.push(rule);
+      const inner = walkChain(rules, rule.target, p, depth + 1);
+      path.push(...inner.path);
+      if (inner.rule !== null) return { rule: inner.rule, path };
+    }
+  }
+  return { rule: null, path };
+}
+
+/** `[packets:bytes] -A ...`: how iptables-save -c shows a rule, so the operator sees the counters too. */
+export function ruleWithCounters(rule: ParsedRule): string {
+  return `[${rule.packets}:${rule.bytes}] ${rule.text}`;
+}

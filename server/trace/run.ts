@@ -1,0 +1,214 @@
+// trace.run: resolve the two ends in the model, ask the host what it does with the packet (forward, then the
+// reply back, through conntrack), name the traps it falls into, and with --probe send a real packet and
+// report per hop whether it was seen.
+import { performance } from "node:perf_hooks";
+import type { z } from "zod";
+import type { TracePort, TraceResult, traceRun } from "../../lib/schemas/trace";
+import type { Db } from "../db/client";
+import { badRequest } from "../domain/errors";
+import { traceAgentFor } from "./agent";
+import { diagnose } from "./diagnose";
+import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./endpoints";
+import {
+  instancePlace,
+  loadTraceModel,
+  type Place,
+  routerPlace,
+  type TraceModel,
+  uplinkPlace,
+} from "./model";
+import { type ParsedRule, parseRule } from "./nat";
+import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
+import { type WalkContext, type WalkResult, walk } from "./walk";
+
+export type TraceRun = z.output<typeof traceRun>;
+
+/** Where an end lives on the host: the namespace a packet starts from, or must arrive at. */
+function placeOf(endpoint: Endpoint, places: Place[], model: TraceModel): Place | undefined {
+  switch (endpoint.kind) {
+    case "instance":
+    case "floating_ip": {
+      const instance = instanceOf(endpoint);
+      return instance ? places.find((p) => p.node_id === instance.id) : undefined;
+    }
+    case "router":
+      return places.find((p) => p.node_id === endpoint.router.row.id);
+    case "outside":
+      return endpoint.uplink
+        ? places.find((p) => p.kind === "uplink" && p.node_id === endpoint.uplink?.network.id)
+        : undefined;
+    default: {
+      const unreachable: never = endpoint;
+      void model;
+      throw new Error(`Unknown endpoint ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
+  const started = performance.now();
+  const model = await loadTraceModel(db);
+  const { host, prefix, agent } = await traceAgentFor(db);
+  let from = resolveEndpoint(model, input.from);
+  let to = resolveEndpoint(model, input.to);
+  from = settle(model, from, to);
+  to = settle(model, to, from);
+  // A probe from outside leaves the uplink namespace with the address it holds: trace that address.
+  let probeNote = "";
+  if (input.probe && from.kind === "outside" && from.uplink && from.address !== from.uplink.address) {
+    probeNote = ` (sent from the uplink's own address ${from.uplink.address}, not ${from.address})`;
+    from = { ...from, address: from.uplink.address };
+  }
+  if (from.kind === "floating_ip" && from.instance === null) {
+    throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
+  }
+
+  // One round trip for what every walk needs: our OVS ports, the nat rules of the routers the ends imply, the
+  // uplinks' MACs (the only devices whose MAC the model does not choose).
+  const routers = new Map([...routersOf(model, from), ...routersOf(model, to)].map((r) => [r.row.id, r]));
+  for (const endpoint of [from, to]) {
+    if (endpoint.kind !== "outside" || !endpoint.uplink) continue;
+    for (const r of model.routers.values())
+      if (r.gateway?.network_id === endpoint.uplink.network.id) routers.set(r.row.id, r);
+  }
+  const routerNamespaces = [...routers.values()].map((r) => routerPlace(model, r, prefix).namespace);
+  const uplinkNamespaces = [...model.uplinks.values()].map((u) => uplinkPlace(u, prefix, null).namespace);
+  const calls = { n: 1 };
+  const first = await agent.ask([
+    { kind: "ports" },
+    ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
+    ...uplinkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
+  ]);
+  const info = first.info;
+  let ports: TracePort[] = [];
+  const nat = new Map<string, ParsedRule[]>();
+  const macs = new Map<string, string>();
+  first.answers.forEach((answer, index) => {
+    if (answer.kind === "ports" && answer.ok) ports = answer.ports;
+    if (answer.kind === "nat" && answer.ok) {
+      const namespace = routerNamespaces[index - 1];
+      if (namespace !== undefined) nat.set(namespace, answer.rules.map(parseRule));
+    }
+    if (answer.kind === "links" && answer.ok) {
+      const namespace = uplinkNamespaces[index - 1 - routerNamespaces.length];
+      for (const link of answer.links)
+        if (namespace !== undefined) macs.set(`${namespace}/${link.name}`, link.mac);
+    }
+  });
+
+  const places: Place[] = [
+    ...[...model.instances.values()].flatMap((i) => instancePlace(model, i, prefix) ?? []),
+    ...[...model.routers.values()].map((r) => routerPlace(model, r, prefix)),
+    ...[...model.uplinks.values()].map((u) => uplinkPlace(u, prefix, null)),
+  ];
+  const source = placeOf(from, places, model);
+  const target = placeOf(to, places, model);
+  if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);
+  const fipIds = new Map(model.floatingIps.map((f) => [f.floatingIpAddress, f.id]));
+  const ctx: WalkContext = {
+    agent,
+    info,
+    protocol: input.protocol,
+    port: input.port ?? null,
+    places,
+    ports,
+    nat,
+    macs,
+    fipIds,
+    calls,
+  };
+
+  const original = { src: from.address ?? "", dst: to.address ?? "" };
+  const forward = await walk(
+    ctx,
+    "forward",
+    { place: source, packet: original, srcKnown: from.kind !== "router" },
+    [],
+  );
+  const arrived = target !== undefined && forward.deliveredAt === target;
+  let reply: WalkResult | null = null;
+  if (arrived) {
+    reply = await walk(
+      { ...ctx, port: null },
+      "reply",
+      { place: target, packet: { src: forward.packet.dst, dst: forward.packet.src }, srcKnown: true },
+      forward.nat,
+    );
+  }
+  const sourceAddress =
+    forward.hops.length > 0 ? (forward.hops[0]?.packet.src ?? original.src) : original.src;
+  const replyOk =
+    reply !== null &&
+    reply.deliveredAt === source &&
+    reply.packet.src === original.dst &&
+    reply.packet.dst === sourceAddress;
+  const diagnoses = diagnose({ model, info, prefix, from, to, forward, reply, ports, nat });
+  if (reply !== null && reply.deliveredAt === source && !replyOk) {
+    diagnoses.push({
+      code: "no-route",
+      hop: `reply[${reply.hops.length - 1}]`,
+      message: `The reply arrives from ${reply.packet.src}, not from ${original.dst}: the source does not recognise it as the answer.`,
+      fix: "The reply must come back through the router that translated the request.",
+    });
+  }
+  if (target !== undefined && forward.deliveredAt !== null && forward.deliveredAt !== target) {
+    const last = forward.hops.length - 1;
+    diagnoses.push({
+      code: diagnoses.some((d) => d.code === "nat-rule-missing") ? "nat-rule-missing" : "no-route",
+      hop: `forward[${last}]`,
+      message: `The packet ends in ${forward.deliveredAt.namespace}, not at ${to.address}'s ${target.kind}: ${forward.deliveredAt.kind === "router" ? "the router answers for the address itself" : "it is delivered elsewhere"}.`,
+      fix: "See the hop that delivered it: a missing DNAT rule makes the router answer for a floating IP itself.",
+    });
+  }
+
+  const result: TraceResult = {
+    verdict: arrived && replyOk ? "delivered" : "dropped",
+    from: endpointView(from),
+    to: endpointView(to),
+    protocol: input.protocol,
+    port: input.port ?? null,
+    mode: input.probe ? "probe" : "explain",
+    forward: forward.hops,
+    reply: reply?.hops ?? [],
+    diagnoses: dedupe(diagnoses),
+    duration_ms: 0,
+  };
+
+  if (input.probe) {
+    const points = [forward.points, reply?.points ?? []];
+    const probed = await agent.probe({
+      namespace: source.namespace,
+      protocol: input.protocol,
+      dst: original.dst,
+      ...(input.port === undefined ? {} : { port: input.port }),
+      captures: capturePoints(points),
+      nat_namespaces: [
+        ...new Set(
+          [...forward.hops, ...(reply?.hops ?? [])].flatMap((h) =>
+            h.where.namespace?.includes("qrouter-") ? [h.where.namespace] : [],
+          ),
+        ),
+      ],
+    });
+    markHops(result.forward, forward.points, probed);
+    markHops(result.reply, reply?.points ?? [], probed);
+    result.probe = { ...probed.outcome, detail: `${probed.outcome.detail}${probeNote}` };
+    result.verdict = probeVerdict(probed.outcome, result.forward);
+    result.diagnoses = dedupe([
+      ...result.diagnoses,
+      ...probeDiagnoses(probed.outcome, result.forward, result.reply, input.port ?? null, to.address ?? ""),
+    ]);
+  }
+  result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
+  return result;
+}
+
+function dedupe<T extends { code: string; message: string }>(list: T[]): T[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.code}\n${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
