@@ -15,6 +15,19 @@ import {
 
 test.describe.configure({ mode: "serial" });
 
+// 3. Put the demo back as seeded, whatever the test got to, so the other specs find it as they expect. An
+// afterAll rather than a finally: should this fail too, the test's own failure is still the one reported.
+test.afterAll(async () => {
+  const { url } = readStack();
+  await restoreGateway(url);
+  const { outside, fip } = await demoAddresses(url);
+  let last: TraceAnswer | undefined;
+  await expect(async () => {
+    last = await trace(url, outside, fip);
+    expect(last.verdict, explainTrace(last)).toBe("delivered");
+  }).toPass({ timeout: 60_000 });
+});
+
 type Server = { addresses: Record<string, string[]> };
 type Subnet = { gateway_ip: string | null };
 
@@ -64,78 +77,65 @@ test("trace from the outside world to vm1's floating IP; then with the gateway o
     .poll(async () => (await trace(url, outside, fip)).verdict, { timeout: 60_000 })
     .toBe("delivered");
 
-  try {
-    // 1. Pick both ends by search, Explain.
-    await expect(async () => {
-      await gotoSettled(page, "/");
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Trace" }).click();
-      await expect(page.getByTestId("trace-graph")).toHaveAttribute("data-ready", "true", {
-        timeout: 10_000,
-      });
-    }).toPass({ timeout: 45_000 });
-    await page.getByTestId("trace-from").fill(outside);
-    await expect(page.getByTestId("trace-from-options").getByTestId("endpoint-option").first()).toContainText(
-      "outside",
-    );
-    await page.getByTestId("trace-from-options").locator(`[data-value="${outside}"]`).click();
-    await page.getByTestId("trace-to").fill(fip);
-    await page.getByTestId("trace-to-options").locator(`[data-value="${fip}"]`).click();
-    await explain(page);
-    await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "delivered");
-    // The link is shareable.
-    await expect(page).toHaveURL(
-      new RegExp(`/trace\\?from=${outside.replaceAll(".", "\\.")}&to=${fip.replaceAll(".", "\\.")}`),
-    );
-
-    // The hop list names the DNAT rule, and the last forward hop delivers to vm1.
-    const forward = page.getByTestId("hops-forward");
-    const dnat = forward.locator('[data-testid="hop"][data-action="dnat"]');
-    await expect(dnat).toHaveCount(1);
-    await expect(dnat.getByTestId("hop-rule")).toContainText(`-j DNAT --to-destination ${fixed}`);
-    await expect(forward.getByTestId("hop").last()).toHaveAttribute("data-action", "delivered");
-    await expect(page.locator('[data-testid="hop"][data-failing="true"]')).toHaveCount(0);
-
-    // The path is on the graph: forward edges lit, reply edges drawn beside them, vm1 and the router outlined.
-    const graph = page.getByTestId("trace-graph");
-    await expect(graph.locator('.react-flow__edge[data-trace="forward"]').first()).toBeVisible();
-    expect(Number(await graph.getAttribute("data-forward-edges"))).toBeGreaterThanOrEqual(2);
-    expect(Number(await graph.getAttribute("data-reply-edges"))).toBeGreaterThanOrEqual(2);
-    await expect(graph.locator(".react-flow__edge.trace-reply").first()).toBeAttached();
-    await expect(
-      graph.locator(".react-flow__node.trace-forward", { has: page.locator('[data-name="vm1"]') }),
-    ).toBeVisible();
-    await expect(
-      graph.locator(".react-flow__node.trace-forward", { has: page.locator('[data-name="demo-router"]') }),
-    ).toBeVisible();
-    await snap(page, testInfo, "trace-1-delivered");
-
-    // 2. Break the gateway through the API; the shared link explains again on load.
-    await breakGateway(url, fip);
-    await expect
-      .poll(async () => (await trace(url, outside, fip)).diagnoses.map((d) => d.code), { timeout: 60_000 })
-      .toContain("gateway-not-router");
-    await gotoSettled(page, `/trace?from=${outside}&to=${fip}`);
-    await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "dropped");
-    const red = page.locator('[data-testid="hop"][data-failing="true"]');
-    await expect(red).toHaveCount(1);
-    await expect(red).toHaveAttribute("data-direction", "reply");
-    await expect(red).toHaveAttribute("data-action", "dropped");
-    const diagnosis = red.locator('[data-testid="diagnosis"][data-code="gateway-not-router"]');
-    await expect(diagnosis.getByTestId("diagnosis-message")).toContainText("gateway is 10.0.0.1");
-    await expect(diagnosis.getByTestId("diagnosis-message")).toContainText("10.0.0.250");
-    await expect(diagnosis.getByTestId("diagnosis-fix")).toContainText("demo-router");
-    await expect(page.getByTestId("trace-graph").locator(".react-flow__node.trace-failed")).toBeVisible();
-    await snap(page, testInfo, "trace-2-gateway-not-router");
-  } finally {
-    // 3. Put the demo back as seeded, so the other specs find it as they expect.
-    await restoreGateway(url, fip);
-    let last: TraceAnswer | undefined;
-    const verdict = async () => {
-      last = await trace(url, outside, fip);
-      return last.verdict;
-    };
-    await expect(async () => expect(await verdict(), explainTrace(last)).toBe("delivered")).toPass({
-      timeout: 60_000,
+  // 1. Pick both ends by search, Explain.
+  await expect(async () => {
+    await gotoSettled(page, "/");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Trace" }).click();
+    await expect(page.getByTestId("trace-graph")).toHaveAttribute("data-ready", "true", {
+      timeout: 10_000,
     });
-  }
+  }).toPass({ timeout: 45_000 });
+  await page.getByTestId("trace-from").fill(outside);
+  await expect(page.getByTestId("trace-from-options").getByTestId("endpoint-option").first()).toContainText(
+    "outside",
+  );
+  await page.getByTestId("trace-from-options").locator(`[data-value="${outside}"]`).click();
+  await page.getByTestId("trace-to").fill(fip);
+  await page.getByTestId("trace-to-options").locator(`[data-value="${fip}"]`).click();
+  await explain(page);
+  await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "delivered");
+  // The link is shareable.
+  await expect(page).toHaveURL(
+    new RegExp(`/trace\\?from=${outside.replaceAll(".", "\\.")}&to=${fip.replaceAll(".", "\\.")}`),
+  );
+
+  // The hop list names the DNAT rule, and the last forward hop delivers to vm1.
+  const forward = page.getByTestId("hops-forward");
+  const dnat = forward.locator('[data-testid="hop"][data-action="dnat"]');
+  await expect(dnat).toHaveCount(1);
+  await expect(dnat.getByTestId("hop-rule")).toContainText(`-j DNAT --to-destination ${fixed}`);
+  await expect(forward.getByTestId("hop").last()).toHaveAttribute("data-action", "delivered");
+  await expect(page.locator('[data-testid="hop"][data-failing="true"]')).toHaveCount(0);
+
+  // The path is on the graph: forward edges lit, reply edges drawn beside them, vm1 and the router outlined.
+  const graph = page.getByTestId("trace-graph");
+  await expect(graph.locator('.react-flow__edge[data-trace="forward"]').first()).toBeVisible();
+  expect(Number(await graph.getAttribute("data-forward-edges"))).toBeGreaterThanOrEqual(2);
+  expect(Number(await graph.getAttribute("data-reply-edges"))).toBeGreaterThanOrEqual(2);
+  await expect(graph.locator(".react-flow__edge.trace-reply").first()).toBeAttached();
+  await expect(
+    graph.locator(".react-flow__node.trace-forward", { has: page.locator('[data-name="vm1"]') }),
+  ).toBeVisible();
+  await expect(
+    graph.locator(".react-flow__node.trace-forward", { has: page.locator('[data-name="demo-router"]') }),
+  ).toBeVisible();
+  await snap(page, testInfo, "trace-1-delivered");
+
+  // 2. Break the gateway through the API; the shared link explains again on load.
+  await breakGateway(url);
+  await expect
+    .poll(async () => (await trace(url, outside, fip)).diagnoses.map((d) => d.code), { timeout: 60_000 })
+    .toContain("gateway-not-router");
+  await gotoSettled(page, `/trace?from=${outside}&to=${fip}`);
+  await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "dropped");
+  const red = page.locator('[data-testid="hop"][data-failing="true"]');
+  await expect(red).toHaveCount(1);
+  await expect(red).toHaveAttribute("data-direction", "reply");
+  await expect(red).toHaveAttribute("data-action", "dropped");
+  const diagnosis = red.locator('[data-testid="diagnosis"][data-code="gateway-not-router"]');
+  await expect(diagnosis.getByTestId("diagnosis-message")).toContainText("gateway is 10.0.0.1");
+  await expect(diagnosis.getByTestId("diagnosis-message")).toContainText("10.0.0.250");
+  await expect(diagnosis.getByTestId("diagnosis-fix")).toContainText("demo-router");
+  await expect(page.getByTestId("trace-graph").locator(".react-flow__node.trace-failed")).toBeVisible();
+  await snap(page, testInfo, "trace-2-gateway-not-router");
 });

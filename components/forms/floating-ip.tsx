@@ -40,7 +40,8 @@ function PortSelect({
   return (
     <Field label="Instance port" name="port_id" error={error}>
       {(p) => (
-        <Select {...p} defaultValue={defaultValue}>
+        // Keyed by the options so that the default is chosen again once they have loaded.
+        <Select {...p} key={options.length} defaultValue={defaultValue}>
           <option value="" disabled={!optional}>
             {optional ? "(not associated)" : "Choose an instance"}
           </option>

@@ -124,7 +124,7 @@ export function NetworkSelect({ defaultValue, error }: { defaultValue: string; e
   return (
     <Field label="Network" name="network_id" error={error}>
       {(p) => (
-        <Select {...p} defaultValue={defaultValue}>
+        <Select {...p} key={networks.data?.length ?? 0} defaultValue={defaultValue}>
           <option value="" disabled>
             Choose a network
           </option>

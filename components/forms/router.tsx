@@ -35,7 +35,7 @@ function ExternalNetworkSelect({
   return (
     <Field label="External network (gateway)" name={name} error={error}>
       {(p) => (
-        <Select {...p} defaultValue={defaultValue}>
+        <Select {...p} key={networks.data?.length ?? 0} defaultValue={defaultValue}>
           <option value="">(no gateway)</option>
           {networks.data
             ?.filter((n) => n["router:external"])

@@ -123,6 +123,7 @@ export class Dispatcher {
     const asked = this.#repair;
     const repair: HostIntent["repair"] = this.autoRepair || asked === "all" ? "all" : [...asked];
     const intent: HostIntent = { ...compileIntent(inputs), repair };
+    this.#o.logger.debug({ host: inputs.host, revision: intent.revision }, "pushing intent");
     const result = await this.#o.agent.apply(intent);
     // What was asked meanwhile goes out with the next push.
     if (this.#repair === asked) this.#repair = new Set();
