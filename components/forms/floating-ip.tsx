@@ -4,8 +4,8 @@ import { floatingIpCreate, floatingIpUpdate } from "@/lib/schemas/floatingIp";
 import { useTRPC } from "../trpc/provider";
 import { Field, Select, TextInput } from "../ui/controls";
 import type { FieldRules } from "./errors";
-import { FormShell, opt, str, useSubmitted } from "./parts";
-import { useSchemaForm } from "./use-form";
+import { FormShell, opt, str } from "./parts";
+import { useResourceForm } from "./use-form";
 
 const rules: FieldRules = [
   [/reachable|port|fixed IP|already has a floating/i, "port_id"],
@@ -68,33 +68,28 @@ export function FloatingIpCreateForm({
   const trpc = useTRPC();
   const networks = useQuery(trpc.network.list.queryOptions(undefined));
   const create = useMutation(trpc.floatingIp.create.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(floatingIpCreate, rules);
-  const submitted = useSubmitted(close, fail);
-  const e = errors.fields;
+  const {
+    errors: e,
+    submit,
+    shell,
+  } = useResourceForm(floatingIpCreate, rules, create, close, (f) => ({
+    kind: "floatingIp",
+    id: f.id,
+    label: f.floating_ip_address,
+    action: f.port_id ? "Allocate and associate" : "Allocate",
+  }));
   const externals = networks.data?.filter((n) => n["router:external"]) ?? [];
   return (
     <FormShell
-      error={errors.form}
-      busy={create.isPending}
+      {...shell}
       submit="Allocate"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({
+      onSubmit={(form) =>
+        submit({
           floating_network_id: str(form, "floating_network_id"),
           floating_ip_address: opt(form, "floating_ip_address"),
           port_id: opt(form, "port_id"),
-        });
-        if (!input) return;
-        create.mutate(
-          input,
-          submitted((f) => ({
-            kind: "floatingIp",
-            id: f.id,
-            label: f.floating_ip_address,
-            action: f.port_id ? "Allocate and associate" : "Allocate",
-          })),
-        );
-      }}
+        })
+      }
     >
       <Field label="External network" name="floating_network_id" error={e.floating_network_id}>
         {(p) => (
@@ -123,29 +118,19 @@ export function FloatingIpCreateForm({
 export function FloatingIpAssociateForm({ id, close }: { id: string; close: () => void }) {
   const trpc = useTRPC();
   const update = useMutation(trpc.floatingIp.update.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(floatingIpUpdate, rules);
-  const submitted = useSubmitted(close, fail);
+  const { errors, submit, shell } = useResourceForm(floatingIpUpdate, rules, update, close, (f) => ({
+    kind: "floatingIp",
+    id: f.id,
+    label: f.floating_ip_address,
+    action: "Associate",
+  }));
   return (
     <FormShell
-      error={errors.form}
-      busy={update.isPending}
+      {...shell}
       submit="Associate"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({ id, port_id: str(form, "port_id") });
-        if (!input) return;
-        update.mutate(
-          input,
-          submitted((f) => ({
-            kind: "floatingIp",
-            id: f.id,
-            label: f.floating_ip_address,
-            action: "Associate",
-          })),
-        );
-      }}
+      onSubmit={(form) => submit({ id, port_id: str(form, "port_id") })}
     >
-      <PortSelect error={errors.fields.port_id} defaultValue="" optional={false} />
+      <PortSelect error={errors.port_id} defaultValue="" optional={false} />
     </FormShell>
   );
 }

@@ -4,8 +4,8 @@ import { networkCreate, networkTypes, networkUpdate } from "@/lib/schemas/networ
 import { useTRPC } from "../trpc/provider";
 import { Checkbox, Field, Select, TextInput } from "../ui/controls";
 import type { FieldRules } from "./errors";
-import { checked, FormLoading, FormShell, opt, ProjectSelect, str, useSubmitted } from "./parts";
-import { useSchemaForm } from "./use-form";
+import { checked, FormLoading, FormShell, opt, ProjectSelect, str } from "./parts";
+import { useResourceForm } from "./use-form";
 
 const rules: FieldRules = [
   [/physical.network|bridge mapping/i, "provider:physical_network"],
@@ -20,17 +20,22 @@ const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
 export function NetworkCreateForm({ external, close }: { external: boolean; close: () => void }) {
   const trpc = useTRPC();
   const create = useMutation(trpc.network.create.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(networkCreate, rules);
-  const submitted = useSubmitted(close, fail);
-  const e = errors.fields;
+  const {
+    errors: e,
+    submit,
+    shell,
+  } = useResourceForm(networkCreate, rules, create, close, (n) => ({
+    kind: "network",
+    id: n.id,
+    label: n.name || n.id,
+    action: "Create network",
+  }));
   return (
     <FormShell
-      error={errors.form}
-      busy={create.isPending}
+      {...shell}
       submit="Create network"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({
+      onSubmit={(form) =>
+        submit({
           name: str(form, "name"),
           project_id: opt(form, "project_id"),
           shared: checked(form, "shared"),
@@ -40,13 +45,8 @@ export function NetworkCreateForm({ external, close }: { external: boolean; clos
           "provider:segmentation_id": num(opt(form, "provider:segmentation_id")),
           mtu: num(opt(form, "mtu")),
           admin_state_up: checked(form, "admin_state_up"),
-        });
-        if (!input) return;
-        create.mutate(
-          input,
-          submitted((n) => ({ kind: "network", id: n.id, label: n.name || n.id, action: "Create network" })),
-        );
-      }}
+        })
+      }
     >
       <Field label="Name" name="name" error={e.name}>
         {(p) => <TextInput {...p} autoFocus />}
@@ -93,32 +93,29 @@ export function NetworkEditForm({ id, close }: { id: string; close: () => void }
   const trpc = useTRPC();
   const network = useQuery(trpc.network.show.queryOptions({ id }));
   const update = useMutation(trpc.network.update.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(networkUpdate, rules);
-  const submitted = useSubmitted(close, fail);
+  const { errors, submit, shell } = useResourceForm(networkUpdate, rules, update, close, (x) => ({
+    kind: "network",
+    id: x.id,
+    label: x.name || x.id,
+    action: "Update network",
+  }));
   const n = network.data;
   if (!n) return <FormLoading />;
   return (
     <FormShell
-      error={errors.form}
-      busy={update.isPending}
+      {...shell}
       submit="Save"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({
+      onSubmit={(form) =>
+        submit({
           id,
           name: str(form, "name"),
           shared: checked(form, "shared"),
           "router:external": checked(form, "router:external"),
           admin_state_up: checked(form, "admin_state_up"),
-        });
-        if (!input) return;
-        update.mutate(
-          input,
-          submitted((x) => ({ kind: "network", id: x.id, label: x.name || x.id, action: "Update network" })),
-        );
-      }}
+        })
+      }
     >
-      <Field label="Name" name="name" error={errors.fields.name}>
+      <Field label="Name" name="name" error={errors.name}>
         {(p) => <TextInput {...p} defaultValue={n.name} autoFocus />}
       </Field>
       <div className="flex gap-4">

@@ -3,7 +3,6 @@
 // ask for in the same words (project, network, multi-line text).
 import { useQuery } from "@tanstack/react-query";
 import type { ComponentProps, ReactNode } from "react";
-import { usePendingActions, type Watch } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
 import { Button, Field, Select } from "../ui/controls";
 
@@ -65,21 +64,6 @@ export function FormShell({
       <FormFooter {...footer} />
     </FormGrid>
   );
-}
-
-/**
- * What a submit does with the API's answer: the resource is watched (the agent applies the change later, the
- * pending list shows it until then) and the dialog closes; a refusal goes to `fail`, under the field it names.
- */
-export function useSubmitted(close: () => void, fail: (error: unknown) => void) {
-  const { track } = usePendingActions();
-  return <T,>(watch: (result: T) => Watch) => ({
-    onSuccess: (result: T) => {
-      track(watch(result));
-      close();
-    },
-    onError: fail,
-  });
 }
 
 /** Edit forms open before the resource has loaded: they need its current values as defaults. */

@@ -4,17 +4,8 @@ import { routerCreate, routerInterface, routerUpdate } from "@/lib/schemas/route
 import { useTRPC } from "../trpc/provider";
 import { Checkbox, Field, Select, TextInput } from "../ui/controls";
 import type { FieldRules } from "./errors";
-import {
-  checked,
-  FormLoading,
-  FormShell,
-  MonoTextArea,
-  opt,
-  ProjectSelect,
-  str,
-  useSubmitted,
-} from "./parts";
-import { formatRoutes, parseRoutes, useSchemaForm } from "./use-form";
+import { checked, FormLoading, FormShell, MonoTextArea, opt, ProjectSelect, str } from "./parts";
+import { formatRoutes, parseRoutes, useResourceForm } from "./use-form";
 
 const gatewayRules: FieldRules = [
   [/external network|bridge mapping|physical network|gateway/i, "network_id"],
@@ -50,34 +41,37 @@ function ExternalNetworkSelect({
   );
 }
 
+/** The gateway the form asks for (network and SNAT), or null for none. */
+function gatewayInfo(form: FormData) {
+  const network = opt(form, "network_id");
+  return network ? { network_id: network, enable_snat: checked(form, "enable_snat") } : null;
+}
+
 export function RouterCreateForm({ close }: { close: () => void }) {
   const trpc = useTRPC();
   const create = useMutation(trpc.router.create.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(routerCreate, gatewayRules);
-  const submitted = useSubmitted(close, fail);
-  const e = errors.fields;
+  const {
+    errors: e,
+    submit,
+    shell,
+  } = useResourceForm(routerCreate, gatewayRules, create, close, (r) => ({
+    kind: "router",
+    id: r.id,
+    label: r.name || r.id,
+    action: "Create router",
+  }));
   return (
     <FormShell
-      error={errors.form}
-      busy={create.isPending}
+      {...shell}
       submit="Create router"
-      close={close}
-      onSubmit={(form) => {
-        const network = opt(form, "network_id");
-        const input = parse({
+      onSubmit={(form) =>
+        submit({
           name: str(form, "name"),
           project_id: opt(form, "project_id"),
           admin_state_up: checked(form, "admin_state_up"),
-          external_gateway_info: network
-            ? { network_id: network, enable_snat: checked(form, "enable_snat") }
-            : undefined,
-        });
-        if (!input) return;
-        create.mutate(
-          input,
-          submitted((r) => ({ kind: "router", id: r.id, label: r.name || r.id, action: "Create router" })),
-        );
-      }}
+          external_gateway_info: gatewayInfo(form) ?? undefined,
+        })
+      }
     >
       <Field label="Name" name="name" error={e.name}>
         {(p) => <TextInput {...p} autoFocus />}
@@ -101,41 +95,25 @@ export function RouterGatewayForm({ id, close }: { id: string; close: () => void
   const trpc = useTRPC();
   const router = useQuery(trpc.router.show.queryOptions({ id }));
   const update = useMutation(trpc.router.update.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(routerUpdate, gatewayRules);
-  const submitted = useSubmitted(close, fail);
+  const { errors, submit, shell } = useResourceForm(routerUpdate, gatewayRules, update, close, (x) => ({
+    kind: "router",
+    id: x.id,
+    label: x.name || x.id,
+    action: x.external_gateway_info ? "Set gateway of" : "Clear gateway of",
+  }));
   const r = router.data;
   if (!r) return <FormLoading />;
   const gw = r.external_gateway_info;
   return (
     <FormShell
-      error={errors.form}
-      busy={update.isPending}
+      {...shell}
       submit="Save gateway"
-      close={close}
-      onSubmit={(form) => {
-        const network = opt(form, "network_id");
-        const input = parse({
-          id,
-          external_gateway_info: network
-            ? { network_id: network, enable_snat: checked(form, "enable_snat") }
-            : null,
-        });
-        if (!input) return;
-        update.mutate(
-          input,
-          submitted((x) => ({
-            kind: "router",
-            id: x.id,
-            label: x.name || x.id,
-            action: network ? "Set gateway of" : "Clear gateway of",
-          })),
-        );
-      }}
+      onSubmit={(form) => submit({ id, external_gateway_info: gatewayInfo(form) })}
     >
       <ExternalNetworkSelect
         name="network_id"
         defaultValue={gw?.network_id ?? ""}
-        error={errors.fields.network_id ?? errors.fields.external_gateway_info}
+        error={errors.network_id ?? errors.external_gateway_info}
       />
       <Checkbox
         name="enable_snat"
@@ -151,25 +129,23 @@ export function RouterInterfaceForm({ id, close }: { id: string; close: () => vo
   const subnets = useQuery(trpc.subnet.list.queryOptions(undefined));
   const networks = useQuery(trpc.network.list.queryOptions(undefined));
   const add = useMutation(trpc.router.addInterface.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(routerInterface, [[/./, "subnet_id"]]);
-  const submitted = useSubmitted(close, fail);
+  const { errors, submit, shell } = useResourceForm(
+    routerInterface,
+    [[/./, "subnet_id"]],
+    add,
+    close,
+    (r) => ({ kind: "router", id: r.id, label: r.name || r.id, action: "Add interface to" }),
+  );
   const internal = new Set(networks.data?.filter((n) => !n["router:external"]).map((n) => n.id));
   const networkName = new Map(networks.data?.map((n) => [n.id, n.name || n.id]));
   return (
     <FormShell
-      busy={add.isPending}
+      {...shell}
+      error={undefined}
       submit="Add interface"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({ id, subnet_id: str(form, "subnet_id") || undefined });
-        if (!input) return;
-        add.mutate(
-          input,
-          submitted((r) => ({ kind: "router", id: r.id, label: r.name || r.id, action: "Add interface to" })),
-        );
-      }}
+      onSubmit={(form) => submit({ id, subnet_id: str(form, "subnet_id") || undefined })}
     >
-      <Field label="Subnet" name="subnet_id" error={errors.fields.subnet_id ?? errors.form}>
+      <Field label="Subnet" name="subnet_id" error={errors.subnet_id ?? shell.error}>
         {(p) => (
           <Select {...p} defaultValue="" autoFocus>
             <option value="" disabled>
@@ -193,29 +169,25 @@ export function RouterRoutesForm({ id, close }: { id: string; close: () => void 
   const trpc = useTRPC();
   const router = useQuery(trpc.router.show.queryOptions({ id }));
   const update = useMutation(trpc.router.update.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(routerUpdate, [[/route|nexthop/i, "routes"]]);
-  const submitted = useSubmitted(close, fail);
+  const { errors, submit, shell } = useResourceForm(
+    routerUpdate,
+    [[/route|nexthop/i, "routes"]],
+    update,
+    close,
+    (x) => ({ kind: "router", id: x.id, label: x.name || x.id, action: "Set routes of" }),
+  );
   const r = router.data;
   if (!r) return <FormLoading />;
   return (
     <FormShell
-      error={errors.form}
-      busy={update.isPending}
+      {...shell}
       submit="Save routes"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({ id, routes: parseRoutes(str(form, "routes")) });
-        if (!input) return;
-        update.mutate(
-          input,
-          submitted((x) => ({ kind: "router", id: x.id, label: x.name || x.id, action: "Set routes of" })),
-        );
-      }}
+      onSubmit={(form) => submit({ id, routes: parseRoutes(str(form, "routes")) })}
     >
       <Field
         label="Extra routes"
         name="routes"
-        error={errors.fields.routes}
+        error={errors.routes}
         hint="One per line: 192.0.2.0/24 via 10.0.0.254"
       >
         {(p) => <MonoTextArea {...p} rows={4} defaultValue={formatRoutes(r.routes)} />}

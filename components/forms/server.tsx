@@ -4,8 +4,8 @@ import { serverCreate } from "@/lib/schemas/server";
 import { useTRPC } from "../trpc/provider";
 import { Field, TextInput } from "../ui/controls";
 import type { FieldRules } from "./errors";
-import { FormShell, NetworkSelect, opt, str, useSubmitted } from "./parts";
-import { useSchemaForm } from "./use-form";
+import { FormShell, NetworkSelect, opt, str } from "./parts";
+import { useResourceForm } from "./use-form";
 
 const rules: FieldRules = [
   [/IP address|allocated|not a valid IP/i, "fixed_ip_address"],
@@ -22,27 +22,27 @@ export function ServerCreateForm({
 }) {
   const trpc = useTRPC();
   const create = useMutation(trpc.server.create.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(serverCreate, rules);
-  const submitted = useSubmitted(close, fail);
-  const e = errors.fields;
+  const {
+    errors: e,
+    submit,
+    shell,
+  } = useResourceForm(serverCreate, rules, create, close, (s) => ({
+    kind: "server",
+    id: s.id,
+    label: s.name,
+    action: "Launch",
+  }));
   return (
     <FormShell
-      error={errors.form}
-      busy={create.isPending}
+      {...shell}
       submit="Launch instance"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({
+      onSubmit={(form) =>
+        submit({
           name: str(form, "name"),
           network_id: str(form, "network_id"),
           fixed_ip_address: opt(form, "fixed_ip_address"),
-        });
-        if (!input) return;
-        create.mutate(
-          input,
-          submitted((s) => ({ kind: "server", id: s.id, label: s.name, action: "Launch" })),
-        );
-      }}
+        })
+      }
     >
       <Field label="Name" name="name" error={e.name}>
         {(p) => <TextInput {...p} autoFocus />}

@@ -2,13 +2,11 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { subnetCreate, subnetUpdate } from "@/lib/schemas/subnet";
-import { usePendingActions } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
 import { Checkbox, Field, TextInput } from "../ui/controls";
-import { useToast } from "../ui/toast";
 import type { FieldRules } from "./errors";
-import { checked, FormLoading, FormShell, MonoTextArea, NetworkSelect, str, useSubmitted } from "./parts";
-import { formatPools, formatRoutes, list, parsePools, parseRoutes, useSchemaForm } from "./use-form";
+import { checked, FormLoading, FormShell, MonoTextArea, NetworkSelect, str } from "./parts";
+import { formatPools, formatRoutes, list, parsePools, parseRoutes, useResourceForm } from "./use-form";
 
 // Neutron's messages name what is wrong; the first match says which field to put the message under.
 const rules: FieldRules = [
@@ -63,19 +61,24 @@ export function SubnetCreateForm({
   close: () => void;
 }) {
   const trpc = useTRPC();
-  const { track } = usePendingActions();
-  const toast = useToast();
   const create = useMutation(trpc.subnet.create.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(subnetCreate, rules);
-  const e = errors.fields;
+  // A subnet has no status of its own; its network goes PENDING until the agent has it.
+  const {
+    errors: e,
+    submit,
+    shell,
+  } = useResourceForm(subnetCreate, rules, create, close, (s) => ({
+    kind: "network",
+    id: s.network_id,
+    label: s.cidr,
+    action: "Add subnet",
+  }));
   return (
     <FormShell
-      error={errors.form}
-      busy={create.isPending}
+      {...shell}
       submit="Create subnet"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({
+      onSubmit={(form) =>
+        submit({
           name: str(form, "name"),
           network_id: str(form, "network_id"),
           cidr: str(form, "cidr"),
@@ -86,18 +89,8 @@ export function SubnetCreateForm({
           enable_dhcp: checked(form, "enable_dhcp"),
           dns_nameservers: list(str(form, "dns_nameservers")),
           host_routes: parseRoutes(str(form, "host_routes")),
-        });
-        if (!input) return;
-        create.mutate(input, {
-          onSuccess: (s) => {
-            // A subnet has no status of its own; its network goes PENDING until the agent has it.
-            toast("success", `Created subnet ${s.name || s.id} (${s.cidr})`);
-            track({ kind: "network", id: s.network_id, label: s.cidr, action: "Add subnet" });
-            close();
-          },
-          onError: fail,
-        });
-      }}
+        })
+      }
     >
       <NetworkSelect defaultValue={networkId ?? ""} error={e.network_id} />
       <div className="grid grid-cols-2 gap-3">
@@ -134,19 +127,24 @@ export function SubnetEditForm({ id, close }: { id: string; close: () => void })
   const trpc = useTRPC();
   const subnet = useQuery(trpc.subnet.show.queryOptions({ id }));
   const update = useMutation(trpc.subnet.update.mutationOptions());
-  const { errors, parse, fail } = useSchemaForm(subnetUpdate, rules);
-  const submitted = useSubmitted(close, fail);
+  const {
+    errors: e,
+    submit,
+    shell,
+  } = useResourceForm(subnetUpdate, rules, update, close, (x) => ({
+    kind: "network",
+    id: x.network_id,
+    label: x.cidr,
+    action: "Update subnet",
+  }));
   const s = subnet.data;
   if (!s) return <FormLoading />;
-  const e = errors.fields;
   return (
     <FormShell
-      error={errors.form}
-      busy={update.isPending}
+      {...shell}
       submit="Save"
-      close={close}
-      onSubmit={(form) => {
-        const input = parse({
+      onSubmit={(form) =>
+        submit({
           id,
           name: str(form, "name"),
           gateway_ip: gatewayValue(str(form, "gateway_mode") as GatewayMode, str(form, "gateway_ip")),
@@ -154,13 +152,8 @@ export function SubnetEditForm({ id, close }: { id: string; close: () => void })
           enable_dhcp: checked(form, "enable_dhcp"),
           dns_nameservers: list(str(form, "dns_nameservers")),
           host_routes: parseRoutes(str(form, "host_routes")),
-        });
-        if (!input) return;
-        update.mutate(
-          input,
-          submitted((x) => ({ kind: "network", id: x.network_id, label: x.cidr, action: "Update subnet" })),
-        );
-      }}
+        })
+      }
     >
       <p className="font-mono text-sm">{s.cidr}</p>
       <Field label="Name" name="name" error={e.name}>

@@ -1,6 +1,7 @@
 "use client";
 import { useCallback, useState } from "react";
 import type { z } from "zod";
+import { usePendingActions, type Watch } from "../trpc/pending";
 import { apiErrors, type FieldRules, type FormErrors, zodErrors } from "./errors";
 
 /**
@@ -23,6 +24,40 @@ export function useSchemaForm<S extends z.ZodType>(schema: S, rules: FieldRules 
   );
   const fail = useCallback((error: unknown) => setErrors(apiErrors(error, rules)), [rules]);
   return { errors, parse, fail, setErrors };
+}
+
+/** The part of a tRPC mutation (react-query) a resource form uses. */
+type Mutation<I, T> = {
+  isPending: boolean;
+  mutate(input: I, options: { onSuccess: (result: T) => void; onError: (error: unknown) => void }): void;
+};
+
+/**
+ * A form that creates or changes one resource: `submit` checks the input with the API's schema and sends it; the
+ * answer's resource is watched (the agent applies the change later; the pending list shows it until then) and the
+ * dialog closes, or the refusal shows under the field it names. `shell` is what FormShell needs.
+ */
+export function useResourceForm<S extends z.ZodType, T>(
+  schema: S,
+  rules: FieldRules,
+  mutation: Mutation<z.output<S>, T>,
+  close: () => void,
+  watch: (result: T) => Watch,
+) {
+  const { errors, parse, fail } = useSchemaForm(schema, rules);
+  const { track } = usePendingActions();
+  const submit = (raw: unknown) => {
+    const input = parse(raw);
+    if (input === undefined) return;
+    mutation.mutate(input, {
+      onSuccess: (result) => {
+        track(watch(result));
+        close();
+      },
+      onError: fail,
+    });
+  };
+  return { errors: errors.fields, submit, shell: { error: errors.form, busy: mutation.isPending, close } };
 }
 
 /** "a, b c" -> ["a", "b", "c"]. */
