@@ -1,12 +1,13 @@
 // Starts the stack the e2e tests drive: OVS sandbox -> host agent -> `next start` (the build in .next-test,
 // which scripts/test.sh has made), all on free ports with their own state directory, namespace/chain prefix
 // and bridge names, so that it runs beside a live `npm run up`. The same pieces as scripts/up.sh.
+// `startStack` / `adminSession` are also used by bench/inspect.ts (with a record file of its own).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import {
   adminStorageState,
@@ -15,13 +16,14 @@ import {
   E2E_DEMO_PASSWORD,
   repoRoot,
   type Stack,
+  saveStack,
   spawnAgent,
   stackFile,
 } from "./stack";
 
 const run = promisify(execFile);
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
@@ -59,11 +61,8 @@ async function waitFor(
   throw new Error(`${what} did not come up within ${ms / 1000} s`);
 }
 
-/**
- * Logs in as admin over HTTP, as the login page does, and keeps the session cookie as Playwright storage state,
- * so that the specs start logged in (e2e/auth.spec.ts logs in and out through the pages itself).
- */
-async function saveAdminSession(url: string): Promise<void> {
+/** The admin's browser session as Playwright storage state: logs in over HTTP, as the login page does. */
+export async function adminSession(url: string) {
   const res = await fetch(`${url}/api/trpc/auth.login`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-netlens-client": "e2e" },
@@ -74,7 +73,7 @@ async function saveAdminSession(url: string): Promise<void> {
   const value = cookie?.split(";")[0]?.split("=")[1];
   if (!value) throw new Error("admin login set no session cookie");
   const { hostname } = new URL(url);
-  const state = {
+  return {
     cookies: [
       {
         name: "netlens_session",
@@ -84,33 +83,41 @@ async function saveAdminSession(url: string): Promise<void> {
         expires: -1,
         httpOnly: true,
         secure: false,
-        sameSite: "Lax",
+        sameSite: "Lax" as const,
       },
     ],
     origins: [],
   };
-  writeFileSync(adminStorageState, JSON.stringify(state, null, 2));
 }
 
-export default async function globalSetup(): Promise<void> {
-  const port = Number(process.env.NETLENS_E2E_PORT);
-  if (!port) throw new Error("NETLENS_E2E_PORT is not set (playwright.config.ts sets it)");
+export type StackOptions = {
+  /** The web server's port. */
+  port: number;
+  /** Where the stack's record is written (first, so that `stopStack(file)` can clean up a half-made stack). */
+  file: string;
+  /** Log level of the agent and the web server (default: the agent's own, `warn` for the web server). */
+  logLevel?: string;
+};
+
+/** Starts OVS sandbox, agent and `next start`; resolves once the web server answers. */
+export async function startStack(options: StackOptions): Promise<Stack> {
   const tag = randomBytes(2).toString("hex");
   const dir = mkdtempSync(join(tmpdir(), "netlens-e2e-"));
   const stack: Stack = {
+    file: options.file,
     dir,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${options.port}`,
     agentPort: await freePort(),
     prefix: `e2e${tag}-`,
     chainPrefix: `e2e${tag}`,
     integrationBridge: `e2i${tag}`,
     externalBridge: `e2x${tag}`,
     pids: [],
+    ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
   };
-  mkdirSync(join(repoRoot, "test-results"), { recursive: true });
+  mkdirSync(dirname(options.file), { recursive: true });
   // Written first, so that teardown can clean up after a setup that failed half-way.
-  const save = () => writeFileSync(stackFile, JSON.stringify(stack, null, 2));
-  save();
+  saveStack(stack);
 
   await run("bash", [join(repoRoot, "scripts/ovs-sandbox.sh"), "start", join(dir, "ovs")], { cwd: repoRoot });
 
@@ -125,7 +132,7 @@ export default async function globalSetup(): Promise<void> {
 
   const web = spawn(
     join(repoRoot, "node_modules/.bin/next"),
-    ["start", "-H", "127.0.0.1", "-p", String(port)],
+    ["start", "-H", "127.0.0.1", "-p", String(options.port)],
     {
       cwd: repoRoot,
       stdio: ["ignore", log("web"), log("web")],
@@ -139,12 +146,20 @@ export default async function globalSetup(): Promise<void> {
         NETLENS_SEED_DEMO: "1",
         NETLENS_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
         NETLENS_DEMO_PASSWORD: E2E_DEMO_PASSWORD,
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: options.logLevel ?? "warn",
       },
     },
   );
   stack.pids.push(web.pid ?? 0);
-  save();
+  saveStack(stack);
   await waitFor("next start", async () => (await fetch(`${stack.url}/api/health`)).ok, web);
-  await saveAdminSession(stack.url);
+  return stack;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const port = Number(process.env.NETLENS_E2E_PORT);
+  if (!port) throw new Error("NETLENS_E2E_PORT is not set (playwright.config.ts sets it)");
+  const stack = await startStack({ port, file: stackFile });
+  // Every spec starts logged in as admin (e2e/auth.spec.ts logs in and out through the pages itself).
+  writeFileSync(adminStorageState, JSON.stringify(await adminSession(stack.url), null, 2));
 }

@@ -30,9 +30,10 @@ async function stop(pid: number): Promise<void> {
   if (alive(pid)) process.kill(-pid, "SIGKILL");
 }
 
-export default async function globalTeardown(): Promise<void> {
-  if (!existsSync(stackFile)) return;
-  const stack = readStack();
+/** Stops and removes the stack recorded in `file` (whatever part of it was started), then the record. */
+export async function stopStack(file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const stack = readStack(file);
   for (const pid of [...stack.pids].reverse()) await stop(pid);
   const problems: string[] = [];
   await run(join(repoRoot, "node_modules/.bin/tsx"), [...agentArgs(stack), "--cleanup"], {
@@ -43,6 +44,10 @@ export default async function globalTeardown(): Promise<void> {
   );
   if (process.env.NETLENS_E2E_KEEP) console.log(`e2e stack state kept in ${stack.dir}`);
   else rmSync(stack.dir, { recursive: true, force: true });
-  rmSync(stackFile, { force: true });
+  rmSync(file, { force: true });
   if (problems.length > 0) throw new Error(problems.join("\n"));
+}
+
+export default async function globalTeardown(): Promise<void> {
+  await stopStack(stackFile);
 }

@@ -1,5 +1,5 @@
 // The e2e stack's whereabouts, shared by global setup, teardown and the tests: where its state lives and how to
-// reach its API and dataplane.
+// reach its API and dataplane. bench/inspect.ts starts the same stack with a record file of its own.
 import { execFile, spawn } from "node:child_process";
 import { openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +10,8 @@ export const repoRoot = join(import.meta.dirname, "..");
 export const stackFile = join(repoRoot, "test-results", ".e2e-stack.json");
 
 export type Stack = {
+  /** Where this record is kept (`stackFile` for the e2e run). */
+  file: string;
   dir: string;
   url: string;
   agentPort: number;
@@ -18,6 +20,8 @@ export type Stack = {
   integrationBridge: string;
   externalBridge: string;
   pids: number[];
+  /** The agent's and web server's log level (default: the agent's own, `warn` for the web server). */
+  logLevel?: string;
 };
 
 /** The stack's accounts (global setup gives them to the server through NETLENS_ADMIN/DEMO_PASSWORD). */
@@ -27,12 +31,16 @@ export const E2E_DEMO_PASSWORD = "e2e-demo-password";
 export const adminStorageState = join(repoRoot, "test-results", ".e2e-admin-state.json");
 
 /** The API token the server wrote for the CLI on its first start (its state directory is the stack's dir). */
-export function adminToken(): string {
-  return readFileSync(join(readStack().dir, "cli-token"), "utf8").trim();
+export function adminToken(s: Stack = readStack()): string {
+  return readFileSync(join(s.dir, "cli-token"), "utf8").trim();
 }
 
-export function readStack(): Stack {
-  return JSON.parse(readFileSync(stackFile, "utf8")) as Stack;
+export function readStack(file = stackFile): Stack {
+  return JSON.parse(readFileSync(file, "utf8")) as Stack;
+}
+
+export function saveStack(s: Stack): void {
+  writeFileSync(s.file, JSON.stringify(s, null, 2));
 }
 
 export function agentArgs(s: Stack): string[] {
@@ -57,6 +65,7 @@ export function agentArgs(s: Stack): string[] {
     `${s.dir}/agent`,
     "--token-file",
     `${s.dir}/agent/token`,
+    ...(s.logLevel === undefined ? [] : ["--log-level", s.logLevel]),
   ];
 }
 
@@ -73,7 +82,7 @@ export function spawnAgent(s: Stack): number {
   });
   const pid = agent.pid ?? 0;
   s.pids.push(pid);
-  writeFileSync(stackFile, JSON.stringify(s, null, 2));
+  saveStack(s);
   agent.unref();
   return pid;
 }
@@ -93,7 +102,7 @@ export async function stopAgent(s: Stack): Promise<void> {
   }
   for (let i = 0; i < 100 && (await agentUp(s)); i++) await new Promise((r) => setTimeout(r, 100));
   s.pids.splice(0, 1);
-  writeFileSync(stackFile, JSON.stringify(s, null, 2));
+  saveStack(s);
 }
 
 /** Starts the agent again (first in the pid list, where global setup puts it). */
@@ -101,14 +110,17 @@ export async function restartAgent(s: Stack): Promise<void> {
   spawnAgent(s);
   const pid = s.pids.pop() ?? 0;
   s.pids.unshift(pid);
-  writeFileSync(stackFile, JSON.stringify(s, null, 2));
+  saveStack(s);
   for (let i = 0; i < 300 && !(await agentUp(s)); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-/** A query of the API over plain HTTP (tRPC's GET form), for assertions that should not go through the UI. */
-export async function apiQuery<T>(url: string, path: string, input: unknown): Promise<T> {
+/**
+ * A query of the API over plain HTTP (tRPC's GET form), for assertions that should not go through the UI.
+ * With the e2e stack's admin token unless given another.
+ */
+export async function apiQuery<T>(url: string, path: string, input: unknown, token?: string): Promise<T> {
   const res = await fetch(`${url}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, {
-    headers: { authorization: `Bearer ${adminToken()}` },
+    headers: { authorization: `Bearer ${token ?? adminToken()}` },
   });
   const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
   if (!body.result) throw new Error(`${path}: ${body.error?.message ?? res.status}`);

@@ -5,12 +5,15 @@ import { adminToken, apiQuery } from "./stack";
 
 export { apiQuery };
 
-/** A mutation of the API over plain HTTP (tRPC's POST form), with the admin's CLI token. */
-export async function apiMutation<T>(url: string, path: string, input: unknown): Promise<T> {
+/**
+ * A mutation of the API over plain HTTP (tRPC's POST form), with the admin's CLI token (the e2e stack's unless
+ * given another).
+ */
+export async function apiMutation<T>(url: string, path: string, input: unknown, token?: string): Promise<T> {
   const res = await fetch(`${url}/api/trpc/${path}`, {
     method: "POST",
     headers: {
-      authorization: `Bearer ${adminToken()}`,
+      authorization: `Bearer ${token ?? adminToken()}`,
       "content-type": "application/json",
       "x-netlens-client": "e2e",
     },

@@ -228,6 +228,8 @@ export class HostMonitor {
     this.state = state;
     this.history.set(state.seq, hashes);
     this.history.delete(state.seq - HISTORY);
+    // Only when something changed (never at idle): with the server's "snapshot event", where a change's time goes.
+    this.options.logger.debug({ seq: state.seq, read_ms: Date.now() - now.getTime() }, "host changed");
     for (const wake of this.waiters) wake();
     return state;
   }

@@ -168,6 +168,7 @@ export class HostRelay {
             this.#down(generation, new Error("delta without a snapshot; resubscribing"));
             return;
           }
+          this.#o.logger.debug({ host: next.host, seq: data.seq, type: data.type }, "snapshot event");
           this.#snapshot = next;
           this.#lastEventId = id;
           this.#status = { ...this.#status, host: next.host, last_seen: new Date().toISOString() };
