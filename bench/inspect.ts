@@ -17,9 +17,10 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Browser, chromium, type Page } from "@playwright/test";
+import { type Browser, chromium } from "@playwright/test";
 import { adminSession, freePort, startStack } from "../e2e/global-setup";
 import { stopStack } from "../e2e/global-teardown";
+import { gotoSettled } from "../e2e/helpers";
 import { adminToken, apiQuery, repoRoot, type Stack } from "../e2e/stack";
 import { apiMutation } from "../e2e/trace-helpers";
 
@@ -194,19 +195,6 @@ const STAGES: [string, string][] = [
 // ---- the run
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** page.goto that survives ERR_NETWORK_CHANGED (other work on this machine adds and removes links). */
-async function gotoSettled(page: Page, url: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await page.goto(url);
-      return;
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
-      await sleep(300);
-    }
-  }
-}
 
 type HostRow = { host: string | null; online: boolean; applied_revision: number; wanted_revision: number };
 

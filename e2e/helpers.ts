@@ -4,6 +4,22 @@ import { expect, type Page, type TestInfo } from "@playwright/test";
 export const node = (page: Page, kind: "external" | "network" | "router" | "instance", name: string) =>
   page.locator(`[data-testid="node-${kind}"][data-name="${name}"]`);
 
+/**
+ * page.goto that survives Chromium's ERR_NETWORK_CHANGED: other work on this machine adds and removes links all
+ * the time, and Chromium aborts a navigation when it sees one.
+ */
+export async function gotoSettled(page: Page, url: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
 /** Selects a node the way a user would: search its name, Enter (centres on it and opens its side panel). */
 export async function select(page: Page, name: string) {
   await page.getByTestId("search").fill(name);

@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, type Page, test } from "@playwright/test";
-import { node, openTopology, select, snap, submit } from "./helpers";
+import { gotoSettled, node, openTopology, select, snap, submit } from "./helpers";
 import { adminStorageState, apiQuery, readStack, restartAgent, stopAgent } from "./stack";
 
 const run = promisify(execFile);
@@ -14,22 +14,6 @@ test.describe.configure({ mode: "serial" });
 
 let hostName = "";
 let fip = "";
-
-/**
- * page.goto that survives Chromium's ERR_NETWORK_CHANGED: other tests on this machine add and remove links all
- * the time, and Chromium aborts a navigation when it sees one.
- */
-async function gotoSettled(page: Page, url: string) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await page.goto(url);
-      return;
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
-      await page.waitForTimeout(300);
-    }
-  }
-}
 
 async function openHost(page: Page) {
   const row = page.getByTestId("table").locator("tbody tr").first();
