@@ -447,6 +447,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
       ),
     close: async () => {
       monitor.close();
+      tracer.close();
       await serial.with("apply", async () => {});
       log.info("agent closed; dataplane left as is");
     },

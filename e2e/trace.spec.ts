@@ -1,8 +1,9 @@
 // Trace mode (issue 6): from the outside world to vm1's floating IP in the demo. Healthy, the path lights up on
-// the graph and the hop list names the DNAT rule; with the subnet's gateway off the router (gateway-not-router,
-// made through the API), the reply's last hop is red with the reason and the fix. The demo is put back after.
+// the graph and the hop list names the DNAT rule; both ends can also be picked on the graph (vm1, then the
+// external network); with the subnet's gateway off the router (gateway-not-router, made through the API), the
+// reply's last hop is red with the reason and the fix. The demo is put back after.
 import { expect, type Page, test } from "@playwright/test";
-import { snap } from "./helpers";
+import { gotoSettled, snap } from "./helpers";
 import { readStack } from "./stack";
 import {
   apiQuery,
@@ -42,22 +43,6 @@ async function demoAddresses(url: string) {
   const fip = fips.find((f) => f.fixed_ip_address !== null && all.includes(f.fixed_ip_address));
   if (!fip?.fixed_ip_address) throw new Error("vm1 has no floating IP in the demo");
   return { outside, fixed: fip.fixed_ip_address, fip: fip.floating_ip_address };
-}
-
-/**
- * page.goto that survives Chromium's ERR_NETWORK_CHANGED: other tests on this machine add and remove links all
- * the time, and Chromium aborts a navigation when it sees one (as e2e/inspect.spec.ts does).
- */
-async function gotoSettled(page: Page, url: string) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await page.goto(url);
-      return;
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
-      await page.waitForTimeout(300);
-    }
-  }
 }
 
 async function explain(page: Page) {
@@ -120,6 +105,34 @@ test("trace from the outside world to vm1's floating IP; then with the gateway o
     graph.locator(".react-flow__node.trace-forward", { has: page.locator('[data-name="demo-router"]') }),
   ).toBeVisible();
   await snap(page, testInfo, "trace-1-delivered");
+
+  // 1b. Pick both ends on the graph instead: vm1 (the source, as the switch says), then the external network
+  // (the destination: its outside world), and the link follows.
+  await gotoSettled(page, "/trace");
+  const picked = page.getByTestId("trace-graph");
+  await expect(picked).toHaveAttribute("data-ready", "true");
+  await expect(page.getByTestId("trace-pick-from")).toHaveAttribute("aria-pressed", "true");
+  // The card's title row: below it vm1 wears its floating IP badge, which a click would pick instead.
+  await picked
+    .locator('[data-testid="node-instance"][data-name="vm1"]')
+    .click({ position: { x: 40, y: 10 } });
+  await expect(page.getByTestId("trace-from")).toHaveValue("vm1");
+  await expect(page.getByTestId("trace-pick-to")).toHaveAttribute("aria-pressed", "true");
+  await picked
+    .locator('[data-testid="node-external"][data-name="public"]')
+    .click({ position: { x: 40, y: 10 } });
+  await expect(page.getByTestId("trace-to")).toHaveValue(outside);
+  await expect(page).toHaveURL(new RegExp(`/trace\\?from=vm1&to=${outside.replaceAll(".", "\\.")}$`));
+  await expect(page.getByTestId("trace-pick-tag")).toHaveText(["From", "To"]);
+  await explain(page);
+  await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "delivered");
+  await expect(
+    page
+      .getByTestId("hops-forward")
+      .locator('[data-testid="hop"][data-action="snat"]')
+      .getByTestId("hop-rule"),
+  ).toContainText(`--to-source ${fip}`);
+  await snap(page, testInfo, "trace-1b-picked-on-graph");
 
   // 2. Break the gateway through the API; the shared link explains again on load.
   await breakGateway(url);

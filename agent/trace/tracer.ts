@@ -18,12 +18,13 @@ import {
   traceProbe,
   traceQuestions,
 } from "../../lib/schemas/trace";
-import { mapLimit, run } from "../linux/exec";
+import { mapLimit } from "../linux/exec";
 import { saveNatWithCounters } from "../linux/iptables";
 import type { Ovs } from "../linux/ovs";
 import { parseNatCounters } from "../observe/nat";
 import { ownNamespacePattern } from "../plan/diff";
 import { chainNames } from "../plan/iptables";
+import { type IpResult, IpSessions } from "./ip-batch";
 import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { sendProbe } from "./probe";
 import { unixctl } from "./unixctl";
@@ -52,6 +53,8 @@ const PARALLEL = 4;
 export class Tracer {
   private readonly pattern: RegExp;
   private readonly bridges: string[];
+  /** `ip -batch` processes kept open in the namespaces being traced (see ip-batch.ts). */
+  private readonly ip = new IpSessions();
 
   constructor(
     private readonly ovs: Ovs,
@@ -110,7 +113,7 @@ export class Tracer {
     for (const [namespace, indexes] of byNamespace) {
       tasks.push(async () => {
         const lines = indexes.map((i) => ipLine(questions[i] as TraceQuestion));
-        const results = await ipBatch(namespace, lines);
+        const results = await this.ip.run(namespace, lines);
         indexes.forEach((index, k) => {
           const q = questions[index] as TraceQuestion;
           const result = results[k] ?? { ok: false as const, error: "no answer" };
@@ -197,6 +200,11 @@ export class Tracer {
     return sendProbe(input, this.settings.chainPrefix);
   }
 
+  /** Closes the `ip -batch` processes kept open (they also close by themselves when idle). */
+  close(): void {
+    this.ip.close();
+  }
+
   /** ovs-vswitchd's control socket: `<rundir>/ovs-vswitchd.<pid>.ctl`, the pid from its pid file. */
   private async vswitchdControl(): Promise<string> {
     const pid = (await readFile(join(this.settings.ovsRunDir, "ovs-vswitchd.pid"), "utf8")).trim();
@@ -217,40 +225,6 @@ function ipLine(q: TraceQuestion): string {
   if (q.src !== undefined) words.push("from", q.src);
   if (q.iif !== undefined) words.push("iif", q.iif);
   return words.join(" ");
-}
-
-type IpResult = { ok: true; json: unknown } | { ok: false; error: string };
-
-/**
- * Runs the lines in one `ip -n NS -json -force -batch -`. Each successful line prints one JSON array on stdout;
- * a failing one prints its error and `Command failed -:N` on stderr. So the failed line numbers come from
- * stderr, and the JSON lines go, in order, to the others.
- */
-async function ipBatch(namespace: string, lines: string[]): Promise<IpResult[]> {
-  const { stdout, stderr } = await run("ip", ["-n", namespace, "-json", "-force", "-batch", "-"], {
-    input: `${lines.join("\n")}\n`,
-    allowFailure: true,
-  });
-  const failed = new Map<number, string>();
-  let pending: string[] = [];
-  for (const text of stderr.split("\n")) {
-    const match = /^Command failed -:(\d+)$/.exec(text.trim());
-    if (match === null) {
-      if (text.trim()) pending.push(text.trim());
-      continue;
-    }
-    failed.set(Number(match[1]) - 1, pending.join("; ") || "failed");
-    pending = [];
-  }
-  const outputs = stdout.split("\n").filter((line) => line.trim().startsWith("["));
-  let next = 0;
-  return lines.map((_, index) => {
-    const error = failed.get(index);
-    if (error !== undefined) return { ok: false, error: error.replace(/^RTNETLINK answers: /, "") };
-    const line = outputs[next++];
-    if (line === undefined) return { ok: false, error: pending.join("; ") || "no output" };
-    return { ok: true, json: JSON.parse(line) as unknown };
-  });
 }
 
 /** As `ip route get` prints it, so that people read what they would have typed. */

@@ -15,13 +15,21 @@ export function EndpointPicker({
   testId,
   value,
   options,
+  picking,
+  onFocus,
   onChange,
+  onChoose,
 }: {
   label: string;
   testId: string;
   value: string;
   options: readonly EndpointOption[];
+  /** A click on the graph sets this end: the field says so. */
+  picking: boolean;
+  onFocus: () => void;
   onChange: (value: string) => void;
+  /** A suggestion was chosen (after onChange). */
+  onChoose?: () => void;
 }) {
   const id = useId();
   const [open, setOpen] = useState(false);
@@ -41,13 +49,26 @@ export function EndpointPicker({
           onChange(e.target.value);
           setOpen(true);
         }}
-        onFocus={() => setOpen(true)}
+        onFocus={() => {
+          setOpen(true);
+          onFocus();
+        }}
         onBlur={() => setTimeout(() => setOpen(false), 150)}
         onKeyDown={(e) => {
           if (e.key === "Escape") setOpen(false);
           if (e.key === "Enter") setOpen(false);
         }}
-        className="w-56 rounded-md border border-[var(--border)] bg-[var(--bg)] px-2 py-1.5 font-mono text-sm text-[var(--fg)]"
+        data-picking={picking}
+        title={
+          picking
+            ? `${label}: type, or click an instance, router, external network or floating IP on the graph`
+            : undefined
+        }
+        className={`w-56 rounded-md border bg-[var(--bg)] px-2 py-1.5 font-mono text-sm text-[var(--fg)] ${
+          picking
+            ? "border-[var(--color-kind-external)] ring-2 ring-[var(--color-kind-external)]/30"
+            : "border-[var(--border)]"
+        }`}
       />
       {open && matches.length > 0 ? (
         <ul
@@ -65,6 +86,7 @@ export function EndpointPicker({
                 onMouseDown={(e) => e.preventDefault()}
                 onClick={() => {
                   onChange(o.value);
+                  onChoose?.();
                   setOpen(false);
                 }}
                 className="w-full cursor-pointer px-2 py-1 text-left hover:bg-[var(--hover)]"

@@ -1,20 +1,58 @@
 "use client";
 // The topology graph, read-only, with the trace's decorations (see path.ts). Same node kinds and layout as the
-// home page; it fits the view whenever a new path is lit.
-import { Background, Controls, ReactFlow, useReactFlow } from "@xyflow/react";
+// home page; it fits the view whenever a new path is lit. A click on an instance, a router, an external network
+// or a floating IP badge picks that end (trace-page.tsx decides which one); the picked ends wear a tag.
+import {
+  Background,
+  Controls,
+  type NodeMouseHandler,
+  NodeToolbar,
+  Position,
+  ReactFlow,
+  useReactFlow,
+} from "@xyflow/react";
 import { useEffect, useRef } from "react";
 import type { TopologyEdge, TopologyNode } from "../topology/graph";
 import { nodeTypes } from "../topology/nodes";
 import { useTheme } from "../ui/theme";
+import { TRACE_COLOR } from "./path";
+
+export type Picks = { from: string | null; to: string | null };
+
+/** What in a node a click landed on (nodes.tsx marks them): a floating IP badge, an instance in a zoomed-out block. */
+function clickedInside(target: EventTarget | null, attribute: "data-fip" | "data-instance"): string | null {
+  return target instanceof Element
+    ? (target.closest(`[${attribute}]`)?.getAttribute(attribute) ?? null)
+    : null;
+}
+
+function PickTag({ nodeId, label, colour }: { nodeId: string; label: string; colour: string }) {
+  return (
+    <NodeToolbar nodeId={nodeId} isVisible position={Position.Top} offset={6}>
+      <span
+        data-testid="trace-pick-tag"
+        data-node={nodeId}
+        className="rounded px-1.5 py-0.5 text-[11px] font-semibold text-white shadow"
+        style={{ background: colour }}
+      >
+        {label}
+      </span>
+    </NodeToolbar>
+  );
+}
 
 export function TraceCanvas({
   nodes,
   edges,
   ready,
+  picks,
+  onPick,
 }: {
   nodes: TopologyNode[];
   edges: TopologyEdge[];
   ready: boolean;
+  picks: Picks;
+  onPick: (nodeId: string, floatingIp: string | null) => void;
 }) {
   const theme = useTheme();
   const { fitView } = useReactFlow();
@@ -34,12 +72,15 @@ export function TraceCanvas({
         }),
     );
   }, [key, ready, nodes.length, fitView]);
+  const onNodeClick: NodeMouseHandler<TopologyNode> = (event, node) =>
+    onPick(clickedInside(event.target, "data-instance") ?? node.id, clickedInside(event.target, "data-fip"));
   return (
     <ReactFlow<TopologyNode, TopologyEdge>
       nodes={nodes}
       edges={edges}
       nodeTypes={nodeTypes}
       colorMode={theme}
+      onNodeClick={onNodeClick}
       nodesDraggable={false}
       nodesConnectable={false}
       edgesFocusable={false}
@@ -47,9 +88,20 @@ export function TraceCanvas({
       minZoom={0.02}
       maxZoom={2}
       proOptions={{ hideAttribution: true }}
+      className="[&_[data-testid=node-external]]:cursor-pointer [&_[data-testid=node-instance]]:cursor-pointer [&_[data-testid=node-router]]:cursor-pointer"
     >
       <Background gap={24} size={1} />
       <Controls position="bottom-left" showInteractive={false} />
+      {picks.from !== null && picks.from === picks.to ? (
+        <PickTag nodeId={picks.from} label="From · To" colour={TRACE_COLOR.forward} />
+      ) : (
+        <>
+          {picks.from !== null ? (
+            <PickTag nodeId={picks.from} label="From" colour={TRACE_COLOR.forward} />
+          ) : null}
+          {picks.to !== null ? <PickTag nodeId={picks.to} label="To" colour={TRACE_COLOR.reply} /> : null}
+        </>
+      )}
     </ReactFlow>
   );
 }

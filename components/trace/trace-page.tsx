@@ -1,6 +1,8 @@
 "use client";
-// Trace mode (issue 6): pick a source and a destination, Explain (the hosts' own answers) or Probe (a real
-// packet); the path lights up on the graph, forward and reply in two colours, with the hop list beside it.
+// Trace mode (issue 6): pick a source and a destination, by search or on the graph, Explain (the hosts' own
+// answers) or Probe (a real packet); the path lights up on the graph, forward and reply in two colours, with the
+// hop list beside it. On the graph a click sets the end the "Click on graph sets" switch names (From, until one
+// is picked; then To), or the end whose field has the focus, and the link (?from=&to=) follows.
 import { useMutation } from "@tanstack/react-query";
 import { ReactFlowProvider } from "@xyflow/react";
 import { useRouter } from "next/navigation";
@@ -11,13 +13,23 @@ import { useTopologyLayout } from "../topology/use-layout";
 import { useTopologyData } from "../topology/use-topology";
 import { useTRPC } from "../trpc/provider";
 import { Button, Select } from "../ui/controls";
-import { endpointOptions } from "./endpoints";
+import { endpointAt, endpointOptions, nodeOf } from "./endpoints";
 import { HopList } from "./hop-list";
-import { decorate } from "./path";
+import { decorate, TRACE_COLOR } from "./path";
 import { EndpointPicker } from "./picker";
 import { TraceCanvas } from "./trace-canvas";
 
 export type TraceQuery = { from: string; to: string; protocol: TraceProtocol; port: string };
+
+type End = "from" | "to";
+
+/** `/trace?from=..&to=..[&protocol=..&port=..]`: the shareable link of a query. */
+function traceUrl(q: TraceQuery): string {
+  const params = new URLSearchParams({ from: q.from.trim(), to: q.to.trim() });
+  if (q.protocol !== "icmp") params.set("protocol", q.protocol);
+  if (q.protocol !== "icmp" && q.port) params.set("port", q.port);
+  return `/trace?${params}`;
+}
 
 export function TracePage({ initial }: { initial: TraceQuery }) {
   const trpc = useTRPC();
@@ -49,10 +61,7 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
   const canRun = query.from.trim() !== "" && query.to.trim() !== "" && (!needsPort || query.port !== "");
   const start = useCallback(
     (probe: boolean, q: TraceQuery = query) => {
-      const params = new URLSearchParams({ from: q.from.trim(), to: q.to.trim() });
-      if (q.protocol !== "icmp") params.set("protocol", q.protocol);
-      if (q.protocol !== "icmp" && q.port) params.set("port", q.port);
-      router.replace(`/trace?${params}`, { scroll: false });
+      router.replace(traceUrl(q), { scroll: false });
       run.mutate({
         from: q.from.trim(),
         to: q.to.trim(),
@@ -63,13 +72,38 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
     },
     [query, router, run],
   );
-  // A shared link (/trace?from=..&to=..) explains at once.
+  // A shared link (/trace?from=..&to=..) explains at once; only the link the page was opened with (the URL
+  // changes after a pick or a run do not start a trace by themselves).
   const autoRun = useRef(false);
   useEffect(() => {
-    if (autoRun.current || !initial.from || !initial.to) return;
+    if (autoRun.current) return;
     autoRun.current = true;
-    start(false, initial);
+    if (initial.from && initial.to) start(false, initial);
   }, [initial, start]);
+
+  // Picking on the graph: the end the next click sets.
+  const [pickEnd, setPickEnd] = useState<End>(initial.from ? "to" : "from");
+  const [pickHint, setPickHint] = useState("");
+  const pick = useCallback(
+    (nodeId: string, floatingIp: string | null) => {
+      const option = endpointAt(options, nodeId, floatingIp);
+      if (option === null) {
+        setPickHint("Pick an instance, a router, an external network or a floating IP.");
+        return;
+      }
+      setPickHint("");
+      const next = { ...query, [pickEnd]: option.value };
+      setQuery(next);
+      // Only the address bar: the page is not fetched again, and nothing runs until Explain or Probe.
+      window.history.replaceState(null, "", traceUrl(next));
+      if (pickEnd === "from") setPickEnd("to");
+    },
+    [options, query, pickEnd],
+  );
+  const picks = useMemo(
+    () => ({ from: nodeOf(options, query.from), to: nodeOf(options, query.to) }),
+    [options, query.from, query.to],
+  );
 
   return (
     <TopologyActionsContext.Provider value={actions}>
@@ -87,15 +121,21 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
               testId="trace-from"
               value={query.from}
               options={options}
+              picking={pickEnd === "from"}
+              onFocus={() => setPickEnd("from")}
               onChange={(from) => setQuery((q) => ({ ...q, from }))}
+              onChoose={() => setPickEnd("to")}
             />
             <EndpointPicker
               label="To"
               testId="trace-to"
               value={query.to}
               options={options}
+              picking={pickEnd === "to"}
+              onFocus={() => setPickEnd("to")}
               onChange={(to) => setQuery((q) => ({ ...q, to }))}
             />
+            <PickSwitch end={pickEnd} onChange={setPickEnd} />
             <div className="flex flex-col text-xs text-[var(--muted)]">
               <label htmlFor="trace-protocol">Protocol</label>
               <span className="w-24">
@@ -155,6 +195,11 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
               <Legend />
             </span>
           </form>
+          {pickHint ? (
+            <p role="status" data-testid="trace-pick-hint" className="px-3 py-1 text-xs text-[var(--muted)]">
+              {pickHint}
+            </p>
+          ) : null}
           {topologyError ? (
             <p role="alert" className="px-3 py-1 text-sm text-[var(--color-state-error)]">
               {topologyError}
@@ -168,7 +213,13 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
               data-forward-edges={lit.forwardEdges}
               data-reply-edges={lit.replyEdges}
             >
-              <TraceCanvas nodes={lit.nodes} edges={lit.edges} ready={laid.ready} />
+              <TraceCanvas
+                nodes={lit.nodes}
+                edges={lit.edges}
+                ready={laid.ready}
+                picks={picks}
+                onPick={pick}
+              />
             </div>
             <aside
               className="w-[26rem] shrink-0 overflow-auto border-l border-[var(--border)] bg-[var(--panel)]"
@@ -188,7 +239,7 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
                 <p className="m-3 text-sm text-[var(--muted)]">
                   {run.isPending
                     ? "Tracing…"
-                    : "Pick where the packet starts and where it goes, then Explain (asks the hosts) or Probe (sends a real packet)."}
+                    : "Pick where the packet starts and where it goes (search, or click on the graph), then Explain (asks the hosts) or Probe (sends a real packet)."}
                 </p>
               )}
             </aside>
@@ -196,6 +247,32 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
         </div>
       </ReactFlowProvider>
     </TopologyActionsContext.Provider>
+  );
+}
+
+/** Which end a click on the graph sets: a two-way switch, as a map's "directions from / to here". */
+function PickSwitch({ end, onChange }: { end: End; onChange: (end: End) => void }) {
+  return (
+    <fieldset className="flex flex-col text-xs text-[var(--muted)]">
+      <legend className="float-left">Click on graph sets</legend>
+      <div className="flex overflow-hidden rounded-md border border-[var(--border)]">
+        {(["from", "to"] as const).map((e) => (
+          <button
+            key={e}
+            type="button"
+            data-testid={`trace-pick-${e}`}
+            aria-pressed={end === e}
+            onClick={() => onChange(e)}
+            className={`px-3 py-1.5 text-sm font-medium ${
+              end === e ? "text-white" : "bg-[var(--bg)] text-[var(--fg)] hover:bg-[var(--hover)]"
+            }`}
+            style={end === e ? { background: e === "from" ? TRACE_COLOR.forward : TRACE_COLOR.reply } : {}}
+          >
+            {e === "from" ? "From" : "To"}
+          </button>
+        ))}
+      </div>
+    </fieldset>
   );
 }
 

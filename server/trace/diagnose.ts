@@ -2,12 +2,11 @@
 // host, with a stable code, the hop where it shows, and a fix in the operator's terms. PURE.
 import { cidrContains } from "../../lib/ip";
 import { deviceNames } from "../../lib/names";
-import type { Diagnosis, TraceHostInfo, TracePort } from "../../lib/schemas/trace";
+import type { Diagnosis, TraceHostInfo, TraceNatRule, TracePort } from "../../lib/schemas/trace";
 import type { SubnetRow } from "../db/schema";
 import { type Endpoint, instanceOf, routersOf } from "./endpoints";
 import type { ModelRouter, TraceModel } from "./model";
 import { routerFloatingIps } from "./model";
-import type { ParsedRule } from "./nat";
 import type { WalkEvent, WalkResult } from "./walk";
 
 export type DiagnoseInput = {
@@ -19,7 +18,7 @@ export type DiagnoseInput = {
   forward: WalkResult;
   reply: WalkResult | null;
   ports: TracePort[];
-  nat: Map<string, ParsedRule[]>;
+  nat: Map<string, TraceNatRule[]>;
 };
 
 const name = (row: { name: string; id: string }) => row.name || row.id;
@@ -227,7 +226,7 @@ function missingRules(input: DiagnoseInput): MissingRule[] {
     const namespace = `${prefix}qrouter-${router.row.id}`;
     const rules = input.nat.get(namespace);
     if (rules === undefined) return; // not read: nothing to say
-    if (!rules.some((r) => r.text === rule))
+    if (!rules.some((r) => r.rule === rule))
       missing.push({ namespace, router: name(router.row), what, rule });
   };
   const outward = input.from.kind === "outside" || input.to.kind === "outside";

@@ -2,14 +2,20 @@
 // of its addresses), or an address of the outside world behind an external network.
 import { cidrContains, isIpv4 } from "../../lib/ip";
 import type { TraceEndpointView } from "../../lib/schemas/trace";
-import type { FloatingIpRow, InstanceRow } from "../db/schema";
+import type { InstanceRow } from "../db/schema";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { isUuid } from "../domain/refs";
-import { type ModelRouter, type ModelUplink, routersOnSubnet, type TraceModel } from "./model";
+import {
+  type ModelFloatingIp,
+  type ModelRouter,
+  type ModelUplink,
+  routersOnSubnet,
+  type TraceModel,
+} from "./model";
 
 export type Endpoint =
   | { kind: "instance"; address: string; instance: InstanceRow; subnet_id: string | null }
-  | { kind: "floating_ip"; address: string; fip: FloatingIpRow; instance: InstanceRow | null }
+  | { kind: "floating_ip"; address: string; fip: ModelFloatingIp; instance: InstanceRow | null }
   /** `address` null: the router picks (its interface toward the other end, or its gateway address). */
   | { kind: "router"; address: string | null; router: ModelRouter }
   /** `uplink` null: decided once the other end is known (the external network its router leads to). */
@@ -42,7 +48,7 @@ function instanceEndpoint(model: TraceModel, instance: InstanceRow): Endpoint {
   return { kind: "instance", address: port.ip, instance, subnet_id: port.subnet_id };
 }
 
-function fipEndpoint(model: TraceModel, fip: FloatingIpRow): Endpoint {
+function fipEndpoint(model: TraceModel, fip: ModelFloatingIp): Endpoint {
   const instance =
     fip.fixedPortId === null
       ? null

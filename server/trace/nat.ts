@@ -2,16 +2,27 @@
 // re-implementation of netfilter: our chains use only -s/-d (a /32 or a CIDR), -i/-o (possibly negated),
 // `-m conntrack ! --ctstate DNAT`, and -j DNAT/SNAT/ACCEPT/<our chain>; a rule using anything else is reported as
 // not understood rather than guessed at.
-import { cidrContains } from "../../lib/ip";
+import { cidrBounds, toInt } from "../../lib/ip";
 import type { TraceNatRule } from "../../lib/schemas/trace";
+
+/**
+ * `-s`/`-d`: a /32 (a floating IP's rules: thousands of them on a busy router) compares as text, the form
+ * iptables-save and ip print alike; a wider CIDR by its bounds, worked out once.
+ */
+export type AddressMatch = {
+  cidr: string;
+  negated: boolean;
+  host: string | null;
+  bounds?: { first: number; last: number };
+};
 
 export type ParsedRule = {
   chain: string;
   text: string;
   packets: number;
   bytes: number;
-  src?: { cidr: string; negated: boolean };
-  dst?: { cidr: string; negated: boolean };
+  src?: AddressMatch;
+  dst?: AddressMatch;
   in?: { name: string; negated: boolean };
   out?: { name: string; negated: boolean };
   /** `-m conntrack ! --ctstate DNAT`: true when the rule wants packets that were not DNATed. */
@@ -44,10 +55,10 @@ export function parseRule(rule: TraceNatRule): ParsedRule {
         negate = true;
         continue;
       case "-s":
-        parsed.src = { cidr: withPrefix(next()), negated: negate };
+        parsed.src = addressMatch(next(), negate);
         break;
       case "-d":
-        parsed.dst = { cidr: withPrefix(next()), negated: negate };
+        parsed.dst = addressMatch(next(), negate);
         break;
       case "-i":
         parsed.in = { name: next(), negated: negate };
@@ -77,7 +88,17 @@ export function parseRule(rule: TraceNatRule): ParsedRule {
   return parsed;
 }
 
-const withPrefix = (value: string) => (value.includes("/") ? value : `${value}/32`);
+function addressMatch(value: string, negated: boolean): AddressMatch {
+  const cidr = value.includes("/") ? value : `${value}/32`;
+  return { cidr, negated, host: cidr.endsWith("/32") ? cidr.slice(0, -3) : null };
+}
+
+function contains(match: AddressMatch, address: string): boolean {
+  if (match.host !== null) return match.host === address;
+  match.bounds ??= cidrBounds(match.cidr);
+  const n = toInt(address);
+  return n >= match.bounds.first && n <= match.bounds.last;
+}
 
 export type NatPacket = {
   src: string;
@@ -91,8 +112,8 @@ export function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
   if (rule.unknown.length > 0) return false;
   const test = (cond: { negated: boolean } | undefined, value: boolean) =>
     cond === undefined || (cond.negated ? !value : value);
-  if (!test(rule.src, rule.src !== undefined && cidrContains(rule.src.cidr, p.src))) return false;
-  if (!test(rule.dst, rule.dst !== undefined && cidrContains(rule.dst.cidr, p.dst))) return false;
+  if (!test(rule.src, rule.src !== undefined && contains(rule.src, p.src))) return false;
+  if (!test(rule.dst, rule.dst !== undefined && contains(rule.dst, p.dst))) return false;
   if (!test(rule.in, rule.in !== undefined && p.iif === rule.in.name)) return false;
   if (!test(rule.out, rule.out !== undefined && p.oif === rule.out.name)) return false;
   if (rule.notDnatted === true && p.dnatted) return false;
@@ -106,15 +127,34 @@ export type NatVerdict = {
   path: ParsedRule[];
 };
 
+/** Rules are parsed when a walk first meets them: a router with 1,000 floating IPs has 3,000 of them. */
+const parsedRules = new WeakMap<TraceNatRule, ParsedRule>();
+
+function parsed(rule: TraceNatRule): ParsedRule {
+  let result = parsedRules.get(rule);
+  if (result === undefined) {
+    result = parseRule(rule);
+    parsedRules.set(rule, result);
+  }
+  return result;
+}
+
 /**
  * Walks `chain` as netfilter does for our rule shapes: first match wins for DNAT/SNAT/ACCEPT; a jump to another
  * of our chains walks that chain and comes back if nothing there decided.
  */
-export function walkChain(rules: ParsedRule[], chain: string, p: NatPacket, depth = 0): NatVerdict {
+export function walkChain(
+  rules: readonly TraceNatRule[],
+  chain: string,
+  p: NatPacket,
+  depth = 0,
+): NatVerdict {
   const path: ParsedRule[] = [];
   if (depth > 4) return { rule: null, path };
-  for (const rule of rules) {
-    if (rule.chain !== chain || !ruleMatches(rule, p)) continue;
+  for (const raw of rules) {
+    if (raw.chain !== chain) continue;
+    const rule = parsed(raw);
+    if (!ruleMatches(rule, p)) continue;
     if (rule.target === "DNAT" || rule.target === "SNAT" || rule.target === "ACCEPT") {
       return { rule, path };
     }

@@ -3,10 +3,11 @@
 // report per hop whether it was seen.
 import { performance } from "node:perf_hooks";
 import type { z } from "zod";
-import type { TracePort, TraceResult, traceRun } from "../../lib/schemas/trace";
+import type { TraceNatRule, TracePort, TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
 import { badRequest } from "../domain/errors";
 import { traceAgentFor } from "./agent";
+import { HostAnswers } from "./ask";
 import { diagnose } from "./diagnose";
 import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./endpoints";
 import {
@@ -17,9 +18,8 @@ import {
   type TraceModel,
   uplinkPlace,
 } from "./model";
-import { type ParsedRule, parseRule } from "./nat";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
-import { type WalkContext, type WalkResult, walk } from "./walk";
+import { routeQuestion, type WalkContext, type WalkResult, walk } from "./walk";
 
 export type TraceRun = z.output<typeof traceRun>;
 
@@ -63,39 +63,6 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
 
-  // One round trip for what every walk needs: our OVS ports, the nat rules of the routers the ends imply, the
-  // uplinks' MACs (the only devices whose MAC the model does not choose).
-  const routers = new Map([...routersOf(model, from), ...routersOf(model, to)].map((r) => [r.row.id, r]));
-  for (const endpoint of [from, to]) {
-    if (endpoint.kind !== "outside" || !endpoint.uplink) continue;
-    for (const r of model.routers.values())
-      if (r.gateway?.network_id === endpoint.uplink.network.id) routers.set(r.row.id, r);
-  }
-  const routerNamespaces = [...routers.values()].map((r) => routerPlace(model, r, prefix).namespace);
-  const uplinkNamespaces = [...model.uplinks.values()].map((u) => uplinkPlace(u, prefix, null).namespace);
-  const calls = { n: 1 };
-  const first = await agent.ask([
-    { kind: "ports" },
-    ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
-    ...uplinkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
-  ]);
-  const info = first.info;
-  let ports: TracePort[] = [];
-  const nat = new Map<string, ParsedRule[]>();
-  const macs = new Map<string, string>();
-  first.answers.forEach((answer, index) => {
-    if (answer.kind === "ports" && answer.ok) ports = answer.ports;
-    if (answer.kind === "nat" && answer.ok) {
-      const namespace = routerNamespaces[index - 1];
-      if (namespace !== undefined) nat.set(namespace, answer.rules.map(parseRule));
-    }
-    if (answer.kind === "links" && answer.ok) {
-      const namespace = uplinkNamespaces[index - 1 - routerNamespaces.length];
-      for (const link of answer.links)
-        if (namespace !== undefined) macs.set(`${namespace}/${link.name}`, link.mac);
-    }
-  });
-
   const places: Place[] = [
     ...[...model.instances.values()].flatMap((i) => instancePlace(model, i, prefix) ?? []),
     ...[...model.routers.values()].map((r) => routerPlace(model, r, prefix)),
@@ -104,9 +71,47 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
   const source = placeOf(from, places, model);
   const target = placeOf(to, places, model);
   if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);
+  const original = { src: from.address ?? "", dst: to.address ?? "" };
+
+  // One round trip for what every walk needs: our OVS ports, the nat rules of the routers the ends imply, the
+  // uplinks' MACs (the only devices whose MAC the model does not choose); and with them the walk's first route.
+  const routers = new Map([...routersOf(model, from), ...routersOf(model, to)].map((r) => [r.row.id, r]));
+  for (const endpoint of [from, to]) {
+    if (endpoint.kind !== "outside" || !endpoint.uplink) continue;
+    for (const r of model.routers.values())
+      if (r.gateway?.network_id === endpoint.uplink.network.id) routers.set(r.row.id, r);
+  }
+  const routerNamespaces = [...routers.values()].map((r) => routerPlace(model, r, prefix).namespace);
+  const uplinkNamespaces = [...model.uplinks.values()].map((u) => uplinkPlace(u, prefix, null).namespace);
+  const srcKnown = from.kind !== "router";
+  const hostAnswers = new HostAnswers(agent);
+  const first = await hostAnswers.ask(
+    [
+      { kind: "ports" },
+      ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
+      ...uplinkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
+    ],
+    [routeQuestion(source, original, null, srcKnown)],
+  );
+  let ports: TracePort[] = [];
+  const nat = new Map<string, TraceNatRule[]>();
+  const macs = new Map<string, string>();
+  first.forEach((answer, index) => {
+    if (answer.kind === "ports" && answer.ok) ports = answer.ports;
+    if (answer.kind === "nat" && answer.ok) {
+      const namespace = routerNamespaces[index - 1];
+      if (namespace !== undefined) nat.set(namespace, answer.rules);
+    }
+    if (answer.kind === "links" && answer.ok) {
+      const namespace = uplinkNamespaces[index - 1 - routerNamespaces.length];
+      for (const link of answer.links)
+        if (namespace !== undefined) macs.set(`${namespace}/${link.name}`, link.mac);
+    }
+  });
+  const info = hostAnswers.info;
   const fipIds = new Map(model.floatingIps.map((f) => [f.floatingIpAddress, f.id]));
   const ctx: WalkContext = {
-    agent,
+    host: hostAnswers,
     info,
     protocol: input.protocol,
     port: input.port ?? null,
@@ -115,16 +120,8 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
     nat,
     macs,
     fipIds,
-    calls,
   };
-
-  const original = { src: from.address ?? "", dst: to.address ?? "" };
-  const forward = await walk(
-    ctx,
-    "forward",
-    { place: source, packet: original, srcKnown: from.kind !== "router" },
-    [],
-  );
+  const forward = await walk(ctx, "forward", { place: source, packet: original, srcKnown }, []);
   const arrived = target !== undefined && forward.deliveredAt === target;
   let reply: WalkResult | null = null;
   if (arrived) {
@@ -160,7 +157,6 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
       fix: "See the hop that delivered it: a missing DNAT rule makes the router answer for a floating IP itself.",
     });
   }
-
   const result: TraceResult = {
     verdict: arrived && replyOk ? "delivered" : "dropped",
     from: endpointView(from),

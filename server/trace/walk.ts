@@ -5,17 +5,20 @@
 import type {
   DecidedBy,
   Hop,
+  OvsQuestion,
   OvsTrace,
   RouteGet,
+  RouteQuestion,
   TraceAnswer,
   TraceHostInfo,
+  TraceNatRule,
   TracePort,
   TraceProtocol,
   TraceQuestion,
 } from "../../lib/schemas/trace";
-import type { TraceAgent } from "./agent";
+import type { HostAnswers } from "./ask";
 import type { NsDevice, Place } from "./model";
-import { type ParsedRule, parseRule, ruleWithCounters, walkChain } from "./nat";
+import { type ParsedRule, ruleWithCounters, walkChain } from "./nat";
 import type { CapturePoint, HopPoints } from "./probe";
 
 export type Packet = { src: string; dst: string };
@@ -69,42 +72,56 @@ export type WalkResult = {
 };
 
 export type WalkContext = {
-  agent: TraceAgent;
+  /** The host's answers for this trace: each question asked once, several per round trip. */
+  host: HostAnswers;
   info: TraceHostInfo;
   protocol: TraceProtocol;
   port: number | null;
   places: Place[];
   /** Our OVS ports as the agent read them (tags, bridges). */
   ports: TracePort[];
-  /** Our nat rules per router namespace. */
-  nat: Map<string, ParsedRule[]>;
+  /** Our nat rules per router namespace, as the agent read them. */
+  nat: Map<string, TraceNatRule[]>;
   /** MACs the model does not know (the uplinks' veths), read from the host: `namespace/device` -> MAC. */
   macs: Map<string, string>;
   /** Fip id by floating address: DNAT/SNAT hops name the floating IP's graph node. */
   fipIds: Map<string, string>;
-  /** Counts round trips to the agent (the bench reports them). */
-  calls: { n: number };
 };
 
 const MAX_PLACES = 12;
 
-async function ask<K extends TraceAnswer["kind"]>(
-  ctx: WalkContext,
-  question: TraceQuestion & { kind: K },
-): Promise<Extract<TraceAnswer, { kind: K }>> {
-  ctx.calls.n++;
-  const { answers } = await ctx.agent.ask([question]);
-  const [answer] = answers;
-  if (answer?.kind !== question.kind) throw new Error(`The agent gave no ${question.kind} answer`);
-  return answer as Extract<TraceAnswer, { kind: K }>;
+/**
+ * The kernel's route for a packet in `place`: sent from there (`iif` null; the source named only when the
+ * namespace holds it), or arriving on `iif`.
+ */
+export function routeQuestion(
+  place: Place,
+  packet: Packet,
+  iif: string | null,
+  srcKnown: boolean,
+): RouteQuestion {
+  return {
+    kind: "route",
+    namespace: place.namespace,
+    dst: packet.dst,
+    ...(iif === null
+      ? srcKnown && holds(place, packet.src)
+        ? { src: packet.src }
+        : {}
+      : { src: packet.src, iif }),
+  };
 }
 
 /** Our nat rules in a router namespace: read up front for the routers the ends imply, else when first met. */
-async function natOf(ctx: WalkContext, namespace: string): Promise<ParsedRule[]> {
+async function natOf(
+  ctx: WalkContext,
+  namespace: string,
+  alongside: TraceQuestion[],
+): Promise<TraceNatRule[]> {
   const known = ctx.nat.get(namespace);
   if (known !== undefined) return known;
-  const answer = await ask(ctx, { kind: "nat", namespace });
-  const rules = answer.ok ? answer.rules.map(parseRule) : [];
+  const [answer] = await ctx.host.ask([{ kind: "nat", namespace }, ...alongside]);
+  const rules = answer?.kind === "nat" && answer.ok ? answer.rules : [];
   ctx.nat.set(namespace, rules);
   return rules;
 }
@@ -144,9 +161,24 @@ export function ovsText(trace: OvsTrace, target: string | null): string {
   return lines.join("\n");
 }
 
+/** The OVS leg into the next namespace: asked together with that namespace's first question. */
+type Leg = {
+  question: OvsQuestion | null;
+  /** Why there is no question (no bridge mapping, unknown MAC). */
+  error: string | null;
+  from: NsDevice;
+  to: { place: Place; device: NsDevice };
+  bridge: string | null;
+  tag: number | null;
+};
+
 /**
  * Walks from `start` (a packet sent from `place`, or arriving there on `iif`) until it is delivered or dropped.
  * `direction` reply: NAT comes from conntrack (the forward walk's `forwardNat`), not from the rules.
+ *
+ * Round trips: the OVS leg into a namespace is asked together with the route there (what OVS says is known
+ * once both answers are in; a route asked for a namespace the packet never reaches is dropped unused), and,
+ * forward, where the packet may end, the reply's first route too.
  */
 export async function walk(
   ctx: WalkContext,
@@ -179,68 +211,80 @@ export async function walk(
     points,
   });
 
-  for (let visited = 0; visited < MAX_PLACES; visited++) {
-    const rules = place.kind === "router" ? await natOf(ctx, place.namespace) : [];
-    let dnatted = false;
-
-    // PREROUTING (or OUTPUT for a packet the namespace sends itself): DNAT, or conntrack undoing a SNAT.
-    if (place.kind === "router" && direction === "forward") {
-      const chain = iif === null ? "OUTPUT" : "PREROUTING";
-      const verdict = walkChain(rules, chain, {
-        src: packet.src,
-        dst: packet.dst,
-        iif,
-        oif: null,
-        dnatted: false,
+  /** Records the OVS leg (switched or dropped) from its answer; false when the packet died there. */
+  const crossed = (leg: Leg, answer: TraceAnswer | undefined): boolean => {
+    let trace: OvsTrace | null = null;
+    let error = leg.error;
+    if (answer?.kind === "ovs") {
+      if (answer.ok) trace = answer.trace;
+      else error = answer.error;
+    }
+    const next = leg.to;
+    const reached = trace?.outputs.includes(next.device.tap) ?? false;
+    const decided: DecidedBy = {
+      kind: "ovs_flow",
+      text: trace ? ovsText(trace, next.device.tap) : (error ?? "no trace"),
+    };
+    const switchedWhere = {
+      host,
+      bridge: trace?.bridges.join(" -> ") ?? leg.bridge ?? undefined,
+      interface: leg.from.tap,
+      node_id: leg.from.network_id,
+    };
+    const vlan = leg.tag ?? trace?.vlan ?? undefined;
+    const index = hop(
+      {
+        where: switchedWhere,
+        action: reached ? "switched" : "dropped",
+        ...(vlan === undefined ? {} : { vlan }),
+        decided_by: decided,
+      },
+      at(next.place.namespace, next.device.name),
+    );
+    if (!reached)
+      events.push({
+        type: "ovs-miss",
+        hop: index,
+        from: leg.from,
+        to: next.device,
+        toPlace: next.place,
+        trace,
+        error,
       });
-      if (verdict.rule?.target === "DNAT" && verdict.rule.to !== undefined) {
-        const before = packet.dst;
-        packet = { ...packet, dst: verdict.rule.to };
-        dnatted = true;
-        const node = ctx.fipIds.get(before) ?? place.node_id;
-        nat.push({
-          namespace: place.namespace,
-          kind: "dnat",
-          before,
-          after: packet.dst,
-          rule: verdict.rule,
-          node_id: node,
-        });
-        hop(
-          {
-            where: { host, namespace: place.namespace, interface: iif ?? undefined, node_id: node },
-            action: "dnat",
-            decided_by: { kind: "nat_rule", text: ruleWithCounters(verdict.rule) },
-          },
-          null,
-        );
-      }
-    }
-    if (place.kind === "router" && direction === "reply") {
-      const undo = forwardNat.find(
-        (n) => n.namespace === place.namespace && n.kind === "snat" && n.after === packet.dst,
-      );
-      if (undo) {
-        packet = { ...packet, dst: undo.before };
-        hop(
-          {
-            where: { host, namespace: place.namespace, interface: iif ?? undefined, node_id: undo.node_id },
-            action: "dnat",
-            decided_by: {
-              kind: "conntrack",
-              text: `reply of a connection SNATed here: destination ${undo.after} -> ${undo.before} (by ${undo.rule.text})`,
-            },
-          },
-          null,
-        );
-      }
-    }
+    return reached;
+  };
+
+  let leg: Leg | null = null;
+  for (let visited = 0; visited < MAX_PLACES; visited++) {
+    const legQuestions = leg?.question ? [leg.question] : [];
+    const rules = place.kind === "router" ? await natOf(ctx, place.namespace, legQuestions) : [];
+    // What happens on the way in is recorded once the leg that brought the packet here is known to carry it.
+    const wayIn = prerouting(ctx, direction, place, iif, packet, rules, forwardNat);
+    const arrived = wayIn.packet;
+    const dnatted = wayIn.nat?.kind === "dnat";
 
     // An uplink is the outside world: whatever reaches it beyond its own address left for the Internet.
-    if (place.kind === "uplink" && iif !== null && holds(place, packet.dst) === undefined) {
+    const leaves = place.kind === "uplink" && iif !== null && holds(place, arrived.dst) === undefined;
+    // The kernel's route. A packet sent from here names its source only when the namespace holds it.
+    const question = leaves ? null : routeQuestion(place, arrived, iif, srcKnown);
+    // Forward, where the packet may end (the namespace holds its destination, or it leaves for the outside),
+    // the reply starts: its first route goes along.
+    const replyStart =
+      direction === "forward" && (leaves || holds(place, arrived.dst) !== undefined)
+        ? [routeQuestion(place, { src: arrived.dst, dst: arrived.src }, null, true)]
+        : [];
+    const answers = await ctx.host.ask([...legQuestions, ...(question ? [question] : [])], replyStart);
+    if (leg !== null && !crossed(leg, leg.question ? answers[0] : undefined)) return done(null);
+    if (wayIn.hop !== null) {
+      packet = arrived;
+      if (wayIn.nat !== null) nat.push(wayIn.nat);
+      hop(wayIn.hop, null);
+    }
+
+    if (question === null) {
       hop(
         {
-          where: { host, namespace: place.namespace, interface: iif, node_id: place.node_id },
+          where: { host, namespace: place.namespace, interface: iif ?? undefined, node_id: place.node_id },
           action: "delivered",
           decided_by: {
             kind: "model",
@@ -251,18 +295,7 @@ export async function walk(
       );
       return done(place);
     }
-
-    // The kernel's route. A packet sent from here names its source only when the namespace holds it.
-    const route = await ask(ctx, {
-      kind: "route",
-      namespace: place.namespace,
-      dst: packet.dst,
-      ...(iif === null
-        ? srcKnown && holds(place, packet.src)
-          ? { src: packet.src }
-          : {}
-        : { src: packet.src, iif }),
-    });
+    const route = answers.at(-1) as Extract<TraceAnswer, { kind: "route" }>;
     const where = { host, namespace: place.namespace, node_id: place.node_id };
     if (!route.ok) {
       const index = hop(
@@ -344,8 +377,9 @@ export async function walk(
       }
     }
     if (place.kind === "router" && direction === "reply") {
+      const here = place;
       const undo = forwardNat.find(
-        (n) => n.namespace === place.namespace && n.kind === "dnat" && n.after === packet.src,
+        (n) => n.namespace === here.namespace && n.kind === "dnat" && n.after === packet.src,
       );
       if (undo) {
         packet = { ...packet, src: undo.before };
@@ -401,76 +435,16 @@ export async function walk(
       });
       return done(null);
     }
-    const bridge = bridgeOf(ctx, device);
-    const srcMac = macOf(ctx, place, device);
-    const dstMac = macOf(ctx, next.place, next.device);
-    const tag = ctx.ports.find((p) => p.name === device.tap)?.tag ?? null;
-    let trace: OvsTrace | null = null;
-    let error: string | null = null;
-    if (bridge === null) {
-      error = `physical network ${device.physical_network} has no bridge mapping on host ${host}`;
-    } else if (srcMac === null || dstMac === null) {
-      error = `the MAC address of ${srcMac === null ? device.name : next.device.name} is unknown`;
-    } else {
-      const answer = await ask(ctx, {
-        kind: "ovs",
-        bridge: ctx.ports.find((p) => p.name === device.tap)?.bridge ?? bridge,
-        in_port: device.tap,
-        protocol: ctx.protocol,
-        dl_src: srcMac,
-        dl_dst: dstMac,
-        nw_src: packet.src,
-        nw_dst: packet.dst,
-        ...(ctx.port === null ? {} : { tp_dst: ctx.port }),
-      });
-      if (answer.ok) trace = answer.trace;
-      else error = answer.error;
-    }
-    const reached = trace?.outputs.includes(next.device.tap) ?? false;
-    const decided: DecidedBy = {
-      kind: "ovs_flow",
-      text: trace ? ovsText(trace, next.device.tap) : (error ?? "no trace"),
-    };
-    const switchedWhere = {
-      host,
-      bridge: trace?.bridges.join(" -> ") ?? bridge ?? undefined,
-      interface: device.tap,
-      node_id: device.network_id,
-    };
-    const vlan = tag ?? trace?.vlan ?? undefined;
-    if (!reached) {
-      const index = hop(
-        {
-          where: switchedWhere,
-          action: "dropped",
-          ...(vlan === undefined ? {} : { vlan }),
-          decided_by: decided,
-        },
-        at(next.place.namespace, next.device.name),
-      );
-      events.push({
-        type: "ovs-miss",
-        hop: index,
-        from: device,
-        to: next.device,
-        toPlace: next.place,
-        trace,
-        error,
-      });
+    leg = switchLeg(ctx, place, device, next, packet);
+    // Without a question there is nothing to wait for: the packet dies here.
+    if (leg.question === null) {
+      crossed(leg, undefined);
       return done(null);
     }
-    hop(
-      {
-        where: switchedWhere,
-        action: "switched",
-        ...(vlan === undefined ? {} : { vlan }),
-        decided_by: decided,
-      },
-      at(next.place.namespace, next.device.name),
-    );
     place = next.place;
     iif = next.device.name;
   }
+  if (leg?.question && !crossed(leg, (await ctx.host.ask([leg.question]))[0])) return done(null);
   hop(
     {
       where: { host, namespace: place.namespace, node_id: place.node_id },
@@ -480,4 +454,113 @@ export async function walk(
     null,
   );
   return done(null);
+}
+
+/**
+ * The way into `place`: forward, PREROUTING (or OUTPUT for a packet the namespace sends itself) and its DNAT;
+ * reply, conntrack undoing a SNAT done here on the way out. The packet after it, and the hop to record.
+ */
+function prerouting(
+  ctx: WalkContext,
+  direction: "forward" | "reply",
+  place: Place,
+  iif: string | null,
+  packet: Packet,
+  rules: readonly TraceNatRule[],
+  forwardNat: ConnNat[],
+): { packet: Packet; hop: Omit<Hop, "packet"> | null; nat: ConnNat | null } {
+  const unchanged = { packet, hop: null, nat: null };
+  if (place.kind !== "router") return unchanged;
+  const interfaceIn = iif ?? undefined;
+  if (direction === "forward") {
+    const verdict = walkChain(rules, iif === null ? "OUTPUT" : "PREROUTING", {
+      src: packet.src,
+      dst: packet.dst,
+      iif,
+      oif: null,
+      dnatted: false,
+    });
+    const rule = verdict.rule;
+    if (rule?.target !== "DNAT" || rule.to === undefined) return unchanged;
+    const node = ctx.fipIds.get(packet.dst) ?? place.node_id;
+    return {
+      packet: { ...packet, dst: rule.to },
+      nat: {
+        namespace: place.namespace,
+        kind: "dnat",
+        before: packet.dst,
+        after: rule.to,
+        rule,
+        node_id: node,
+      },
+      hop: {
+        where: { host: ctx.info.host, namespace: place.namespace, interface: interfaceIn, node_id: node },
+        action: "dnat",
+        decided_by: { kind: "nat_rule", text: ruleWithCounters(rule) },
+      },
+    };
+  }
+  const undo = forwardNat.find(
+    (n) => n.namespace === place.namespace && n.kind === "snat" && n.after === packet.dst,
+  );
+  if (!undo) return unchanged;
+  return {
+    packet: { ...packet, dst: undo.before },
+    nat: null,
+    hop: {
+      where: {
+        host: ctx.info.host,
+        namespace: place.namespace,
+        interface: interfaceIn,
+        node_id: undo.node_id,
+      },
+      action: "dnat",
+      decided_by: {
+        kind: "conntrack",
+        text: `reply of a connection SNATed here: destination ${undo.after} -> ${undo.before} (by ${undo.rule.text})`,
+      },
+    },
+  };
+}
+
+/** The ofproto/trace question for the packet leaving `device` toward `next`, from the sender's OVS port. */
+function switchLeg(
+  ctx: WalkContext,
+  place: Place,
+  device: NsDevice,
+  next: { place: Place; device: NsDevice },
+  packet: Packet,
+): Leg {
+  const bridge = bridgeOf(ctx, device);
+  const srcMac = macOf(ctx, place, device);
+  const dstMac = macOf(ctx, next.place, next.device);
+  const port = ctx.ports.find((p) => p.name === device.tap);
+  const leg = { from: device, to: next, bridge, tag: port?.tag ?? null };
+  if (bridge === null)
+    return {
+      ...leg,
+      question: null,
+      error: `physical network ${device.physical_network} has no bridge mapping on host ${ctx.info.host}`,
+    };
+  if (srcMac === null || dstMac === null)
+    return {
+      ...leg,
+      question: null,
+      error: `the MAC address of ${srcMac === null ? device.name : next.device.name} is unknown`,
+    };
+  return {
+    ...leg,
+    error: null,
+    question: {
+      kind: "ovs",
+      bridge: port?.bridge ?? bridge,
+      in_port: device.tap,
+      protocol: ctx.protocol,
+      dl_src: srcMac,
+      dl_dst: dstMac,
+      nw_src: packet.src,
+      nw_dst: packet.dst,
+      ...(ctx.port === null ? {} : { tp_dst: ctx.port }),
+    },
+  };
 }

@@ -1,0 +1,217 @@
+// The walk against a scripted host: what it asks in each round trip (the OVS leg into a namespace with the route
+// there, the reply's first route where the packet may end), and that an answer asked ahead is never taken for
+// what happened when the packet did not get there.
+import { describe, expect, it } from "vitest";
+import type {
+  OvsQuestion,
+  RouteGet,
+  TraceAnswer,
+  TraceHostInfo,
+  TraceNatRule,
+  TraceQuestion,
+} from "../../lib/schemas/trace";
+import type { TraceAgent } from "./agent";
+import { HostAnswers, questionKey } from "./ask";
+import type { NsDevice, Place } from "./model";
+import { type WalkContext, walk } from "./walk";
+
+const info: TraceHostInfo = {
+  host: "h1",
+  prefix: "t-",
+  integration_bridge: "t-int",
+  bridge_mappings: { public: "t-ex" },
+  chains: {
+    prerouting: "t-PREROUTING",
+    output: "t-OUTPUT",
+    postrouting: "t-POSTROUTING",
+    snat: "t-snat",
+    float_snat: "t-float-snat",
+  },
+};
+
+let macs = 0;
+const device = (name: string, network: string, addresses: string[], extra: Partial<NsDevice> = {}) => ({
+  name,
+  mac: `fa:16:3e:00:00:${(++macs).toString(16).padStart(2, "0")}`,
+  network_id: network,
+  tap: `tap-${name}`,
+  physical_network: null,
+  port_id: null,
+  addresses,
+  ...extra,
+});
+
+// outside (203.0.113.1) -- ext -- router (qg 203.0.113.10, FIP 203.0.113.20; qr 10.0.0.1) -- net -- vm (10.0.0.5)
+const uplink: Place = {
+  kind: "uplink",
+  namespace: "t-quplink",
+  node_id: "ext",
+  devices: [device("eth0", "ext", ["203.0.113.1"], { physical_network: "public", tap: "upl-ext" })],
+};
+const router: Place = {
+  kind: "router",
+  namespace: "t-qrouter",
+  node_id: "r1",
+  devices: [device("qg-1", "ext", ["203.0.113.10", "203.0.113.20"]), device("qr-1", "net", ["10.0.0.1"])],
+};
+const vm: Place = {
+  kind: "instance",
+  namespace: "t-qprobe",
+  node_id: "vm1",
+  devices: [device("eth0", "net", ["10.0.0.5"], { tap: "tap-vm1" })],
+};
+
+const nat: TraceNatRule[] = [
+  { chain: "PREROUTING", rule: "-A PREROUTING -j t-PREROUTING", packets: 0, bytes: 0 },
+  {
+    chain: "t-PREROUTING",
+    rule: "-A t-PREROUTING -d 203.0.113.20/32 -j DNAT --to-destination 10.0.0.5",
+    packets: 3,
+    bytes: 252,
+  },
+];
+
+/** The host's routes, per namespace and destination. */
+const routes: Record<string, Record<string, RouteGet>> = {
+  "t-quplink": { "203.0.113.20": { dst: "203.0.113.20", dev: "eth0", prefsrc: "203.0.113.1" } },
+  "t-qrouter": { "10.0.0.5": { dst: "10.0.0.5", dev: "qr-1" } },
+  "t-qprobe": {
+    "10.0.0.5": { type: "local", dst: "10.0.0.5", dev: "lo" },
+    "203.0.113.1": { dst: "203.0.113.1", gateway: "10.0.0.1", dev: "eth0" },
+  },
+};
+
+/** A host whose OVS carries everything but what `cut` names; it records each round trip's questions. */
+function scriptedHost(cut: { in_port: string } | null = null) {
+  const calls: TraceQuestion[][] = [];
+  const answer = (q: TraceQuestion): TraceAnswer => {
+    switch (q.kind) {
+      case "route": {
+        const route = routes[q.namespace]?.[q.dst];
+        return route
+          ? { kind: "route", ok: true, route, text: `${q.dst} dev ${route.dev}` }
+          : { kind: "route", ok: false, error: "Network is unreachable", text: "unreachable" };
+      }
+      case "ovs": {
+        const to = outputOf(q);
+        return {
+          kind: "ovs",
+          ok: true,
+          trace: {
+            bridges: [q.bridge],
+            rules: [],
+            outputs: to === null || cut?.in_port === q.in_port ? [] : [to],
+            vlan: null,
+            notes: [],
+            datapath_actions: "",
+            text: "",
+          },
+        };
+      }
+      default:
+        return { kind: q.kind, ok: false, error: "not scripted" } as TraceAnswer;
+    }
+  };
+  const agent: TraceAgent = {
+    ask: async (questions) => {
+      calls.push(questions);
+      return { info, answers: questions.map(answer), duration_ms: 0 };
+    },
+    probe: () => Promise.reject(new Error("no probe here")),
+  };
+  return { agent, calls };
+}
+
+/** Where OVS delivers a frame: the port holding its destination MAC's device. */
+function outputOf(q: OvsQuestion): string | null {
+  for (const place of [uplink, router, vm])
+    for (const d of place.devices) if (d.mac === q.dl_dst && d.tap !== q.in_port) return d.tap;
+  return null;
+}
+
+function context(agent: TraceAgent): WalkContext {
+  return {
+    host: new HostAnswers(agent),
+    info,
+    protocol: "icmp",
+    port: null,
+    places: [uplink, router, vm],
+    ports: [],
+    nat: new Map([[router.namespace, nat]]),
+    macs: new Map(),
+    fipIds: new Map([["203.0.113.20", "fip1"]]),
+  };
+}
+
+const outsideToFip = { place: uplink, packet: { src: "203.0.113.1", dst: "203.0.113.20" }, srcKnown: true };
+
+describe("walk: round trips", () => {
+  it("asks the OVS leg into a namespace together with the route there, and the reply's first route where it ends", async () => {
+    const { agent, calls } = scriptedHost();
+    const result = await walk(context(agent), "forward", outsideToFip, []);
+    expect(result.hops.map((h) => h.action)).toEqual([
+      "routed",
+      "switched",
+      "dnat",
+      "routed",
+      "switched",
+      "delivered",
+    ]);
+    expect(result.deliveredAt).toBe(vm);
+    expect(calls.map((c) => c.map((q) => `${q.kind}${"namespace" in q ? `@${q.namespace}` : ""}`))).toEqual([
+      ["route@t-quplink"],
+      ["ovs", "route@t-qrouter"],
+      ["ovs", "route@t-qprobe", "route@t-qprobe"],
+    ]);
+    // The last call's extra question is the reply's start: from the instance back to the sender.
+    expect(calls[2]?.[2]).toEqual({
+      kind: "route",
+      namespace: "t-qprobe",
+      dst: "203.0.113.1",
+      src: "10.0.0.5",
+    });
+  });
+
+  it("the reply walk finds its first route already answered", async () => {
+    const { agent, calls } = scriptedHost();
+    const ctx = context(agent);
+    const forward = await walk(ctx, "forward", outsideToFip, []);
+    const before = calls.length;
+    await walk(
+      ctx,
+      "reply",
+      { place: vm, packet: { src: forward.packet.dst, dst: forward.packet.src }, srcKnown: true },
+      forward.nat,
+    );
+    expect(calls[before]?.[0]?.kind).toBe("ovs");
+  });
+
+  it("a drop on the OVS leg ends the walk there: the route asked along for the next namespace is not used", async () => {
+    const { agent, calls } = scriptedHost({ in_port: "tap-qr-1" });
+    const result = await walk(context(agent), "forward", outsideToFip, []);
+    expect(result.hops.map((h) => h.action)).toEqual(["routed", "switched", "dnat", "routed", "dropped"]);
+    expect(result.deliveredAt).toBeNull();
+    expect(result.events.at(-1)).toMatchObject({ type: "ovs-miss", toPlace: vm });
+    expect(calls.at(-1)?.map((q) => q.kind)).toEqual(["ovs", "route", "route"]);
+  });
+});
+
+describe("host answers", () => {
+  it("asks each question once; prefetched questions ride along only when a round trip is made", async () => {
+    const { agent, calls } = scriptedHost();
+    const host = new HostAnswers(agent);
+    const a = { kind: "route", namespace: "t-quplink", dst: "203.0.113.20" } as const;
+    const b = { kind: "route", namespace: "t-qrouter", dst: "10.0.0.5" } as const;
+    await host.ask([a], [b]);
+    await host.ask([b, a], [{ kind: "route", namespace: "t-qprobe", dst: "10.0.0.5" }]);
+    expect(calls).toEqual([[a, b]]);
+    expect(host.calls).toBe(1);
+    expect(host.info.host).toBe("h1");
+  });
+
+  it("knows a question whatever order its fields come in", () => {
+    expect(questionKey({ kind: "route", namespace: "n", dst: "10.0.0.5", src: "10.0.0.1" })).toBe(
+      questionKey({ src: "10.0.0.1", dst: "10.0.0.5", namespace: "n", kind: "route" }),
+    );
+  });
+});
