@@ -186,8 +186,10 @@ function InstanceActions({ node }: { node: Extract<TopologyNode, { type: "instan
   return (
     <>
       <Actions>
+        {/* Waits for the instance's port: the floating IP goes on it. */}
         <Button
           onClick={() => open({ type: "fip-create", ...(portId ? { portId } : {}) })}
+          disabled={portId === undefined}
           data-testid="action-associate-fip"
         >
           Allocate floating IP
