@@ -1,52 +1,113 @@
 "use client";
-import { Background, Controls, MiniMap, type NodeMouseHandler, ReactFlow, useReactFlow } from "@xyflow/react";
-import { useEffect, useMemo, useRef } from "react";
+import {
+  Background,
+  Controls,
+  getNodesBounds,
+  getViewportForBounds,
+  MiniMap,
+  type NodeMouseHandler,
+  ReactFlow,
+  type ReactFlowState,
+  useReactFlow,
+  useStore,
+  useStoreApi,
+} from "@xyflow/react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useTheme } from "../ui/theme";
 import type { TopologyNode } from "./graph";
 import { nodeTypes } from "./nodes";
+import { detailedSelector, type InstanceBlockNode, instanceBlocks, overviewEdges } from "./overview";
+import { reuseUnchanged } from "./stable";
 import type { LaidOut } from "./use-layout";
 
-const minimapColor: Record<TopologyNode["type"], string> = {
+type CanvasNode = TopologyNode | InstanceBlockNode;
+
+const minimapColor: Record<CanvasNode["type"], string> = {
   external: "#0284c7",
   router: "#9333ea",
   network: "#0d9488",
   instance: "#64748b",
+  instances: "#64748b",
 };
 
 /**
- * Past this many nodes, React Flow draws only what is in view. Below it, panning is a pure CSS transform, which
- * bench:ui measured faster (12 vs 6 fps at 2,221 nodes) than re-computing the visible set on every frame.
+ * Zoomed in on a topology this big, React Flow mounts only the nodes in view (a full card costs to mount, and
+ * most are off screen). Zoomed out, every node is mounted: the overview keeps them few and cheap, and panning
+ * is then a pure CSS transform, with no visible set to compute on each frame. Small graphs keep every node.
  */
-const VISIBLE_ONLY_FROM = 3000;
+const VISIBLE_ONLY_FROM = 300;
+const FIT = { padding: 0.1, minZoom: 0.02, maxZoom: 1.2 };
+const sized = (s: ReactFlowState) => s.width > 0 && s.height > 0;
 
 export function TopologyCanvas({
   laid,
   selected,
   onSelect,
+  onFitted,
 }: {
   laid: LaidOut;
   selected: string | null;
   onSelect: (id: string | null) => void;
+  /** Called once the first picture is fitted to the view and handed to React Flow (bench:ui times from it). */
+  onFitted?: () => void;
 }) {
   const theme = useTheme();
-  const { fitView } = useReactFlow();
+  const { setViewport } = useReactFlow();
+  const store = useStoreApi<CanvasNode>();
+  const detailed = useStore(detailedSelector);
+  const hasSize = useStore(sized);
+
+  const previousBlocks = useRef<InstanceBlockNode[]>([]);
+  const blocks = useMemo(() => {
+    const next = reuseUnchanged(previousBlocks.current, instanceBlocks(laid.nodes, laid.edges));
+    previousBlocks.current = next;
+    return next;
+  }, [laid.nodes, laid.edges]);
+  const edges = useMemo(() => (detailed ? laid.edges : overviewEdges(laid.edges)), [detailed, laid.edges]);
   // Selection is ours (one node, from a click or a search); only the selected node gets a new object.
-  const nodes = useMemo(
-    () => laid.nodes.map((n) => (n.id === selected ? ({ ...n, selected: true } as TopologyNode) : n)),
-    [laid.nodes, selected],
-  );
-  const fitted = useRef(false);
+  const nodes = useMemo(() => {
+    const base: CanvasNode[] = detailed
+      ? laid.nodes
+      : [...laid.nodes.filter((n) => n.type !== "instance"), ...blocks];
+    return base.map((n): CanvasNode => {
+      if (n.id === selected) return { ...n, selected: true } as CanvasNode;
+      // Zoomed out, a selected instance is a box of its network's block.
+      if (n.type === "instances" && n.data.cells.some((c) => c.id === selected)) {
+        return { ...n, data: { ...n.data, selected } };
+      }
+      return n;
+    });
+  }, [detailed, laid.nodes, blocks, selected]);
+
+  // Fit once, before React Flow gets the nodes: the first picture is drawn at the zoom it will be seen at
+  // (zoomed out, the overview), not at zoom 1 and then again. Later updates keep the user's viewport.
+  const [fitted, setFitted] = useState(false);
+  const fittedOnce = useRef(false);
   useEffect(() => {
-    if (!laid.ready || fitted.current || laid.nodes.length === 0) return;
-    fitted.current = true;
-    // After React Flow has the nodes: fit once; later updates keep the user's viewport (no jumps).
-    requestAnimationFrame(() => void fitView({ padding: 0.1, maxZoom: 1.2 }));
-  }, [laid.ready, laid.nodes.length, fitView]);
-  const onNodeClick: NodeMouseHandler<TopologyNode> = (_, node) => onSelect(node.id);
+    if (fittedOnce.current || !laid.ready || !hasSize) return;
+    fittedOnce.current = true;
+    const visible = laid.nodes.filter((n) => !n.hidden);
+    if (visible.length > 0) {
+      const { width, height } = store.getState();
+      const bounds = getNodesBounds(visible);
+      void setViewport(getViewportForBounds(bounds, width, height, FIT.minZoom, FIT.maxZoom, FIT.padding));
+    }
+    setFitted(true);
+  }, [laid.ready, laid.nodes, hasSize, store, setViewport]);
+  useEffect(() => {
+    if (fitted) onFitted?.();
+  }, [fitted, onFitted]);
+
+  const onNodeClick: NodeMouseHandler<CanvasNode> = (event, node) => {
+    if (node.type !== "instances") return onSelect(node.id);
+    // Zoomed out, a click on an instance's box picks the instance; elsewhere in the block, its network.
+    const cell = event.target instanceof Element ? event.target.closest("[data-instance]") : null;
+    onSelect(cell?.getAttribute("data-instance") ?? node.data.networkId);
+  };
   return (
-    <ReactFlow<TopologyNode>
-      nodes={nodes}
-      edges={laid.edges}
+    <ReactFlow<CanvasNode>
+      nodes={fitted ? nodes : []}
+      edges={fitted ? edges : []}
       nodeTypes={nodeTypes}
       colorMode={theme}
       onNodeClick={onNodeClick}
@@ -54,18 +115,19 @@ export function TopologyCanvas({
       nodesDraggable={false}
       nodesConnectable={false}
       edgesFocusable={false}
-      onlyRenderVisibleElements={laid.nodes.length >= VISIBLE_ONLY_FROM}
-      minZoom={0.02}
+      onlyRenderVisibleElements={detailed && nodes.length >= VISIBLE_ONLY_FROM}
+      minZoom={FIT.minZoom}
       maxZoom={2}
       proOptions={{ hideAttribution: true }}
     >
-      <Background gap={24} size={1} />
+      {/* Zoomed out the dots would be closer than a pixel: costly to paint, and no help. */}
+      {detailed ? <Background gap={24} size={1} /> : null}
       <Controls position="bottom-left" />
       <MiniMap
         position="bottom-right"
         pannable
         zoomable
-        nodeColor={(n) => minimapColor[(n as TopologyNode).type]}
+        nodeColor={(n) => minimapColor[(n as CanvasNode).type]}
         ariaLabel="Topology overview"
       />
     </ReactFlow>

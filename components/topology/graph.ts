@@ -70,6 +70,13 @@ export const NODE_WIDTH: Record<NodeKind, number> = {
   network: 240,
   instance: 190,
 };
+/** Where a kind meets its edges: the target end on top, the source end at the bottom (edges point down). */
+export const NODE_ENDS: Record<NodeKind, { target: boolean; source: boolean }> = {
+  external: { target: false, source: true },
+  router: { target: true, source: true },
+  network: { target: true, source: true },
+  instance: { target: true, source: false },
+};
 const LINE = 16;
 
 export function nodeHeight(node: TopologyNode): number {
@@ -86,14 +93,24 @@ export function nodeHeight(node: TopologyNode): number {
   }
 }
 
+/** Adds `value` to the list under `key` (in place: a big router's thousand floating IPs stay linear). */
+export function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** One collator for every sort: `localeCompare` with options builds a new one per call (most of buildGraph). */
+const numeric = new Intl.Collator("en", { numeric: true });
+
 function badges(fips: TopoFloatingIp[]): FipBadge[] {
   return fips
     .map((f) => ({ id: f.id, floating: f.floating_ip_address, fixed: f.fixed_ip_address, status: f.status }))
-    .sort((a, b) => a.floating.localeCompare(b.floating, "en", { numeric: true }));
+    .sort((a, b) => numeric.compare(a.floating, b.floating));
 }
 
 const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
-  a.name.localeCompare(b.name, "en", { numeric: true }) || a.id.localeCompare(b.id);
+  numeric.compare(a.name, b.name) || a.id.localeCompare(b.id);
 
 /**
  * Builds the graph. Nodes come out in a fixed order (kind, then name), which the layout uses as its model order:
@@ -111,8 +128,8 @@ export function buildGraph(
   const fipsByNetwork = new Map<string, number>();
   for (const f of topology.floatingIps) {
     fipsByNetwork.set(f.floating_network_id, (fipsByNetwork.get(f.floating_network_id) ?? 0) + 1);
-    if (f.port_id !== null) fipsByPort.set(f.port_id, [...(fipsByPort.get(f.port_id) ?? []), f]);
-    if (f.router_id !== null) fipsByRouter.set(f.router_id, [...(fipsByRouter.get(f.router_id) ?? []), f]);
+    if (f.port_id !== null) append(fipsByPort, f.port_id, f);
+    if (f.router_id !== null) append(fipsByRouter, f.router_id, f);
   }
   const instancesPerNetwork = new Map<string, number>();
   for (const i of topology.instances) {

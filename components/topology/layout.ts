@@ -1,136 +1,257 @@
-// Layout: a pure async function from graph data to positions. It uses what we know of the domain instead of
-// asking elk to solve the whole graph: elk (layered, DOWN) places only the skeleton — external networks,
-// routers and networks, each kind pinned to its own layer by partitions — and instances are set out in a grid
-// under their network by arithmetic. A few hundred skeleton nodes lay out in well under a second, where elk on
-// every instance would take seconds; and adding an instance never moves anything else.
-import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api";
-import { NODE_WIDTH, type NodeKind, nodeHeight, type TopologyEdge, type TopologyNode } from "./graph";
+// Layout: a pure, synchronous function from graph data to positions, built on what we know of the domain instead
+// of a general graph-layout engine. The picture has fixed layers — external networks, routers, tenant networks —
+// and every instance hangs in a grid under its network. Only the order within each layer is a real choice: model
+// order (names) first, then barycenter sweeps, keeping the order with the fewest crossings (none for the usual
+// tree of external -> routers -> networks). x comes from the networks' row: networks are packed side by side and
+// each router is centred over its networks, each external network over its routers, as close as the spacing lets
+// them (least squares under order and spacing: pool-adjacent-violators). 2,221 nodes take a few milliseconds
+// (bench:ui prints it), where elkjs took seconds on the skeleton alone; an instance added later moves nothing else.
+import { type NodeHandle, Position } from "@xyflow/react";
+import {
+  append,
+  NODE_ENDS,
+  NODE_WIDTH,
+  type NodeKind,
+  nodeHeight,
+  type TopologyEdge,
+  type TopologyNode,
+} from "./graph";
 
-/** Runs elk on a graph: in a web worker in the browser (see elk-runner.ts), in-thread in Node. */
-export type ElkRun = (graph: ElkNode) => Promise<ElkNode>;
-export type Positions = ReadonlyMap<string, { x: number; y: number }>;
+type SkeletonKind = Exclude<NodeKind, "instance">;
+const LAYER: Record<SkeletonKind, number> = { external: 0, router: 1, network: 2 };
+const LAYERS = 3;
 
-const LAYER: Record<Exclude<NodeKind, "instance">, number> = { external: 0, router: 1, network: 2 };
+const PADDING = 20;
+/** Between neighbours in a layer, and between layers. */
+const NODE_GAP = 48;
+const LAYER_GAP = 110;
+/** Barycenter sweeps (each one up and one down) at most; a tree needs none after the first down sweep. */
+const SWEEPS = 4;
+
 const GRID_COLUMNS = 2;
 const GRID_GAP_X = 16;
-const GRID_TOP = 56;
+/** Between a network and its instance grid (the zoomed-out block draws its line across it). */
+export const GRID_TOP = 56;
 /** One row fits an instance with two floating IPs; fixed so a new floating IP does not shift the rows below. */
 const GRID_ROW = 100;
-/** Every network group is this wide whether or not it has instances, so a first instance moves nothing. */
-const GROUP_WIDTH = Math.max(NODE_WIDTH.network, GRID_COLUMNS * NODE_WIDTH.instance + GRID_GAP_X);
+const GRID_WIDTH = GRID_COLUMNS * NODE_WIDTH.instance + (GRID_COLUMNS - 1) * GRID_GAP_X;
+/** Every network's box is this wide whether or not it has instances, so a first instance moves nothing. */
+const GROUP_WIDTH = Math.max(NODE_WIDTH.network, GRID_WIDTH);
 
-export const layoutOptions: Record<string, string> = {
-  "elk.algorithm": "layered",
-  "elk.direction": "DOWN",
-  "elk.partitioning.activate": "true",
-  // One layered graph, not one per connected component: partitions must line up across the whole picture
-  // (an unattached network still belongs in the networks' row).
-  "elk.separateConnectedComponents": "false",
-  "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
-  "elk.layered.crossingMinimization.forceNodeModelOrder": "false",
-  "elk.spacing.nodeNode": "48",
-  "elk.layered.spacing.nodeNodeBetweenLayers": "110",
-  "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
-  "elk.padding": "[top=20,left=20,bottom=20,right=20]",
-};
-
-type Instance = Extract<TopologyNode, { type: "instance" }>;
-
-function instancesByNetwork(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]) {
-  const networkOf = new Map<string, string>();
-  for (const e of edges) if (e.data?.kind === "instance") networkOf.set(e.target, e.source);
-  const groups = new Map<string, Instance[]>();
-  for (const n of nodes) {
-    if (n.type !== "instance") continue;
-    const net = networkOf.get(n.id) ?? "";
-    groups.set(net, [...(groups.get(net) ?? []), n]);
-  }
-  return groups;
+/** The width a skeleton node takes in its layer: networks reserve room for their instance grid. */
+function boxWidth(kind: SkeletonKind): number {
+  return kind === "router" ? NODE_WIDTH.router : Math.max(GROUP_WIDTH, NODE_WIDTH[kind]);
 }
 
 function gridHeight(count: number): number {
   return count === 0 ? 0 : GRID_TOP + Math.ceil(count / GRID_COLUMNS) * GRID_ROW;
 }
 
-/** The elk input for the skeleton. Its JSON is also the cache key: same skeleton, same positions. */
-export function skeletonGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]): ElkNode {
-  const groups = instancesByNetwork(nodes, edges);
-  const children: ElkNode[] = [];
-  for (const n of nodes) {
-    if (n.type === "instance") continue;
-    const isNetworkish = n.type === "network" || n.type === "external";
-    // Tenant networks are the last layer: their instances hang below without pushing anything. An external
-    // network's instances (rare: a lab probe on the public network) must push the routers' row down.
-    const extra = n.type === "external" ? gridHeight(groups.get(n.id)?.length ?? 0) : 0;
-    children.push({
-      id: n.id,
-      width: isNetworkish ? Math.max(GROUP_WIDTH, NODE_WIDTH[n.type]) : NODE_WIDTH[n.type],
-      height: nodeHeight(n) + extra,
-      layoutOptions: { "elk.partitioning.partition": String(LAYER[n.type]) },
-    });
-  }
-  const ids = new Set(children.map((c) => c.id));
-  const elkEdges: ElkExtendedEdge[] = edges
-    .filter((e) => e.data?.kind !== "instance" && ids.has(e.source) && ids.has(e.target))
-    .map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] }));
-  // elk's crossing minimisation is most of its time; the model order already gives a good start, so big
-  // graphs take one sweep (measured: 221 skeleton nodes, 656 ms -> 365 ms) and small ones the thorough default.
-  const options =
-    children.length > 100 ? { ...layoutOptions, "elk.layered.thoroughness": "1" } : layoutOptions;
-  return { id: "root", layoutOptions: options, children, edges: elkEdges };
+/** Where edges meet a node: React Flow draws edges from these before it has measured the node's DOM. */
+function handlesOf(kind: NodeKind, width: number, height: number): NodeHandle[] {
+  // As nodes.tsx draws them, with React Flow's stylesheet: 6 px handles centred on the top and bottom edge.
+  const at = (type: "source" | "target", position: Position, y: number): NodeHandle => ({
+    type,
+    position,
+    x: width / 2 - 3,
+    y,
+    width: 6,
+    height: 6,
+  });
+  return [
+    ...(NODE_ENDS[kind].target ? [at("target", Position.Top, -3)] : []),
+    ...(NODE_ENDS[kind].source ? [at("source", Position.Bottom, height - 3)] : []),
+  ];
 }
 
-export async function layoutSkeleton(graph: ElkNode, run: ElkRun): Promise<Positions> {
-  const result = await run(graph);
-  const positions = new Map<string, { x: number; y: number }>();
-  for (const c of result.children ?? []) positions.set(c.id, { x: c.x ?? 0, y: c.y ?? 0 });
-  return positions;
+/** Crossings between two adjacent layers: inversions among the edges sorted by their upper end. */
+function crossings(upper: readonly string[], lower: readonly string[], links: Links): number {
+  const lowerPos = new Map(lower.map((id, i) => [id, i]));
+  const ends: [number, number][] = [];
+  upper.forEach((id, i) => {
+    for (const other of links.get(id) ?? []) {
+      const j = lowerPos.get(other);
+      if (j !== undefined) ends.push([i, j]);
+    }
+  });
+  ends.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Fenwick tree over lower positions: for each edge, count earlier edges that end further right.
+  const tree = new Array<number>(lower.length + 1).fill(0);
+  let count = 0;
+  ends.forEach(([, j], seen) => {
+    let below = 0;
+    for (let k = j + 1; k > 0; k -= k & -k) below += tree[k] ?? 0;
+    count += seen - below;
+    for (let k = j + 1; k <= lower.length; k += k & -k) tree[k] = (tree[k] ?? 0) + 1;
+  });
+  return count;
+}
+
+type Links = ReadonlyMap<string, readonly string[]>;
+
+/** `layer` sorted by the mean position of each node's links in `fixed`; unlinked nodes last, in their order. */
+function byBarycenter(layer: readonly string[], fixed: readonly string[], links: Links): string[] {
+  const pos = new Map(fixed.map((id, i) => [id, i]));
+  const center = new Map<string, number>();
+  for (const id of layer) {
+    const at = (links.get(id) ?? []).flatMap((other) => pos.get(other) ?? []);
+    center.set(id, at.length === 0 ? Number.POSITIVE_INFINITY : at.reduce((a, b) => a + b, 0) / at.length);
+  }
+  // Array sort is stable: ties keep the current order, which starts as model order (names).
+  return [...layer].sort((a, b) => (center.get(a) ?? 0) - (center.get(b) ?? 0));
+}
+
+/** The order within each layer, top to bottom. Starts from model order; returns the best order seen. */
+export function orderLayers(layers: readonly (readonly string[])[], links: Links): string[][] {
+  const total = (o: string[][]) =>
+    o.slice(1).reduce((sum, lower, i) => sum + crossings(o[i] ?? [], lower, links), 0);
+  const sweep = (o: string[][], down: boolean) => {
+    const next = [...o];
+    if (down)
+      for (let l = 1; l < next.length; l++) next[l] = byBarycenter(next[l] ?? [], next[l - 1] ?? [], links);
+    else
+      for (let l = next.length - 2; l >= 0; l--)
+        next[l] = byBarycenter(next[l] ?? [], next[l + 1] ?? [], links);
+    return next;
+  };
+  let order = sweep(
+    layers.map((l) => [...l]),
+    true,
+  );
+  let best = { order, crossings: total(order) };
+  for (let i = 0; i < SWEEPS && best.crossings > 0; i++) {
+    for (const down of [false, true]) {
+      order = sweep(order, down);
+      const c = total(order);
+      if (c < best.crossings) best = { order, crossings: c };
+    }
+  }
+  return best.order;
 }
 
 /**
- * Gives every node its position: skeleton nodes centred in their elk box (top-aligned), instances in a grid
- * of GRID_COLUMNS under their network. Node objects whose position did not change are returned as they were.
+ * Centres as close to `wanted` as order and spacing allow (least squares): with offsets o_i, the sum of the
+ * minimum separations before i, y_i = x_i - o_i must be non-decreasing — isotonic regression, solved by pooling
+ * adjacent violators.
  */
-export function applyPositions(
-  nodes: readonly TopologyNode[],
-  edges: readonly TopologyEdge[],
-  skeleton: Positions,
-): TopologyNode[] {
-  const groups = instancesByNetwork(nodes, edges);
-  const place = new Map<string, { x: number; y: number }>();
-  for (const n of nodes) {
-    if (n.type === "instance") continue;
-    const box = skeleton.get(n.id) ?? { x: 0, y: 0 };
-    const boxWidth = n.type === "router" ? NODE_WIDTH.router : Math.max(GROUP_WIDTH, NODE_WIDTH[n.type]);
-    const x = box.x + (boxWidth - NODE_WIDTH[n.type]) / 2;
-    place.set(n.id, { x, y: box.y });
-    const members = groups.get(n.id) ?? [];
-    const gridWidth = GRID_COLUMNS * NODE_WIDTH.instance + (GRID_COLUMNS - 1) * GRID_GAP_X;
-    const left = box.x + (boxWidth - gridWidth) / 2;
-    const top = box.y + nodeHeight(n) + GRID_TOP;
-    members.forEach((m, i) => {
-      place.set(m.id, {
-        x: left + (i % GRID_COLUMNS) * (NODE_WIDTH.instance + GRID_GAP_X),
-        y: top + Math.floor(i / GRID_COLUMNS) * GRID_ROW,
-      });
-    });
-  }
-  // Instances on no known network (filtered out by project) go to a row of their own below everything.
-  const bottom = Math.max(0, ...[...place.values()].map((p) => p.y)) + 400;
-  let orphan = 0;
-  return nodes.map((n) => {
-    const p = place.get(n.id) ?? { x: orphan++ * (NODE_WIDTH.instance + GRID_GAP_X), y: bottom };
-    if (n.position.x === p.x && n.position.y === p.y) return n;
-    return { ...n, position: p, width: NODE_WIDTH[n.type], height: nodeHeight(n) } as TopologyNode;
+function spreadInOrder(wanted: readonly number[], widths: readonly number[]): number[] {
+  const offsets: number[] = [];
+  let offset = 0;
+  widths.forEach((w, i) => {
+    if (i > 0) offset += ((widths[i - 1] ?? 0) + w) / 2 + NODE_GAP;
+    offsets.push(offset);
   });
+  const blocks: { mean: number; size: number }[] = [];
+  wanted.forEach((x, i) => {
+    let block = { mean: x - (offsets[i] ?? 0), size: 1 };
+    for (let last = blocks.at(-1); last && last.mean >= block.mean; last = blocks.at(-1)) {
+      blocks.pop();
+      const size = last.size + block.size;
+      block = { mean: (last.mean * last.size + block.mean * block.size) / size, size };
+    }
+    blocks.push(block);
+  });
+  const y = blocks.flatMap((b) => new Array<number>(b.size).fill(b.mean));
+  return y.map((v, i) => v + (offsets[i] ?? 0));
 }
 
-/** The whole layout in one call, for tests and the bench: graph in, positioned nodes out. */
-export async function layoutTopology(
-  nodes: readonly TopologyNode[],
-  edges: readonly TopologyEdge[],
-  run: ElkRun,
-): Promise<TopologyNode[]> {
-  const skeleton = await layoutSkeleton(skeletonGraph(nodes, edges), run);
-  return applyPositions(nodes, edges, skeleton);
+/**
+ * Gives every node its position, size and handles. Skeleton nodes are centred in their box, top-aligned in
+ * their layer; instances fill a grid of GRID_COLUMNS under their network, in name order.
+ */
+export function layoutGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]): TopologyNode[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const networkOf = new Map<string, string>();
+  const linked = new Map<string, string[]>();
+  for (const e of edges) {
+    if (e.data?.kind === "instance") {
+      networkOf.set(e.target, e.source);
+      continue;
+    }
+    const a = byId.get(e.source);
+    const b = byId.get(e.target);
+    if (!a || !b || a.type === "instance" || b.type === "instance") continue;
+    append(linked, a.id, b.id);
+    append(linked, b.id, a.id);
+  }
+  const members = new Map<string, TopologyNode[]>();
+  for (const n of nodes) {
+    const net = n.type === "instance" ? networkOf.get(n.id) : undefined;
+    if (net !== undefined && byId.has(net)) append(members, net, n);
+  }
+
+  const layers: string[][] = Array.from({ length: LAYERS }, () => []);
+  for (const n of nodes) if (n.type !== "instance") layers[LAYER[n.type]]?.push(n.id);
+  const order = orderLayers(layers, linked);
+  const kindOf = (id: string) => byId.get(id)?.type as SkeletonKind;
+
+  // x: the bottom row packed, each row above centred over what it links to below.
+  const center = new Map<string, number>();
+  for (let l = LAYERS - 1; l >= 0; l--) {
+    const row = order[l] ?? [];
+    const widths = row.map((id) => boxWidth(kindOf(id)));
+    let previous = Number.NaN;
+    const wanted = row.map((id, i) => {
+      const below = (linked.get(id) ?? []).flatMap((other) => center.get(other) ?? []);
+      const packed = Number.isNaN(previous)
+        ? 0
+        : previous + ((widths[i - 1] ?? 0) + (widths[i] ?? 0)) / 2 + NODE_GAP;
+      previous = below.length > 0 ? below.reduce((a, b) => a + b, 0) / below.length : packed;
+      return previous;
+    });
+    spreadInOrder(wanted, widths).forEach((x, i) => {
+      center.set(row[i] ?? "", x);
+    });
+  }
+  const boxLefts = order.flat().map((id) => (center.get(id) ?? 0) - boxWidth(kindOf(id)) / 2);
+  const left = boxLefts.length > 0 ? Math.min(...boxLefts) : 0;
+
+  // y: each non-empty layer below the tallest node of the one above (an external network's instances included).
+  const top: number[] = [];
+  let y = PADDING;
+  order.forEach((row, l) => {
+    top[l] = y;
+    if (row.length === 0) return;
+    const tallest = Math.max(
+      ...row.map((id) => {
+        const n = byId.get(id);
+        if (!n) return 0;
+        return nodeHeight(n) + (n.type === "external" ? gridHeight(members.get(id)?.length ?? 0) : 0);
+      }),
+    );
+    y += tallest + LAYER_GAP;
+  });
+
+  const place = new Map<string, { x: number; y: number }>();
+  order.forEach((row, l) => {
+    for (const id of row) {
+      const n = byId.get(id);
+      if (!n || n.type === "instance") continue;
+      const boxLeft = (center.get(id) ?? 0) - boxWidth(n.type) / 2 - left + PADDING;
+      const nodeTop = top[l] ?? 0;
+      place.set(id, { x: boxLeft + (boxWidth(n.type) - NODE_WIDTH[n.type]) / 2, y: nodeTop });
+      const gridLeft = boxLeft + (boxWidth(n.type) - GRID_WIDTH) / 2;
+      const gridTop = nodeTop + nodeHeight(n) + GRID_TOP;
+      (members.get(id) ?? []).forEach((m, i) => {
+        place.set(m.id, {
+          x: gridLeft + (i % GRID_COLUMNS) * (NODE_WIDTH.instance + GRID_GAP_X),
+          y: gridTop + Math.floor(i / GRID_COLUMNS) * GRID_ROW,
+        });
+      });
+    }
+  });
+
+  // Instances on no network in view (filtered out by project) get a row of their own below everything.
+  const bottom =
+    nodes.reduce((max, n) => Math.max(max, (place.get(n.id)?.y ?? 0) + nodeHeight(n)), y) + LAYER_GAP;
+  let orphan = 0;
+  return nodes.map((n) => {
+    const position = place.get(n.id) ?? {
+      x: PADDING + orphan++ * (NODE_WIDTH.instance + GRID_GAP_X),
+      y: bottom,
+    };
+    const width = NODE_WIDTH[n.type];
+    const height = nodeHeight(n);
+    return { ...n, position, width, height, handles: handlesOf(n.type, width, height) } as TopologyNode;
+  });
 }
