@@ -2,6 +2,7 @@
 // of the build in .next-test on free ports, with its own prefixes and bridge names (safe beside `npm run up`).
 import { execFileSync } from "node:child_process";
 import { defineConfig, devices } from "@playwright/test";
+import { chromiumLaunchOptions } from "./e2e/chromium";
 
 // Chosen once in the runner process and inherited by the workers (which load this file again), so that the
 // runner's global setup and every worker agree on the address.
@@ -34,17 +35,6 @@ export default defineConfig({
     headless: true,
     trace: "on-first-retry",
     screenshot: "on",
-    launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
 });

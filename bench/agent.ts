@@ -2,7 +2,6 @@
 // same run. Runs in its own OVS sandbox, bridges and namespace prefix (beside a live stack), and cleans up.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import pino from "pino";
 import { type Agent, createAgent } from "../agent/agent";
 import type { HostIntent, IntentInstance } from "../agent/contract";
@@ -10,6 +9,7 @@ import { run } from "../agent/linux/exec";
 import { renderRestore, renderRouterNat } from "../agent/plan/iptables";
 import { namespacesWithPrefix, type Sandbox, startSandbox } from "../agent/testing/host";
 import { ids, labIntent, labRouter, manyFloatingIps } from "../agent/testing/intent";
+import { markdownTable, median, time } from "./stats";
 
 const tag = randomBytes(2).toString("hex");
 const prefix = `b${tag}-`;
@@ -19,17 +19,6 @@ const floorNs = `${prefix}floor`;
 
 type Row = { case: string; agent: number; floor: number | null; goal: string; phases?: string };
 const rows: Row[] = [];
-
-async function time(task: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await task();
-  return performance.now() - start;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 /**
  * As the server pushes it: `repair: []` (no repair asked), so the agent applies what changed. An intent
@@ -291,11 +280,7 @@ async function main(): Promise<void> {
       r.phases ?? "",
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of table) console.log(line(row));
+  console.log(markdownTable(header, table));
 }
 
 main().catch((error: unknown) => {

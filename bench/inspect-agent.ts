@@ -17,6 +17,7 @@ import { SnapshotReader } from "../agent/observe/reader";
 import { createAgentTestClient } from "../agent/testing/client";
 import { namespacesWithPrefix, startSandbox } from "../agent/testing/host";
 import { labIntent, labRouter, manyFloatingIps } from "../agent/testing/intent";
+import { markdownTable, median, time } from "./stats";
 
 const tag = randomBytes(2).toString("hex");
 const prefix = `n${tag}-`;
@@ -36,17 +37,6 @@ type Row = {
   met: boolean | null;
 };
 const rows: Row[] = [];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-async function time(task: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await task();
-  return performance.now() - start;
-}
 
 const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 
@@ -251,11 +241,7 @@ async function main(): Promise<void> {
     r.goal,
     r.met === null ? "-" : r.met ? "yes" : "NO",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of table) console.log(line(row));
+  console.log(markdownTable(header, table));
 }
 
 main().catch((error: unknown) => {

@@ -18,11 +18,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Browser, chromium } from "@playwright/test";
+import { chromiumLaunchOptions } from "../e2e/chromium";
 import { adminSession, freePort, startStack } from "../e2e/global-setup";
 import { stopStack } from "../e2e/global-teardown";
 import { gotoSettled } from "../e2e/helpers";
 import { adminToken, apiQuery, repoRoot, type Stack } from "../e2e/stack";
 import { apiMutation } from "../e2e/trace-helpers";
+import { markdownTable, max, median, min, quantile } from "./stats";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,26 +37,7 @@ const ROUNDS = Number(args.rounds);
 const GOAL_MS = 500;
 const WAIT_MS = 15_000;
 
-// ---- statistics and tables
-
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-function median(xs: number[]): number {
-  const s = sorted(xs);
-  const mid = Math.floor(s.length / 2);
-  if (s.length === 0) return Number.NaN;
-  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-const quantile = (xs: number[], q: number) =>
-  sorted(xs)[Math.max(0, Math.ceil(q * xs.length) - 1)] ?? Number.NaN;
-const min = (xs: number[]) => sorted(xs)[0] ?? Number.NaN;
-const max = (xs: number[]) => sorted(xs).at(-1) ?? Number.NaN;
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "-");
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
-}
 
 // ---- in the page
 
@@ -222,21 +205,12 @@ async function browserHalf(stack: Stack, browserRef: { browser?: Browser }): Pro
   const selector = `[data-testid="nat-rule"][data-rule*="${rule}"]`;
 
   const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
     headless: true,
     // Playwright's own handlers would exit this process on Ctrl-C before the stack is stopped: ours close it.
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    ...chromiumLaunchOptions,
   });
   browserRef.browser = browser;
   const context = await browser.newContext({
@@ -307,7 +281,7 @@ async function browserHalf(stack: Stack, browserRef: { browser?: Browser }): Pro
       ` (host ${host.host}, floating IP ${fip.floating_ip_address} on vm2)\n`,
   );
   console.log(
-    table(
+    markdownTable(
       ["measure", "median", "p90", "min", "max", "goal", "met"],
       [
         row(
@@ -324,7 +298,7 @@ async function browserHalf(stack: Stack, browserRef: { browser?: Browser }): Pro
   );
   console.log("\nWhere the time goes (associate; from the server's and agent's log lines and the page):\n");
   console.log(
-    table(
+    markdownTable(
       ["stage", "median", "p90", "min", "max", "rounds"],
       STAGES.map(([key, label]) => {
         const xs = split.map((s) => s[key] ?? Number.NaN).filter(Number.isFinite);

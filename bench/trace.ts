@@ -46,6 +46,7 @@ import { type Actor, transact } from "../server/domain/tx";
 import { EventBus } from "../server/events";
 import { createTraceAgentClient, setTraceAgentConnector, type TraceAgent } from "../server/trace/agent";
 import { runTrace } from "../server/trace/run";
+import { median, time } from "./stats";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const COLD_RUNS = Math.max(3, Math.floor(RUNS / 2));
@@ -57,18 +58,7 @@ const prefix = `b${tag}-`;
 const intBridge = `b${tag}-int`;
 const exBridge = `b${tag}-ex`;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function time(task: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await task();
-  return performance.now() - started;
-}
 
 /** Replays the trace's host questions as bare commands, one after the other: the explain floor. */
 async function bareCommands(questions: TraceQuestion[], ctl: string, db: string): Promise<void> {

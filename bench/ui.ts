@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
 import type { BenchResult } from "../components/topology/bench-view";
+import { chromiumLaunchOptions } from "../e2e/chromium";
+import { markdownTable, median } from "./stats";
 
 const root = join(import.meta.dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -71,17 +73,10 @@ async function login(port: number): Promise<string> {
   return value;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 /** `median (min-max)`, rounded to `digits`. */
 function spread(xs: number[], digits = 0): string {
   const f = (x: number) => x.toFixed(digits);
   return xs.length < 2 ? f(median(xs)) : `${f(median(xs))} (${f(Math.min(...xs))}-${f(Math.max(...xs))})`;
-}
-
-function markdownTable(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
 async function main() {
@@ -90,17 +85,8 @@ async function main() {
   const next = await startNext(port, dir);
   const session = await login(port);
   const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
     headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    ...chromiumLaunchOptions,
   });
   const sizes: { label: string; routers: number; networks: number; instances: number; expand?: boolean }[] = [
     { label: "20 routers / 200 networks / 200 instances", routers: 20, networks: 200, instances: 200 },
