@@ -68,7 +68,7 @@ export const NODE_WIDTH: Record<NodeKind, number> = {
   external: 260,
   router: 230,
   network: 240,
-  instance: 190,
+  instance: 214,
 };
 /** Where a kind meets its edges: the target end on top, the source end at the bottom (edges point down). */
 export const NODE_ENDS: Record<NodeKind, { target: boolean; source: boolean }> = {
