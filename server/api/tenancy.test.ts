@@ -2,6 +2,7 @@
 // never bravo's names, addresses or ports, even on the networks both see; bravo's things asked for by ID or name
 // are NOT_FOUND, as if they did not exist. Events: the member hears alpha's changes only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agents, instances, ports } from "../db/schema";
 import { createTestApi, type TestApi } from "../testkit";
 import { buildFixture, type Fixture } from "./fixture.testing";
 import { createCaller } from "./root";
@@ -140,5 +141,27 @@ describe("a member of alpha", () => {
     expect(first.value).toEqual({ kind: "network", id: seen.id, action: "create" });
     expect(hidden.id).not.toBe(seen.id);
     controller.abort();
+  });
+
+  it("sees no host internals of its own things (Neutron's admin-only binding fields)", async () => {
+    // As once an agent has registered: its host and namespace prefix are known, its ports bound to it.
+    await api.services.db.insert(agents).values({ url: "http://agent.test", host: "node-1", prefix: "t-" });
+    await api.services.db.update(instances).set({ host: "node-1" });
+    await api.services.db.update(ports).set({ hostId: "node-1" });
+    const show = (caller: ReturnType<typeof member>) =>
+      Promise.all([
+        caller.server.show({ id: "vm-a" }),
+        caller.network.show({ id: "public" }),
+        caller.port.list(),
+      ]);
+    const [server, network, portList] = await show(api.caller);
+    expect(server).toMatchObject({ host: "node-1", namespace: expect.stringMatching(/^t-qprobe-/) });
+    expect(network.uplink_namespace).toMatch(/^t-quplink-/);
+    expect(portList.some((p) => p["binding:host_id"] === "node-1")).toBe(true);
+    const [memberServer, memberNetwork, memberPorts] = await show(member());
+    expect(memberServer).toMatchObject({ id: server.id, host: null, namespace: null });
+    expect(memberNetwork).toMatchObject({ id: network.id, uplink_namespace: null });
+    expect(memberPorts.length).toBeGreaterThan(0);
+    expect(memberPorts.every((p) => p["binding:host_id"] === "")).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { type NetworkRow, networks, ports, type SubnetRow, subnets } from "../db
 import { badRequest, conflict } from "./errors";
 import { agentPrefix } from "./hosts";
 import { owningProject, projectSpec } from "./projects";
-import { label, ownedBy, type RefSpec, resolveRef } from "./refs";
+import { hostFieldsFor, label, ownedBy, type RefSpec, resolveRef } from "./refs";
 import { maxMtu, uplinkSubnet } from "./topology";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -51,14 +51,16 @@ export function networkView(row: NetworkRow, networkSubnets: readonly SubnetRow[
 }
 export type NetworkView = ReturnType<typeof networkView>;
 
-async function views(ex: Executor, rows: NetworkRow[]): Promise<NetworkView[]> {
+async function views(ex: Executor, actor: Actor, rows: NetworkRow[]): Promise<NetworkView[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const [related, prefix] = await Promise.all([
     ex.select().from(subnets).where(inArray(subnets.networkId, ids)).orderBy(asc(subnets.createdAt)),
     agentPrefix(ex),
   ]);
-  return rows.map((row) => networkView(row, related, prefix));
+  return rows.map((row) =>
+    hostFieldsFor(actor, networkView(row, related, prefix), { uplink_namespace: null }),
+  );
 }
 
 export async function listNetworks(
@@ -82,11 +84,11 @@ export async function listNetworks(
     .from(networks)
     .where(and(...where))
     .orderBy(asc(networks.createdAt));
-  return views(ex, rows);
+  return views(ex, actor, rows);
 }
 
 export async function showNetwork(ex: Executor, actor: Actor, ref: string): Promise<NetworkView> {
-  const [view] = await views(ex, [await resolveRef(ex, actor, networkSpec, ref)]);
+  const [view] = await views(ex, actor, [await resolveRef(ex, actor, networkSpec, ref)]);
   if (!view) throw new Error("unreachable: one row in, one view out");
   return view;
 }

@@ -18,7 +18,7 @@ import { badRequest, conflict } from "./errors";
 import { type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { networkSpec } from "./networks";
 import { owningProject, projectSpec } from "./projects";
-import { label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -53,13 +53,13 @@ export function portView(row: PortRow, allocations: readonly AllocationRow[]) {
 }
 export type PortView = ReturnType<typeof portView>;
 
-export async function portViews(ex: Executor, rows: PortRow[]): Promise<PortView[]> {
+export async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<PortView[]> {
   if (rows.length === 0) return [];
   const allocations = await allocationsOf(
     ex,
     rows.map((r) => r.id),
   );
-  return rows.map((row) => portView(row, allocations));
+  return rows.map((row) => hostFieldsFor(actor, portView(row, allocations), { "binding:host_id": "" }));
 }
 
 export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
@@ -86,11 +86,11 @@ export async function listPorts(
     .from(ports)
     .where(and(...where))
     .orderBy(asc(ports.createdAt));
-  return portViews(ex, rows);
+  return portViews(ex, actor, rows);
 }
 
 export async function showPort(ex: Executor, actor: Actor, ref: string): Promise<PortView> {
-  const [view] = await portViews(ex, [await resolveRef(ex, actor, portSpec, ref)]);
+  const [view] = await portViews(ex, actor, [await resolveRef(ex, actor, portSpec, ref)]);
   if (!view) throw new Error("unreachable: one row in, one view out");
   return view;
 }

@@ -36,6 +36,14 @@ export function ownedBy(actor: Actor, projectId: string): boolean {
   return actor.role === "admin" || actor.projectIds.includes(projectId);
 }
 
+/**
+ * Where a resource lives on a host (binding:host_id, the host, its namespace's name) is for admins, as in
+ * Neutron's default policy: members see those fields blanked. `hidden` is what they see instead.
+ */
+export function hostFieldsFor<T>(actor: Actor, view: T, hidden: Partial<T>): T {
+  return actor.role === "admin" ? view : { ...view, ...hidden };
+}
+
 /** The SQL form of `ownedBy` for list queries; undefined = no restriction. */
 export function ownedScope(actor: Actor, column: PgColumn): SQL | undefined {
   return actor.role === "admin" ? undefined : inArray(column, [...actor.projectIds]);

@@ -22,7 +22,7 @@ import { agentPrefix, knownAgents } from "./hosts";
 import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
-import { label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { type Actor, pending, type Tx } from "./tx";
 
 export const serverSpec: RefSpec<InstanceRow> = {
@@ -68,7 +68,7 @@ export function serverView(row: InstanceRow, parts: ServerParts) {
 }
 export type ServerView = ReturnType<typeof serverView>;
 
-async function views(ex: Executor, rows: InstanceRow[]): Promise<ServerView[]> {
+async function views(ex: Executor, actor: Actor, rows: InstanceRow[]): Promise<ServerView[]> {
   if (rows.length === 0) return [];
   const portIds = rows.map((r) => r.portId);
   const owned = await ex.select().from(ports).where(inArray(ports.id, portIds));
@@ -87,7 +87,7 @@ async function views(ex: Executor, rows: InstanceRow[]): Promise<ServerView[]> {
     floatingIps: await ex.select().from(floatingIps).where(inArray(floatingIps.fixedPortId, portIds)),
     prefix: await agentPrefix(ex),
   };
-  return rows.map((row) => serverView(row, parts));
+  return rows.map((row) => hostFieldsFor(actor, serverView(row, parts), { host: null, namespace: null }));
 }
 
 export async function listServers(ex: Executor, actor: Actor, filter: z.infer<typeof serverList>) {
@@ -97,6 +97,7 @@ export async function listServers(ex: Executor, actor: Actor, filter: z.infer<ty
   }
   return views(
     ex,
+    actor,
     await ex
       .select()
       .from(instances)
@@ -106,7 +107,7 @@ export async function listServers(ex: Executor, actor: Actor, filter: z.infer<ty
 }
 
 export async function showServer(ex: Executor, actor: Actor, ref: string): Promise<ServerView> {
-  const [view] = await views(ex, [await resolveRef(ex, actor, serverSpec, ref)]);
+  const [view] = await views(ex, actor, [await resolveRef(ex, actor, serverSpec, ref)]);
   if (!view) throw new Error("unreachable: one row in, one view out");
   return view;
 }
