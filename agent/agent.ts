@@ -178,16 +178,15 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
         repair: new Set(repair),
         ownerOf: (name) => pattern.exec(name)?.[2] ?? null,
       });
-      // Every namespace in scope that exists is read, not taken from the picture: a picture that went stale
-      // (a hand change, a restart between applies) would otherwise plan nothing for a missing address or rule,
-      // and the self-check reads back only what was written. Reading one router costs ~15 ms at 1000 FIPs.
-      const read = new Set([...scope.read, ...[...scope.namespaces].filter((ns) => last.namespaces.has(ns))]);
+      // Changed namespaces are planned from the picture (reading a 1000-FIP router costs ~30 ms): where a hand
+      // change made it stale, a command fails or the self-check finds more, and that namespace is read and
+      // planned again (below).
       before =
-        scope.list || read.size > 0
+        scope.list || scope.read.size > 0
           ? await observe({
               previous: last,
-              links: read,
-              nat: read,
+              links: scope.read,
+              nat: scope.read,
               list: scope.list,
               ovsPorts: scope.list,
               bridges: [],
