@@ -2,7 +2,7 @@
 // The login form. After a login the whole page reloads, so that the server renders it for the new viewer.
 import { useMutation } from "@tanstack/react-query";
 import { useSearchParams } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { useTRPC } from "../trpc/provider";
 import { Button, Field, TextInput } from "../ui/controls";
 
@@ -17,6 +17,10 @@ export function LoginForm() {
   const login = useMutation(trpc.auth.login.mutationOptions());
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
+  // Until React has hydrated, a submit would be the browser's own: a reload that loses what was typed. So the
+  // button waits, and the form says POST so that even then no password lands in a URL.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     login.mutate(
@@ -25,7 +29,7 @@ export function LoginForm() {
     );
   };
   return (
-    <form onSubmit={submit} className="flex flex-col gap-3" aria-label="Log in">
+    <form method="post" onSubmit={submit} className="flex flex-col gap-3" aria-label="Log in">
       <Field label="User name" name="username">
         {(props) => (
           <TextInput
@@ -54,7 +58,13 @@ export function LoginForm() {
           {login.error.message}
         </p>
       ) : null}
-      <Button type="submit" variant="primary" busy={login.isPending} data-testid="login-submit">
+      <Button
+        type="submit"
+        variant="primary"
+        busy={login.isPending}
+        disabled={!hydrated}
+        data-testid="login-submit"
+      >
         Log in
       </Button>
     </form>
