@@ -4,7 +4,7 @@
 // is named here up front.
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { usePendingActions } from "../trpc/pending";
+import { usePendingActions, watchNamed } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
 import { useToast } from "../ui/toast";
 import { apiErrors } from "./errors";
@@ -98,7 +98,7 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
   const removeInterface = useMutation(
     trpc.router.removeInterface.mutationOptions({
       onSuccess: (r) => {
-        track({ kind: "router", id: r.id, label: r.name || r.id, action: "Remove interface from" });
+        track(watchNamed("router", "Remove interface from")(r));
         close();
       },
       onError: options.onError,

@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { networkCreate, networkTypes, networkUpdate } from "@/lib/schemas/network";
+import { watchNamed } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
 import { Checkbox, Field, Select, TextInput } from "../ui/controls";
 import type { FieldRules } from "./errors";
@@ -24,12 +25,7 @@ export function NetworkCreateForm({ external, close }: { external: boolean; clos
     errors: e,
     submit,
     shell,
-  } = useResourceForm(networkCreate, rules, create, close, (n) => ({
-    kind: "network",
-    id: n.id,
-    label: n.name || n.id,
-    action: "Create network",
-  }));
+  } = useResourceForm(networkCreate, rules, create, close, watchNamed("network", "Create network"));
   return (
     <FormShell
       {...shell}
@@ -93,12 +89,13 @@ export function NetworkEditForm({ id, close }: { id: string; close: () => void }
   const trpc = useTRPC();
   const network = useQuery(trpc.network.show.queryOptions({ id }));
   const update = useMutation(trpc.network.update.mutationOptions());
-  const { errors, submit, shell } = useResourceForm(networkUpdate, rules, update, close, (x) => ({
-    kind: "network",
-    id: x.id,
-    label: x.name || x.id,
-    action: "Update network",
-  }));
+  const { errors, submit, shell } = useResourceForm(
+    networkUpdate,
+    rules,
+    update,
+    close,
+    watchNamed("network", "Update network"),
+  );
   const n = network.data;
   if (!n) return <FormLoading />;
   return (

@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { routerCreate, routerInterface, routerUpdate } from "@/lib/schemas/router";
+import { watchNamed } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
 import { Checkbox, Field, Select, TextInput } from "../ui/controls";
 import type { FieldRules } from "./errors";
@@ -54,12 +55,7 @@ export function RouterCreateForm({ close }: { close: () => void }) {
     errors: e,
     submit,
     shell,
-  } = useResourceForm(routerCreate, gatewayRules, create, close, (r) => ({
-    kind: "router",
-    id: r.id,
-    label: r.name || r.id,
-    action: "Create router",
-  }));
+  } = useResourceForm(routerCreate, gatewayRules, create, close, watchNamed("router", "Create router"));
   return (
     <FormShell
       {...shell}
@@ -134,7 +130,7 @@ export function RouterInterfaceForm({ id, close }: { id: string; close: () => vo
     [[/./, "subnet_id"]],
     add,
     close,
-    (r) => ({ kind: "router", id: r.id, label: r.name || r.id, action: "Add interface to" }),
+    watchNamed("router", "Add interface to"),
   );
   const internal = new Set(networks.data?.filter((n) => !n["router:external"]).map((n) => n.id));
   const networkName = new Map(networks.data?.map((n) => [n.id, n.name || n.id]));
@@ -174,7 +170,7 @@ export function RouterRoutesForm({ id, close }: { id: string; close: () => void 
     [[/route|nexthop/i, "routes"]],
     update,
     close,
-    (x) => ({ kind: "router", id: x.id, label: x.name || x.id, action: "Set routes of" }),
+    watchNamed("router", "Set routes of"),
   );
   const r = router.data;
   if (!r) return <FormLoading />;

@@ -18,6 +18,11 @@ import { useTRPC } from "./provider";
 
 export type WatchKind = "network" | "router" | "server" | "floatingIp" | "port";
 export type Watch = { kind: WatchKind; id: string; label: string; action: string };
+
+/** The watch of a resource shown by its name, or its ID when it has none. */
+export const watchNamed =
+  (kind: WatchKind, action: string) =>
+  (r: { id: string; name: string }): Watch => ({ kind, id: r.id, label: r.name || r.id, action });
 type Entry = Watch & { key: number; since: number };
 
 const TIMEOUT_MS = 60_000;
