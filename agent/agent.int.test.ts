@@ -9,7 +9,7 @@ import { namespaceNames } from "../lib/names";
 import { type Agent, createAgent } from "./agent";
 import { serveAgent } from "./api/http";
 import { createAgentRouter } from "./api/router";
-import type { HostIntent, IntentRouter } from "./contract";
+import type { HostIntent, IntentRouter } from "./contract/intent";
 import { run } from "./linux/exec";
 import type { AgentOptionsInput } from "./options";
 import {

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pino from "pino";
 import { type Agent, createAgent } from "../agent/agent";
-import type { HostIntent, IntentInstance } from "../agent/contract";
+import type { HostIntent, IntentInstance } from "../agent/contract/intent";
 import { run } from "../agent/linux/exec";
 import { renderRestore, renderRouterNat } from "../agent/plan/iptables";
 import { namespacesWithPrefix, type Sandbox, startSandbox } from "../agent/testing/host";

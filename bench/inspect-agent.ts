@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import pino from "pino";
 import { type Agent, createAgent } from "../agent/agent";
 import { serveAgent } from "../agent/api/http";
-import type { SnapshotEvent } from "../agent/contract";
+import type { SnapshotEvent } from "../agent/contract/snapshot";
 import { run } from "../agent/linux/exec";
 import { Ovs } from "../agent/linux/ovs";
 import { showAndListArgs } from "../agent/observe/ovsPorts";

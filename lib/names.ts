@@ -1,5 +1,7 @@
-// Names of what the agent makes on a host. Shared so that the server can tell users where things live
-// (`server show` → namespace) and the agent can recognise what is its own (prefix + kind + uuid).
+// Names of what the agent makes on a host, and the rules every such name keeps. Shared so that the server can
+// tell users where things live (`server show` -> namespace), the agent can recognise what is its own (prefix +
+// kind + uuid), and every name that reaches a command line is held to one shape wherever it is validated.
+import { z } from "zod";
 
 export const namespaceNames = {
   router: (prefix: string, routerId: string) => `${prefix}qrouter-${routerId}`,
@@ -18,3 +20,37 @@ export const deviceNames = {
   intPatch: (bridge: string) => `int-${bridge}`,
   phyPatch: (bridge: string) => `phy-${bridge}`,
 };
+
+const uuidPattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+/** A lowercase UUID, as every id of ours is written. */
+export const UUID = new RegExp(`^${uuidPattern}$`);
+
+export type NamespaceKind = "qrouter" | "qprobe" | "quplink";
+
+/** Matches our namespaces only: `<prefix>(qrouter|qprobe|quplink)-<uuid>`; group 1 is the kind, group 2 the id. */
+export function ownNamespacePattern(prefix: string): RegExp {
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+  return new RegExp(`^${escaped}(qrouter|qprobe|quplink)-(${uuidPattern})$`);
+}
+
+/** Bridge names become tap names in the root namespace and `int-`/`phy-` patch names: 15 - 4 = 11 characters. */
+export const bridgeName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,10}$/, "Bridge name: 1-11 characters of A-Z a-z 0-9 _ -");
+
+/** Namespace prefix: lets a test run beside a live stack; "" for the live one. */
+export const namespacePrefix = z
+  .string()
+  .regex(/^([A-Za-z0-9][A-Za-z0-9_-]{0,15})?$/, "Prefix: up to 16 characters of A-Z a-z 0-9 _ -");
+
+/** A namespace of ours under any prefix; the agent checks that the prefix is its own. */
+export const ownNamespaceName = z
+  .string()
+  .regex(
+    new RegExp(`^[A-Za-z0-9_-]{0,16}q(?:router|probe|uplink)-${uuidPattern}$`),
+    "Invalid namespace name",
+  );
+
+/** A Linux interface name (at most 15 characters). */
+export const interfaceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, "Invalid interface name");

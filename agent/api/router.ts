@@ -5,10 +5,10 @@
 import { timingSafeEqual } from "node:crypto";
 import { initTRPC, TRPCError, tracked } from "@trpc/server";
 import { z } from "zod";
-import { traceProbe, traceQuestions } from "../../lib/schemas/trace";
 import type { Agent } from "../agent";
 import { RevisionConflictError } from "../agent";
-import { hostIntent } from "../contract";
+import { hostIntent } from "../contract/intent";
+import { traceProbe, traceQuestions } from "../contract/trace";
 import { TraceRequestError } from "../trace/tracer";
 
 export type AgentContext = { authorized: boolean };

@@ -9,8 +9,8 @@ import type {
   HostSections,
   HostSnapshot,
   RevisionSection,
-  SnapshotEvent,
-} from "../contract";
+} from "../../lib/host-snapshot";
+import type { SnapshotEvent } from "../contract/snapshot";
 import type { HostRead } from "./reader";
 import { contentHash, diffSections, hashesOf, isEmptyDiff, type SectionHashes } from "./sections";
 

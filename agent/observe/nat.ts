@@ -1,5 +1,5 @@
 // `iptables-save -t nat -c` text: without its timestamped comments, and our rules with their counters. Pure.
-import type { NatRuleCounters } from "../contract";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { isOwnChain } from "../plan/iptables";
 
 const builtins = new Set(["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]);

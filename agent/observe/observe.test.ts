@@ -2,7 +2,8 @@
 // events (full, then deltas, resume, end) over a scripted host.
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { HostSection, HostSections, SnapshotEvent } from "../contract";
+import type { HostSection, HostSections } from "../../lib/host-snapshot";
+import type { SnapshotEvent } from "../contract/snapshot";
 import { type AgentStatus, HostMonitor } from "./monitor";
 import { parseNatCounters, stripSaveTimestamps } from "./nat";
 import { parseOvsPorts, splitShowAndList } from "./ovsPorts";

@@ -1,6 +1,6 @@
 // One `ovs-vsctl --format=json show -- list Bridge -- list Port -- list Interface` call, split into the
 // `ovs-vsctl show` text and the agent's bridges with their ports. Pure.
-import type { OvsPortsSection, SnapshotOvsInterface, SnapshotOvsPort } from "../contract";
+import type { OvsPortsSection, SnapshotOvsInterface, SnapshotOvsPort } from "../../lib/host-snapshot";
 import { ovsMap, ovsSet, ovsUuid } from "../linux/ovs";
 
 /**

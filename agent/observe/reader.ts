@@ -15,7 +15,7 @@ import type {
   OvsShowSection,
   RoutesSection,
   SnapshotSectionKey,
-} from "../contract";
+} from "../../lib/host-snapshot";
 import { mapLimit } from "../linux/exec";
 import { readNamespaceJson } from "../linux/ip";
 import { saveNatWithCounters } from "../linux/iptables";

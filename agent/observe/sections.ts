@@ -1,6 +1,11 @@
 // Section keys, content hashes and the diff between what a consumer was sent and what the host holds now. Pure.
 import { createHash } from "node:crypto";
-import type { HostSection, HostSections, NamespaceSectionKind, SnapshotSectionKey } from "../contract";
+import type {
+  HostSection,
+  HostSections,
+  NamespaceSectionKind,
+  SnapshotSectionKey,
+} from "../../lib/host-snapshot";
 
 export function namespaceSectionKey(namespace: string, kind: NamespaceSectionKind): SnapshotSectionKey {
   return `netns/${namespace}/${kind}`;

@@ -1,5 +1,5 @@
 // What every per-resource planner needs to know besides the resource itself.
-import type { IntentNetwork } from "../contract";
+import type { IntentNetwork } from "../contract/intent";
 
 export type PlanContext = {
   prefix: string;

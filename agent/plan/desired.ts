@@ -1,7 +1,7 @@
 // intent + what the host already uses (local VLAN tags) -> the desired host. Pure. A resource whose plan fails
 // (e.g. a gateway on an unmapped physical network) is reported and left exactly as the host has it.
 import { namespaceNames } from "../../lib/names";
-import type { HostIntent } from "../contract";
+import type { HostIntent } from "../contract/intent";
 import type { PlanContext } from "./context";
 import { planInstance, planUplink } from "./endpoints";
 import { assignLocalVlans } from "./localVlans";

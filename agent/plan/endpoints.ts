@@ -2,7 +2,7 @@
 // a simulated uplink (a namespace on a physical bridge holding the external subnet's gateway address).
 import { parseCidr } from "../../lib/ip";
 import { deviceNames, namespaceNames } from "../../lib/names";
-import type { IntentInstance, IntentUplink } from "../contract";
+import type { IntentInstance, IntentUplink } from "../contract/intent";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
 import type { DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./model";
 

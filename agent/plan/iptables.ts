@@ -2,7 +2,7 @@
 // own prefix. Rules are written exactly as `iptables-save` prints them, so that desired and observed compare as
 // strings and a change touches only the chains whose text differs: DNAT and float-snat rules one by one.
 import { deviceNames } from "../../lib/names";
-import type { IntentRouter } from "../contract";
+import type { IntentRouter } from "../contract/intent";
 import { ipv4Key } from "./addresses";
 import type { NatChain, NatTable } from "./model";
 

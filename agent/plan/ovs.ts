@@ -2,7 +2,7 @@
 // network carries (untagged for flat, the segmentation id for vlan), as Neutron's OVS agent does. Every flow is
 // written as `ovs-ofctl --names --no-stats dump-flows` prints it (after normalizeFlow), so they compare as text.
 import { deviceNames } from "../../lib/names";
-import type { IntentNetwork } from "../contract";
+import type { IntentNetwork } from "../contract/intent";
 import type { DesiredFlows } from "./model";
 
 /** "NL": marks our flows. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { IntentRouter } from "../contract";
+import type { IntentRouter } from "../contract/intent";
 import { ids, labIntent, labRouter } from "../testing/intent";
 import { sortActions } from "./actions";
 import { type HostSettings, planHost } from "./desired";

@@ -4,7 +4,7 @@
 // Pure: the agent keeps the digests and the last host picture, this decides what to look at.
 import { createHash } from "node:crypto";
 import { namespaceNames } from "../../lib/names";
-import type { HostIntent, IntentNetwork } from "../contract";
+import type { HostIntent, IntentNetwork } from "../contract/intent";
 import type { DesiredPlan, HostSettings } from "./desired";
 import type { DesiredFlows, ObservedHost } from "./model";
 

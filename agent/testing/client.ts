@@ -4,7 +4,7 @@
 // Authorization header as for every other procedure.
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource } from "eventsource";
-import type { AgentRouter } from "../contract";
+import type { AgentRouter } from "../api/router";
 
 export function createAgentTestClient(url: string, token: string | null) {
   const authorization: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };

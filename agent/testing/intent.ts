@@ -1,7 +1,7 @@
 // A small lab topology as an intent, shared by unit tests, integration tests and the bench: an external flat
 // network 203.0.113.0/24 whose outside world is an uplink namespace (203.0.113.1), a tenant network
 // 10.0.0.0/24, a router between them and one instance with a floating IP.
-import type { HostIntent, IntentFloatingIp, IntentRouter } from "../contract";
+import type { HostIntent, IntentFloatingIp, IntentRouter } from "../contract/intent";
 
 export const ids = {
   external: "e0000000-0000-4000-8000-000000000001",

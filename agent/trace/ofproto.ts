@@ -1,7 +1,7 @@
 // Reading `ovs-appctl ofproto/trace` and `dpif/show`. PURE: text in, data out, so that the parsing is tested
 // without a vswitchd. We keep OVS's own words (rule text, actions, its "-> ..." notes) and only pull out what
 // the server needs to compose a path: the bridges crossed, the VLAN pushed, and the ports the packet leaves by.
-import type { OvsTrace, OvsTraceRule } from "../../lib/schemas/trace";
+import type { OvsTrace, OvsTraceRule } from "../contract/trace";
 
 /** Datapath port number -> port name, per datapath ("netdev@ovs-netdev", "dummy@ovs-dummy"). */
 export type DatapathPorts = Map<string, { bridges: Set<string>; ports: Map<number, string> }>;

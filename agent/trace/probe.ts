@@ -5,14 +5,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import type { z } from "zod";
-import type {
-  ProbeCaptureResult,
-  ProbeNatDelta,
-  ProbeOutcome,
-  TraceNatRule,
-  TraceProbeResult,
-  traceProbe,
-} from "../../lib/schemas/trace";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
+import type { ProbeOutcome } from "../../lib/schemas/trace";
+import type { ProbeCaptureResult, ProbeNatDelta, TraceProbeResult, traceProbe } from "../contract/trace";
 import { mapLimit, run } from "../linux/exec";
 import { saveNatWithCounters } from "../linux/iptables";
 import { parseNatCounters } from "../observe/nat";
@@ -136,7 +131,10 @@ export function parseTcpdumpLine(line: string): { src: string; dst: string; text
   return { src: match[1], dst: match[2], text: line.trim() };
 }
 
-async function natCounters(namespaces: string[], chainPrefix: string): Promise<Map<string, TraceNatRule[]>> {
+async function natCounters(
+  namespaces: string[],
+  chainPrefix: string,
+): Promise<Map<string, NatRuleCounters[]>> {
   const lists = await mapLimit(namespaces, 4, async (ns) => {
     try {
       return parseNatCounters(await saveNatWithCounters(ns), chainPrefix);

@@ -1,6 +1,6 @@
 // The agent's trace parsing, on text captured from OVS 3.1 and tcpdump on this machine.
 import { describe, expect, it } from "vitest";
-import { traceProbe, traceQuestions } from "../../lib/schemas/trace";
+import { traceProbe, traceQuestions } from "../contract/trace";
 import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { parseTcpdumpLine } from "./probe";
 import { routeText } from "./tracer";

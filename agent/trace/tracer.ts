@@ -17,7 +17,7 @@ import {
   type TraceQuestion,
   traceProbe,
   traceQuestions,
-} from "../../lib/schemas/trace";
+} from "../contract/trace";
 import { mapLimit } from "../linux/exec";
 import { saveNatWithCounters } from "../linux/iptables";
 import type { Ovs } from "../linux/ovs";

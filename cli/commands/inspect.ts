@@ -1,7 +1,7 @@
 // `netlens host inspect` (a host's latest snapshot: `ovs-vsctl show` and `iptables-save -t nat` verbatim, as
 // operators read them on the node) and `netlens drift list|repair`.
 import { Command, Option } from "commander";
-import type { HostSections, IpJsonLink, IpJsonRoute } from "../../agent/contract";
+import type { HostSections, IpJsonLink, IpJsonRoute } from "../../lib/host-snapshot";
 import { inspectSectionKinds } from "../../lib/schemas/inspect";
 import { formatOption, run } from "../command";
 import { type Format, field, printList, type Row } from "../output";

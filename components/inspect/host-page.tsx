@@ -4,7 +4,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import type { HostSnapshot } from "@/agent/contract";
+import type { HostSnapshot } from "@/lib/host-snapshot";
 import { DataTable, PageHeader } from "../resources/table";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";

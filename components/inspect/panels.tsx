@@ -4,7 +4,7 @@
 // nodes. Admins only (a tenant sees none of a host's raw state): for anyone else nothing is asked or shown.
 import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
-import type { HostSnapshot, NatSection } from "@/agent/contract";
+import type { HostSnapshot, NatSection } from "@/lib/host-snapshot";
 import { useIsAdmin } from "../auth/viewer";
 import { useTRPC } from "../trpc/provider";
 import { RepairButton } from "./host-page";

@@ -4,7 +4,7 @@
 // (so that what just changed can be highlighted for a few seconds).
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useState } from "react";
-import type { HostSections, HostSnapshot } from "@/agent/contract";
+import type { HostSections, HostSnapshot } from "@/lib/host-snapshot";
 import { useTRPC } from "../trpc/provider";
 import type { RouterOutputs } from "../trpc/types";
 

@@ -1,7 +1,7 @@
 "use client";
 // How a host's sections read: NAT rules as `iptables -S` prints them (monospace, coloured, with packet
 // counters), addresses and routes as tables, `ovs-vsctl show` verbatim. Drifted lines are marked; new ones glow.
-import type { IpJsonLink, IpJsonRoute, NatSection } from "@/agent/contract";
+import type { IpJsonLink, IpJsonRoute, NatSection } from "@/lib/host-snapshot";
 
 const cell = "px-2 py-0.5 text-left align-top";
 const head = "px-2 py-1 text-left text-[10px] font-medium text-[var(--muted)] uppercase";

@@ -41,6 +41,12 @@ export const name = z
 
 export const byRef = z.object({ id: ref });
 
+/** A physical network's name, as `--bridge-mapping physnet:bridge` and `provider:physical_network` give it. */
+export const physicalNetworkName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, "A physical network name is 1-64 letters, digits, '_', '.' or '-'");
+
 export const allocationPool = z.object({ start: ipv4, end: ipv4 });
 export const hostRoute = z.object({ destination: cidrField("destination"), nexthop: ipv4 });
 export const fixedIp = z

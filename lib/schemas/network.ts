@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { byRef, listFilter, name, ref } from "./common";
+import { byRef, listFilter, name, physicalNetworkName, ref } from "./common";
 
 export const networkTypes = ["flat", "vlan", "vxlan", "local"] as const;
 export type NetworkType = (typeof networkTypes)[number];
@@ -10,12 +10,8 @@ export const networkCreate = z.object({
   shared: z.boolean().default(false),
   "router:external": z.boolean().default(false),
   "provider:network_type": z.enum(networkTypes).optional(),
-  // The same shape the agent accepts (agent/contract.ts), so that a bad name fails here, not on the host.
-  "provider:physical_network": z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "A physical network name is 1-64 letters, digits, '_', '.' or '-'")
-    .optional(),
+  // The same shape the agent accepts, so that a bad name fails here, not on the host.
+  "provider:physical_network": physicalNetworkName.optional(),
   "provider:segmentation_id": z.number().int().min(1).max(16777215).optional(),
   mtu: z.number().int().min(68).max(9000).optional(),
   admin_state_up: z.boolean().default(true),

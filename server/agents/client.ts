@@ -1,7 +1,8 @@
 // The server's side of the agent's API: a tRPC client with the agent's bearer token.
 import { readFile } from "node:fs/promises";
 import { createTRPCClient, httpLink } from "@trpc/client";
-import type { AgentInfo, AgentRouter, ApplyResult, HostIntent } from "../../agent/contract";
+import type { AgentRouter } from "../../agent/api/router";
+import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 
 /** What the dispatcher needs from an agent; tests hand it a fake. */
 export type AgentApi = {

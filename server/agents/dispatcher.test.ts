@@ -1,7 +1,7 @@
 // The dispatcher against a fake agent: what it pushes, when, and what it records from the answers.
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract";
+import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import { agents } from "../db/schema";
 import { createTestApi, type TestApi } from "../testkit";
 import type { AgentApi } from "./client";

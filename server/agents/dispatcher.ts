@@ -2,7 +2,7 @@
 // kicks that arrive meanwhile coalesce into the next push, failures retry with backoff while the agent is down.
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Logger } from "pino";
-import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract";
+import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import type { Db } from "../db/client";
 import { agents, instances, ports } from "../db/schema";
 import type { ChangeEvent, EventBus } from "../events";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostIntent } from "../../agent/contract";
+import { hostIntent } from "../../agent/contract/intent";
 import { agents } from "../db/schema";
 import { createTestApi, type TestApi } from "../testkit";
 import { compileIntent } from "./intent";

@@ -7,7 +7,7 @@ import type {
   IntentNetwork,
   IntentRouter,
   IntentUplink,
-} from "../../agent/contract";
+} from "../../agent/contract/intent";
 import { prefixlenOf } from "../../lib/ip";
 import type {
   AllocationRow,

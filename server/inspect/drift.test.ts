@@ -1,8 +1,9 @@
 // Drift, pure: a host that reports exactly what the intent asks has none; each kind of hand change is named on
 // the resource it belongs to (a DNAT rule on its floating IP, a route on its router, a tag on its instance).
 import { describe, expect, it } from "vitest";
-import type { HostIntent, HostSections, SnapshotOvsPort } from "../../agent/contract";
+import type { HostIntent } from "../../agent/contract/intent";
 import { ids, labIntent } from "../../agent/testing/intent";
+import type { HostSections, SnapshotOvsPort } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames } from "../../lib/names";
 import { computeDrift, floatingIpRules, routerRules } from "./drift";
 

@@ -1,15 +1,14 @@
 // PURE: what a host must have (the intent the server compiled for it) vs what its agent reports (a snapshot),
 // per resource of the model. Rule texts are written the way DESIGN §4 lays the nat table out and the way
 // `iptables -S` prints it, so that they compare as strings with what the agent read. No I/O here.
+import type { HostIntent, IntentRouter } from "../../agent/contract/intent";
 import type {
-  HostIntent,
   HostSections,
-  IntentRouter,
   IpJsonLink,
   IpJsonRoute,
   NatSection,
   SnapshotOvsPort,
-} from "../../agent/contract";
+} from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames } from "../../lib/names";
 import type { IntentInputs } from "../agents/intent";
 

@@ -6,7 +6,10 @@ import { EventEmitter } from "node:events";
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource } from "eventsource";
 import type { Logger } from "pino";
-import type { AgentInfo, AgentRouter, HostSnapshot, SnapshotEvent } from "../../agent/contract";
+import type { AgentRouter } from "../../agent/api/router";
+import type { AgentInfo } from "../../agent/contract/intent";
+import type { SnapshotEvent } from "../../agent/contract/snapshot";
+import type { HostSnapshot } from "../../lib/host-snapshot";
 
 export type RelayStatus = {
   url: string;

@@ -4,7 +4,8 @@
 import { EventEmitter, on } from "node:events";
 import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
-import type { HostSnapshot, SnapshotDeltaEvent } from "../../agent/contract";
+import type { SnapshotDeltaEvent } from "../../agent/contract/snapshot";
+import type { HostSnapshot } from "../../lib/host-snapshot";
 import { compileIntent } from "../agents/intent";
 import { loadIntentInputs } from "../agents/snapshot";
 import type { Db } from "../db/client";

@@ -1,7 +1,12 @@
 // How the trace reaches the host agent: its `trace` and `traceProbe` procedures over tRPC with the bearer
 // token. The agent's URL comes from its row (the dispatcher registered it); the token file from the server's
 // environment. Tests that run the agent elsewhere give their own connector for their database.
-import type { TraceAnswers, TraceProbeInput, TraceProbeResult, TraceQuestion } from "../../lib/schemas/trace";
+import type {
+  TraceAnswers,
+  TraceProbeInput,
+  TraceProbeResult,
+  TraceQuestion,
+} from "../../agent/contract/trace";
 import { agentTrpcClient } from "../agents/client";
 import type { Db } from "../db/client";
 import type { AgentRow } from "../db/schema";

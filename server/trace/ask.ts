@@ -3,7 +3,7 @@
 // side). The walk uses this to put what it knows it will ask next (the OVS leg into a namespace, the route there,
 // the reply's first route where the packet may end) in the same call, so that a trace costs a handful of round
 // trips instead of one per host question. Each answer is still the host's own.
-import type { TraceAnswer, TraceHostInfo, TraceQuestion } from "../../lib/schemas/trace";
+import type { TraceAnswer, TraceHostInfo, TraceQuestion } from "../../agent/contract/trace";
 import type { TraceAgent } from "./agent";
 
 /** The same question gives the same key, whatever order its fields were written in. */

@@ -1,8 +1,11 @@
 // Named diagnoses: the known traps (DESIGN §5), each recognised from the model and what the walk met on the
 // host, with a stable code, the hop where it shows, and a fix in the operator's terms. PURE.
+
+import type { TraceHostInfo, TracePort } from "../../agent/contract/trace";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { cidrContains } from "../../lib/ip";
 import { deviceNames } from "../../lib/names";
-import type { Diagnosis, TraceHostInfo, TraceNatRule, TracePort } from "../../lib/schemas/trace";
+import type { Diagnosis } from "../../lib/schemas/trace";
 import type { SubnetRow } from "../db/schema";
 import { type Endpoint, instanceOf, routersOf } from "./endpoints";
 import type { ModelRouter, TraceModel } from "./model";
@@ -18,7 +21,7 @@ export type DiagnoseInput = {
   forward: WalkResult;
   reply: WalkResult | null;
   ports: TracePort[];
-  nat: Map<string, TraceNatRule[]>;
+  nat: Map<string, NatRuleCounters[]>;
 };
 
 const name = (row: { name: string; id: string }) => row.name || row.id;

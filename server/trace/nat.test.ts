@@ -1,6 +1,6 @@
 // Matching our nat rules the way netfilter walks them, on rules as iptables-save prints them.
 import { describe, expect, it } from "vitest";
-import type { TraceNatRule } from "../../lib/schemas/trace";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { walkChain } from "./nat";
 
 const rules = [
@@ -12,7 +12,7 @@ const rules = [
   ["p-float-snat", "-A p-float-snat -s 10.0.0.5/32 -j SNAT --to-source 203.0.113.20"],
   ["p-snat", "-A p-snat -j p-float-snat"],
   ["p-snat", "-A p-snat -o qg-1 -j SNAT --to-source 203.0.113.10"],
-].map(([chain, rule]): TraceNatRule => ({ chain: chain ?? "", rule: rule ?? "", packets: 0, bytes: 0 }));
+].map(([chain, rule]): NatRuleCounters => ({ chain: chain ?? "", rule: rule ?? "", packets: 0, bytes: 0 }));
 
 describe("nat chains", () => {
   it("DNATs a floating IP in PREROUTING", () => {
@@ -55,7 +55,7 @@ describe("nat chains", () => {
   });
 
   it("never takes a rule it does not understand to match", () => {
-    const odd: TraceNatRule = {
+    const odd: NatRuleCounters = {
       chain: "PREROUTING",
       rule: "-A PREROUTING -p tcp --dport 80 -j DNAT --to-destination 10.0.0.9",
       packets: 0,

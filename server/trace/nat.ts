@@ -2,8 +2,9 @@
 // re-implementation of netfilter: our chains use only -s/-d (a /32 or a CIDR), -i/-o (possibly negated),
 // `-m conntrack ! --ctstate DNAT`, and -j DNAT/SNAT/ACCEPT/<our chain>; a rule using anything else is reported as
 // not understood rather than guessed at.
+
+import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { cidrBounds, toInt } from "../../lib/ip";
-import type { TraceNatRule } from "../../lib/schemas/trace";
 
 /**
  * `-s`/`-d`: a /32 (a floating IP's rules: thousands of them on a busy router) compares as text, the form
@@ -33,7 +34,7 @@ export type ParsedRule = {
   unknown: string[];
 };
 
-export function parseRule(rule: TraceNatRule): ParsedRule {
+export function parseRule(rule: NatRuleCounters): ParsedRule {
   const words = rule.rule.split(/\s+/);
   const parsed: ParsedRule = {
     chain: rule.chain,
@@ -128,9 +129,9 @@ export type NatVerdict = {
 };
 
 /** Rules are parsed when a walk first meets them: a router with 1,000 floating IPs has 3,000 of them. */
-const parsedRules = new WeakMap<TraceNatRule, ParsedRule>();
+const parsedRules = new WeakMap<NatRuleCounters, ParsedRule>();
 
-function parsed(rule: TraceNatRule): ParsedRule {
+function parsed(rule: NatRuleCounters): ParsedRule {
   let result = parsedRules.get(rule);
   if (result === undefined) {
     result = parseRule(rule);
@@ -144,7 +145,7 @@ function parsed(rule: TraceNatRule): ParsedRule {
  * of our chains walks that chain and comes back if nothing there decided.
  */
 export function walkChain(
-  rules: readonly TraceNatRule[],
+  rules: readonly NatRuleCounters[],
   chain: string,
   p: NatPacket,
   depth = 0,

@@ -1,6 +1,8 @@
 // Probe mode, the server's half: where to watch (the interfaces of the explained path), and what the real
 // packet's sightings say about each hop. PURE but for the types.
-import type { Diagnosis, Hop, ProbeOutcome, TraceProbeResult } from "../../lib/schemas/trace";
+
+import type { TraceProbeResult } from "../../agent/contract/trace";
+import type { Diagnosis, Hop, ProbeOutcome } from "../../lib/schemas/trace";
 
 export type CapturePoint = { namespace: string; interface: string };
 

@@ -3,7 +3,9 @@
 // report per hop whether it was seen.
 import { performance } from "node:perf_hooks";
 import type { z } from "zod";
-import type { TraceNatRule, TracePort, TraceResult, traceRun } from "../../lib/schemas/trace";
+import type { TracePort } from "../../agent/contract/trace";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
+import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
 import { badRequest } from "../domain/errors";
 import { traceAgentFor } from "./agent";
@@ -94,7 +96,7 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
     [routeQuestion(source, original, null, srcKnown)],
   );
   let ports: TracePort[] = [];
-  const nat = new Map<string, TraceNatRule[]>();
+  const nat = new Map<string, NatRuleCounters[]>();
   const macs = new Map<string, string>();
   first.forEach((answer, index) => {
     if (answer.kind === "ports" && answer.ok) ports = answer.ports;

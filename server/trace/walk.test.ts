@@ -7,9 +7,9 @@ import type {
   RouteGet,
   TraceAnswer,
   TraceHostInfo,
-  TraceNatRule,
   TraceQuestion,
-} from "../../lib/schemas/trace";
+} from "../../agent/contract/trace";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceAgent } from "./agent";
 import { HostAnswers, questionKey } from "./ask";
 import type { NsDevice, Place } from "./model";
@@ -61,7 +61,7 @@ const vm: Place = {
   devices: [device("eth0", "net", ["10.0.0.5"], { tap: "tap-vm1" })],
 };
 
-const nat: TraceNatRule[] = [
+const nat: NatRuleCounters[] = [
   { chain: "PREROUTING", rule: "-A PREROUTING -j t-PREROUTING", packets: 0, bytes: 0 },
   {
     chain: "t-PREROUTING",

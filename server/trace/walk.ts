@@ -2,20 +2,19 @@
 // and where each device is plugged; the host decides everything else: `ip route get` in the namespace (the
 // kernel's route), our nat rules as iptables-save printed them (DNAT in PREROUTING/OUTPUT, SNAT in POSTROUTING,
 // conntrack reversing them for the reply), and `ofproto/trace` from the sender's OVS port.
+
 import type {
-  DecidedBy,
-  Hop,
   OvsQuestion,
   OvsTrace,
   RouteGet,
   RouteQuestion,
   TraceAnswer,
   TraceHostInfo,
-  TraceNatRule,
   TracePort,
-  TraceProtocol,
   TraceQuestion,
-} from "../../lib/schemas/trace";
+} from "../../agent/contract/trace";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
+import type { DecidedBy, Hop, TraceProtocol } from "../../lib/schemas/trace";
 import type { HostAnswers } from "./ask";
 import type { NsDevice, Place } from "./model";
 import { type ParsedRule, ruleWithCounters, walkChain } from "./nat";
@@ -81,7 +80,7 @@ export type WalkContext = {
   /** Our OVS ports as the agent read them (tags, bridges). */
   ports: TracePort[];
   /** Our nat rules per router namespace, as the agent read them. */
-  nat: Map<string, TraceNatRule[]>;
+  nat: Map<string, NatRuleCounters[]>;
   /** MACs the model does not know (the uplinks' veths), read from the host: `namespace/device` -> MAC. */
   macs: Map<string, string>;
   /** Fip id by floating address: DNAT/SNAT hops name the floating IP's graph node. */
@@ -117,7 +116,7 @@ async function natOf(
   ctx: WalkContext,
   namespace: string,
   alongside: TraceQuestion[],
-): Promise<TraceNatRule[]> {
+): Promise<NatRuleCounters[]> {
   const known = ctx.nat.get(namespace);
   if (known !== undefined) return known;
   const [answer] = await ctx.host.ask([{ kind: "nat", namespace }, ...alongside]);
@@ -466,7 +465,7 @@ function prerouting(
   place: Place,
   iif: string | null,
   packet: Packet,
-  rules: readonly TraceNatRule[],
+  rules: readonly NatRuleCounters[],
   forwardNat: ConnNat[],
 ): { packet: Packet; hop: Omit<Hop, "packet"> | null; nat: ConnNat | null } {
   const unchanged = { packet, hop: null, nat: null };

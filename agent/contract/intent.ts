@@ -1,0 +1,114 @@
+// The desired state of one host ("intent") as the server compiles it and the agent validates it, and what the
+// agent answers about itself and about an apply. Part of the agent's contract: zod and lib/ only, so that the
+// server can `import type` it without depending on the daemon.
+import { z } from "zod";
+import { cidr, ipv4, physicalNetworkName } from "../../lib/schemas/common";
+
+const uuid = z.uuid();
+const mac = z.string().regex(/^fa:16:3e(:[0-9a-f]{2}){3}$/, "MAC must be fa:16:3e:xx:xx:xx");
+const prefixlen = z.number().int().min(1).max(32);
+const route = z.object({ destination: cidr, nexthop: ipv4 });
+
+export const intentNetwork = z.object({
+  id: uuid,
+  network_type: z.enum(["flat", "vlan", "vxlan", "local"]),
+  physical_network: physicalNetworkName.nullable(),
+  segmentation_id: z.number().int().min(1).max(16777215).nullable(),
+  mtu: z.number().int().min(68).max(9000),
+});
+
+/** An address on a port: the port's only fixed IP, with its subnet's prefix length. */
+const portAddress = {
+  port_id: uuid,
+  network_id: uuid,
+  mac_address: mac,
+  ip_address: ipv4,
+  prefixlen,
+};
+
+export const intentRouterGateway = z.object({
+  ...portAddress,
+  /** The external subnet's gateway: the router's default route. Null: no default route. */
+  gateway_ip: ipv4.nullable(),
+  enable_snat: z.boolean(),
+});
+
+export const intentFloatingIp = z.object({
+  id: uuid,
+  floating_ip_address: ipv4,
+  fixed_ip_address: ipv4,
+});
+
+export const intentRouter = z.object({
+  id: uuid,
+  gateway: intentRouterGateway.nullable(),
+  interfaces: z.array(z.object(portAddress)),
+  routes: z.array(route),
+  floating_ips: z.array(intentFloatingIp),
+});
+
+/** A lab instance: namespace `<prefix>qprobe-<port id>` holding one veth (eth0) on br-int. */
+export const intentInstance = z.object({
+  id: uuid,
+  ...portAddress,
+  /** The subnet's gateway_ip: the instance's default route, as DHCP would hand it out. */
+  gateway_ip: ipv4.nullable(),
+  host_routes: z.array(route),
+  mtu: z.number().int().min(68).max(9000),
+});
+
+/** A simulated outside world for labs: a namespace on the physical bridge holding `address` (e.g. 203.0.113.1/24). */
+export const intentUplink = z.object({
+  network_id: uuid,
+  physical_network: physicalNetworkName,
+  segmentation_id: z.number().int().min(1).max(4094).nullable(),
+  address: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/),
+});
+
+export const hostIntent = z.object({
+  revision: z.number().int().min(1),
+  networks: z.array(intentNetwork),
+  routers: z.array(intentRouter),
+  instances: z.array(intentInstance),
+  uplinks: z.array(intentUplink),
+  /**
+   * What this push may put back although its part of the intent did not change since the last apply (a hand
+   * change: drift). Absent or "all": the whole host converges, as an intent alone always did. A list of resource
+   * ids (router, instance, external network): only those, plus every resource whose part changed; the others'
+   * drift is left for the server to show until someone asks for a repair.
+   */
+  repair: z.union([z.literal("all"), z.array(z.string().max(64)).max(100_000)]).optional(),
+});
+
+export type HostIntent = z.infer<typeof hostIntent>;
+export type IntentNetwork = z.infer<typeof intentNetwork>;
+export type IntentRouter = z.infer<typeof intentRouter>;
+export type IntentRouterGateway = z.infer<typeof intentRouterGateway>;
+export type IntentFloatingIp = z.infer<typeof intentFloatingIp>;
+export type IntentInstance = z.infer<typeof intentInstance>;
+export type IntentUplink = z.infer<typeof intentUplink>;
+
+/** What the agent answers to `apply`. Errors name the resource (router, instance, floating IP or network id). */
+export type ApplyResult = {
+  revision: number;
+  /** Number of changes made on the host; 0 for a re-apply of an unchanged intent. */
+  changes: number;
+  duration_ms: number;
+  errors: { resource_id: string; message: string }[];
+  /** Actions not run because their resource's intent did not change and no repair was asked for it. */
+  held?: number;
+  /** Where the time went: reading the host, planning, running commands, the post-apply self-check. */
+  timings?: { observe_ms: number; plan_ms: number; execute_ms: number; verify_ms: number };
+};
+
+/** What the agent tells about itself (`info`): the server checks bridge mappings before accepting a gateway. */
+export type AgentInfo = {
+  host: string;
+  prefix: string;
+  /** The prefix of its nat chains (`<p>-PREROUTING`, ...): the server writes the rules it expects with it. */
+  chain_prefix?: string;
+  integration_bridge: string;
+  bridge_mappings: Record<string, string>;
+  applied_revision: number;
+  version: string;
+};

@@ -1,0 +1,140 @@
+// What a host holds, as inspection shows it: the sections an agent reads (`ovs-vsctl show`, OVS ports, per
+// namespace `ip -json addr`/`route` and the nat table) and a snapshot of them. Shared: the agent builds them,
+// the server relays and compares them, the dashboard and the CLI show them. Types only.
+
+/** Sections per namespace of ours (`<prefix>qrouter-*`, `<prefix>qprobe-*`, `<prefix>quplink-*`). */
+export type NamespaceSectionKind = "addr" | "routes" | "nat";
+
+/**
+ * Where a section lives in a snapshot: the host-wide ones by name, the per-namespace ones as
+ * `netns/<namespace>/<kind>` (e.g. `netns/qrouter-<router id>/nat`). Each section also names its own kind and
+ * namespace, so a consumer never has to parse the key.
+ */
+export type SnapshotSectionKey =
+  | "ovs"
+  | "ovsPorts"
+  | "revision"
+  | "health"
+  | `netns/${string}/${NamespaceSectionKind}`;
+
+/**
+ * `hash`: a digest of the section's content (sha256, hex, first 16 characters). Equal hashes mean equal content,
+ * so a consumer can tell what changed without comparing the data.
+ */
+type Hashed = { hash: string };
+
+/** `ovs-vsctl show` of the agent's OVSDB, verbatim. */
+export type OvsShowSection = Hashed & { kind: "ovs"; text: string };
+
+export type SnapshotOvsInterface = {
+  name: string;
+  /** "" for a plain (system) interface, "internal", "patch", ... */
+  type: string;
+  /** null while vswitchd has not opened it; -1 when it could not. */
+  ofport: number | null;
+  /** e.g. {peer: "phy-br-ex"} for a patch port. */
+  options: Record<string, string>;
+  external_ids: Record<string, string>;
+};
+
+export type SnapshotOvsPort = {
+  bridge: string;
+  name: string;
+  /** The local VLAN (access port); null for a trunk or an untagged port. */
+  tag: number | null;
+  interfaces: SnapshotOvsInterface[];
+};
+
+/** The agent's bridges (integration + mapped physical ones) and all their ports, sorted by bridge and name. */
+export type OvsPortsSection = Hashed & {
+  kind: "ovsPorts";
+  bridges: { name: string; datapath_type: string; fail_mode: string | null }[];
+  ports: SnapshotOvsPort[];
+};
+
+/** One element of `ip -json addr` as iproute2 prints it (the fields named here, and any others it adds). */
+export type IpJsonLink = {
+  ifindex?: number;
+  ifname?: string;
+  flags?: string[];
+  mtu?: number;
+  operstate?: string;
+  address?: string;
+  addr_info?: {
+    family?: string;
+    local?: string;
+    prefixlen?: number;
+    scope?: string;
+    [field: string]: unknown;
+  }[];
+  [field: string]: unknown;
+};
+
+/** One element of `ip -json route` as iproute2 prints it. */
+export type IpJsonRoute = {
+  dst?: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  prefsrc?: string;
+  flags?: string[];
+  [field: string]: unknown;
+};
+
+export type AddrSection = Hashed & { kind: "addr"; namespace: string; links: IpJsonLink[] };
+
+export type RoutesSection = Hashed & { kind: "routes"; namespace: string; routes: IpJsonRoute[] };
+
+/** A rule of our nat chains (or a built-in chain's jump into one), with its counters. */
+export type NatRuleCounters = {
+  chain: string;
+  /** As `iptables -t nat -S` prints it, e.g. "-A netlens-PREROUTING -d 203.0.113.20/32 -j DNAT --to-destination 10.0.0.5". */
+  rule: string;
+  packets: number;
+  bytes: number;
+};
+
+/**
+ * Router namespaces only. `text`: `iptables-save -t nat -c` verbatim but for its two comment lines ("# Generated
+ * by ... on <date>", "# Completed on <date>"), which carry the time of the read and would make every read differ.
+ * The counters are part of the content: traffic through a rule changes the section.
+ */
+export type NatSection = Hashed & { kind: "nat"; namespace: string; text: string; rules: NatRuleCounters[] };
+
+export type RevisionSection = Hashed & { kind: "revision"; applied_revision: number };
+
+export type AgentError = { message: string; at: string; source: "apply" | "observe" };
+
+/**
+ * `last_error`: the most recent of the last apply's error (null once an apply succeeds) and the last host read's
+ * error (null once a read succeeds). `uptime_s` is as of the event's `taken_at` and is left out of the hash:
+ * otherwise the section would change on every read.
+ */
+export type HealthSection = Hashed & {
+  kind: "health";
+  started_at: string;
+  uptime_s: number;
+  last_error: AgentError | null;
+  last_apply_at: string | null;
+};
+
+export type HostSection =
+  | OvsShowSection
+  | OvsPortsSection
+  | AddrSection
+  | RoutesSection
+  | NatSection
+  | RevisionSection
+  | HealthSection;
+
+export type HostSections = { [key in SnapshotSectionKey]?: HostSection };
+
+/** What the `snapshot` query returns: every section as of `taken_at`. */
+export type HostSnapshot = {
+  host: string;
+  /** Increases by one each time any section's hash changes (per agent process). */
+  seq: number;
+  taken_at: string;
+  sections: HostSections;
+};
