@@ -10,7 +10,7 @@ import { type Agent, createAgent } from "./agent";
 import { serveAgent } from "./api/http";
 import { createAgentRouter } from "./api/router";
 import type { HostIntent, IntentRouter } from "./contract/intent";
-import { run } from "./linux/exec";
+import { run } from "./host/exec";
 import type { AgentOptionsInput } from "./options";
 import {
   linkExists,

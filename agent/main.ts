@@ -10,21 +10,22 @@ import { parseArgs } from "node:util";
 import pino from "pino";
 import { createAgent } from "./agent";
 import { parseListen, serveAgent } from "./api/http";
+import { parseAgentOptions } from "./options";
 
 const { values } = parseArgs({
   options: {
     listen: { type: "string", default: "127.0.0.1:9697" },
     ovsdb: { type: "string" },
     "ovs-rundir": { type: "string" },
-    "integration-bridge": { type: "string", default: "br-int" },
+    "integration-bridge": { type: "string" },
     "bridge-mapping": { type: "string", multiple: true, default: [] },
-    "datapath-type": { type: "string", default: "netdev" },
-    prefix: { type: "string", default: "" },
-    "chain-prefix": { type: "string", default: "netlens" },
+    "datapath-type": { type: "string" },
+    prefix: { type: "string" },
+    "chain-prefix": { type: "string" },
     "state-dir": { type: "string", default: ".netlens/agent" },
     "token-file": { type: "string" },
     "log-level": { type: "string", default: "info" },
-    "inspect-interval-ms": { type: "string", default: "2000" },
+    "inspect-interval-ms": { type: "string" },
     cleanup: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -78,25 +79,20 @@ async function main(): Promise<void> {
   }
   if (values.ovsdb === undefined) throw new Error(`--ovsdb is required\n${usage}`);
   const stateDir = resolve(values["state-dir"]);
-  const datapathType = values["datapath-type"];
-  if (datapathType !== "netdev" && datapathType !== "system" && datapathType !== "dummy") {
-    throw new Error(`--datapath-type: netdev, system or dummy, not ${datapathType}`);
-  }
-  const ovsdb = values.ovsdb.replace(/^unix:(?!\/)/, `unix:${process.cwd()}/`);
-  const agent = await createAgent(
-    {
-      ovsdb,
-      ovsRunDir: values["ovs-rundir"] === undefined ? undefined : resolve(values["ovs-rundir"]),
-      integrationBridge: values["integration-bridge"],
-      bridgeMappings: parseMappings(values["bridge-mapping"]),
-      datapathType,
-      prefix: values.prefix,
-      chainPrefix: values["chain-prefix"],
-      stateDir,
-      inspectIntervalMs: Number(values["inspect-interval-ms"]),
-    },
-    logger,
-  );
+  const interval = values["inspect-interval-ms"];
+  // Defaults and checks live in options.ts (zod), so that the daemon and in-process agents agree.
+  const options = parseAgentOptions({
+    ovsdb: values.ovsdb.replace(/^unix:(?!\/)/, `unix:${process.cwd()}/`),
+    ovsRunDir: values["ovs-rundir"] === undefined ? undefined : resolve(values["ovs-rundir"]),
+    integrationBridge: values["integration-bridge"],
+    bridgeMappings: parseMappings(values["bridge-mapping"]),
+    datapathType: values["datapath-type"],
+    prefix: values.prefix,
+    chainPrefix: values["chain-prefix"],
+    stateDir,
+    inspectIntervalMs: interval === undefined ? undefined : Number(interval),
+  });
+  const agent = await createAgent(options, logger);
   if (values.cleanup) {
     const result = await agent.cleanup();
     logger.info({ changes: result.changes, errors: result.errors }, "cleanup done");

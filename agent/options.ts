@@ -1,23 +1,13 @@
 // The agent's options, validated once at start-up: every one of these names reaches a command line (bridge
 // names, namespace and chain prefixes), so none may hold anything but the characters we allow.
 import { z } from "zod";
-
-/** Bridge names become tap names in the root namespace and `int-`/`phy-` patch names: 15 - 4 = 11 characters. */
-export const bridgeName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,10}$/, "Bridge name: 1-11 characters of A-Z a-z 0-9 _ -");
-
-/** Namespace prefix: lets a test run beside a live stack; "" for the live one. */
-export const namespacePrefix = z
-  .string()
-  .regex(/^([A-Za-z0-9][A-Za-z0-9_-]{0,15})?$/, "Prefix: up to 16 characters of A-Z a-z 0-9 _ -");
+import { bridgeName, namespacePrefix } from "../lib/names";
+import { physicalNetworkName } from "../lib/schemas/common";
 
 /** iptables chain names are at most 28 characters; the longest of ours is `<p>-float-snat` (11 more). */
 export const chainPrefix = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,16}$/, "Chain prefix: 1-17 characters of A-Z a-z 0-9 _ -, first a letter");
-
-export const physicalNetwork = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "Invalid physical network name");
 
 export const agentOptions = z.object({
   /** OVSDB remote, e.g. unix:/path/db.sock (the sandbox's socket). */
@@ -28,7 +18,7 @@ export const agentOptions = z.object({
    */
   ovsRunDir: z.string().startsWith("/").optional(),
   integrationBridge: bridgeName.default("br-int"),
-  bridgeMappings: z.record(physicalNetwork, bridgeName).default({}),
+  bridgeMappings: z.record(physicalNetworkName, bridgeName).default({}),
   /**
    * netdev (the userspace datapath, the default here: no kernel module), system (kernel module), or dummy: the
    * same userspace forwarding without the root-namespace taps, so that tests can run beside a live netdev stack.
@@ -47,7 +37,8 @@ export const agentOptions = z.object({
 export type AgentOptionsInput = z.input<typeof agentOptions>;
 export type AgentOptions = z.output<typeof agentOptions>;
 
-export function parseAgentOptions(input: AgentOptionsInput): AgentOptions {
+/** Validates raw options (from the command line or a caller) and applies the defaults. */
+export function parseAgentOptions(input: unknown): AgentOptions {
   const parsed = agentOptions.safeParse(input);
   if (!parsed.success) {
     throw new Error(`Invalid agent options: ${z.prettifyError(parsed.error)}`);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { type Agent, createAgent } from "../agent/agent";
 import type { HostIntent, IntentInstance } from "../agent/contract/intent";
-import { run } from "../agent/linux/exec";
+import { run } from "../agent/host/exec";
 import { renderRestore, renderRouterNat } from "../agent/plan/iptables";
 import { namespacesWithPrefix, type Sandbox, startSandbox } from "../agent/testing/host";
 import { ids, labIntent, labRouter, manyFloatingIps } from "../agent/testing/intent";

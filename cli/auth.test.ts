@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../agent/linux/exec";
+import { run } from "../agent/host/exec";
 import { appRouter } from "../server/api/root";
 import { createRequestContext } from "../server/api/trpc";
 import { requestFacts, toHeaders } from "../server/auth/http";

@@ -2,7 +2,7 @@
 // an instance and a floating IP on a real agent (real OVS, namespaces, iptables); traffic goes where it should;
 // removing everything leaves nothing of ours on the host.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../agent/linux/exec";
+import { run } from "../agent/host/exec";
 import { namespacesWithPrefix, pingOnce, tcpPeerAddress } from "../agent/testing/host";
 import { type Stack, startStack } from "./testing/stack";
 

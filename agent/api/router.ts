@@ -1,14 +1,15 @@
-// The agent's tRPC API, every procedure behind the bearer token: `info`, `applyIntent`, and host inspection
-// (`snapshot` now, `snapshots` streamed over SSE). The server holds the token; nothing else reaches the agent
-// (DESIGN §1). Not `apply`: tRPC 11 reserves `then`, `call` and `apply` as procedure names (its client is a
-// function proxy, so `client.apply` would be Function.prototype.apply).
+// The agent's tRPC API, every procedure behind the bearer token: `info`, `applyIntent`, host inspection
+// (`snapshot` now, `snapshots` streamed over SSE) and the trace's questions. The server holds the token; the
+// browser and the CLI reach the agent only through the server. Exports AgentRouter, the type the server's
+// client is built on. Not `apply`: tRPC 11 reserves `then`, `call` and `apply` as procedure names (its client
+// is a function proxy, so `client.apply` would be Function.prototype.apply).
 import { timingSafeEqual } from "node:crypto";
 import { initTRPC, TRPCError, tracked } from "@trpc/server";
 import { z } from "zod";
 import type { Agent } from "../agent";
-import { RevisionConflictError } from "../agent";
 import { hostIntent } from "../contract/intent";
 import { traceProbe, traceQuestions } from "../contract/trace";
+import { RevisionConflictError } from "../converge/loop";
 import { TraceRequestError } from "../trace/tracer";
 
 export type AgentContext = { authorized: boolean };

@@ -3,10 +3,10 @@
 import { namespaceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
 import type { PlanContext } from "./context";
-import { planInstance, planUplink } from "./endpoints";
+import { planInstance, planUplink } from "./instance";
 import { assignLocalVlans } from "./localVlans";
-import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./model";
 import { planFlows } from "./ovs";
+import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./pictures";
 import { planRouter } from "./router";
 
 export type HostSettings = {

@@ -1,18 +1,11 @@
 // desired vs observed -> the ordered actions that turn one into the other. Pure. Reconciles by sets: what we
 // own (our namespace names, our OVS ports) and is not desired is removed; nothing else is looked at.
+import { ownNamespacePattern } from "../../lib/names";
 import { type Action, sortActions } from "./actions";
 import { normaliseDestination, sortAddresses } from "./addresses";
 import type { DesiredPlan } from "./desired";
 import { diffNat } from "./iptables";
-import type { DesiredNamespace, ObservedHost, ObservedNamespace } from "./model";
-
-const uuidPattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-
-/** Matches our namespaces only: `<prefix>(qrouter|qprobe|quplink)-<uuid>`; group 2 is the id. */
-export function ownNamespacePattern(prefix: string): RegExp {
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-  return new RegExp(`^${escaped}(qrouter|qprobe|quplink)-(${uuidPattern})$`);
-}
+import type { DesiredNamespace, ObservedHost, ObservedNamespace } from "./pictures";
 
 export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: string): Action[] {
   const actions: Action[] = [];

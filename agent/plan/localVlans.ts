@@ -1,7 +1,7 @@
 // Local VLAN tags on the integration bridge, one per network, as Neutron's OVS agent allocates them. A tag in use
 // must never change under running traffic, so tags already seen on the host's ports are kept; only new
 // networks take a tag, the lowest free one.
-import type { ObservedOvsPort } from "./model";
+import type { ObservedOvsPort } from "./pictures";
 
 export const MIN_LOCAL_VLAN = 1;
 export const MAX_LOCAL_VLAN = 4094;

@@ -3,7 +3,7 @@
 // written as `ovs-ofctl --names --no-stats dump-flows` prints it (after normalizeFlow), so they compare as text.
 import { deviceNames } from "../../lib/names";
 import type { IntentNetwork } from "../contract/intent";
-import type { DesiredFlows } from "./model";
+import type { DesiredFlows } from "./pictures";
 
 /** "NL": marks our flows. */
 export const FLOW_COOKIE = "0x4e4c";

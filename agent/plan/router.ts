@@ -5,7 +5,7 @@ import type { IntentRouter } from "../contract/intent";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
 import { renderRouterNat } from "./iptables";
-import type { DesiredDevice, DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./model";
+import type { DesiredDevice, DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./pictures";
 
 export function planRouter(
   router: IntentRouter,
@@ -32,7 +32,8 @@ export function planRouter(
   const gateway = router.gateway;
   if (gateway !== null) {
     const external = networkOf(ctx, gateway.network_id);
-    // DESIGN §4: a gateway whose physical network is not mapped here would have no way out; refuse it.
+    // A gateway whose physical network is not mapped here would have no way out (the old external_network_bridge
+    // trap): refuse it.
     if (external.network_type === "flat" || external.network_type === "vlan") {
       physicalBridgeOf(ctx, external.physical_network, external.id);
     }

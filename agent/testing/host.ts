@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "../linux/exec";
+import { run } from "../host/exec";
 
 const sandboxScript = fileURLToPath(new URL("../../scripts/ovs-sandbox.sh", import.meta.url));
 

@@ -2,9 +2,8 @@
 // (`ip route get` in a namespace, our nat rules with their counters, `ovs-appctl ofproto/trace`), and sends a
 // real probe on request. It decides nothing about paths: the server composes them from the model and these.
 // Every name here was validated by zod (lib/schemas/trace.ts) and is checked again against what is ours.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { ownNamespacePattern } from "../../lib/names";
 import {
   type RouteGet,
   type RouteQuestion,
@@ -18,16 +17,14 @@ import {
   traceProbe,
   traceQuestions,
 } from "../contract/trace";
-import { mapLimit } from "../linux/exec";
-import { saveNatWithCounters } from "../linux/iptables";
-import type { Ovs } from "../linux/ovs";
-import { parseNatCounters } from "../observe/nat";
-import { ownNamespacePattern } from "../plan/diff";
-import { chainNames } from "../plan/iptables";
-import { type IpResult, IpSessions } from "./ip-batch";
+import { mapLimit } from "../host/exec";
+import { type IpResult, IpSessions } from "../host/ip-session";
+import { saveNat } from "../host/iptables";
+import type { Ovs } from "../host/ovs";
+import { unixctl, vswitchdControlSocket } from "../host/unixctl";
+import { chainNames, parseIptablesSave } from "../plan/iptables";
 import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { sendProbe } from "./probe";
-import { unixctl } from "./unixctl";
 
 export type TracerSettings = {
   host: string;
@@ -53,7 +50,7 @@ const PARALLEL = 4;
 export class Tracer {
   private readonly pattern: RegExp;
   private readonly bridges: string[];
-  /** `ip -batch` processes kept open in the namespaces being traced (see ip-batch.ts). */
+  /** `ip -batch` processes kept open in the namespaces being traced (see host/ip-session.ts). */
   private readonly ip = new IpSessions();
 
   constructor(
@@ -130,11 +127,11 @@ export class Tracer {
         case "nat":
           tasks.push(async () => {
             try {
-              const text = await saveNatWithCounters(q.namespace);
+              const text = await saveNat(q.namespace);
               answers[index] = {
                 kind: "nat",
                 ok: true,
-                rules: parseNatCounters(text, this.settings.chainPrefix),
+                rules: parseIptablesSave(text, this.settings.chainPrefix).rules,
               };
             } catch (error) {
               answers[index] = { kind: "nat", ok: false, error: message(error) };
@@ -144,7 +141,7 @@ export class Tracer {
         case "ovs":
           tasks.push(async () => {
             try {
-              const ctl = await this.vswitchdControl();
+              const ctl = await vswitchdControlSocket(this.settings.ovsRunDir);
               dpif ??= unixctl(ctl, "dpif/show", []);
               const [trace, show] = await Promise.all([
                 unixctl(ctl, "ofproto/trace", [q.bridge, ofprotoFlow(q)]),
@@ -203,13 +200,6 @@ export class Tracer {
   /** Closes the `ip -batch` processes kept open (they also close by themselves when idle). */
   close(): void {
     this.ip.close();
-  }
-
-  /** ovs-vswitchd's control socket: `<rundir>/ovs-vswitchd.<pid>.ctl`, the pid from its pid file. */
-  private async vswitchdControl(): Promise<string> {
-    const pid = (await readFile(join(this.settings.ovsRunDir, "ovs-vswitchd.pid"), "utf8")).trim();
-    if (!/^\d+$/.test(pid)) throw new Error(`Unreadable ovs-vswitchd pid file in ${this.settings.ovsRunDir}`);
-    return join(this.settings.ovsRunDir, `ovs-vswitchd.${pid}.ctl`);
   }
 }
 

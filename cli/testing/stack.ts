@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import pino from "pino";
-import { run } from "../../agent/linux/exec";
+import { run } from "../../agent/host/exec";
 import { startSandbox } from "../../agent/testing/host";
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";

@@ -2,7 +2,7 @@
 // the healthy paths, and each named diagnosis built for real — through the API where the API allows it, by hand
 // on the host (ovs-vsctl, iptables in our own namespace) where the trap is drift.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../agent/linux/exec";
+import { run } from "../../agent/host/exec";
 import { nsExec } from "../../agent/testing/host";
 import { type Stack, startStack } from "../../cli/testing/stack";
 import { deviceNames, namespaceNames } from "../../lib/names";

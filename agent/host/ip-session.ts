@@ -11,12 +11,10 @@
 // deleted or made again is noticed before use (its inode changed); a process idle for a moment is closed, so
 // that it never keeps a deleted namespace alive for long.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { stat } from "node:fs/promises";
-import { run } from "../linux/exec";
+import { run } from "./exec";
+import { namespaceInode } from "./netns";
 
 export type IpResult = { ok: true; json: unknown } | { ok: false; error: string };
-
-const NETNS_DIR = "/run/netns";
 
 /** How long a namespace's process stays open after its last batch (bench:trace waits this out for a cold trace). */
 export const IP_SESSION_IDLE_MS = 2000;
@@ -210,16 +208,6 @@ class Session {
     this.#closed = true;
     this.#child.stdin.end();
     this.#current?.fail(new Error(`ip -batch in ${this.namespace} was closed`));
-  }
-}
-
-/** The namespace's identity: its nsfs inode, or null when it does not exist. */
-async function namespaceInode(namespace: string): Promise<string | null> {
-  try {
-    const s = await stat(`${NETNS_DIR}/${namespace}`);
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return null;
   }
 }
 

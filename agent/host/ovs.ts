@@ -1,7 +1,8 @@
 // Open vSwitch: OVSDB through ovs-vsctl (JSON reads; writes as one transaction of `--`-separated commands, with
 // --may-exist / --if-exists so that they are idempotent) and flows through ovs-ofctl on the bridge's socket.
-import type { ObservedOvsPort } from "../plan/model";
+
 import { normalizeFlow } from "../plan/ovs";
+import type { ObservedOvsPort } from "../plan/pictures";
 import { run } from "./exec";
 
 /** One ovs-vsctl command (without the `--` separators). */

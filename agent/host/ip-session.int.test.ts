@@ -3,9 +3,9 @@
 // name cache), a namespace made again under the same name is asked afresh, and idle processes close.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../linux/exec";
 import { nsExec } from "../testing/host";
-import { type IpResult, IpSessions } from "./ip-batch";
+import { run } from "./exec";
+import { type IpResult, IpSessions } from "./ip-session";
 
 const tag = randomBytes(2).toString("hex");
 const ns = `t${tag}-ipbatch`;

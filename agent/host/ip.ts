@@ -1,7 +1,7 @@
 // iproute2: read with `ip -json`, write with `ip [-n NS] -force -batch -` fed on stdin, so that a whole
 // namespace's changes cost one process and a failing line does not stop the others (its line number tells which).
 import { normaliseDestination } from "../plan/addresses";
-import type { ObservedDevice, ObservedRootLink, ObservedRoute } from "../plan/model";
+import type { ObservedDevice, ObservedRootLink, ObservedRoute } from "../plan/pictures";
 import { run } from "./exec";
 
 type JsonAddr = {
@@ -14,21 +14,13 @@ type JsonAddr = {
 type JsonRoute = { dst?: string; gateway?: string; dev?: string; protocol?: string };
 type JsonLink = { ifname?: string; flags?: string[]; mtu?: number };
 
-export async function listNamespaces(): Promise<string[]> {
-  const { stdout } = await run("ip", ["netns", "list"]);
-  return stdout
-    .split("\n")
-    .map((line) => line.split(" ")[0] ?? "")
-    .filter((name) => name.length > 0);
-}
-
 /** What `ip -json addr show` and `ip -json route show` say of one namespace. */
 export type NamespaceLinks = { loUp: boolean; devices: ObservedDevice[]; routes: ObservedRoute[] };
 
-/** Devices (with addresses) and routes of one namespace, in one process. */
+/** Devices (with addresses) and routes of one namespace, parsed from the one read inspection also uses. */
 export async function readNamespace(ns: string): Promise<NamespaceLinks> {
-  const { stdout } = await run("ip", ["-n", ns, "-json", "-batch", "-"], { input: READ_LINES });
-  return parseNamespaceJson(stdout);
+  const { addr, route } = await readNamespaceJson(ns);
+  return parseNamespaceJson(`${addr}\n${route}\n`);
 }
 
 const READ_LINES = "addr show\nroute show\n";
@@ -75,9 +67,7 @@ function parseNamespaceJson(stdout: string): NamespaceLinks {
  * process: the text is what inspection shows and hashes, so it is not parsed here.
  */
 export async function readNamespaceJson(ns: string): Promise<{ addr: string; route: string }> {
-  const { stdout } = await run("ip", ["-n", ns, "-json", "-batch", "-"], {
-    input: "addr show\nroute show\n",
-  });
+  const { stdout } = await run("ip", ["-n", ns, "-json", "-batch", "-"], { input: READ_LINES });
   const [addr, route] = stdout.split("\n").filter((line) => line.trim().startsWith("["));
   if (addr === undefined || route === undefined) throw new Error(`ip -n ${ns} -json: unexpected output`);
   return { addr, route };

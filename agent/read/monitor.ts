@@ -11,8 +11,8 @@ import type {
   RevisionSection,
 } from "../../lib/host-snapshot";
 import type { SnapshotEvent } from "../contract/snapshot";
-import type { HostRead } from "./reader";
 import { contentHash, diffSections, hashesOf, isEmptyDiff, type SectionHashes } from "./sections";
+import type { HostRead } from "./snapshot-reader";
 
 /** What the agent tells the monitor about itself at each read. */
 export type AgentStatus = {

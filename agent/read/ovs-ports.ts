@@ -1,7 +1,7 @@
 // One `ovs-vsctl --format=json show -- list Bridge -- list Port -- list Interface` call, split into the
 // `ovs-vsctl show` text and the agent's bridges with their ports. Pure.
 import type { OvsPortsSection, SnapshotOvsInterface, SnapshotOvsPort } from "../../lib/host-snapshot";
-import { ovsMap, ovsSet, ovsUuid } from "../linux/ovs";
+import { ovsMap, ovsSet, ovsUuid } from "../host/ovs";
 
 /**
  * The arguments of that call (after --db). One process instead of two: `show` prints its text first, then each

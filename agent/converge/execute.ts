@@ -4,13 +4,13 @@
 // that owns the action.
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { mapLimit } from "./linux/exec";
-import { type BatchLine, batch, type NamespaceLinks } from "./linux/ip";
-import { enableForwarding, restoreNat } from "./linux/iptables";
-import type { KeyedLock } from "./linux/lock";
-import { externalIdsArg, type Ovs, type OvsCommand } from "./linux/ovs";
-import { type Action, describeAction } from "./plan/actions";
-import { renderRestore } from "./plan/iptables";
+import { mapLimit } from "../host/exec";
+import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
+import { enableForwarding, restoreNat } from "../host/iptables";
+import { externalIdsArg, type Ovs, type OvsCommand } from "../host/ovs";
+import { type Action, describeAction } from "../plan/actions";
+import { renderRestore } from "../plan/iptables";
+import type { KeyedLock } from "./lock";
 
 export type ExecuteDeps = { ovs: Ovs; locks: KeyedLock; logger: Logger };
 export type ExecuteOptions = {

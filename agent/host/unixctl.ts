@@ -1,7 +1,9 @@
 // A unixctl call to ovs-vswitchd over its control socket (JSON-RPC 1.0 on a stream socket, what ovs-appctl
 // itself speaks): the same answer as `ovs-appctl -t CTL METHOD ARGS...` without a process per call, which on a
 // busy 2-core host costs more than the trace itself.
+import { readFile } from "node:fs/promises";
 import { createConnection } from "node:net";
+import { join } from "node:path";
 
 export class UnixctlError extends Error {
   constructor(
@@ -50,4 +52,11 @@ export function unixctl(
     socket.on("error", (error) => finish(new UnixctlError(method, error.message)));
     socket.on("end", () => finish(new UnixctlError(method, "connection closed before a reply")));
   });
+}
+
+/** ovs-vswitchd's control socket: `<rundir>/ovs-vswitchd.<pid>.ctl`, the pid from its pid file. */
+export async function vswitchdControlSocket(runDir: string): Promise<string> {
+  const pid = (await readFile(join(runDir, "ovs-vswitchd.pid"), "utf8")).trim();
+  if (!/^\d+$/.test(pid)) throw new Error(`Unreadable ovs-vswitchd pid file in ${runDir}`);
+  return join(runDir, `ovs-vswitchd.${pid}.ctl`);
 }

@@ -1,12 +1,13 @@
 // One snapshot of what the host holds that is ours: namespaces named like ours (with their devices, routes and,
 // for routers, nat table), OVS ports carrying our prefix, the managed bridges' flows, and root veth ends.
-import { ownNamespacePattern } from "../plan/diff";
+import { ownNamespacePattern } from "../../lib/names";
+import { mapLimit } from "../host/exec";
+import { type NamespaceLinks, readNamespace, readRootVeths } from "../host/ip";
+import { saveNat } from "../host/iptables";
+import { listNamespaces } from "../host/netns";
+import type { Ovs } from "../host/ovs";
 import { parseIptablesSave } from "../plan/iptables";
-import type { ObservedHost, ObservedNamespace } from "../plan/model";
-import { mapLimit } from "./exec";
-import { listNamespaces, type NamespaceLinks, readNamespace, readRootVeths } from "./ip";
-import { saveNat } from "./iptables";
-import type { Ovs } from "./ovs";
+import type { ObservedHost, ObservedNamespace } from "../plan/pictures";
 
 export type ObserveSettings = { prefix: string; chainPrefix: string; bridges: string[] };
 
@@ -59,7 +60,7 @@ export async function observeHost(
     const [links, nat] = await Promise.all([
       readLinks ? (known ?? readNamespace(name)) : (old as ObservedNamespace),
       readNat
-        ? saveNat(name).then((text) => parseIptablesSave(text, settings.chainPrefix))
+        ? saveNat(name).then((text) => parseIptablesSave(text, settings.chainPrefix).table)
         : (old?.nat ?? null),
     ]);
     return { name, loUp: links.loUp, devices: links.devices, routes: links.routes, nat };

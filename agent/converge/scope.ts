@@ -1,12 +1,15 @@
-// Incremental applies, as Neutron's L3 agent processes only the routers that were updated: a digest of each
-// resource's part of the intent (with its networks and their local VLANs) says whether it changed since the
-// host was last left as asked; only changed, removed and repaired resources are read, planned and diffed.
-// Pure: the agent keeps the digests and the last host picture, this decides what to look at.
+// What an apply looks at and what it leaves alone. Incremental applies, as Neutron's L3 agent processes only the
+// routers that were updated: a digest of each resource's part of the intent (with its networks and their local
+// VLANs) says whether it changed since the host was last left as asked; only changed, removed and repaired
+// resources are read, planned and diffed. Pure: the converge loop keeps the digests and the last host picture.
 import { createHash } from "node:crypto";
-import { namespaceNames } from "../../lib/names";
+import { namespaceNames, UUID } from "../../lib/names";
 import type { HostIntent, IntentNetwork } from "../contract/intent";
-import type { DesiredPlan, HostSettings } from "./desired";
-import type { DesiredFlows, ObservedHost } from "./model";
+import type { NamespaceLinks } from "../host/ip";
+import type { Action } from "../plan/actions";
+import type { DesiredPlan, HostSettings } from "../plan/desired";
+import type { DesiredFlows, ObservedHost } from "../plan/pictures";
+import type { ObserveScope } from "../read/observe";
 
 /** One resource's share of the host: its namespace (the key) and a digest of what it asks of it. */
 export type Part = { key: string; resourceId: string; digest: string };
@@ -71,21 +74,19 @@ export type Scope = {
   bridges: Set<string>;
 };
 
-/** `settled` value of a part whose last apply failed. */
-export const FAILED = "!";
-/** `settled` value of a namespace the intent no longer names and whose removal failed. */
-export const REMOVAL_FAILED = "";
+/** Part key -> digest of what the host was left as (verified), or null where the last apply failed. */
+export type Settled = ReadonlyMap<string, string | null>;
 
 /**
- * What an incremental apply looks at. `settled`: key -> digest of what the host was left as (verified) for
- * that key, FAILED, or REMOVAL_FAILED. `cached`: our namespaces in the last picture of the host.
+ * What an incremental apply looks at. `settled`: what the last applies left (agent/converge/state.ts).
+ * `cached`: our namespaces in the last picture of the host.
  * `repair`: resource ids whose drift may be put back. `ownerOf`: a namespace's resource id (from its name).
  * Everything else is left alone: a hand change there stays until the inspection shows it and someone repairs it.
  */
 export function selectScope(input: {
   parts: Part[];
   flows: Part[];
-  settled: ReadonlyMap<string, string>;
+  settled: Settled;
   cached: Iterable<string>;
   repair: ReadonlySet<string>;
   ownerOf: (namespace: string) => string | null;
@@ -101,11 +102,11 @@ export function selectScope(input: {
     // Failed last time: what the host holds is not known well enough; asked: drift must be seen to be put back.
     // Otherwise (changed, or new) the last picture, taken after the last apply, is the host; should a hand change
     // make a command fail, the agent reads that namespace and plans it again.
-    if (settled === FAILED || asked) scope.read.add(part.key);
+    if (settled === null || asked) scope.read.add(part.key);
   }
   for (const key of input.settled.keys()) {
     if (wanted.has(key) || key.startsWith("flows:")) continue;
-    scope.namespaces.add(key); // the intent no longer names it: removed
+    scope.namespaces.add(key); // the intent no longer names it: removed (or its removal failed last time)
     scope.list = true;
   }
   for (const name of input.cached) {
@@ -145,4 +146,94 @@ export function restrictToScope(
       ovsPorts: observed.ovsPorts.filter((p) => inScope(p.externalIds["netlens-namespace"])),
     },
   };
+}
+
+/**
+ * A full apply that carries a repair list shows an operator's hand change as drift before anything puts it
+ * back: an action is held when its resource's part is what the host was last left as, or when it would remove
+ * something of ours that no applied intent made — unless the intent asks to repair that resource. A full apply
+ * without a repair list (or with "all") holds nothing.
+ */
+export function holdUnasked(input: {
+  parts: Part[];
+  settled: Settled;
+  repair: "all" | readonly string[];
+  ownerOf: (namespace: string) => string | null;
+}): (action: Action) => boolean {
+  if (input.repair === "all") return () => false;
+  const asked = new Set(input.repair);
+  const partOf = new Map(input.parts.map((p) => [p.resourceId, p]));
+  const made = new Set<string>();
+  for (const key of input.settled.keys()) {
+    const owner = input.ownerOf(key);
+    if (owner !== null) made.add(owner);
+  }
+  return (action) => {
+    if (asked.has(action.resource)) return false;
+    const part = partOf.get(action.resource);
+    if (part !== undefined) return input.settled.get(part.key) === part.digest;
+    return UUID.test(action.resource) && !made.has(action.resource);
+  };
+}
+
+/**
+ * What an apply's actions may have changed, to read again for the self-check: per namespace its links
+ * (devices, addresses, routes; already read back by its own batch where it ran) or its nat table, the namespace
+ * list and root veth ends when namespaces or veths came or went, the OVS ports if any port action ran, the
+ * bridges whose flows were replaced.
+ */
+export function verifyScope(
+  previous: ObservedHost,
+  actions: Action[],
+  readBack: ReadonlyMap<string, NamespaceLinks>,
+): ObserveScope {
+  const links = new Set<string>();
+  const nat = new Set<string>();
+  const bridges = new Set<string>();
+  let list = false;
+  let ovsPorts = false;
+  for (const action of actions) {
+    switch (action.kind) {
+      case "ovs-port-del":
+      case "ovs-port-set":
+        ovsPorts = true;
+        break;
+      case "flows-replace":
+        bridges.add(action.bridge);
+        break;
+      case "root-link-set":
+      case "root-link-del":
+      case "netns-del":
+        list = true;
+        break;
+      case "netns-add":
+        list = true;
+        links.add(action.ns);
+        nat.add(action.ns);
+        break;
+      case "veth-add":
+      case "link-del":
+        list = true;
+        links.add(action.ns);
+        break;
+      case "lo-up":
+      case "link-set":
+      case "addr-del":
+      case "addr-add":
+      case "route-del":
+      case "route-set":
+        links.add(action.ns);
+        break;
+      case "forwarding":
+        break;
+      case "nat-chains":
+        nat.add(action.ns);
+        break;
+      default: {
+        const unreachable: never = action;
+        throw new Error(`Unknown action ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+  return { previous, links, nat, known: readBack, list, ovsPorts, bridges: [...bridges] };
 }

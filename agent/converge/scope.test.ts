@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { namespaceNames } from "../../lib/names";
+import { type HostSettings, planHost, planLocalVlans } from "../plan/desired";
+import { diffHost } from "../plan/diff";
+import type { ObservedHost } from "../plan/pictures";
 import { ids, labIntent, labRouter, manyFloatingIps } from "../testing/intent";
-import { type HostSettings, planHost, planLocalVlans } from "./desired";
-import { diffHost } from "./diff";
-import type { ObservedHost } from "./model";
-import { FAILED, flowKey, intentParts, type Part, restrictToScope, selectScope } from "./scope";
+import { flowKey, intentParts, type Part, restrictToScope, selectScope } from "./scope";
 
 const settings: HostSettings = {
   prefix: "t1-",
@@ -21,7 +21,7 @@ function partsOf(intent = labIntent(1)): Part[] {
   return intentParts(intent, settings, planLocalVlans(intent, new Map()));
 }
 
-const settledFrom = (parts: Part[]) => new Map(parts.map((p) => [p.key, p.digest]));
+const settledFrom = (parts: Part[]) => new Map<string, string | null>(parts.map((p) => [p.key, p.digest]));
 const owner = (name: string) => /([0-9a-f-]{36})$/.exec(name)?.[1] ?? null;
 
 describe("incremental scope", () => {
@@ -86,7 +86,7 @@ describe("incremental scope", () => {
   it("reads failed and repaired namespaces from the host, and removes only what an applied intent named", () => {
     const parts = partsOf();
     const settled = settledFrom(parts);
-    settled.set(instanceNs, FAILED);
+    settled.set(instanceNs, null);
     const gone = namespaceNames.router("t1-", "b0000000-0000-4000-8000-0000000000ff");
     settled.set(gone, "digest-of-a-router-since-deleted");
     const leftover = namespaceNames.router("t1-", "b0000000-0000-4000-8000-0000000000ee");

@@ -10,7 +10,7 @@ import { deviceNames, namespaceNames } from "../../lib/names";
 import { type Agent, createAgent } from "../agent";
 import { serveAgent } from "../api/http";
 import type { SnapshotEvent } from "../contract/snapshot";
-import { run } from "../linux/exec";
+import { run } from "../host/exec";
 import type { AgentOptionsInput } from "../options";
 import { type AgentTestClient, createAgentTestClient } from "../testing/client";
 import { namespacesWithPrefix, nsExec, pingOnce, type Sandbox, startSandbox } from "../testing/host";

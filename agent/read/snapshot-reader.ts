@@ -2,7 +2,6 @@
 // (addr + route) and, for routers, one `iptables-save -t nat -c`, a few at a time. A section whose raw text is
 // the same as last time is taken from the previous read without parsing or hashing it again: at idle (the common
 // case) a read costs the processes and string compares only.
-import { readdir, stat } from "node:fs/promises";
 import type {
   AddrSection,
   HostSection,
@@ -16,17 +15,15 @@ import type {
   RoutesSection,
   SnapshotSectionKey,
 } from "../../lib/host-snapshot";
-import { mapLimit } from "../linux/exec";
-import { readNamespaceJson } from "../linux/ip";
-import { saveNatWithCounters } from "../linux/iptables";
-import type { Ovs } from "../linux/ovs";
-import { ownNamespacePattern } from "../plan/diff";
-import { parseNatCounters, stripSaveTimestamps } from "./nat";
-import { parseOvsPorts, showAndListArgs, splitShowAndList } from "./ovsPorts";
+import { ownNamespacePattern } from "../../lib/names";
+import { mapLimit } from "../host/exec";
+import { readNamespaceJson } from "../host/ip";
+import { saveNat } from "../host/iptables";
+import { listNamespaces, namespaceExists } from "../host/netns";
+import type { Ovs } from "../host/ovs";
+import { parseIptablesSave, stripSaveTimestamps } from "../plan/iptables";
+import { parseOvsPorts, showAndListArgs, splitShowAndList } from "./ovs-ports";
 import { contentHash, namespaceSectionKey } from "./sections";
-
-/** Where iproute2 keeps named namespaces: listing it costs no process (`ip netns list` reads the same). */
-const NETNS_DIR = "/var/run/netns";
 
 export type ReaderSettings = {
   prefix: string;
@@ -87,7 +84,7 @@ export class SnapshotReader {
     for (const failure of failures) {
       // A namespace deleted between the listing and its read (an apply removing a router) is not an error: it
       // is simply gone, and so are its sections.
-      if (failure.namespace !== null && !(await exists(`${NETNS_DIR}/${failure.namespace}`))) {
+      if (failure.namespace !== null && !(await namespaceExists(failure.namespace))) {
         gone.add(failure.namespace);
         continue;
       }
@@ -166,14 +163,14 @@ export class SnapshotReader {
   }
 
   private async readNat(namespace: string): Promise<HostSection[]> {
-    const text = stripSaveTimestamps(await saveNatWithCounters(namespace));
+    const text = stripSaveTimestamps(await saveNat(namespace));
     return this.remember(`nat:${namespace}`, text, () => {
       const section: NatSection = {
         kind: "nat",
         namespace,
         hash: contentHash(text),
         text,
-        rules: parseNatCounters(text, this.settings.chainPrefix),
+        rules: parseIptablesSave(text, this.settings.chainPrefix).rules,
       };
       return [section];
     });
@@ -195,24 +192,5 @@ export function keyOf(section: HostSection): SnapshotSectionKey {
       const unreachable: never = section;
       throw new Error(`Unknown section ${JSON.stringify(unreachable)}`);
     }
-  }
-}
-
-async function listNamespaces(): Promise<string[]> {
-  try {
-    return await readdir(NETNS_DIR);
-  } catch (error) {
-    // No namespace was ever made on this host: iproute2 creates the directory with the first one.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

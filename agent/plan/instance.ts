@@ -4,7 +4,7 @@ import { parseCidr } from "../../lib/ip";
 import { deviceNames, namespaceNames } from "../../lib/names";
 import type { IntentInstance, IntentUplink } from "../contract/intent";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
-import type { DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./model";
+import type { DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./pictures";
 
 export function planInstance(
   instance: IntentInstance,

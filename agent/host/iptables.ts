@@ -2,13 +2,11 @@
 // `iptables-restore --noflush` (atomic; chains of others are neither listed nor flushed).
 import { run } from "./exec";
 
+/**
+ * The nat table with each rule's packet and byte counters (`[packets:bytes] -A ...`): the planner ignores them,
+ * inspection and the trace show them; one read serves both.
+ */
 export async function saveNat(ns: string): Promise<string> {
-  const { stdout } = await run("ip", ["netns", "exec", ns, "iptables-save", "-t", "nat"]);
-  return stdout;
-}
-
-/** The nat table with each rule's packet and byte counters (`[packets:bytes] -A ...`), for inspection. */
-export async function saveNatWithCounters(ns: string): Promise<string> {
   const { stdout } = await run("ip", ["netns", "exec", ns, "iptables-save", "-t", "nat", "-c"]);
   return stdout;
 }

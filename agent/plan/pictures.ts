@@ -1,5 +1,5 @@
 // The two pictures the planner compares: what the intent wants the host to hold (Desired*) and what the host
-// reports it holds (Observed*). Plain data, no I/O: the linux/ drivers fill Observed*, plan/ builds Desired*.
+// reports it holds (Observed*). Plain data, no I/O: read/ fills Observed* (through host/), plan/ builds Desired*.
 
 /** "a.b.c.d/n" */
 export type Address = string;

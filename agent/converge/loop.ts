@@ -1,0 +1,381 @@
+// The one apply loop: observe -> plan -> execute -> verify, one apply at a time. This is where the agent decides
+// what to change (plan/ renders the intent, plan/diff.ts compares it with the host) and hands the difference to
+// execute.ts, the only caller of the host's writers. Full applies read the whole host (start-up, a failure, a
+// repair of "all"); incremental ones (a repair list, as the server pushes) start from the picture the last apply
+// left and look only at what scope.ts selects.
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import { ownNamespacePattern } from "../../lib/names";
+import { type ApplyResult, type HostIntent, hostIntent } from "../contract/intent";
+import type { Ovs } from "../host/ovs";
+import type { AgentOptions } from "../options";
+import { type Action, describeAction } from "../plan/actions";
+import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
+import { diffHost } from "../plan/diff";
+import { observedLocalVlans } from "../plan/localVlans";
+import { planFlows } from "../plan/ovs";
+import type { ObservedHost } from "../plan/pictures";
+import { type ObserveScope, observeHost } from "../read/observe";
+import { executeActions } from "./execute";
+import { KeyedLock, Serial } from "./lock";
+import {
+  flowParts,
+  holdUnasked,
+  intentParts,
+  restrictToScope,
+  type Scope,
+  selectScope,
+  verifyScope,
+} from "./scope";
+import { type AgentState, emptyState, readState, writeState } from "./state";
+
+/** Thrown by apply for an intent older than the one applied; the API maps it to CONFLICT. */
+export class RevisionConflictError extends Error {
+  constructor(
+    readonly revision: number,
+    readonly applied: number,
+  ) {
+    super(`revision ${revision} is older than applied ${applied}`);
+    this.name = "RevisionConflictError";
+  }
+}
+
+/** How an apply that ran ended (refused intents never run): health and inspection listen to this. */
+export type ApplyOutcome = { result: ApplyResult } | { error: unknown };
+
+type Errors = Map<string, string[]>;
+
+export class Converger {
+  readonly #ovs: Ovs;
+  readonly #options: AgentOptions;
+  readonly #log: Logger;
+  readonly #settings: HostSettings;
+  readonly #bridges: string[];
+  readonly #statePath: string;
+  readonly #onApplied: (outcome: ApplyOutcome) => void;
+  readonly #locks = new KeyedLock();
+  readonly #serial = new Serial();
+  readonly #ownNamespace: RegExp;
+  #state: AgentState;
+  /**
+   * The host as the last apply left it (read before it, read again where it wrote after it): an incremental
+   * apply starts from this picture instead of reading the host. null: read the whole host next time.
+   */
+  #picture: ObservedHost | null = null;
+
+  private constructor(
+    deps: { ovs: Ovs; options: AgentOptions; log: Logger; onApplied: (outcome: ApplyOutcome) => void },
+    state: AgentState,
+  ) {
+    const { options } = deps;
+    this.#ovs = deps.ovs;
+    this.#options = options;
+    this.#log = deps.log;
+    this.#onApplied = deps.onApplied;
+    this.#settings = {
+      prefix: options.prefix,
+      chainPrefix: options.chainPrefix,
+      integrationBridge: options.integrationBridge,
+      bridgeMappings: options.bridgeMappings,
+    };
+    this.#bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
+    this.#statePath = join(options.stateDir, "state.json");
+    this.#ownNamespace = ownNamespacePattern(options.prefix);
+    this.#state = state;
+  }
+
+  static async start(deps: {
+    ovs: Ovs;
+    options: AgentOptions;
+    log: Logger;
+    onApplied: (outcome: ApplyOutcome) => void;
+  }): Promise<Converger> {
+    const state = await readState(join(deps.options.stateDir, "state.json"), deps.log);
+    return new Converger(deps, state);
+  }
+
+  get appliedRevision(): number {
+    return this.#state.applied_revision;
+  }
+
+  /** Validates the intent, refuses an older revision, and makes the host match it. */
+  apply(raw: HostIntent): Promise<ApplyResult> {
+    return this.#serial.run(async () => {
+      // Refused before it runs: an invalid or older intent is the caller's mistake and leaves health alone.
+      const intent = hostIntent.parse(raw);
+      if (intent.revision < this.appliedRevision)
+        throw new RevisionConflictError(intent.revision, this.appliedRevision);
+      return this.#reported(async () => {
+        const result = await this.#converge(intent);
+        this.#state.applied_revision = Math.max(this.appliedRevision, intent.revision);
+        await writeState(this.#statePath, this.#state);
+        return result;
+      });
+    });
+  }
+
+  /** The actions a full apply would run now, without running them. */
+  plan(raw: HostIntent): Promise<Action[]> {
+    return this.#serial.run(async () => {
+      const intent = hostIntent.parse(raw);
+      const host = await this.observe();
+      return diffHost(this.#planFor(intent, host), host, this.#settings.prefix);
+    });
+  }
+
+  observe(scope?: ObserveScope): Promise<ObservedHost> {
+    const { prefix, chainPrefix } = this.#settings;
+    return observeHost(this.#ovs, { prefix, chainPrefix, bridges: this.#bridges }, scope);
+  }
+
+  /** Removes everything of ours from the host (namespaces, OVS ports); keeps bridges and the revision. */
+  cleanup(): Promise<ApplyResult> {
+    return this.#serial.run(() =>
+      this.#reported(async () => {
+        const revision = this.appliedRevision || 1;
+        const result = await this.#converge({
+          revision,
+          networks: [],
+          routers: [],
+          instances: [],
+          uplinks: [],
+        });
+        // Nothing is settled any more: the next intent makes everything again, asked or not.
+        this.#state = { ...emptyState(), applied_revision: this.appliedRevision };
+        await writeState(this.#statePath, this.#state);
+        return result;
+      }),
+    );
+  }
+
+  /** Waits for a running apply. */
+  async close(): Promise<void> {
+    await this.#serial.run(async () => {});
+  }
+
+  async #reported(task: () => Promise<ApplyResult>): Promise<ApplyResult> {
+    try {
+      const result = await task();
+      this.#onApplied({ result });
+      return result;
+    } catch (error) {
+      this.#onApplied({ error });
+      throw error;
+    }
+  }
+
+  async #converge(intent: HostIntent): Promise<ApplyResult> {
+    try {
+      return await this.#convergeOnce(intent);
+    } catch (error) {
+      // Whatever ran is unknown: the next apply reads the whole host.
+      this.#picture = null;
+      throw error;
+    }
+  }
+
+  async #convergeOnce(intent: HostIntent): Promise<ApplyResult> {
+    const started = performance.now();
+    const { scope, host: before } = await this.#look(intent);
+    const observed = performance.now();
+    const held =
+      scope === null
+        ? holdUnasked({
+            parts: this.#parts(intent, before).parts,
+            settled: this.#state.settled,
+            repair: intent.repair ?? "all",
+            ownerOf: (name) => this.#ownNamespace.exec(name)?.[2] ?? null,
+          })
+        : () => false;
+    const diff = (plan: DesiredPlan, host: ObservedHost) => {
+      const cut = scope === null ? { plan, observed: host } : restrictToScope(plan, host, scope);
+      return diffHost(cut.plan, cut.observed, this.#settings.prefix);
+    };
+    const plan = this.#planFor(intent, before, scope);
+    const all = diff(plan, before);
+    const actions = all.filter((a) => !held(a));
+    const planned = performance.now();
+    const errors: Errors = new Map(plan.errors.map((e) => [e.resource_id, [e.message]]));
+    const steps: Record<string, number>[] = [];
+    let changes = 0;
+    const execute = async (list: Action[]) => {
+      const executed = await executeActions(
+        list,
+        { ovs: this.#ovs, locks: this.#locks, logger: this.#log },
+        { readBack: this.#options.verify },
+      );
+      steps.push(executed.steps);
+      changes += executed.changes;
+      for (const [resource, messages] of executed.errors)
+        errors.set(resource, [...(errors.get(resource) ?? []), ...messages]);
+      return executed;
+    };
+    const first = await execute(actions);
+    const executeEnd = performance.now();
+
+    let after: ObservedHost | null = null;
+    if (this.#options.verify) {
+      // Planned from the picture, a command can fail on a hand change (an address already there, a rule already
+      // gone): such a namespace is read whole and planned again before its failure counts.
+      const stale = scope === null ? new Set<string>() : staleNamespaces(actions, first.errors, scope);
+      for (const a of actions) if ("ns" in a && stale.has(a.ns)) errors.delete(a.resource);
+      const touched = verifyScope(before, actions, first.readBack);
+      for (const ns of stale) {
+        touched.links.add(ns);
+        touched.nat.add(ns);
+      }
+      // The self-check: against the new host state, the same intent must plan nothing (for healthy resources).
+      let check = await this.#verify(intent, scope, plan, before, touched, diff, errors, held);
+      if (check.left.length > 0 && scope !== null) {
+        // The picture was stale on a changed resource (a hand change): once more, from what was just read.
+        const again = await execute(check.left);
+        check = await this.#verify(
+          intent,
+          scope,
+          check.plan,
+          check.host,
+          verifyScope(check.host, check.left, again.readBack),
+          diff,
+          errors,
+          held,
+        );
+      }
+      for (const action of check.left) {
+        const list = errors.get(action.resource) ?? [];
+        list.push(`did not converge: ${describeAction(action)}`);
+        errors.set(action.resource, list);
+      }
+      after = check.host;
+    }
+    this.#settle(intent, scope, after, errors);
+
+    const end = performance.now();
+    const ms = (from: number, to: number) => Math.round((to - from) * 10) / 10;
+    const heldCount = all.length - actions.length;
+    const result: ApplyResult = {
+      revision: intent.revision,
+      changes,
+      ...(heldCount > 0 ? { held: heldCount } : {}),
+      duration_ms: ms(started, end),
+      errors: [...errors].map(([resource_id, messages]) => ({ resource_id, message: messages.join("; ") })),
+      timings: {
+        observe_ms: ms(started, observed),
+        plan_ms: ms(observed, planned),
+        execute_ms: ms(planned, executeEnd),
+        verify_ms: ms(executeEnd, end),
+      },
+    };
+    this.#log[result.errors.length > 0 ? "warn" : "info"](
+      {
+        revision: result.revision,
+        changes: result.changes,
+        held: heldCount,
+        mode: scope === null ? "full" : "incremental",
+        ...(scope === null ? {} : { scope: scope.namespaces.size, read: scope.read.size }),
+        timings: result.timings,
+        steps,
+        errors: result.errors,
+      },
+      "applied",
+    );
+    return result;
+  }
+
+  /**
+   * What this apply looks at, and the host it starts from. Incremental (a picture and a repair list): only the
+   * namespaces and bridges that scope.ts selects, read afresh only where the picture may be wrong. Full: all.
+   */
+  async #look(intent: HostIntent): Promise<{ scope: Scope | null; host: ObservedHost }> {
+    const repair = intent.repair ?? "all";
+    const last = this.#picture;
+    if (last === null || repair === "all") return { scope: null, host: await this.observe() };
+    const scope = selectScope({
+      ...this.#parts(intent, last),
+      settled: this.#state.settled,
+      cached: last.namespaces.keys(),
+      repair: new Set(repair),
+      ownerOf: (name) => this.#ownNamespace.exec(name)?.[2] ?? null,
+    });
+    // Changed namespaces are planned from the picture (reading a 1000-FIP router costs ~30 ms): where a hand
+    // change made it stale, a command fails or the self-check finds more, and that namespace is read and
+    // planned again.
+    if (!scope.list && scope.read.size === 0) return { scope, host: last };
+    const host = await this.observe({
+      previous: last,
+      links: scope.read,
+      nat: scope.read,
+      list: scope.list,
+      ovsPorts: scope.list,
+      bridges: [],
+    });
+    return { scope, host };
+  }
+
+  /** Reads what the actions touched; what the intent still asks of it (minus failed and held resources). */
+  async #verify(
+    intent: HostIntent,
+    scope: Scope | null,
+    plan: DesiredPlan,
+    previous: ObservedHost,
+    touched: ObserveScope,
+    diff: (plan: DesiredPlan, host: ObservedHost) => Action[],
+    errors: Errors,
+    held: (action: Action) => boolean,
+  ): Promise<{ host: ObservedHost; plan: DesiredPlan; left: Action[] }> {
+    const host = await this.observe(touched);
+    // Local VLANs come from the OVS ports: plan again only when those were read again.
+    const next = host.ovsPorts === previous.ovsPorts ? plan : this.#planFor(intent, host, scope);
+    const left = diff(next, host).filter((a) => !errors.has(a.resource) && !held(a));
+    return { host, plan: next, left };
+  }
+
+  #planFor(intent: HostIntent, host: ObservedHost, scope?: Scope | null): DesiredPlan {
+    const vlans = observedLocalVlans(host.ovsPorts, this.#settings.integrationBridge);
+    return planHost(intent, this.#settings, vlans, scope?.namespaces);
+  }
+
+  #parts(intent: HostIntent, host: ObservedHost) {
+    const { integrationBridge, bridgeMappings } = this.#settings;
+    const vlans = planLocalVlans(intent, observedLocalVlans(host.ovsPorts, integrationBridge));
+    const flows = planFlows(integrationBridge, bridgeMappings, intent.networks, vlans);
+    return { parts: intentParts(intent, this.#settings, vlans), flows: flowParts(flows) };
+  }
+
+  /** After an apply: the picture it leaves, and which parts the host now holds as asked. */
+  #settle(intent: HostIntent, scope: Scope | null, after: ObservedHost | null, errors: Errors): void {
+    this.#picture = after;
+    if (after === null) {
+      // Not read again (no self-check): nothing is known to be as asked.
+      this.#state.settled = new Map();
+      return;
+    }
+    const next = scope === null ? new Map<string, string | null>() : new Map(this.#state.settled);
+    const { parts, flows } = this.#parts(intent, after);
+    const named = new Set(parts.map((p) => p.key));
+    for (const part of parts) {
+      if (scope !== null && !scope.namespaces.has(part.key)) continue;
+      next.set(part.key, errors.has(part.resourceId) ? null : part.digest);
+    }
+    for (const key of [...next.keys()]) {
+      if (named.has(key) || key.startsWith("flows:")) continue;
+      // Removed from the intent: gone, or its removal failed and is tried again next time.
+      if (after.namespaces.has(key)) next.set(key, null);
+      else next.delete(key);
+    }
+    for (const part of flows) {
+      if (scope !== null && !scope.bridges.has(part.resourceId)) continue;
+      next.set(part.key, errors.has(part.resourceId) ? null : part.digest);
+    }
+    this.#state.settled = next;
+  }
+}
+
+/** Namespaces whose commands failed although they were planned from the picture rather than read. */
+function staleNamespaces(actions: Action[], failed: Errors, scope: Scope): Set<string> {
+  const stale = new Set<string>();
+  for (const a of actions) {
+    if ("ns" in a && failed.has(a.resource) && !scope.read.has(a.ns)) stale.add(a.ns);
+  }
+  return stale;
+}

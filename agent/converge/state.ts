@@ -1,0 +1,58 @@
+// What the agent remembers across restarts, in one file of its state directory: the revision it applied and,
+// per part of the host (a namespace, or a bridge's flows), the digest of the intent the host was last left as
+// (null: an apply or a removal there failed, so what the host holds there is not known). Written atomically:
+// a crash leaves the old file or the new one, never half of one; a file that cannot be read is not fatal.
+import { open, readFile, rename } from "node:fs/promises";
+import type { Logger } from "pino";
+
+export type AgentState = {
+  applied_revision: number;
+  /** Part key -> digest of its part of the intent as the host was left (verified), or null when unknown. */
+  settled: Map<string, string | null>;
+};
+
+export function emptyState(): AgentState {
+  return { applied_revision: 0, settled: new Map() };
+}
+
+/** The saved state; a missing or unreadable file starts from nothing (the host and the next intent decide). */
+export async function readState(path: string, log: Logger): Promise<AgentState> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as { applied_revision?: unknown; settled?: unknown };
+    const revision = parsed.applied_revision;
+    const settled = new Map<string, string | null>();
+    if (typeof parsed.settled === "object" && parsed.settled !== null) {
+      for (const [key, digest] of Object.entries(parsed.settled)) {
+        if (typeof digest === "string" || digest === null) settled.set(key, digest);
+      }
+    }
+    return {
+      applied_revision: typeof revision === "number" && Number.isInteger(revision) ? revision : 0,
+      settled,
+    };
+  } catch (error) {
+    log.warn({ path, err: error }, "agent state unreadable: starting from the host and the next intent");
+    return emptyState();
+  }
+}
+
+/** Temp file, fsync, rename: the rename is atomic, the fsync makes it durable before it happens. */
+export async function writeState(path: string, state: AgentState): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const body = { applied_revision: state.applied_revision, settled: Object.fromEntries(state.settled) };
+  const file = await open(tmp, "w", 0o600);
+  try {
+    await file.writeFile(`${JSON.stringify(body)}\n`);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+}
