@@ -4,7 +4,7 @@ import { type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
 import type { ObservedHost } from "../plan/pictures";
 import { ids, labIntent, labRouter, manyFloatingIps } from "../testing/intent";
-import { flowKey, intentParts, type Part, restrictToScope, selectScope } from "./scope";
+import { flowKey, holdUnasked, intentParts, type Part, restrictToScope, selectScope } from "./scope";
 
 const settings: HostSettings = {
   prefix: "t1-",
@@ -170,5 +170,35 @@ describe("incremental scope", () => {
       ids.router,
       ids.router,
     ]);
+  });
+});
+
+describe("what a full apply with a repair list holds", () => {
+  const parts = partsOf();
+  const settled = settledFrom(parts);
+  const drift = { kind: "lo-up", ns: routerNs, resource: ids.router } as const;
+  const removal = (id: string) => ({ kind: "netns-del", ns: `t1-qrouter-${id}`, resource: id }) as const;
+  const hold = (repair: "all" | string[], from = settled) =>
+    holdUnasked({ parts, settled: from, repair, ownerOf: owner });
+
+  it("holds a hand change on a resource left as asked, unless its repair is asked", () => {
+    expect(hold([])(drift)).toBe(true);
+    expect(hold([ids.router])(drift)).toBe(false);
+    expect(hold("all")(drift)).toBe(false);
+  });
+
+  it("puts back a resource whose part changed, or whose last apply failed", () => {
+    const changed = new Map(settled).set(routerNs, "an older digest");
+    expect(hold([], changed)(drift)).toBe(false);
+    expect(hold([], new Map(settled).set(routerNs, null))(drift)).toBe(false);
+  });
+
+  it("removes only what an applied intent made", () => {
+    const madeBefore = "b0000000-0000-4000-8000-0000000000ff";
+    const stranger = "b0000000-0000-4000-8000-0000000000ee";
+    const withOld = new Map(settled).set(`t1-qrouter-${madeBefore}`, "digest");
+    expect(hold([], withOld)(removal(madeBefore))).toBe(false);
+    expect(hold([], withOld)(removal(stranger))).toBe(true);
+    expect(hold([stranger], withOld)(removal(stranger))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 import { namespaceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
 import type { PlanContext } from "./context";
-import { planInstance, planUplink } from "./instance";
+import { planInstance, planUplink } from "./lab-endpoints";
 import { assignLocalVlans } from "./localVlans";
 import { planFlows } from "./ovs";
 import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./pictures";

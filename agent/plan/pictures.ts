@@ -102,7 +102,3 @@ export type ObservedHost = {
   /** veth ends in the root namespace, by name. */
   rootLinks: Map<string, ObservedRootLink>;
 };
-
-export function emptyObservedHost(): ObservedHost {
-  return { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
-}
