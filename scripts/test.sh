@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: every test — typecheck, lint, unit, integration (real OVS, namespaces, iptables: root), e2e.
+# `npm test`: every test — typecheck, lint, deps, unit, integration (real OVS, namespaces, iptables: root), e2e.
 # Safe beside a running `npm run up`: tests take their own ports, data, OVS sandbox, prefixes and build dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,7 @@ step() {
 
 step typecheck npx tsc --noEmit -p tsconfig.json
 step lint npx biome check .
+step deps node scripts/deps.mjs .
 step unit bash scripts/with-postgres.sh npx vitest run --project unit
 if [[ $(id -u) == 0 ]]; then
   step integration npx vitest run --project integration
