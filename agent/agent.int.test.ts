@@ -425,4 +425,51 @@ describe("agent on a real host", () => {
     expect(result.errors).toEqual([]);
     expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
   });
+
+  it("leaves what only looks like ours: a namespace of our shape, a port with our marks, a flow of another cookie", async () => {
+    const { db, dir } = sandbox ?? { db: "", dir: "" };
+    const foreignNs = namespaceNames.router(prefix, "b0000000-0000-4000-8000-0000000000aa");
+    const foreignPort = `${prefix}foreign`;
+    const foreignFlow = "cookie=0x1234,priority=5,dl_src=02:00:00:00:00:99 actions=drop";
+    const flows = async () =>
+      (await run("ovs-ofctl", ["--no-stats", "dump-flows", `unix:${dir}/${intBridge}.mgmt`])).stdout;
+    await run("ip", ["netns", "add", foreignNs]);
+    try {
+      await run("ovs-vsctl", [
+        `--db=${db}`,
+        "add-port",
+        intBridge,
+        foreignPort,
+        "--",
+        "set",
+        "Interface",
+        foreignPort,
+        "type=internal",
+        `external_ids:netlens-prefix=${JSON.stringify(prefix)}`,
+        `external_ids:netlens-namespace=${foreignNs}`,
+      ]);
+      await run("ovs-ofctl", ["add-flow", `unix:${dir}/${intBridge}.mgmt`, foreignFlow]);
+      const survives = async () => {
+        expect(await namespacesWithPrefix(prefix)).toContain(foreignNs);
+        expect((await ourOvsPorts()).join("\n")).toContain(foreignPort);
+        expect(await flows()).toContain("cookie=0x1234");
+      };
+      // A full reconcile (what "repair all" and start-up do) sees none of them.
+      const repaired = await need().apply({ ...withVlan(labIntent(18), vlanRouter()), repair: "all" });
+      expect(repaired.errors).toEqual([]);
+      expect(repaired.changes).toBe(0);
+      await survives();
+      expect(Object.keys((await need().monitor.snapshot()).sections).join(" ")).not.toContain(foreignNs);
+      expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+      // Nor does a restarted agent's cleanup, which removes all it made and only that.
+      await need().close();
+      agent = await createAgent(options ?? { ovsdb: "", stateDir: "" }, logger);
+      expect((await need().cleanup()).errors).toEqual([]);
+      expect(await namespacesWithPrefix(prefix)).toEqual([foreignNs]);
+      await survives();
+    } finally {
+      await run("ovs-vsctl", [`--db=${db}`, "--if-exists", "del-port", intBridge, foreignPort]);
+      await run("ip", ["netns", "del", foreignNs], { allowFailure: true });
+    }
+  });
 });

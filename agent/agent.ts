@@ -71,6 +71,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     prefix: options.prefix,
     chainPrefix: options.chainPrefix,
     bridges,
+    owns: (namespace) => converger.owns(namespace),
   });
   const monitor = new HostMonitor(
     () => reader.read(),

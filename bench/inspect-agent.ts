@@ -98,7 +98,12 @@ async function main(): Promise<void> {
     http = await serveAgent(agent, token, { host: "127.0.0.1", port: 0 });
     const client = createAgentTestClient(http.url, token);
     const namespaces = (await namespacesWithPrefix(prefix)).sort();
-    const settings = { prefix, chainPrefix: agent.options.chainPrefix, bridges: [intBridge, exBridge] };
+    const settings = {
+      prefix,
+      chainPrefix: agent.options.chainPrefix,
+      bridges: [intBridge, exBridge],
+      owns: () => true,
+    };
     const ovs = new Ovs(sandbox.db, sandbox.dir);
 
     // Cold: a new reader each time, so every section is parsed and hashed.

@@ -151,11 +151,11 @@ export async function executeActions(
             .catch((e: unknown) => fail(a.resource, message(e))),
         ),
     ]);
-  // ovs-ofctl computes the difference of each bridge's flows and sends it in one bundle.
+  // Each bridge's flow changes in one bundle: removals and additions of our flows, nobody else's.
   const flows = () =>
     Promise.all(
-      of("flows-replace").map((a) =>
-        deps.ovs.replaceFlows(a.bridge, a.flows).catch((e: unknown) => fail(a.resource, message(e))),
+      of("flows-set").map((a) =>
+        deps.ovs.modifyFlows(a.bridge, a.add, a.remove).catch((e: unknown) => fail(a.resource, message(e))),
       ),
     );
   await step("configure", () =>

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { ownNamespacePattern } from "../../lib/names";
+import { namespaceNames, ownNamespacePattern } from "../../lib/names";
 import { type ApplyResult, type HostIntent, hostIntent } from "../contract/intent";
 import type { Ovs } from "../host/ovs";
 import type { AgentOptions } from "../options";
@@ -15,7 +15,7 @@ import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from ".
 import { diffHost } from "../plan/diff";
 import { observedLocalVlans } from "../plan/localVlans";
 import { planFlows } from "../plan/ovs";
-import type { ObservedHost } from "../plan/pictures";
+import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
 import { executeActions } from "./execute";
 import { KeyedLock, Serial } from "./lock";
@@ -119,14 +119,38 @@ export class Converger {
   plan(raw: HostIntent): Promise<Action[]> {
     return this.#serial.run(async () => {
       const intent = hostIntent.parse(raw);
-      const host = await this.observe();
+      const host = await this.#observe(intent);
       return diffHost(this.#planFor(intent, host), host, this.#settings.prefix);
     });
   }
 
-  observe(scope?: ObserveScope): Promise<ObservedHost> {
+  /** What the host holds of ours: the namespaces this agent made (and their OVS ports), our flows. */
+  observe(): Promise<ObservedHost> {
+    return this.#observe(null);
+  }
+
+  /** Whether a namespace is one this agent made: only those are shown, changed or removed. */
+  owns(namespace: string): boolean {
+    return this.#state.owned.has(namespace);
+  }
+
+  /**
+   * The host as this apply may see it: namespaces named like ours that this agent made or the intent names
+   * (one made by hand for a router the intent asks for is taken over), and their OVS ports. Another namespace of
+   * the same shape, and its ports, are not ours: invisible, so never changed or removed.
+   */
+  async #observe(intent: HostIntent | null, scope?: ObserveScope): Promise<ObservedHost> {
     const { prefix, chainPrefix } = this.#settings;
-    return observeHost(this.#ovs, { prefix, chainPrefix, bridges: this.#bridges }, scope);
+    const host = await observeHost(this.#ovs, { prefix, chainPrefix, bridges: this.#bridges }, scope);
+    const named = intent === null ? new Set<string>() : namespacesOf(intent, prefix);
+    const ours = (name: string) => this.#state.owned.has(name) || named.has(name);
+    if ([...host.namespaces.keys()].every(ours) && host.ovsPorts.every((p) => ours(portNamespace(p))))
+      return host;
+    return {
+      ...host,
+      namespaces: new Map([...host.namespaces].filter(([name]) => ours(name))),
+      ovsPorts: host.ovsPorts.filter((p) => ours(portNamespace(p))),
+    };
   }
 
   /** Removes everything of ours from the host (namespaces, OVS ports); keeps bridges and the revision. */
@@ -141,8 +165,9 @@ export class Converger {
           instances: [],
           uplinks: [],
         });
-        // Nothing is settled any more: the next intent makes everything again, asked or not.
-        this.#state = { ...emptyState(), applied_revision: this.appliedRevision };
+        // Nothing is settled any more: the next intent makes everything again, asked or not. What could not
+        // be removed stays ours.
+        this.#state = { ...emptyState(), applied_revision: this.appliedRevision, owned: this.#state.owned };
         await writeState(this.#statePath, this.#state);
         return result;
       }),
@@ -289,7 +314,7 @@ export class Converger {
   async #look(intent: HostIntent): Promise<{ scope: Scope | null; host: ObservedHost }> {
     const repair = intent.repair ?? "all";
     const last = this.#picture;
-    if (last === null || repair === "all") return { scope: null, host: await this.observe() };
+    if (last === null || repair === "all") return { scope: null, host: await this.#observe(intent) };
     const scope = selectScope({
       ...this.#parts(intent, last),
       settled: this.#state.settled,
@@ -301,7 +326,7 @@ export class Converger {
     // change made it stale, a command fails or the self-check finds more, and that namespace is read and
     // planned again.
     if (!scope.list && scope.read.size === 0) return { scope, host: last };
-    const host = await this.observe({
+    const host = await this.#observe(intent, {
       previous: last,
       links: scope.read,
       nat: scope.read,
@@ -323,7 +348,7 @@ export class Converger {
     errors: Errors,
     held: (action: Action) => boolean,
   ): Promise<{ host: ObservedHost; plan: DesiredPlan; left: Action[] }> {
-    const host = await this.observe(touched);
+    const host = await this.#observe(intent, touched);
     // Local VLANs come from the OVS ports: plan again only when those were read again.
     const next = host.ovsPorts === previous.ovsPorts ? plan : this.#planFor(intent, host, scope);
     const left = diff(next, host).filter((a) => !errors.has(a.resource) && !held(a));
@@ -345,6 +370,13 @@ export class Converger {
   /** After an apply: the picture it leaves, and which parts the host now holds as asked. */
   #settle(intent: HostIntent, scope: Scope | null, after: ObservedHost | null, errors: Errors): void {
     this.#picture = after;
+    // Ours from now on: what the intent names; still ours: what we made that is not gone yet.
+    const named = namespacesOf(intent, this.#settings.prefix);
+    this.#state.owned = new Set(
+      [...this.#state.owned, ...named].filter(
+        (ns) => named.has(ns) || after === null || after.namespaces.has(ns),
+      ),
+    );
     if (after === null) {
       // Not read again (no self-check): nothing is known to be as asked.
       this.#state.settled = new Map();
@@ -352,7 +384,6 @@ export class Converger {
     }
     const next = scope === null ? new Map<string, string | null>() : new Map(this.#state.settled);
     const { parts, flows } = this.#parts(intent, after);
-    const named = new Set(parts.map((p) => p.key));
     for (const part of parts) {
       if (scope !== null && !scope.namespaces.has(part.key)) continue;
       next.set(part.key, errors.has(part.resourceId) ? null : part.digest);
@@ -369,6 +400,20 @@ export class Converger {
     }
     this.#state.settled = next;
   }
+}
+
+/** The namespaces an intent asks for on this host. */
+function namespacesOf(intent: HostIntent, prefix: string): Set<string> {
+  return new Set([
+    ...intent.routers.map((r) => namespaceNames.router(prefix, r.id)),
+    ...intent.instances.map((i) => namespaceNames.instance(prefix, i.port_id)),
+    ...intent.uplinks.map((u) => namespaceNames.uplink(prefix, u.network_id)),
+  ]);
+}
+
+/** The namespace an OVS port of ours belongs to (every port we make carries it). */
+function portNamespace(port: ObservedOvsPort): string {
+  return port.externalIds["netlens-namespace"] ?? "";
 }
 
 /** Namespaces whose commands failed although they were planned from the picture rather than read. */

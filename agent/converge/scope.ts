@@ -180,7 +180,7 @@ export function holdUnasked(input: {
  * What an apply's actions may have changed, to read again for the self-check: per namespace its links
  * (devices, addresses, routes; already read back by its own batch where it ran) or its nat table, the namespace
  * list and root veth ends when namespaces or veths came or went, the OVS ports if any port action ran, the
- * bridges whose flows were replaced.
+ * bridges whose flows changed.
  */
 export function verifyScope(
   previous: ObservedHost,
@@ -198,7 +198,7 @@ export function verifyScope(
       case "ovs-port-set":
         ovsPorts = true;
         break;
-      case "flows-replace":
+      case "flows-set":
         bridges.add(action.bridge);
         break;
       case "root-link-set":

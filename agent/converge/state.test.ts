@@ -21,18 +21,21 @@ describe("agent state", () => {
       ["qrouter-a", "digest-a"],
       ["qprobe-b", null],
     ]);
-    await writeState(path, { applied_revision: 7, settled });
-    expect(await readState(path, log)).toEqual({ applied_revision: 7, settled });
+    const owned = new Set(["qrouter-a", "qprobe-b"]);
+    await writeState(path, { applied_revision: 7, settled, owned });
+    expect(await readState(path, log)).toEqual({ applied_revision: 7, settled, owned });
     expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
       applied_revision: 7,
       settled: { "qrouter-a": "digest-a", "qprobe-b": null },
+      owned: ["qprobe-b", "qrouter-a"],
     });
   });
 
   it("starts from nothing when the file is missing or unreadable, instead of refusing to start", async () => {
     const path = join(dir, "state.json");
-    expect(await readState(path, log)).toEqual({ applied_revision: 0, settled: new Map() });
+    const empty = { applied_revision: 0, settled: new Map(), owned: new Set() };
+    expect(await readState(path, log)).toEqual(empty);
     await writeFile(path, '{"applied_revision": 12, "settled": {"qrouter-a": "d');
-    expect(await readState(path, log)).toEqual({ applied_revision: 0, settled: new Map() });
+    expect(await readState(path, log)).toEqual(empty);
   });
 });

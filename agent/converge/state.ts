@@ -1,7 +1,9 @@
-// What the agent remembers across restarts, in one file of its state directory: the revision it applied and,
-// per part of the host (a namespace, or a bridge's flows), the digest of the intent the host was last left as
-// (null: an apply or a removal there failed, so what the host holds there is not known). Written atomically:
-// a crash leaves the old file or the new one, never half of one; a file that cannot be read is not fatal.
+// What the agent remembers across restarts, in one file of its state directory: the revision it applied; per
+// part of the host (a namespace, or a bridge's flows), the digest of the intent the host was last left as (null:
+// an apply or a removal there failed, so what the host holds there is not known); and the namespaces it made.
+// Only a namespace both named like ours and recorded here is ever removed: a `qrouter-<uuid>` of Neutron's own
+// L3 agent, or of an operator, is not ours. Written atomically: a crash leaves the old file or the new one,
+// never half of one; a file that cannot be read is not fatal.
 import { open, readFile, rename } from "node:fs/promises";
 import type { Logger } from "pino";
 
@@ -9,10 +11,12 @@ export type AgentState = {
   applied_revision: number;
   /** Part key -> digest of its part of the intent as the host was left (verified), or null when unknown. */
   settled: Map<string, string | null>;
+  /** Namespaces this agent made (or adopted: named by an intent it applied) and that may still exist. */
+  owned: Set<string>;
 };
 
 export function emptyState(): AgentState {
-  return { applied_revision: 0, settled: new Map() };
+  return { applied_revision: 0, settled: new Map(), owned: new Set() };
 }
 
 /** The saved state; a missing or unreadable file starts from nothing (the host and the next intent decide). */
@@ -25,7 +29,7 @@ export async function readState(path: string, log: Logger): Promise<AgentState> 
     throw error;
   }
   try {
-    const parsed = JSON.parse(text) as { applied_revision?: unknown; settled?: unknown };
+    const parsed = JSON.parse(text) as { applied_revision?: unknown; settled?: unknown; owned?: unknown };
     const revision = parsed.applied_revision;
     const settled = new Map<string, string | null>();
     if (typeof parsed.settled === "object" && parsed.settled !== null) {
@@ -33,9 +37,11 @@ export async function readState(path: string, log: Logger): Promise<AgentState> 
         if (typeof digest === "string" || digest === null) settled.set(key, digest);
       }
     }
+    const owned = Array.isArray(parsed.owned) ? parsed.owned.filter((n) => typeof n === "string") : [];
     return {
       applied_revision: typeof revision === "number" && Number.isInteger(revision) ? revision : 0,
       settled,
+      owned: new Set(owned),
     };
   } catch (error) {
     log.warn({ path, err: error }, "agent state unreadable: starting from the host and the next intent");
@@ -46,7 +52,11 @@ export async function readState(path: string, log: Logger): Promise<AgentState> 
 /** Temp file, fsync, rename: the rename is atomic, the fsync makes it durable before it happens. */
 export async function writeState(path: string, state: AgentState): Promise<void> {
   const tmp = `${path}.tmp`;
-  const body = { applied_revision: state.applied_revision, settled: Object.fromEntries(state.settled) };
+  const body = {
+    applied_revision: state.applied_revision,
+    settled: Object.fromEntries(state.settled),
+    owned: [...state.owned].sort(),
+  };
   const file = await open(tmp, "w", 0o600);
   try {
     await file.writeFile(`${JSON.stringify(body)}\n`);

@@ -1,7 +1,7 @@
 // Open vSwitch: OVSDB through ovs-vsctl (JSON reads; writes as one transaction of `--`-separated commands, with
 // --may-exist / --if-exists so that they are idempotent) and flows through ovs-ofctl on the bridge's socket.
 
-import { normalizeFlow } from "../plan/ovs";
+import { FLOW_COOKIE, normalizeFlow } from "../plan/ovs";
 import type { ObservedOvsPort } from "../plan/pictures";
 import { run } from "./exec";
 
@@ -107,7 +107,13 @@ export class Ovs {
   }
 
   async dumpFlows(bridge: string): Promise<string[]> {
-    const { stdout } = await run("ovs-ofctl", ["--names", "--no-stats", "dump-flows", this.mgmt(bridge)]);
+    const { stdout } = await run("ovs-ofctl", [
+      "--names",
+      "--no-stats",
+      "dump-flows",
+      this.mgmt(bridge),
+      `cookie=${FLOW_COOKIE}/-1`,
+    ]);
     return stdout
       .split("\n")
       .filter((line) => line.includes("actions="))
@@ -115,10 +121,18 @@ export class Ovs {
       .sort();
   }
 
-  /** Replaces the bridge's whole flow table in one bundle: ovs-ofctl changes only the flows that differ. */
-  async replaceFlows(bridge: string, flows: string[]): Promise<void> {
-    await run("ovs-ofctl", ["--bundle", "replace-flows", this.mgmt(bridge), "-"], {
-      input: `${flows.join("\n")}\n`,
+  /**
+   * Adds and removes flows of ours in one bundle (one transaction). A removal matches the flow strictly (match
+   * and priority) and our cookie exactly, so a flow someone else added to the same bridge is never touched.
+   */
+  async modifyFlows(bridge: string, add: string[], remove: string[]): Promise<void> {
+    const lines = [
+      ...remove.map((flow) => `delete_strict ${strictMatchOf(flow)}`),
+      ...add.map((flow) => `add ${flow}`),
+    ];
+    if (lines.length === 0) return;
+    await run("ovs-ofctl", ["--bundle", "add-flows", this.mgmt(bridge), "-"], {
+      input: `${lines.join("\n")}\n`,
     });
   }
 }
@@ -150,4 +164,9 @@ export function ovsMap(value: unknown): Record<string, string> {
 export function externalIdsArg(ids: Record<string, string>): string {
   const pairs = Object.entries(ids).map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`);
   return `external_ids={${pairs.join(",")}}`;
+}
+
+/** `cookie=C,priority=P,MATCH actions=A` -> `cookie=C/-1,priority=P,MATCH`: what delete_strict takes. */
+function strictMatchOf(flow: string): string {
+  return flow.replace(/ actions=.*$/, "").replace(/^cookie=(0x[0-9a-f]+),/, "cookie=$1/-1,");
 }

@@ -44,7 +44,7 @@ export type Action = Base &
         deleteJumps: string[];
         addJumps: string[];
       }
-    | { kind: "flows-replace"; bridge: string; flows: string[] }
+    | { kind: "flows-set"; bridge: string; add: string[]; remove: string[] }
   );
 
 export type ActionKind = Action["kind"];
@@ -68,7 +68,7 @@ export const actionOrder: readonly ActionKind[] = [
   "route-set",
   "forwarding",
   "nat-chains",
-  "flows-replace",
+  "flows-set",
 ];
 
 /** One line per action, for logs and for the "did not converge" error. */
@@ -106,8 +106,8 @@ export function describeAction(action: Action): string {
       return `${action.ns}: sysctl net.ipv4.ip_forward=1`;
     case "nat-chains":
       return `${action.ns}: iptables-restore --noflush of ${natSummary(action)}`;
-    case "flows-replace":
-      return `ovs-ofctl replace-flows ${action.bridge} (${action.flows.length} flows)`;
+    case "flows-set":
+      return `ovs-ofctl --bundle add-flows ${action.bridge} (+${action.add.length} -${action.remove.length} flows)`;
     default: {
       const unreachable: never = action;
       return unreachable;

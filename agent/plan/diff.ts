@@ -49,11 +49,14 @@ export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: s
   }
 
   // Flows.
+  // Flows: only those of our cookie are observed, so only those are ever removed.
   for (const { bridge, flows } of desired.flows) {
-    const seen = [...(observed.flows.get(bridge) ?? [])].sort();
-    const want = [...flows].sort();
-    if (seen.length !== want.length || seen.some((f, i) => f !== want[i])) {
-      actions.push({ kind: "flows-replace", bridge, flows: want, resource: bridge });
+    const seen = new Set(observed.flows.get(bridge) ?? []);
+    const want = new Set(flows);
+    const add = [...want].filter((f) => !seen.has(f)).sort();
+    const remove = [...seen].filter((f) => !want.has(f)).sort();
+    if (add.length > 0 || remove.length > 0) {
+      actions.push({ kind: "flows-set", bridge, add, remove, resource: bridge });
     }
   }
   return sortActions(actions);

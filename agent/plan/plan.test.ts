@@ -438,7 +438,7 @@ describe("diff", () => {
       "route-set",
       "forwarding",
       "nat-chains",
-      "flows-replace",
+      "flows-set",
     ]);
     expect(sortActions(diffHost(plan, empty, settings.prefix))).toEqual(
       diffHost(plan, empty, settings.prefix),
@@ -471,7 +471,7 @@ describe("diff", () => {
     const noRouter = planHost(labIntent(2, null), settings, tags);
     const withoutInterface = planHost(labIntent(3, labRouter({ interfaces: [] })), settings, tags);
     const routerNs = `t1-qrouter-${ids.router}`;
-    expect(diffHost(noRouter, host, settings.prefix).filter((a) => a.kind !== "flows-replace")).toEqual([
+    expect(diffHost(noRouter, host, settings.prefix).filter((a) => a.kind !== "flows-set")).toEqual([
       { kind: "ovs-port-del", port: "tapc1000000-00", resource: ids.router },
       { kind: "ovs-port-del", port: "tapc2000000-00", resource: ids.router },
       { kind: "root-link-del", dev: "tapc1000000-00", resource: ids.router },
@@ -480,7 +480,7 @@ describe("diff", () => {
     ]);
     expect(
       diffHost(withoutInterface, host, settings.prefix)
-        .filter((a) => a.kind !== "flows-replace" && a.kind !== "nat-chains")
+        .filter((a) => a.kind !== "flows-set" && a.kind !== "nat-chains")
         .map((a) => a.kind),
     ).toEqual(["ovs-port-del", "link-del"]);
   });

@@ -30,6 +30,8 @@ export type ReaderSettings = {
   chainPrefix: string;
   /** The agent's bridges: integration first, then the mapped physical ones. */
   bridges: string[];
+  /** Whether a namespace named like ours is one the agent made: another of the same shape is not shown. */
+  owns: (namespace: string) => boolean;
   /** Namespaces read at once: enough to hide process latency, few enough to leave a 2-core host alone. */
   parallel?: number;
 };
@@ -61,7 +63,9 @@ export class SnapshotReader {
     const pattern = ownNamespacePattern(this.settings.prefix);
     const [ovsPart, names] = await Promise.all([
       this.readOvs().catch((error: unknown) => this.fallback(null, ["ovs"], error, failures)),
-      listNamespaces().then((all) => all.filter((name) => pattern.test(name)).sort()),
+      listNamespaces().then((all) =>
+        all.filter((name) => pattern.test(name) && this.settings.owns(name)).sort(),
+      ),
     ]);
     put(ovsPart);
     const parts = await mapLimit(names, this.settings.parallel ?? 4, async (name) => {
