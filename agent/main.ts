@@ -1,5 +1,5 @@
 // The host agent daemon. Example (what `npm run up` runs):
-//   tsx agent/main.ts --listen 127.0.0.1:9697 --ovsdb unix:.netlens/ovs/db.sock --integration-bridge br-int \
+//   tsx agent/main.ts --listen 127.0.0.1:9797 --ovsdb unix:.netlens/ovs/db.sock --integration-bridge br-int \
 //     --bridge-mapping public:br-ex --prefix '' --chain-prefix netlens --state-dir .netlens/agent \
 //     --token-file .netlens/agent/token
 // `--cleanup` removes everything of ours from the host and exits (scripts/up.sh calls it on Ctrl-C).
@@ -14,7 +14,8 @@ import { parseAgentOptions } from "./options";
 
 const { values } = parseArgs({
   options: {
-    listen: { type: "string", default: "127.0.0.1:9697" },
+    // Not 9697: that port belongs to Neutron's metadata proxy in every router namespace.
+    listen: { type: "string", default: "127.0.0.1:9797" },
     ovsdb: { type: "string" },
     "ovs-rundir": { type: "string" },
     "integration-bridge": { type: "string" },
@@ -32,7 +33,7 @@ const { values } = parseArgs({
   strict: true,
 });
 
-const usage = `usage: tsx agent/main.ts --ovsdb unix:DIR/db.sock [--listen 127.0.0.1:9697] [--integration-bridge br-int]
+const usage = `usage: tsx agent/main.ts --ovsdb unix:DIR/db.sock [--listen 127.0.0.1:9797] [--integration-bridge br-int]
   [--bridge-mapping physnet:bridge]... [--datapath-type netdev|system|dummy] [--prefix P] [--chain-prefix netlens]
   [--state-dir .netlens/agent] [--token-file STATE_DIR/token] [--ovs-rundir DIR] [--log-level info]
   [--inspect-interval-ms 2000] [--cleanup]`;

@@ -3,7 +3,7 @@
 # datapath), the host agent and the web server with its embedded PGlite database; seeds the demo topology on an
 # empty database. Ctrl-C stops everything it started and removes the dataplane it made.
 #
-# Settings (environment): NETLENS_PORT (3000), NETLENS_HOST (127.0.0.1), NETLENS_AGENT_PORT (9697),
+# Settings (environment): NETLENS_PORT (3000), NETLENS_HOST (127.0.0.1), NETLENS_AGENT_PORT (9797),
 # NETLENS_STATE_DIR (.netlens), DATABASE_URL (postgres://… instead of PGlite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ bash scripts/system-packages.sh
 state=$(realpath -m "${NETLENS_STATE_DIR:-.netlens}")
 port=${NETLENS_PORT:-3000}
 host=${NETLENS_HOST:-127.0.0.1}
-agent_port=${NETLENS_AGENT_PORT:-9697}
+agent_port=${NETLENS_AGENT_PORT:-9797}
 mkdir -p "$state"
 chmod 700 "$state"
 

@@ -8,7 +8,7 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave it unset for the embedded database)")
     .optional(),
   NETLENS_DATA_DIR: z.string().trim().min(1).default(".netlens/data"),
-  NETLENS_AGENT_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:9697"),
+  NETLENS_AGENT_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:9797"),
   NETLENS_AGENT_TOKEN_FILE: z.string().trim().min(1).default(".netlens/agent/token"),
   /** Where `npm run up` keeps its state; default: the parent of NETLENS_DATA_DIR (`.netlens`). */
   NETLENS_STATE_DIR: z.string().trim().min(1).optional(),

@@ -68,7 +68,7 @@ describe("environment", () => {
   it("has defaults and fails with every bad variable named", () => {
     expect(parseEnv({})).toMatchObject({
       NETLENS_DATA_DIR: ".netlens/data",
-      NETLENS_AGENT_URL: "http://127.0.0.1:9697",
+      NETLENS_AGENT_URL: "http://127.0.0.1:9797",
       NETLENS_AGENT_TOKEN_FILE: ".netlens/agent/token",
       LOG_LEVEL: "info",
     });
