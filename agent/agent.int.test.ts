@@ -426,6 +426,38 @@ describe("agent on a real host", () => {
     expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
   });
 
+  /** Until the uplink's ping through the floating IP answers (the agent rebuilds on its own, in seconds). */
+  const answersWithin = async (ms: number): Promise<number | null> => {
+    const started = Date.now();
+    while (Date.now() - started < ms) {
+      if (
+        (await namespacesWithPrefix(prefix)).includes(uplinkNs) &&
+        (await pingOnce(uplinkNs, "203.0.113.20"))
+      )
+        return Date.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return null;
+  };
+
+  it("rebuilds by itself what OVS lost when it restarted under the agent (ports, flows, bridges)", async () => {
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+    await sandbox?.restart();
+    expect(await ourOvsPorts()).toEqual([]);
+    expect(await answersWithin(15_000)).not.toBeNull();
+    expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
+  });
+
+  it("rebuilds by itself after a power loss: every namespace, port and the agent gone, then the agent again", async () => {
+    await need().close();
+    for (const ns of await namespacesWithPrefix(prefix)) await run("ip", ["netns", "del", ns]);
+    await sandbox?.restart();
+    agent = await createAgent(options ?? { ovsdb: "", stateDir: "" }, logger);
+    // Nobody pushes an intent: the agent rebuilds from the one it saved.
+    expect(await answersWithin(15_000)).not.toBeNull();
+    expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
+  });
+
   it("leaves what only looks like ours: a namespace of our shape, a port with our marks, a flow of another cookie", async () => {
     const { db, dir } = sandbox ?? { db: "", dir: "" };
     const foreignNs = namespaceNames.router(prefix, "b0000000-0000-4000-8000-0000000000aa");

@@ -65,7 +65,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     }
     monitor.changed();
   };
-  const converger = await Converger.start({ ovs, options, log, onApplied });
+  const converger = await Converger.start({ ovs, options, runDir: ovsRunDir(options), log, onApplied });
 
   const reader = new SnapshotReader(ovs, {
     prefix: options.prefix,
@@ -92,6 +92,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     bridgeMappings: options.bridgeMappings,
     ovsRunDir: ovsRunDir(options),
   });
+  if (options.watchIntervalMs > 0) converger.watch(options.watchIntervalMs);
   log.info({ bridges, prefix: options.prefix, applied_revision: converger.appliedRevision }, "agent ready");
 
   return {

@@ -32,6 +32,8 @@ export const agentOptions = z.object({
   host: z.string().min(1).optional(),
   /** How often the host is read for inspection while a `snapshots` subscriber listens (changes made by hand). */
   inspectIntervalMs: z.number().int().min(100).max(600_000).default(2000),
+  /** How often the agent checks that the host still holds what it was given (0: never). */
+  watchIntervalMs: z.number().int().min(0).max(600_000).default(2000),
 });
 
 export type AgentOptionsInput = z.input<typeof agentOptions>;

@@ -2,13 +2,16 @@
 // what to change (plan/ renders the intent, plan/diff.ts compares it with the host) and hands the difference to
 // execute.ts, the only caller of the host's writers. Full applies read the whole host (start-up, a failure, a
 // repair of "all"); incremental ones (a repair list, as the server pushes) start from the picture the last apply
-// left and look only at what scope.ts selects.
+// left and look only at what scope.ts selects. It also watches for a host that lost what it was given (a reboot,
+// OVS restarted) and rebuilds it from the last intent without waiting to be asked.
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { namespaceNames, ownNamespacePattern } from "../../lib/names";
 import { type ApplyResult, type HostIntent, hostIntent } from "../contract/intent";
-import type { Ovs } from "../host/ovs";
+import { listNamespaces } from "../host/netns";
+import { type Ovs, ovsDaemons } from "../host/ovs";
 import type { AgentOptions } from "../options";
 import { type Action, describeAction } from "../plan/actions";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
@@ -17,6 +20,7 @@ import { observedLocalVlans } from "../plan/localVlans";
 import { planFlows } from "../plan/ovs";
 import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
+import { ensureBridges } from "./bridges";
 import { executeActions } from "./execute";
 import { KeyedLock, Serial } from "./lock";
 import {
@@ -28,7 +32,7 @@ import {
   selectScope,
   verifyScope,
 } from "./scope";
-import { type AgentState, emptyState, readState, writeState } from "./state";
+import { type AgentState, emptyState, readIntent, readState, writeIntent, writeState } from "./state";
 
 /** Thrown by apply for an intent older than the one applied; the API maps it to CONFLICT. */
 export class RevisionConflictError extends Error {
@@ -40,6 +44,15 @@ export class RevisionConflictError extends Error {
     this.name = "RevisionConflictError";
   }
 }
+
+export type ConvergerDeps = {
+  ovs: Ovs;
+  options: AgentOptions;
+  /** Where OVS keeps its pid files and control sockets. */
+  runDir: string;
+  log: Logger;
+  onApplied: (outcome: ApplyOutcome) => void;
+};
 
 /** How an apply that ran ended (refused intents never run): health and inspection listen to this. */
 export type ApplyOutcome = { result: ApplyResult } | { error: unknown };
@@ -53,6 +66,8 @@ export class Converger {
   readonly #settings: HostSettings;
   readonly #bridges: string[];
   readonly #statePath: string;
+  readonly #intentPath: string;
+  readonly #runDir: string;
   readonly #onApplied: (outcome: ApplyOutcome) => void;
   readonly #locks = new KeyedLock();
   readonly #serial = new Serial();
@@ -63,11 +78,14 @@ export class Converger {
    * apply starts from this picture instead of reading the host. null: read the whole host next time.
    */
   #picture: ObservedHost | null = null;
+  /** What the host must hold (the last intent applied): rebuilt from this when the host lost it. */
+  #lastIntent: HostIntent | null;
+  /** The OVS daemons that run now (pids): another pair means OVS restarted. */
+  #daemons: string | null = null;
+  #watch: NodeJS.Timeout | undefined;
+  #checking = false;
 
-  private constructor(
-    deps: { ovs: Ovs; options: AgentOptions; log: Logger; onApplied: (outcome: ApplyOutcome) => void },
-    state: AgentState,
-  ) {
+  private constructor(deps: ConvergerDeps, state: AgentState, lastIntent: HostIntent | null) {
     const { options } = deps;
     this.#ovs = deps.ovs;
     this.#options = options;
@@ -81,18 +99,17 @@ export class Converger {
     };
     this.#bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
     this.#statePath = join(options.stateDir, "state.json");
+    this.#intentPath = join(options.stateDir, "intent.json");
+    this.#runDir = deps.runDir;
     this.#ownNamespace = ownNamespacePattern(options.prefix);
     this.#state = state;
+    this.#lastIntent = lastIntent;
   }
 
-  static async start(deps: {
-    ovs: Ovs;
-    options: AgentOptions;
-    log: Logger;
-    onApplied: (outcome: ApplyOutcome) => void;
-  }): Promise<Converger> {
+  static async start(deps: ConvergerDeps): Promise<Converger> {
     const state = await readState(join(deps.options.stateDir, "state.json"), deps.log);
-    return new Converger(deps, state);
+    const intent = await readIntent(join(deps.options.stateDir, "intent.json"), deps.log);
+    return new Converger(deps, state, intent);
   }
 
   get appliedRevision(): number {
@@ -109,7 +126,8 @@ export class Converger {
       return this.#reported(async () => {
         const result = await this.#converge(intent);
         this.#state.applied_revision = Math.max(this.appliedRevision, intent.revision);
-        await writeState(this.#statePath, this.#state);
+        this.#lastIntent = intent;
+        await Promise.all([writeState(this.#statePath, this.#state), writeIntent(this.#intentPath, intent)]);
         return result;
       });
     });
@@ -168,7 +186,8 @@ export class Converger {
         // Nothing is settled any more: the next intent makes everything again, asked or not. What could not
         // be removed stays ours.
         this.#state = { ...emptyState(), applied_revision: this.appliedRevision, owned: this.#state.owned };
-        await writeState(this.#statePath, this.#state);
+        this.#lastIntent = null;
+        await Promise.all([writeState(this.#statePath, this.#state), rm(this.#intentPath, { force: true })]);
         return result;
       }),
     );
@@ -176,7 +195,45 @@ export class Converger {
 
   /** Waits for a running apply. */
   async close(): Promise<void> {
+    clearInterval(this.#watch);
     await this.#serial.run(async () => {});
+  }
+
+  /** Checks now and then every `intervalMs` that the host still holds what it was given. */
+  watch(intervalMs: number): void {
+    const check = () =>
+      void this.#checkHost().catch((error: unknown) => this.#log.warn({ err: error }, "host check failed"));
+    check();
+    this.#watch = setInterval(check, intervalMs);
+    this.#watch.unref();
+  }
+
+  /**
+   * A namespace we made that is gone, or OVS daemons that are not the ones of the last check (ports, flows,
+   * maybe bridges gone): the host lost what it was given, so the last intent is applied again in full. What
+   * the host lacks altogether is rebuilt; a hand change elsewhere is still only shown (see holdUnasked).
+   */
+  async #checkHost(): Promise<void> {
+    if (this.#checking) return;
+    this.#checking = true;
+    try {
+      await this.#serial.run(async () => {
+        const daemons = await ovsDaemons(this.#runDir);
+        const restarted = daemons !== null && this.#daemons !== null && daemons !== this.#daemons;
+        if (daemons !== null) this.#daemons = daemons;
+        const intent = this.#lastIntent;
+        if (intent === null) return;
+        const present = new Set(await listNamespaces());
+        const lost = [...this.#state.owned].filter((ns) => !present.has(ns));
+        if (!restarted && lost.length === 0) return;
+        this.#log.warn({ lost, ovs_restarted: restarted }, "the host lost what it was given: rebuilding it");
+        if (restarted) await ensureBridges(this.#ovs, this.#options, this.#log);
+        this.#picture = null;
+        await this.#reported(() => this.#converge({ ...intent, repair: [] }));
+      });
+    } finally {
+      this.#checking = false;
+    }
   }
 
   async #reported(task: () => Promise<ApplyResult>): Promise<ApplyResult> {
@@ -204,6 +261,12 @@ export class Converger {
     const started = performance.now();
     const { scope, host: before } = await this.#look(intent);
     const observed = performance.now();
+    const diff = (plan: DesiredPlan, host: ObservedHost) => {
+      const cut = scope === null ? { plan, observed: host } : restrictToScope(plan, host, scope);
+      return diffHost(cut.plan, cut.observed, this.#settings.prefix);
+    };
+    const plan = this.#planFor(intent, before, scope);
+    const all = diff(plan, before);
     const held =
       scope === null
         ? holdUnasked({
@@ -211,14 +274,9 @@ export class Converger {
             settled: this.#state.settled,
             repair: intent.repair ?? "all",
             ownerOf: (name) => this.#ownNamespace.exec(name)?.[2] ?? null,
+            actions: all,
           })
         : () => false;
-    const diff = (plan: DesiredPlan, host: ObservedHost) => {
-      const cut = scope === null ? { plan, observed: host } : restrictToScope(plan, host, scope);
-      return diffHost(cut.plan, cut.observed, this.#settings.prefix);
-    };
-    const plan = this.#planFor(intent, before, scope);
-    const all = diff(plan, before);
     const actions = all.filter((a) => !held(a));
     const planned = performance.now();
     const errors: Errors = new Map(plan.errors.map((e) => [e.resource_id, [e.message]]));
@@ -370,11 +428,11 @@ export class Converger {
   /** After an apply: the picture it leaves, and which parts the host now holds as asked. */
   #settle(intent: HostIntent, scope: Scope | null, after: ObservedHost | null, errors: Errors): void {
     this.#picture = after;
-    // Ours from now on: what the intent names; still ours: what we made that is not gone yet.
+    // Ours from now on: what the intent names and the host holds; still ours: what we made that is not gone yet.
     const named = namespacesOf(intent, this.#settings.prefix);
     this.#state.owned = new Set(
-      [...this.#state.owned, ...named].filter(
-        (ns) => named.has(ns) || after === null || after.namespaces.has(ns),
+      [...this.#state.owned, ...named].filter((ns) =>
+        after === null ? named.has(ns) : after.namespaces.has(ns),
       ),
     );
     if (after === null) {

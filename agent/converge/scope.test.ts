@@ -179,7 +179,7 @@ describe("what a full apply with a repair list holds", () => {
   const drift = { kind: "lo-up", ns: routerNs, resource: ids.router } as const;
   const removal = (id: string) => ({ kind: "netns-del", ns: `t1-qrouter-${id}`, resource: id }) as const;
   const hold = (repair: "all" | string[], from = settled) =>
-    holdUnasked({ parts, settled: from, repair, ownerOf: owner });
+    holdUnasked({ parts, settled: from, repair, ownerOf: owner, actions: [drift] });
 
   it("holds a hand change on a resource left as asked, unless its repair is asked", () => {
     expect(hold([])(drift)).toBe(true);
@@ -200,5 +200,11 @@ describe("what a full apply with a repair list holds", () => {
     expect(hold([], withOld)(removal(madeBefore))).toBe(false);
     expect(hold([], withOld)(removal(stranger))).toBe(true);
     expect(hold([stranger], withOld)(removal(stranger))).toBe(false);
+  });
+
+  it("rebuilds a resource whose namespace the host lacks altogether (a reboot), asked or not", () => {
+    const rebuild = [{ kind: "netns-add", ns: routerNs, resource: ids.router } as const, drift];
+    const held = holdUnasked({ parts, settled, repair: [], ownerOf: owner, actions: rebuild });
+    expect(rebuild.filter(held)).toEqual([]);
   });
 });

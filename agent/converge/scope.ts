@@ -151,7 +151,9 @@ export function restrictToScope(
 /**
  * A full apply that carries a repair list shows an operator's hand change as drift before anything puts it
  * back: an action is held when its resource's part is what the host was last left as, or when it would remove
- * something of ours that no applied intent made — unless the intent asks to repair that resource. A full apply
+ * something of ours that no applied intent made — unless the intent asks to repair that resource. A resource
+ * whose namespace or OVS port the host lacks altogether (a reboot, an OVS restart) is not a hand change to show
+ * but something to rebuild: never held, or statuses would claim what the host does not have. A full apply
  * without a repair list (or with "all") holds nothing.
  */
 export function holdUnasked(input: {
@@ -159,9 +161,14 @@ export function holdUnasked(input: {
   settled: Settled;
   repair: "all" | readonly string[];
   ownerOf: (namespace: string) => string | null;
+  actions: readonly Action[];
 }): (action: Action) => boolean {
   if (input.repair === "all") return () => false;
   const asked = new Set(input.repair);
+  for (const action of input.actions) {
+    if (action.kind === "netns-add" || (action.kind === "ovs-port-set" && action.create))
+      asked.add(action.resource);
+  }
   const partOf = new Map(input.parts.map((p) => [p.resourceId, p]));
   const made = new Set<string>();
   for (const key of input.settled.keys()) {

@@ -6,6 +6,7 @@
 // never half of one; a file that cannot be read is not fatal.
 import { open, readFile, rename } from "node:fs/promises";
 import type { Logger } from "pino";
+import { type HostIntent, hostIntent } from "../contract/intent";
 
 export type AgentState = {
   applied_revision: number;
@@ -49,17 +50,42 @@ export async function readState(path: string, log: Logger): Promise<AgentState> 
   }
 }
 
-/** Temp file, fsync, rename: the rename is atomic, the fsync makes it durable before it happens. */
 export async function writeState(path: string, state: AgentState): Promise<void> {
-  const tmp = `${path}.tmp`;
   const body = {
     applied_revision: state.applied_revision,
     settled: Object.fromEntries(state.settled),
     owned: [...state.owned].sort(),
   };
+  await writeAtomically(path, `${JSON.stringify(body)}\n`);
+}
+
+/**
+ * The last intent applied, kept so that an agent that restarts after the host lost what it had (a reboot, an
+ * OVS restart) can rebuild it before the server says anything. Unreadable or invalid: none.
+ */
+export async function readIntent(path: string, log: Logger): Promise<HostIntent | null> {
+  try {
+    const parsed = hostIntent.safeParse(JSON.parse(await readFile(path, "utf8")));
+    if (parsed.success) return parsed.data;
+    log.warn({ path }, "saved intent is not valid: waiting for the server's");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      log.warn({ path, err: error }, "saved intent unreadable: waiting for the server's");
+  }
+  return null;
+}
+
+export async function writeIntent(path: string, intent: HostIntent): Promise<void> {
+  const { repair: _repair, ...kept } = intent;
+  await writeAtomically(path, `${JSON.stringify(kept)}\n`);
+}
+
+/** Temp file, fsync, rename: the rename is atomic, the fsync makes it durable before it happens. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
   const file = await open(tmp, "w", 0o600);
   try {
-    await file.writeFile(`${JSON.stringify(body)}\n`);
+    await file.writeFile(text);
     await file.sync();
   } finally {
     await file.close();

@@ -1,6 +1,8 @@
 // Open vSwitch: OVSDB through ovs-vsctl (JSON reads; writes as one transaction of `--`-separated commands, with
 // --may-exist / --if-exists so that they are idempotent) and flows through ovs-ofctl on the bridge's socket.
 
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { FLOW_COOKIE, normalizeFlow } from "../plan/ovs";
 import type { ObservedOvsPort } from "../plan/pictures";
 import { run } from "./exec";
@@ -169,4 +171,18 @@ export function externalIdsArg(ids: Record<string, string>): string {
 /** `cookie=C,priority=P,MATCH actions=A` -> `cookie=C/-1,priority=P,MATCH`: what delete_strict takes. */
 function strictMatchOf(flow: string): string {
   return flow.replace(/ actions=.*$/, "").replace(/^cookie=(0x[0-9a-f]+),/, "cookie=$1/-1,");
+}
+
+/**
+ * Which ovsdb-server and ovs-vswitchd run now (their pids, from the run directory's pid files), or null where
+ * OVS keeps its pid files elsewhere: a change means OVS restarted and may have lost ports, flows and bridges.
+ */
+export async function ovsDaemons(runDir: string): Promise<string | null> {
+  const pid = (name: string) =>
+    readFile(join(runDir, `${name}.pid`), "utf8").then(
+      (text) => text.trim(),
+      () => null,
+    );
+  const [db, vswitchd] = await Promise.all([pid("ovsdb-server"), pid("ovs-vswitchd")]);
+  return db === null || vswitchd === null ? null : `${db}/${vswitchd}`;
 }

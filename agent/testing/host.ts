@@ -8,7 +8,8 @@ import { run } from "../host/exec";
 
 const sandboxScript = fileURLToPath(new URL("../../scripts/ovs-sandbox.sh", import.meta.url));
 
-export type Sandbox = { dir: string; db: string; stop: () => Promise<void> };
+/** `restart`: OVS stopped (its bridges, ports and flows gone, as the sandbox's stop removes them) and started. */
+export type Sandbox = { dir: string; db: string; stop: () => Promise<void>; restart: () => Promise<void> };
 
 export async function startSandbox(label: string): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), `netlens-${label}-`));
@@ -22,7 +23,11 @@ export async function startSandbox(label: string): Promise<Sandbox> {
     await stop();
     throw error;
   }
-  return { dir, db: `unix:${dir}/db.sock`, stop };
+  const restart = async () => {
+    await run("bash", [sandboxScript, "stop", dir]);
+    await run("bash", [sandboxScript, "start", dir]);
+  };
+  return { dir, db: `unix:${dir}/db.sock`, stop, restart };
 }
 
 export async function nsExec(ns: string, args: string[], allowFailure = false) {
