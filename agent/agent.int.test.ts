@@ -346,8 +346,9 @@ describe("agent on a real host", () => {
 
     const result = await need().apply(pushed(withVlan(labIntent(8, twoFips()), vlanRouter())));
     expect(result.errors).toEqual([]);
-    // The new floating IP: its /32 and its 3 rules, edited into the chains with -A (nothing flushed).
-    expect(result.changes).toBe(2);
+    // The new floating IP: its /32 (announced by gratuitous ARP) and its 3 rules, edited into the chains with -A
+    // (nothing flushed).
+    expect(result.changes).toBe(3);
     const nat = await natOf(routerNs);
     expect(nat).toContain("-A netlens-PREROUTING -d 203.0.113.21/32 -j DNAT --to-destination 10.0.0.6");
     expect(nat).toContain("-A netlens-float-snat -s 10.0.0.6/32 -j SNAT --to-source 203.0.113.21");
@@ -426,6 +427,31 @@ describe("agent on a real host", () => {
     expect(await pingOnce(vlanUplinkNs, "198.51.100.20")).toBe(true);
   });
 
+  it("announces a floating IP it adds with gratuitous ARP, so that the uplink forgets a stale MAC", async () => {
+    const noFip = withVlan(labIntent(18, labRouter({ floating_ips: [] })), vlanRouter());
+    expect((await need().apply(pushed(noFip))).errors).toEqual([]);
+    // The uplink remembers the floating IP at another MAC (another router's, before the address moved).
+    await nsExec(uplinkNs, [
+      "ip",
+      "neigh",
+      "replace",
+      "203.0.113.20",
+      "lladdr",
+      "02:00:00:00:00:42",
+      "dev",
+      "eth0",
+    ]);
+    await nsExec(uplinkNs, ["ip", "neigh", "change", "203.0.113.20", "dev", "eth0", "nud", "stale"]);
+    expect((await need().apply(pushed(withVlan(labIntent(19), vlanRouter())))).errors).toEqual([]);
+    const neighbour = async () => (await nsExec(uplinkNs, ["ip", "neigh", "show", "203.0.113.20"])).stdout;
+    const started = Date.now();
+    while (!(await neighbour()).includes("fa:16:3e:00:00:01") && Date.now() - started < 3000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await neighbour()).toContain("lladdr fa:16:3e:00:00:01");
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+  });
+
   /** Until the uplink's ping through the floating IP answers (the agent rebuilds on its own, in seconds). */
   const answersWithin = async (ms: number): Promise<number | null> => {
     const started = Date.now();
@@ -487,7 +513,7 @@ describe("agent on a real host", () => {
         expect(await flows()).toContain("cookie=0x1234");
       };
       // A full reconcile (what "repair all" and start-up do) sees none of them.
-      const repaired = await need().apply({ ...withVlan(labIntent(18), vlanRouter()), repair: "all" });
+      const repaired = await need().apply({ ...withVlan(labIntent(20), vlanRouter()), repair: "all" });
       expect(repaired.errors).toEqual([]);
       expect(repaired.changes).toBe(0);
       await survives();

@@ -10,6 +10,7 @@ command -v iptables-restore >/dev/null || need+=(iptables)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v arping >/dev/null || need+=(iputils-arping)
 if [[ "${NETLENS_WITH_BROWSER:-1}" == 1 ]]; then
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fi

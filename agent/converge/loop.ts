@@ -84,6 +84,8 @@ export class Converger {
   #daemons: string | null = null;
   #watch: NodeJS.Timeout | undefined;
   #checking = false;
+  /** Work an apply started and did not wait for (gratuitous ARPs). */
+  readonly #background = new Set<Promise<unknown>>();
 
   private constructor(deps: ConvergerDeps, state: AgentState, lastIntent: HostIntent | null) {
     const { options } = deps;
@@ -197,6 +199,7 @@ export class Converger {
   async close(): Promise<void> {
     clearInterval(this.#watch);
     await this.#serial.run(async () => {});
+    await Promise.allSettled([...this.#background]);
   }
 
   /** Checks now and then every `intervalMs` that the host still holds what it was given. */
@@ -285,7 +288,15 @@ export class Converger {
     const execute = async (list: Action[]) => {
       const executed = await executeActions(
         list,
-        { ovs: this.#ovs, locks: this.#locks, logger: this.#log },
+        {
+          ovs: this.#ovs,
+          locks: this.#locks,
+          logger: this.#log,
+          background: (task) => {
+            this.#background.add(task);
+            void task.finally(() => this.#background.delete(task));
+          },
+        },
         { readBack: this.#options.verify },
       );
       steps.push(executed.steps);

@@ -232,6 +232,7 @@ export function verifyScope(
         links.add(action.ns);
         break;
       case "forwarding":
+      case "arp-announce":
         break;
       case "nat-chains":
         nat.add(action.ns);

@@ -45,6 +45,8 @@ export type Action = Base &
         addJumps: string[];
       }
     | { kind: "flows-set"; bridge: string; add: string[]; remove: string[] }
+    /** A gratuitous ARP for an address just added (address without prefix length). */
+    | { kind: "arp-announce"; ns: string; dev: string; address: string }
   );
 
 export type ActionKind = Action["kind"];
@@ -69,6 +71,7 @@ export const actionOrder: readonly ActionKind[] = [
   "forwarding",
   "nat-chains",
   "flows-set",
+  "arp-announce",
 ];
 
 /** One line per action, for logs and for the "did not converge" error. */
@@ -108,6 +111,8 @@ export function describeAction(action: Action): string {
       return `${action.ns}: iptables-restore --noflush of ${natSummary(action)}`;
     case "flows-set":
       return `ovs-ofctl --bundle add-flows ${action.bridge} (+${action.add.length} -${action.remove.length} flows)`;
+    case "arp-announce":
+      return `ip netns exec ${action.ns} arping -U -I ${action.dev} ${action.address}`;
     default: {
       const unreachable: never = action;
       return unreachable;

@@ -107,6 +107,7 @@ function diffNamespace(
       });
       for (const address of device.addresses) {
         actions.push({ kind: "addr-add", ns: ns.name, dev: device.name, address, resource });
+        if (device.announce) actions.push(announce(ns.name, device.name, address, resource));
       }
       continue;
     }
@@ -129,8 +130,9 @@ function diffNamespace(
       actions.push({ kind: "addr-del", ns: ns.name, dev: device.name, address, resource });
     }
     for (const address of device.addresses) {
-      if (!have.has(address))
-        actions.push({ kind: "addr-add", ns: ns.name, dev: device.name, address, resource });
+      if (have.has(address)) continue;
+      actions.push({ kind: "addr-add", ns: ns.name, dev: device.name, address, resource });
+      if (device.announce) actions.push(announce(ns.name, device.name, address, resource));
     }
   }
 
@@ -157,6 +159,10 @@ function diffNamespace(
     }
   }
   return actions;
+}
+
+function announce(ns: string, dev: string, address: string, resource: string): Action {
+  return { kind: "arp-announce", ns, dev, address: address.replace(/\/\d+$/, ""), resource };
 }
 
 function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -29,6 +29,7 @@ export function planInstance(
           mac: instance.mac_address,
           mtu: instance.mtu,
           addresses: [`${instance.ip_address}/${instance.prefixlen}`],
+          announce: false,
         },
       ],
       routes,
@@ -68,7 +69,7 @@ export function planUplink(
       name: ns,
       kind: "uplink",
       resourceId: uplink.network_id,
-      devices: [{ name: "eth0", peer, mac: null, mtu, addresses: [uplink.address] }],
+      devices: [{ name: "eth0", peer, mac: null, mtu, addresses: [uplink.address], announce: false }],
       // It is the outside world's router: it answers for its own address and adds nothing else.
       routes: [],
       forwarding: false,

@@ -15,6 +15,11 @@ export type DesiredDevice = {
   mtu: number;
   /** Sorted, so that plans are stable. */
   addresses: Address[];
+  /**
+   * Addresses added here are announced with gratuitous ARP, as Neutron's L3 agent does on a gateway port:
+   * upstream routers keep ARP entries for hours, and a floating IP that moved would stay unreachable.
+   */
+  announce: boolean;
 };
 
 export type DesiredRoute = { destination: string; via: string };

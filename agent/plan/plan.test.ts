@@ -262,6 +262,7 @@ describe("router namespace", () => {
         mac: "fa:16:3e:00:00:01",
         mtu: 1500,
         addresses: ["203.0.113.10/24", "203.0.113.20/32", "203.0.113.21/32", "203.0.113.30/32"],
+        announce: true,
       },
       {
         name: "qr-c2000000-00",
@@ -269,6 +270,7 @@ describe("router namespace", () => {
         mac: "fa:16:3e:00:00:02",
         mtu: 1450,
         addresses: ["10.0.0.1/24"],
+        announce: false,
       },
       {
         name: "qr-c3000000-00",
@@ -276,6 +278,7 @@ describe("router namespace", () => {
         mac: "fa:16:3e:00:00:03",
         mtu: 1450,
         addresses: ["10.0.1.1/24"],
+        announce: false,
       },
     ]);
     expect(ns?.routes).toEqual([
@@ -439,6 +442,7 @@ describe("diff", () => {
       "forwarding",
       "nat-chains",
       "flows-set",
+      "arp-announce",
     ]);
     expect(sortActions(diffHost(plan, empty, settings.prefix))).toEqual(
       diffHost(plan, empty, settings.prefix),

@@ -16,10 +16,17 @@ export function planRouter(
   const ports: DesiredOvsPort[] = [];
   const routes: DesiredRoute[] = [];
 
-  const plug = (portId: string, networkId: string, mac: string, name: string, addresses: string[]) => {
+  const plug = (
+    portId: string,
+    networkId: string,
+    mac: string,
+    name: string,
+    addresses: string[],
+    announce: boolean,
+  ) => {
     const network = networkOf(ctx, networkId);
     const peer = deviceNames.tap(portId);
-    devices.push({ name, peer, mac, mtu: network.mtu, addresses: sortAddresses(addresses) });
+    devices.push({ name, peer, mac, mtu: network.mtu, addresses: sortAddresses(addresses), announce });
     ports.push({
       name: peer,
       bridge: ctx.integrationBridge,
@@ -46,13 +53,20 @@ export function planRouter(
         `${gateway.ip_address}/${gateway.prefixlen}`,
         ...router.floating_ips.map((fip) => `${fip.floating_ip_address}/32`),
       ],
+      true,
     );
     if (gateway.gateway_ip !== null) routes.push({ destination: "default", via: gateway.gateway_ip });
   }
   for (const iface of router.interfaces) {
-    plug(iface.port_id, iface.network_id, iface.mac_address, deviceNames.routerInterface(iface.port_id), [
-      `${iface.ip_address}/${iface.prefixlen}`,
-    ]);
+    const name = deviceNames.routerInterface(iface.port_id);
+    plug(
+      iface.port_id,
+      iface.network_id,
+      iface.mac_address,
+      name,
+      [`${iface.ip_address}/${iface.prefixlen}`],
+      false,
+    );
   }
   for (const route of router.routes) routes.push({ destination: route.destination, via: route.nexthop });
 
