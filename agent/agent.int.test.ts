@@ -224,9 +224,18 @@ describe("agent on a real host", () => {
 
   it("applies the other routers when one fails, and names the one that failed", async () => {
     const broken = vlanRouter([{ destination: "10.50.0.0/16", nexthop: "10.9.9.9" }]);
-    const result = await need().apply(withVlan(labIntent(4), broken));
+    const result = await need().apply(withVlan(labIntent(3), broken));
     expect(result.errors.map((e) => e.resource_id)).toEqual([vlan.router]);
     expect(result.errors[0]?.message).toMatch(/10\.50\.0\.0\/16/);
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+  });
+
+  it("applies the rest when a resource does not fit the contract (a multicast MAC, a /0 prefix), and names it", async () => {
+    const bad = vlanRouter();
+    const gateway = bad.gateway === null ? null : { ...bad.gateway, mac_address: "01:00:5e:00:00:01", prefixlen: 0 };
+    const result = await need().apply(withVlan(labIntent(4), { ...bad, gateway }));
+    expect(result.errors.map((e) => e.resource_id)).toEqual([vlan.router]);
+    expect(result.errors[0]?.message).toMatch(/^Invalid router: .*unicast/);
     expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
   });
 

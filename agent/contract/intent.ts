@@ -2,11 +2,11 @@
 // agent answers about itself and about an apply. Part of the agent's contract: zod and lib/ only, so that the
 // server can `import type` it without depending on the daemon.
 import { z } from "zod";
-import { cidr, ipv4, physicalNetworkName } from "../../lib/schemas/common";
+import { cidr, ipv4, macAddress, physicalNetworkName, subnetPrefixLength } from "../../lib/schemas/common";
 
 const uuid = z.uuid();
-const mac = z.string().regex(/^fa:16:3e(:[0-9a-f]{2}){3}$/, "MAC must be fa:16:3e:xx:xx:xx");
-const prefixlen = z.number().int().min(1).max(32);
+const mac = macAddress;
+const prefixlen = subnetPrefixLength;
 const route = z.object({ destination: cidr, nexthop: ipv4 });
 
 export const intentNetwork = z.object({
@@ -78,6 +78,17 @@ export const hostIntent = z.object({
    * drift is left for the server to show until someone asks for a repair.
    */
   repair: z.union([z.literal("all"), z.array(z.string().max(64)).max(100_000)]).optional(),
+});
+
+/**
+ * What must hold for an intent to be taken at all. Its resources are then checked one by one: a bad one is
+ * reported against its id and left as the host has it, and the others apply.
+ */
+export const intentEnvelope = hostIntent.extend({
+  networks: z.array(z.unknown()),
+  routers: z.array(z.unknown()),
+  instances: z.array(z.unknown()),
+  uplinks: z.array(z.unknown()),
 });
 
 export type HostIntent = z.infer<typeof hostIntent>;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { namespaceNames, ownNamespacePattern } from "../../lib/names";
-import { type ApplyResult, type HostIntent, hostIntent } from "../contract/intent";
+import type { ApplyResult, HostIntent } from "../contract/intent";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
 import type { AgentOptions } from "../options";
@@ -20,6 +20,7 @@ import { observedLocalVlans } from "../plan/localVlans";
 import { planFlows } from "../plan/ovs";
 import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
+import { admitIntent, type Refused } from "./admit";
 import { ensureBridges } from "./bridges";
 import { executeActions } from "./execute";
 import { KeyedLock, Serial } from "./lock";
@@ -58,6 +59,15 @@ export type ConvergerDeps = {
 export type ApplyOutcome = { result: ApplyResult } | { error: unknown };
 
 type Errors = Map<string, string[]>;
+
+/** One apply's way of planning and judging, shared by its self-checks. */
+type Round = {
+  intent: HostIntent;
+  planFor: (host: ObservedHost) => DesiredPlan;
+  diff: (plan: DesiredPlan, host: ObservedHost) => Action[];
+  errors: Errors;
+  held: (action: Action) => boolean;
+};
 
 export class Converger {
   readonly #ovs: Ovs;
@@ -121,12 +131,13 @@ export class Converger {
   /** Validates the intent, refuses an older revision, and makes the host match it. */
   apply(raw: HostIntent): Promise<ApplyResult> {
     return this.#serial.run(async () => {
-      // Refused before it runs: an invalid or older intent is the caller's mistake and leaves health alone.
-      const intent = hostIntent.parse(raw);
+      // Refused before it runs: an invalid envelope or an older intent is the caller's mistake and leaves
+      // health alone. A bad resource inside is not: it is reported, and the rest applies.
+      const { intent, refused } = admitIntent(raw, this.#settings.prefix);
       if (intent.revision < this.appliedRevision)
         throw new RevisionConflictError(intent.revision, this.appliedRevision);
       return this.#reported(async () => {
-        const result = await this.#converge(intent);
+        const result = await this.#converge(intent, refused);
         this.#state.applied_revision = Math.max(this.appliedRevision, intent.revision);
         this.#lastIntent = intent;
         await Promise.all([writeState(this.#statePath, this.#state), writeIntent(this.#intentPath, intent)]);
@@ -138,9 +149,11 @@ export class Converger {
   /** The actions a full apply would run now, without running them. */
   plan(raw: HostIntent): Promise<Action[]> {
     return this.#serial.run(async () => {
-      const intent = hostIntent.parse(raw);
+      const { intent, refused } = admitIntent(raw, this.#settings.prefix);
       const host = await this.#observe(intent);
-      return diffHost(this.#planFor(intent, host), host, this.#settings.prefix);
+      const plan = this.#planFor(intent, host);
+      for (const r of refused) if (r.namespace !== null) plan.keep.add(r.namespace);
+      return diffHost(plan, host, this.#settings.prefix);
     });
   }
 
@@ -250,9 +263,9 @@ export class Converger {
     }
   }
 
-  async #converge(intent: HostIntent): Promise<ApplyResult> {
+  async #converge(intent: HostIntent, refused: Refused[] = []): Promise<ApplyResult> {
     try {
-      return await this.#convergeOnce(intent);
+      return await this.#convergeOnce(intent, refused);
     } catch (error) {
       // Whatever ran is unknown: the next apply reads the whole host.
       this.#picture = null;
@@ -260,7 +273,7 @@ export class Converger {
     }
   }
 
-  async #convergeOnce(intent: HostIntent): Promise<ApplyResult> {
+  async #convergeOnce(intent: HostIntent, refused: Refused[]): Promise<ApplyResult> {
     const started = performance.now();
     const { scope, host: before } = await this.#look(intent);
     const observed = performance.now();
@@ -268,7 +281,12 @@ export class Converger {
       const cut = scope === null ? { plan, observed: host } : restrictToScope(plan, host, scope);
       return diffHost(cut.plan, cut.observed, this.#settings.prefix);
     };
-    const plan = this.#planFor(intent, before, scope);
+    const planFor = (host: ObservedHost) => {
+      const planned = this.#planFor(intent, host, scope);
+      for (const r of refused) if (r.namespace !== null) planned.keep.add(r.namespace);
+      return planned;
+    };
+    const plan = planFor(before);
     const all = diff(plan, before);
     const held =
       scope === null
@@ -282,7 +300,7 @@ export class Converger {
         : () => false;
     const actions = all.filter((a) => !held(a));
     const planned = performance.now();
-    const errors: Errors = new Map(plan.errors.map((e) => [e.resource_id, [e.message]]));
+    const errors: Errors = new Map([...refused, ...plan.errors].map((e) => [e.resource_id, [e.message]]));
     const steps: Record<string, number>[] = [];
     let changes = 0;
     const execute = async (list: Action[]) => {
@@ -320,19 +338,16 @@ export class Converger {
         touched.nat.add(ns);
       }
       // The self-check: against the new host state, the same intent must plan nothing (for healthy resources).
-      let check = await this.#verify(intent, scope, plan, before, touched, diff, errors, held);
+      const round: Round = { intent, planFor, diff, errors, held };
+      let check = await this.#verify(round, plan, before, touched);
       if (check.left.length > 0 && scope !== null) {
         // The picture was stale on a changed resource (a hand change): once more, from what was just read.
         const again = await execute(check.left);
         check = await this.#verify(
-          intent,
-          scope,
+          round,
           check.plan,
           check.host,
           verifyScope(check.host, check.left, again.readBack),
-          diff,
-          errors,
-          held,
         );
       }
       for (const action of check.left) {
@@ -408,19 +423,15 @@ export class Converger {
 
   /** Reads what the actions touched; what the intent still asks of it (minus failed and held resources). */
   async #verify(
-    intent: HostIntent,
-    scope: Scope | null,
+    round: Round,
     plan: DesiredPlan,
     previous: ObservedHost,
     touched: ObserveScope,
-    diff: (plan: DesiredPlan, host: ObservedHost) => Action[],
-    errors: Errors,
-    held: (action: Action) => boolean,
   ): Promise<{ host: ObservedHost; plan: DesiredPlan; left: Action[] }> {
-    const host = await this.#observe(intent, touched);
+    const host = await this.#observe(round.intent, touched);
     // Local VLANs come from the OVS ports: plan again only when those were read again.
-    const next = host.ovsPorts === previous.ovsPorts ? plan : this.#planFor(intent, host, scope);
-    const left = diff(next, host).filter((a) => !errors.has(a.resource) && !held(a));
+    const next = host.ovsPorts === previous.ovsPorts ? plan : round.planFor(host);
+    const left = round.diff(next, host).filter((a) => !round.errors.has(a.resource) && !round.held(a));
     return { host, plan: next, left };
   }
 

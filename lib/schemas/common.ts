@@ -30,6 +30,29 @@ export const cidrField = (field: string) =>
 
 export const cidr = cidrField("cidr");
 
+/**
+ * A subnet's prefix length: a /0 subnet would hold every address, and no device can take it as its own
+ * network. The agent holds addresses to the same bound (agent/contract/intent.ts).
+ */
+export const subnetPrefixLength = z.number().int().min(1).max(32);
+
+export const subnetCidr = cidr.superRefine((value, ctx) => {
+  if (value.trim().endsWith("/0"))
+    ctx.addIssue({
+      code: "custom",
+      message: "Invalid input for cidr. Reason: a subnet's prefix length must be 1 to 32",
+    });
+});
+
+/** Any unicast MAC, as Neutron accepts (the multicast bit clear, not all zeros), written in lowercase. */
+export const macAddress = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, "Invalid MAC address")
+  .refine((mac) => (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0, "A MAC address must be unicast")
+  .refine((mac) => mac !== "00:00:00:00:00:00", "A MAC address must not be all zeros");
+
 /** A resource named by its ID or by its name (the server resolves names within what the caller may see). */
 export const ref = z.string().trim().min(1, "A name or ID is required").max(255);
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { byRef, fixedIp, name, ref } from "./common";
+import { byRef, fixedIp, macAddress, name, ref } from "./common";
 
 export const deviceOwners = [
   "compute:nova",
@@ -9,12 +9,6 @@ export const deviceOwners = [
   "network:dhcp",
   "",
 ] as const;
-
-export const macAddress = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, "Invalid MAC address");
 
 export const portCreate = z.object({
   name: name.default(""),

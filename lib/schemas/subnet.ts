@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { allocationPool, byRef, cidr, hostRoute, ipv4, listFilter, name, ref } from "./common";
+import { allocationPool, byRef, hostRoute, ipv4, listFilter, name, ref, subnetCidr } from "./common";
 
 /** gateway_ip: an address, or null for "no gateway" (the CLI's `--gateway none`); omitted = the first host. */
 const gatewayIp = ipv4.nullable();
@@ -9,7 +9,7 @@ export const subnetCreate = z.object({
   network_id: ref,
   project_id: ref.optional(),
   ip_version: z.literal(4).default(4),
-  cidr,
+  cidr: subnetCidr,
   gateway_ip: gatewayIp.optional(),
   allocation_pools: z.array(allocationPool).optional(),
   enable_dhcp: z.boolean().default(true),

@@ -1,0 +1,74 @@
+// Takes an intent resource by resource: the envelope (revision, lists, repair) must hold or the whole intent is
+// refused; a resource that does not fit its schema is reported against its id and left as the host has it, so
+// that one bad port or subnet never holds back the rest of the host.
+import { z } from "zod";
+import { namespaceNames, UUID } from "../../lib/names";
+import {
+  type HostIntent,
+  intentEnvelope,
+  intentInstance,
+  intentNetwork,
+  intentRouter,
+  intentUplink,
+} from "../contract/intent";
+
+export type Refused = {
+  resource_id: string;
+  message: string;
+  /** Its namespace, when its ids say which: not to be changed or removed while it is refused. */
+  namespace: string | null;
+};
+
+type Fields = Record<string, unknown>;
+
+const uuidOf = (value: unknown): string | null =>
+  typeof value === "string" && UUID.test(value) ? value : null;
+
+export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent; refused: Refused[] } {
+  const envelope = intentEnvelope.parse(raw);
+  const refused: Refused[] = [];
+  const admit = <T>(
+    kind: string,
+    items: unknown[],
+    schema: z.ZodType<T>,
+    idField: string,
+    namespaceOf: (item: Fields) => string | null,
+  ): T[] =>
+    items.flatMap((item, index) => {
+      const parsed = schema.safeParse(item);
+      if (parsed.success) return [parsed.data];
+      const fields: Fields = typeof item === "object" && item !== null ? (item as Fields) : {};
+      refused.push({
+        resource_id: uuidOf(fields[idField]) ?? `${kind}[${index}]`,
+        message: `Invalid ${kind}: ${z.prettifyError(parsed.error).replaceAll("\n", " ")}`,
+        namespace: namespaceOf(fields),
+      });
+      return [];
+    });
+  const named = (name: (prefix: string, id: string) => string, field: string) => (fields: Fields) => {
+    const id = uuidOf(fields[field]);
+    return id === null ? null : name(prefix, id);
+  };
+  const intent: HostIntent = {
+    revision: envelope.revision,
+    ...(envelope.repair === undefined ? {} : { repair: envelope.repair }),
+    networks: admit("network", envelope.networks, intentNetwork, "id", () => null),
+    routers: admit("router", envelope.routers, intentRouter, "id", named(namespaceNames.router, "id")),
+    // An instance's namespace is named after its port; its errors name the instance.
+    instances: admit(
+      "instance",
+      envelope.instances,
+      intentInstance,
+      "id",
+      named(namespaceNames.instance, "port_id"),
+    ),
+    uplinks: admit(
+      "uplink",
+      envelope.uplinks,
+      intentUplink,
+      "network_id",
+      named(namespaceNames.uplink, "network_id"),
+    ),
+  };
+  return { intent, refused };
+}
