@@ -3,18 +3,20 @@
 import { dirname, resolve } from "node:path";
 import { createAgentClient } from "./agents/client";
 import { Dispatcher } from "./agents/dispatcher";
+import { defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts } from "./auth/bootstrap";
+import { LoginThrottle } from "./auth/throttle";
 import { createDb, type Database } from "./db/client";
 import { env } from "./env";
 import { EventBus } from "./events";
-import { Inspection, registerInspection } from "./inspect/service";
+import { Inspection } from "./inspect/service";
 import { logger } from "./logger";
 import { seedDemo } from "./seed";
+import { createTraceAgentClient, createTraceAgents } from "./trace/agent";
 
-export type RunningServices = {
+/** What the API's contexts carry (Services), and what only the process holds: the database handle, the dispatcher. */
+export type RunningServices = Services & {
   database: Database;
-  db: Database["db"];
-  bus: EventBus;
   dispatcher: Dispatcher;
   inspection: Inspection;
 };
@@ -47,10 +49,21 @@ async function startServices(): Promise<RunningServices> {
     logger: logger.child({ part: "inspect" }),
     repairer: dispatcher,
   });
-  registerInspection(bus, inspection);
   inspection.addAgent({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE });
+  const traceAgents = createTraceAgents((row) =>
+    createTraceAgentClient({ url: row.url, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
+  );
   logger.info({ database: database.kind, agent: config.NETLENS_AGENT_URL }, "netlens server started");
-  return { database, db: database.db, bus, dispatcher, inspection };
+  return {
+    database,
+    db: database.db,
+    bus,
+    dispatcher,
+    inspection,
+    loginThrottle: new LoginThrottle(defaultAuthPolicy.throttle),
+    loginFailureDelayMs: defaultAuthPolicy.failureDelayMs,
+    traceAgents,
+  };
 }
 
 // On globalThis: Next's dev server re-evaluates modules on change, and a second PGlite on the same data

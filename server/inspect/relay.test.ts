@@ -104,7 +104,7 @@ describe("HostRelay", () => {
     const dir = await mkdtemp(join(tmpdir(), "netlens-relay-"));
     await writeFile(join(dir, "token"), `${TOKEN}\n`);
     const api = await createTestApi();
-    const inspection = new Inspection({ ...api.services, logger });
+    const inspection = new Inspection({ db: api.db, bus: api.bus, logger });
     cleanup.push(() => {
       inspection.close();
       void api.close();

@@ -326,18 +326,3 @@ export class Inspection {
     }
   }
 }
-
-// The tRPC context carries only {db, bus} (server/api/trpc.ts is shared): procedures find the process's
-// inspection through its event bus, one per running server (and one per test API). On globalThis: Next bundles
-// the start-up hook and the route handlers separately, each with its own copy of this module.
-const holder = globalThis as { netlensInspections?: WeakMap<EventBus, Inspection> };
-holder.netlensInspections ??= new WeakMap();
-const registry = holder.netlensInspections;
-
-export function registerInspection(bus: EventBus, inspection: Inspection): void {
-  registry.set(bus, inspection);
-}
-
-export function inspectionOf(bus: EventBus): Inspection | undefined {
-  return registry.get(bus);
-}

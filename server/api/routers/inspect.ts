@@ -10,12 +10,11 @@ import {
   inspectSnapshot,
   inspectStream,
 } from "../../../lib/schemas/inspect";
-import type { EventBus } from "../../events";
-import { type Inspection, inspectionOf } from "../../inspect/service";
-import { adminProcedure, router } from "../trpc";
+import type { Inspection } from "../../inspect/service";
+import { adminProcedure, router, type Services } from "../trpc";
 
-function need(ctx: { bus: EventBus }): Inspection {
-  const inspection = inspectionOf(ctx.bus);
+function need(ctx: Pick<Services, "inspection">): Inspection {
+  const inspection = ctx.inspection;
   if (!inspection) {
     throw new TRPCError({
       code: "PRECONDITION_FAILED",
