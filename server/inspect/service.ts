@@ -2,7 +2,6 @@
 // snapshot or the model changes, a stream for browsers, and repair through the dispatcher. All in memory: one
 // server process holds it (no table for it, on purpose: it is what the hosts say now, not what we decided).
 import { EventEmitter, on } from "node:events";
-import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { HostSnapshot, SnapshotDeltaEvent } from "../../agent/contract";
 import { compileIntent } from "../agents/intent";
@@ -76,7 +75,7 @@ export class Inspection {
     if (existing) return existing;
     const relay = new HostRelay({
       url: options.url,
-      token: async () => readFile(options.tokenFile, "utf8"),
+      tokenFile: options.tokenFile,
       logger: this.#o.logger,
       retry: this.#o.retry,
     });
