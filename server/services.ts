@@ -1,40 +1,52 @@
 // The running server's parts, made once per process: database, event bus, dispatcher, demo seed, first accounts.
 // Next.js route handlers call getServices(); tests build their own parts (see testkit.ts).
 import { dirname, resolve } from "node:path";
+import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
 import { Dispatcher } from "./agents/dispatcher";
 import { defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
 import { createDb, type Database } from "./db/client";
-import { env } from "./env";
+import { type Env, env } from "./env";
 import { EventBus } from "./events";
 import { Inspection } from "./inspect/service";
 import { logger } from "./logger";
-import { seedDemo } from "./seed";
+import { seedDemoOnFirstStart } from "./seed";
 import { createTraceAgentClient, createTraceAgents } from "./trace/agent";
 
-/** What the API's contexts carry (Services), and what only the process holds: the database handle, the dispatcher. */
+/** What the API's contexts carry (Services), and what only the process holds: database handle, dispatcher. */
 export type RunningServices = Services & {
   database: Database;
   dispatcher: Dispatcher;
   inspection: Inspection;
 };
 
-async function startServices(): Promise<RunningServices> {
-  const config = env();
+/**
+ * The database as every start leaves it: migrated, the demo seeded if this is its first start and
+ * NETLENS_SEED_DEMO asks, and the first accounts made (after the seed, so that the demo project exists for its
+ * tenant user).
+ */
+export async function openDatabase(config: Env, bus: EventBus, log: Logger = logger): Promise<Database> {
   const database = await createDb(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.NETLENS_DATA_DIR },
   );
-  const bus = new EventBus();
-  if (await seedDemo({ db: database.db, bus })) logger.info("seeded the demo topology");
-  // After the seed, so that the demo project exists for its tenant user.
+  if (await seedDemoOnFirstStart({ db: database.db, bus }, config.NETLENS_SEED_DEMO)) {
+    log.info("seeded the demo topology");
+  }
   await bootstrapAccounts(database.db, {
     stateDir: config.NETLENS_STATE_DIR ?? dirname(resolve(config.NETLENS_DATA_DIR)),
     adminPassword: config.NETLENS_ADMIN_PASSWORD,
     demoPassword: config.NETLENS_DEMO_PASSWORD,
-    logger: logger.child({ part: "accounts" }),
+    logger: log.child({ part: "accounts" }),
   });
+  return database;
+}
+
+async function startServices(): Promise<RunningServices> {
+  const config = env();
+  const bus = new EventBus();
+  const database = await openDatabase(config, bus);
   const dispatcher = new Dispatcher({
     db: database.db,
     bus,

@@ -49,6 +49,19 @@ const noTraceAgents = createTraceAgents((row) => {
   return { ask: refuse, probe: refuse };
 });
 
+/** The services of a test API over `db`: no inspection, no agent, wrong passwords answered after 20 ms. */
+export function testServices(db: Db, policy: Partial<AuthPolicy> = {}): Services {
+  const auth: AuthPolicy = { ...defaultAuthPolicy, failureDelayMs: 20, ...policy };
+  return {
+    db,
+    bus: new EventBus(),
+    inspection: null,
+    loginThrottle: new LoginThrottle(auth.throttle),
+    loginFailureDelayMs: auth.failureDelayMs,
+    traceAgents: noTraceAgents,
+  };
+}
+
 /**
  * `caller` is the admin user `admin` (of project "admin") unless `session` says otherwise (null = anonymous).
  * Wrong passwords are answered after 20 ms instead of a second, so that tests of refusals stay quick.
@@ -57,15 +70,7 @@ export async function createTestApi(
   options: { url?: string; session?: Session | null; demo?: boolean; auth?: Partial<AuthPolicy> } = {},
 ): Promise<TestApi> {
   const database = await createDb(options.url ? { url: options.url } : { dataDir: "memory" });
-  const auth: AuthPolicy = { ...defaultAuthPolicy, failureDelayMs: 20, ...options.auth };
-  const services: Services = {
-    db: database.db,
-    bus: new EventBus(),
-    inspection: null,
-    loginThrottle: new LoginThrottle(auth.throttle),
-    loginFailureDelayMs: auth.failureDelayMs,
-    traceAgents: noTraceAgents,
-  };
+  const services = testServices(database.db, options.auth);
   if (options.demo) await seedDemo(services);
   const admin = await testUser(services, "admin", "admin", "admin");
   const session = options.session === undefined ? admin.session : options.session;

@@ -27,8 +27,8 @@ export const defaultAuthPolicy: AuthPolicy = { failureDelayMs: 1_000, throttle: 
 
 /**
  * What procedures need from the running server, made once per process (server/services.ts) or per test API
- * (server/testkit.ts) and carried by every context. The dispatcher is not among them: procedures talk to it only
- * through db and bus.
+ * (server/testkit.ts) and carried by every context. The dispatcher is not among them: procedures talk to it
+ * only through db and bus.
  */
 export type Services = {
   db: Db;
