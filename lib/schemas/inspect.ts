@@ -3,7 +3,7 @@
 import { z } from "zod";
 
 /** A host as its agent names itself (`hostname`, or `--host`). */
-export const hostName = z
+const hostName = z
   .string()
   .trim()
   .min(1, "A host name is required")

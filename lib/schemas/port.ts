@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { byRef, fixedIp, name, ref } from "./common";
 
-export const deviceOwners = [
+const deviceOwners = [
   "compute:nova",
   "network:router_interface",
   "network:router_gateway",
@@ -10,7 +10,7 @@ export const deviceOwners = [
   "",
 ] as const;
 
-export const macAddress = z
+const macAddress = z
   .string()
   .trim()
   .toLowerCase()

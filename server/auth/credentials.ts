@@ -6,7 +6,7 @@ import { type Session, sessionOf } from "./access";
 import { digest, newApiToken, newSessionId } from "./secrets";
 
 /** A browser session ends after this long without a request (the "sessions expire"). */
-export const SESSION_IDLE_MS = 12 * 60 * 60_000;
+const SESSION_IDLE_MS = 12 * 60 * 60_000;
 /** Sliding expiry and last-used times are written at most this often, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
 

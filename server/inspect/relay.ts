@@ -33,7 +33,7 @@ export type RelayOptions = {
 };
 
 /** The whole snapshot after an event; null when a delta arrives without the snapshot it is relative to. */
-export function applySnapshotEvent(current: HostSnapshot | null, event: SnapshotEvent): HostSnapshot | null {
+function applySnapshotEvent(current: HostSnapshot | null, event: SnapshotEvent): HostSnapshot | null {
   if (event.type === "full") {
     return { host: event.host, seq: event.seq, taken_at: event.taken_at, sections: event.sections };
   }

@@ -25,7 +25,7 @@ function need(ctx: Pick<Services, "inspection">): Inspection {
 }
 
 /** The sections one `--section` / `--namespace` asks for. `ovs` is the `ovs-vsctl show` text and the ports. */
-export function pickSections(
+function pickSections(
   sections: HostSections,
   prefix: string,
   section?: InspectSectionKind,
@@ -49,7 +49,7 @@ export function pickSections(
   return picked;
 }
 
-export const inspectRouter = router({
+const inspectRouter = router({
   /** The latest snapshot of a host, whole or one kind of section / one namespace. */
   snapshot: adminProcedure.input(inspectSnapshot).query(({ ctx, input }) => {
     const inspection = need(ctx);
@@ -90,7 +90,7 @@ export const inspectRouter = router({
   }),
 });
 
-export const driftRouter = router({
+const driftRouter = router({
   /** Each drifted resource with what its host lacks (`missing`) or has besides (`extra`). */
   list: adminProcedure.input(driftList).query(({ ctx, input }) => need(ctx).drift(input?.host)),
   settings: adminProcedure.query(({ ctx }) => {
