@@ -1,4 +1,4 @@
-// Inputs of host inspection and drift (issue 4). Host and namespace names reach no command line (the server
+// Inputs of host inspection and drift. Host and namespace names reach no command line (the server
 // only looks them up in what the agent reported), but they are still held to the shapes the agent makes.
 import { z } from "zod";
 

@@ -1,4 +1,4 @@
-// Packet path tracing (issue 6): the API's input and answer, and the questions the server asks a host agent.
+// Packet path tracing: the API's input and answer, and the questions the server asks a host agent.
 // The questions are validated here with zod before any word of them reaches a command line on the agent; the
 // agent then checks what only it knows (the namespace is one of its own, the bridge is one of its bridges).
 import { z } from "zod";

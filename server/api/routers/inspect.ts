@@ -1,4 +1,4 @@
-// Host inspection and drift (issue 4): what the agents report about their hosts, relayed to admins only
+// Host inspection and drift: what the agents report about their hosts, relayed to admins only
 // (a tenant sees none of a host's raw state), and the repair of what drifted from the model.
 import { TRPCError } from "@trpc/server";
 import type { HostSections, SnapshotSectionKey } from "../../../agent/contract";
