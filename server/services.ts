@@ -1,4 +1,5 @@
-// The running server's parts, made once per process: database, event bus, dispatcher, demo seed, first accounts.
+// The running server's parts, made once per process: database (with the demo seed and the first accounts), event
+// bus, dispatcher, host inspection, the trace's agent clients, the login throttle.
 // Next.js route handlers call getServices(); tests build their own parts (see testkit.ts).
 import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";

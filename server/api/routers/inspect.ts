@@ -13,8 +13,7 @@ import {
 import type { Inspection } from "../../inspect/service";
 import { adminProcedure, router, type Services } from "../trpc";
 
-function need(ctx: Pick<Services, "inspection">): Inspection {
-  const inspection = ctx.inspection;
+function need({ inspection }: Pick<Services, "inspection">): Inspection {
   if (!inspection) {
     throw new TRPCError({
       code: "PRECONDITION_FAILED",
