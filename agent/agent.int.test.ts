@@ -232,7 +232,8 @@ describe("agent on a real host", () => {
 
   it("applies the rest when a resource does not fit the contract (a multicast MAC, a /0 prefix), and names it", async () => {
     const bad = vlanRouter();
-    const gateway = bad.gateway === null ? null : { ...bad.gateway, mac_address: "01:00:5e:00:00:01", prefixlen: 0 };
+    const gateway =
+      bad.gateway === null ? null : { ...bad.gateway, mac_address: "01:00:5e:00:00:01", prefixlen: 0 };
     const result = await need().apply(withVlan(labIntent(4), { ...bad, gateway }));
     expect(result.errors.map((e) => e.resource_id)).toEqual([vlan.router]);
     expect(result.errors[0]?.message).toMatch(/^Invalid router: .*unicast/);

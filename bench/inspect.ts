@@ -1,4 +1,4 @@
-// `npm run bench:inspect` (root): issue 4's speed section, both halves.
+// `npm run bench:inspect` (root): how fast host inspection is, both halves.
 //
 // 1. API change -> browser. The real stack of the e2e tests (OVS sandbox with the dummy datapath, the host agent,
 //    `next start` of the build in .next-test: e2e/global-setup.ts's startStack, with a record file of its own),

@@ -1,6 +1,6 @@
 // `npm run bench:ui`: time to the first complete topology graph (data + layout + render) and the frame rate while
 // panning, in headless Chromium, for 20 routers / 200 networks / 2,000 instances beside 200 instances.
-// Goals (issue 3): under 1.5 s to the full graph; at least 30 fps while panning.
+// Goals: under 1.5 s to the full graph; at least 30 fps while panning.
 // Runs `next start` of an existing build (NETLENS_DIST_DIR, default .next) on a free port, with a database of
 // its own in a temporary directory (never the live stack's) and no agent; the bench page draws generated data,
 // but pages need a login, so the bench logs in as that database's first admin.

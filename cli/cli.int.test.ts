@@ -1,6 +1,6 @@
-// Issue 2's proof through the API: the `netlens` command builds an external network, a tenant network, a router,
-// an instance and a floating IP on a real agent (real OVS, namespaces, iptables); traffic goes where it should;
-// removing everything leaves nothing of ours on the host.
+// The CLI end to end, through the API: the `netlens` command builds an external network, a tenant network, a
+// router, an instance and a floating IP on a real agent (real OVS, namespaces, iptables); traffic goes where it
+// should; removing everything leaves nothing of ours on the host.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../agent/host/exec";
 import { namespacesWithPrefix, pingOnce, tcpPeerAddress } from "../agent/testing/host";

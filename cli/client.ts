@@ -22,7 +22,7 @@ function readState(name: string): string | undefined {
 }
 
 /** NETLENS_URL, else the address `npm run up` wrote, else its default. */
-export function apiUrl(): string {
+function apiUrl(): string {
   return process.env.NETLENS_URL || readState("url") || "http://127.0.0.1:3000";
 }
 
@@ -31,7 +31,7 @@ export type Credentials =
   | { kind: "password"; username: string; password: string; project: string | undefined }
   | { kind: "none" };
 
-export function credentials(env: NodeJS.ProcessEnv = process.env): Credentials {
+function credentials(env: NodeJS.ProcessEnv = process.env): Credentials {
   if (env.NETLENS_TOKEN) return { kind: "token", token: env.NETLENS_TOKEN, source: "NETLENS_TOKEN" };
   if (env.NETLENS_USERNAME || env.NETLENS_PASSWORD) {
     return {

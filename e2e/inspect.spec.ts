@@ -1,7 +1,7 @@
-// Issue 4 in the browser, against the real stack of e2e/global-setup.ts: the host page shows a floating IP's DNAT
-// rule within 2 s of associating it in the UI, its `ovs-vsctl show` tab the instance's port with its tag; a rule
-// deleted by hand is marked as drift on the graph and repaired from the UI; stopping the agent turns the host
-// offline, starting it again brings it back.
+// Host inspection in the browser, against the real stack of e2e/global-setup.ts: the host page shows a floating
+// IP's DNAT rule within 2 s of associating it in the UI, its `ovs-vsctl show` tab the instance's port with its
+// tag; a rule deleted by hand is marked as drift on the graph and repaired from the UI; stopping the agent turns
+// the host offline, starting it again brings it back.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, type Page, test } from "@playwright/test";

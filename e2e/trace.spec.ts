@@ -1,4 +1,4 @@
-// Trace mode (issue 6): from the outside world to vm1's floating IP in the demo. Healthy, the path lights up on
+// Trace mode: from the outside world to vm1's floating IP in the demo. Healthy, the path lights up on
 // the graph and the hop list names the DNAT rule; both ends can also be picked on the graph (vm1, then the
 // external network); with the subnet's gateway off the router (gateway-not-router, made through the API), the
 // reply's last hop is red with the reason and the fix. The demo is put back after.

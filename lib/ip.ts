@@ -18,15 +18,6 @@ export function parseCidr(value: string, strict = true): Cidr {
   return { network, prefixlen };
 }
 
-export function isCidr(value: string): boolean {
-  try {
-    parseCidr(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function toInt(ip: string): number {
   const bytes = ipaddr.IPv4.parse(ip).toByteArray();
   return (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;

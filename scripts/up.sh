@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run up`: netlens with its embedded defaults, in the foreground. Starts a private Open vSwitch (userspace
-# datapath), the host agent and the web server with its embedded PGlite database; seeds the demo topology on an
-# empty database. Ctrl-C stops everything it started and removes the dataplane it made.
+# datapath), the host agent and the web server with its embedded PGlite database; seeds the demo topology on the
+# database's first start (NETLENS_SEED_DEMO=1), and only then: a demo deleted later stays deleted. Ctrl-C stops
+# everything it started and removes the dataplane it made.
 #
 # Settings (environment): NETLENS_PORT (3000), NETLENS_HOST (127.0.0.1), NETLENS_AGENT_PORT (9797),
 # NETLENS_STATE_DIR (.netlens), DATABASE_URL (postgres://… instead of PGlite).

@@ -16,6 +16,11 @@ const schema = z.object({
   NETLENS_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   /** The demo tenant's password on an empty database; default: random, like the admin's. */
   NETLENS_DEMO_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  /**
+   * Seed the demo topology on the database's first start (1/true/yes; default: no). Later starts never seed,
+   * whatever they say: a demo the admins deleted stays deleted (server/seed.ts).
+   */
+  NETLENS_SEED_DEMO: z.stringbool().default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,73 +1,106 @@
-// The demo topology a fresh install starts with, built through the same rules as the API (no raw inserts).
-import { count } from "drizzle-orm";
+// The demo topology a fresh install starts with, built through the same rules as the API (no raw inserts),
+// and when it is made: on a database's first start, if NETLENS_SEED_DEMO asks, and never again.
+import { eq } from "drizzle-orm";
 import { floatingIpCreate } from "../lib/schemas/floatingIp";
 import { networkCreate } from "../lib/schemas/network";
 import { routerCreate } from "../lib/schemas/router";
 import { serverCreate } from "../lib/schemas/server";
 import { subnetCreate } from "../lib/schemas/subnet";
-import { networks } from "./db/schema";
+import { firstStart } from "./db/schema";
 import { createFloatingIp } from "./domain/floatingIps";
 import { createNetwork } from "./domain/networks";
 import { ensureProject } from "./domain/projects";
 import { addRouterInterface, createRouter } from "./domain/routers";
 import { addServerFloatingIp, createServer } from "./domain/servers";
 import { createSubnet } from "./domain/subnets";
-import { type Deps, transact } from "./domain/tx";
+import { type Actor, type Deps, type Tx, transact } from "./domain/tx";
 
-/** Seeds the demo when the database holds no network yet; returns whether it did. One transaction. */
-export async function seedDemo(deps: Deps): Promise<boolean> {
-  const [row] = await deps.db.select({ n: count() }).from(networks);
-  if ((row?.n ?? 0) > 0) return false;
+/** The first_start row of this decision. */
+const DEMO = "demo";
+
+/** The seed acts as an admin of the admin project, which owns the external network. */
+async function seedActor(deps: Deps): Promise<Actor> {
   const admin = await ensureProject(deps.db, "admin", "Built-in administrators");
-  const demo = await ensureProject(deps.db, "demo", "Demo tenant");
-  const actor = { user: "seed", role: "admin" as const, projectId: admin.id, projectIds: [admin.id] };
-  await transact(deps, actor, async (tx) => {
-    await createNetwork(
-      tx,
-      networkCreate.parse({
-        name: "public",
-        "router:external": true,
-        "provider:network_type": "flat",
-        "provider:physical_network": "public",
-      }),
-    );
-    await createSubnet(
-      tx,
-      subnetCreate.parse({
-        name: "public-subnet",
-        network_id: "public",
-        cidr: "203.0.113.0/24",
-        gateway_ip: "203.0.113.1",
-        allocation_pools: [{ start: "203.0.113.100", end: "203.0.113.200" }],
-        enable_dhcp: false,
-      }),
-    );
-    await createNetwork(tx, networkCreate.parse({ name: "demo-net", project_id: demo.id }));
-    await createSubnet(
-      tx,
-      subnetCreate.parse({
-        name: "demo-subnet",
-        network_id: "demo-net",
-        cidr: "10.0.0.0/24",
-        gateway_ip: "10.0.0.1",
-      }),
-    );
-    await createRouter(
-      tx,
-      routerCreate.parse({
-        name: "demo-router",
-        project_id: demo.id,
-        external_gateway_info: { network_id: "public" },
-      }),
-    );
-    await addRouterInterface(tx, { id: "demo-router", subnet_id: "demo-subnet" });
-    await createServer(tx, serverCreate.parse({ name: "vm1", project_id: demo.id, network_id: "demo-net" }));
-    await createServer(tx, serverCreate.parse({ name: "vm2", project_id: demo.id, network_id: "demo-net" }));
-    const fip = await createFloatingIp(
-      tx,
-      floatingIpCreate.parse({ floating_network_id: "public", project_id: demo.id }),
-    );
-    await addServerFloatingIp(tx, { id: "vm1", floating_ip_address: fip.floating_ip_address });
+  return { user: "seed", role: "admin", projectId: admin.id, projectIds: [admin.id] };
+}
+
+/** Seeds the demo topology, its project included, in one transaction (tests: on their new database). */
+export async function seedDemo(deps: Deps): Promise<void> {
+  await transact(deps, await seedActor(deps), demoTopology);
+}
+
+/**
+ * At start-up. On a database's first start, seeds the demo when `asked` (NETLENS_SEED_DEMO) and records the
+ * decision either way, in the seed's own transaction; later starts find it and seed nothing. So a demo that
+ * the admins deleted stays deleted across restarts, and a database first started without the demo never gets
+ * one. Returns whether it seeded.
+ */
+export async function seedDemoOnFirstStart(deps: Deps, asked: boolean): Promise<boolean> {
+  const [decided] = await deps.db.select().from(firstStart).where(eq(firstStart.decision, DEMO));
+  if (decided) return false;
+  if (!asked) {
+    await deps.db.insert(firstStart).values({ decision: DEMO, outcome: "not asked" }).onConflictDoNothing();
+    return false;
+  }
+  return transact(deps, await seedActor(deps), async (tx) => {
+    // Two servers starting on one PostgreSQL: the second waits here for the first to commit, then finds the row.
+    const [claimed] = await tx.db
+      .insert(firstStart)
+      .values({ decision: DEMO, outcome: "seeded" })
+      .onConflictDoNothing()
+      .returning();
+    if (!claimed) return false;
+    await demoTopology(tx);
+    return true;
   });
-  return true;
+}
+
+async function demoTopology(tx: Tx): Promise<void> {
+  const demo = await ensureProject(tx.db, "demo", "Demo tenant");
+  await createNetwork(
+    tx,
+    networkCreate.parse({
+      name: "public",
+      "router:external": true,
+      "provider:network_type": "flat",
+      "provider:physical_network": "public",
+    }),
+  );
+  await createSubnet(
+    tx,
+    subnetCreate.parse({
+      name: "public-subnet",
+      network_id: "public",
+      cidr: "203.0.113.0/24",
+      gateway_ip: "203.0.113.1",
+      allocation_pools: [{ start: "203.0.113.100", end: "203.0.113.200" }],
+      enable_dhcp: false,
+    }),
+  );
+  await createNetwork(tx, networkCreate.parse({ name: "demo-net", project_id: demo.id }));
+  await createSubnet(
+    tx,
+    subnetCreate.parse({
+      name: "demo-subnet",
+      network_id: "demo-net",
+      cidr: "10.0.0.0/24",
+      gateway_ip: "10.0.0.1",
+    }),
+  );
+  await createRouter(
+    tx,
+    routerCreate.parse({
+      name: "demo-router",
+      project_id: demo.id,
+      external_gateway_info: { network_id: "public" },
+    }),
+  );
+  await addRouterInterface(tx, { id: "demo-router", subnet_id: "demo-subnet" });
+  await createServer(tx, serverCreate.parse({ name: "vm1", project_id: demo.id, network_id: "demo-net" }));
+  await createServer(tx, serverCreate.parse({ name: "vm2", project_id: demo.id, network_id: "demo-net" }));
+  const fip = await createFloatingIp(
+    tx,
+    floatingIpCreate.parse({ floating_network_id: "public", project_id: demo.id }),
+  );
+  await addServerFloatingIp(tx, { id: "vm1", floating_ip_address: fip.floating_ip_address });
 }

@@ -1,38 +1,53 @@
-// The running server's parts, made once per process: database, event bus, dispatcher, demo seed, first accounts.
+// The running server's parts, made once per process: database (with the demo seed and the first accounts), event
+// bus, dispatcher, host inspection, the trace's agent clients, the login throttle.
 // Next.js route handlers call getServices(); tests build their own parts (see testkit.ts).
 import { dirname, resolve } from "node:path";
+import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
 import { Dispatcher } from "./agents/dispatcher";
+import { defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts } from "./auth/bootstrap";
+import { LoginThrottle } from "./auth/throttle";
 import { createDb, type Database } from "./db/client";
-import { env } from "./env";
+import { type Env, env } from "./env";
 import { EventBus } from "./events";
-import { Inspection, registerInspection } from "./inspect/service";
+import { Inspection } from "./inspect/service";
 import { logger } from "./logger";
-import { seedDemo } from "./seed";
+import { seedDemoOnFirstStart } from "./seed";
+import { createTraceAgentClient, createTraceAgents } from "./trace/agent";
 
-export type RunningServices = {
+/** What the API's contexts carry (Services), and what only the process holds: database handle, dispatcher. */
+export type RunningServices = Services & {
   database: Database;
-  db: Database["db"];
-  bus: EventBus;
   dispatcher: Dispatcher;
   inspection: Inspection;
 };
 
-async function startServices(): Promise<RunningServices> {
-  const config = env();
+/**
+ * The database as every start leaves it: migrated, the demo seeded if this is its first start and
+ * NETLENS_SEED_DEMO asks, and the first accounts made (after the seed, so that the demo project exists for its
+ * tenant user).
+ */
+export async function openDatabase(config: Env, bus: EventBus, log: Logger = logger): Promise<Database> {
   const database = await createDb(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.NETLENS_DATA_DIR },
   );
-  const bus = new EventBus();
-  if (await seedDemo({ db: database.db, bus })) logger.info("seeded the demo topology");
-  // After the seed, so that the demo project exists for its tenant user.
+  if (await seedDemoOnFirstStart({ db: database.db, bus }, config.NETLENS_SEED_DEMO)) {
+    log.info("seeded the demo topology");
+  }
   await bootstrapAccounts(database.db, {
     stateDir: config.NETLENS_STATE_DIR ?? dirname(resolve(config.NETLENS_DATA_DIR)),
     adminPassword: config.NETLENS_ADMIN_PASSWORD,
     demoPassword: config.NETLENS_DEMO_PASSWORD,
-    logger: logger.child({ part: "accounts" }),
+    logger: log.child({ part: "accounts" }),
   });
+  return database;
+}
+
+async function startServices(): Promise<RunningServices> {
+  const config = env();
+  const bus = new EventBus();
+  const database = await openDatabase(config, bus);
   const dispatcher = new Dispatcher({
     db: database.db,
     bus,
@@ -47,10 +62,21 @@ async function startServices(): Promise<RunningServices> {
     logger: logger.child({ part: "inspect" }),
     repairer: dispatcher,
   });
-  registerInspection(bus, inspection);
   inspection.addAgent({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE });
+  const traceAgents = createTraceAgents((row) =>
+    createTraceAgentClient({ url: row.url, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
+  );
   logger.info({ database: database.kind, agent: config.NETLENS_AGENT_URL }, "netlens server started");
-  return { database, db: database.db, bus, dispatcher, inspection };
+  return {
+    database,
+    db: database.db,
+    bus,
+    dispatcher,
+    inspection,
+    loginThrottle: new LoginThrottle(defaultAuthPolicy.throttle),
+    loginFailureDelayMs: defaultAuthPolicy.failureDelayMs,
+    traceAgents,
+  };
 }
 
 // On globalThis: Next's dev server re-evaluates modules on change, and a second PGlite on the same data

@@ -4,17 +4,63 @@ import { count, sum } from "drizzle-orm";
 import { expect } from "vitest";
 import type { Role } from "../lib/schemas/auth";
 import { createCaller } from "./api/root";
-import { type AuthPolicy, createInnerContext, type Services, type Session } from "./api/trpc";
+import {
+  type AuthPolicy,
+  type Context,
+  createInnerContext,
+  defaultAuthPolicy,
+  type Services,
+  type Session,
+} from "./api/trpc";
 import { sessionOf } from "./auth/access";
 import { hashPassword } from "./auth/password";
-import { createDb, type Executor } from "./db/client";
+import { LoginThrottle } from "./auth/throttle";
+import { createDb, type Db, type Executor } from "./db/client";
 import * as schema from "./db/schema";
 import { ensureProject } from "./domain/projects";
 import { ensureUser } from "./domain/users";
 import { EventBus } from "./events";
 import { seedDemo } from "./seed";
+import { createTraceAgents } from "./trace/agent";
 
-export type TestApi = Awaited<ReturnType<typeof createTestApi>>;
+export type TestUser = Awaited<ReturnType<typeof testUser>>;
+
+export type TestApi = {
+  /** The admin user `admin` (of project "admin") unless `session` said otherwise (null = anonymous). */
+  caller: ReturnType<typeof createCaller>;
+  ctx: Context;
+  services: Services;
+  db: Db;
+  bus: EventBus;
+  close(): Promise<void>;
+  admin: TestUser;
+  /**
+   * The same API (database, users, login throttle) with some services replaced: the inspection or trace agents
+   * of a test that runs an agent, which need this API's database and bus to be made.
+   */
+  with(services: Partial<Pick<Services, "inspection" | "traceAgents">>): Promise<TestApi>;
+};
+
+/** A test API reaches no agent unless its test gives it one (`with`): a trace that gets this far fails. */
+const noTraceAgents = createTraceAgents((row) => {
+  const refuse = async (): Promise<never> => {
+    throw new Error(`This test API reaches no agent (${row.url}): give it traceAgents`);
+  };
+  return { ask: refuse, probe: refuse };
+});
+
+/** The services of a test API over `db`: no inspection, no agent, wrong passwords answered after 20 ms. */
+export function testServices(db: Db, policy: Partial<AuthPolicy> = {}): Services {
+  const auth: AuthPolicy = { ...defaultAuthPolicy, failureDelayMs: 20, ...policy };
+  return {
+    db,
+    bus: new EventBus(),
+    inspection: null,
+    loginThrottle: new LoginThrottle(auth.throttle),
+    loginFailureDelayMs: auth.failureDelayMs,
+    traceAgents: noTraceAgents,
+  };
+}
 
 /**
  * `caller` is the admin user `admin` (of project "admin") unless `session` says otherwise (null = anonymous).
@@ -22,25 +68,27 @@ export type TestApi = Awaited<ReturnType<typeof createTestApi>>;
  */
 export async function createTestApi(
   options: { url?: string; session?: Session | null; demo?: boolean; auth?: Partial<AuthPolicy> } = {},
-) {
+): Promise<TestApi> {
   const database = await createDb(options.url ? { url: options.url } : { dataDir: "memory" });
-  const bus = new EventBus();
-  const services: Services = { db: database.db, bus, auth: { failureDelayMs: 20, ...options.auth } };
+  const services = testServices(database.db, options.auth);
   if (options.demo) await seedDemo(services);
   const admin = await testUser(services, "admin", "admin", "admin");
-  const ctx = await createInnerContext(
-    services,
-    options.session === undefined ? admin.session : options.session,
-  );
-  return {
-    caller: createCaller(ctx),
-    ctx,
-    services,
-    db: database.db,
-    bus,
-    close: database.close,
-    admin,
+  const session = options.session === undefined ? admin.session : options.session;
+  const build = async (services: Services): Promise<TestApi> => {
+    const ctx = await createInnerContext(services, session);
+    const adminCtx = await createInnerContext(services, admin.session);
+    return {
+      caller: createCaller(ctx),
+      ctx,
+      services,
+      db: services.db,
+      bus: services.bus,
+      close: database.close,
+      admin: { ...admin, ctx: adminCtx, caller: createCaller(adminCtx) },
+      with: (replaced) => build({ ...services, ...replaced }),
+    };
   };
+  return build(services);
 }
 
 let shared: Promise<{ password: string; passwordHash: string }> | undefined;

@@ -31,7 +31,7 @@ function routeLines(routes: IpJsonRoute[]): string[] {
 }
 
 /** The plain output: the host-wide ovs text first, then each namespace's addresses, routes and nat table. */
-export function renderSnapshot(sections: HostSections): string {
+function renderSnapshot(sections: HostSections): string {
   const out: string[] = [];
   const ovs = sections.ovs;
   if (ovs?.kind === "ovs") out.push("# ovs-vsctl show", ovs.text.trimEnd(), "");

@@ -32,7 +32,7 @@ function hopLines(name: string, hops: Hop[]): string[] {
   return lines;
 }
 
-export function formatTrace(result: TraceResult): string {
+function formatTrace(result: TraceResult): string {
   const lines = [
     `trace ${result.from.name || result.from.address} (${result.from.address}) -> ${result.to.name || result.to.address} (${result.to.address}), ${result.protocol}${result.port === null ? "" : `/${result.port}`}, ${result.mode}`,
     ...hopLines("forward", result.forward),

@@ -18,9 +18,9 @@ import { Dispatcher } from "../../server/agents/dispatcher";
 import { appRouter } from "../../server/api/root";
 import { createRequestContext } from "../../server/api/trpc";
 import { requestFacts, toHeaders } from "../../server/auth/http";
-import { Inspection, registerInspection } from "../../server/inspect/service";
+import { Inspection } from "../../server/inspect/service";
 import { createTestApi } from "../../server/testkit";
-import { createTraceAgentClient, setTraceAgentConnector } from "../../server/trace/agent";
+import { createTraceAgentClient, createTraceAgents, setTraceAgentConnector } from "../../server/trace/agent";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const tsx = join(repo, "node_modules/.bin/tsx");
@@ -95,10 +95,11 @@ export async function startStack() {
     const agent = createAgentClient({ url: agentUrl, tokenFile });
     await until("the agent", async () => (await readFile(tokenFile, "utf8")) && (await agent.info()));
 
-    const api = await createTestApi();
-    stops.push(() => api.close());
+    const base = await createTestApi();
+    stops.push(() => base.close());
     const dispatcher = new Dispatcher({
-      ...api.services,
+      db: base.db,
+      bus: base.bus,
       agent,
       url: agentUrl,
       logger: pino({ level: "silent" }),
@@ -108,16 +109,19 @@ export async function startStack() {
     stops.push(() => dispatcher.stop());
     // Host inspection as the server runs it: the agent's snapshot stream relayed, drift computed.
     const inspection = new Inspection({
-      ...api.services,
+      db: base.db,
+      bus: base.bus,
       logger: pino({ level: "silent" }),
       repairer: dispatcher,
       retry: { minMs: 50, maxMs: 500 },
     });
-    registerInspection(api.bus, inspection);
     inspection.addAgent({ url: agentUrl, tokenFile });
     stops.push(async () => inspection.close());
-    // Packet tracing reaches this agent with this stack's token (the server's default reads its env's file).
-    setTraceAgentConnector(api.db, () => createTraceAgentClient({ url: agentUrl, tokenFile }));
+    // Packet tracing reaches this agent with this stack's token file (the server uses its env's). Also set by
+    // database, for as long as runTrace looks its agent up that way rather than in the context.
+    const connector = () => createTraceAgentClient({ url: agentUrl, tokenFile });
+    const api = await base.with({ inspection, traceAgents: createTraceAgents(connector) });
+    setTraceAgentConnector(api.db, connector);
 
     // Requests are authenticated as in the server (bearer token or cookie); the CLI runs as the test API's admin
     // through an API token in NETLENS_TOKEN, as a script would.

@@ -8,7 +8,7 @@ import { apiErrors, type FieldRules, type FormErrors, zodErrors } from "./errors
  * A form's validation: `parse` checks the input with the API's own zod schema before sending (so the browser
  * and the server never disagree); `fail` shows the API's answer next to the field at fault.
  */
-export function useSchemaForm<S extends z.ZodType>(schema: S, rules: FieldRules = []) {
+function useSchemaForm<S extends z.ZodType>(schema: S, rules: FieldRules = []) {
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const parse = useCallback(
     (input: unknown): z.output<S> | undefined => {

@@ -18,7 +18,7 @@ function ago(iso: string | null, now: number): string {
   return s < 2 ? "just now" : s < 120 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
 }
 
-export function OnlineBadge({ online, lastSeen }: { online: boolean; lastSeen: string | null }) {
+function OnlineBadge({ online, lastSeen }: { online: boolean; lastSeen: string | null }) {
   const now = useNow();
   const color = online ? "var(--color-state-active)" : "var(--color-state-error)";
   return (
@@ -137,7 +137,7 @@ export function RepairButton({
   );
 }
 
-export function DriftTable({ items }: { items: readonly DriftItem[] }) {
+function DriftTable({ items }: { items: readonly DriftItem[] }) {
   if (items.length === 0)
     return <p className="text-sm text-[var(--muted)]">No drift: the host has what the model asks.</p>;
   return (

@@ -12,7 +12,7 @@ import { type DriftItem, findNamespace, HIGHLIGHT_MS, useInspect, useNow } from 
 import { NatRules, RoutesTable } from "./views";
 
 /** Drifted resources by id (routers, floating IPs, instances, networks); empty for tenants. */
-export function useDriftIndex(): Map<string, DriftItem> {
+function useDriftIndex(): Map<string, DriftItem> {
   const trpc = useTRPC();
   const admin = useIsAdmin();
   const drift = useQuery({ ...trpc.drift.list.queryOptions(undefined), retry: false, enabled: admin });

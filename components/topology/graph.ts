@@ -251,7 +251,7 @@ export function buildGraph(
 }
 
 /** Every string a user may search a node by: its name, id and addresses. */
-export function searchTerms(node: TopologyNode): string[] {
+function searchTerms(node: TopologyNode): string[] {
   const d = node.data;
   const terms = [d.name, d.id];
   switch (node.type) {

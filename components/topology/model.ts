@@ -64,8 +64,6 @@ export type Topology = {
   floatingIps: TopoFloatingIp[];
 };
 
-export const emptyTopology: Topology = { networks: [], routers: [], instances: [], floatingIps: [] };
-
 /**
  * A project's view: its own things, plus the shared and external networks they hang from (read-only for
  * tenants, as in Horizon). `undefined` = every project.
@@ -96,7 +94,7 @@ export function filterByProject(topology: Topology, projectId: string | undefine
  * topology opens on its routers and networks. No longer for speed: zoomed out, a network's instances are drawn
  * as one block (overview.ts), and bench:ui measures 2,000 expanded instances within its goals.
  */
-export const AUTO_COLLAPSE_INSTANCES = 500;
+const AUTO_COLLAPSE_INSTANCES = 500;
 
 export function defaultCollapsed(topology: Topology): ReadonlySet<string> {
   if (topology.instances.length <= AUTO_COLLAPSE_INSTANCES) return new Set();

@@ -136,7 +136,7 @@ function Fip({ fip }: { fip: FipBadge }) {
   );
 }
 
-export const ExternalNetworkNodeView = memo(function ExternalNetworkNodeView({
+const ExternalNetworkNodeView = memo(function ExternalNetworkNodeView({
   data,
   selected,
 }: NodeProps<ExternalNetworkNode>) {
@@ -155,7 +155,7 @@ export const ExternalNetworkNodeView = memo(function ExternalNetworkNodeView({
   );
 });
 
-export const NetworkNodeView = memo(function NetworkNodeView({ data, selected }: NodeProps<NetworkNode>) {
+const NetworkNodeView = memo(function NetworkNodeView({ data, selected }: NodeProps<NetworkNode>) {
   const { toggleCollapse } = useTopologyActions();
   const segment = data.segmentationId !== null ? ` ${data.segmentationId}` : "";
   return (
@@ -189,7 +189,7 @@ export const NetworkNodeView = memo(function NetworkNodeView({ data, selected }:
   );
 });
 
-export const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProps<RouterNode>) {
+const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProps<RouterNode>) {
   const snat = data.snat === null ? "no gateway" : data.snat ? "SNAT on" : "SNAT off";
   return (
     <Card kind="router" {...data} selected={selected} subtitle={`router · ${snat}`}>
@@ -205,7 +205,7 @@ export const RouterNodeView = memo(function RouterNodeView({ data, selected }: N
   );
 });
 
-export const InstanceNodeView = memo(function InstanceNodeView({ data, selected }: NodeProps<InstanceNode>) {
+const InstanceNodeView = memo(function InstanceNodeView({ data, selected }: NodeProps<InstanceNode>) {
   return (
     <Card kind="instance" {...data} selected={selected} subtitle={`instance · ${data.ip ?? "no address"}`}>
       {data.floatingIps.map((f) => (
@@ -219,7 +219,7 @@ export const InstanceNodeView = memo(function InstanceNodeView({ data, selected 
  * A network's instances, zoomed out: one box per instance at its own place, coloured by state, and one line up to
  * the network. `data-instance` lets a click pick the instance (canvas.tsx).
  */
-export const InstanceBlockView = memo(function InstanceBlockView({ data }: NodeProps<InstanceBlockNode>) {
+const InstanceBlockView = memo(function InstanceBlockView({ data }: NodeProps<InstanceBlockNode>) {
   return (
     <div data-testid="instance-block" data-network={data.networkId} className="relative h-full">
       <div

@@ -6,7 +6,7 @@ import type { Node, ReactFlowState } from "@xyflow/react";
 import { append, NODE_WIDTH, type TopologyEdge, type TopologyNode } from "./graph";
 
 /** Below this zoom (a 14 px name is under 5 px), nodes draw as plain shapes. */
-export const DETAIL_ZOOM = 0.35;
+const DETAIL_ZOOM = 0.35;
 export const detailedSelector = (s: ReactFlowState) => s.transform[2] >= DETAIL_ZOOM;
 
 export type InstanceCell = {

@@ -2,7 +2,7 @@
 // must therefore hand back the previous objects for everything that did not change.
 
 /** Structural equality for plain JSON-like data (what node data is). */
-export function plainEqual(a: unknown, b: unknown): boolean {
+function plainEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

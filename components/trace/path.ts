@@ -13,14 +13,14 @@ export const TRACE_COLOR: Record<Direction | "failed", string> = {
 };
 
 /** The graph node a hop sits on: floating IP ids become their router, unknown ids stay as they are. */
-export function graphNodeOf(hop: Hop, topology: Topology | undefined): string {
+function graphNodeOf(hop: Hop, topology: Topology | undefined): string {
   const id = hop.where.node_id;
   const fip = topology?.floatingIps.find((f) => f.id === id);
   return fip?.router_id ?? id;
 }
 
 /** The graph nodes a hop list crosses, in order, without repeats in a row. */
-export function nodeSequence(hops: readonly Hop[], topology: Topology | undefined): string[] {
+function nodeSequence(hops: readonly Hop[], topology: Topology | undefined): string[] {
   const seq: string[] = [];
   for (const h of hops) {
     const id = graphNodeOf(h, topology);
@@ -32,7 +32,7 @@ export function nodeSequence(hops: readonly Hop[], topology: Topology | undefine
 const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
 /** "forward[3]" -> {direction, index}. */
-export function parseHopRef(ref: string | null): { direction: Direction; index: number } | null {
+function parseHopRef(ref: string | null): { direction: Direction; index: number } | null {
   const m = ref?.match(/^(forward|reply)\[(\d+)\]$/);
   return m ? { direction: m[1] as Direction, index: Number(m[2]) } : null;
 }

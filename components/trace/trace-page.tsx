@@ -1,5 +1,5 @@
 "use client";
-// Trace mode (issue 6): pick a source and a destination, by search or on the graph, Explain (the hosts' own
+// Trace mode: pick a source and a destination, by search or on the graph, Explain (the hosts' own
 // answers) or Probe (a real packet); the path lights up on the graph, forward and reply in two colours, with the
 // hop list beside it. On the graph a click sets the end the "Click on graph sets" switch names (From, until one
 // is picked; then To), or the end whose field has the focus, and the link (?from=&to=) follows.

@@ -11,7 +11,7 @@ const COALESCE_MS = 120;
 
 export type LiveStatus = "connecting" | "live" | "offline";
 const LiveContext = createContext<LiveStatus>("connecting");
-export const useLiveStatus = () => useContext(LiveContext);
+const useLiveStatus = () => useContext(LiveContext);
 
 /** `enabled`: only with a login (anonymous visitors would be refused, and the link would keep retrying). */
 export function LiveEvents({ children, enabled = true }: { children: ReactNode; enabled?: boolean }) {

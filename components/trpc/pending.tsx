@@ -32,9 +32,8 @@ const PendingContext = createContext<{ track: (w: Watch) => void; entries: Entry
   entries: [],
 });
 
-/** `track(...)` after a mutation; `usePending(id)` tells whether a resource is still being applied. */
+/** `track(...)` after a mutation; `entries` are the resources still being applied. */
 export const usePendingActions = () => useContext(PendingContext);
-export const usePending = (id: string) => useContext(PendingContext).entries.some((e) => e.id === id);
 
 function useShow(kind: WatchKind, id: string) {
   const trpc = useTRPC();

@@ -1,5 +1,4 @@
 // One vocabulary of states for the whole UI: what the agent reported, and whether an admin turned it off.
-export type Status = "PENDING" | "ACTIVE" | "DOWN" | "ERROR" | "BUILD";
 export type DisplayState = "active" | "pending" | "error" | "down" | "admin-down";
 
 /** Admin-down wins over the reported status: an admin who turned it off wants to see that first. */

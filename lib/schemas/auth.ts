@@ -6,14 +6,14 @@ export const roles = ["admin", "member"] as const;
 export type Role = (typeof roles)[number];
 
 /** Keystone's rules for names, simplified: no spaces or slashes, so that they work unquoted in a shell. */
-export const userName = z
+const userName = z
   .string()
   .trim()
   .min(1, "A user needs a name")
   .max(64, "User names are at most 64 characters")
   .regex(/^[A-Za-z0-9_.@-]+$/, "User names are letters, digits, '_', '.', '@' or '-'");
 
-export const password = z
+const password = z
   .string()
   .min(8, "Passwords are at least 8 characters")
   .max(1024, "Passwords are at most 1024 characters");

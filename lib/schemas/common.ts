@@ -18,7 +18,7 @@ function cidrProblem(value: string): string | undefined {
 }
 
 /** A CIDR field, with Neutron's wording: "Invalid input for cidr. Reason: ...". */
-export const cidrField = (field: string) =>
+const cidrField = (field: string) =>
   z
     .string()
     .trim()
@@ -80,6 +80,4 @@ export const fixedIp = z
 
 export const listFilter = z.object({ project_id: ref.optional() }).optional();
 
-export type AllocationPool = z.infer<typeof allocationPool>;
-export type HostRoute = z.infer<typeof hostRoute>;
 export type FixedIpInput = z.infer<typeof fixedIp>;

@@ -1,9 +1,9 @@
-// Inputs of host inspection and drift (issue 4). Host and namespace names reach no command line (the server
+// Inputs of host inspection and drift. Host and namespace names reach no command line (the server
 // only looks them up in what the agent reported), but they are still held to the shapes the agent makes.
 import { z } from "zod";
 
 /** A host as its agent names itself (`hostname`, or `--host`). */
-export const hostName = z
+const hostName = z
   .string()
   .trim()
   .min(1, "A host name is required")

@@ -28,5 +28,3 @@ export const networkUpdate = z.object({
 export const networkShow = byRef;
 export const networkDelete = byRef;
 export const networkList = listFilter;
-
-export type NetworkCreateInput = z.input<typeof networkCreate>;

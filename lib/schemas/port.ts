@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { byRef, fixedIp, macAddress, name, ref } from "./common";
 
-export const deviceOwners = [
+const deviceOwners = [
   "compute:nova",
   "network:router_interface",
   "network:router_gateway",

@@ -8,7 +8,7 @@ export const externalGatewayInfo = z.object({
 });
 
 /** Neutron names a router's extra routes {destination, nexthop}, like a subnet's host routes. */
-export const routerRoute = hostRoute;
+const routerRoute = hostRoute;
 
 export const routerCreate = z.object({
   name,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { allocationPool, byRef, hostRoute, ipv4, listFilter, name, ref, subnetCidr } from "./common";
+import { allocationPool, byRef, hostRoute, ipv4, name, ref, subnetCidr } from "./common";
 
 /** gateway_ip: an address, or null for "no gateway" (the CLI's `--gateway none`); omitted = the first host. */
 const gatewayIp = ipv4.nullable();
@@ -30,4 +30,3 @@ export const subnetUpdate = z.object({
 export const subnetShow = byRef;
 export const subnetDelete = byRef;
 export const subnetList = z.object({ project_id: ref.optional(), network_id: ref.optional() }).optional();
-export { listFilter };

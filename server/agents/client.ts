@@ -1,6 +1,8 @@
-// The server's side of the agent's API: a tRPC client with the agent's bearer token.
+// The server's side of the agent's API: a tRPC client with the agent's bearer token, the one way the server
+// reaches an agent (apply, trace, the snapshot stream).
 import { readFile } from "node:fs/promises";
-import { createTRPCClient, httpLink } from "@trpc/client";
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { EventSource } from "eventsource";
 import type { AgentRouter } from "../../agent/api/router";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 
@@ -10,16 +12,31 @@ export type AgentApi = {
   apply(intent: HostIntent): Promise<ApplyResult>;
 };
 
-/** A tRPC client of one agent; every procedure the server calls (apply, trace) goes through one of these. */
+/** Read on every request: the agent may (re)write its token after the server started. */
+async function authorization(tokenFile: string): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${(await readFile(tokenFile, "utf8")).trim()}` };
+}
+
+/** A tRPC client of one agent: queries and mutations over HTTP, subscriptions (`snapshots`) over SSE. */
 export function agentTrpcClient(options: { url: string; tokenFile: string }) {
   return createTRPCClient<AgentRouter>({
     links: [
-      httpLink({
-        url: options.url,
-        // Read on every call: the agent may (re)write its token after the server started.
-        headers: async () => ({
-          authorization: `Bearer ${(await readFile(options.tokenFile, "utf8")).trim()}`,
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: options.url,
+          EventSource,
+          // Node has no EventSource, and a browser's cannot send headers: this one sends the token through
+          // its fetch, like every other call to the agent.
+          eventSourceOptions: {
+            fetch: async (input, init) =>
+              fetch(input, {
+                ...init,
+                headers: { ...init.headers, ...(await authorization(options.tokenFile)) },
+              }),
+          },
         }),
+        false: httpLink({ url: options.url, headers: () => authorization(options.tokenFile) }),
       }),
     ],
   });

@@ -49,7 +49,8 @@ describe("dispatcher", () => {
     api = await createTestApi({ demo: true });
     agent = new FakeAgent();
     dispatcher = new Dispatcher({
-      ...api.services,
+      db: api.db,
+      bus: api.bus,
       agent,
       url: "http://agent.test",
       logger: pino({ level: "silent" }),

@@ -10,9 +10,13 @@ export async function createContext({
   resHeaders,
   info,
 }: FetchCreateContextFnOptions): Promise<Context> {
-  const { db, bus } = await getServices();
+  // Only what procedures may reach: not the database handle (its close) nor the dispatcher.
+  const { db, bus, inspection, loginThrottle, loginFailureDelayMs, traceAgents } = await getServices();
   const facts = requestFacts(req.headers, info.url ?? new URL(req.url), (cookie) =>
     resHeaders.append("set-cookie", cookie),
   );
-  return createRequestContext({ db, bus }, facts);
+  return createRequestContext(
+    { db, bus, inspection, loginThrottle, loginFailureDelayMs, traceAgents },
+    facts,
+  );
 }

@@ -7,12 +7,14 @@ import { ZodError, z } from "zod";
 import type { Session } from "../auth/access";
 import { sessionFromCookie, sessionFromToken } from "../auth/credentials";
 import { clearedSessionCookie, type RequestFacts } from "../auth/http";
-import { defaultThrottle, LoginThrottle, type ThrottlePolicy } from "../auth/throttle";
+import { defaultThrottle, type LoginThrottle, type ThrottlePolicy } from "../auth/throttle";
 import type { Db } from "../db/client";
 import { DomainError, foreignKeyViolation, uniqueViolation } from "../domain/errors";
 import type { Actor } from "../domain/tx";
 import type { EventBus } from "../events";
+import type { Inspection } from "../inspect/service";
 import { logger } from "../logger";
+import type { TraceAgents } from "../trace/agent";
 
 export type { Session };
 
@@ -23,8 +25,23 @@ export type AuthPolicy = {
 };
 export const defaultAuthPolicy: AuthPolicy = { failureDelayMs: 1_000, throttle: defaultThrottle };
 
-/** What procedures need from the running server (the dispatcher talks to them only through db and bus). */
-export type Services = { db: Db; bus: EventBus; auth?: Partial<AuthPolicy> };
+/**
+ * What procedures need from the running server, made once per process (server/services.ts) or per test API
+ * (server/testkit.ts) and carried by every context. The dispatcher is not among them: procedures talk to it
+ * only through db and bus.
+ */
+export type Services = {
+  db: Db;
+  bus: EventBus;
+  /** Host inspection (the agents' snapshots, drift); null where none runs, and inspect and drift refuse. */
+  inspection: Inspection | null;
+  /** Failed logins, counted in memory: one per server process, one per test API. */
+  loginThrottle: LoginThrottle;
+  /** A wrong password is answered no sooner than this after the request came in. */
+  loginFailureDelayMs: number;
+  /** How a trace reaches the host's agent. */
+  traceAgents: TraceAgents;
+};
 
 export type Context = Services & {
   session: Session | null;
@@ -35,21 +52,6 @@ export type Context = Services & {
   /** Looks the caller up again (long subscriptions end when the session or token does). */
   reauthenticate?: () => Promise<Session | null>;
 };
-
-export function authPolicy(services: Services): AuthPolicy {
-  return { ...defaultAuthPolicy, ...services.auth };
-}
-
-// One throttle per database: each test API, like the server process, has its own.
-const throttles = new WeakMap<Db, LoginThrottle>();
-export function loginThrottle(services: Services): LoginThrottle {
-  let throttle = throttles.get(services.db);
-  if (!throttle) {
-    throttle = new LoginThrottle(authPolicy(services).throttle);
-    throttles.set(services.db, throttle);
-  }
-  return throttle;
-}
 
 /** A context for an in-process caller with a known session (null = anonymous). */
 export async function createInnerContext(

@@ -28,8 +28,8 @@ export async function assignmentsOf(ex: Executor, userId: string): Promise<Assig
 
 /**
  * The actor of a user working in `projectId` (their scope), or null when they hold no role at all.
- * Admin on any project is admin everywhere: the issue's "admin (everything)", and Keystone's own behaviour
- * (policy `role:admin` is not scoped) without its surprise being hidden. Members see every project they hold
+ * Admin on any project is admin everywhere: the role means "everything", which is Keystone's own behaviour too
+ * (policy `role:admin` is not scoped), here stated rather than left as a surprise. Members see every project they hold
  * a role on, so that one login covers a tenant with several projects.
  */
 export function actorOf(user: UserRow, assignments: Assignment[], projectId: string | null): Actor | null {

@@ -5,8 +5,8 @@ import { type ApiTokenRow, apiTokens, sessions, users } from "../db/schema";
 import { type Session, sessionOf } from "./access";
 import { digest, newApiToken, newSessionId } from "./secrets";
 
-/** A browser session ends after this long without a request (the "sessions expire"). */
-export const SESSION_IDLE_MS = 12 * 60 * 60_000;
+/** A browser session ends after this long without a request: a forgotten browser does not stay logged in. */
+const SESSION_IDLE_MS = 12 * 60 * 60_000;
 /** Sliding expiry and last-used times are written at most this often, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
 

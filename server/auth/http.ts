@@ -7,7 +7,7 @@ export const SESSION_COOKIE = "netlens_session";
  * Sent by our own clients (the browser's tRPC client, the CLI). A page on another site cannot add a custom
  * header without a CORS preflight, which this API never grants: with it, a request is not a forged one.
  */
-export const CLIENT_HEADER = "x-netlens-client";
+const CLIENT_HEADER = "x-netlens-client";
 
 export type RequestFacts = {
   /** The session cookie's value, if any. */
@@ -23,7 +23,7 @@ export type RequestFacts = {
   setCookie(header: string): void;
 };
 
-export function parseCookies(header: string | null | undefined): Map<string, string> {
+function parseCookies(header: string | null | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of (header ?? "").split(";")) {
     const eq = part.indexOf("=");
@@ -60,7 +60,7 @@ export const clearedSessionCookie = (secure: boolean) => sessionCookie("", { sec
  * Fetch Metadata first (every current browser sends Sec-Fetch-Site), then Origin against the Host the request
  * came to, then our client header for clients that send neither (the CLI, curl with a cookie).
  */
-export function isCrossSite(headers: Headers): boolean {
+function isCrossSite(headers: Headers): boolean {
   const site = headers.get("sec-fetch-site");
   if (site !== null) return site !== "same-origin";
   const origin = headers.get("origin");
@@ -75,7 +75,7 @@ export function isCrossSite(headers: Headers): boolean {
   return headers.get(CLIENT_HEADER) === null;
 }
 
-export function bearerToken(headers: Headers): string | undefined {
+function bearerToken(headers: Headers): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
   return match?.[1];
 }

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /** API tokens start with `nlt_` so that secret scanners and people recognise them in logs and files. */
-export const TOKEN_PREFIX = "nlt_";
+const TOKEN_PREFIX = "nlt_";
 
 export const newSessionId = () => randomBytes(32).toString("base64url");
 export const newApiToken = () => `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;

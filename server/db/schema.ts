@@ -218,6 +218,16 @@ export const agents = pgTable("agents", {
   lastError: text("last_error"),
 });
 
+/**
+ * What a database's first start decided, one row per decision, so that no later start decides again (the demo
+ * seed: server/seed.ts). A migration records "existing database" for databases made before the table was.
+ */
+export const firstStart = pgTable("first_start", {
+  decision: text("decision").primaryKey(),
+  outcome: text("outcome").notNull(),
+  decidedAt: timestamp("decided_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 // Accounts. Secrets are never stored: passwords as scrypt hashes (server/auth/password.ts), session ids and
 // API tokens as SHA-256 digests of 256-bit random values (a slow hash adds nothing to a random secret).
 

@@ -14,12 +14,11 @@ export class DomainError extends Error {
 export const badRequest = (message: string) => new DomainError("BAD_REQUEST", message);
 export const notFound = (message: string) => new DomainError("NOT_FOUND", message);
 export const conflict = (message: string) => new DomainError("CONFLICT", message);
-export const forbidden = (message: string) => new DomainError("FORBIDDEN", message);
 
 type PgError = { code: string; constraint?: string };
 
 /** The PostgreSQL error under drizzle's wrapper (it keeps the driver's error as `cause`). */
-export function pgError(error: unknown): PgError | undefined {
+function pgError(error: unknown): PgError | undefined {
   let e: unknown = error;
   for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
     const { code, constraint } = e as { code?: unknown; constraint?: unknown };

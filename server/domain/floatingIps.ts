@@ -36,7 +36,7 @@ export const floatingIpSpec: RefSpec<FloatingIpRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
-export function floatingIpView(row: FloatingIpRow) {
+function floatingIpView(row: FloatingIpRow) {
   return {
     id: row.id,
     project_id: row.projectId,

@@ -5,7 +5,7 @@ import { type AgentRow, agents, type NetworkRow } from "../db/schema";
 import { badRequest } from "./errors";
 
 /** An agent not heard from for this long is shown offline (the dispatcher checks in more often). */
-export const ONLINE_WINDOW_MS = 45_000;
+const ONLINE_WINDOW_MS = 45_000;
 
 export function hostView(row: AgentRow, now = Date.now()) {
   return {

@@ -26,7 +26,7 @@ export const networkSpec: RefSpec<NetworkRow> = {
   visible,
 };
 
-export function networkView(row: NetworkRow, networkSubnets: readonly SubnetRow[], prefix: string | null) {
+function networkView(row: NetworkRow, networkSubnets: readonly SubnetRow[], prefix: string | null) {
   const uplink = uplinkSubnet(row, networkSubnets);
   return {
     id: row.id,

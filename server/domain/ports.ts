@@ -30,7 +30,7 @@ export const portSpec: RefSpec<PortRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
-export function portView(row: PortRow, allocations: readonly AllocationRow[]) {
+function portView(row: PortRow, allocations: readonly AllocationRow[]) {
   return {
     id: row.id,
     name: row.name,
@@ -53,7 +53,7 @@ export function portView(row: PortRow, allocations: readonly AllocationRow[]) {
 }
 export type PortView = ReturnType<typeof portView>;
 
-export async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<PortView[]> {
+async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<PortView[]> {
   if (rows.length === 0) return [];
   const allocations = await allocationsOf(
     ex,
@@ -150,7 +150,7 @@ async function allocateAll(
   }
 }
 
-export const randomMac = () =>
+const randomMac = () =>
   `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
 
 export type NewPort = {

@@ -23,7 +23,7 @@ export const projectSpec: RefSpec<ProjectRow> = {
   visible: (row, actor) => ownedBy(actor, row.id),
 };
 
-export const projectView = (p: ProjectRow) => ({ id: p.id, name: p.name, description: p.description });
+const projectView = (p: ProjectRow) => ({ id: p.id, name: p.name, description: p.description });
 export type ProjectView = ReturnType<typeof projectView>;
 
 /** The project a new resource belongs to: the one asked for, else the caller's. */

@@ -35,7 +35,7 @@ import { type Actor, pending, type Tx } from "./tx";
 const INTERFACE = "network:router_interface";
 const GATEWAY = "network:router_gateway";
 
-export const routerSpec: RefSpec<RouterRow> = {
+const routerSpec: RefSpec<RouterRow> = {
   label: "Router",
   plural: "routers",
   byId: async (ex, id) => (await ex.select().from(routers).where(eq(routers.id, id)))[0],
@@ -45,7 +45,7 @@ export const routerSpec: RefSpec<RouterRow> = {
 
 type RouterParts = { ports: PortRow[]; allocations: AllocationRow[] };
 
-export function routerView(row: RouterRow, parts: RouterParts) {
+function routerView(row: RouterRow, parts: RouterParts) {
   const fixedIps = (portId: string) =>
     parts.allocations
       .filter((a) => a.portId === portId)

@@ -25,7 +25,7 @@ import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { type Actor, pending, type Tx } from "./tx";
 
-export const serverSpec: RefSpec<InstanceRow> = {
+const serverSpec: RefSpec<InstanceRow> = {
   label: "Server",
   plural: "servers",
   byId: async (ex, id) => (await ex.select().from(instances).where(eq(instances.id, id)))[0],
@@ -41,7 +41,7 @@ type ServerParts = {
   prefix: string | null;
 };
 
-export function serverView(row: InstanceRow, parts: ServerParts) {
+function serverView(row: InstanceRow, parts: ServerParts) {
   const port = parts.ports.find((p) => p.id === row.portId);
   const network = parts.networks.find((n) => n.id === port?.networkId);
   const fixed = parts.allocations.filter((a) => a.portId === row.portId).map((a) => a.ipAddress);

@@ -46,7 +46,7 @@ function visibleScope(actor: Actor): SQL | undefined {
   );
 }
 
-export function subnetView(row: SubnetRow) {
+function subnetView(row: SubnetRow) {
   return {
     id: row.id,
     name: row.name,

@@ -12,7 +12,7 @@ import { type RefSpec, resolveRef } from "./refs";
 import type { Tx } from "./tx";
 
 /** Users are only ever resolved by admins, who see all of them. */
-export const userSpec: RefSpec<UserRow> = {
+const userSpec: RefSpec<UserRow> = {
   label: "User",
   plural: "users",
   byId: async (ex, id) => (await ex.select().from(users).where(eq(users.id, id)))[0],

@@ -47,7 +47,7 @@ export type DriftSettings = {
 const CHAIN_SUFFIXES = ["-PREROUTING", "-OUTPUT", "-POSTROUTING", "-float-snat", "-snat"];
 const BUILTINS = new Set(["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]);
 
-export function chains(prefix: string) {
+function chains(prefix: string) {
   return {
     prerouting: `${prefix}-PREROUTING`,
     output: `${prefix}-OUTPUT`,
@@ -87,7 +87,7 @@ export function routerRules(chainPrefix: string, router: IntentRouter): string[]
 }
 
 /** The agent's chain prefix as its rules show it: `<p>-PREROUTING` and friends. */
-export function chainPrefixOf(sections: HostSections): string | null {
+function chainPrefixOf(sections: HostSections): string | null {
   for (const section of Object.values(sections)) {
     if (section?.kind !== "nat") continue;
     for (const rule of section.rules) {

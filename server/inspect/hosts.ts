@@ -1,13 +1,15 @@
 // host.list with what the snapshot stream knows: whether the agent is online now (its stream is up), when it
 // was last heard from, and why not. The dispatcher's own view (last push, heartbeat) stays the fallback.
 import type { HostView } from "../domain/hosts";
-import type { EventBus } from "../events";
-import { inspectionOf } from "./service";
+import type { Inspection } from "./service";
 
 export type HostWithStream = HostView & { stream_error: string | null; drifted: number };
 
-export function withStreamStatus(bus: EventBus, hosts: HostView[], now = new Date()): HostWithStream[] {
-  const inspection = inspectionOf(bus);
+export function withStreamStatus(
+  inspection: Inspection | null,
+  hosts: HostView[],
+  now = new Date(),
+): HostWithStream[] {
   return hosts.map((host) => {
     const relay = inspection?.relayByUrl(host.url);
     if (!inspection || !relay) return { ...host, stream_error: null, drifted: 0 };

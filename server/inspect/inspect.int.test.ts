@@ -1,7 +1,7 @@
-// Issue 4's proof on a real stack (cli/testing/stack.ts: OVS sandbox, the agent as a process, the API over HTTP,
-// the real dispatcher and the relay): a DNAT rule deleted by hand in the router's namespace shows up as drift on
-// its floating IP, naming the rule; an unrelated change does not put it back behind anyone's back; `netlens
-// drift repair` does, and traffic through the floating IP flows again.
+// Host inspection and drift on a real stack (cli/testing/stack.ts: OVS sandbox, the agent as a process, the API
+// over HTTP, the real dispatcher and the relay): a DNAT rule deleted by hand in the router's namespace shows up
+// as drift on its floating IP, naming the rule; an unrelated change does not put it back behind anyone's back;
+// `netlens drift repair` does, and traffic through the floating IP flows again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nsExec, pingOnce, tcpPeerAddress } from "../../agent/testing/host";
 import { type Stack, startStack } from "../../cli/testing/stack";

@@ -104,7 +104,7 @@ describe("HostRelay", () => {
     const dir = await mkdtemp(join(tmpdir(), "netlens-relay-"));
     await writeFile(join(dir, "token"), `${TOKEN}\n`);
     const api = await createTestApi();
-    const inspection = new Inspection({ ...api.services, logger });
+    const inspection = new Inspection({ db: api.db, bus: api.bus, logger });
     cleanup.push(() => {
       inspection.close();
       void api.close();
@@ -149,8 +149,13 @@ describe("HostRelay", () => {
   it("stays offline with the reason when the token is refused", async () => {
     const agent = await serve({ value: "x" });
     cleanup.push(() => agent.stop());
-    const relay = new HostRelay({ url: agent.url, token: async () => "wrong-token", logger });
-    cleanup.push(() => relay.stop());
+    const dir = await mkdtemp(join(tmpdir(), "netlens-relay-"));
+    await writeFile(join(dir, "token"), "wrong-token\n");
+    const relay = new HostRelay({ url: agent.url, tokenFile: join(dir, "token"), logger });
+    cleanup.push(() => {
+      relay.stop();
+      void rm(dir, { recursive: true, force: true });
+    });
     relay.start();
     const status = await until(() => (relay.status().last_error ? relay.status() : undefined));
     expect(status.online).toBe(false);

@@ -3,13 +3,11 @@
 // offline (with the time it was last heard from) and the relay reconnects with backoff, resuming from the last
 // event id so that the agent answers with only what changed meanwhile.
 import { EventEmitter } from "node:events";
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
-import { EventSource } from "eventsource";
 import type { Logger } from "pino";
-import type { AgentRouter } from "../../agent/api/router";
 import type { AgentInfo } from "../../agent/contract/intent";
 import type { SnapshotEvent } from "../../agent/contract/snapshot";
 import type { HostSnapshot } from "../../lib/host-snapshot";
+import { agentTrpcClient } from "../agents/client";
 
 export type RelayStatus = {
   url: string;
@@ -30,14 +28,14 @@ export type RelayEvent =
 
 export type RelayOptions = {
   url: string;
-  /** Read at every connect: the agent may (re)write its token after the server started. */
-  token: () => Promise<string>;
+  /** Holds the agent's bearer token (read at every request, so also at every connect). */
+  tokenFile: string;
   logger: Logger;
   retry?: { minMs: number; maxMs: number };
 };
 
 /** The whole snapshot after an event; null when a delta arrives without the snapshot it is relative to. */
-export function applySnapshotEvent(current: HostSnapshot | null, event: SnapshotEvent): HostSnapshot | null {
+function applySnapshotEvent(current: HostSnapshot | null, event: SnapshotEvent): HostSnapshot | null {
   if (event.type === "full") {
     return { host: event.host, seq: event.seq, taken_at: event.taken_at, sections: event.sections };
   }
@@ -49,6 +47,7 @@ export function applySnapshotEvent(current: HostSnapshot | null, event: Snapshot
 
 export class HostRelay {
   readonly #o: Required<RelayOptions>;
+  readonly #client: ReturnType<typeof agentTrpcClient>;
   readonly #events = new EventEmitter();
   #snapshot: HostSnapshot | null = null;
   #lastEventId: string | null = null;
@@ -63,6 +62,7 @@ export class HostRelay {
   constructor(options: RelayOptions) {
     // Not `{ default, ...options }`: an explicit `retry: undefined` would erase the default.
     this.#o = { ...options, retry: options.retry ?? { minMs: 250, maxMs: 5_000 } };
+    this.#client = agentTrpcClient(options);
     this.#status = {
       url: options.url,
       host: null,
@@ -119,42 +119,16 @@ export class HostRelay {
     const generation = ++this.#generation;
     this.#o.logger.debug({ url: this.#o.url, generation }, "connecting to the agent's snapshot stream");
     const current = () => generation === this.#generation && !this.#stopped;
-    let token: string;
-    try {
-      token = (await this.#o.token()).trim();
-    } catch (error) {
-      this.#down(generation, error);
-      return;
-    }
-    const authorization = { authorization: `Bearer ${token}` };
-    const client = createTRPCClient<AgentRouter>({
-      links: [
-        splitLink({
-          condition: (op) => op.type === "subscription",
-          true: httpSubscriptionLink({
-            url: this.#o.url,
-            EventSource,
-            // Node has no EventSource, and a browser's cannot send headers: this one sends the token through
-            // its fetch, like every other call to the agent.
-            eventSourceOptions: {
-              fetch: (input, init) =>
-                fetch(input, { ...init, headers: { ...init.headers, ...authorization } }),
-            },
-          }),
-          false: httpLink({ url: this.#o.url, headers: authorization }),
-        }),
-      ],
-    });
     let info: AgentInfo;
     try {
-      info = await client.info.query();
+      info = await this.#client.info.query();
     } catch (error) {
       this.#down(generation, error);
       return;
     }
     if (!current()) return;
     this.#status = { ...this.#status, host: info.host, info };
-    this.#subscription = client.snapshots.subscribe(
+    this.#subscription = this.#client.snapshots.subscribe(
       { lastEventId: this.#lastEventId },
       {
         onStarted: () => {

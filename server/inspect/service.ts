@@ -2,7 +2,6 @@
 // snapshot or the model changes, a stream for browsers, and repair through the dispatcher. All in memory: one
 // server process holds it (no table for it, on purpose: it is what the hosts say now, not what we decided).
 import { EventEmitter, on } from "node:events";
-import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { SnapshotDeltaEvent } from "../../agent/contract/snapshot";
 import type { HostSnapshot } from "../../lib/host-snapshot";
@@ -77,7 +76,7 @@ export class Inspection {
     if (existing) return existing;
     const relay = new HostRelay({
       url: options.url,
-      token: async () => readFile(options.tokenFile, "utf8"),
+      tokenFile: options.tokenFile,
       logger: this.#o.logger,
       retry: this.#o.retry,
     });
@@ -326,19 +325,4 @@ export class Inspection {
       if (this.autoRepair) void this.repair("all").catch(() => undefined);
     }
   }
-}
-
-// The tRPC context carries only {db, bus} (server/api/trpc.ts is shared): procedures find the process's
-// inspection through its event bus, one per running server (and one per test API). On globalThis: Next bundles
-// the start-up hook and the route handlers separately, each with its own copy of this module.
-const holder = globalThis as { netlensInspections?: WeakMap<EventBus, Inspection> };
-holder.netlensInspections ??= new WeakMap();
-const registry = holder.netlensInspections;
-
-export function registerInspection(bus: EventBus, inspection: Inspection): void {
-  registry.set(bus, inspection);
-}
-
-export function inspectionOf(bus: EventBus): Inspection | undefined {
-  return registry.get(bus);
 }

@@ -59,3 +59,31 @@ export async function traceAgentFor(db: Db): Promise<{ host: string; prefix: str
   }
   return { host: row.host, prefix: row.prefix ?? "", agent };
 }
+
+/** The host's agent for a trace, reached through the connector the server (or a test) gave. */
+export type TraceAgents = { agentFor(db: Db): Promise<{ host: string; prefix: string; agent: TraceAgent }> };
+
+/** One client per agent and database, made by `connector` the first time a trace needs it. */
+export function createTraceAgents(connector: TraceAgentConnector): TraceAgents {
+  // Weak: a caller may pass a short-lived transaction as its database (tests do).
+  const clients = new WeakMap<Db, Map<string, TraceAgent>>();
+  return {
+    async agentFor(db) {
+      const [row] = await knownAgents(db);
+      if (!row?.host) {
+        throw conflict("No host agent has registered yet: there is no host to trace on");
+      }
+      let perDb = clients.get(db);
+      if (!perDb) {
+        perDb = new Map();
+        clients.set(db, perDb);
+      }
+      let agent = perDb.get(row.url);
+      if (!agent) {
+        agent = connector(row);
+        perDb.set(row.url, agent);
+      }
+      return { host: row.host, prefix: row.prefix ?? "", agent };
+    },
+  };
+}

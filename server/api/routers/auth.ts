@@ -5,7 +5,7 @@ import { actorOf, assignmentsOf, userByName, viewerOf } from "../../auth/access"
 import { createSession, endSession } from "../../auth/credentials";
 import { clearedSessionCookie, sessionCookie } from "../../auth/http";
 import { dummyHash, verifyPassword } from "../../auth/password";
-import { authPolicy, loginThrottle, publicProcedure, router } from "../trpc";
+import { publicProcedure, router } from "../trpc";
 
 /** One answer for every bad name or password: which one was wrong is for the attacker to find out slowly. */
 const INVALID = "Invalid username or password";
@@ -14,7 +14,7 @@ export const authRouter = router({
   /** Checks the password, starts a session and sets its cookie (HTTP callers); answers whoami. */
   login: publicProcedure.input(login).mutation(async ({ ctx, input }) => {
     const started = Date.now();
-    const throttle = loginThrottle(ctx);
+    const throttle = ctx.loginThrottle;
     const address = ctx.request?.address ?? "in-process";
     const wait = throttle.retryAfter(input.username, address);
     if (wait > 0) {
@@ -28,7 +28,7 @@ export const authRouter = router({
     const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash()));
     if (!user || !ok) {
       throttle.failed(input.username, address);
-      await sleep(Math.max(0, started + authPolicy(ctx).failureDelayMs - Date.now()));
+      await sleep(Math.max(0, started + ctx.loginFailureDelayMs - Date.now()));
       throw new TRPCError({ code: "UNAUTHORIZED", message: INVALID });
     }
     throttle.succeeded(input.username, address);

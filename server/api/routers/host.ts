@@ -7,7 +7,7 @@ import { adminProcedure, router } from "../trpc";
 export const hostRouter = router({
   list: adminProcedure
     .input(hostList)
-    .query(async ({ ctx }) => withStreamStatus(ctx.bus, await listHosts(ctx.db))),
+    .query(async ({ ctx }) => withStreamStatus(ctx.inspection, await listHosts(ctx.db))),
   /** Blocks until the hosts applied `revision` (default: everything committed so far) or the timeout passes. */
   wait: adminProcedure.input(hostWait).query(async ({ ctx, input }) => {
     const revision = input.revision ?? (await wantedRevision(ctx.db));

@@ -1,4 +1,4 @@
-// Host inspection and drift (issue 4): what the agents report about their hosts, relayed to admins only
+// Host inspection and drift: what the agents report about their hosts, relayed to admins only
 // (a tenant sees none of a host's raw state), and the repair of what drifted from the model.
 import { TRPCError } from "@trpc/server";
 import type { HostSections, SnapshotSectionKey } from "../../../lib/host-snapshot";
@@ -10,12 +10,10 @@ import {
   inspectSnapshot,
   inspectStream,
 } from "../../../lib/schemas/inspect";
-import type { EventBus } from "../../events";
-import { type Inspection, inspectionOf } from "../../inspect/service";
-import { adminProcedure, router } from "../trpc";
+import type { Inspection } from "../../inspect/service";
+import { adminProcedure, router, type Services } from "../trpc";
 
-function need(ctx: { bus: EventBus }): Inspection {
-  const inspection = inspectionOf(ctx.bus);
+function need({ inspection }: Pick<Services, "inspection">): Inspection {
   if (!inspection) {
     throw new TRPCError({
       code: "PRECONDITION_FAILED",
@@ -26,7 +24,7 @@ function need(ctx: { bus: EventBus }): Inspection {
 }
 
 /** The sections one `--section` / `--namespace` asks for. `ovs` is the `ovs-vsctl show` text and the ports. */
-export function pickSections(
+function pickSections(
   sections: HostSections,
   prefix: string,
   section?: InspectSectionKind,
@@ -50,7 +48,7 @@ export function pickSections(
   return picked;
 }
 
-export const inspectRouter = router({
+const inspectRouter = router({
   /** The latest snapshot of a host, whole or one kind of section / one namespace. */
   snapshot: adminProcedure.input(inspectSnapshot).query(({ ctx, input }) => {
     const inspection = need(ctx);
@@ -91,7 +89,7 @@ export const inspectRouter = router({
   }),
 });
 
-export const driftRouter = router({
+const driftRouter = router({
   /** Each drifted resource with what its host lacks (`missing`) or has besides (`extra`). */
   list: adminProcedure.input(driftList).query(({ ctx, input }) => need(ctx).drift(input?.host)),
   settings: adminProcedure.query(({ ctx }) => {
