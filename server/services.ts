@@ -10,6 +10,7 @@ import { EventBus } from "./events";
 import { Inspection, registerInspection } from "./inspect/service";
 import { logger } from "./logger";
 import { seedDemo } from "./seed";
+import { createTraceAgentClient, createTraceAgents, type TraceAgents } from "./trace/agent";
 
 export type RunningServices = {
   database: Database;
@@ -17,6 +18,7 @@ export type RunningServices = {
   bus: EventBus;
   dispatcher: Dispatcher;
   inspection: Inspection;
+  traceAgents: TraceAgents;
 };
 
 async function startServices(): Promise<RunningServices> {
@@ -50,7 +52,10 @@ async function startServices(): Promise<RunningServices> {
   registerInspection(bus, inspection);
   inspection.addAgent({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE });
   logger.info({ database: database.kind, agent: config.NETLENS_AGENT_URL }, "netlens server started");
-  return { database, db: database.db, bus, dispatcher, inspection };
+  const traceAgents = createTraceAgents((row) =>
+    createTraceAgentClient({ url: row.url, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
+  );
+  return { database, db: database.db, bus, dispatcher, inspection, traceAgents };
 }
 
 // On globalThis: Next's dev server re-evaluates modules on change, and a second PGlite on the same data

@@ -13,19 +13,36 @@ import { ensureProject } from "./domain/projects";
 import { ensureUser } from "./domain/users";
 import { EventBus } from "./events";
 import { seedDemo } from "./seed";
+import { createTraceAgents, type TraceAgents } from "./trace/agent";
 
 export type TestApi = Awaited<ReturnType<typeof createTestApi>>;
+
+/** Without an agent of the test's own, a trace that gets as far as asking one fails saying so. */
+const noTraceAgents = createTraceAgents(() => {
+  throw new Error("This test API reaches no host agent: give createTestApi traceAgents");
+});
 
 /**
  * `caller` is the admin user `admin` (of project "admin") unless `session` says otherwise (null = anonymous).
  * Wrong passwords are answered after 20 ms instead of a second, so that tests of refusals stay quick.
  */
 export async function createTestApi(
-  options: { url?: string; session?: Session | null; demo?: boolean; auth?: Partial<AuthPolicy> } = {},
+  options: {
+    url?: string;
+    session?: Session | null;
+    demo?: boolean;
+    auth?: Partial<AuthPolicy>;
+    traceAgents?: TraceAgents;
+  } = {},
 ) {
   const database = await createDb(options.url ? { url: options.url } : { dataDir: "memory" });
   const bus = new EventBus();
-  const services: Services = { db: database.db, bus, auth: { failureDelayMs: 20, ...options.auth } };
+  const services: Services = {
+    db: database.db,
+    bus,
+    traceAgents: options.traceAgents ?? noTraceAgents,
+    auth: { failureDelayMs: 20, ...options.auth },
+  };
   if (options.demo) await seedDemo(services);
   const admin = await testUser(services, "admin", "admin", "admin");
   const ctx = await createInnerContext(

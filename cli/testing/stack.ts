@@ -20,7 +20,7 @@ import { createRequestContext } from "../../server/api/trpc";
 import { requestFacts, toHeaders } from "../../server/auth/http";
 import { Inspection, registerInspection } from "../../server/inspect/service";
 import { createTestApi } from "../../server/testkit";
-import { createTraceAgentClient, setTraceAgentConnector } from "../../server/trace/agent";
+import { createTraceAgentClient, createTraceAgents } from "../../server/trace/agent";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const tsx = join(repo, "node_modules/.bin/tsx");
@@ -95,7 +95,10 @@ export async function startStack() {
     const agent = createAgentClient({ url: agentUrl, tokenFile });
     await until("the agent", async () => (await readFile(tokenFile, "utf8")) && (await agent.info()));
 
-    const api = await createTestApi();
+    // Packet tracing reaches this agent with this stack's token (the server's reads its env's file).
+    const api = await createTestApi({
+      traceAgents: createTraceAgents(() => createTraceAgentClient({ url: agentUrl, tokenFile })),
+    });
     stops.push(() => api.close());
     const dispatcher = new Dispatcher({
       ...api.services,
@@ -116,8 +119,6 @@ export async function startStack() {
     registerInspection(api.bus, inspection);
     inspection.addAgent({ url: agentUrl, tokenFile });
     stops.push(async () => inspection.close());
-    // Packet tracing reaches this agent with this stack's token (the server's default reads its env's file).
-    setTraceAgentConnector(api.db, () => createTraceAgentClient({ url: agentUrl, tokenFile }));
 
     // Requests are authenticated as in the server (bearer token or cookie); the CLI runs as the test API's admin
     // through an API token in NETLENS_TOKEN, as a script would.

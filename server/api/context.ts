@@ -10,9 +10,9 @@ export async function createContext({
   resHeaders,
   info,
 }: FetchCreateContextFnOptions): Promise<Context> {
-  const { db, bus } = await getServices();
+  const { db, bus, traceAgents } = await getServices();
   const facts = requestFacts(req.headers, info.url ?? new URL(req.url), (cookie) =>
     resHeaders.append("set-cookie", cookie),
   );
-  return createRequestContext({ db, bus }, facts);
+  return createRequestContext({ db, bus, traceAgents }, facts);
 }

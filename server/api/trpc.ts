@@ -13,6 +13,7 @@ import { DomainError, foreignKeyViolation, uniqueViolation } from "../domain/err
 import type { Actor } from "../domain/tx";
 import type { EventBus } from "../events";
 import { logger } from "../logger";
+import type { TraceAgents } from "../trace/agent";
 
 export type { Session };
 
@@ -24,7 +25,13 @@ export type AuthPolicy = {
 export const defaultAuthPolicy: AuthPolicy = { failureDelayMs: 1_000, throttle: defaultThrottle };
 
 /** What procedures need from the running server (the dispatcher talks to them only through db and bus). */
-export type Services = { db: Db; bus: EventBus; auth?: Partial<AuthPolicy> };
+export type Services = {
+  db: Db;
+  bus: EventBus;
+  /** How a packet trace reaches the host agents. */
+  traceAgents: TraceAgents;
+  auth?: Partial<AuthPolicy>;
+};
 
 export type Context = Services & {
   session: Session | null;

@@ -8,7 +8,7 @@ import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
 import { badRequest } from "../domain/errors";
-import { traceAgentFor } from "./agent";
+import type { TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
 import { diagnose } from "./diagnose";
 import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./endpoints";
@@ -47,10 +47,13 @@ function placeOf(endpoint: Endpoint, places: Place[], model: TraceModel): Place 
   }
 }
 
-export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
+export async function runTrace(
+  deps: { db: Db; traceAgents: TraceAgents },
+  input: TraceRun,
+): Promise<TraceResult> {
   const started = performance.now();
-  const model = await loadTraceModel(db);
-  const { host, prefix, agent } = await traceAgentFor(db);
+  const model = await loadTraceModel(deps.db);
+  const { host, prefix, agent } = await deps.traceAgents.agentFor(deps.db);
   let from = resolveEndpoint(model, input.from);
   let to = resolveEndpoint(model, input.to);
   from = settle(model, from, to);
