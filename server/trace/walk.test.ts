@@ -12,7 +12,7 @@ import type {
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceAgent } from "./agent";
 import { HostAnswers, questionKey } from "./ask";
-import type { NsDevice, Place } from "./model";
+import type { NsDevice, Place } from "./places";
 import { type WalkContext, walk } from "./walk";
 
 const info: TraceHostInfo = {

@@ -1,7 +1,8 @@
-// Walks a packet from place to place. The model says which namespace and device holds the next hop's address
-// and where each device is plugged; the host decides everything else: `ip route get` in the namespace (the
-// kernel's route), our nat rules as iptables-save printed them (DNAT in PREROUTING/OUTPUT, SNAT in POSTROUTING,
-// conntrack reversing them for the reply), and `ofproto/trace` from the sender's OVS port.
+// Walks a packet from place to place. The places (the host as the intent has it) say which namespace and
+// device holds the next hop's address and where each device is plugged; the host decides everything else:
+// `ip route get` in the namespace (the kernel's route), our nat rules as iptables-save printed them (DNAT in
+// PREROUTING/OUTPUT, SNAT in POSTROUTING, conntrack reversing them for the reply), and `ofproto/trace` from the
+// sender's OVS port.
 
 import type {
   OvsQuestion,
@@ -16,8 +17,8 @@ import type {
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { DecidedBy, Hop, TraceProtocol } from "../../lib/schemas/trace";
 import type { HostAnswers } from "./ask";
-import type { NsDevice, Place } from "./model";
 import { type ParsedRule, ruleWithCounters, walkChain } from "./nat";
+import type { NsDevice, Place } from "./places";
 import type { CapturePoint, HopPoints } from "./probe";
 
 export type Packet = { src: string; dst: string };
@@ -81,7 +82,7 @@ export type WalkContext = {
   ports: TracePort[];
   /** Our nat rules per router namespace, as the agent read them. */
   nat: Map<string, NatRuleCounters[]>;
-  /** MACs the model does not know (the uplinks' veths), read from the host: `namespace/device` -> MAC. */
+  /** MACs the intent does not choose (the uplinks' veths), read from the host: `namespace/device` -> MAC. */
   macs: Map<string, string>;
   /** Fip id by floating address: DNAT/SNAT hops name the floating IP's graph node. */
   fipIds: Map<string, string>;
