@@ -45,7 +45,7 @@ import { createServer } from "../server/domain/servers";
 import { createSubnet } from "../server/domain/subnets";
 import { type Actor, transact } from "../server/domain/tx";
 import { EventBus } from "../server/events";
-import { createTraceAgentClient, setTraceAgentConnector, type TraceAgent } from "../server/trace/agent";
+import { createTraceAgentClient, createTraceAgents, type TraceAgent } from "../server/trace/agent";
 import { runTrace } from "../server/trace/run";
 import { median, time } from "./stats";
 
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
       },
       probe: (input) => real.probe(input),
     };
-    setTraceAgentConnector(db, () => recording);
+    const traceAgents = createTraceAgents(() => recording);
 
     const project = await ensureProject(db, "admin", "bench");
     const actor: Actor = { user: "admin", role: "admin", projectId: project.id, projectIds: [project.id] };
@@ -264,7 +264,8 @@ async function main(): Promise<void> {
           agentMs = 0;
           roundTrips = 0;
           const ms = await time(
-            async () => (verdict = (await runTrace(db, traceRun.parse({ from, to }))).verdict),
+            async () =>
+              (verdict = (await runTrace({ db, traceAgents }, traceRun.parse({ from, to }))).verdict),
           );
           calls = `${asked.length} in ${roundTrips} round trips`;
           return ms;
@@ -309,7 +310,9 @@ async function main(): Promise<void> {
         for (let i = 0; i < PROBE_RUNS; i++) {
           probes.push(
             await time(
-              async () => (verdict = (await runTrace(db, traceRun.parse({ from, to, probe: true }))).verdict),
+              async () =>
+                (verdict = (await runTrace({ db, traceAgents }, traceRun.parse({ from, to, probe: true })))
+                  .verdict),
             ),
           );
           pingFloor.push(

@@ -20,7 +20,7 @@ import { createRequestContext } from "../../server/api/trpc";
 import { requestFacts, toHeaders } from "../../server/auth/http";
 import { Inspection } from "../../server/inspect/service";
 import { createTestApi } from "../../server/testkit";
-import { createTraceAgentClient, createTraceAgents, setTraceAgentConnector } from "../../server/trace/agent";
+import { createTraceAgentClient, createTraceAgents } from "../../server/trace/agent";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const tsx = join(repo, "node_modules/.bin/tsx");
@@ -117,11 +117,9 @@ export async function startStack() {
     });
     inspection.addAgent({ url: agentUrl, tokenFile });
     stops.push(async () => inspection.close());
-    // Packet tracing reaches this agent with this stack's token file (the server uses its env's). Also set by
-    // database, for as long as runTrace looks its agent up that way rather than in the context.
+    // Packet tracing reaches this agent with this stack's token file (the server uses its env's).
     const connector = () => createTraceAgentClient({ url: agentUrl, tokenFile });
     const api = await base.with({ inspection, traceAgents: createTraceAgents(connector) });
-    setTraceAgentConnector(api.db, connector);
 
     // Requests are authenticated as in the server (bearer token or cookie); the CLI runs as the test API's admin
     // through an API token in NETLENS_TOKEN, as a script would.

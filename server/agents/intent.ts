@@ -33,13 +33,27 @@ export type IntentInputs = {
   instances: InstanceRow[];
 };
 
-export function compileIntent(input: IntentInputs): HostIntent {
+/**
+ * What the compiler reads: the rows, of which only these columns of the two tables that grow with floating IPs
+ * (a router with 1,000 of them has 2,000 ports). The packet trace reads just these to compile the same intent
+ * per trace; whole rows (IntentInputs) fit as they are.
+ */
+export type CompileInputs = Omit<IntentInputs, "ports" | "floatingIps"> & {
+  ports: CompiledPort[];
+  floatingIps: Pick<
+    FloatingIpRow,
+    "id" | "floatingIpAddress" | "fixedPortId" | "fixedIpAddress" | "routerId"
+  >[];
+};
+type CompiledPort = Pick<PortRow, "id" | "networkId" | "macAddress" | "deviceOwner" | "deviceId">;
+
+export function compileIntent(input: CompileInputs): HostIntent {
   const subnetById = new Map(input.subnets.map((s) => [s.id, s]));
   const networkById = new Map(input.networks.map((n) => [n.id, n]));
   const usedNetworks = new Set<string>();
 
   /** A port's only fixed IP with its subnet, as the contract carries it; undefined for a port without one. */
-  const address = (port: PortRow | undefined) => {
+  const address = (port: CompiledPort | undefined) => {
     if (!port) return undefined;
     const allocation = input.allocations.find((a) => a.portId === port.id);
     const subnet = allocation && subnetById.get(allocation.subnetId);

@@ -7,15 +7,15 @@ import { cidrContains } from "../../lib/ip";
 import { deviceNames } from "../../lib/names";
 import type { Diagnosis } from "../../lib/schemas/trace";
 import type { SubnetRow } from "../db/schema";
-import { type Endpoint, instanceOf, routersOf } from "./endpoints";
-import type { ModelRouter, TraceModel } from "./model";
-import { routerFloatingIps } from "./model";
-import type { WalkEvent, WalkResult } from "./walk";
+import { type ModelRouter, routersOnSubnet, type TraceModel } from "./facts";
+import type { HostPlaces } from "./places";
+import { type Endpoint, instanceOf, routersOf } from "./resolve";
+import type { WalkEvent, WalkResult } from "./walk-state";
 
-export type DiagnoseInput = {
+type DiagnoseInput = {
   model: TraceModel;
+  places: HostPlaces;
   info: TraceHostInfo;
-  prefix: string;
   from: Endpoint;
   to: Endpoint;
   forward: WalkResult;
@@ -65,9 +65,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
   for (const endpoint of [input.from, input.to]) {
     const subnet = subnetOfInstance(model, endpoint);
     if (!subnet) continue;
-    const routers = [...model.routers.values()].filter((r) =>
-      r.interfaces.some((p) => p.subnet_id === subnet.id),
-    );
+    const routers = routersOnSubnet(model, subnet.id);
     const held = routers.some((r) => r.interfaces.some((p) => p.ip === subnet.gatewayIp));
     const router = routers[0];
     if (!router || held) continue;
@@ -221,17 +219,13 @@ function fipsOf(model: TraceModel, endpoint: Endpoint) {
 
 type MissingRule = { namespace: string; router: string; what: string; rule: string };
 
-/** The rules of ours that the path relies on and that the host does not have. */
+/**
+ * The rules of ours that the path relies on and that the host does not have. Which rules a router should have
+ * is the intent's to say: its gateway, and the floating IPs it NATs (none without a gateway).
+ */
 function missingRules(input: DiagnoseInput): MissingRule[] {
-  const { model, info, prefix } = input;
+  const { model, places, info } = input;
   const missing: MissingRule[] = [];
-  const check = (router: ModelRouter, what: string, rule: string) => {
-    const namespace = `${prefix}qrouter-${router.row.id}`;
-    const rules = input.nat.get(namespace);
-    if (rules === undefined) return; // not read: nothing to say
-    if (!rules.some((r) => r.rule === rule))
-      missing.push({ namespace, router: name(router.row), what, rule });
-  };
   const outward = input.from.kind === "outside" || input.to.kind === "outside";
   for (const [endpoint, role] of [
     [input.from, "source"],
@@ -239,33 +233,40 @@ function missingRules(input: DiagnoseInput): MissingRule[] {
   ] as const) {
     const instance = instanceOf(endpoint);
     if (!instance) continue;
+    const ownFips = new Set(
+      model.floatingIps.filter((f) => f.fixedPortId === instance.portId).map((f) => f.id),
+    );
     for (const router of routersOf(model, endpoint)) {
-      if (!router.gateway) continue;
-      const qg = deviceNames.routerGateway(router.gateway.id);
-      const fips = routerFloatingIps(model, router).filter((f) => f.fixedPortId === instance.portId);
-      const fip = endpoint.kind === "floating_ip" ? endpoint.fip : fips[0];
-      if (
-        fip &&
-        fip.fixedIpAddress !== null &&
-        (endpoint.kind === "floating_ip" || (role === "source" && outward))
-      ) {
+      const onHost = model.intentRouters.get(router.row.id);
+      const gateway = onHost?.gateway;
+      const namespace = places.routers.get(router.row.id)?.namespace;
+      if (!onHost || !gateway || namespace === undefined) continue;
+      const rules = input.nat.get(namespace);
+      const check = (what: string, rule: string) => {
+        if (rules === undefined) return; // not read: nothing to say
+        if (!rules.some((r) => r.rule === rule))
+          missing.push({ namespace, router: name(router.row), what, rule });
+      };
+      const nated = onHost.floating_ips.find((f) => ownFips.has(f.id));
+      const fip =
+        endpoint.kind === "floating_ip"
+          ? { floating: endpoint.fip.floatingIpAddress, fixed: endpoint.fip.fixedIpAddress }
+          : nated && { floating: nated.floating_ip_address, fixed: nated.fixed_ip_address };
+      if (fip && fip.fixed !== null && (endpoint.kind === "floating_ip" || (role === "source" && outward))) {
         if (endpoint.kind === "floating_ip") {
           check(
-            router,
-            `The DNAT rule of floating IP ${fip.floatingIpAddress}`,
-            `-A ${info.chains.prerouting} -d ${fip.floatingIpAddress}/32 -j DNAT --to-destination ${fip.fixedIpAddress}`,
+            `The DNAT rule of floating IP ${fip.floating}`,
+            `-A ${info.chains.prerouting} -d ${fip.floating}/32 -j DNAT --to-destination ${fip.fixed}`,
           );
         }
         check(
-          router,
-          `The SNAT rule of floating IP ${fip.floatingIpAddress}`,
-          `-A ${info.chains.float_snat} -s ${fip.fixedIpAddress}/32 -j SNAT --to-source ${fip.floatingIpAddress}`,
+          `The SNAT rule of floating IP ${fip.floating}`,
+          `-A ${info.chains.float_snat} -s ${fip.fixed}/32 -j SNAT --to-source ${fip.floating}`,
         );
-      } else if (role === "source" && outward && router.row.enableSnat && router.gateway.ip) {
+      } else if (role === "source" && outward && gateway.enable_snat) {
         check(
-          router,
           "The router's gateway SNAT rule",
-          `-A ${info.chains.snat} -o ${qg} -j SNAT --to-source ${router.gateway.ip}`,
+          `-A ${info.chains.snat} -o ${deviceNames.routerGateway(gateway.port_id)} -j SNAT --to-source ${gateway.ip_address}`,
         );
       }
     }

@@ -10,7 +10,7 @@ import { cidrBounds, toInt } from "../../lib/ip";
  * `-s`/`-d`: a /32 (a floating IP's rules: thousands of them on a busy router) compares as text, the form
  * iptables-save and ip print alike; a wider CIDR by its bounds, worked out once.
  */
-export type AddressMatch = {
+type AddressMatch = {
   cidr: string;
   negated: boolean;
   host: string | null;
@@ -34,7 +34,7 @@ export type ParsedRule = {
   unknown: string[];
 };
 
-export function parseRule(rule: NatRuleCounters): ParsedRule {
+function parseRule(rule: NatRuleCounters): ParsedRule {
   const words = rule.rule.split(/\s+/);
   const parsed: ParsedRule = {
     chain: rule.chain,
@@ -101,7 +101,7 @@ function contains(match: AddressMatch, address: string): boolean {
   return n >= match.bounds.first && n <= match.bounds.last;
 }
 
-export type NatPacket = {
+type NatPacket = {
   src: string;
   dst: string;
   iif: string | null;
@@ -109,7 +109,7 @@ export type NatPacket = {
   dnatted: boolean;
 };
 
-export function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
+function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
   if (rule.unknown.length > 0) return false;
   const test = (cond: { negated: boolean } | undefined, value: boolean) =>
     cond === undefined || (cond.negated ? !value : value);
@@ -121,7 +121,7 @@ export function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
   return true;
 }
 
-export type NatVerdict = {
+type NatVerdict = {
   /** The rule that decided (DNAT, SNAT or ACCEPT), null when no rule of ours matched (the packet goes on). */
   rule: ParsedRule | null;
   /** Rules passed through on the way (jumps), for the record. */

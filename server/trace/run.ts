@@ -8,49 +8,44 @@ import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
 import { badRequest } from "../domain/errors";
-import { traceAgentFor } from "./agent";
+import type { TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
 import { diagnose } from "./diagnose";
-import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./endpoints";
-import {
-  instancePlace,
-  loadTraceModel,
-  type Place,
-  routerPlace,
-  type TraceModel,
-  uplinkPlace,
-} from "./model";
+import { loadTraceModel } from "./facts";
+import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
-import { routeQuestion, type WalkContext, type WalkResult, walk } from "./walk";
+import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./resolve";
+import { routeQuestion, walk } from "./walk";
+import type { WalkContext, WalkResult } from "./walk-state";
 
-export type TraceRun = z.output<typeof traceRun>;
+type TraceRun = z.output<typeof traceRun>;
 
 /** Where an end lives on the host: the namespace a packet starts from, or must arrive at. */
-function placeOf(endpoint: Endpoint, places: Place[], model: TraceModel): Place | undefined {
+function placeOf(endpoint: Endpoint, places: HostPlaces): Place | undefined {
   switch (endpoint.kind) {
     case "instance":
     case "floating_ip": {
       const instance = instanceOf(endpoint);
-      return instance ? places.find((p) => p.node_id === instance.id) : undefined;
+      return instance ? places.instances.get(instance.id) : undefined;
     }
     case "router":
-      return places.find((p) => p.node_id === endpoint.router.row.id);
+      return places.routers.get(endpoint.router.row.id);
     case "outside":
-      return endpoint.uplink
-        ? places.find((p) => p.kind === "uplink" && p.node_id === endpoint.uplink?.network.id)
-        : undefined;
+      return endpoint.uplink ? places.uplinks.get(endpoint.uplink.network.id) : undefined;
     default: {
       const unreachable: never = endpoint;
-      void model;
       throw new Error(`Unknown endpoint ${JSON.stringify(unreachable)}`);
     }
   }
 }
 
-export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
+export async function runTrace(
+  deps: { db: Db; traceAgents: TraceAgents },
+  input: TraceRun,
+): Promise<TraceResult> {
   const started = performance.now();
-  const model = await loadTraceModel(db);
-  const { host, prefix, agent } = await traceAgentFor(db);
+  const { host, prefix, agent } = await deps.traceAgents.agentFor(deps.db);
+  const model = await loadTraceModel(deps.db, host);
   let from = resolveEndpoint(model, input.from);
   let to = resolveEndpoint(model, input.to);
   from = settle(model, from, to);
@@ -65,26 +60,22 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
 
-  const places: Place[] = [
-    ...[...model.instances.values()].flatMap((i) => instancePlace(model, i, prefix) ?? []),
-    ...[...model.routers.values()].map((r) => routerPlace(model, r, prefix)),
-    ...[...model.uplinks.values()].map((u) => uplinkPlace(u, prefix, null)),
-  ];
-  const source = placeOf(from, places, model);
-  const target = placeOf(to, places, model);
+  const places = hostPlaces(model.intent, prefix);
+  const source = placeOf(from, places);
+  const target = placeOf(to, places);
   if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);
   const original = { src: from.address ?? "", dst: to.address ?? "" };
 
   // One round trip for what every walk needs: our OVS ports, the nat rules of the routers the ends imply, the
-  // uplinks' MACs (the only devices whose MAC the model does not choose); and with them the walk's first route.
-  const routers = new Map([...routersOf(model, from), ...routersOf(model, to)].map((r) => [r.row.id, r]));
+  // uplinks' MACs (the only devices whose MAC the intent does not choose); and with them the walk's first route.
+  const routerIds = new Set([...routersOf(model, from), ...routersOf(model, to)].map((r) => r.row.id));
   for (const endpoint of [from, to]) {
     if (endpoint.kind !== "outside" || !endpoint.uplink) continue;
-    for (const r of model.routers.values())
-      if (r.gateway?.network_id === endpoint.uplink.network.id) routers.set(r.row.id, r);
+    for (const r of model.intent.routers)
+      if (r.gateway?.network_id === endpoint.uplink.network.id) routerIds.add(r.id);
   }
-  const routerNamespaces = [...routers.values()].map((r) => routerPlace(model, r, prefix).namespace);
-  const uplinkNamespaces = [...model.uplinks.values()].map((u) => uplinkPlace(u, prefix, null).namespace);
+  const routerNamespaces = [...routerIds].flatMap((id) => places.routers.get(id)?.namespace ?? []);
+  const uplinkNamespaces = [...places.uplinks.values()].map((p) => p.namespace);
   const srcKnown = from.kind !== "router";
   const hostAnswers = new HostAnswers(agent);
   const first = await hostAnswers.ask(
@@ -117,7 +108,7 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
     info,
     protocol: input.protocol,
     port: input.port ?? null,
-    places,
+    places: places.all,
     ports,
     nat,
     macs,
@@ -141,7 +132,7 @@ export async function runTrace(db: Db, input: TraceRun): Promise<TraceResult> {
     reply.deliveredAt === source &&
     reply.packet.src === original.dst &&
     reply.packet.dst === sourceAddress;
-  const diagnoses = diagnose({ model, info, prefix, from, to, forward, reply, ports, nat });
+  const diagnoses = diagnose({ model, places, info, from, to, forward, reply, ports, nat });
   if (reply !== null && reply.deliveredAt === source && !replyOk) {
     diagnoses.push({
       code: "no-route",

@@ -12,8 +12,9 @@ import type {
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceAgent } from "./agent";
 import { HostAnswers, questionKey } from "./ask";
-import type { NsDevice, Place } from "./model";
-import { type WalkContext, walk } from "./walk";
+import type { NsDevice, Place } from "./places";
+import { walk } from "./walk";
+import type { WalkContext } from "./walk-state";
 
 const info: TraceHostInfo = {
   host: "h1",

@@ -8,10 +8,10 @@ import { isUuid } from "../domain/refs";
 import {
   type ModelFloatingIp,
   type ModelRouter,
-  type ModelUplink,
   routersOnSubnet,
   type TraceModel,
-} from "./model";
+  type Uplink,
+} from "./facts";
 
 export type Endpoint =
   | { kind: "instance"; address: string; instance: InstanceRow; subnet_id: string | null }
@@ -19,7 +19,7 @@ export type Endpoint =
   /** `address` null: the router picks (its interface toward the other end, or its gateway address). */
   | { kind: "router"; address: string | null; router: ModelRouter }
   /** `uplink` null: decided once the other end is known (the external network its router leads to). */
-  | { kind: "outside"; address: string; uplink: ModelUplink | null };
+  | { kind: "outside"; address: string; uplink: Uplink | null };
 
 export function resolveEndpoint(model: TraceModel, ref: string): Endpoint {
   const value = ref.trim();
@@ -71,7 +71,7 @@ function byAddress(model: TraceModel, address: string): Endpoint {
     throw badRequest(`${address} belongs to port ${port.id}, which is neither an instance nor a router`);
   }
   for (const uplink of model.uplinks.values()) {
-    if (uplink.address === address || cidrContains(uplink.subnet.cidr, address))
+    if (uplink.address === address || cidrContains(uplink.cidr, address))
       return { kind: "outside", address, uplink };
   }
   for (const subnet of model.subnets.values()) {

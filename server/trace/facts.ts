@@ -1,0 +1,189 @@
+// What the trace knows before it asks the host: the intent compiled for the host (what the agent puts there: the
+// places are drawn from it), and the model's facts the intent does not carry (names, subnets with their gateway
+// and CIDR, which router joins which subnet, the floating IPs an end may name). Both come from the same rows,
+// read in one read-only transaction so that they agree with each other.
+//
+// The rows are the intent's inputs with only the columns the compiler reads (a router with 1,000 floating IPs has
+// 2,000 ports: whole rows were most of a trace's time), and without the floating IPs' own ports, which only hold
+// their address in IPAM: the compiler never looks at them, and the floating IP row says all the trace needs.
+// facts.test.ts holds the compiled intent to the one the dispatcher sends.
+import { asc, eq, ne } from "drizzle-orm";
+import type { HostIntent, IntentRouter } from "../../agent/contract/intent";
+import { parseCidr } from "../../lib/ip";
+import { type CompileInputs, compileIntent } from "../agents/intent";
+import type { Db } from "../db/client";
+import {
+  agents,
+  floatingIps,
+  type InstanceRow,
+  instances,
+  ipAllocations,
+  type NetworkRow,
+  networks,
+  ports,
+  type RouterRow,
+  routers,
+  type SubnetRow,
+  subnets,
+} from "../db/schema";
+import { uplinkAddress } from "./places";
+
+type ModelPort = {
+  id: string;
+  network_id: string;
+  ip: string | null;
+  subnet_id: string | null;
+  owner: string;
+  device_id: string;
+};
+
+export type ModelRouter = {
+  row: RouterRow;
+  gateway: ModelPort | null;
+  interfaces: ModelPort[];
+};
+
+/** What the trace reads of a floating IP. */
+export type ModelFloatingIp = CompileInputs["floatingIps"][number];
+
+/** An external network's simulated outside world on the host (the intent's uplink), with the network's name. */
+export type Uplink = {
+  network: Pick<NetworkRow, "id" | "name">;
+  /** The address the uplink namespace holds: the external subnet's gateway. */
+  address: string;
+  /** The subnet it is on: addresses there are the outside world's. */
+  cidr: string;
+};
+
+export type TraceModel = {
+  networks: Map<string, NetworkRow>;
+  subnets: Map<string, SubnetRow>;
+  /** Ports with their first fixed IP (the one the intent gives them); floating IPs' own ports left out. */
+  ports: Map<string, ModelPort>;
+  routers: Map<string, ModelRouter>;
+  floatingIps: ModelFloatingIp[];
+  instances: Map<string, InstanceRow>;
+  /** The intent compiled for the host: what the agent applies there. */
+  intent: HostIntent;
+  /** The routers as the intent has them (gateway, floating IPs with NAT: only behind a gateway), by id. */
+  intentRouters: Map<string, IntentRouter>;
+  /** The outside worlds on the host, by external network id. */
+  uplinks: Map<string, Uplink>;
+};
+
+/** The model and the intent for `host` (the agent's host name). */
+export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> {
+  const inputs = await db.transaction(
+    async (tx): Promise<CompileInputs> => {
+      const notFloating = ne(ports.deviceOwner, "network:floatingip");
+      const [
+        agentRows,
+        networkRows,
+        subnetRows,
+        portRows,
+        allocationRows,
+        routerRows,
+        fipRows,
+        instanceRows,
+      ] = await Promise.all([
+        tx.select({ wantedRevision: agents.wantedRevision }).from(agents).where(eq(agents.host, host)),
+        tx.select().from(networks).orderBy(asc(networks.createdAt)),
+        tx.select().from(subnets).orderBy(asc(subnets.createdAt)),
+        tx
+          .select({
+            id: ports.id,
+            networkId: ports.networkId,
+            macAddress: ports.macAddress,
+            deviceOwner: ports.deviceOwner,
+            deviceId: ports.deviceId,
+          })
+          .from(ports)
+          .where(notFloating)
+          .orderBy(asc(ports.createdAt)),
+        tx.select().from(ipAllocations),
+        tx.select().from(routers).orderBy(asc(routers.createdAt)),
+        tx
+          .select({
+            id: floatingIps.id,
+            floatingIpAddress: floatingIps.floatingIpAddress,
+            fixedPortId: floatingIps.fixedPortId,
+            fixedIpAddress: floatingIps.fixedIpAddress,
+            routerId: floatingIps.routerId,
+          })
+          .from(floatingIps)
+          .orderBy(asc(floatingIps.createdAt)),
+        tx.select().from(instances).orderBy(asc(instances.createdAt)),
+      ]);
+      return {
+        revision: agentRows[0]?.wantedRevision ?? 0,
+        host,
+        networks: networkRows,
+        subnets: subnetRows,
+        ports: portRows,
+        allocations: allocationRows,
+        routers: routerRows,
+        floatingIps: fipRows,
+        instances: instanceRows,
+      };
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+  return traceModel(inputs, compileIntent(inputs));
+}
+
+function traceModel(inputs: CompileInputs, intent: HostIntent): TraceModel {
+  // The first allocation of a port, as the compiler takes it.
+  const allocationOf = new Map<string, CompileInputs["allocations"][number]>();
+  for (const a of inputs.allocations) if (!allocationOf.has(a.portId)) allocationOf.set(a.portId, a);
+  const modelPorts = new Map<string, ModelPort>();
+  const interfacesOf = new Map<string, ModelPort[]>();
+  for (const p of inputs.ports) {
+    const allocation = allocationOf.get(p.id);
+    const port: ModelPort = {
+      id: p.id,
+      network_id: p.networkId,
+      ip: allocation?.ipAddress ?? null,
+      subnet_id: allocation?.subnetId ?? null,
+      owner: p.deviceOwner,
+      device_id: p.deviceId,
+    };
+    modelPorts.set(p.id, port);
+    if (p.deviceOwner === "network:router_interface")
+      interfacesOf.set(p.deviceId, [...(interfacesOf.get(p.deviceId) ?? []), port]);
+  }
+  const networkMap = new Map(inputs.networks.map((n) => [n.id, n]));
+  const uplinks = new Map<string, Uplink>();
+  for (const uplink of intent.uplinks) {
+    const { network, prefixlen } = parseCidr(uplink.address, false);
+    uplinks.set(uplink.network_id, {
+      network: { id: uplink.network_id, name: networkMap.get(uplink.network_id)?.name ?? "" },
+      address: uplinkAddress(uplink),
+      cidr: `${network}/${prefixlen}`,
+    });
+  }
+  return {
+    networks: networkMap,
+    subnets: new Map(inputs.subnets.map((s) => [s.id, s])),
+    ports: modelPorts,
+    routers: new Map(
+      inputs.routers.map((row) => [
+        row.id,
+        {
+          row,
+          gateway: row.gwPortId ? (modelPorts.get(row.gwPortId) ?? null) : null,
+          interfaces: interfacesOf.get(row.id) ?? [],
+        },
+      ]),
+    ),
+    floatingIps: inputs.floatingIps,
+    instances: new Map(inputs.instances.map((i) => [i.id, i])),
+    intent,
+    intentRouters: new Map(intent.routers.map((r) => [r.id, r])),
+    uplinks,
+  };
+}
+
+/** The routers with an interface on `subnetId`. */
+export function routersOnSubnet(model: TraceModel, subnetId: string): ModelRouter[] {
+  return [...model.routers.values()].filter((r) => r.interfaces.some((p) => p.subnet_id === subnetId));
+}

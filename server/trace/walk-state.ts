@@ -1,0 +1,76 @@
+// What a walk carries and leaves: the packet, the NATs conntrack will reverse, the events the diagnoses read,
+// and the context of one trace (the host's answers, the places). Types only, shared by walk.ts and its steps.
+import type { OvsTrace, RouteGet, TraceHostInfo, TracePort } from "../../agent/contract/trace";
+import type { NatRuleCounters } from "../../lib/host-snapshot";
+import type { Hop, TraceProtocol } from "../../lib/schemas/trace";
+import type { HostAnswers } from "./ask";
+import type { ParsedRule } from "./nat";
+import type { NsDevice, Place } from "./places";
+import type { HopPoints } from "./probe";
+
+export type Packet = { src: string; dst: string };
+
+/** A NAT done on the way in, which conntrack reverses for the reply. */
+export type ConnNat = {
+  namespace: string;
+  kind: "dnat" | "snat";
+  /** The address before the rule, and after. */
+  before: string;
+  after: string;
+  rule: ParsedRule;
+  node_id: string;
+};
+
+/** What happened, for the diagnoses: each event points at the hop it concerns (its index in the list). */
+export type WalkEvent =
+  | { type: "route-error"; hop: number; place: Place; packet: Packet; error: string }
+  | { type: "no-owner"; hop: number; place: Place; device: NsDevice; nexthop: string; gateway: string | null }
+  | {
+      type: "ovs-miss";
+      hop: number;
+      from: NsDevice;
+      to: NsDevice;
+      toPlace: Place;
+      trace: OvsTrace | null;
+      error: string | null;
+    }
+  | { type: "local"; hop: number; place: Place; packet: Packet; dnatted: boolean }
+  | {
+      type: "routed";
+      hop: number;
+      place: Place;
+      packet: Packet;
+      route: RouteGet;
+      oif: string;
+      iif: string | null;
+    }
+  | { type: "no-device"; hop: number; place: Place; oif: string };
+
+export type WalkResult = {
+  hops: Hop[];
+  events: WalkEvent[];
+  /** Where the packet ended, delivered (null when it was dropped on the way). */
+  deliveredAt: Place | null;
+  /** The packet as it arrived. */
+  packet: Packet;
+  nat: ConnNat[];
+  /** Per hop, where probe mode watches for it. */
+  points: HopPoints;
+};
+
+export type WalkContext = {
+  /** The host's answers for this trace: each question asked once, several per round trip. */
+  host: HostAnswers;
+  info: TraceHostInfo;
+  protocol: TraceProtocol;
+  port: number | null;
+  places: Place[];
+  /** Our OVS ports as the agent read them (tags, bridges). */
+  ports: TracePort[];
+  /** Our nat rules per router namespace, as the agent read them. */
+  nat: Map<string, NatRuleCounters[]>;
+  /** MACs the intent does not choose (the uplinks' veths), read from the host: `namespace/device` -> MAC. */
+  macs: Map<string, string>;
+  /** Fip id by floating address: DNAT/SNAT hops name the floating IP's graph node. */
+  fipIds: Map<string, string>;
+};
