@@ -5,7 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 import type { AgentError } from "../lib/host-snapshot";
-import type { AgentInfo, ApplyResult, HostIntent } from "./contract/intent";
+import type { AgentInfo, ApplyResult, IntentEnvelope } from "./contract/intent";
 import { ensureBridges } from "./converge/bridges";
 import { type ApplyOutcome, Converger } from "./converge/loop";
 import { Ovs } from "./host/ovs";
@@ -21,10 +21,13 @@ export const AGENT_VERSION = "0.1.0";
 export type Agent = {
   readonly options: AgentOptions;
   info(): AgentInfo;
-  /** Validates the intent, refuses an older revision, and makes the host match it. */
-  apply(intent: HostIntent): Promise<ApplyResult>;
+  /**
+   * Refuses an intent whose envelope is wrong or whose revision is older; reports each resource that does not
+   * fit its schema; makes the host match the rest.
+   */
+  apply(intent: IntentEnvelope): Promise<ApplyResult>;
   /** The actions an apply would run now, without running them. */
-  plan(intent: HostIntent): Promise<Action[]>;
+  plan(intent: IntentEnvelope): Promise<Action[]>;
   observe(): Promise<ObservedHost>;
   /** Host inspection: `snapshot()` now, `events()` for a subscriber. */
   readonly monitor: HostMonitor;

@@ -139,6 +139,33 @@ describe("netlens CLI against the real stack", () => {
     expect(await tcpPeerAddress(uplinkNs, vmNs, "203.0.113.1", 8024)).toBe(routerGatewayIp);
   });
 
+  it("takes any unicast MAC on a router port, and keeps applying the rest of the host", async () => {
+    await stack.cliOk("network", "create", "net9");
+    await stack.cliOk("subnet", "create", "sub9", "--network", "net9", "--subnet-range", "10.9.0.0/24");
+    await stack.cliOk("port", "create", "p9", "--network", "net9", "--mac-address", "02:00:00:00:00:09");
+    await stack.cliOk("router", "add", "port", "r1", "p9");
+    await stack.cliOk("router", "create", "r9");
+    const status = async (id: string) =>
+      (await stack.cliJson<{ status: string }>("router", "show", id)).status;
+    expect(await status("r1")).toBe("ACTIVE");
+    expect(await status("r9")).toBe("ACTIVE");
+    const zero = await stack.cli(
+      "subnet",
+      "create",
+      "sub0",
+      "--network",
+      "net9",
+      "--subnet-range",
+      "0.0.0.0/0",
+    );
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toMatch(/prefix length must be 1 to 32/);
+    await stack.cliOk("router", "delete", "r9");
+    await stack.cliOk("router", "remove", "port", "r1", "p9"); // deletes the port, as Neutron does
+    await stack.cliOk("subnet", "delete", "sub9");
+    await stack.cliOk("network", "delete", "net9");
+  });
+
   it("deleting everything leaves no namespace, OVS port or chain of ours", async () => {
     expect((await namespacesWithPrefix(stack.prefix)).length).toBeGreaterThan(0);
     await stack.cliOk("floating", "ip", "delete", "203.0.113.215");

@@ -7,7 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import { initTRPC, TRPCError, tracked } from "@trpc/server";
 import { z } from "zod";
 import type { Agent } from "../agent";
-import { hostIntent } from "../contract/intent";
+import { intentEnvelope } from "../contract/intent";
 import { traceProbe, traceQuestions } from "../contract/trace";
 import { RevisionConflictError } from "../converge/loop";
 import { TraceRequestError } from "../trace/tracer";
@@ -48,7 +48,9 @@ async function badRequestOnRefusal<T>(work: () => Promise<T>): Promise<T> {
 export function createAgentRouter(agent: Pick<Agent, "info" | "apply" | "monitor" | "tracer">) {
   return t.router({
     info: authorized.query(() => agent.info()),
-    applyIntent: authorized.input(hostIntent).mutation(async ({ input }) => {
+    // Only the envelope here: the agent takes the resources one by one, so that one bad one is reported and
+    // the rest applies.
+    applyIntent: authorized.input(intentEnvelope).mutation(async ({ input }) => {
       try {
         return await agent.apply(input);
       } catch (error) {

@@ -92,6 +92,8 @@ export const intentEnvelope = hostIntent.extend({
 });
 
 export type HostIntent = z.infer<typeof hostIntent>;
+/** What `applyIntent` takes: any HostIntent, its resources checked one by one. */
+export type IntentEnvelope = z.infer<typeof intentEnvelope>;
 export type IntentNetwork = z.infer<typeof intentNetwork>;
 export type IntentRouter = z.infer<typeof intentRouter>;
 export type IntentRouterGateway = z.infer<typeof intentRouterGateway>;

@@ -129,7 +129,7 @@ export class Converger {
   }
 
   /** Validates the intent, refuses an older revision, and makes the host match it. */
-  apply(raw: HostIntent): Promise<ApplyResult> {
+  apply(raw: unknown): Promise<ApplyResult> {
     return this.#serial.run(async () => {
       // Refused before it runs: an invalid envelope or an older intent is the caller's mistake and leaves
       // health alone. A bad resource inside is not: it is reported, and the rest applies.
@@ -147,7 +147,7 @@ export class Converger {
   }
 
   /** The actions a full apply would run now, without running them. */
-  plan(raw: HostIntent): Promise<Action[]> {
+  plan(raw: unknown): Promise<Action[]> {
     return this.#serial.run(async () => {
       const { intent, refused } = admitIntent(raw, this.#settings.prefix);
       const host = await this.#observe(intent);

@@ -1,7 +1,7 @@
 // The server's side of the agent's API: a tRPC client with the agent's bearer token, the one way the server
 // reaches an agent (apply, trace, the snapshot stream).
 import { readFile } from "node:fs/promises";
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { EventSource } from "eventsource";
 import type { AgentRouter } from "../../agent/api/router";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
@@ -11,6 +11,17 @@ export type AgentApi = {
   info(): Promise<AgentInfo>;
   apply(intent: HostIntent): Promise<ApplyResult>;
 };
+
+/**
+ * The agent would not take the intent at all (its envelope: revision, lists). Sending the same intent again
+ * cannot help: the dispatcher reports it once and waits for the next change.
+ */
+export class IntentRefusedError extends Error {
+  constructor(message: string) {
+    super(`The host agent refused the intent: ${message}`);
+    this.name = "IntentRefusedError";
+  }
+}
 
 /** Read on every request: the agent may (re)write its token after the server started. */
 async function authorization(tokenFile: string): Promise<{ authorization: string }> {
@@ -46,6 +57,14 @@ export function createAgentClient(options: { url: string; tokenFile: string }): 
   const client = agentTrpcClient(options);
   return {
     info: () => client.info.query(),
-    apply: (intent) => client.applyIntent.mutate(intent),
+    apply: async (intent) => {
+      try {
+        return await client.applyIntent.mutate(intent);
+      } catch (error) {
+        if (error instanceof TRPCClientError && error.data?.code === "BAD_REQUEST")
+          throw new IntentRefusedError(error.message);
+        throw error;
+      }
+    },
   };
 }

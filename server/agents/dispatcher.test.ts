@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import { agents } from "../db/schema";
 import { createTestApi, type TestApi } from "../testkit";
-import type { AgentApi } from "./client";
+import { type AgentApi, IntentRefusedError } from "./client";
 import { Dispatcher } from "./dispatcher";
 import { waitForApplied, wantedRevision } from "./wait";
 
@@ -12,6 +12,9 @@ class FakeAgent implements AgentApi {
   applied = 0;
   pushes: HostIntent[] = [];
   down = false;
+  /** Refuse every intent, as the agent does one whose envelope does not hold. */
+  refuse = false;
+  attempts = 0;
   errors: ApplyResult["errors"] = [];
   mappings: Record<string, string> = { public: "br-ex" };
 
@@ -29,6 +32,8 @@ class FakeAgent implements AgentApi {
 
   async apply(intent: HostIntent): Promise<ApplyResult> {
     if (this.down) throw new Error("connect ECONNREFUSED");
+    this.attempts++;
+    if (this.refuse) throw new IntentRefusedError("Invalid input: revision");
     if (intent.revision <= this.applied)
       throw new Error(`revision ${intent.revision} is not newer than ${this.applied}`);
     this.pushes.push(intent);
@@ -129,6 +134,28 @@ describe("dispatcher", () => {
     expect(await waitForApplied(api.services, wanted, 5_000)).toBe(true);
     expect((await api.caller.server.show({ id: "vm3" })).status).toBe("ACTIVE");
     expect((await api.caller.host.list())[0]?.online).toBe(true);
+  });
+
+  it("reports an intent the agent refuses once, instead of sending it again and again", async () => {
+    await settle();
+    agent.refuse = true;
+    const before = agent.attempts;
+    await api.caller.server.create({ name: "vm3", network_id: "demo-net" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const tried = agent.attempts;
+    // Each change event may have asked for one push; none came back for more (retries were 10-50 ms apart).
+    expect(tried - before).toBeGreaterThan(0);
+    expect(tried - before).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(agent.attempts).toBe(tried);
+    expect((await api.caller.host.list())[0]?.last_error).toMatch(
+      /refused the intent: Invalid input: revision/,
+    );
+    // The next change is pushed (and taken, once the agent takes intents again).
+    agent.refuse = false;
+    await api.caller.server.create({ name: "vm4", network_id: "demo-net" });
+    await settle();
+    expect((await api.caller.server.show({ id: "vm3" })).status).toBe("ACTIVE");
   });
 
   it("catches up with an agent that applied newer revisions in another life", async () => {

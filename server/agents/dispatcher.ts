@@ -6,7 +6,7 @@ import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/in
 import type { Db } from "../db/client";
 import { agents, instances, ports } from "../db/schema";
 import type { ChangeEvent, EventBus } from "../events";
-import type { AgentApi } from "./client";
+import { type AgentApi, IntentRefusedError } from "./client";
 import { compileIntent } from "./intent";
 import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
@@ -91,6 +91,12 @@ export class Dispatcher {
         await this.#push();
         this.#failures = 0;
       } catch (error) {
+        if (error instanceof IntentRefusedError) {
+          // Said once; the next change to the model (or a repair) pushes again.
+          this.#failures = 0;
+          await this.#recordFailure(error);
+          continue;
+        }
         this.#failures++;
         this.#info = undefined;
         this.#dirty = true;
@@ -183,7 +189,11 @@ export class Dispatcher {
 
   async #recordFailure(error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
-    this.#o.logger.warn({ err: error, failures: this.#failures }, "agent push failed; retrying");
+    const refused = error instanceof IntentRefusedError;
+    this.#o.logger.warn(
+      { err: error, failures: this.#failures },
+      refused ? "agent refused the intent; waiting for the next change" : "agent push failed; retrying",
+    );
     try {
       await this.#o.db
         .update(agents)
