@@ -452,6 +452,9 @@ describe("agent on a real host", () => {
       "eth0",
     ]);
     await nsExec(uplinkNs, ["ip", "neigh", "change", "203.0.113.20", "dev", "eth0", "nud", "stale"]);
+    // An upstream router's entry is hours old; the kernel ignores ARP news about an entry changed less than
+    // its locktime (1 s) ago.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await need().apply(pushed(withVlan(labIntent(19), vlanRouter())))).errors).toEqual([]);
     const neighbour = async () => (await nsExec(uplinkNs, ["ip", "neigh", "show", "203.0.113.20"])).stdout;
     const started = Date.now();

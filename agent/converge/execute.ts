@@ -4,7 +4,7 @@
 // that owns the action.
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { announceAddress } from "../host/arping";
+import type { ArpAnnouncer } from "../host/arping";
 import { mapLimit } from "../host/exec";
 import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
 import { enableForwarding, restoreNat } from "../host/iptables";
@@ -17,8 +17,8 @@ export type ExecuteDeps = {
   ovs: Ovs;
   locks: KeyedLock;
   logger: Logger;
-  /** Takes work that outlives the apply (gratuitous ARPs take seconds), so that closing can wait for it. */
-  background: (task: Promise<unknown>) => void;
+  /** Gratuitous ARPs go out after the apply, in the background. */
+  announcer: Pick<ArpAnnouncer, "announce">;
 };
 export type ExecuteOptions = {
   /** Each namespace's `ip -batch` reads its devices, addresses and routes back after its writes. */
@@ -174,14 +174,8 @@ export async function executeActions(
   );
 
   // 5. Announce the gateway addresses just added; a lost announcement is no failure of the apply.
-  for (const a of of("arp-announce")) {
-    if (errors.has(a.resource)) continue;
-    deps.background(
-      announceAddress(a.ns, a.dev, a.address).catch((e: unknown) =>
-        deps.logger.warn({ resource: a.resource, err: e }, "gratuitous ARP failed"),
-      ),
-    );
-  }
+  for (const a of of("arp-announce"))
+    if (!errors.has(a.resource)) deps.announcer.announce(a.ns, a.dev, a.address);
 
   return { changes: Math.max(0, actions.length - failed), errors, readBack, steps };
 }

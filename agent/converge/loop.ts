@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { namespaceNames, ownNamespacePattern } from "../../lib/names";
 import type { ApplyResult, HostIntent } from "../contract/intent";
+import { ArpAnnouncer } from "../host/arping";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
 import type { AgentOptions } from "../options";
@@ -94,8 +95,8 @@ export class Converger {
   #daemons: string | null = null;
   #watch: NodeJS.Timeout | undefined;
   #checking = false;
-  /** Work an apply started and did not wait for (gratuitous ARPs). */
-  readonly #background = new Set<Promise<unknown>>();
+  /** Gratuitous ARPs an apply asked for, sent after it. */
+  readonly #announcer: ArpAnnouncer;
 
   private constructor(deps: ConvergerDeps, state: AgentState, lastIntent: HostIntent | null) {
     const { options } = deps;
@@ -116,6 +117,7 @@ export class Converger {
     this.#ownNamespace = ownNamespacePattern(options.prefix);
     this.#state = state;
     this.#lastIntent = lastIntent;
+    this.#announcer = new ArpAnnouncer(deps.log);
   }
 
   static async start(deps: ConvergerDeps): Promise<Converger> {
@@ -212,7 +214,7 @@ export class Converger {
   async close(): Promise<void> {
     clearInterval(this.#watch);
     await this.#serial.run(async () => {});
-    await Promise.allSettled([...this.#background]);
+    await this.#announcer.drained();
   }
 
   /** Checks now and then every `intervalMs` that the host still holds what it was given. */
@@ -310,10 +312,7 @@ export class Converger {
           ovs: this.#ovs,
           locks: this.#locks,
           logger: this.#log,
-          background: (task) => {
-            this.#background.add(task);
-            void task.finally(() => this.#background.delete(task));
-          },
+          announcer: this.#announcer,
         },
         { readBack: this.#options.verify },
       );

@@ -4,6 +4,11 @@ import { readdir, stat } from "node:fs/promises";
 
 const NETNS_DIR = "/run/netns";
 
+/** The bind mount that names a namespace (what `nsenter --net=` takes). */
+export function netnsPath(namespace: string): string {
+  return `${NETNS_DIR}/${namespace}`;
+}
+
 export async function listNamespaces(): Promise<string[]> {
   try {
     return await readdir(NETNS_DIR);
