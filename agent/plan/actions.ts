@@ -1,4 +1,4 @@
-// The plan is a value: an ordered list of typed actions. The executor (agent/apply.ts) groups them into as few
+// The plan is a value: an ordered list of typed actions. The executor (agent/converge/execute.ts) groups them into as few
 // commands as possible (one OVS transaction, one `ip -batch` per namespace, one iptables-restore per router).
 import type { NatEdit } from "./iptables";
 import type { NatChain } from "./pictures";

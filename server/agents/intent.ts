@@ -1,4 +1,4 @@
-// PURE: the model's rows -> the desired state of one host (agent/contract.ts HostIntent). No I/O here, so that
+// PURE: the model's rows -> the desired state of one host (agent/contract/intent.ts HostIntent). No I/O here, so that
 // what a host is told can be tested and compared without a database or an agent.
 import type {
   HostIntent,
