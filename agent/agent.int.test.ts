@@ -1,6 +1,5 @@
 // The agent against real OVS (a private sandbox), real namespaces and real iptables: traffic through a
 // floating IP, SNAT, idempotence, revisions, per-router errors, a vlan network, restart without loss, cleanup.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pino from "pino";
@@ -19,6 +18,7 @@ import {
   pingOnce,
   type Sandbox,
   startSandbox,
+  steadyPing,
   tcpPeerAddress,
 } from "./testing/host";
 import { ids, labIntent, labRouter } from "./testing/intent";
@@ -265,24 +265,7 @@ describe("agent on a real host", () => {
 
   it("keeps a steady ping through the floating IP while the agent restarts and re-applies", async () => {
     const intent = withVlan(labIntent(5), vlanRouter());
-    const ping = spawn("ip", [
-      "netns",
-      "exec",
-      uplinkNs,
-      "ping",
-      "-i",
-      "0.2",
-      "-c",
-      "20",
-      "-W",
-      "1",
-      "203.0.113.20",
-    ]);
-    let out = "";
-    ping.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    const done = new Promise<number | null>((resolve) => ping.on("exit", resolve));
+    const ping = steadyPing(uplinkNs, "203.0.113.20", ["-i", "0.2", "-c", "20", "-W", "1"]);
     await new Promise((r) => setTimeout(r, 600));
     await need().close();
     agent = undefined;
@@ -291,8 +274,9 @@ describe("agent on a real host", () => {
     expect(need().info().applied_revision).toBe(5);
     expect((await need().apply(intent)).changes).toBe(0);
     await expect(need().apply(labIntent(4))).rejects.toThrow("revision 4 is older than applied 5");
-    expect(await done).toBe(0);
-    expect(out).toContain("20 packets transmitted, 20 received, 0% packet loss");
+    const counted = await ping.done;
+    expect(counted.code).toBe(0);
+    expect(counted.text).toContain("20 packets transmitted, 20 received, 0% packet loss");
   });
 
   it("serves the API over HTTP with the bearer token only", async () => {

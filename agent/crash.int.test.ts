@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +14,15 @@ import { namespaceNames } from "../lib/names";
 import type { HostIntent } from "./contract/intent";
 import { run } from "./host/exec";
 import { type AgentTestClient, createAgentTestClient } from "./testing/client";
-import { namespacesWithPrefix, nsExec, pingOnce, type Sandbox, startSandbox } from "./testing/host";
+import {
+  freePort,
+  namespacesWithPrefix,
+  nsExec,
+  pingOnce,
+  type Sandbox,
+  startSandbox,
+  steadyPing,
+} from "./testing/host";
 import { ids, labIntent, labRouter, manyFloatingIps } from "./testing/intent";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
@@ -29,17 +36,6 @@ let dir = "";
 let agent: ChildProcess | undefined;
 let client: AgentTestClient | undefined;
 let revision = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** Wrappers of ip, ovs-vsctl and iptables-restore that mark `<dir>/marks/<name>` and wait before the real one. */
 async function writeWrappers(): Promise<string> {
@@ -163,23 +159,7 @@ describe("agent killed in the middle of an apply", () => {
     expect((await client?.applyIntent.mutate(labIntent(revision)))?.errors).toEqual([]);
     expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
     // A steady ping on the floating IP that exists before and through every kill (0.1 s apart, at most 60 s).
-    const ping = spawn("ip", [
-      "netns",
-      "exec",
-      uplinkNs,
-      "ping",
-      "-n",
-      "-i",
-      "0.1",
-      "-w",
-      "60",
-      "203.0.113.20",
-    ]);
-    let pinged = "";
-    ping.stdout.on("data", (chunk: Buffer) => {
-      pinged += chunk.toString();
-    });
-    const pingDone = new Promise((resolve) => ping.once("exit", resolve));
+    const ping = steadyPing(uplinkNs, "203.0.113.20", ["-i", "0.1", "-w", "60"]);
     try {
       for (const [round, point] of ["ovs-vsctl", "ip", "iptables-restore"].entries()) {
         await writeFile(join(dir, "armed"), "");
@@ -212,12 +192,11 @@ describe("agent killed in the middle of an apply", () => {
         expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
       }
     } finally {
-      ping.kill("SIGINT");
-      await pingDone;
+      await ping.stop();
     }
-    const [, sent = "0", received = "0"] = /(\d+) packets transmitted, (\d+) received/.exec(pinged) ?? [];
+    const { sent, received } = await ping.done;
     // A few at most: the chains are swapped whole by iptables-restore, and the gateway address never goes.
-    expect(Number(sent)).toBeGreaterThan(20);
-    expect(Number(sent) - Number(received)).toBeLessThanOrEqual(3);
+    expect(sent).toBeGreaterThan(20);
+    expect(sent - received).toBeLessThanOrEqual(3);
   });
 });

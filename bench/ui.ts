@@ -6,10 +6,10 @@
 // but pages need a login, so the bench logs in as that database's first admin.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
+import { freePort } from "../agent/testing/host";
 import type { BenchResult } from "../components/topology/bench-view";
 import { chromiumLaunchOptions } from "../e2e/chromium";
 import { markdownTable, median } from "./stats";
@@ -18,16 +18,6 @@ const root = join(import.meta.dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAN_MS = 3000;
 const ADMIN_PASSWORD = "bench-ui-admin-password";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 async function startNext(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn(

@@ -1,6 +1,7 @@
 // Helpers for integration tests and the bench: an OVS sandbox in a temp dir, commands in namespaces, probes.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,4 +116,45 @@ export async function tcpPeerAddress(
   } finally {
     server.kill("SIGKILL");
   }
+}
+
+/** A TCP port free on 127.0.0.1 now (for a server a test starts next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address !== null
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+/**
+ * A steady ping from `ns` (its options, e.g. `-i 0.2 -c 20`) and, once it ends or is stopped, what it counted.
+ * `stop` interrupts it (SIGINT: ping still prints its totals).
+ */
+export function steadyPing(ns: string, address: string, options: string[]) {
+  const ping = spawn("ip", ["netns", "exec", ns, "ping", "-n", ...options, address]);
+  let out = "";
+  ping.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const done = new Promise<{ code: number | null; sent: number; received: number; text: string }>((resolve) =>
+    ping.once("exit", (code) => {
+      const [, sent = "0", received = "0"] = /(\d+) packets transmitted, (\d+) received/.exec(out) ?? [];
+      resolve({ code, sent: Number(sent), received: Number(received), text: out });
+    }),
+  );
+  return {
+    done,
+    stop: () => {
+      ping.kill("SIGINT");
+      return done;
+    },
+  };
 }

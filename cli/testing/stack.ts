@@ -5,14 +5,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import pino from "pino";
 import { run } from "../../agent/host/exec";
-import { startSandbox } from "../../agent/testing/host";
+import { freePort, startSandbox } from "../../agent/testing/host";
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";
 import { appRouter } from "../../server/api/root";
@@ -28,14 +28,6 @@ const netlens = join(repo, "cli/netlens");
 
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 export type Stack = Awaited<ReturnType<typeof startStack>>;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
