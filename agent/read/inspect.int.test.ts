@@ -170,6 +170,9 @@ describe("host inspection on a real host", () => {
 
   it("streams the full snapshot first, then the sections an apply changed, right after the apply", async () => {
     if (http === undefined) throw new Error("no server");
+    // New devices' IPv6 link-local addresses leave DAD ("tentative") a second or two after they come up: a real
+    // change of the addr sections, which this test must not take for one the apply made.
+    for (const ns of await namespacesWithPrefix(prefix)) await untilNoTentative(ns);
     const stream = watch(createAgentTestClient(http.url, token));
     try {
       const full = await stream.next((e) => e.type === "full", 10_000);
@@ -235,3 +238,10 @@ describe("host inspection on a real host", () => {
     }
   });
 });
+
+async function untilNoTentative(ns: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await nsExec(ns, ["ip", "addr", "show"])).stdout.includes("tentative") && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
