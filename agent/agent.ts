@@ -35,6 +35,8 @@ export type Agent = {
   readonly tracer: Tracer;
   /** Removes everything of ours from the host (namespaces, OVS ports); keeps bridges and the revision. */
   cleanup(): Promise<ApplyResult>;
+  /** Resolves once what applies left to do in the background (gratuitous ARPs) is done. */
+  idle(): Promise<void>;
   /** Waits for a running apply; leaves the dataplane as it is (traffic keeps flowing). */
   close(): Promise<void>;
 };
@@ -115,6 +117,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     monitor,
     tracer,
     cleanup: () => converger.cleanup(),
+    idle: () => converger.idle(),
     close: async () => {
       monitor.close();
       tracer.close();

@@ -134,6 +134,8 @@ let lastPhases = "";
 
 async function applyOk(agent: Agent, intent: HostIntent): Promise<number> {
   let errors = "";
+  // The gratuitous ARPs an apply sends go out after it, in the background: not in its time, nor in the next's.
+  await agent.idle();
   const ms = await time(async () => {
     const result = await agent.apply(intent);
     if (result.errors.length > 0) errors = JSON.stringify(result.errors);

@@ -210,6 +210,11 @@ export class Converger {
     );
   }
 
+  /** Resolves once what applies left to do in the background (gratuitous ARPs) is done. */
+  idle(): Promise<void> {
+    return this.#announcer.drained();
+  }
+
   /** Waits for a running apply. */
   async close(): Promise<void> {
     clearInterval(this.#watch);
