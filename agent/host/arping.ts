@@ -10,7 +10,7 @@ import { netnsPath } from "./netns";
  * whole seconds only, and stopping it early under load could stop it before it sent): many can wait together,
  * but a router made from empty announces every floating IP it holds, so not all at once.
  */
-const PARALLEL = 16;
+const PARALLEL = 64;
 
 /**
  * Sends announcements in the background, a few processes at a time, in the order asked. Each is one
