@@ -122,6 +122,14 @@ async function attachedSubnets(tx: Tx, routerId: string) {
 }
 
 /**
+ * Step 2 of the lock order (tx.ts): a router's attachments are checked and written while its row is held, so that
+ * two concurrent attachments of overlapping subnets see each other.
+ */
+async function lockRouter(tx: Tx, router: RouterRow): Promise<void> {
+  await tx.db.select({ id: routers.id }).from(routers).where(eq(routers.id, router.id)).for("no key update");
+}
+
+/**
  * Neutron's rules for a new port of a router, the same whether it comes as a subnet, a port or the gateway: one
  * port per subnet, and no two subnets whose CIDRs overlap (the router could not tell them apart).
  */
@@ -245,6 +253,7 @@ export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>):
 
 export async function updateRouter(tx: Tx, input: z.infer<typeof routerUpdate>): Promise<RouterView> {
   const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
+  await lockRouter(tx, router);
   if (input.external_gateway_info === null) await clearGateway(tx, router);
   else if (input.external_gateway_info) await setGateway(tx, router, input.external_gateway_info);
   if (input.routes !== undefined) await checkRoutes(tx, router, input.routes);
@@ -261,6 +270,7 @@ export async function addRouterInterface(
   input: z.infer<typeof routerInterface>,
 ): Promise<RouterView> {
   const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
+  await lockRouter(tx, router);
   const attached = (await attachedSubnets(tx, router.id)).map((a) => a.subnet);
   let port: PortRow;
   if (input.subnet_id !== undefined) {
@@ -298,10 +308,13 @@ export async function addRouterInterface(
         ),
       );
     checkAttachable(own, attached);
-    await tx.db
+    // Claimed only if still free: a concurrent attachment of the same port to another router finds it taken.
+    const [claimed] = await tx.db
       .update(ports)
       .set({ deviceOwner: INTERFACE, deviceId: router.id, ...(await pending(tx)) })
-      .where(eq(ports.id, port.id));
+      .where(and(eq(ports.id, port.id), eq(ports.deviceOwner, ""), eq(ports.deviceId, "")))
+      .returning({ id: ports.id });
+    if (!claimed) throw attachedElsewhere((await portSpec.byId(tx.db, port.id)) ?? port);
     tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
   }
   await tx.db.insert(routerPorts).values({ portId: port.id, routerId: router.id });

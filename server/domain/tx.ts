@@ -1,6 +1,18 @@
 // The unit of work every mutation runs in: one database transaction, the caller, the host revision the change
 // goes out with, and the events to publish once (and only if) it commits.
-import { sql } from "drizzle-orm";
+//
+// Lock order. PostgreSQL runs transactions side by side and aborts one of two that wait on each other in a
+// circle ("deadlock detected"); every transaction that writes takes its locks in this order:
+//  1. the host revision: every agents row, in id order. `transact` takes it before the work reads anything, and
+//     the dispatcher writes an agents row before the statuses of resources. With a host known, writes take
+//     turns from here on.
+//  2. the parent whose children a rule counts, before reading them: the network for the subnets on it
+//     (createSubnet), the router for the subnets it touches (routers.ts, lockRouter). Needed even after (1): with
+//     no host known yet, (1) locks nothing.
+//  3. the rows written.
+// Taking (1) only at the first change would let createSubnet hold its network and wait for the revision that
+// updateNetwork holds while it waits for the network.
+import { asc, sql } from "drizzle-orm";
 import type { Role } from "../../lib/schemas/auth";
 import type { Db, DbTx } from "../db/client";
 import { agents } from "../db/schema";
@@ -30,6 +42,7 @@ export type Deps = { db: Db; bus: EventBus };
 export async function transact<T>(deps: Deps, actor: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
   const events: ChangeEvent[] = [];
   const result = await deps.db.transaction(async (db) => {
+    await lockRevision(db);
     let revision: Promise<number> | undefined;
     const tx: Tx = {
       db,
@@ -47,6 +60,11 @@ export async function transact<T>(deps: Deps, actor: Actor, work: (tx: Tx) => Pr
   });
   for (const event of events) deps.bus.emit(event);
   return result;
+}
+
+/** Step 1 of the lock order: the rows `bumpRevision` will update, locked as that update locks them. */
+async function lockRevision(db: DbTx): Promise<void> {
+  await db.select({ id: agents.id }).from(agents).orderBy(asc(agents.id)).for("no key update");
 }
 
 /**
