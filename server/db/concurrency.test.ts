@@ -2,6 +2,7 @@
 // transactions really run side by side): pools handed out once, overlap rules that hold, no deadlock.
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordStatuses } from "../agents/status";
 import { createTestApi, type TestApi, tableCounts } from "../testkit";
 import { agents, floatingIps, ipAllocations, ports, routerPorts, subnets } from "./schema";
 import { type Target, testTargets } from "./targets";
@@ -196,6 +197,37 @@ describe.each(testTargets)("on $name", ({ setUp }) => {
         .from(subnets)
         .where(and(eq(subnets.networkId, network.id)));
       expect(row?.n).toBe(15);
+    } finally {
+      await api.db.delete(agents);
+    }
+  });
+
+  it("runs writes beside the dispatcher recording statuses without a deadlock", async () => {
+    const [agent] = await api.db
+      .insert(agents)
+      .values({ url: "http://agent.status", host: "status-host" })
+      .returning();
+    if (!agent) throw new Error("insert returned nothing");
+    try {
+      const doomed = [];
+      for (let i = 0; i < 20; i++) doomed.push(await api.caller.router.create({ name: `doomed-${i}` }));
+      const ids = doomed.map((r) => r.id);
+      // As the dispatcher records an applied revision: its agents row, then the status of every resource the
+      // agent named (each time another message, so each recording rewrites every router's row).
+      const recordApplied = (attempt: number) =>
+        api.db.transaction(async (tx) => {
+          await tx.update(agents).set({ appliedRevision: attempt }).where(eq(agents.id, agent.id));
+          return recordStatuses(
+            tx,
+            attempt,
+            ids.map((id) => ({ resource_id: id, message: `attempt ${attempt}` })),
+          );
+        });
+      const results = await Promise.allSettled(
+        doomed.flatMap((router, i) => [api.caller.router.delete({ id: router.id }), recordApplied(i + 1)]),
+      );
+      expect(outcome(results).errors).toEqual([]);
+      expect((await api.caller.router.list()).filter((r) => ids.includes(r.id))).toEqual([]);
     } finally {
       await api.db.delete(agents);
     }

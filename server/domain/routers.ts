@@ -122,14 +122,6 @@ async function attachedSubnets(tx: Tx, routerId: string) {
 }
 
 /**
- * Step 2 of the lock order (tx.ts): a router's attachments are checked and written while its row is held, so that
- * two concurrent attachments of overlapping subnets see each other.
- */
-async function lockRouter(tx: Tx, router: RouterRow): Promise<void> {
-  await tx.db.select({ id: routers.id }).from(routers).where(eq(routers.id, router.id)).for("no key update");
-}
-
-/**
  * Neutron's rules for a new port of a router, the same whether it comes as a subnet, a port or the gateway: one
  * port per subnet, and no two subnets whose CIDRs overlap (the router could not tell them apart).
  */
@@ -253,7 +245,6 @@ export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>):
 
 export async function updateRouter(tx: Tx, input: z.infer<typeof routerUpdate>): Promise<RouterView> {
   const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
-  await lockRouter(tx, router);
   if (input.external_gateway_info === null) await clearGateway(tx, router);
   else if (input.external_gateway_info) await setGateway(tx, router, input.external_gateway_info);
   if (input.routes !== undefined) await checkRoutes(tx, router, input.routes);
@@ -270,7 +261,6 @@ export async function addRouterInterface(
   input: z.infer<typeof routerInterface>,
 ): Promise<RouterView> {
   const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
-  await lockRouter(tx, router);
   const attached = (await attachedSubnets(tx, router.id)).map((a) => a.subnet);
   let port: PortRow;
   if (input.subnet_id !== undefined) {
@@ -308,13 +298,10 @@ export async function addRouterInterface(
         ),
       );
     checkAttachable(own, attached);
-    // Claimed only if still free: a concurrent attachment of the same port to another router finds it taken.
-    const [claimed] = await tx.db
+    await tx.db
       .update(ports)
       .set({ deviceOwner: INTERFACE, deviceId: router.id, ...(await pending(tx)) })
-      .where(and(eq(ports.id, port.id), eq(ports.deviceOwner, ""), eq(ports.deviceId, "")))
-      .returning({ id: ports.id });
-    if (!claimed) throw attachedElsewhere((await portSpec.byId(tx.db, port.id)) ?? port);
+      .where(eq(ports.id, port.id));
     tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
   }
   await tx.db.insert(routerPorts).values({ portId: port.id, routerId: router.id });

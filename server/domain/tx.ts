@@ -1,17 +1,19 @@
 // The unit of work every mutation runs in: one database transaction, the caller, the host revision the change
 // goes out with, and the events to publish once (and only if) it commits.
 //
-// Lock order. PostgreSQL runs transactions side by side and aborts one of two that wait on each other in a
-// circle ("deadlock detected"); every transaction that writes takes its locks in this order:
-//  1. the host revision: every agents row, in id order. `transact` takes it before the work reads anything, and
-//     the dispatcher writes an agents row before the statuses of resources. With a host known, writes take
-//     turns from here on.
-//  2. the parent whose children a rule counts, before reading them: the network for the subnets on it
-//     (createSubnet), the router for the subnets it touches (routers.ts, lockRouter). Needed even after (1): with
-//     no host known yet, (1) locks nothing.
-//  3. the rows written.
-// Taking (1) only at the first change would let createSubnet hold its network and wait for the revision that
-// updateNetwork holds while it waits for the network.
+// Writes take turns, and take their locks in one order. Every write bumps the hosts' revision (the agents rows) and
+// holds it until it commits, so writes hardly overlapped anyway; taking the turn first, before the work reads
+// anything, costs nothing more and makes each rule's check and its write one step:
+//  1. the write lock, a transaction-level advisory lock: with or without a host known, no other write comes between
+//     a rule's check and its write (two overlapping subnets on one network or one router, a port attached to two
+//     routers, a pool's last address);
+//  2. the host revision, every agents row in id order, the row the dispatcher also takes before it writes the
+//     statuses of resources;
+//  3. the rows the work reads and writes.
+// PostgreSQL aborts one of two transactions that wait on each other in a circle ("deadlock detected"). With (2) taken
+// at the first change instead, createSubnet would hold its network and wait for the revision that updateNetwork
+// holds while it waits for that network; and a write holding a resource row (a router it deletes) would wait for
+// the agents row the dispatcher holds while the dispatcher waits for that resource row.
 import { asc, sql } from "drizzle-orm";
 import type { Role } from "../../lib/schemas/auth";
 import type { Db, DbTx } from "../db/client";
@@ -42,6 +44,7 @@ export type Deps = { db: Db; bus: EventBus };
 export async function transact<T>(deps: Deps, actor: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
   const events: ChangeEvent[] = [];
   const result = await deps.db.transaction(async (db) => {
+    await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext('netlens writes'))`);
     await lockRevision(db);
     let revision: Promise<number> | undefined;
     const tx: Tx = {
@@ -62,7 +65,7 @@ export async function transact<T>(deps: Deps, actor: Actor, work: (tx: Tx) => Pr
   return result;
 }
 
-/** Step 1 of the lock order: the rows `bumpRevision` will update, locked as that update locks them. */
+/** Step 2 of the lock order: the rows `bumpRevision` will update, locked as that update locks them. */
 async function lockRevision(db: DbTx): Promise<void> {
   await db.select({ id: agents.id }).from(agents).orderBy(asc(agents.id)).for("no key update");
 }
