@@ -7,9 +7,23 @@ export function isIpv4(value: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(value);
 }
 
-/** Parses "a.b.c.d/n"; throws on anything else. Host bits must be zero when `strict` (a subnet's cidr). */
+/** A prefix length as the kernel prints it: decimal, no leading zero. */
+const PREFIX_LENGTH = /^(0|[1-9][0-9]?)$/;
+
+/**
+ * Parses "a.b.c.d/n"; throws on anything else. When `strict` (what an input may be: a subnet's cidr, a route's
+ * destination), the text must also be canonical and the host bits zero. ipaddr.js alone also reads
+ * "012.0.0.0/8" (octal), "0xa000000/8", "167772160/8" and "10.0.0.0/08" as 10.0.0.0/8: stored as typed, such a
+ * value never equals what the host reports, and "010.0.0.0/8" is 8.0.0.0/8 to it but 10.0.0.0/8 to a reader.
+ */
 export function parseCidr(value: string, strict = true): Cidr {
   if (!ipaddr.IPv4.isValidCIDR(value)) throw new Error(`Invalid CIDR ${value}`);
+  const [address = "", length = ""] = value.split("/");
+  if (strict && !(isIpv4(address) && PREFIX_LENGTH.test(length))) {
+    throw new Error(
+      `Invalid CIDR ${value}: write the address as four decimal numbers without leading zeros, and the prefix length in decimal, as in 10.0.0.0/8`,
+    );
+  }
   const [addr, prefixlen] = ipaddr.IPv4.parseCIDR(value);
   const network = ipaddr.IPv4.networkAddressFromCIDR(value).toString();
   if (strict && addr.toString() !== network) {

@@ -60,7 +60,10 @@ if [[ ! -f .next/BUILD_ID || -n "$newest_source" ]]; then
   node_modules/.bin/next build
 fi
 
+# NEXT_MANUAL_SIG_HANDLE: the server's own SIGTERM/SIGINT handler (server/shutdown.ts) closes the database and
+# then ends the process; Next's would end it first, leaving PGlite to recover on the next start.
 NETLENS_DATA_DIR="$state/data" \
+  NEXT_MANUAL_SIG_HANDLE=1 \
   NETLENS_AGENT_URL="http://127.0.0.1:$agent_port" \
   NETLENS_AGENT_TOKEN_FILE="$state/agent/token" \
   NETLENS_SEED_DEMO=1 \

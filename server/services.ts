@@ -1,5 +1,6 @@
 // The running server's parts, made once per process: database (with the demo seed and the first accounts), event
-// bus, dispatcher, host inspection, the trace's agent clients, the login throttle.
+// bus, dispatcher, host inspection, the trace's agent clients, the login throttle; stopped and the database closed
+// on SIGTERM and SIGINT.
 // Next.js route handlers call getServices(); tests build their own parts (see testkit.ts).
 import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";
@@ -14,6 +15,7 @@ import { EventBus } from "./events";
 import { Inspection } from "./inspect/service";
 import { logger } from "./logger";
 import { seedDemoOnFirstStart } from "./seed";
+import { closeOnSignals } from "./shutdown";
 import { createTraceAgentClient, createTraceAgents } from "./trace/agent";
 
 /** What the API's contexts carry (Services), and what only the process holds: database handle, dispatcher. */
@@ -66,6 +68,11 @@ async function startServices(): Promise<RunningServices> {
   const traceAgents = createTraceAgents((row) =>
     createTraceAgentClient({ url: row.url, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
   );
+  closeOnSignals(async () => {
+    await dispatcher.stop();
+    inspection.close();
+    await database.close();
+  });
   logger.info({ database: database.kind, agent: config.NETLENS_AGENT_URL }, "netlens server started");
   return {
     database,
@@ -80,7 +87,7 @@ async function startServices(): Promise<RunningServices> {
 }
 
 // On globalThis: Next's dev server re-evaluates modules on change, and a second PGlite on the same data
-// directory would corrupt it.
+// directory is refused (server/db/lock.ts).
 const holder = globalThis as { netlensServices?: Promise<RunningServices> };
 
 export function getServices(): Promise<RunningServices> {

@@ -12,6 +12,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { logger } from "../logger";
+import { lockDataDir } from "./lock";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -56,23 +57,53 @@ export async function createDb(options: DbOptions = {}): Promise<Database> {
     // the pool replaces it on the next query.
     pool.on("error", (error) => logger.warn({ err: error }, "PostgreSQL closed an idle connection"));
     const db = drizzleNodePg(pool, { schema });
-    try {
-      await migrateNodePg(db, { migrationsFolder });
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return { db, kind: "postgres", close: () => pool.end() };
+    await migrateOrClose(
+      () => migrateNodePg(db, { migrationsFolder }),
+      () => pool.end(),
+    );
+    return { db, kind: "postgres", close: once(() => pool.end()) };
   }
   const dataDir = options.dataDir ?? ".netlens/data";
-  if (dataDir !== "memory") mkdirSync(dataDir, { recursive: true });
-  const client = dataDir === "memory" ? new PGlite() : new PGlite(dataDir);
+  if (dataDir === "memory") {
+    const client = new PGlite();
+    const db = drizzlePglite(client, { schema });
+    await migrateOrClose(
+      () => migratePglite(db, { migrationsFolder }),
+      () => client.close(),
+    );
+    return { db, kind: "pglite", close: once(() => client.close()) };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const unlock = lockDataDir(dataDir);
+  const client = new PGlite(dataDir);
+  // Closing shuts PGlite down as PostgreSQL does (a checkpoint: nothing to recover on the next start); only then
+  // may another process open the directory.
+  const close = once(async () => {
+    try {
+      await client.close();
+    } finally {
+      unlock();
+    }
+  });
   const db = drizzlePglite(client, { schema });
+  await migrateOrClose(() => migratePglite(db, { migrationsFolder }), close);
+  return { db, kind: "pglite", close };
+}
+
+async function migrateOrClose(migrate: () => Promise<void>, close: () => Promise<void>): Promise<void> {
   try {
-    await migratePglite(db, { migrationsFolder });
+    await migrate();
   } catch (error) {
-    await client.close();
+    await close();
     throw error;
   }
-  return { db, kind: "pglite", close: () => client.close() };
+}
+
+/** A close that a signal handler and the code that owns the database may both call. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= close();
+    return closing;
+  };
 }

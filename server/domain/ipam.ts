@@ -2,11 +2,13 @@
 // comes from the (subnet_id, ip_address) primary key, not from reading first.
 import { and, asc, eq } from "drizzle-orm";
 import { cidrBounds, cidrContains, fromInt, hostBounds, toInt } from "../../lib/ip";
-import type { Pool } from "../db/schema";
+import type { Pool, PortRow } from "../db/schema";
 import { ipAllocations, type SubnetRow, subnets } from "../db/schema";
 import { badRequest, conflict } from "./errors";
 import { label } from "./refs";
 import type { Tx } from "./tx";
+
+const ROUTER_INTERFACE = "network:router_interface";
 
 const range = (p: Pool) => ({ first: toInt(p.start), last: toInt(p.end) });
 const poolText = (p: Pool) => `${p.start}-${p.end}`;
@@ -71,8 +73,16 @@ export function validatePools(cidr: string, gatewayIp: string | null, pools: Poo
 /** Where a port asks for an address: a subnet, and maybe the address itself. */
 export type AddressRequest = { subnet: SubnetRow; ipAddress?: string };
 
+/** The port an address is for: who owns it decides whether it may take the subnet's gateway address. */
+export type AddressHolder = Pick<PortRow, "id" | "deviceOwner">;
+
 /** Allocates one address for a port: the asked one, or the lowest free one in the subnet's pools. */
-export async function allocate(tx: Tx, portId: string, request: AddressRequest): Promise<string | undefined> {
+export async function allocate(
+  tx: Tx,
+  port: AddressHolder,
+  request: AddressRequest,
+): Promise<string | undefined> {
+  const portId = port.id;
   const { subnet, ipAddress } = request;
   if (ipAddress !== undefined) {
     const { first, last } = hostBounds(subnet.cidr);
@@ -80,6 +90,13 @@ export async function allocate(tx: Tx, portId: string, request: AddressRequest):
     if (!cidrContains(subnet.cidr, ipAddress) || n < first || n > last) {
       throw badRequest(
         `IP address ${ipAddress} is not a valid IP for subnet ${label(subnet)} (${subnet.cidr})`,
+      );
+    }
+    // The pools never hold the gateway, but an asked address can: a server, a floating IP or another router's
+    // gateway there would answer for the subnet's router and take its traffic.
+    if (ipAddress === subnet.gatewayIp && port.deviceOwner !== ROUTER_INTERFACE) {
+      throw badRequest(
+        `Invalid input for operation: IP address ${ipAddress} is the gateway IP of subnet ${label(subnet)}; only a router interface may take it.`,
       );
     }
     if (!(await tryInsert(tx, portId, subnet.id, ipAddress))) {

@@ -15,7 +15,7 @@ import {
   ports,
 } from "../db/schema";
 import { badRequest, conflict } from "./errors";
-import { type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
+import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { networkSpec } from "./networks";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
@@ -127,28 +127,31 @@ async function addressRequests(
 }
 
 /** Neutron's default: one address from the first subnet of the network that still has one. */
-async function allocateDefault(tx: Tx, portId: string, network: NetworkRow): Promise<void> {
+async function allocateDefault(tx: Tx, port: AddressHolder, network: NetworkRow): Promise<void> {
   const onNetwork = await subnetsOfNetwork(tx, network.id);
   if (onNetwork.length === 0) return;
   for (const subnet of onNetwork) {
-    if ((await allocate(tx, portId, { subnet })) !== undefined) return;
+    if ((await allocate(tx, port, { subnet })) !== undefined) return;
   }
   throw conflict(`No more IP addresses available on network ${label(network)}.`);
 }
 
 async function allocateAll(
   tx: Tx,
-  portId: string,
+  port: AddressHolder,
   network: NetworkRow,
   fixedIps: FixedIpInput[] | undefined,
 ) {
-  if (fixedIps === undefined || fixedIps.length === 0) return allocateDefault(tx, portId, network);
+  if (fixedIps === undefined || fixedIps.length === 0) return allocateDefault(tx, port, network);
   for (const request of await addressRequests(tx, network, fixedIps)) {
-    if ((await allocate(tx, portId, request)) === undefined) {
+    if ((await allocate(tx, port, request)) === undefined) {
       throw conflict(`No more IP addresses available on network ${label(network)}.`);
     }
   }
 }
+
+/** Neutron's prefix of the device owners that are parts of the network itself, not of a tenant's server. */
+const NETWORK_OWNER = "network:";
 
 const randomMac = () =>
   `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
@@ -186,7 +189,7 @@ export async function addPort(tx: Tx, spec: NewPort): Promise<PortRow> {
       .onConflictDoNothing()
       .returning();
     if (row) {
-      await allocateAll(tx, row.id, spec.network, spec.fixedIps);
+      await allocateAll(tx, row, spec.network, spec.fixedIps);
       tx.changed({ kind: "port", id: row.id, action: "create", project_id: row.projectId });
       return row;
     }
@@ -227,6 +230,13 @@ export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Pro
 export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Promise<PortView> {
   const port = await resolveRef(tx.db, tx.actor, portSpec, input.id);
   if (input.fixed_ips !== undefined) {
+    // The device that owns a network port (floating IP, router, DHCP) holds its address in its own record and on
+    // its host: a new address here would leave the old one in use there and free to be handed out again.
+    if (port.deviceOwner.startsWith(NETWORK_OWNER)) {
+      throw conflict(
+        `Port ${label(port)} is owned by ${port.deviceOwner} ${port.deviceId}; its fixed IPs cannot be changed through the port API.`,
+      );
+    }
     const [floating] = await tx.db
       .select()
       .from(floatingIps)
@@ -240,7 +250,7 @@ export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Pro
     const [network] = await tx.db.select().from(networks).where(eq(networks.id, port.networkId));
     if (!network) throw new Error("port without network");
     await tx.db.delete(ipAllocations).where(eq(ipAllocations.portId, port.id));
-    await allocateAll(tx, port.id, network, input.fixed_ips);
+    await allocateAll(tx, port, network, input.fixed_ips);
   }
   await tx.db
     .update(ports)

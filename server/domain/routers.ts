@@ -121,9 +121,16 @@ async function attachedSubnets(tx: Tx, routerId: string) {
     .where(and(eq(ports.deviceId, routerId), inArray(ports.deviceOwner, [INTERFACE, GATEWAY])));
 }
 
-function checkNoOverlap(candidates: SubnetRow[], attached: SubnetRow[]): void {
+/**
+ * Neutron's rules for a new port of a router, the same whether it comes as a subnet, a port or the gateway: one
+ * port per subnet, and no two subnets whose CIDRs overlap (the router could not tell them apart).
+ */
+function checkAttachable(candidates: SubnetRow[], attached: SubnetRow[]): void {
   for (const c of candidates) {
-    const other = attached.find((a) => a.id !== c.id && cidrsOverlap(a.cidr, c.cidr));
+    if (attached.some((a) => a.id === c.id)) {
+      throw badRequest(`Bad router request: Router already has a port on subnet ${label(c)}.`);
+    }
+    const other = attached.find((a) => cidrsOverlap(a.cidr, c.cidr));
     if (other) {
       throw badRequest(
         `Bad router request: Cidr ${c.cidr} of subnet ${label(c)} overlaps with cidr ${other.cidr} of subnet ${label(other)}.`,
@@ -183,7 +190,7 @@ async function setGateway(tx: Tx, router: RouterRow, info: GatewayInfo): Promise
     fixedIps: info.external_fixed_ips,
   });
   const attached = await attachedSubnets(tx, router.id);
-  checkNoOverlap(
+  checkAttachable(
     attached.filter((a) => a.portId === port.id).map((a) => a.subnet),
     attached.filter((a) => a.portId !== port.id).map((a) => a.subnet),
   );
@@ -254,20 +261,14 @@ export async function addRouterInterface(
   input: z.infer<typeof routerInterface>,
 ): Promise<RouterView> {
   const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
-  const attached = await attachedSubnets(tx, router.id);
+  const attached = (await attachedSubnets(tx, router.id)).map((a) => a.subnet);
   let port: PortRow;
   if (input.subnet_id !== undefined) {
     const subnet = await resolveRef(tx.db, tx.actor, subnetSpec, input.subnet_id);
-    if (attached.some((a) => a.subnet.id === subnet.id && a.owner === INTERFACE)) {
-      throw badRequest(`Bad router request: Router already has a port on subnet ${label(subnet)}.`);
-    }
+    checkAttachable([subnet], attached);
     if (subnet.gatewayIp === null) {
       throw badRequest(`Bad router request: Subnet ${label(subnet)} does not have a gateway IP.`);
     }
-    checkNoOverlap(
-      [subnet],
-      attached.map((a) => a.subnet),
-    );
     const [network] = await tx.db.select().from(networks).where(eq(networks.id, subnet.networkId));
     if (!network) throw new Error("subnet without network");
     port = await addPort(tx, {
@@ -280,14 +281,13 @@ export async function addRouterInterface(
     });
   } else {
     port = await resolveRef(tx.db, tx.actor, portSpec, input.port_id ?? "");
-    if (port.deviceOwner !== "" || port.deviceId !== "") {
-      throw conflict(
-        `Unable to complete operation on port ${label(port)}. Port already has an attached device ${port.deviceId || port.deviceOwner}.`,
-      );
-    }
+    if (port.deviceOwner !== "" || port.deviceId !== "") throw attachedElsewhere(port);
     const mine = await allocationsOf(tx.db, [port.id]);
     if (mine.length === 0)
       throw badRequest("Bad router request: Router port must have at least one fixed IP.");
+    // Neutron's rule: the host plugs one address per router port, and a second would be silently left out.
+    if (mine.length > 1)
+      throw badRequest("Bad router request: Cannot have multiple IPv4 subnets on router port.");
     const own = await tx.db
       .select()
       .from(subnets)
@@ -297,10 +297,7 @@ export async function addRouterInterface(
           mine.map((a) => a.subnetId),
         ),
       );
-    checkNoOverlap(
-      own,
-      attached.map((a) => a.subnet),
-    );
+    checkAttachable(own, attached);
     await tx.db
       .update(ports)
       .set({ deviceOwner: INTERFACE, deviceId: router.id, ...(await pending(tx)) })
@@ -311,6 +308,11 @@ export async function addRouterInterface(
   await touch(tx, router, "update");
   return showRouter(tx.db, tx.actor, router.id);
 }
+
+const attachedElsewhere = (port: PortRow) =>
+  conflict(
+    `Unable to complete operation on port ${label(port)}. Port already has an attached device ${port.deviceId || port.deviceOwner}.`,
+  );
 
 export async function removeRouterInterface(
   tx: Tx,

@@ -1,6 +1,7 @@
 // Every validation rule of DESIGN.md §3: the error wording, and that a refused change writes nothing.
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agents } from "../db/schema";
+import { agents, ports } from "../db/schema";
 import { createTestApi, expectRefused, type TestApi } from "../testkit";
 
 let api: TestApi;
@@ -82,6 +83,48 @@ describe("subnets", () => {
       () => api.caller.subnet.create({ name: "x", network_id: "demo-net", cidr: "10.0.0.0/25" }),
       "Invalid CIDR 10.0.0.0/25 for subnet: it overlaps with subnet demo-subnet (10.0.0.0/24) on network demo-net",
     );
+  });
+
+  it("refuses a CIDR not written as a.b.c.d/n in decimal, which would be stored as typed", async () => {
+    // ipaddr.js reads these as 10.0.0.0/8 (octal, hexadecimal, one 32-bit number, a zero-padded prefix), and
+    // "010.0.0.0/8" as 8.0.0.0/8: stored as typed, they never compare equal to what the host reports.
+    for (const cidr of ["012.0.0.0/8", "0xa000000/8", "167772160/8", "10.0.0.0/08", "010.0.0.0/8"]) {
+      await expectRefused(
+        api,
+        () => api.caller.subnet.create({ name: "x", network_id: "lab-net", cidr }),
+        `Invalid input for cidr. Reason: Invalid CIDR ${cidr}: write the address as four decimal numbers`,
+      );
+    }
+    await expectRefused(
+      api,
+      () =>
+        api.caller.subnet.create({
+          name: "x",
+          network_id: "lab-net",
+          cidr: "10.9.0.0/24",
+          host_routes: [{ destination: "0xc0a80000/16", nexthop: "10.9.0.1" }],
+        }),
+      "Invalid input for destination. Reason: Invalid CIDR 0xc0a80000/16",
+    );
+    await expectRefused(
+      api,
+      () =>
+        api.caller.router.update({
+          id: "demo-router",
+          routes: [{ destination: "192.168.0.0/016", nexthop: "10.0.0.5" }],
+        }),
+      "Invalid input for destination. Reason: Invalid CIDR 192.168.0.0/016",
+    );
+  });
+
+  it("refuses an address not written as a.b.c.d in decimal", async () => {
+    for (const ip of ["010.0.0.5", "0xa.0.0.5", "167772165", "10.5"]) {
+      await expectRefused(
+        api,
+        () => api.caller.port.create({ network_id: "demo-net", fixed_ips: [{ ip_address: ip }] }),
+        `Invalid IP address ${ip}`,
+      );
+    }
   });
 
   it("refuses to delete a subnet with allocations", async () => {
@@ -254,6 +297,138 @@ describe("addresses and floating IPs", () => {
       () => api.caller.server.addFloatingIp({ id: "vm1", floating_ip_address: second.floating_ip_address }),
       `Cannot associate floating IP ${second.floating_ip_address} with port vm1-port using fixed IP ${fixed}, as that fixed IP already has a floating IP on external network public`,
     );
+  });
+});
+
+describe("a subnet's gateway address", () => {
+  const gatewayTaken = (ip: string, subnet: string) =>
+    `Invalid input for operation: IP address ${ip} is the gateway IP of subnet ${subnet}; only a router interface may take it.`;
+
+  it("is refused to a floating IP, a router gateway and a port, writing nothing", async () => {
+    await expectRefused(
+      api,
+      () =>
+        api.caller.floatingIp.create({ floating_network_id: "public", floating_ip_address: "203.0.113.1" }),
+      gatewayTaken("203.0.113.1", "public-subnet"),
+    );
+    await expectRefused(
+      api,
+      () =>
+        api.caller.router.create({
+          name: "gw-thief",
+          external_gateway_info: {
+            network_id: "public",
+            external_fixed_ips: [{ ip_address: "203.0.113.1" }],
+          },
+        }),
+      gatewayTaken("203.0.113.1", "public-subnet"),
+    );
+    await expectRefused(
+      api,
+      () => api.caller.port.create({ network_id: "public", fixed_ips: [{ ip_address: "203.0.113.1" }] }),
+      gatewayTaken("203.0.113.1", "public-subnet"),
+    );
+  });
+
+  it("is refused to a port that moves to it, and still goes to a router interface", async () => {
+    await api.caller.network.create({ name: "gw-net" });
+    await api.caller.subnet.create({ name: "gw-subnet", network_id: "gw-net", cidr: "10.40.0.0/24" });
+    const port = await api.caller.port.create({ name: "gw-mover", network_id: "gw-net" });
+    await expectRefused(
+      api,
+      () => api.caller.port.update({ id: port.id, fixed_ips: [{ ip_address: "10.40.0.1" }] }),
+      gatewayTaken("10.40.0.1", "gw-subnet"),
+    );
+    expect((await api.caller.port.show({ id: port.id })).fixed_ips).toEqual(port.fixed_ips);
+    const router = await api.caller.router.create({ name: "gw-router" });
+    const attached = await api.caller.router.addInterface({ id: router.id, subnet_id: "gw-subnet" });
+    expect(attached.interfaces.map((i) => i.ip_address)).toEqual(["10.40.0.1"]);
+  });
+});
+
+describe("ports a network device owns", () => {
+  const owned = (id: string, owner: string, device: string) =>
+    `Port ${id} is owned by ${owner} ${device}; its fixed IPs cannot be changed through the port API.`;
+
+  it("keep their fixed IPs: floating IP, router gateway, router interface and DHCP ports", async () => {
+    for (const owner of [
+      "network:floatingip",
+      "network:router_gateway",
+      "network:router_interface",
+    ] as const) {
+      const [port] = await api.caller.port.list({ device_owner: owner });
+      if (!port) throw new Error(`the demo has no ${owner} port`);
+      const subnet = port.fixed_ips[0]?.subnet_id ?? "";
+      await expectRefused(
+        api,
+        () => api.caller.port.update({ id: port.id, fixed_ips: [{ subnet_id: subnet }] }),
+        owned(port.id, owner, port.device_id),
+      );
+      expect((await api.caller.port.show({ id: port.id })).fixed_ips).toEqual(port.fixed_ips);
+    }
+    // No API makes DHCP ports yet; the rule holds for the owner, whoever made the port.
+    const dhcp = await api.caller.port.create({ name: "dhcp-port", network_id: "demo-net" });
+    await api.db
+      .update(ports)
+      .set({ deviceOwner: "network:dhcp", deviceId: "dhcp-demo" })
+      .where(eq(ports.id, dhcp.id));
+    await expectRefused(
+      api,
+      () => api.caller.port.update({ id: dhcp.id, fixed_ips: [{ subnet_id: "demo-subnet" }] }),
+      owned("dhcp-port", "network:dhcp", "dhcp-demo"),
+    );
+  });
+
+  it("still lets a port of a server change its fixed IPs, as Neutron does", async () => {
+    const moved = await api.caller.port.update({ id: "vm2-port", fixed_ips: [{ ip_address: "10.0.0.77" }] });
+    expect(moved.fixed_ips.map((f) => f.ip_address)).toEqual(["10.0.0.77"]);
+  });
+});
+
+describe("router interfaces by port", () => {
+  it("refuse a subnet the router already has a port on, as by subnet", async () => {
+    await api.caller.port.create({ name: "second-leg", network_id: "demo-net" });
+    await expectRefused(
+      api,
+      () => api.caller.router.addInterface({ id: "demo-router", port_id: "second-leg" }),
+      "Bad router request: Router already has a port on subnet demo-subnet.",
+    );
+    // The gateway is a port on the external subnet too.
+    await api.caller.port.create({ name: "outside-leg", network_id: "public" });
+    await expectRefused(
+      api,
+      () => api.caller.router.addInterface({ id: "demo-router", port_id: "outside-leg" }),
+      "Bad router request: Router already has a port on subnet public-subnet.",
+    );
+    await expectRefused(
+      api,
+      () => api.caller.router.addInterface({ id: "demo-router", subnet_id: "public-subnet" }),
+      "Bad router request: Router already has a port on subnet public-subnet.",
+    );
+  });
+
+  it("refuse a port with several fixed IPs, which the host would only half plug", async () => {
+    await api.caller.network.create({ name: "multi-net" });
+    await api.caller.subnet.create({ name: "multi-a", network_id: "multi-net", cidr: "10.60.0.0/24" });
+    await api.caller.subnet.create({ name: "multi-b", network_id: "multi-net", cidr: "10.61.0.0/24" });
+    await api.caller.router.create({ name: "multi-router" });
+    await api.caller.port.create({
+      name: "two-subnets",
+      network_id: "multi-net",
+      fixed_ips: [{ subnet_id: "multi-a" }, { subnet_id: "multi-b" }],
+    });
+    await api.caller.port.create({
+      name: "two-addresses",
+      network_id: "multi-net",
+      fixed_ips: [{ subnet_id: "multi-a" }, { subnet_id: "multi-a" }],
+    });
+    for (const port of ["two-subnets", "two-addresses"]) {
+      await expectRefused(
+        api,
+        () => api.caller.router.addInterface({ id: "multi-router", port_id: port }),
+        "Bad router request: Cannot have multiple IPv4 subnets on router port.",
+      );
+    }
   });
 });
 

@@ -92,8 +92,6 @@ export async function showSubnet(ex: Executor, actor: Actor, ref: string): Promi
 
 export async function createSubnet(tx: Tx, input: z.infer<typeof subnetCreate>): Promise<SubnetView> {
   const network = await resolveRef(tx.db, tx.actor, networkSpec, input.network_id);
-  // Serialises subnet creation per network, so that two overlapping subnets cannot both pass the check.
-  await tx.db.select({ id: networks.id }).from(networks).where(eq(networks.id, network.id)).for("update");
   const siblings = await tx.db.select().from(subnets).where(eq(subnets.networkId, network.id));
   const overlapping = siblings.find((s) => cidrsOverlap(s.cidr, input.cidr));
   if (overlapping) {

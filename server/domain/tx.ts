@@ -1,6 +1,20 @@
 // The unit of work every mutation runs in: one database transaction, the caller, the host revision the change
 // goes out with, and the events to publish once (and only if) it commits.
-import { sql } from "drizzle-orm";
+//
+// Writes take turns, and take their locks in one order. Every write bumps the hosts' revision (the agents rows) and
+// holds it until it commits, so writes hardly overlapped anyway; taking the turn first, before the work reads
+// anything, costs nothing more and makes each rule's check and its write one step:
+//  1. the write lock, a transaction-level advisory lock: with or without a host known, no other write comes between
+//     a rule's check and its write (two overlapping subnets on one network or one router, a port attached to two
+//     routers, a pool's last address);
+//  2. the host revision, every agents row in id order, the row the dispatcher also takes before it writes the
+//     statuses of resources;
+//  3. the rows the work reads and writes.
+// PostgreSQL aborts one of two transactions that wait on each other in a circle ("deadlock detected"). With (2) taken
+// at the first change instead, createSubnet would hold its network and wait for the revision that updateNetwork
+// holds while it waits for that network; and a write holding a resource row (a router it deletes) would wait for
+// the agents row the dispatcher holds while the dispatcher waits for that resource row.
+import { asc, sql } from "drizzle-orm";
 import type { Role } from "../../lib/schemas/auth";
 import type { Db, DbTx } from "../db/client";
 import { agents } from "../db/schema";
@@ -30,6 +44,8 @@ export type Deps = { db: Db; bus: EventBus };
 export async function transact<T>(deps: Deps, actor: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
   const events: ChangeEvent[] = [];
   const result = await deps.db.transaction(async (db) => {
+    await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext('netlens writes'))`);
+    await lockRevision(db);
     let revision: Promise<number> | undefined;
     const tx: Tx = {
       db,
@@ -47,6 +63,11 @@ export async function transact<T>(deps: Deps, actor: Actor, work: (tx: Tx) => Pr
   });
   for (const event of events) deps.bus.emit(event);
   return result;
+}
+
+/** Step 2 of the lock order: the rows `bumpRevision` will update, locked as that update locks them. */
+async function lockRevision(db: DbTx): Promise<void> {
+  await db.select({ id: agents.id }).from(agents).orderBy(asc(agents.id)).for("no key update");
 }
 
 /**
