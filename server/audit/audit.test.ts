@@ -96,6 +96,27 @@ describe("a change through the API", () => {
     expect((await latest({ resource: iface?.id ?? "" })).id).toBe(entry.id);
   });
 
+  it("names a floating IP by its address", async () => {
+    await api.caller.network.create({
+      name: "audit-public",
+      "router:external": true,
+      "provider:network_type": "flat",
+      "provider:physical_network": "public",
+    });
+    await api.caller.subnet.create({
+      name: "audit-public-subnet",
+      network_id: "audit-public",
+      cidr: "203.0.113.0/24",
+    });
+    const fip = await api.caller.floatingIp.create({ floating_network_id: "audit-public" });
+    expect(await latest({ resource: fip.floating_ip_address })).toMatchObject({
+      procedure: "floatingIp.create",
+      resource_kind: "floating_ip",
+      resource_id: fip.id,
+      resource_name: fip.floating_ip_address,
+    });
+  });
+
   it("says which token made it, from which address and user agent", async () => {
     const { token, id } = await api.caller.token.issue({ name: "ci-pipeline" });
     const session = await sessionFromToken(api.db, token);

@@ -244,7 +244,9 @@ export class AuditTrail {
   }
 }
 
+/** How people name the resource: its name, or a floating IP's address (they have no name). */
 const nameOf = (view: View | null): string | null => {
-  const name = asRecord(view).name;
-  return typeof name === "string" && name !== "" ? name : null;
+  const { name, floating_ip_address: address } = asRecord(view);
+  if (typeof name === "string" && name !== "") return name;
+  return typeof address === "string" ? address : null;
 };
