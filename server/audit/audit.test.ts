@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
-import { count, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../api/root";
 import { createInnerContext } from "../api/trpc";
@@ -12,6 +12,7 @@ import { sessionFromToken } from "../auth/credentials";
 import type { RequestFacts } from "../auth/http";
 import { createDb } from "../db/client";
 import { auditLog, networks } from "../db/schema";
+import { type Target, testTargets } from "../db/targets";
 import { createTestApi, type TestApi, testServices, testUser } from "../testkit";
 
 let api: TestApi;
@@ -137,18 +138,6 @@ describe("a change through the API", () => {
     });
   });
 
-  it("is written in the change's own transaction: a change whose entry cannot be written does not happen", async () => {
-    const alone = await createTestApi();
-    try {
-      await alone.db.execute(sql`ALTER TABLE audit_log ADD CONSTRAINT no_writes CHECK (false) NOT VALID`);
-      await expect(alone.caller.network.create({ name: "unrecorded" })).rejects.toThrow();
-      const [row] = await alone.db.select({ n: count() }).from(networks);
-      expect(row?.n, "a network without its audit entry").toBe(0);
-    } finally {
-      await alone.close();
-    }
-  });
-
   it("records a refused change with the caller's error, and nothing else of it", async () => {
     await api.caller.network.create({ name: "busy-net" });
     await api.caller.subnet.create({ name: "busy-subnet", network_id: "busy-net", cidr: "10.56.0.0/24" });
@@ -185,6 +174,50 @@ describe("a change through the API", () => {
     expect(stored.startsWith("a\uFFFDb\uFFFDc;$(reboot)xxx")).toBe(true);
     expect(stored.length).toBeLessThan(1_100);
     expect(stored).toMatch(/more characters\]$/);
+  });
+});
+
+describe.each(testTargets)("on $name", ({ setUp }) => {
+  let target: Target;
+  let alone: TestApi;
+  beforeAll(async () => {
+    target = await setUp();
+    alone = await createTestApi(target.url ? { url: target.url } : {});
+  });
+  afterAll(async () => {
+    await alone.close();
+    await target.drop();
+  });
+
+  it("an entry is written in its change's transaction: a change whose entry cannot be written does not happen", async () => {
+    await alone.caller.network.create({ name: "recorded" });
+    await alone.db.execute(sql`ALTER TABLE audit_log ADD CONSTRAINT no_writes CHECK (false) NOT VALID`);
+    try {
+      await expect(alone.caller.network.create({ name: "unrecorded" })).rejects.toThrow();
+      const names = await alone.db.select({ name: networks.name }).from(networks);
+      expect(
+        names.map((n) => n.name),
+        "a network without its audit entry",
+      ).toEqual(["recorded"]);
+    } finally {
+      await alone.db.execute(sql`ALTER TABLE audit_log DROP CONSTRAINT no_writes`);
+    }
+  });
+
+  it("a refused change is recorded once its transaction rolled back, and nothing of the change stays", async () => {
+    await alone.caller.project.create({ name: "taken", description: "" });
+    await expect(alone.caller.project.create({ name: "taken", description: "again" })).rejects.toThrow(
+      /already exists/,
+    );
+    const log = await alone.caller.audit.list({ resource: "taken" });
+    expect(log.map((e) => [e.procedure, e.outcome])).toEqual([["project.create", "ok"]]);
+    const [refused] = await alone.caller.audit.list({ kind: "project", limit: 1 });
+    expect(refused).toMatchObject({
+      procedure: "project.create",
+      outcome: "error",
+      error_code: "CONFLICT",
+      input: { name: "taken", description: "again" },
+    });
   });
 });
 
