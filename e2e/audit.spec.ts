@@ -1,11 +1,12 @@
 // The Audit page: an admin makes a change in the browser and finds it there — by them, from this browser, with
 // what it changed — and the filters (a plain GET form) narrow the log to it. Tenants get neither page nor link.
 import { expect, test } from "@playwright/test";
+import { snap } from "./helpers";
 import { E2E_DEMO_PASSWORD } from "./stack";
 
 test("an admin sees the change they just made, who made it, from where and what it changed", async ({
   page,
-}) => {
+}, testInfo) => {
   const project = `e2e-audited-${Date.now()}`;
   await page.goto("/admin");
   const form = page.getByRole("form", { name: "Create project" });
@@ -28,6 +29,7 @@ test("an admin sees the change they just made, who made it, from where and what 
   await expect(entry.locator("pre")).toContainText('"description": "made to be audited"');
   // The browser's own User-Agent, as the server saw it.
   await expect(entry.locator("pre")).toContainText("Chrome/");
+  await snap(page, testInfo, "audit-entry");
 
   // Filter by the resource: the form is a GET form, the address carries the filter.
   await page.getByLabel("Resource", { exact: true }).fill(project);

@@ -155,6 +155,13 @@ export function AuditLog({ filter }: { filter: AuditFilter }) {
       <DataTable
         label="Audit log"
         rows={rows}
+        empty={
+          log.isPending
+            ? "Loading…"
+            : Object.values(filter).some((v) => v !== "")
+              ? "No change matches these filters."
+              : "No change recorded yet."
+        }
         columns={[
           {
             key: "at",
@@ -186,9 +193,6 @@ export function AuditLog({ filter }: { filter: AuditFilter }) {
           { key: "details", header: "", cell: (e) => <Details entry={e} /> },
         ]}
       />
-      {log.isSuccess && rows.length === 0 ? (
-        <p className="mt-3 text-sm text-[var(--muted)]">No change matches these filters.</p>
-      ) : null}
     </div>
   );
 }
