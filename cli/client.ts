@@ -10,6 +10,8 @@ import type { AppRouter } from "../server/api/root";
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The header that tells the API a request comes from our client, not from a page on another site (CSRF). */
 const CLIENT_HEADER = "x-netlens-client";
+/** How the audit log names the CLI (Node's fetch would say "node"). */
+const USER_AGENT = "netlens-cli";
 
 const stateDir = () => process.env.NETLENS_STATE_DIR ?? join(repoRoot, ".netlens");
 
@@ -49,7 +51,7 @@ function credentials(env: NodeJS.ProcessEnv = process.env): Credentials {
 async function login(url: string, c: Extract<Credentials, { kind: "password" }>): Promise<string> {
   const res = await fetch(`${url}/api/trpc/auth.login`, {
     method: "POST",
-    headers: { "content-type": "application/json", [CLIENT_HEADER]: "cli" },
+    headers: { "content-type": "application/json", [CLIENT_HEADER]: "cli", "user-agent": USER_AGENT },
     body: JSON.stringify({ username: c.username, password: c.password, project: c.project }),
   });
   if (!res.ok) {
@@ -64,7 +66,7 @@ async function login(url: string, c: Extract<Credentials, { kind: "password" }>)
 }
 
 export function createClient(url = apiUrl(), creds = credentials()) {
-  const headers: Record<string, string> = { [CLIENT_HEADER]: "cli" };
+  const headers: Record<string, string> = { [CLIENT_HEADER]: "cli", "user-agent": USER_AGENT };
   if (creds.kind === "token") headers.authorization = `Bearer ${creds.token}`;
   let session: Promise<string> | undefined;
   return createTRPCClient<AppRouter>({

@@ -1,5 +1,6 @@
 // netlens: the command line of the netlens API, with the openstack CLI's verbs.
 import { Command } from "commander";
+import { auditCommands } from "./commands/audit";
 import { floatingIpCommands } from "./commands/floatingIp";
 import { hostCommands } from "./commands/host";
 import { inspectCommands } from "./commands/inspect";
@@ -35,5 +36,6 @@ userCommands(program);
 roleCommands(program);
 traceCommands(program);
 inspectCommands(program);
+auditCommands(program);
 
 await program.parseAsync(process.argv);

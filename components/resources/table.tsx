@@ -26,6 +26,7 @@ export function DataTable<T extends { id: string }>({
   href,
   actions,
   label,
+  empty = "None yet.",
 }: {
   rows: readonly T[];
   columns: Column<T>[];
@@ -33,6 +34,8 @@ export function DataTable<T extends { id: string }>({
   /** Controls that change the row: shown to admins only (tenants have a read-only view). */
   actions?: (row: T) => ReactNode;
   label: string;
+  /** What an empty table says (a filtered one: that nothing matches). */
+  empty?: ReactNode;
 }) {
   const isAdmin = useIsAdmin();
   if (!isAdmin) actions = undefined;
@@ -104,7 +107,7 @@ export function DataTable<T extends { id: string }>({
               colSpan={columns.length + (actions ? 1 : 0)}
               className="px-2 py-6 text-center text-[var(--muted)]"
             >
-              None yet.
+              {empty}
             </td>
           </tr>
         ) : null}

@@ -13,6 +13,7 @@ const links = [
   { href: "/hosts", label: "Hosts", admin: true },
   { href: "/trace", label: "Trace", admin: true },
   { href: "/admin", label: "Admin", admin: true },
+  { href: "/audit", label: "Audit", admin: true },
 ] as const satisfies readonly { href: string; label: string; admin?: boolean }[];
 
 export function Nav() {

@@ -102,6 +102,8 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   "drift.repair": { who: "admin", input: () => ({ all: true }), admin: NO_HOST },
   // A trace shows the host's raw state (namespaces, rules, flows): admins only.
   "trace.run": { who: "admin", input: () => ({ from: "vm-a", to: "203.0.113.1" }), admin: NO_HOST },
+  // Who changed what, from where: every project's changes, and admins' own.
+  "audit.list": { who: "admin", input: () => ({ user: "admin" }) },
   events: { who: "member" },
 };
 

@@ -1,4 +1,5 @@
 // The only place routers are merged.
+import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { floatingIpRouter } from "./routers/floatingIp";
 import { hostRouter } from "./routers/host";
@@ -32,6 +33,7 @@ export const appRouter = router({
   server: serverRouter,
   host: hostRouter,
   trace: traceRouter,
+  audit: auditRouter,
   ...inspectRouters,
   /** {kind, id, action} for every committed change and every status the hosts report; tenants hear their own. */
   events: memberProcedure.subscription(async function* ({ ctx, signal }) {

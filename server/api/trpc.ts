@@ -4,6 +4,7 @@
 // project; queries filter by the caller's projects), `adminProcedure` (admins only; every model change).
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
+import { AuditTrail } from "../audit/trail";
 import type { Session } from "../auth/access";
 import { sessionFromCookie, sessionFromToken } from "../auth/credentials";
 import { clearedSessionCookie, type RequestFacts } from "../auth/http";
@@ -15,6 +16,7 @@ import type { EventBus } from "../events";
 import type { Inspection } from "../inspect/service";
 import { logger } from "../logger";
 import type { TraceAgents } from "../trace/agent";
+import { subjectOf } from "./audit";
 
 export type { Session };
 
@@ -143,7 +145,33 @@ const sameSiteMutations = t.middleware(({ ctx, type, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(domainErrors).use(sameSiteMutations);
+/**
+ * Every mutation leaves an entry in the audit log (server/audit/trail.ts). Outermost, so that it sees every
+ * refusal with the code and words its caller gets. write() records a model change in the change's own
+ * transaction; what it did not record is recorded here, right after: failures (their transaction rolled back)
+ * and changes made outside a model transaction (tokens, logins, drift). That write failing does not undo a
+ * change already made: it is logged instead.
+ */
+const audited = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
+  if (type !== "mutation") return next();
+  const audit = await AuditTrail.open(ctx.db, {
+    procedure: path,
+    subject: subjectOf(path),
+    session: ctx.session,
+    request: ctx.request,
+    input: await getRawInput().catch(() => undefined),
+  });
+  const result = await next({ ctx: { audit } });
+  try {
+    if (!result.ok) await audit.failed(ctx.db, result.error);
+    else if (!audit.recorded) await audit.succeeded(ctx.db, result.data);
+  } catch (error) {
+    logger.error({ err: error, path }, "audit entry not written");
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(audited).use(domainErrors).use(sameSiteMutations);
 
 export const memberProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "Log in first" });

@@ -14,6 +14,8 @@ export type RequestFacts = {
   sessionCookie: string | undefined;
   /** The `Authorization: Bearer` value, if any. */
   bearer: string | undefined;
+  /** The client's User-Agent, for the audit log. */
+  userAgent: string | null;
   /** True when a browser may have sent this from another site: mutations on a cookie are then refused. */
   crossSite: boolean;
   /** The client's address for rate limiting (X-Forwarded-For as Next sets it, else "unknown"). */
@@ -89,6 +91,7 @@ export function requestFacts(
   return {
     sessionCookie: parseCookies(headers.get("cookie")).get(SESSION_COOKIE),
     bearer: bearerToken(headers),
+    userAgent: headers.get("user-agent"),
     crossSite: isCrossSite(headers),
     address: headers.get("x-forwarded-for")?.split(",")[0]?.trim() || "unknown",
     secure: forwardedProto === "https" || url?.protocol === "https:",

@@ -3,8 +3,10 @@
 // rules first only to give Neutron's wording.
 import { sql } from "drizzle-orm";
 import {
+  bigserial,
   boolean,
   check,
+  index,
   integer,
   jsonb,
   pgTable,
@@ -285,6 +287,48 @@ export const apiTokens = pgTable("api_tokens", {
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
 });
 
+/**
+ * The audit log: one row per change asked of the API (and per refused attempt of a logged-in caller), written
+ * by server/audit/. No foreign keys: an entry outlives the user, token and resource it names. Secrets never
+ * reach it (passwords, token values): inputs and images are redacted before they are written.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
+    userId: uuid("user_id"),
+    userName: text("user_name").notNull(),
+    /** The project the caller worked in (its session's or token's scope). */
+    projectId: uuid("project_id"),
+    via: text("via").$type<"cookie" | "token" | "internal">().notNull(),
+    tokenId: uuid("token_id"),
+    tokenName: text("token_name"),
+    /** The tRPC procedure: `network.update`. */
+    procedure: text("procedure").notNull(),
+    resourceKind: text("resource_kind"),
+    resourceId: text("resource_id"),
+    resourceName: text("resource_name"),
+    /** The resource as the API showed it before and after the change; null where it did not exist. */
+    before: jsonb("before"),
+    after: jsonb("after"),
+    input: jsonb("input"),
+    /** Every resource the change touched ({kind, id, action}), the named one and its neighbours. */
+    changes: jsonb("changes").$type<{ kind: string; id: string; action: string }[]>().notNull().default([]),
+    outcome: text("outcome").$type<"ok" | "error">().notNull(),
+    errorCode: text("error_code"),
+    error: text("error"),
+    /** The client's address as the server sees it, and its User-Agent. */
+    address: text("address"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [
+    index("audit_log_at").on(t.at),
+    index("audit_log_resource").on(t.resourceId),
+    index("audit_log_user").on(t.userName),
+  ],
+);
+
 export type ProjectRow = typeof projects.$inferSelect;
 export type NetworkRow = typeof networks.$inferSelect;
 export type SubnetRow = typeof subnets.$inferSelect;
@@ -299,3 +343,4 @@ export type UserRow = typeof users.$inferSelect;
 export type RoleAssignmentRow = typeof roleAssignments.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
