@@ -1,7 +1,7 @@
 // The `netlens` command's accounts: it logs in with NETLENS_USERNAME / NETLENS_PASSWORD (+ NETLENS_PROJECT),
 // prints a token with `token issue`, uses NETLENS_TOKEN or the token `npm run up` left, and manages projects,
 // users and roles. The real command against the real router over HTTP (no OVS needed: nothing is applied).
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,13 +96,14 @@ describe("netlens credentials", { timeout: 60_000 }, () => {
 
   it("uses the token `npm run up` left in the state directory", async () => {
     const { token } = await api.caller.token.issue({ name: "cli (npm run up)" });
-    await writeFile(join(stateDir, "cli-token"), `${token}\n`, { mode: 0o600 });
+    await mkdir(join(stateDir, "web"), { recursive: true });
+    await writeFile(join(stateDir, "web", "cli-token"), `${token}\n`, { mode: 0o600 });
     try {
       const nets = await cli({}, "network", "list", "-f", "json");
       expect(nets.stderr).toBe("");
       expect((JSON.parse(nets.stdout) as { name: string }[]).map((n) => n.name)).toContain("demo-net");
     } finally {
-      await rm(join(stateDir, "cli-token"));
+      await rm(join(stateDir, "web", "cli-token"));
     }
   });
 
