@@ -1,5 +1,4 @@
 // The only place routers are merged.
-
 import { recheckedCaller } from "./recheck";
 import { authRouter } from "./routers/auth";
 import { floatingIpRouter } from "./routers/floatingIp";
