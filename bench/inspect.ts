@@ -1,7 +1,7 @@
 // `npm run bench:inspect` (root): how fast host inspection is, both halves.
 //
 // 1. API change -> browser. The real stack of the e2e tests (OVS sandbox with the dummy datapath, the host agent,
-//    `next start` of the build in .next-test: e2e/global-setup.ts's startStack, with a record file of its own),
+//    the web server over the build in .next-test: e2e/global-setup.ts's startStack, with a record file of its own),
 //    the host page (/hosts/<host>, namespaces tab) open in headless Chromium as admin. Each round associates a
 //    floating IP with vm2's port through `floatingIp.update` over HTTP (the admin's CLI token) and times, inside
 //    the page (a MutationObserver, not Playwright's polling), until the DNAT rule is in the DOM; then

@@ -1,7 +1,7 @@
 // The `netlens` command's accounts: it logs in with NETLENS_USERNAME / NETLENS_PASSWORD (+ NETLENS_PROJECT),
 // prints a token with `token issue`, uses NETLENS_TOKEN or the token `npm run up` left, and manages projects,
 // users and roles. The real command against the real router over HTTP (no OVS needed: nothing is applied).
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,8 +64,9 @@ function cli(env: Record<string, string>, ...args: string[]) {
 
 const admin = () => ({ NETLENS_USERNAME: "admin", NETLENS_PASSWORD: api.admin.password });
 
-// Each `netlens` run starts tsx (about a second).
-describe("netlens credentials", { timeout: 60_000 }, () => {
+// Each `netlens` run starts tsx (about a second), and each with a password logs in: one scrypt at OWASP's cost
+// (a few hundred ms, more on a busy machine).
+describe("netlens credentials", { timeout: 120_000 }, () => {
   it("logs in with NETLENS_USERNAME and NETLENS_PASSWORD, and `token issue` prints a token NETLENS_TOKEN takes", async () => {
     const issued = await cli(admin(), "token", "issue", "--name", "script", "-f", "value", "-c", "token");
     expect(issued.stderr).toBe("");
@@ -73,7 +74,14 @@ describe("netlens credentials", { timeout: 60_000 }, () => {
     expect(token).toMatch(/^nlt_[\w-]{43}$/);
     const listed = await cli({ NETLENS_TOKEN: token }, "token", "list", "-f", "json");
     expect(JSON.parse(listed.stdout)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: "script", user: "admin", revoked_at: null })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: "script",
+          user: "admin",
+          expires_at: expect.stringMatching(/^\d{4}-/),
+          revoked_at: null,
+        }),
+      ]),
     );
     expect((await cli({ NETLENS_TOKEN: token }, "token", "revoke", token)).code).toBe(0);
     const refused = await cli({ NETLENS_TOKEN: token }, "network", "list");
@@ -96,13 +104,30 @@ describe("netlens credentials", { timeout: 60_000 }, () => {
 
   it("uses the token `npm run up` left in the state directory", async () => {
     const { token } = await api.caller.token.issue({ name: "cli (npm run up)" });
-    await writeFile(join(stateDir, "cli-token"), `${token}\n`, { mode: 0o600 });
+    await mkdir(join(stateDir, "web"), { recursive: true });
+    await writeFile(join(stateDir, "web", "cli-token"), `${token}\n`, { mode: 0o600 });
     try {
       const nets = await cli({}, "network", "list", "-f", "json");
       expect(nets.stderr).toBe("");
       expect((JSON.parse(nets.stdout) as { name: string }[]).map((n) => n.name)).toContain("demo-net");
     } finally {
-      await rm(join(stateDir, "cli-token"));
+      await rm(join(stateDir, "web", "cli-token"));
+    }
+  });
+
+  it("does not follow a link where its token should be (that directory belongs to the web server's user)", async () => {
+    const { token } = await api.caller.token.issue({ name: "elsewhere" });
+    const elsewhere = join(stateDir, "elsewhere");
+    await writeFile(elsewhere, `${token}\n`, { mode: 0o600 });
+    await mkdir(join(stateDir, "web"), { recursive: true });
+    await symlink(elsewhere, join(stateDir, "web", "cli-token"));
+    try {
+      const refused = await cli({}, "network", "list");
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/Log in first/);
+    } finally {
+      await rm(join(stateDir, "web", "cli-token"));
+      await rm(elsewhere);
     }
   });
 
@@ -118,7 +143,7 @@ describe("netlens credentials", { timeout: 60_000 }, () => {
   });
 });
 
-describe("netlens project, user and role", { timeout: 60_000 }, () => {
+describe("netlens project, user and role", { timeout: 120_000 }, () => {
   it("creates a project and a member of it who can log in, lists and deletes them", async () => {
     expect((await cli(admin(), "project", "create", "lab")).code).toBe(0);
     const created = await cli(

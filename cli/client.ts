@@ -1,7 +1,7 @@
 // The CLI's connection to the netlens API: where it is, who the CLI is there, and how its errors are shown.
 // Credentials follow the openstack CLI's habits: NETLENS_TOKEN (like OS_TOKEN), else NETLENS_USERNAME and
-// NETLENS_PASSWORD (+ NETLENS_PROJECT) to log in, else the token `npm run up` left in .netlens/cli-token.
-import { readFileSync } from "node:fs";
+// NETLENS_PASSWORD (+ NETLENS_PROJECT) to log in, else the token `npm run up` left in .netlens/web/cli-token.
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
@@ -14,10 +14,22 @@ const CLIENT_HEADER = "x-netlens-client";
 const USER_AGENT = "netlens-cli";
 
 const stateDir = () => process.env.NETLENS_STATE_DIR ?? join(repoRoot, ".netlens");
+/** Where the web server (its own unprivileged user) leaves the CLI's token, in `npm run up`'s state directory. */
+const tokenFile = () => join(stateDir(), "web", "cli-token");
 
-function readState(name: string): string | undefined {
+/**
+ * A regular file's text, trimmed. Not through a symlink nor from a FIFO: the token's directory belongs to the
+ * web server's user, and a CLI run as root must not be made to read (and send as its token) a file of root's,
+ * or to hang.
+ */
+function readState(path: string): string | undefined {
   try {
-    return readFileSync(join(stateDir(), name), "utf8").trim() || undefined;
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      return fstatSync(fd).isFile() ? readFileSync(fd, "utf8").trim() || undefined : undefined;
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined;
   }
@@ -25,7 +37,7 @@ function readState(name: string): string | undefined {
 
 /** NETLENS_URL, else the address `npm run up` wrote, else its default. */
 function apiUrl(): string {
-  return process.env.NETLENS_URL || readState("url") || "http://127.0.0.1:3000";
+  return process.env.NETLENS_URL || readState(join(stateDir(), "url")) || "http://127.0.0.1:3000";
 }
 
 export type Credentials =
@@ -43,8 +55,8 @@ function credentials(env: NodeJS.ProcessEnv = process.env): Credentials {
       project: env.NETLENS_PROJECT || undefined,
     };
   }
-  const token = readState("cli-token");
-  return token ? { kind: "token", token, source: join(stateDir(), "cli-token") } : { kind: "none" };
+  const token = readState(tokenFile());
+  return token ? { kind: "token", token, source: tokenFile() } : { kind: "none" };
 }
 
 /** Logs in with a password and answers the session cookie to send with the following calls. */
@@ -107,7 +119,7 @@ export function describeError(error: unknown): string {
       return `Cannot reach the netlens API at ${apiUrl()} (is \`npm run up\` running?)`;
     }
     if (data?.code === "UNAUTHORIZED" && credentials().kind === "none") {
-      return `${error.message}: set NETLENS_TOKEN, or NETLENS_USERNAME and NETLENS_PASSWORD (\`npm run up\` leaves a token in ${join(stateDir(), "cli-token")})`;
+      return `${error.message}: set NETLENS_TOKEN, or NETLENS_USERNAME and NETLENS_PASSWORD (\`npm run up\` leaves a token in ${tokenFile()})`;
     }
     return fields.length > 0 ? fields.join("\n") : error.message;
   }

@@ -89,12 +89,62 @@ test("a tenant sees only its project and the external network, with no controls,
   await expect(page.getByTestId("refused")).toBeVisible();
 });
 
-test("logging out ends the session", async ({ page }) => {
+test("logging out ends the session; opening /logout (a link from anywhere) does not", async ({ page }) => {
   await logIn(page, "demo", E2E_DEMO_PASSWORD);
+  await page.goto("/logout");
+  await expect(page.getByRole("heading", { name: "Log out of netlens?" })).toBeVisible();
+  await page.goto("/networks");
+  await expect(page.getByTestId("whoami")).toContainText("demo");
+
   await page.getByTestId("logout").click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto("/");
   await expect(page).toHaveURL(/\/login\?next=%2F$/);
+});
+
+test("after logging in, a next that would leave the site goes to the start page instead", async ({
+  page,
+}) => {
+  await page.goto("/login?next=/%5Cevil.example");
+  await page.getByLabel("User name").fill("demo");
+  await page.getByLabel("Password").fill(E2E_DEMO_PASSWORD);
+  await page.getByTestId("login-submit").click();
+  await expect(page.getByTestId("whoami")).toContainText("demo");
+  expect(new URL(page.url()).origin).toBe(new URL(readStack().url).origin);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the login form logs in and goes on to the page asked for; a failure keeps the name typed", async ({
+    page,
+  }) => {
+    await page.goto("/login?next=%2Frouters");
+    await page.getByLabel("User name").fill("demo");
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByTestId("login-submit").click();
+    await expect(page.getByTestId("login-error")).toHaveText("Invalid username or password");
+    await expect(page.getByLabel("User name")).toHaveValue("demo");
+
+    await page.getByLabel("Password").fill(E2E_DEMO_PASSWORD);
+    await page.getByTestId("login-submit").click();
+    await expect(page).toHaveURL(/\/routers$/);
+    await expect(page.getByTestId("whoami")).toContainText("demo");
+
+    await page.getByTestId("logout").click();
+    await expect(page).toHaveURL(/\/login$/);
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/login\?next=%2F$/);
+  });
+
+  test("a login's next never leaves the site", async ({ page }) => {
+    await page.goto("/login?next=/%5Cevil.example");
+    await page.getByLabel("User name").fill("demo");
+    await page.getByLabel("Password").fill(E2E_DEMO_PASSWORD);
+    await page.getByTestId("login-submit").click();
+    await expect(page.getByTestId("whoami")).toContainText("demo");
+    expect(new URL(page.url()).origin).toBe(new URL(readStack().url).origin);
+  });
 });
 
 test("an admin sees everything and may change it, and manages accounts", async ({ page }) => {

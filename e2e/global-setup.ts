@@ -1,6 +1,7 @@
-// Starts the stack the e2e tests drive: OVS sandbox -> host agent -> `next start` (the build in .next-test,
-// which scripts/test.sh has made), all on free ports with their own state directory, namespace/chain prefix
-// and bridge names, so that it runs beside a live `npm run up`. The same pieces as scripts/up.sh.
+// Starts the stack the e2e tests drive: OVS sandbox -> host agent -> the web server (scripts/web.mjs over the
+// build in .next-test, which scripts/test.sh has made, as its own unprivileged user: scripts/web-user.sh), all on
+// free ports with their own state directory, namespace/chain prefix and bridge names, so that it runs beside a
+// live `npm run up`. The same pieces as scripts/up.sh.
 // `startStack` / `adminSession` are also used by bench/inspect.ts (with a record file of its own).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,6 +20,7 @@ import {
   saveStack,
   spawnAgent,
   stackFile,
+  webDir,
 } from "./stack";
 
 const run = promisify(execFile);
@@ -86,7 +88,7 @@ export type StackOptions = {
   logLevel?: string;
 };
 
-/** Starts OVS sandbox, agent and `next start`; resolves once the web server answers. */
+/** Starts OVS sandbox, agent and the web server; resolves once the web server answers. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const tag = randomBytes(2).toString("hex");
   const dir = mkdtempSync(join(tmpdir(), "netlens-e2e-"));
@@ -117,9 +119,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
   });
 
+  const webUser = join(repoRoot, "scripts/web-user.sh");
+  await run("bash", [webUser, "prepare", dir, join(dir, "agent/token")], { cwd: repoRoot });
   const web = spawn(
-    join(repoRoot, "node_modules/.bin/next"),
-    ["start", "-H", "127.0.0.1", "-p", String(options.port)],
+    "bash",
+    [
+      webUser,
+      "run",
+      dir,
+      "node",
+      "scripts/web.mjs",
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      String(options.port),
+    ],
     {
       cwd: repoRoot,
       stdio: ["ignore", log("web"), log("web")],
@@ -127,9 +141,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       env: {
         ...process.env,
         NETLENS_DIST_DIR: process.env.NETLENS_DIST_DIR ?? ".next-test",
-        NETLENS_DATA_DIR: join(dir, "data"),
+        NETLENS_DATA_DIR: join(webDir(stack), "data"),
+        NETLENS_STATE_DIR: webDir(stack),
         NETLENS_AGENT_URL: `http://127.0.0.1:${stack.agentPort}`,
-        NETLENS_AGENT_TOKEN_FILE: join(dir, "agent/token"),
+        NETLENS_AGENT_TOKEN_FILE: join(webDir(stack), "agent-token"),
         NETLENS_SEED_DEMO: "1",
         NETLENS_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
         NETLENS_DEMO_PASSWORD: E2E_DEMO_PASSWORD,
@@ -139,7 +154,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   );
   stack.pids.push(web.pid ?? 0);
   saveStack(stack);
-  await waitFor("next start", async () => (await fetch(`${stack.url}/api/health`)).ok, web);
+  await waitFor("the web server", async () => (await fetch(`${stack.url}/api/health`)).ok, web);
   return stack;
 }
 

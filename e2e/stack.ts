@@ -30,9 +30,12 @@ export const E2E_DEMO_PASSWORD = "e2e-demo-password";
 /** The admin's browser session, made by global setup: every spec starts logged in as admin (playwright.config). */
 export const adminStorageState = join(repoRoot, "test-results", ".e2e-admin-state.json");
 
-/** The API token the server wrote for the CLI on its first start (its state directory is the stack's dir). */
+/** The web server's own directory (its user's): database, first-start secrets, its copy of the agent token. */
+export const webDir = (s: Stack) => join(s.dir, "web");
+
+/** The API token the server wrote for the CLI on its first start. */
 export function adminToken(s: Stack = readStack()): string {
-  return readFileSync(join(s.dir, "cli-token"), "utf8").trim();
+  return readFileSync(join(webDir(s), "cli-token"), "utf8").trim();
 }
 
 export function readStack(file = stackFile): Stack {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `npm run up`: netlens with its embedded defaults, in the foreground. Starts a private Open vSwitch (userspace
-# datapath), the host agent and the web server with its embedded PGlite database; seeds the demo topology on the
-# database's first start (NETLENS_SEED_DEMO=1), and only then: a demo deleted later stays deleted. Ctrl-C stops
-# everything it started and removes the dataplane it made.
+# datapath), the host agent (root) and the web server (as its own unprivileged user, scripts/web-user.sh) with its
+# embedded PGlite database; seeds the demo topology on the database's first start (NETLENS_SEED_DEMO=1), and only
+# then: a demo deleted later stays deleted. Ctrl-C stops everything it started and removes the dataplane it made.
 #
 # Settings (environment): NETLENS_PORT (3000), NETLENS_HOST (127.0.0.1), NETLENS_AGENT_PORT (9797),
-# NETLENS_STATE_DIR (.netlens), DATABASE_URL (postgres://… instead of PGlite).
+# NETLENS_STATE_DIR (.netlens), NETLENS_WEB_USER (netlens), DATABASE_URL (postgres://… instead of PGlite), and
+# the web server's own (server/env.ts), such as NETLENS_TRUSTED_PROXIES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,6 +18,7 @@ fi
 bash scripts/system-packages.sh
 
 state=$(realpath -m "${NETLENS_STATE_DIR:-.netlens}")
+web=$state/web
 port=${NETLENS_PORT:-3000}
 host=${NETLENS_HOST:-127.0.0.1}
 agent_port=${NETLENS_AGENT_PORT:-9797}
@@ -60,14 +62,26 @@ if [[ ! -f .next/BUILD_ID || -n "$newest_source" ]]; then
   node_modules/.bin/next build
 fi
 
+# The agent makes its token as it starts; the web server reads a copy of its own.
+for _ in $(seq 1 120); do
+  [[ -s $state/agent/token ]] && break
+  sleep 0.5
+done
+if [[ ! -s $state/agent/token ]]; then
+  echo "netlens: the host agent made no token in $state/agent/token (see the messages above)" >&2
+  exit 1
+fi
+bash scripts/web-user.sh prepare "$state" "$state/agent/token"
+
 # NEXT_MANUAL_SIG_HANDLE: the server's own SIGTERM/SIGINT handler (server/shutdown.ts) closes the database and
 # then ends the process; Next's would end it first, leaving PGlite to recover on the next start.
-NETLENS_DATA_DIR="$state/data" \
+NETLENS_DATA_DIR="$web/data" \
   NEXT_MANUAL_SIG_HANDLE=1 \
+  NETLENS_STATE_DIR="$web" \
   NETLENS_AGENT_URL="http://127.0.0.1:$agent_port" \
-  NETLENS_AGENT_TOKEN_FILE="$state/agent/token" \
+  NETLENS_AGENT_TOKEN_FILE="$web/agent-token" \
   NETLENS_SEED_DEMO=1 \
-  node_modules/.bin/next start -H "$host" -p "$port" &
+  bash scripts/web-user.sh run "$state" node scripts/web.mjs --hostname "$host" --port "$port" &
 pids+=($!)
 
 url="http://$host:$port"
@@ -88,10 +102,10 @@ echo "$url" >"$state/url"
 cat <<MSG
 
   netlens is up: $url
-  Log in:        admin, password NETLENS_ADMIN_PASSWORD or the one in $state/admin-password
-                 demo (read-only tenant), password NETLENS_DEMO_PASSWORD or the one in $state/demo-password
-                 (written on the first start, with an empty database; the log above printed them once)
-  CLI:           ./cli/netlens network list      (as admin, with the token in $state/cli-token)
+  Log in:        admin, password NETLENS_ADMIN_PASSWORD or the one in $web/admin-password
+                 demo (read-only tenant), password NETLENS_DEMO_PASSWORD or the one in $web/demo-password
+                 (written on the first start, with an empty database)
+  CLI:           ./cli/netlens network list      (as admin, with the token in $web/cli-token)
   Demo:          ./cli/netlens server show vm1 -f json; ./cli/netlens floating ip list
   Ctrl-C stops everything.
 

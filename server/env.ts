@@ -1,5 +1,10 @@
 // The server's configuration, validated once at start-up so that a typo fails loudly instead of later.
 import { z } from "zod";
+import { parseTrustedProxies } from "./auth/proxies";
+
+/** A duration in whole seconds, as Keystone's `[token] expiration` is given. */
+const seconds = (fallback: number) =>
+  z.coerce.number().int("must be whole seconds").positive("must be more than 0 seconds").default(fallback);
 
 const schema = z.object({
   DATABASE_URL: z
@@ -10,7 +15,10 @@ const schema = z.object({
   NETLENS_DATA_DIR: z.string().trim().min(1).default(".netlens/data"),
   NETLENS_AGENT_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:9797"),
   NETLENS_AGENT_TOKEN_FILE: z.string().trim().min(1).default(".netlens/agent/token"),
-  /** Where `npm run up` keeps its state; default: the parent of NETLENS_DATA_DIR (`.netlens`). */
+  /**
+   * Where the server leaves what it makes on a first start (passwords, the CLI's token); default: the parent of
+   * NETLENS_DATA_DIR. `npm run up` gives it the web server's own directory, `.netlens/web`.
+   */
   NETLENS_STATE_DIR: z.string().trim().min(1).optional(),
   /** The first admin's password on an empty database; default: a random one, written to the state directory. */
   NETLENS_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
@@ -21,6 +29,27 @@ const schema = z.object({
    * whatever they say: a demo the admins deleted stays deleted (server/seed.ts).
    */
   NETLENS_SEED_DEMO: z.stringbool().default(false),
+  /**
+   * Reverse proxies in front of the server (addresses or CIDRs, comma-separated): only their X-Forwarded-For and
+   * X-Forwarded-Proto count. Default: none, so a client's own headers never pick the address it is throttled by.
+   */
+  NETLENS_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((list, ctx) => {
+      try {
+        return parseTrustedProxies(list);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** How long an API token is valid after it is issued (default 12 h). */
+  NETLENS_TOKEN_EXPIRATION: seconds(12 * 3600),
+  /** A browser session ends after this long without a request (default 2 h)... */
+  NETLENS_SESSION_IDLE_TIMEOUT: seconds(2 * 3600),
+  /** ...and this long after the login, however busy (default 12 h). */
+  NETLENS_SESSION_LIFETIME: seconds(12 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -6,8 +6,8 @@ import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
 import { Dispatcher } from "./agents/dispatcher";
-import { defaultAuthPolicy, type Services } from "./api/trpc";
-import { bootstrapAccounts } from "./auth/bootstrap";
+import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
+import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
 import { createDb, type Database } from "./db/client";
 import { type Env, env } from "./env";
@@ -25,6 +25,20 @@ export type RunningServices = Services & {
   inspection: Inspection;
 };
 
+/** The configured lifetimes of sessions and tokens, over the built-in login throttle. */
+function authPolicyOf(config: Env): AuthPolicy {
+  return {
+    ...defaultAuthPolicy,
+    credentials: {
+      sessionIdleMs: config.NETLENS_SESSION_IDLE_TIMEOUT * 1000,
+      sessionLifetimeMs: config.NETLENS_SESSION_LIFETIME * 1000,
+      tokenLifetimeMs: config.NETLENS_TOKEN_EXPIRATION * 1000,
+    },
+  };
+}
+
+const stateDirOf = (config: Env) => config.NETLENS_STATE_DIR ?? dirname(resolve(config.NETLENS_DATA_DIR));
+
 /**
  * The database as every start leaves it: migrated, the demo seeded if this is its first start and
  * NETLENS_SEED_DEMO asks, and the first accounts made (after the seed, so that the demo project exists for its
@@ -38,9 +52,10 @@ export async function openDatabase(config: Env, bus: EventBus, log: Logger = log
     log.info("seeded the demo topology");
   }
   await bootstrapAccounts(database.db, {
-    stateDir: config.NETLENS_STATE_DIR ?? dirname(resolve(config.NETLENS_DATA_DIR)),
+    stateDir: stateDirOf(config),
     adminPassword: config.NETLENS_ADMIN_PASSWORD,
     demoPassword: config.NETLENS_DEMO_PASSWORD,
+    credentials: authPolicyOf(config).credentials,
     logger: log.child({ part: "accounts" }),
   });
   return database;
@@ -48,8 +63,20 @@ export async function openDatabase(config: Env, bus: EventBus, log: Logger = log
 
 async function startServices(): Promise<RunningServices> {
   const config = env();
+  const auth = authPolicyOf(config);
   const bus = new EventBus();
   const database = await openDatabase(config, bus);
+  const renewal = {
+    stateDir: stateDirOf(config),
+    credentials: auth.credentials,
+    logger: logger.child({ part: "accounts" }),
+  };
+  const renew = () =>
+    renewCliToken(database.db, renewal).catch((err: unknown) =>
+      logger.error({ err }, "renewing the CLI's API token failed"),
+    );
+  await renew();
+  setInterval(renew, Math.min(auth.credentials.tokenLifetimeMs / 4, 3600_000)).unref();
   const dispatcher = new Dispatcher({
     db: database.db,
     bus,
@@ -80,8 +107,9 @@ async function startServices(): Promise<RunningServices> {
     bus,
     dispatcher,
     inspection,
-    loginThrottle: new LoginThrottle(defaultAuthPolicy.throttle),
-    loginFailureDelayMs: defaultAuthPolicy.failureDelayMs,
+    loginThrottle: new LoginThrottle(auth.throttle),
+    loginFailureDelayMs: auth.failureDelayMs,
+    credentialPolicy: auth.credentials,
     traceAgents,
   };
 }

@@ -58,6 +58,7 @@ export function testServices(db: Db, policy: Partial<AuthPolicy> = {}): Services
     inspection: null,
     loginThrottle: new LoginThrottle(auth.throttle),
     loginFailureDelayMs: auth.failureDelayMs,
+    credentialPolicy: auth.credentials,
     traceAgents: noTraceAgents,
   };
 }

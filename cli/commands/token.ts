@@ -31,6 +31,7 @@ export function tokenCommands(program: Command): void {
             field("Name", "name"),
             field("User", "user"),
             field("Created", "created_at"),
+            field("Expires", "expires_at"),
             field("Last Used", "last_used_at"),
             field("Revoked", "revoked_at"),
           ],

@@ -1,18 +1,12 @@
-"use client";
-// Logging out: ends the session on the server (its cookie is cleared by the answer), then a fresh login page.
-import { useMutation } from "@tanstack/react-query";
-import { useEffect } from "react";
-import { useTRPC } from "../trpc/provider";
+// Logging out: a form that POSTs to /api/logout (which ends the session, clears its cookie and goes to the login
+// page); `children` holds its submit button. A POST, so that a link or an image elsewhere cannot log anyone out;
+// a form, so that it needs no script.
+import type { ReactNode } from "react";
 
-export function Logout() {
-  const trpc = useTRPC();
-  const { mutate, error } = useMutation(trpc.auth.logout.mutationOptions());
-  useEffect(() => {
-    mutate(undefined, { onSuccess: () => window.location.assign("/login") });
-  }, [mutate]);
+export function LogoutForm({ children }: { children: ReactNode }) {
   return (
-    <p className="mt-16 text-center text-sm text-[var(--muted)]" role="status">
-      {error ? `Logging out failed: ${error.message}` : "Logging out…"}
-    </p>
+    <form method="post" action="/api/logout" className="contents">
+      {children}
+    </form>
   );
 }

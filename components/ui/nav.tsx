@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { LogoutForm } from "../auth/logout";
 import { useViewer } from "../auth/viewer";
 import { ThemeToggle } from "./theme";
 
@@ -52,9 +53,15 @@ export function Nav() {
               <span className="font-medium text-[var(--fg)]">{viewer.user.name}</span> · {viewer.project.name}{" "}
               · {viewer.role}
             </span>
-            <Link href="/logout" className="text-[var(--color-kind-external)] underline" data-testid="logout">
-              Log out
-            </Link>
+            <LogoutForm>
+              <button
+                type="submit"
+                className="cursor-pointer text-[var(--color-kind-external)] underline"
+                data-testid="logout"
+              >
+                Log out
+              </button>
+            </LogoutForm>
           </>
         ) : null}
         <ThemeToggle />

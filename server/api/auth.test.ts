@@ -1,93 +1,54 @@
 // Logging in over HTTP as the browser and the CLI do: the session cookie and its flags, CSRF refusals, API
 // tokens, expiry, the slow and vague answer to a wrong password, and the rate limit on repeated failures.
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestFacts, SESSION_COOKIE } from "../auth/http";
 import { hashPassword, verifyPassword } from "../auth/password";
 import { digest } from "../auth/secrets";
 import { LoginThrottle } from "../auth/throttle";
 import { apiTokens, sessions, users } from "../db/schema";
 import { createTestApi, type TestApi, tableCounts, testUser } from "../testkit";
-import { appRouter } from "./root";
-import { createRequestContext } from "./trpc";
+import { cookieOf, ORIGIN, overHttp, PEER, PROXY, sameOrigin } from "./http.testing";
 
-const ORIGIN = "http://netlens.test";
 const DELAY_MS = 300;
 
 let api: TestApi;
 let alicePassword: string;
+let http: ReturnType<typeof overHttp>["http"];
+let login: ReturnType<typeof overHttp>["login"];
 beforeAll(async () => {
   api = await createTestApi({
     demo: true,
-    auth: { failureDelayMs: DELAY_MS, throttle: { windowMs: 60_000, perAddress: 3, perUser: 10 } },
+    auth: {
+      failureDelayMs: DELAY_MS,
+      throttle: { windowMs: 60_000, perAddress: 3, perUser: 10, perSource: 30, maxKeys: 1000 },
+    },
   });
   alicePassword = (await testUser(api.services, "alice", "demo", "member")).password;
+  ({ http, login } = overHttp(api));
 });
 afterAll(() => api.close());
-
-type Call = {
-  status: number;
-  body: { result?: { data: unknown }; error?: { message: string; data: { code: string } } };
-};
-
-/** One tRPC call over HTTP as `next start` would receive it; returns the answer and its Set-Cookie. */
-async function http(
-  path: string,
-  options: { input?: unknown; headers?: Record<string, string>; mutation?: boolean } = {},
-): Promise<Call & { setCookie: string | null }> {
-  const mutation = options.mutation ?? true;
-  const query =
-    !mutation && options.input !== undefined
-      ? `?input=${encodeURIComponent(JSON.stringify(options.input))}`
-      : "";
-  const req = new Request(`${ORIGIN}/api/trpc/${path}${query}`, {
-    method: mutation ? "POST" : "GET",
-    headers: { host: "netlens.test", "content-type": "application/json", ...options.headers },
-    ...(mutation ? { body: JSON.stringify(options.input ?? {}) } : {}),
-  });
-  const res = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    router: appRouter,
-    req,
-    createContext: ({ req, resHeaders, info }) =>
-      createRequestContext(
-        api.services,
-        requestFacts(req.headers, info.url, (c) => resHeaders.append("set-cookie", c)),
-      ),
-  });
-  return {
-    status: res.status,
-    body: (await res.json()) as Call["body"],
-    setCookie: res.headers.get("set-cookie"),
-  };
-}
-
-const sameOrigin = { origin: ORIGIN, "sec-fetch-site": "same-origin" };
-
-async function login(username: string, password: string, headers: Record<string, string> = sameOrigin) {
-  return http("auth.login", {
-    input: { username, password },
-    headers: { ...headers, "x-forwarded-for": "192.0.2.7" },
-  });
-}
-
-function cookieOf(setCookie: string | null): string {
-  const value = /netlens_session=([^;]*)/.exec(setCookie ?? "")?.[1];
-  if (!value) throw new Error(`no session cookie in ${setCookie}`);
-  return `${SESSION_COOKIE}=${value}`;
-}
 
 describe("passwords", () => {
   it("are stored as salted scrypt hashes and checked in constant time", async () => {
     const [row] = await api.db.select().from(users).where(eq(users.name, "alice"));
-    expect(row?.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{86}$/);
+    // OWASP's baseline for scrypt: N=2^17, r=8, p=1.
+    expect(row?.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$[\w-]{22}\$[\w-]{86}$/);
     expect(row?.passwordHash).not.toContain(alicePassword);
     const a = await hashPassword("same password");
     const b = await hashPassword("same password");
     expect(a).not.toBe(b);
     expect(await verifyPassword("same password", a)).toBe(true);
     expect(await verifyPassword("same passworD", a)).toBe(false);
+  });
+
+  it("made with older parameters are hashed again at the next login", async () => {
+    const ivan = await testUser(api.services, "ivan", "demo", "member");
+    const old = await hashPassword(ivan.password, { N: 2 ** 15, r: 8, p: 1 });
+    await api.db.update(users).set({ passwordHash: old }).where(eq(users.id, ivan.user.id));
+    expect((await login("ivan", ivan.password)).status).toBe(200);
+    const [row] = await api.db.select().from(users).where(eq(users.id, ivan.user.id));
+    expect(row?.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(row && (await verifyPassword(ivan.password, row.passwordHash))).toBe(true);
   });
 });
 
@@ -124,7 +85,7 @@ describe("browser sessions", () => {
       ["nobody-by-this-name", "whatever-password"],
     ] as const) {
       const started = Date.now();
-      const res = await login(user, password, { ...sameOrigin, "x-forwarded-for": "198.51.100.1" });
+      const res = await login(user, password, { [PEER]: "198.51.100.1" });
       expect(Date.now() - started).toBeGreaterThanOrEqual(DELAY_MS - 5);
       expect(res.status).toBe(401);
       expect(res.body.error?.message).toBe("Invalid username or password");
@@ -169,7 +130,7 @@ describe("browser sessions", () => {
     }
   });
 
-  it("ends at logout, and after 12 hours idle", async () => {
+  it("ends at logout, after 2 hours idle, and 12 hours after the login however busy", async () => {
     const cookie = cookieOf((await login("alice", alicePassword)).setCookie);
     const out = await http("auth.logout", { headers: { cookie, ...sameOrigin } });
     expect(out.setCookie).toMatch(/^netlens_session=; Path=\/; HttpOnly; SameSite=Lax; Max-Age=0$/);
@@ -184,11 +145,26 @@ describe("browser sessions", () => {
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(sessions.idHash, idHash));
     expect((await http("network.list", { mutation: false, headers: { cookie: idle } })).status).toBe(401);
+
+    // Used a minute ago, so not idle; but logged in 12 hours and a minute ago.
+    const busy = cookieOf((await login("alice", alicePassword)).setCookie);
+    const busyHash = digest(busy.split("=")[1] ?? "");
+    const now = Date.now();
+    await api.db
+      .update(sessions)
+      .set({ createdAt: new Date(now - 12 * 3600_000 - 60_000), lastUsedAt: new Date(now - 60_000) })
+      .where(eq(sessions.idHash, busyHash));
+    const late = await http("network.list", { mutation: false, headers: { cookie: busy } });
+    expect(late.status).toBe(401);
+    expect(late.body.error?.message).toBe("Your session has expired; log in again");
   });
 
-  it("marks the cookie Secure behind HTTPS", async () => {
-    const res = await login("alice", alicePassword, { ...sameOrigin, "x-forwarded-proto": "https" });
-    expect(res.setCookie).toMatch(/; Secure$/);
+  it("marks the cookie Secure behind HTTPS, when a trusted proxy says so", async () => {
+    const proxied = await login("alice", alicePassword, { [PEER]: PROXY, "x-forwarded-proto": "https" });
+    expect(proxied.setCookie).toMatch(/; Secure$/);
+    // A client's own word is not a proxy's.
+    const direct = await login("alice", alicePassword, { "x-forwarded-proto": "https" });
+    expect(direct.setCookie).not.toMatch(/Secure/);
   });
 });
 
@@ -269,9 +245,7 @@ describe("accounts", { timeout: 30_000 }, () => {
     });
     expect(created.roles).toEqual([{ project: "demo", project_id: expect.any(String), role: "member" }]);
     expect(JSON.stringify(await api.caller.user.list())).not.toContain("erin-password");
-    expect(
-      (await login("erin", "erin-password", { ...sameOrigin, "x-forwarded-for": "192.0.2.99" })).status,
-    ).toBe(200);
+    expect((await login("erin", "erin-password", { [PEER]: "192.0.2.99" })).status).toBe(200);
     await expect(api.caller.user.create({ name: "erin", password: "whatever-pw" })).rejects.toMatchObject({
       code: "CONFLICT",
     });
@@ -279,14 +253,77 @@ describe("accounts", { timeout: 30_000 }, () => {
 });
 
 describe("the login throttle", () => {
+  it("keys on the connection's peer: a client's own X-Forwarded-For does not reset its count", async () => {
+    const frank = await testUser(api.services, "frank", "demo", "member");
+    const peer = { [PEER]: "203.0.113.50" };
+    for (const forged of ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) {
+      const res = await login("frank", "wrong-password", { ...peer, "x-forwarded-for": forged });
+      expect(res.status).toBe(401);
+    }
+    const blocked = await login("frank", frank.password, { ...peer, "x-forwarded-for": "198.51.100.4" });
+    expect(blocked.status).toBe(429);
+    // Through the trusted proxy, X-Forwarded-For names the client: another address, not blocked.
+    const proxied = await login("frank", frank.password, {
+      [PEER]: PROXY,
+      "x-forwarded-for": "203.0.113.50, 198.51.100.5",
+    });
+    expect(proxied.status).toBe(200);
+    // ...read from the right, so the blocked client cannot prepend someone else's address either.
+    const prepended = await login("frank", frank.password, {
+      [PEER]: PROXY,
+      "x-forwarded-for": "198.51.100.6, 203.0.113.50",
+    });
+    expect(prepended.status).toBe(429);
+  });
+
+  it("counts an attempt before the slow password check: parallel guesses get no more than the limit", async () => {
+    await testUser(api.services, "grace", "demo", "member");
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => login("grace", "wrong-password", { [PEER]: "203.0.113.51" })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+  });
+
   it("forgets failures once the window has passed", () => {
     let now = 0;
-    const throttle = new LoginThrottle({ windowMs: 1000, perAddress: 2, perUser: 5 }, () => now);
-    throttle.failed("u", "a");
-    throttle.failed("u", "a");
-    expect(throttle.retryAfter("u", "a")).toBe(1000);
-    expect(throttle.retryAfter("u", "b")).toBe(0);
+    const throttle = new LoginThrottle(
+      { windowMs: 1000, perAddress: 2, perUser: 5, perSource: 10, maxKeys: 100 },
+      () => now,
+    );
+    expect(throttle.begin("u", "a")).toBe(0);
+    expect(throttle.begin("u", "a")).toBe(0);
+    expect(throttle.begin("u", "a")).toBe(1000);
+    expect(throttle.begin("u", "b")).toBe(0);
     now = 1001;
-    expect(throttle.retryAfter("u", "a")).toBe(0);
+    expect(throttle.begin("u", "a")).toBe(0);
+  });
+
+  it("forgives a right password its own attempt, and stops one address trying many names", () => {
+    const throttle = new LoginThrottle({
+      windowMs: 1000,
+      perAddress: 2,
+      perUser: 5,
+      perSource: 3,
+      maxKeys: 100,
+    });
+    for (let i = 0; i < 5; i++) {
+      expect(throttle.begin("u", "a")).toBe(0);
+      throttle.succeeded("u", "a");
+    }
+    for (const user of ["v", "w", "x"]) expect(throttle.begin(user, "a")).toBe(0);
+    expect(throttle.begin("y", "a")).toBeGreaterThan(0);
+    expect(throttle.begin("y", "b")).toBe(0);
+  });
+
+  it("holds no more keys than its bound, however many names and addresses fail", () => {
+    const throttle = new LoginThrottle({
+      windowMs: 60_000,
+      perAddress: 5,
+      perUser: 50,
+      perSource: 100,
+      maxKeys: 500,
+    });
+    for (let i = 0; i < 5000; i++) throttle.begin(`user-${i}`, `198.51.${i >> 8}.${i & 255}`);
+    expect(throttle.size).toBeLessThanOrEqual(500);
   });
 });

@@ -1,22 +1,27 @@
-// The context of an HTTP request (Next's route handler): the process's services and the caller, from the
-// request's bearer token or session cookie. Login and logout set the cookie through the response headers.
+// The context of an HTTP request (Next's route handlers: tRPC, and the login and logout forms): the process's
+// services and the caller, from the request's bearer token or session cookie. Login and logout set the cookie
+// through the response headers.
 import type { FetchCreateContextFnOptions } from "@trpc/server/adapters/fetch";
 import { requestFacts } from "../auth/http";
+import { env } from "../env";
 import { getServices } from "../services";
 import { type Context, createRequestContext } from "./trpc";
 
-export async function createContext({
-  req,
-  resHeaders,
-  info,
-}: FetchCreateContextFnOptions): Promise<Context> {
+export async function httpContext(
+  req: Request,
+  url: URL,
+  setCookie: (header: string) => void,
+): Promise<Context> {
   // Only what procedures may reach: not the database handle (its close) nor the dispatcher.
-  const { db, bus, inspection, loginThrottle, loginFailureDelayMs, traceAgents } = await getServices();
-  const facts = requestFacts(req.headers, info.url ?? new URL(req.url), (cookie) =>
-    resHeaders.append("set-cookie", cookie),
-  );
+  const { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents } =
+    await getServices();
+  const facts = requestFacts(req.headers, url, setCookie, env().NETLENS_TRUSTED_PROXIES);
   return createRequestContext(
-    { db, bus, inspection, loginThrottle, loginFailureDelayMs, traceAgents },
+    { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents },
     facts,
   );
+}
+
+export function createContext({ req, resHeaders, info }: FetchCreateContextFnOptions): Promise<Context> {
+  return httpContext(req, info.url ?? new URL(req.url), (cookie) => resHeaders.append("set-cookie", cookie));
 }

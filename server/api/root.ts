@@ -1,4 +1,6 @@
 // The only place routers are merged.
+
+import { recheckedCaller } from "./recheck";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { floatingIpRouter } from "./routers/floatingIp";
@@ -14,10 +16,7 @@ import { subnetRouter } from "./routers/subnet";
 import { tokenRouter } from "./routers/token";
 import { traceRouter } from "./routers/trace";
 import { userRouter } from "./routers/user";
-import { createCallerFactory, memberProcedure, router, type Session } from "./trpc";
-
-/** A long-lived subscription looks its caller up again this often, so that logout or revocation ends it. */
-const RECHECK_MS = 30_000;
+import { createCallerFactory, memberProcedure, router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
@@ -37,15 +36,10 @@ export const appRouter = router({
   ...inspectRouters,
   /** {kind, id, action} for every committed change and every status the hosts report; tenants hear their own. */
   events: memberProcedure.subscription(async function* ({ ctx, signal }) {
-    let actor: Pick<Session, "role" | "projectIds"> = ctx.actor;
-    let checked = Date.now();
+    const caller = recheckedCaller(ctx);
     for await (const event of ctx.bus.stream(signal)) {
-      if (ctx.reauthenticate && Date.now() - checked > RECHECK_MS) {
-        const again = await ctx.reauthenticate();
-        if (!again) return;
-        actor = again;
-        checked = Date.now();
-      }
+      const actor = await caller();
+      if (!actor) return;
       const mine =
         actor.role === "admin" ||
         (event.project_id !== undefined && actor.projectIds.includes(event.project_id));

@@ -6,7 +6,12 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { AuditTrail } from "../audit/trail";
 import type { Session } from "../auth/access";
-import { sessionFromCookie, sessionFromToken } from "../auth/credentials";
+import {
+  type CredentialPolicy,
+  defaultCredentialPolicy,
+  sessionFromCookie,
+  sessionFromToken,
+} from "../auth/credentials";
 import { clearedSessionCookie, type RequestFacts } from "../auth/http";
 import { defaultThrottle, type LoginThrottle, type ThrottlePolicy } from "../auth/throttle";
 import type { Db } from "../db/client";
@@ -24,8 +29,13 @@ export type AuthPolicy = {
   /** A wrong password is answered no sooner than this after the request came in. */
   failureDelayMs: number;
   throttle: ThrottlePolicy;
+  credentials: CredentialPolicy;
 };
-export const defaultAuthPolicy: AuthPolicy = { failureDelayMs: 1_000, throttle: defaultThrottle };
+export const defaultAuthPolicy: AuthPolicy = {
+  failureDelayMs: 1_000,
+  throttle: defaultThrottle,
+  credentials: defaultCredentialPolicy,
+};
 
 /**
  * What procedures need from the running server, made once per process (server/services.ts) or per test API
@@ -41,6 +51,8 @@ export type Services = {
   loginThrottle: LoginThrottle;
   /** A wrong password is answered no sooner than this after the request came in. */
   loginFailureDelayMs: number;
+  /** How long sessions and API tokens last. */
+  credentialPolicy: CredentialPolicy;
   /** How a trace reaches the host's agent. */
   traceAgents: TraceAgents;
 };
@@ -72,11 +84,11 @@ export async function createInnerContext(
 export async function createRequestContext(services: Services, request: RequestFacts): Promise<Context> {
   const authenticate = async (): Promise<{ session: Session | null; authError?: string }> => {
     if (request.bearer !== undefined) {
-      const session = await sessionFromToken(services.db, request.bearer);
-      return session ? { session } : { session: null, authError: "Invalid or revoked API token" };
+      const checked = await sessionFromToken(services.db, request.bearer);
+      return checked.session ? checked : { session: null, authError: checked.error };
     }
     if (request.sessionCookie) {
-      const session = await sessionFromCookie(services.db, request.sessionCookie);
+      const session = await sessionFromCookie(services.db, request.sessionCookie, services.credentialPolicy);
       if (session) return { session };
       request.setCookie(clearedSessionCookie(request.secure));
       return { session: null, authError: "Your session has expired; log in again" };

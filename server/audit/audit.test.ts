@@ -120,7 +120,7 @@ describe("a change through the API", () => {
 
   it("says which token made it, from which address and user agent", async () => {
     const { token, id } = await api.caller.token.issue({ name: "ci-pipeline" });
-    const session = await sessionFromToken(api.db, token);
+    const { session } = await sessionFromToken(api.db, token);
     if (!session) throw new Error("the token does not authenticate");
     const viaToken = createCaller(
       await createInnerContext(api.services, session, fromBrowser("198.51.100.23", "netlens-cli")),

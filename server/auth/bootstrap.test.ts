@@ -1,14 +1,16 @@
 // The first start on an empty database: admin (password given or random, then in a 0600 file), the demo
-// tenant's user, and a CLI token that authenticates; a second start changes nothing.
+// tenant's user, and a CLI token that authenticates; a second start changes nothing. Later, the CLI token is
+// renewed before it expires.
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDb } from "../db/client";
+import { apiTokens } from "../db/schema";
 import { EventBus } from "../events";
 import { seedDemo } from "../seed";
 import { userByName } from "./access";
-import { bootstrapAccounts } from "./bootstrap";
+import { bootstrapAccounts, renewCliToken } from "./bootstrap";
 import { sessionFromToken } from "./credentials";
 import { verifyPassword } from "./password";
 
@@ -43,7 +45,11 @@ describe("bootstrapAccounts", { timeout: 30_000 }, () => {
       expect((await stat(join(stateDir, file))).mode & 0o777, file).toBe(0o600);
     }
     const token = (await readFile(join(stateDir, "cli-token"), "utf8")).trim();
-    expect(await sessionFromToken(db, token)).toMatchObject({ user: "admin", role: "admin", via: "token" });
+    expect((await sessionFromToken(db, token)).session).toMatchObject({
+      user: "admin",
+      role: "admin",
+      via: "token",
+    });
     const demoPassword = (await readFile(join(stateDir, "demo-password"), "utf8")).trim();
     const demo = await userByName(db, "demo");
     expect(demo && (await verifyPassword(demoPassword, demo.passwordHash))).toBe(true);
@@ -63,5 +69,45 @@ describe("bootstrapAccounts", { timeout: 30_000 }, () => {
     expect(lines.join("\n")).not.toContain("chosen-password");
     // No demo seeded here: no demo user either.
     expect(await userByName(db, "demo")).toBeUndefined();
+  });
+
+  it("with the admin password given, prints no generated demo password: it is only in its 0600 file", async () => {
+    const { db, stateDir, lines, logger } = await fresh();
+    await seedDemo({ db, bus: new EventBus() });
+    await bootstrapAccounts(db, { stateDir, logger, adminPassword: "chosen-password" });
+    const file = join(stateDir, "demo-password");
+    const demoPassword = (await readFile(file, "utf8")).trim();
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const demo = await userByName(db, "demo");
+    expect(demo && (await verifyPassword(demoPassword, demo.passwordHash))).toBe(true);
+    expect(lines.join("\n")).not.toContain(demoPassword);
+    expect(lines.join("\n")).toContain(file);
+  });
+
+  it("renews the CLI's token in its file once half its life is gone, and revokes the old one", async () => {
+    const { db, stateDir, logger } = await fresh();
+    const credentials = { tokenLifetimeMs: 3600_000 };
+    await bootstrapAccounts(db, { stateDir, logger, adminPassword: "chosen-password", credentials });
+    const file = join(stateDir, "cli-token");
+    const first = (await readFile(file, "utf8")).trim();
+    const now = Date.now();
+    expect(await renewCliToken(db, { stateDir, logger, credentials }, new Date(now + 20 * 60_000))).toBe(
+      false,
+    );
+    expect(await renewCliToken(db, { stateDir, logger, credentials }, new Date(now + 40 * 60_000))).toBe(
+      true,
+    );
+    const second = (await readFile(file, "utf8")).trim();
+    expect(second).not.toBe(first);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await sessionFromToken(db, first)).session).toBeNull();
+    expect((await sessionFromToken(db, second)).session).toMatchObject({ user: "admin" });
+
+    // Revoked (someone decided so): left alone.
+    await db.update(apiTokens).set({ revokedAt: new Date() });
+    expect(await renewCliToken(db, { stateDir, logger, credentials }, new Date(now + 120 * 60_000))).toBe(
+      false,
+    );
+    expect((await readFile(file, "utf8")).trim()).toBe(second);
   });
 });

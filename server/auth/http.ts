@@ -1,6 +1,7 @@
 // What the API needs to know about an HTTP request, whatever adapter carried it (Next's fetch handler, the
 // standalone server of the tests): its credentials, whether a browser sent it from our own pages, and a way
 // to set the session cookie on the answer.
+import { type AddressRange, clientAddress, fromTrustedProxy } from "./proxies";
 
 export const SESSION_COOKIE = "netlens_session";
 /**
@@ -8,6 +9,12 @@ export const SESSION_COOKIE = "netlens_session";
  * header without a CORS preflight, which this API never grants: with it, a request is not a forged one.
  */
 const CLIENT_HEADER = "x-netlens-client";
+/**
+ * The TCP peer's address, as our web server (scripts/web.mjs) sets it on every request, replacing whatever a
+ * client sent under that name. Next's own server only fills X-Forwarded-For when the client sent none, so that
+ * header alone cannot tell a proxy's word from a client's.
+ */
+export const PEER_HEADER = "x-netlens-peer";
 
 export type RequestFacts = {
   /** The session cookie's value, if any. */
@@ -18,7 +25,7 @@ export type RequestFacts = {
   userAgent: string | null;
   /** True when a browser may have sent this from another site: mutations on a cookie are then refused. */
   crossSite: boolean;
-  /** The client's address for rate limiting (X-Forwarded-For as Next sets it, else "unknown"). */
+  /** The client's address, for rate limiting: the peer's, or what trusted proxies forwarded (proxies.ts). */
   address: string;
   /** HTTPS (directly or behind a proxy): the cookie gets `Secure`. */
   secure: boolean;
@@ -82,18 +89,23 @@ function bearerToken(headers: Headers): string | undefined {
   return match?.[1];
 }
 
+/** `trustedProxies`: whose X-Forwarded-For and X-Forwarded-Proto count (NETLENS_TRUSTED_PROXIES). */
 export function requestFacts(
   headers: Headers,
   url: URL | null,
   setCookie: (header: string) => void,
+  trustedProxies: readonly AddressRange[] = [],
 ): RequestFacts {
-  const forwardedProto = headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  const peer = headers.get(PEER_HEADER);
+  const forwardedProto = fromTrustedProxy(peer, trustedProxies)
+    ? headers.get("x-forwarded-proto")?.split(",")[0]?.trim()
+    : undefined;
   return {
     sessionCookie: parseCookies(headers.get("cookie")).get(SESSION_COOKIE),
     bearer: bearerToken(headers),
     userAgent: headers.get("user-agent"),
     crossSite: isCrossSite(headers),
-    address: headers.get("x-forwarded-for")?.split(",")[0]?.trim() || "unknown",
+    address: clientAddress(peer, headers.get("x-forwarded-for"), trustedProxies),
     secure: forwardedProto === "https" || url?.protocol === "https:",
     setCookie,
   };

@@ -4,8 +4,12 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:c
 
 const KEY_LENGTH = 64;
 const SALT_BYTES = 16;
-/** OWASP's scrypt baseline (N=2^17, r=8, p=1) costs ~128 MiB; 2^15 keeps logins ~50 ms on this class of host. */
-const DEFAULT_COST = { N: 2 ** 15, r: 8, p: 1 };
+/**
+ * OWASP's scrypt baseline: N=2^17, r=8, p=1, 128 MiB and a few hundred ms per hash. Memory stays bounded under a
+ * flood of logins: node:crypto runs scrypt on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says
+ * otherwise), and the login throttle refuses before hashing.
+ */
+const DEFAULT_COST = { N: 2 ** 17, r: 8, p: 1 };
 
 function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r };
@@ -21,6 +25,17 @@ export async function hashPassword(password: string, cost = DEFAULT_COST): Promi
   const salt = randomBytes(SALT_BYTES);
   const key = await derive(password, salt, cost);
   return ["scrypt", cost.N, cost.r, cost.p, salt.toString("base64url"), key.toString("base64url")].join("$");
+}
+
+/** Whether a stored hash was made with other parameters than today's: a login then hashes it again. */
+export function needsRehash(stored: string): boolean {
+  const [scheme, n, r, p] = stored.split("$");
+  return (
+    scheme !== "scrypt" ||
+    Number(n) !== DEFAULT_COST.N ||
+    Number(r) !== DEFAULT_COST.r ||
+    Number(p) !== DEFAULT_COST.p
+  );
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

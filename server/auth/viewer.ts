@@ -12,7 +12,7 @@ import { SESSION_COOKIE } from "./http";
 export const currentViewer = cache(async (): Promise<Viewer | null> => {
   const id = (await cookies()).get(SESSION_COOKIE)?.value;
   if (!id) return null;
-  const { db } = await getServices();
-  const session = await sessionFromCookie(db, id);
+  const { db, credentialPolicy } = await getServices();
+  const session = await sessionFromCookie(db, id, credentialPolicy);
   return session ? viewerOf(db, session) : null;
 });

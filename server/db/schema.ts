@@ -283,6 +283,13 @@ export const apiTokens = pgTable("api_tokens", {
   name: text("name").notNull().default(""),
   createdAt: createdAt(),
   lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  /**
+   * Set when the token is issued (NETLENS_TOKEN_EXPIRATION). The default only dates tokens issued before tokens
+   * expired: they get 12 hours from the migration instead of lasting forever.
+   */
+  expiresAt: timestamp("expires_at", { withTimezone: true })
+    .notNull()
+    .default(sql`now() + interval '12 hours'`),
   /** Revoked tokens stay listed (who had access, until when) but never authenticate again. */
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
 });

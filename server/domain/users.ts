@@ -3,6 +3,8 @@
 import { and, asc, count, eq } from "drizzle-orm";
 import type { z } from "zod";
 import type { Role, roleAssign, roleList, roleUnassign, userCreate } from "../../lib/schemas/auth";
+import type { Session } from "../auth/access";
+import { revokeCredentials } from "../auth/credentials";
 import { hashPassword } from "../auth/password";
 import type { Executor } from "../db/client";
 import { projects, roleAssignments, type UserRow, users } from "../db/schema";
@@ -125,12 +127,22 @@ export async function deleteUser(tx: Tx, ref: string, callerId: string): Promise
   await checkAnAdminRemains(tx, `Deleting user ${user.name}`);
 }
 
-export async function setPassword(tx: Tx, ref: string, password: string): Promise<void> {
+/**
+ * A new password ends the user's sessions and revokes their API tokens, as Keystone revokes a user's tokens:
+ * whoever knew the old one must not stay in. The caller's own credential survives when they change their own.
+ */
+export async function setPassword(
+  tx: Tx,
+  ref: string,
+  password: string,
+  caller: Pick<Session, "userId" | "via" | "credential">,
+): Promise<void> {
   const user = await resolveRef(tx.db, tx.actor, userSpec, ref);
   await tx.db
     .update(users)
     .set({ passwordHash: await hashPassword(password) })
     .where(eq(users.id, user.id));
+  await revokeCredentials(tx.db, user.id, caller.userId === user.id ? caller : null);
 }
 
 export async function assignRole(tx: Tx, input: z.infer<typeof roleAssign>): Promise<AssignmentView[]> {

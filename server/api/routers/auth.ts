@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TRPCError } from "@trpc/server";
 import { login, logout, whoami } from "../../../lib/schemas/auth";
-import { actorOf, assignmentsOf, userByName, viewerOf } from "../../auth/access";
+import { actorOf, assignmentsOf, viewerOf } from "../../auth/access";
 import { createSession, endSession } from "../../auth/credentials";
 import { clearedSessionCookie, sessionCookie } from "../../auth/http";
-import { dummyHash, verifyPassword } from "../../auth/password";
+import { checkPassword } from "../../auth/login";
 import { publicProcedure, router } from "../trpc";
 
 /** One answer for every bad name or password: which one was wrong is for the attacker to find out slowly. */
@@ -16,18 +16,15 @@ export const authRouter = router({
     const started = Date.now();
     const throttle = ctx.loginThrottle;
     const address = ctx.request?.address ?? "in-process";
-    const wait = throttle.retryAfter(input.username, address);
+    const wait = throttle.begin(input.username, address);
     if (wait > 0) {
       throw new TRPCError({
         code: "TOO_MANY_REQUESTS",
         message: `Too many failed logins for ${input.username}; try again in ${Math.ceil(wait / 1000)} s`,
       });
     }
-    const user = await userByName(ctx.db, input.username);
-    // Unknown users cost the same scrypt as known ones, so timing does not tell which names exist.
-    const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash()));
-    if (!user || !ok) {
-      throttle.failed(input.username, address);
+    const user = await checkPassword(ctx.db, input.username, input.password);
+    if (!user) {
       await sleep(Math.max(0, started + ctx.loginFailureDelayMs - Date.now()));
       throw new TRPCError({ code: "UNAUTHORIZED", message: INVALID });
     }
@@ -46,7 +43,7 @@ export const authRouter = router({
     }
     const actor = actorOf(user, assignments, scope.projectId);
     if (!actor) throw new Error("unreachable: the user has the scope's assignment");
-    const { id, expiresAt } = await createSession(ctx.db, user.id, scope.projectId);
+    const { id, expiresAt } = await createSession(ctx.db, user.id, scope.projectId, ctx.credentialPolicy);
     ctx.request?.setCookie(sessionCookie(id, { secure: ctx.request.secure }));
     const session = { ...actor, userId: user.id, via: "cookie" as const, credential: null };
     return { ...(await viewerOf(ctx.db, session)), expires_at: expiresAt.toISOString() };

@@ -11,6 +11,7 @@ import {
   inspectStream,
 } from "../../../lib/schemas/inspect";
 import type { Inspection } from "../../inspect/service";
+import { recheckedCaller } from "../recheck";
 import { adminProcedure, router, type Services } from "../trpc";
 
 function need({ inspection }: Pick<Services, "inspection">): Inspection {
@@ -83,9 +84,16 @@ const inspectRouter = router({
       sections,
     };
   }),
-  /** Every host's status and snapshot now, then each change (deltas of sections, status, drift). */
+  /**
+   * Every host's status and snapshot now, then each change (deltas of sections, status, drift); it ends when
+   * its caller is no longer an admin who authenticates (logout, token revoked or expired, role taken away).
+   */
   stream: adminProcedure.input(inspectStream).subscription(async function* ({ ctx, input, signal }) {
-    yield* need(ctx).stream(input?.host, signal);
+    const caller = recheckedCaller(ctx);
+    for await (const event of need(ctx).stream(input?.host, signal)) {
+      if ((await caller())?.role !== "admin") return;
+      yield event;
+    }
   }),
 });
 

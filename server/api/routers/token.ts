@@ -10,7 +10,7 @@ import { memberProcedure, router } from "../trpc";
 export const tokenRouter = router({
   /** The token's value is in this answer only; the server keeps its digest. */
   issue: memberProcedure.input(tokenIssue).mutation(async ({ ctx, input }) => {
-    const { row, token } = await issueToken(ctx.db, ctx.session, input.name);
+    const { row, token } = await issueToken(ctx.db, ctx.session, input.name, ctx.credentialPolicy);
     return { ...tokenView(row, ctx.session.user), token };
   }),
   list: memberProcedure

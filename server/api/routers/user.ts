@@ -14,5 +14,5 @@ export const userRouter = router({
     .mutation(({ ctx, input }) => write(ctx, (tx) => deleteUser(tx, input.id, ctx.session.userId))),
   setPassword: adminProcedure
     .input(userSetPassword)
-    .mutation(({ ctx, input }) => write(ctx, (tx) => setPassword(tx, input.id, input.password))),
+    .mutation(({ ctx, input }) => write(ctx, (tx) => setPassword(tx, input.id, input.password, ctx.session))),
 });
