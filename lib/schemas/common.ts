@@ -54,14 +54,18 @@ export const macAddress = z
   .refine((mac) => mac !== "00:00:00:00:00:00", "A MAC address must not be all zeros");
 
 /**
- * Control characters (C0, DEL, C1: Unicode's Cc) in text that people name things with: escape sequences that
- * would drive the terminal of whoever lists them, and NUL, which PostgreSQL cannot store in text at all.
+ * `schema` for text that people name things with, refusing (with `what` named in the message) control
+ * characters (C0, DEL, C1: Unicode's Cc), escape sequences that would drive the terminal of whoever lists them,
+ * and NUL, which PostgreSQL cannot store in text at all; and half a UTF-16 surrogate pair (JSON can carry one),
+ * which is no character: UTF-8 has no bytes for it (PGlite fails on some, node-postgres stores U+FFFD instead).
  */
-export const hasControlCharacter = (value: string) => /\p{Cc}/u.test(value);
-
-/** `schema` refusing control characters, with `what` named in the message. */
 export const printable = <T extends z.ZodString>(schema: T, what: string): T =>
-  schema.refine((value) => !hasControlCharacter(value), `${what} must not contain control characters`);
+  schema
+    .refine((value) => !/\p{Cc}/u.test(value), `${what} must not contain control characters`)
+    .refine(
+      (value) => !/\p{Cs}/u.test(value),
+      `${what} must be valid Unicode (it holds half a surrogate pair)`,
+    );
 
 /** A resource named by its ID or by its name (the server resolves names within what the caller may see). */
 export const ref = printable(z.string().trim().min(1, "A name or ID is required").max(255), "A name or ID");
