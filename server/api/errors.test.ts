@@ -122,6 +122,14 @@ describe("a fault of ours", () => {
   });
 });
 
+describe("a token named by something that only looks like an ID", () => {
+  it("is not found, as any other unknown token (PostgreSQL failed to read it as a UUID)", async () => {
+    for (const id of ["a".repeat(36), "-".repeat(36), "aa--a-a0000-0a-a0a---0aaaa00a--0-0a-"]) {
+      await expect(api.caller.token.revoke({ id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    }
+  });
+});
+
 describe("control characters", () => {
   // NUL reached PostgreSQL (which cannot store it) and came back as SQL; ESC drives a terminal.
   const nul = "a\u0000b";
@@ -188,6 +196,19 @@ describe("control characters", () => {
       code: "BAD_REQUEST",
       message: expect.stringContaining("A user name must not contain control characters"),
     });
+  });
+
+  it("and half a surrogate pair are refused too: PGlite failed on it, node-postgres stored U+FFFD", async () => {
+    const half = " \ud800שלום עולם\udc00 ";
+    for (const call of [
+      () => api.caller.network.list({ project_id: half }),
+      () => api.caller.token.issue({ name: half }),
+      () => api.caller.network.create({ name: "\ud800" }),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: "BAD_REQUEST", message: /must be valid Unicode/ });
+    }
+    // A whole pair is a character like any other.
+    expect((await api.caller.network.create({ name: "\ud800\udc00" })).name).toBe("𐀀");
   });
 
   it("are allowed as any other text where no one is named: unicode, spaces inside, quotes", async () => {
