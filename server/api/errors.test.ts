@@ -6,8 +6,10 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Db } from "../db/client";
+import { agents } from "../db/schema";
 import { logger } from "../logger";
 import { createTestApi, expectRefused, type TestApi, testUser } from "../testkit";
+import { createTraceAgents } from "../trace/agent";
 import { appRouter, createCaller } from "./root";
 import type { Context } from "./trpc";
 
@@ -21,20 +23,27 @@ afterEach(() => vi.restoreAllMocks());
 const GENERIC = /^Something went wrong \(error id ([0-9a-f]{8})\)$/;
 const rollback = new Error("rollback");
 
-/**
- * Runs `work` against a database whose `users` table is gone, in a transaction that is rolled back: every
- * query of users fails in PostgreSQL itself, with its own words and the query's text and parameters.
- */
-async function withoutUsersTable(work: (db: Db) => Promise<void>): Promise<void> {
+/** Runs `work` in a transaction that is rolled back: procedures' own transactions become savepoints in it. */
+async function rolledBack(work: (db: Db) => Promise<void>): Promise<void> {
   await api.db
     .transaction(async (tx) => {
-      await tx.execute(sql`alter table users rename to users_elsewhere`);
       await work(tx as unknown as Db);
       throw rollback;
     })
     .catch((error: unknown) => {
       if (error !== rollback) throw error;
     });
+}
+
+/**
+ * Runs `work` against a database whose `users` table is gone: every query of users fails in PostgreSQL itself,
+ * with its own words and the query's text and parameters.
+ */
+function withoutUsersTable(work: (db: Db) => Promise<void>): Promise<void> {
+  return rolledBack(async (db) => {
+    await db.execute(sql`alter table users rename to users_elsewhere`);
+    await work(db);
+  });
 }
 
 const post = (path: string, input: unknown, createContext: () => Promise<Context>) =>
@@ -108,6 +117,21 @@ describe("a fault of ours", () => {
     expect(JSON.stringify(body)).not.toMatch(/sessions|params|select/);
     const errorId = GENERIC.exec(body.error.message)?.[1];
     expect(logged().find((e) => e.errorId === errorId)?.detail).toContain("sessions");
+  });
+
+  it("is not a host agent that is down: an admin's trace says so in the agent's words", async () => {
+    const down = async (): Promise<never> => {
+      throw new Error("connect ECONNREFUSED 127.0.0.1:9797");
+    };
+    const traced = await api.with({ traceAgents: createTraceAgents(() => ({ ask: down, probe: down })) });
+    await rolledBack(async (db) => {
+      await db.insert(agents).values({ url: "http://127.0.0.1:9797", host: "node-1", prefix: "t-" });
+      const caller = createCaller({ ...traced.ctx, db });
+      await expect(caller.trace.run({ from: "vm1", to: "203.0.113.1" })).rejects.toMatchObject({
+        code: "CONFLICT",
+        message: "The host agent of node-1 could not answer the trace: connect ECONNREFUSED 127.0.0.1:9797",
+      });
+    });
   });
 
   it("leaves domain errors and bad input their own clear words", async () => {
