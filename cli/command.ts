@@ -2,7 +2,7 @@
 // list/show/delete trio that every resource has.
 import { Command, Option } from "commander";
 import { type Client, createClient, describeError } from "./client";
-import { type Column, type Format, printList, printOne, type Row } from "./output";
+import { type Column, type Format, printList, printOne, type Row, terminalText } from "./output";
 
 export const formatOption = () =>
   new Option("-f, --format <format>", "output format").choices(["table", "json", "value"]).default("table");
@@ -22,7 +22,7 @@ export function run<A extends unknown[]>(action: (client: Client, ...args: A) =>
         if (!applied) throw new Error(`The host agents have not applied revision ${revision} yet`);
       }
     } catch (error) {
-      console.error(describeError(error));
+      console.error(terminalText(describeError(error)));
       process.exit(1);
     }
   };

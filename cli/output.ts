@@ -4,6 +4,38 @@ export type Format = "table" | "json" | "value";
 export type Row = Record<string, unknown>;
 export type Column = { header: string; value: (row: Row) => unknown };
 
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional overrides that reorder what a terminal shows. A name
+ * stored before the API refused them, or text from a host, must not recolour, move or rewrite an admin's
+ * terminal: they are printed as escapes.
+ */
+const unsafe = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+const escaped = (c: string) => {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+};
+
+/** One value as a terminal may show it: every control character escaped, newlines included. */
+const safe = (text: string) => text.replace(unsafe, escaped);
+
+/** Text of several lines (a rendered snapshot, a trace, an error) as a terminal may show it. */
+export const terminalText = (text: string) => text.split("\n").map(safe).join("\n");
+
+/**
+ * JSON for a terminal and for scripts alike. JSON.stringify escapes C0 but leaves DEL, C1 and the overrides raw;
+ * written as \u escapes they are the same JSON value (outside strings JSON has none of them to escape).
+ */
+const jsonUnsafe = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const jsonText = (value: unknown, indent?: number) =>
+  JSON.stringify(value, null, indent).replace(
+    jsonUnsafe,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+
+export function printJson(value: unknown): void {
+  console.log(jsonText(value, 2));
+}
+
 const scalar = (value: unknown): string =>
   value === null || value === undefined
     ? ""
@@ -11,7 +43,7 @@ const scalar = (value: unknown): string =>
       ? value
         ? "True"
         : "False"
-      : String(value);
+      : safe(String(value));
 
 /**
  * Nested values read like the openstack CLI's: a list of objects one per line as key='value' pairs (fixed_ips),
@@ -24,7 +56,7 @@ export function formatValue(value: unknown): string {
         item !== null && typeof item === "object"
           ? Object.entries(item as Row)
               .map(
-                ([k, v]) => `${k}='${v !== null && typeof v === "object" ? JSON.stringify(v) : scalar(v)}'`,
+                ([k, v]) => `${safe(k)}='${v !== null && typeof v === "object" ? jsonText(v) : scalar(v)}'`,
               )
               .join(", ")
           : scalar(item),
@@ -34,9 +66,9 @@ export function formatValue(value: unknown): string {
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Row);
     if (entries.every(([, v]) => Array.isArray(v) && v.every((x) => typeof x !== "object"))) {
-      return entries.map(([k, v]) => `${k}=${(v as unknown[]).map(scalar).join(", ")}`).join("; ");
+      return entries.map(([k, v]) => `${safe(k)}=${(v as unknown[]).map(scalar).join(", ")}`).join("; ");
     }
-    return JSON.stringify(value);
+    return jsonText(value);
   }
   return scalar(value);
 }
@@ -58,19 +90,19 @@ function table(headers: string[], rows: string[][]): string {
 }
 
 export function printOne(row: Row, format: Format): void {
-  if (format === "json") return void console.log(JSON.stringify(row, null, 2));
+  if (format === "json") return void printJson(row);
   const keys = Object.keys(row).sort();
   if (format === "value") return void console.log(keys.map((k) => formatValue(row[k])).join("\n"));
   console.log(
     table(
       ["Field", "Value"],
-      keys.map((k) => [k, formatValue(row[k])]),
+      keys.map((k) => [safe(k), formatValue(row[k])]),
     ),
   );
 }
 
 export function printList(rows: Row[], columns: Column[], format: Format): void {
-  if (format === "json") return void console.log(JSON.stringify(rows, null, 2));
+  if (format === "json") return void printJson(rows);
   const cells = rows.map((r) => columns.map((c) => formatValue(c.value(r))));
   if (format === "value") return void console.log(cells.map((c) => c.join(" ")).join("\n"));
   console.log(

@@ -4,7 +4,7 @@ import { Command, Option } from "commander";
 import type { HostSections, IpJsonLink, IpJsonRoute } from "../../lib/host-snapshot";
 import { inspectSectionKinds } from "../../lib/schemas/inspect";
 import { formatOption, run } from "../command";
-import { type Format, field, printList, type Row } from "../output";
+import { type Format, field, printJson, printList, type Row, terminalText } from "../output";
 
 /** `ip -brief addr` style: name, state, addresses. */
 function addrLines(links: IpJsonLink[]): string[] {
@@ -76,12 +76,14 @@ export function inspectCommands(program: Command): void {
             namespace: o.namespace,
             section: o.section,
           });
-          if (o.format === "json") return void console.log(JSON.stringify(snapshot, null, 2));
+          if (o.format === "json") return printJson(snapshot);
           const state = snapshot.online ? "online" : `OFFLINE, last seen ${snapshot.last_seen ?? "never"}`;
           console.log(
-            `# host ${snapshot.host} (${state}); snapshot ${snapshot.seq} taken ${snapshot.taken_at}`,
+            terminalText(
+              `# host ${snapshot.host} (${state}); snapshot ${snapshot.seq} taken ${snapshot.taken_at}`,
+            ),
           );
-          console.log(renderSnapshot(snapshot.sections));
+          console.log(terminalText(renderSnapshot(snapshot.sections)));
         },
       ),
     );
@@ -122,7 +124,7 @@ export function inspectCommands(program: Command): void {
         const result = await client.drift.repair.mutate(
           o.all === true ? { all: true } : { id: resource ?? "" },
         );
-        for (const r of result.repaired) console.log(`repairing ${r.kind} ${r.name || r.id}`);
+        for (const r of result.repaired) console.log(terminalText(`repairing ${r.kind} ${r.name || r.id}`));
       }),
     );
 }

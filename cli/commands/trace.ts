@@ -3,7 +3,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Hop, TraceResult } from "../../lib/schemas/trace";
 import { formatOption, run } from "../command";
-import type { Format } from "../output";
+import { type Format, printJson, terminalText } from "../output";
 
 function portNumber(value: string): number {
   const n = Number(value);
@@ -81,7 +81,8 @@ export function traceCommands(program: Command): void {
             ...(o.port === undefined ? {} : { port: o.port }),
             probe: o.probe === true,
           });
-          console.log(o.format === "json" ? JSON.stringify(result, null, 2) : formatTrace(result));
+          if (o.format === "json") printJson(result);
+          else console.log(terminalText(formatTrace(result)));
           // Scripts can test the verdict by exit status, as with ping.
           if (result.verdict !== "delivered") process.exitCode = 3;
         },

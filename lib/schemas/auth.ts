@@ -1,6 +1,6 @@
 // Inputs of accounts, sessions, API tokens and role assignments (auth, token, user, role routers).
 import { z } from "zod";
-import { ref } from "./common";
+import { printable, ref } from "./common";
 
 export const roles = ["admin", "member"] as const;
 export type Role = (typeof roles)[number];
@@ -19,7 +19,7 @@ const password = z
   .max(1024, "Passwords are at most 1024 characters");
 
 export const login = z.object({
-  username: z.string().trim().min(1, "Enter a user name").max(64),
+  username: printable(z.string().trim().min(1, "Enter a user name").max(64), "A user name"),
   // Not `password`: a login must not tell which rule an existing password breaks.
   password: z.string().min(1, "Enter a password").max(1024),
   /** The project to work in (name or ID); default: the user's first. */
@@ -28,7 +28,9 @@ export const login = z.object({
 export const logout = z.object({}).optional();
 export const whoami = z.object({}).optional();
 
-export const tokenIssue = z.object({ name: z.string().trim().max(255).default("") });
+export const tokenIssue = z.object({
+  name: printable(z.string().trim().max(255), "A token name").default(""),
+});
 export const tokenList = z.object({ all: z.boolean().default(false) }).optional();
 /** A token is revoked by its ID or by its value (`netlens token revoke TOKEN`, as openstack does). */
 export const tokenRevoke = z.object({ id: z.string().trim().min(1, "A token or token ID is required") });

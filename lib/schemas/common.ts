@@ -53,14 +53,34 @@ export const macAddress = z
   .refine((mac) => (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0, "A MAC address must be unicast")
   .refine((mac) => mac !== "00:00:00:00:00:00", "A MAC address must not be all zeros");
 
-/** A resource named by its ID or by its name (the server resolves names within what the caller may see). */
-export const ref = z.string().trim().min(1, "A name or ID is required").max(255);
+/**
+ * `schema` for text that people name things with, refusing (with `what` named in the message) control
+ * characters (C0, DEL, C1: Unicode's Cc), escape sequences that would drive the terminal of whoever lists them,
+ * and NUL, which PostgreSQL cannot store in text at all; and half a UTF-16 surrogate pair (JSON can carry one),
+ * which is no character: UTF-8 has no bytes for it (PGlite fails on some, node-postgres stores U+FFFD instead).
+ */
+export const printable = <T extends z.ZodString>(schema: T, what: string): T =>
+  schema
+    .refine((value) => !/\p{Cc}/u.test(value), `${what} must not contain control characters`)
+    .refine(
+      (value) => !/\p{Cs}/u.test(value),
+      `${what} must be valid Unicode (it holds half a surrogate pair)`,
+    );
 
-export const name = z
-  .string()
-  .trim()
-  .max(255, "Name is longer than 255 characters")
-  .regex(/^[^\s/][^/]*$|^$/, "Name must not contain '/' or start with a space");
+/** A resource named by its ID or by its name (the server resolves names within what the caller may see). */
+export const ref = printable(z.string().trim().min(1, "A name or ID is required").max(255), "A name or ID");
+
+export const name = printable(
+  z
+    .string()
+    .trim()
+    .max(255, "Name is longer than 255 characters")
+    .regex(/^[^\s/][^/]*$|^$/, "Name must not contain '/' or start with a space"),
+  "Name",
+);
+
+/** Free text beside a name (a description). */
+export const description = printable(z.string().max(255), "Description");
 
 export const byRef = z.object({ id: ref });
 

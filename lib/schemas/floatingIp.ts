@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ipv4, listFilter, ref } from "./common";
+import { description, ipv4, listFilter, ref } from "./common";
 
 export const floatingIpCreate = z.object({
   floating_network_id: ref,
@@ -8,7 +8,7 @@ export const floatingIpCreate = z.object({
   floating_ip_address: ipv4.optional(),
   port_id: ref.optional(),
   fixed_ip_address: ipv4.optional(),
-  description: z.string().max(255).default(""),
+  description: description.default(""),
 });
 
 /** Associate (port_id set) or disassociate (port_id null), as Neutron's PUT /floatingips/{id}. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { byRef, fixedIp, macAddress, name, ref } from "./common";
+import { byRef, fixedIp, macAddress, name, printable, ref } from "./common";
 
 const deviceOwners = [
   "compute:nova",
@@ -33,6 +33,6 @@ export const portList = z
     project_id: ref.optional(),
     network_id: ref.optional(),
     device_owner: z.enum(deviceOwners).optional(),
-    device_id: z.string().optional(),
+    device_id: printable(z.string().max(255), "A device ID").optional(),
   })
   .optional();

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { byRef, name } from "./common";
+import { byRef, description, name } from "./common";
 
 export const projectCreate = z.object({
   name: name.min(1, "A project needs a name"),
-  description: z.string().max(255).default(""),
+  description: description.default(""),
 });
 export const projectDelete = byRef;
 export const projectShow = byRef;

@@ -1,8 +1,11 @@
 // What a member of project alpha sees: alpha's things plus the external and shared networks (and their subnets),
 // never bravo's names, addresses or ports, even on the networks both see; bravo's things asked for by ID or name
 // are NOT_FOUND, as if they did not exist. Events: the member hears alpha's changes only.
+
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agents, instances, ports } from "../db/schema";
+import { agents, floatingIps, instances, networks, ports, routers } from "../db/schema";
+import { MEMBER_STATUS_MESSAGE } from "../domain/refs";
 import { createTestApi, type TestApi } from "../testkit";
 import { buildFixture, type Fixture } from "./fixture.testing";
 import { createCaller } from "./root";
@@ -163,5 +166,41 @@ describe("a member of alpha", () => {
     expect(memberNetwork).toMatchObject({ id: network.id, uplink_namespace: null });
     expect(memberPorts.length).toBeGreaterThan(0);
     expect(memberPorts.every((p) => p["binding:host_id"] === "")).toBe(true);
+  });
+
+  it("sees that its things failed on the host, not the agent's words for why (admins do)", async () => {
+    const detail = "router r: ip netns exec t-qrouter-1 iptables-restore --noflush: line 3 failed";
+    const failed = { status: "ERROR" as const, statusMessage: detail };
+    const { db } = api.services;
+    await db.update(routers).set(failed).where(eq(routers.name, "router-a"));
+    await db.update(instances).set(failed).where(eq(instances.name, "vm-a"));
+    await db.update(networks).set(failed).where(eq(networks.name, "net-a"));
+    await db.update(ports).set(failed).where(eq(ports.name, "port-a"));
+    await db.update(floatingIps).set(failed).where(eq(floatingIps.floatingIpAddress, fixture.fipA));
+    const read = async (caller: ReturnType<typeof member>) => {
+      const views = [
+        await caller.router.show({ id: "router-a" }),
+        await caller.server.show({ id: "vm-a" }),
+        await caller.network.show({ id: "net-a" }),
+        await caller.port.show({ id: "port-a" }),
+        await caller.floatingIp.show({ id: fixture.fipA }),
+      ];
+      const lists = [
+        (await caller.router.list()).find((r) => r.name === "router-a"),
+        (await caller.server.list()).find((s) => s.name === "vm-a"),
+        (await caller.network.list()).find((n) => n.name === "net-a"),
+        (await caller.port.list()).find((p) => p.name === "port-a"),
+        (await caller.floatingIp.list()).find((f) => f.floating_ip_address === fixture.fipA),
+      ];
+      return [...views, ...lists].map((v) => ({ status: v?.status, status_message: v?.status_message }));
+    };
+    const admins = await read(api.caller);
+    expect(admins).toHaveLength(10);
+    for (const v of admins) expect(v).toEqual({ status: "ERROR", status_message: detail });
+    for (const v of await read(member())) {
+      expect(v).toEqual({ status: "ERROR", status_message: MEMBER_STATUS_MESSAGE });
+    }
+    // Nothing failed, nothing to say.
+    expect((await member().router.show({ id: "spare-router-a" })).status_message).toBeNull();
   });
 });

@@ -2,6 +2,7 @@
 // clients read, and the kinds of procedure. Every procedure is one of them, so every procedure says who may
 // call it: `publicProcedure` (anyone; login and the like), `memberProcedure` (logged in with a role on some
 // project; queries filter by the caller's projects), `adminProcedure` (admins only; every model change).
+import { randomBytes } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { AuditTrail } from "../audit/trail";
@@ -105,8 +106,26 @@ export async function createRequestContext(services: Services, request: RequestF
   };
 }
 
+/**
+ * A fault of ours (a bug, the database refusing what the checks let through) tells the caller nothing of itself:
+ * its text can hold SQL, parameters and host paths. The caller gets an id; the log has the detail under it.
+ */
+class ReportedError extends TRPCError {
+  constructor(cause: unknown, path: string | undefined) {
+    const errorId = randomBytes(4).toString("hex");
+    logger.error({ err: cause, path, errorId }, "procedure failed");
+    super({ code: "INTERNAL_SERVER_ERROR", message: `Something went wrong (error id ${errorId})`, cause });
+  }
+}
+
 const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, path }) {
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      // Faults outside any procedure (making the context, a subscription's stream) are reported here.
+      const reported = error instanceof ReportedError ? error : new ReportedError(error, path);
+      const { stack: _stack, ...data } = shape.data;
+      return { ...shape, message: reported.message, data: { ...data, zodError: null } };
+    }
     const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
     // A readable message for the CLI and curl; the per-field detail stays in data.zodError for forms.
     const message =
@@ -137,8 +156,7 @@ const domainErrors = t.middleware(async ({ next, path }) => {
       cause,
     });
   }
-  if (result.error.code === "INTERNAL_SERVER_ERROR")
-    logger.error({ err: result.error, path }, "procedure failed");
+  if (result.error.code === "INTERNAL_SERVER_ERROR") throw new ReportedError(result.error, path);
   return result;
 });
 

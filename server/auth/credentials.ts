@@ -2,6 +2,7 @@
 import { and, desc, eq, isNull, lt, ne, or, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { type ApiTokenRow, apiTokens, sessions, users } from "../db/schema";
+import { isUuid } from "../domain/refs";
 import { type Session, sessionOf } from "./access";
 import { digest, newApiToken, newSessionId } from "./secrets";
 
@@ -183,7 +184,8 @@ export async function revokeToken(
 ): Promise<ApiTokenRow | undefined> {
   const byRef = or(
     eq(apiTokens.tokenHash, digest(ref)),
-    ...(/^[0-9a-f-]{36}$/i.test(ref) ? [eq(apiTokens.id, ref)] : []),
+    // Only a UUID can be an ID: anything else of that length made PostgreSQL fail the whole query.
+    ...(isUuid(ref) ? [eq(apiTokens.id, ref)] : []),
   );
   const mine = session.role === "admin" ? undefined : eq(apiTokens.userId, session.userId);
   const [row] = await ex

@@ -20,7 +20,7 @@ import { badRequest, conflict, uniqueViolation } from "./errors";
 import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
-import { label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -65,11 +65,11 @@ export async function listFloatingIps(ex: Executor, actor: Actor, filter: z.infe
     .from(floatingIps)
     .where(and(...where))
     .orderBy(asc(floatingIps.createdAt));
-  return rows.map(floatingIpView);
+  return rows.map((row) => hostFieldsFor(actor, floatingIpView(row), {}));
 }
 
 export async function showFloatingIp(ex: Executor, actor: Actor, ref: string): Promise<FloatingIpView> {
-  return floatingIpView(await resolveRef(ex, actor, floatingIpSpec, ref));
+  return hostFieldsFor(actor, floatingIpView(await resolveRef(ex, actor, floatingIpSpec, ref)), {});
 }
 
 /**

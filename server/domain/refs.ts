@@ -36,12 +36,22 @@ export function ownedBy(actor: Actor, projectId: string): boolean {
   return actor.role === "admin" || actor.projectIds.includes(projectId);
 }
 
+/** What a member reads in place of the agent's own words on why a resource failed. */
+export const MEMBER_STATUS_MESSAGE = "The host could not apply this resource; an admin can see why";
+
 /**
  * Where a resource lives on a host (binding:host_id, the host, its namespace's name) is for admins, as in
- * Neutron's default policy: members see those fields blanked. `hidden` is what they see instead.
+ * Neutron's default policy: members see those fields blanked. `hidden` is what they see instead. So is why the
+ * host could not apply it: the agent's message names namespaces, devices and commands.
  */
-export function hostFieldsFor<T>(actor: Actor, view: T, hidden: Partial<T>): T {
-  return actor.role === "admin" ? view : { ...view, ...hidden };
+export function hostFieldsFor<T extends { status_message: string | null }>(
+  actor: Actor,
+  view: T,
+  hidden: Partial<T>,
+): T {
+  if (actor.role === "admin") return view;
+  const statusMessage = view.status_message === null ? null : MEMBER_STATUS_MESSAGE;
+  return { ...view, status_message: statusMessage, ...hidden };
 }
 
 /** The SQL form of `ownedBy` for list queries; undefined = no restriction. */

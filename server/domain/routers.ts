@@ -28,7 +28,7 @@ import { checkBridgeMappings, knownAgents } from "./hosts";
 import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
-import { label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -75,7 +75,7 @@ function routerView(row: RouterRow, parts: RouterParts) {
 }
 export type RouterView = ReturnType<typeof routerView>;
 
-async function views(ex: Executor, rows: RouterRow[]): Promise<RouterView[]> {
+async function views(ex: Executor, actor: Actor, rows: RouterRow[]): Promise<RouterView[]> {
   if (rows.length === 0) return [];
   const routerIds = rows.map((r) => r.id);
   const owned = await ex
@@ -87,7 +87,7 @@ async function views(ex: Executor, rows: RouterRow[]): Promise<RouterView[]> {
     ex,
     owned.map((p) => p.id),
   );
-  return rows.map((row) => routerView(row, { ports: owned, allocations }));
+  return rows.map((row) => hostFieldsFor(actor, routerView(row, { ports: owned, allocations }), {}));
 }
 
 export async function listRouters(ex: Executor, actor: Actor, filter: z.infer<typeof routerList>) {
@@ -97,6 +97,7 @@ export async function listRouters(ex: Executor, actor: Actor, filter: z.infer<ty
   }
   return views(
     ex,
+    actor,
     await ex
       .select()
       .from(routers)
@@ -106,7 +107,7 @@ export async function listRouters(ex: Executor, actor: Actor, filter: z.infer<ty
 }
 
 export async function showRouter(ex: Executor, actor: Actor, ref: string): Promise<RouterView> {
-  const [view] = await views(ex, [await resolveRef(ex, actor, routerSpec, ref)]);
+  const [view] = await views(ex, actor, [await resolveRef(ex, actor, routerSpec, ref)]);
   if (!view) throw new Error("unreachable: one row in, one view out");
   return view;
 }

@@ -34,6 +34,21 @@ export function createTraceAgentClient(options: { url: string; tokenFile: string
   };
 }
 
+/**
+ * An agent that is down or fails a question is a state of the host an admin can act on, not a fault of the
+ * server's (which would be answered with an error id only): the trace says so, in the agent's words.
+ */
+function failingClearly(host: string, agent: TraceAgent): TraceAgent {
+  const failed = (error: unknown): never => {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw conflict(`The host agent of ${host} could not answer the trace: ${reason}`);
+  };
+  return {
+    ask: (questions) => agent.ask(questions).catch(failed),
+    probe: (input) => agent.probe(input).catch(failed),
+  };
+}
+
 /** Agents reached through `connector`, one client per agent URL, kept for the next trace. */
 export function createTraceAgents(connector: TraceAgentConnector): TraceAgents {
   const clients = new Map<string, TraceAgent>();
@@ -45,7 +60,7 @@ export function createTraceAgents(connector: TraceAgentConnector): TraceAgents {
       }
       let agent = clients.get(row.url);
       if (!agent) {
-        agent = connector(row);
+        agent = failingClearly(row.host, connector(row));
         clients.set(row.url, agent);
       }
       return { host: row.host, prefix: row.prefix ?? "", agent };
