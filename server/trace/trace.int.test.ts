@@ -1,12 +1,14 @@
 // Packet path tracing on a real stack (cli/testing/stack.ts: agent process, OVS sandbox, API over HTTP, CLI):
 // the healthy paths, and each named diagnosis built for real — through the API where the API allows it, by hand
 // on the host (ovs-vsctl, iptables in our own namespace) where the trap is drift.
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../agent/host/exec";
 import { nsExec } from "../../agent/testing/host";
 import { type Stack, startStack } from "../../cli/testing/stack";
 import { deviceNames, namespaceNames } from "../../lib/names";
 import type { Hop, TraceResult, TraceRunInput } from "../../lib/schemas/trace";
+import { agents, ipAllocations } from "../db/schema";
 
 let stack: Stack;
 const ids: Record<string, string> = {};
@@ -252,21 +254,27 @@ describe("trace: diagnoses", () => {
     await c.subnet.create({ name: "sub6", network_id: "net6", cidr: "10.0.6.0/24" });
     await c.subnet.create({ name: "sub6b", network_id: "net6", cidr: "10.0.7.0/24" });
     await c.router.create({ name: "r3", external_gateway_info: { network_id: "ext" } });
-    const port = await c.port.create({
-      name: "r3-on-sub6",
-      network_id: "net6",
-      fixed_ips: [{ ip_address: "10.0.6.1" }],
-    });
-    await c.router.addInterface({ id: "r3", port_id: port.id });
+    await c.router.addInterface({ id: "r3", subnet_id: "sub6" });
     const vm6 = await c.server.create({ name: "vm6", network_id: "net6", fixed_ip_address: "10.0.6.5" });
     await c.floatingIp.create({
       floating_network_id: "ext",
       floating_ip_address: "203.0.113.217",
       port_id: vm6.port_id,
     });
-    // The API refuses to remove an interface a floating IP needs, but not to renumber its port onto another
-    // subnet of the same network: the floating IP's subnet is then attached to no router.
-    await c.port.update({ id: port.id, fixed_ips: [{ subnet_id: "sub6b", ip_address: "10.0.7.1" }] });
+    // The API refuses to remove an interface a floating IP needs, and to renumber a router's port (earlier
+    // versions did not, and a database may still hold what they made): the interface is moved onto another
+    // subnet of the same network underneath, and the floating IP's subnet is then attached to no router.
+    const [iface] = (await c.router.show({ id: "r3" })).interfaces;
+    const sub6b = await c.subnet.show({ id: "sub6b" });
+    if (iface === undefined) throw new Error("r3 has no interface");
+    await stack.api.db.transaction(async (tx) => {
+      await tx
+        .update(ipAllocations)
+        .set({ subnetId: sub6b.id, ipAddress: "10.0.7.1" })
+        .where(eq(ipAllocations.portId, iface.port_id));
+      await tx.update(agents).set({ wantedRevision: sql`${agents.wantedRevision} + 1` });
+    });
+    stack.api.bus.emit({ kind: "router", id: "r3", action: "update" });
     await settled();
     const t = await trace({ from: "203.0.113.1", to: "203.0.113.217" });
     expect(t.verdict, explain(t)).toBe("dropped");
