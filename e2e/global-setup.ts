@@ -3,9 +3,9 @@
 // free ports with their own state directory, namespace/chain prefix and bridge names, so that it runs beside a
 // live `npm run up`. The same pieces as scripts/up.sh.
 // `startStack` / `adminSession` are also used by bench/inspect.ts (with a record file of its own).
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -14,13 +14,13 @@ import {
   adminStorageState,
   agentUp,
   E2E_ADMIN_PASSWORD,
-  E2E_DEMO_PASSWORD,
   repoRoot,
   type Stack,
   saveStack,
   spawnAgent,
+  spawnWeb,
   stackFile,
-  webDir,
+  webUp,
 } from "./stack";
 
 const run = promisify(execFile);
@@ -33,6 +33,13 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** A detached child's exit as `waitFor` reads it (1 once the process is gone). */
+const exitOf = (pid: number) => ({
+  get exitCode() {
+    return alive(pid) ? null : 1;
+  },
+});
 
 async function waitFor(
   what: string,
@@ -110,51 +117,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   await run("bash", [join(repoRoot, "scripts/ovs-sandbox.sh"), "start", join(dir, "ovs")], { cwd: repoRoot });
 
-  const log = (name: string) => openSync(join(dir, `${name}.log`), "a");
   // The agent first in `pids`: e2e/inspect.spec.ts stops and restarts it (stopAgent / restartAgent).
   const agentPid = spawnAgent(stack);
-  await waitFor("the host agent", () => agentUp(stack), {
-    get exitCode() {
-      return alive(agentPid) ? null : 1;
-    },
-  });
+  await waitFor("the host agent", () => agentUp(stack), exitOf(agentPid));
 
   const webUser = join(repoRoot, "scripts/web-user.sh");
   await run("bash", [webUser, "prepare", dir, join(dir, "agent/token")], { cwd: repoRoot });
-  const web = spawn(
-    "bash",
-    [
-      webUser,
-      "run",
-      dir,
-      "node",
-      "scripts/web.mjs",
-      "--hostname",
-      "127.0.0.1",
-      "--port",
-      String(options.port),
-    ],
-    {
-      cwd: repoRoot,
-      stdio: ["ignore", log("web"), log("web")],
-      detached: true,
-      env: {
-        ...process.env,
-        NETLENS_DIST_DIR: process.env.NETLENS_DIST_DIR ?? ".next-test",
-        NETLENS_DATA_DIR: join(webDir(stack), "data"),
-        NETLENS_STATE_DIR: webDir(stack),
-        NETLENS_AGENT_URL: `http://127.0.0.1:${stack.agentPort}`,
-        NETLENS_AGENT_TOKEN_FILE: join(webDir(stack), "agent-token"),
-        NETLENS_SEED_DEMO: "1",
-        NETLENS_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
-        NETLENS_DEMO_PASSWORD: E2E_DEMO_PASSWORD,
-        LOG_LEVEL: options.logLevel ?? "warn",
-      },
-    },
-  );
-  stack.pids.push(web.pid ?? 0);
-  saveStack(stack);
-  await waitFor("the web server", async () => (await fetch(`${stack.url}/api/health`)).ok, web);
+  // Second in `pids`: e2e/restart.spec.ts stops and restarts it (stopWeb / restartWeb).
+  const webPid = spawnWeb(stack);
+  await waitFor("the web server", () => webUp(stack), exitOf(webPid));
   return stack;
 }
 

@@ -94,27 +94,90 @@ export async function agentUp(s: Stack): Promise<boolean> {
   return (await fetch(`http://127.0.0.1:${s.agentPort}/`).catch(() => null)) !== null;
 }
 
-/** Stops the stack's agent (the dataplane stays, as on a real host) and forgets its pid. */
-export async function stopAgent(s: Stack): Promise<void> {
-  const pid = s.pids[0];
+/** Stops a member of the stack by its place in `pids` (its whole process group) and forgets its pid. */
+async function stopMember(s: Stack, index: 0 | 1, up: (s: Stack) => Promise<boolean>): Promise<void> {
+  const pid = s.pids[index];
   if (pid === undefined) return;
   try {
     process.kill(-pid, "SIGTERM");
   } catch {
     // already gone
   }
-  for (let i = 0; i < 100 && (await agentUp(s)); i++) await new Promise((r) => setTimeout(r, 100));
-  s.pids.splice(0, 1);
+  for (let i = 0; i < 100 && (await up(s)); i++) await new Promise((r) => setTimeout(r, 100));
+  s.pids[index] = 0;
   saveStack(s);
 }
 
-/** Starts the agent again (first in the pid list, where global setup puts it). */
-export async function restartAgent(s: Stack): Promise<void> {
-  spawnAgent(s);
+/** Starts a member again in its place in `pids`, and waits until it answers. */
+async function restartMember(
+  s: Stack,
+  index: 0 | 1,
+  spawnIt: (s: Stack) => number,
+  up: (s: Stack) => Promise<boolean>,
+) {
+  spawnIt(s);
   const pid = s.pids.pop() ?? 0;
-  s.pids.unshift(pid);
+  s.pids[index] = pid;
   saveStack(s);
-  for (let i = 0; i < 300 && !(await agentUp(s)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 300 && !(await up(s)); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Stops the stack's agent (the dataplane stays, as on a real host). */
+export const stopAgent = (s: Stack) => stopMember(s, 0, agentUp);
+/** Starts the agent again (first in the pid list, where global setup puts it). */
+export const restartAgent = (s: Stack) => restartMember(s, 0, spawnAgent, agentUp);
+/** Stops the web server (second in the pid list); the database stays. */
+export const stopWeb = (s: Stack) => stopMember(s, 1, webUp);
+/** Starts the web server again over the same database. */
+export const restartWeb = (s: Stack) => restartMember(s, 1, spawnWeb, webUp);
+
+export async function webUp(s: Stack): Promise<boolean> {
+  return (await fetch(`${s.url}/api/health`).catch(() => null))?.ok === true;
+}
+
+/**
+ * Starts the web server (scripts/web.mjs over the build in .next-test) as its own unprivileged user
+ * (scripts/web-user.sh, prepared by global setup) and process group, logging to `<dir>/web.log`; records its pid.
+ */
+export function spawnWeb(s: Stack): number {
+  const log = openSync(join(s.dir, "web.log"), "a");
+  const port = new URL(s.url).port;
+  const web = spawn(
+    "bash",
+    [
+      join(repoRoot, "scripts/web-user.sh"),
+      "run",
+      s.dir,
+      "node",
+      "scripts/web.mjs",
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      port,
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", log, log],
+      detached: true,
+      env: {
+        ...process.env,
+        NETLENS_DIST_DIR: process.env.NETLENS_DIST_DIR ?? ".next-test",
+        NETLENS_DATA_DIR: join(webDir(s), "data"),
+        NETLENS_STATE_DIR: webDir(s),
+        NETLENS_AGENT_URL: `http://127.0.0.1:${s.agentPort}`,
+        NETLENS_AGENT_TOKEN_FILE: join(webDir(s), "agent-token"),
+        NETLENS_SEED_DEMO: "1",
+        NETLENS_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+        NETLENS_DEMO_PASSWORD: E2E_DEMO_PASSWORD,
+        LOG_LEVEL: s.logLevel ?? "warn",
+      },
+    },
+  );
+  const pid = web.pid ?? 0;
+  s.pids.push(pid);
+  saveStack(s);
+  web.unref();
+  return pid;
 }
 
 /**

@@ -271,12 +271,15 @@ export class Converger {
   }
 
   async #converge(intent: HostIntent, refused: Refused[] = []): Promise<ApplyResult> {
+    this.#announcer.hold();
     try {
       return await this.#convergeOnce(intent, refused);
     } catch (error) {
       // Whatever ran is unknown: the next apply reads the whole host.
       this.#picture = null;
       throw error;
+    } finally {
+      this.#announcer.release();
     }
   }
 

@@ -15,11 +15,13 @@ const PARALLEL = 64;
 /**
  * Sends announcements in the background, a few processes at a time, in the order asked. Each is one
  * unsolicited ARP (`-U`), from inside the namespace (nsenter: only the network namespace is entered, which
- * costs less than `ip netns exec`).
+ * costs less than `ip netns exec`). While held (an apply runs), announcements wait: spawning dozens of processes
+ * would slow the apply that asked for them, and they are background work.
  */
 export class ArpAnnouncer {
   readonly #queue: { ns: string; dev: string; address: string }[] = [];
   #running = 0;
+  #holds = 0;
   #idle: (() => void)[] = [];
 
   constructor(private readonly log: Logger) {}
@@ -29,6 +31,17 @@ export class ArpAnnouncer {
     this.#next();
   }
 
+  /** Keeps announcements queued until as many `release()` calls. */
+  hold(): void {
+    this.#holds++;
+  }
+
+  /** Lets the queue go once nothing holds it, after the current task (the apply's answer) has gone out. */
+  release(): void {
+    this.#holds = Math.max(0, this.#holds - 1);
+    if (this.#holds === 0) setImmediate(() => this.#next());
+  }
+
   /** Resolves once every announcement asked so far has been sent (or has failed). */
   drained(): Promise<void> {
     if (this.#running === 0 && this.#queue.length === 0) return Promise.resolve();
@@ -36,7 +49,7 @@ export class ArpAnnouncer {
   }
 
   #next(): void {
-    while (this.#running < PARALLEL) {
+    while (this.#holds === 0 && this.#running < PARALLEL) {
       const item = this.#queue.shift();
       if (item === undefined) break;
       this.#running++;

@@ -5,7 +5,6 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useMemo, useState } from "react";
 import { AdminOnly } from "../auth/viewer";
 import { useDialogs } from "../forms/dialogs";
-import { LiveIndicator } from "../trpc/live";
 import { useTRPC } from "../trpc/provider";
 import { Button, Select } from "../ui/controls";
 import { TopologyCanvas } from "./canvas";
@@ -94,7 +93,6 @@ export function TopologyPage() {
                   {laid.nodes.length} nodes · {laid.edges.length} ports
                 </span>
               ) : null}
-              <LiveIndicator />
             </span>
           </div>
           {error ? (

@@ -4,7 +4,7 @@
 // are coalesced into one refetch.
 import { useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { createContext, type ReactNode, useContext, useEffect, useRef } from "react";
+import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from "react";
 import { useTRPC } from "./provider";
 
 const COALESCE_MS = 120;
@@ -39,16 +39,21 @@ export function LiveEvents({ children, enabled = true }: { children: ReactNode; 
   );
   // After a reconnect we may have missed events: refetch once (not on the first connect: nothing was missed).
   const wasLive = useRef(false);
-  const everLive = useRef(false);
+  const [everLive, setEverLive] = useState(false);
   useEffect(() => {
     const live = subscription.status === "pending";
-    if (live && !wasLive.current && everLive.current) void queryClient.invalidateQueries();
-    if (live) everLive.current = true;
+    if (live && !wasLive.current && everLive) void queryClient.invalidateQueries();
+    if (live) setEverLive(true);
     wasLive.current = live;
-  }, [subscription.status, queryClient]);
+  }, [subscription.status, queryClient, everLive]);
 
+  // Once it has been live, a stream that retries means the server went away: say so, not "connecting".
   const status: LiveStatus =
-    subscription.status === "pending" ? "live" : subscription.status === "error" ? "offline" : "connecting";
+    subscription.status === "pending"
+      ? "live"
+      : subscription.status === "error" || everLive
+        ? "offline"
+        : "connecting";
   return <LiveContext.Provider value={status}>{children}</LiveContext.Provider>;
 }
 
@@ -65,9 +70,11 @@ export function LiveIndicator() {
       className="inline-flex items-center gap-1 text-xs text-[var(--muted)]"
       data-testid="live-status"
       data-status={status}
+      role="status"
+      title={status === "offline" ? "The server does not answer; changes show again once it does" : undefined}
     >
       <span aria-hidden className="size-2 rounded-full" style={{ background: color }} />
-      {status}
+      {status === "offline" ? "offline · reconnecting" : status}
     </span>
   );
 }

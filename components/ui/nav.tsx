@@ -3,6 +3,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { LogoutForm } from "../auth/logout";
 import { useViewer } from "../auth/viewer";
+import { LiveIndicator } from "../trpc/live";
 import { ThemeToggle } from "./theme";
 
 const links = [
@@ -49,6 +50,7 @@ export function Nav() {
       <div className="ml-auto flex items-center gap-3 text-sm">
         {viewer ? (
           <>
+            <LiveIndicator />
             <span data-testid="whoami" data-role={viewer.role} className="text-[var(--muted)]">
               <span className="font-medium text-[var(--fg)]">{viewer.user.name}</span> · {viewer.project.name}{" "}
               · {viewer.role}
