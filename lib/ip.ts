@@ -71,3 +71,8 @@ export function cidrsOverlap(a: string, b: string): boolean {
 export function prefixlenOf(cidr: string): number {
   return parseCidr(cidr, false).prefixlen;
 }
+
+/** "255.255.255.0" for 24: what DHCP options and cloud-init's network_data.json write. */
+export function netmaskOf(prefixlen: number): string {
+  return ipaddr.IPv4.subnetMaskFromPrefixLength(prefixlen).toString();
+}

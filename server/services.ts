@@ -2,6 +2,7 @@
 // bus, dispatcher, host inspection, the trace's agent clients, the login throttle; stopped and the database closed
 // on SIGTERM and SIGINT.
 // Next.js route handlers call getServices(); tests build their own parts (see testkit.ts).
+import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
@@ -23,6 +24,8 @@ export type RunningServices = Services & {
   database: Database;
   dispatcher: Dispatcher;
   inspection: Inspection;
+  /** What signs metadata requests: the token this server and its agent share (read when asked: it may change). */
+  metadataSecret: () => Promise<string>;
 };
 
 /** The configured lifetimes of sessions and tokens, over the built-in login throttle. */
@@ -111,6 +114,7 @@ async function startServices(): Promise<RunningServices> {
     loginFailureDelayMs: auth.failureDelayMs,
     credentialPolicy: auth.credentials,
     traceAgents,
+    metadataSecret: async () => (await readFile(config.NETLENS_AGENT_TOKEN_FILE, "utf8")).trim(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { addCrud, formatOption, run } from "../command";
 import { keyValues } from "../options";
@@ -31,15 +32,21 @@ export function serverCommands(program: Command): void {
     .option("--fixed-ip <ip>", "address on that network")
     .option("--nic <net-id=NET,v4-fixed-ip=IP>", "openstack-style NIC", nic)
     .option("--project <project>", "owning project")
+    .option("--user-data <file>", "user data file for the metadata service (cloud-init)")
+    .option("--key-name <keypair>", "one of your key pairs, for the metadata service's public-keys")
     .action(
       run(async (client, name: string, o) => {
         const network = o.network ?? o.nic?.["net-id"];
         if (!network) throw new Error("Give --network NET (or --nic net-id=NET)");
+        const userData =
+          o.userData === undefined ? undefined : (await readFile(o.userData)).toString("base64");
         const created = await client.server.create.mutate({
           name,
           network_id: network,
           project_id: o.project,
           fixed_ip_address: o.fixedIp ?? o.nic?.["v4-fixed-ip"],
+          user_data: userData,
+          key_name: o.keyName,
         });
         printOne(created, o.format as Format);
       }),

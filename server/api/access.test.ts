@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../db/client";
 import { createTestApi, type TestApi, tableCounts } from "../testkit";
-import { buildFixture, type Fixture } from "./fixture.testing";
+import { buildFixture, FIXTURE_KEY, type Fixture } from "./fixture.testing";
 import { appRouter, createCaller } from "./root";
 import { createInnerContext } from "./trpc";
 
@@ -91,6 +91,11 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   "server.delete": { who: "admin", input: () => ({ id: "vm-a" }) },
   "server.addFloatingIp": { who: "admin", input: (f) => ({ id: "vm2-a", floating_ip_address: f.spareFipA }) },
   "server.removeFloatingIp": { who: "admin", input: (f) => ({ id: "vm-a", floating_ip_address: f.fipA }) },
+  // Key pairs are each user's own (as tokens): no part of the model.
+  "keypair.list": { who: "member" },
+  "keypair.show": { who: "member", input: () => ({ id: "walk-key" }) },
+  "keypair.create": { who: "member", input: () => ({ name: "walk-key-2", public_key: FIXTURE_KEY }) },
+  "keypair.delete": { who: "member", input: () => ({ id: "walk-key" }) },
   // Hosts are the operators' business: a tenant sees none of a host's state.
   "host.list": { who: "admin" },
   "host.wait": { who: "admin", input: () => ({ timeout_ms: 0 }) },

@@ -3,6 +3,10 @@
 import type { TestApi } from "../testkit";
 import { testUser } from "../testkit";
 
+/** An ed25519 public key (made with ssh-keygen) for the fixture's key pairs. */
+export const FIXTURE_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIQWi/0VyfViGavIjh9SOc1MjfFELSNF4t2ZyF5dQg5H fixture";
+
 export type Fixture = Awaited<ReturnType<typeof buildFixture>>;
 
 export async function buildFixture(api: TestApi) {
@@ -77,6 +81,9 @@ export async function buildFixture(api: TestApi) {
   });
 
   const aliceToken = (await alice.caller.token.issue({ name: "alice's" })).id;
+  // A key pair of the same name for alice and the admin: key pairs are each user's own.
+  for (const caller of [admin, alice.caller])
+    await caller.keypair.create({ name: "walk-key", public_key: FIXTURE_KEY });
   return {
     alice,
     bob,

@@ -6,6 +6,7 @@ import { authRouter } from "./routers/auth";
 import { floatingIpRouter } from "./routers/floatingIp";
 import { hostRouter } from "./routers/host";
 import { inspectRouters } from "./routers/inspect";
+import { keypairRouter } from "./routers/keypair";
 import { networkRouter } from "./routers/network";
 import { portRouter } from "./routers/port";
 import { projectRouter } from "./routers/project";
@@ -30,6 +31,7 @@ export const appRouter = router({
   router: routerRouter,
   floatingIp: floatingIpRouter,
   server: serverRouter,
+  keypair: keypairRouter,
   host: hostRouter,
   trace: traceRouter,
   audit: auditRouter,

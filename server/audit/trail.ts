@@ -30,8 +30,8 @@ export type Subject = {
 };
 
 export const REDACTED = "[redacted]";
-/** Fields named like a secret are never written, at any depth. */
-const SECRET_FIELD = /password|secret|^token$/i;
+/** Fields named like a secret are never written, at any depth; nor user data (cloud-init files carry passwords). */
+const SECRET_FIELD = /password|secret|^token$|^user_data$/i;
 const MAX_STRING = 1024;
 const MAX_ITEMS = 100;
 const MAX_DEPTH = 8;

@@ -202,6 +202,10 @@ export const instances = pgTable("instances", {
     .references(() => ports.id, { onDelete: "restrict" }),
   /** Null until an agent's host is known: with one host, unscheduled means "the host". */
   host: text("host"),
+  /** What the metadata service hands the instance: base64 as Nova takes it, and the key pair copied in. */
+  userData: text("user_data"),
+  keyName: text("key_name"),
+  keyData: text("key_data"),
   ...realised(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -257,6 +261,21 @@ export const roleAssignments = pgTable(
     primaryKey({ name: "role_assignments_user_project", columns: [t.userId, t.projectId] }),
     check("role_assignments_role", sql`${t.role} IN ('admin', 'member')`),
   ],
+);
+
+/** Nova's key pairs: a user's SSH public keys, by name, that `server create --key-name` hands to instances. */
+export const keypairs = pgTable(
+  "keypairs",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    publicKey: text("public_key").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ name: "keypairs_user_name", columns: [t.userId, t.name] })],
 );
 
 export const sessions = pgTable("sessions", {
@@ -345,6 +364,7 @@ export type RouterRow = typeof routers.$inferSelect;
 export type RouterPortRow = typeof routerPorts.$inferSelect;
 export type FloatingIpRow = typeof floatingIps.$inferSelect;
 export type InstanceRow = typeof instances.$inferSelect;
+export type KeypairRow = typeof keypairs.$inferSelect;
 export type AgentRow = typeof agents.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type RoleAssignmentRow = typeof roleAssignments.$inferSelect;

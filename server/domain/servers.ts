@@ -19,6 +19,7 @@ import {
 import { badRequest } from "./errors";
 import { associate, floatingIpSpec } from "./floatingIps";
 import { agentPrefix, knownAgents } from "./hosts";
+import { findKeypair } from "./keypairs";
 import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
@@ -61,6 +62,7 @@ function serverView(row: InstanceRow, parts: ServerParts) {
     network_id: port?.networkId ?? null,
     mac_address: port?.macAddress ?? null,
     host: row.host,
+    key_name: row.keyName,
     namespace: parts.prefix === null ? null : namespaceNames.instance(parts.prefix, row.portId),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
@@ -115,6 +117,8 @@ export async function showServer(ex: Executor, actor: Actor, ref: string): Promi
 export async function createServer(tx: Tx, input: z.infer<typeof serverCreate>): Promise<ServerView> {
   const network = await resolveRef(tx.db, tx.actor, networkSpec, input.network_id);
   const projectId = await owningProject(tx, input.project_id);
+  // Copied in, as Nova does: deleting the key pair later does not take the key from the instance.
+  const key = input.key_name === undefined ? null : await findKeypair(tx.db, tx.actor, input.key_name);
   const id = randomUUID();
   // With one host, the instance goes where the agent is (unknown until it first answers: null = that host).
   const host = (await knownAgents(tx.db))[0]?.host ?? null;
@@ -127,9 +131,17 @@ export async function createServer(tx: Tx, input: z.infer<typeof serverCreate>):
     hostId: host ?? "",
     fixedIps: input.fixed_ip_address === undefined ? undefined : [{ ip_address: input.fixed_ip_address }],
   });
-  await tx.db
-    .insert(instances)
-    .values({ id, projectId, name: input.name, portId: port.id, host, ...(await pending(tx)) });
+  await tx.db.insert(instances).values({
+    id,
+    projectId,
+    name: input.name,
+    portId: port.id,
+    host,
+    userData: input.user_data?.replace(/\s/g, "") || null,
+    keyName: key?.name ?? null,
+    keyData: key?.publicKey ?? null,
+    ...(await pending(tx)),
+  });
   tx.changed({ kind: "server", id, action: "create", project_id: projectId });
   return showServer(tx.db, tx.actor, id);
 }
