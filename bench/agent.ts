@@ -6,9 +6,10 @@ import pino from "pino";
 import { type Agent, createAgent } from "../agent/agent";
 import type { HostIntent, IntentInstance } from "../agent/contract/intent";
 import { run } from "../agent/host/exec";
-import { renderRestore, renderRouterNat } from "../agent/plan/iptables";
+import { renderRestore } from "../agent/plan/iptables";
 import { namespacesWithPrefix, type Sandbox, startSandbox } from "../agent/testing/host";
 import { ids, labIntent, labRouter, manyFloatingIps } from "../agent/testing/intent";
+import { renderRouterNat } from "../lib/router-nat";
 import { markdownTable, median, time } from "./stats";
 
 const tag = randomBytes(2).toString("hex");

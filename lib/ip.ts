@@ -76,3 +76,13 @@ export function prefixlenOf(cidr: string): number {
 export function netmaskOf(prefixlen: number): string {
   return ipaddr.IPv4.subnetMaskFromPrefixLength(prefixlen).toString();
 }
+
+/**
+ * A dotted quad as a number, for sorting only: for addresses already validated (the intent's, the kernel's),
+ * so it skips the validation that `toInt` does (thousands of floating IPs per router).
+ */
+export function ipv4SortKey(ip: string): number {
+  const parts = ip.split(".");
+  if (parts.length !== 4) return toInt(ip);
+  return ((Number(parts[0]) * 256 + Number(parts[1])) * 256 + Number(parts[2])) * 256 + Number(parts[3]);
+}

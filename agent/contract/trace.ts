@@ -112,8 +112,8 @@ export type TraceHostInfo = {
   prefix: string;
   integration_bridge: string;
   bridge_mappings: Record<string, string>;
-  /** Our nat chains' names in router namespaces. */
-  chains: { prerouting: string; output: string; postrouting: string; snat: string; float_snat: string };
+  /** The prefix of our nat chains in router namespaces (lib/router-nat.ts names them). */
+  chain_prefix: string;
 };
 
 export type TraceAnswers = { info: TraceHostInfo; answers: TraceAnswer[]; duration_ms: number };

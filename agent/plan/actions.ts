@@ -1,7 +1,8 @@
 // The plan is a value: an ordered list of typed actions. The executor (agent/converge/execute.ts) groups them into as few
 // commands as possible (one OVS transaction, one `ip -batch` per namespace, one iptables-restore per router).
+
+import type { NatChain } from "../../lib/router-nat";
 import type { NatEdit } from "./iptables";
-import type { NatChain } from "./pictures";
 
 /** Every action names the resource (router / instance / network id) that an error is reported against. */
 type Base = { resource: string };

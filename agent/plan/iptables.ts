@@ -1,83 +1,8 @@
-// The nat table of a router namespace, laid out as Neutron's L3 agent lays it out, in chains of our
-// own prefix. Rules are written exactly as `iptables-save` prints them, so that desired and observed compare as
-// strings and a change touches only the chains whose text differs: DNAT and float-snat rules one by one.
+// The nat table of a router namespace as text (what lib/router-nat.ts lays out): rendered for iptables-restore,
+// read back from iptables-save, and the change between two tables, so that a change touches only the chains whose
+// text differs: DNAT and float-snat rules one by one.
 import type { NatRuleCounters } from "../../lib/host-snapshot";
-import { deviceNames } from "../../lib/names";
-import type { IntentRouter } from "../contract/intent";
-import { ipv4Key } from "./addresses";
-import type { NatChain, NatTable } from "./pictures";
-
-export type ChainNames = {
-  prerouting: string;
-  output: string;
-  postrouting: string;
-  snat: string;
-  floatSnat: string;
-};
-
-export function chainNames(prefix: string): ChainNames {
-  return {
-    prerouting: `${prefix}-PREROUTING`,
-    output: `${prefix}-OUTPUT`,
-    postrouting: `${prefix}-POSTROUTING`,
-    snat: `${prefix}-snat`,
-    floatSnat: `${prefix}-float-snat`,
-  };
-}
-
-export function renderRouterNat(router: IntentRouter, prefix: string): NatTable {
-  const names = chainNames(prefix);
-  const prerouting: string[] = [];
-  const output: string[] = [];
-  const postrouting: string[] = [];
-  const snat: string[] = [];
-  const floatSnat: string[] = [];
-  const gateway = router.gateway;
-  if (gateway !== null) {
-    const qg = deviceNames.routerGateway(gateway.port_id);
-    // Sorted by address so that the text (and thus the diff) does not depend on the intent's order.
-    const fips = router.floating_ips
-      .map((fip) => ({ fip, key: ipv4Key(fip.floating_ip_address) }))
-      .sort((a, b) => a.key - b.key)
-      .map((entry) => entry.fip);
-    for (const fip of fips) {
-      prerouting.push(
-        `-A ${names.prerouting} -d ${fip.floating_ip_address}/32 -j DNAT --to-destination ${fip.fixed_ip_address}`,
-      );
-      output.push(
-        `-A ${names.output} -d ${fip.floating_ip_address}/32 -j DNAT --to-destination ${fip.fixed_ip_address}`,
-      );
-      floatSnat.push(
-        `-A ${names.floatSnat} -s ${fip.fixed_ip_address}/32 -j SNAT --to-source ${fip.floating_ip_address}`,
-      );
-    }
-    // Traffic between the router's own subnets is routed, not translated (unless it was DNATed on the way in).
-    postrouting.push(`-A ${names.postrouting} ! -i ${qg} ! -o ${qg} -m conntrack ! --ctstate DNAT -j ACCEPT`);
-    // A floating IP's own SNAT must win over the gateway SNAT: float-snat comes first.
-    snat.push(`-A ${names.snat} -j ${names.floatSnat}`);
-    if (gateway.enable_snat) {
-      snat.push(`-A ${names.snat} -o ${qg} -j SNAT --to-source ${gateway.ip_address}`);
-    }
-  }
-  const chains: NatChain[] = [
-    { name: names.output, rules: output },
-    { name: names.postrouting, rules: postrouting },
-    { name: names.prerouting, rules: prerouting },
-    { name: names.floatSnat, rules: floatSnat },
-    { name: names.snat, rules: snat },
-  ];
-  // iptables-save lists chains in byte order; keeping that order makes the rendered text equal to its output.
-  chains.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return {
-    chains,
-    jumps: [
-      `-A PREROUTING -j ${names.prerouting}`,
-      `-A OUTPUT -j ${names.output}`,
-      `-A POSTROUTING -j ${names.postrouting}`,
-      `-A POSTROUTING -j ${names.snat}`,
-    ],
-  };
-}
+import { chainNames, type NatChain, type NatTable } from "../../lib/router-nat";
 
 const builtins = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"] as const;
 

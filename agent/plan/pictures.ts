@@ -1,5 +1,6 @@
 // The two pictures the planner compares: what the intent wants the host to hold (Desired*) and what the host
 // reports it holds (Observed*). Plain data, no I/O: read/ fills Observed* (through host/), plan/ builds Desired*.
+import type { NatTable } from "../../lib/router-nat";
 
 /** "a.b.c.d/n" */
 export type Address = string;
@@ -23,15 +24,6 @@ export type DesiredDevice = {
 };
 
 export type DesiredRoute = { destination: string; via: string };
-
-export type NatChain = { name: string; rules: string[] };
-
-/** The nat table of one router namespace, restricted to what we own: our chains and the jumps into them. */
-export type NatTable = {
-  chains: NatChain[];
-  /** Rules of built-in chains that jump into ours, in order, e.g. "-A PREROUTING -j netlens-PREROUTING". */
-  jumps: string[];
-};
 
 export type DesiredNamespace = {
   name: string;

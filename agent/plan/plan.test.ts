@@ -1,18 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ownNamespacePattern } from "../../lib/names";
+import { renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { ids, labIntent, labRouter } from "../testing/intent";
 import { sortActions } from "./actions";
 import { type HostSettings, planHost } from "./desired";
 import { diffHost } from "./diff";
-import {
-  diffNat,
-  isSetChain,
-  parseIptablesSave,
-  renderIptablesSave,
-  renderRestore,
-  renderRouterNat,
-} from "./iptables";
+import { diffNat, isSetChain, parseIptablesSave, renderIptablesSave, renderRestore } from "./iptables";
 import { assignLocalVlans, observedLocalVlans } from "./localVlans";
 import { normalizeFlow } from "./ovs";
 import type { DesiredHost, ObservedHost } from "./pictures";

@@ -1,10 +1,10 @@
 // A router's namespace (Neutron's qrouter-<id>): qr- devices for its interfaces, qg- for its gateway with the
 // floating IPs as /32, the default and extra routes, forwarding, and its nat table.
 import { deviceNames, namespaceNames } from "../../lib/names";
+import { renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
-import { renderRouterNat } from "./iptables";
 import type { DesiredDevice, DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./pictures";
 
 export function planRouter(

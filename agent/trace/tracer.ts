@@ -22,7 +22,7 @@ import { type IpResult, IpSessions } from "../host/ip-session";
 import { saveNat } from "../host/iptables";
 import type { Ovs } from "../host/ovs";
 import { unixctl, vswitchdControlSocket } from "../host/unixctl";
-import { chainNames, parseIptablesSave } from "../plan/iptables";
+import { parseIptablesSave } from "../plan/iptables";
 import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { sendProbe } from "./probe";
 
@@ -62,19 +62,12 @@ export class Tracer {
   }
 
   info(): TraceHostInfo {
-    const names = chainNames(this.settings.chainPrefix);
     return {
       host: this.settings.host,
       prefix: this.settings.prefix,
       integration_bridge: this.settings.integrationBridge,
       bridge_mappings: { ...this.settings.bridgeMappings },
-      chains: {
-        prerouting: names.prerouting,
-        output: names.output,
-        postrouting: names.postrouting,
-        snat: names.snat,
-        float_snat: names.floatSnat,
-      },
+      chain_prefix: this.settings.chainPrefix,
     };
   }
 

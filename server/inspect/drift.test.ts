@@ -5,7 +5,8 @@ import type { HostIntent } from "../../agent/contract/intent";
 import { ids, labIntent } from "../../agent/testing/intent";
 import type { HostSections, SnapshotOvsPort } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames } from "../../lib/names";
-import { computeDrift, floatingIpRules, routerRules } from "./drift";
+import { floatingIpRules, routerOwnRules } from "../../lib/router-nat";
+import { computeDrift } from "./drift";
 
 const prefix = "t-";
 const chainPrefix = "tnat";
@@ -64,9 +65,9 @@ function perfectHost(intent: HostIntent): HostSections {
   const uns = namespaceNames.uplink(prefix, uplink.network_id);
   const qg = deviceNames.routerGateway(router.gateway.port_id);
   const rules = [
-    ...routerRules(chainPrefix, router),
+    ...routerOwnRules(router, chainPrefix),
     ...router.floating_ips.flatMap((f) =>
-      floatingIpRules(chainPrefix, f.floating_ip_address, f.fixed_ip_address),
+      Object.values(floatingIpRules(chainPrefix, f.floating_ip_address, f.fixed_ip_address)),
     ),
   ].map((rule) => ({ chain: rule.split(" ")[1] ?? "", rule, packets: 0, bytes: 0 }));
   const h = { hash: "x" };

@@ -1,7 +1,7 @@
 // PURE: what a host must have (the intent the server compiled for it) vs what its agent reports (a snapshot),
-// per resource of the model. Rule texts are written the way DESIGN §4 lays the nat table out and the way
-// `iptables -S` prints it, so that they compare as strings with what the agent read. No I/O here.
-import type { HostIntent, IntentRouter } from "../../agent/contract/intent";
+// per resource of the model. Rule texts are the ones the agent applies (lib/router-nat.ts), so that they compare
+// as strings with what the agent read. No I/O here.
+import type { HostIntent } from "../../agent/contract/intent";
 import type {
   HostSections,
   IpJsonLink,
@@ -10,6 +10,7 @@ import type {
   SnapshotOvsPort,
 } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames } from "../../lib/names";
+import { chainNames, floatingIpRules, routerOwnRules } from "../../lib/router-nat";
 import type { IntentInputs } from "../agents/intent";
 
 export type DriftKind = "router" | "floating_ip" | "server" | "network";
@@ -43,48 +44,9 @@ export type DriftSettings = {
   bridgeMappings: Record<string, string>;
 };
 
-/** Our chain suffixes, as in agent/plan/iptables.ts's chainNames. */
-const CHAIN_SUFFIXES = ["-PREROUTING", "-OUTPUT", "-POSTROUTING", "-float-snat", "-snat"];
+/** Our chain suffixes, as lib/router-nat.ts names the chains; longest first ("-float-snat" before "-snat"). */
+const CHAIN_SUFFIXES = Object.values(chainNames("")).sort((a, b) => b.length - a.length);
 const BUILTINS = new Set(["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]);
-
-function chains(prefix: string) {
-  return {
-    prerouting: `${prefix}-PREROUTING`,
-    output: `${prefix}-OUTPUT`,
-    postrouting: `${prefix}-POSTROUTING`,
-    snat: `${prefix}-snat`,
-    floatSnat: `${prefix}-float-snat`,
-  };
-}
-
-/** The three rules of a floating IP: DNAT from outside, DNAT for the router's own traffic, SNAT on the way out. */
-export function floatingIpRules(chainPrefix: string, floating: string, fixed: string): string[] {
-  const c = chains(chainPrefix);
-  return [
-    `-A ${c.prerouting} -d ${floating}/32 -j DNAT --to-destination ${fixed}`,
-    `-A ${c.output} -d ${floating}/32 -j DNAT --to-destination ${fixed}`,
-    `-A ${c.floatSnat} -s ${fixed}/32 -j SNAT --to-source ${floating}`,
-  ];
-}
-
-/** The router's own rules: jumps from the built-in chains, the no-NAT-between-subnets rule, the SNAT chain. */
-export function routerRules(chainPrefix: string, router: IntentRouter): string[] {
-  const c = chains(chainPrefix);
-  const rules = [
-    `-A PREROUTING -j ${c.prerouting}`,
-    `-A OUTPUT -j ${c.output}`,
-    `-A POSTROUTING -j ${c.postrouting}`,
-    `-A POSTROUTING -j ${c.snat}`,
-  ];
-  const gateway = router.gateway;
-  if (gateway !== null) {
-    const qg = deviceNames.routerGateway(gateway.port_id);
-    rules.push(`-A ${c.postrouting} ! -i ${qg} ! -o ${qg} -m conntrack ! --ctstate DNAT -j ACCEPT`);
-    rules.push(`-A ${c.snat} -j ${c.floatSnat}`);
-    if (gateway.enable_snat) rules.push(`-A ${c.snat} -o ${qg} -j SNAT --to-source ${gateway.ip_address}`);
-  }
-  return rules;
-}
 
 /** The agent's chain prefix as its rules show it: `<p>-PREROUTING` and friends. */
 function chainPrefixOf(sections: HostSections): string | null {
@@ -334,21 +296,25 @@ export function computeDrift(
     if (!present) {
       for (const fip of router.floating_ips)
         fipItem(fip.id, fip.floating_ip_address).missing.push(
-          ...floatingIpRules(chainPrefix, fip.floating_ip_address, fip.fixed_ip_address).map((text) => ({
-            what: "nat" as const,
-            text,
-          })),
+          ...Object.values(floatingIpRules(chainPrefix, fip.floating_ip_address, fip.fixed_ip_address)).map(
+            (text) => ({
+              what: "nat" as const,
+              text,
+            }),
+          ),
         );
       continue;
     }
     const have = new Set((nat?.rules ?? []).map((r) => r.rule));
     const wanted = new Set<string>();
-    for (const rule of routerRules(chainPrefix, router)) {
+    for (const rule of routerOwnRules(router, chainPrefix)) {
       wanted.add(rule);
       if (!have.has(rule)) item.missing.push({ what: "nat", text: rule });
     }
     for (const fip of router.floating_ips) {
-      for (const rule of floatingIpRules(chainPrefix, fip.floating_ip_address, fip.fixed_ip_address)) {
+      for (const rule of Object.values(
+        floatingIpRules(chainPrefix, fip.floating_ip_address, fip.fixed_ip_address),
+      )) {
         wanted.add(rule);
         if (!have.has(rule))
           fipItem(fip.id, fip.floating_ip_address).missing.push({ what: "nat", text: rule });

@@ -4,7 +4,7 @@
 import type { TraceHostInfo, TracePort } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { cidrContains } from "../../lib/ip";
-import { deviceNames } from "../../lib/names";
+import { floatingIpRules, gatewaySnatRule } from "../../lib/router-nat";
 import type { Diagnosis } from "../../lib/schemas/trace";
 import type { SubnetRow } from "../db/schema";
 import { type ModelRouter, routersOnSubnet, type TraceModel } from "./facts";
@@ -256,18 +256,15 @@ function missingRules(input: DiagnoseInput): MissingRule[] {
         if (endpoint.kind === "floating_ip") {
           check(
             `The DNAT rule of floating IP ${fip.floating}`,
-            `-A ${info.chains.prerouting} -d ${fip.floating}/32 -j DNAT --to-destination ${fip.fixed}`,
+            floatingIpRules(info.chain_prefix, fip.floating, fip.fixed).prerouting,
           );
         }
         check(
           `The SNAT rule of floating IP ${fip.floating}`,
-          `-A ${info.chains.float_snat} -s ${fip.fixed}/32 -j SNAT --to-source ${fip.floating}`,
+          floatingIpRules(info.chain_prefix, fip.floating, fip.fixed).floatSnat,
         );
       } else if (role === "source" && outward && gateway.enable_snat) {
-        check(
-          "The router's gateway SNAT rule",
-          `-A ${info.chains.snat} -o ${deviceNames.routerGateway(gateway.port_id)} -j SNAT --to-source ${gateway.ip_address}`,
-        );
+        check("The router's gateway SNAT rule", gatewaySnatRule(info.chain_prefix, gateway));
       }
     }
   }

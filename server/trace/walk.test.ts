@@ -21,13 +21,7 @@ const info: TraceHostInfo = {
   prefix: "t-",
   integration_bridge: "t-int",
   bridge_mappings: { public: "t-ex" },
-  chains: {
-    prerouting: "t-PREROUTING",
-    output: "t-OUTPUT",
-    postrouting: "t-POSTROUTING",
-    snat: "t-snat",
-    float_snat: "t-float-snat",
-  },
+  chain_prefix: "t",
 };
 
 let macs = 0;
