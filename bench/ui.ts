@@ -12,6 +12,7 @@ import { chromium } from "@playwright/test";
 import { freePort } from "../agent/testing/host";
 import type { BenchResult } from "../components/topology/bench-view";
 import { chromiumLaunchOptions } from "../e2e/chromium";
+import { CLIENT_HEADER } from "../lib/client-header";
 import { markdownTable, median } from "./stats";
 
 const root = join(import.meta.dirname, "..");
@@ -54,7 +55,7 @@ async function startNext(port: number, dir: string): Promise<ChildProcess> {
 async function login(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/api/trpc/auth.login`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-netlens-client": "bench" },
+    headers: { "content-type": "application/json", [CLIENT_HEADER]: "bench" },
     body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
   });
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith("netlens_session="));

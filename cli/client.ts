@@ -5,11 +5,10 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import { CLIENT_HEADER } from "../lib/client-header";
 import type { AppRouter } from "../server/api/root";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
-/** The header that tells the API a request comes from our client, not from a page on another site (CSRF). */
-const CLIENT_HEADER = "x-netlens-client";
 /** How the audit log names the CLI (Node's fetch would say "node"). */
 const USER_AGENT = "netlens-cli";
 

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../agent/testing/host";
+import { CLIENT_HEADER } from "../lib/client-header";
 import {
   adminStorageState,
   agentUp,
@@ -61,7 +62,7 @@ async function waitFor(
 export async function adminSession(url: string) {
   const res = await fetch(`${url}/api/trpc/auth.login`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-netlens-client": "e2e" },
+    headers: { "content-type": "application/json", [CLIENT_HEADER]: "e2e" },
     body: JSON.stringify({ username: "admin", password: E2E_ADMIN_PASSWORD }),
   });
   if (!res.ok) throw new Error(`admin login failed: ${res.status} ${await res.text()}`);

@@ -1,6 +1,8 @@
 // What e2e/trace.spec.ts does to the demo through the API (over plain HTTP, as the CLI does): break vm1's
 // subnet gateway (the router's interface moves off the gateway address: diagnosis gateway-not-router) and put it
 // back. e2e/stack.ts is only read from here.
+
+import { CLIENT_HEADER } from "../lib/client-header";
 import { adminToken, apiQuery } from "./stack";
 
 export { apiQuery };
@@ -15,7 +17,7 @@ export async function apiMutation<T>(url: string, path: string, input: unknown, 
     headers: {
       authorization: `Bearer ${token ?? adminToken()}`,
       "content-type": "application/json",
-      "x-netlens-client": "e2e",
+      [CLIENT_HEADER]: "e2e",
     },
     body: JSON.stringify(input),
   });

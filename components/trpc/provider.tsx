@@ -5,6 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
+import { CLIENT_HEADER } from "../../lib/client-header";
 import type { AppRouter } from "./types";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
@@ -37,7 +38,7 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: apiUrl() }),
           // The header proves to the API that our page sent a mutation (CSRF), beside Fetch Metadata.
-          false: httpBatchLink({ url: apiUrl(), headers: { "x-netlens-client": "web" } }),
+          false: httpBatchLink({ url: apiUrl(), headers: { [CLIENT_HEADER]: "web" } }),
         }),
       ],
     }),

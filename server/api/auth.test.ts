@@ -2,6 +2,7 @@
 // tokens, expiry, the slow and vague answer to a wrong password, and the rate limit on repeated failures.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLIENT_HEADER } from "../../lib/client-header";
 import { hashPassword, verifyPassword } from "../auth/password";
 import { digest } from "../auth/secrets";
 import { LoginThrottle } from "../auth/throttle";
@@ -122,7 +123,7 @@ describe("browser sessions", () => {
     const ours: Record<string, string>[] = [
       { cookie, "sec-fetch-site": "same-origin" },
       { cookie, origin: ORIGIN },
-      { cookie, "x-netlens-client": "cli" },
+      { cookie, [CLIENT_HEADER]: "cli" },
     ];
     for (const headers of ours) {
       const res = await http("project.create", { input: { name: `p-${Object.keys(headers)[1]}` }, headers });

@@ -1,14 +1,11 @@
 // What the API needs to know about an HTTP request, whatever adapter carried it (Next's fetch handler, the
 // standalone server of the tests): its credentials, whether a browser sent it from our own pages, and a way
 // to set the session cookie on the answer.
+
+import { CLIENT_HEADER } from "../../lib/client-header";
 import { type AddressRange, clientAddress, fromTrustedProxy } from "./proxies";
 
 export const SESSION_COOKIE = "netlens_session";
-/**
- * Sent by our own clients (the browser's tRPC client, the CLI). A page on another site cannot add a custom
- * header without a CORS preflight, which this API never grants: with it, a request is not a forged one.
- */
-const CLIENT_HEADER = "x-netlens-client";
 /**
  * The TCP peer's address, as our web server (scripts/web.mjs) sets it on every request, replacing whatever a
  * client sent under that name. Next's own server only fills X-Forwarded-For when the client sent none, so that
