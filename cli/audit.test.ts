@@ -1,17 +1,9 @@
 // `netlens audit list`: the real command against the real router over HTTP (no OVS needed: nothing is applied).
 // A change made with the CLI is found by resource, user and time, with the CLI named as its user agent; a member
 // is refused.
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../agent/host/exec";
-import { appRouter } from "../server/api/root";
-import { createRequestContext } from "../server/api/trpc";
-import { requestFacts, toHeaders } from "../server/auth/http";
 import { createTestApi, type TestApi, testUser } from "../server/testkit";
-
-const netlens = fileURLToPath(new URL("netlens", import.meta.url));
+import { runNetlens, serveApi } from "./testing/api-server";
 
 let api: TestApi;
 let url: string;
@@ -21,39 +13,18 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   api = await createTestApi();
   memberPassword = (await testUser(api.services, "erin", "admin", "member")).password;
-  const http = createHTTPServer({
-    router: appRouter,
-    basePath: "/api/trpc/",
-    createContext: ({ req, res }) =>
-      createRequestContext(
-        api.services,
-        requestFacts(toHeaders(req.headers), null, (cookie) => res.appendHeader("set-cookie", cookie)),
-      ),
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const server = await serveApi(api.services);
+  url = server.url;
   close = async () => {
-    await new Promise<void>((resolve) => {
-      http.close(() => resolve());
-      http.closeAllConnections();
-    });
+    await server.close();
     await api.close();
   };
 }, 60_000);
 afterAll(() => close());
 
-/** `netlens ARGS` as `user`, with none of the caller's own NETLENS_* settings. */
-function cli(user: string, password: string, ...args: string[]) {
-  const unset = Object.fromEntries(
-    Object.keys(process.env)
-      .filter((k) => k.startsWith("NETLENS_"))
-      .map((k) => [k, undefined]),
-  );
-  return run(netlens, args, {
-    env: { ...process.env, ...unset, NETLENS_URL: url, NETLENS_USERNAME: user, NETLENS_PASSWORD: password },
-    allowFailure: true,
-  });
-}
+/** `netlens ARGS` as `user`. */
+const cli = (user: string, password: string, ...args: string[]) =>
+  runNetlens({ NETLENS_URL: url, NETLENS_USERNAME: user, NETLENS_PASSWORD: password }, args);
 
 // Each `netlens` run starts tsx (about a second).
 describe("netlens audit list", { timeout: 60_000 }, () => {

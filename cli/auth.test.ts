@@ -2,19 +2,11 @@
 // prints a token with `token issue`, uses NETLENS_TOKEN or the token `npm run up` left, and manages projects,
 // users and roles. The real command against the real router over HTTP (no OVS needed: nothing is applied).
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../agent/host/exec";
-import { appRouter } from "../server/api/root";
-import { createRequestContext } from "../server/api/trpc";
-import { requestFacts, toHeaders } from "../server/auth/http";
 import { createTestApi, type TestApi, testUser } from "../server/testkit";
-
-const netlens = fileURLToPath(new URL("netlens", import.meta.url));
+import { runNetlens, serveApi } from "./testing/api-server";
 
 let api: TestApi;
 let url: string;
@@ -25,23 +17,11 @@ let demoPassword: string;
 beforeAll(async () => {
   api = await createTestApi({ demo: true });
   demoPassword = (await testUser(api.services, "demo", "demo", "member")).password;
-  const http = createHTTPServer({
-    router: appRouter,
-    basePath: "/api/trpc/",
-    createContext: ({ req, res }) =>
-      createRequestContext(
-        api.services,
-        requestFacts(toHeaders(req.headers), null, (cookie) => res.appendHeader("set-cookie", cookie)),
-      ),
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const server = await serveApi(api.services);
+  url = server.url;
   stateDir = await mkdtemp(join(tmpdir(), "netlens-cli-auth-"));
   close = async () => {
-    await new Promise<void>((resolve) => {
-      http.close(() => resolve());
-      http.closeAllConnections();
-    });
+    await server.close();
     await rm(stateDir, { recursive: true, force: true });
     await api.close();
   };
@@ -49,18 +29,8 @@ beforeAll(async () => {
 afterAll(() => close());
 
 /** `netlens ARGS` with only the given credentials in its environment (none of the caller's). */
-function cli(env: Record<string, string>, ...args: string[]) {
-  // Unset (undefined is left out of the child's environment): the caller's own NETLENS_* must not leak in.
-  const unset = Object.fromEntries(
-    Object.keys(process.env)
-      .filter((k) => k.startsWith("NETLENS_"))
-      .map((k) => [k, undefined]),
-  );
-  return run(netlens, args, {
-    env: { ...process.env, ...unset, NETLENS_URL: url, NETLENS_STATE_DIR: stateDir, ...env },
-    allowFailure: true,
-  });
-}
+const cli = (env: Record<string, string>, ...args: string[]) =>
+  runNetlens({ NETLENS_URL: url, NETLENS_STATE_DIR: stateDir, ...env }, args);
 
 const admin = () => ({ NETLENS_USERNAME: "admin", NETLENS_PASSWORD: api.admin.password });
 

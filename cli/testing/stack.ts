@@ -5,22 +5,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import pino from "pino";
 import { run } from "../../agent/host/exec";
 import { freePort, startSandbox } from "../../agent/testing/host";
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";
-import { appRouter } from "../../server/api/root";
-import { createRequestContext } from "../../server/api/trpc";
-import { requestFacts, toHeaders } from "../../server/auth/http";
 import { Inspection } from "../../server/inspect/service";
 import { createTestApi } from "../../server/testkit";
 import { createTraceAgentClient, createTraceAgents } from "../../server/trace/agent";
+import { serveApi } from "./api-server";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const tsx = join(repo, "node_modules/.bin/tsx");
@@ -115,25 +111,10 @@ export async function startStack() {
 
     // Requests are authenticated as in the server (bearer token or cookie); the CLI runs as the test API's admin
     // through an API token in NETLENS_TOKEN, as a script would.
-    const http = createHTTPServer({
-      router: appRouter,
-      basePath: "/api/trpc/",
-      createContext: ({ req, res }) =>
-        createRequestContext(
-          api.services,
-          requestFacts(toHeaders(req.headers), null, (cookie) => res.appendHeader("set-cookie", cookie)),
-        ),
-    });
     const { token } = await api.admin.caller.token.issue({ name: "cli integration test" });
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        }),
-    );
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const server = await serveApi(api.services);
+    stops.push(server.close);
+    const { url } = server;
 
     /** Runs `netlens ARGS` against this stack. */
     const cli = async (...args: string[]): Promise<CliResult> =>

@@ -1,0 +1,44 @@
+// The API over HTTP for the CLI's tests: the same router Next serves, authenticated as the server authenticates
+// (bearer token or cookie), on a free port of 127.0.0.1, over the test API's services; and the real `netlens`
+// command run against it.
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { run } from "../../agent/host/exec";
+import { appRouter } from "../../server/api/root";
+import { createRequestContext, type Services } from "../../server/api/trpc";
+import { requestFacts, toHeaders } from "../../server/auth/http";
+
+export async function serveApi(services: Services): Promise<{ url: string; close: () => Promise<void> }> {
+  const http = createHTTPServer({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    createContext: ({ req, res }) =>
+      createRequestContext(
+        services,
+        requestFacts(toHeaders(req.headers), null, (cookie) => res.appendHeader("set-cookie", cookie)),
+      ),
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
+  };
+}
+
+const netlens = fileURLToPath(new URL("../netlens", import.meta.url));
+
+/** `netlens ARGS` with only `env` for its NETLENS_* settings: the caller's own must not leak in. */
+export function runNetlens(env: Record<string, string>, args: string[]) {
+  // Unset (undefined is left out of the child's environment).
+  const unset = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith("NETLENS_"))
+      .map((k) => [k, undefined]),
+  );
+  return run(netlens, args, { env: { ...process.env, ...unset, ...env }, allowFailure: true });
+}
