@@ -1,14 +1,20 @@
 // The CLI's connection to the netlens API: where it is, who the CLI is there, and how its errors are shown.
 // Credentials follow the openstack CLI's habits: NETLENS_TOKEN (like OS_TOKEN), else NETLENS_USERNAME and
 // NETLENS_PASSWORD (+ NETLENS_PROJECT) to log in, else the token `npm run up` left in .netlens/web/cli-token.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { CLIENT_HEADER } from "../lib/client-header";
 import type { AppRouter } from "../server/api/root";
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The checkout: the nearest folder above this file with a package.json (the CLI runs from cli/ or its bundle). */
+function findRepoRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(join(dir, "package.json"))) return dir;
+  return from;
+}
+const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 /** How the audit log names the CLI (Node's fetch would say "node"). */
 const USER_AGENT = "netlens-cli";
 
