@@ -40,6 +40,3 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
     npm install --no-audit --no-fund --no-save
   fi
 fi
-
-# The netlens command runs bundled (cli/netlens would build it on first use anyway).
-node scripts/build-cli.mjs
