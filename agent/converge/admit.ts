@@ -5,6 +5,7 @@ import { z } from "zod";
 import { namespaceNames, UUID } from "../../lib/names";
 import {
   type HostIntent,
+  intentDhcp,
   intentEnvelope,
   intentInstance,
   intentNetwork,
@@ -68,6 +69,13 @@ export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent;
       intentUplink,
       "network_id",
       named(namespaceNames.uplink, "network_id"),
+    ),
+    dhcp: admit(
+      "DHCP server",
+      envelope.dhcp ?? [],
+      intentDhcp,
+      "network_id",
+      named(namespaceNames.dhcp, "network_id"),
     ),
   };
   return { intent, refused };

@@ -19,6 +19,7 @@ import type {
   SubnetRow,
 } from "../db/schema";
 import { uplinkSubnet } from "../domain/topology";
+import { compileDhcp } from "./dhcp-intent";
 
 export type IntentInputs = {
   revision: number;
@@ -45,7 +46,7 @@ export type CompileInputs = Omit<IntentInputs, "ports" | "floatingIps"> & {
     "id" | "floatingIpAddress" | "fixedPortId" | "fixedIpAddress" | "routerId"
   >[];
 };
-type CompiledPort = Pick<PortRow, "id" | "networkId" | "macAddress" | "deviceOwner" | "deviceId">;
+type CompiledPort = Pick<PortRow, "id" | "networkId" | "macAddress" | "deviceOwner" | "deviceId" | "hostId">;
 
 export function compileIntent(input: CompileInputs): HostIntent {
   const subnetById = new Map(input.subnets.map((s) => [s.id, s]));
@@ -130,6 +131,9 @@ export function compileIntent(input: CompileInputs): HostIntent {
     ];
   });
 
+  const dhcp = compileDhcp(input);
+  for (const d of dhcp) usedNetworks.add(d.network_id);
+
   const networks: IntentNetwork[] = input.networks
     .filter((n) => usedNetworks.has(n.id))
     .map((n) => ({
@@ -140,5 +144,5 @@ export function compileIntent(input: CompileInputs): HostIntent {
       mtu: n.mtu,
     }));
 
-  return { revision: input.revision, networks, routers, instances, uplinks };
+  return { revision: input.revision, networks, routers, instances, uplinks, dhcp };
 }
