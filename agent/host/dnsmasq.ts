@@ -57,15 +57,19 @@ export async function readDnsmasq(
 
 /**
  * Writes the files, each through a temporary file and a rename, so that dnsmasq never reads half of one. dnsmasq
- * drops root for `nobody` after it starts and re-reads them as that user on SIGHUP: the files are world-readable
- * and the directories up to the agent's state directory may be passed through (not listed) by others.
+ * drops root for `nobody` as it starts and reads them as that user, then and on SIGHUP: they are world-readable,
+ * and every directory above them must let others pass (search, not list). The agent's own state directory (two
+ * levels up: `<state dir>/dhcp/<network id>`) is made so, its other files being its alone (0600); a directory
+ * above it that is not is named in the error, for whoever runs the agent to open it (chmod o+x).
  */
 export async function writeDhcpFiles(dir: string, files: Record<string, string>): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  // <state dir>/dhcp/<network id>: the three levels nobody must pass through.
-  for (let d = dir, i = 0; i < 3; i++, d = dirname(d)) {
+  for (let d = dir, level = 0; d !== dirname(d); d = dirname(d), level++) {
     const { mode } = await stat(d);
-    if ((mode & 0o001) === 0) await chmod(d, (mode & 0o7777) | 0o011);
+    if ((mode & 0o001) !== 0) continue;
+    if (level > 2)
+      throw new Error(`dnsmasq (user nobody) cannot reach ${dir}: ${d} does not let others pass (chmod o+x)`);
+    await chmod(d, (mode & 0o7777) | 0o011);
   }
   for (const [path, text] of Object.entries(files)) {
     if (dirname(path) !== dir) throw new Error(`DHCP file ${path} is not in ${dir}`);
