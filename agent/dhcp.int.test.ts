@@ -6,7 +6,7 @@
 // lease, and the qdhcp namespace and its files gone.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -148,8 +148,6 @@ afterAll(async () => {
 
 beforeAll(async () => {
   sandbox = await startSandbox(`dhcp-${tag}`);
-  // dnsmasq reads its files as nobody: the sandbox's private directory must let it pass (not list).
-  await chmod(sandbox.dir, 0o711);
   stateDir = join(sandbox.dir, "agent");
   leases = join(sandbox.dir, "leases");
   await mkdir(leases);
@@ -226,14 +224,25 @@ describe("DHCP on a real host", () => {
     expect(renewed).toMatchObject({ ip: "10.0.0.5", router: "10.0.0.1", dns: "192.0.2.53", mtu: "1450" });
     expect(renewed.staticroutes).toBe("192.168.50.0/24 10.0.0.254 0.0.0.0/0 10.0.0.1");
     expect(await dnsmasqPid()).toBe(pid);
-    const log = await readFile(paths().log, "utf8");
-    expect(log).toContain("DHCPACK(ns-c5000000-00) 10.0.0.5 fa:16:3e:00:00:05 host-10-0-0-5");
+    // Inspection shows the server: running with that pid, its files, the renewal in its log.
+    const section = (await need().monitor.snapshot()).sections[`netns/${dhcpNs}/dhcp`];
+    expect(section).toMatchObject({ kind: "dhcp", network_id: ids.tenant, running: true, pid });
+    if (section?.kind !== "dhcp") throw new Error("no dhcp section");
+    expect(section.opts).toContain(
+      "option:classless-static-route,192.168.50.0/24,10.0.0.254,0.0.0.0/0,10.0.0.1",
+    );
+    expect(section.hosts).toContain("fa:16:3e:00:00:05,host-10-0-0-5.openstacklocal,10.0.0.5");
+    expect(section.log.join("\n")).toContain(
+      "DHCPACK(ns-c5000000-00) 10.0.0.5 fa:16:3e:00:00:05 host-10-0-0-5",
+    );
   });
 
   it("shows a dnsmasq killed by hand as drift, and a repair starts it again", async () => {
     const pid = await dnsmasqPid();
     process.kill(pid, "SIGKILL");
     while (await alive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seen = (await need().monitor.snapshot()).sections[`netns/${dhcpNs}/dhcp`];
+    expect(seen).toMatchObject({ running: false, pid: null });
     // As the server pushes with nothing asked of it: left for inspection to show, not put back.
     expect(await need().apply(intent(4, [withRoute()], []))).toMatchObject({ changes: 0, errors: [] });
     expect(await alive(pid)).toBe(false);

@@ -13,7 +13,7 @@ import type { ApplyResult, HostIntent } from "../contract/intent";
 import { ArpAnnouncer } from "../host/arping";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
-import type { AgentOptions } from "../options";
+import { type AgentOptions, dhcpDir } from "../options";
 import { type Action, describeAction } from "../plan/actions";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
@@ -109,7 +109,7 @@ export class Converger {
       chainPrefix: options.chainPrefix,
       integrationBridge: options.integrationBridge,
       bridgeMappings: options.bridgeMappings,
-      dhcpDir: join(options.stateDir, "dhcp"),
+      dhcpDir: dhcpDir(options),
     };
     this.#bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
     this.#statePath = join(options.stateDir, "state.json");

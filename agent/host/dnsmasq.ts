@@ -84,6 +84,31 @@ export async function writeDhcpFiles(dir: string, files: Record<string, string>)
   }
 }
 
+/** The last `count` lines of a log file (its last 16 KiB at most); none when it does not exist. */
+export async function readLogTail(path: string, count: number): Promise<string[]> {
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, "r");
+  } catch {
+    return [];
+  }
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, 16_384);
+    const buffer = Buffer.alloc(length);
+    await file.read(buffer, 0, length, size - length);
+    const lines = buffer
+      .toString("utf8")
+      .split("\n")
+      .filter((line) => line !== "");
+    // A partial first line (cut by the 16 KiB window) is left out.
+    if (length < size) lines.shift();
+    return lines.slice(-count);
+  } finally {
+    await file.close();
+  }
+}
+
 /** Starts dnsmasq in the namespace; it returns once dnsmasq has forked, written its pid file and bound its port. */
 export async function startDnsmasq(ns: string, args: string[]): Promise<void> {
   await run("nsenter", [`--net=${netnsPath(ns)}`, "dnsmasq", ...args], { timeoutMs: 10_000 });
