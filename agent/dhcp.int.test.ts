@@ -12,7 +12,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { namespaceNames } from "../lib/names";
 import { type Agent, createAgent } from "./agent";
-import type { HostIntent, IntentDhcp } from "./contract/intent";
+import type { HostIntent, IntentDhcp, IntentInstance } from "./contract/intent";
 import { run } from "./host/exec";
 import { dhcpPaths } from "./plan/dhcp";
 import { dhcpClient, labDhcp } from "./testing/dhcp";
@@ -40,14 +40,37 @@ function need(): Agent {
   return agent;
 }
 
-function intent(revision: number, dhcp: IntentDhcp[], repair?: HostIntent["repair"]): HostIntent {
+let revision = 0;
+const next = () => ++revision;
+
+/** A lab probe on the tenant network, on a DHCP subnet: it asks for its address as a VM would. */
+const probe: IntentInstance = {
+  id: "d0000000-0000-4000-8000-000000000007",
+  port_id: "c7000000-0000-4000-8000-000000000007",
+  network_id: ids.tenant,
+  mac_address: "fa:16:3e:00:00:07",
+  ip_address: "10.0.0.7",
+  prefixlen: 24,
+  gateway_ip: "10.0.0.1",
+  host_routes: [{ destination: "192.168.50.0/24", nexthop: "10.0.0.254" }],
+  mtu: 1450,
+  dhcp: true,
+};
+const probeNs = namespaceNames.instance(prefix, probe.port_id);
+
+function intent(
+  revision: number,
+  dhcp: IntentDhcp[],
+  repair?: HostIntent["repair"],
+  instances: IntentInstance[] = [],
+): HostIntent {
   return {
     revision,
     networks: [
       { id: ids.tenant, network_type: "vxlan", physical_network: null, segmentation_id: 1001, mtu: 1450 },
     ],
     routers: [],
-    instances: [],
+    instances,
     uplinks: [],
     dhcp,
     ...(repair === undefined ? {} : { repair }),
@@ -160,7 +183,7 @@ beforeAll(async () => {
 
 describe("DHCP on a real host", () => {
   it("makes the qdhcp namespace with the port's address and dnsmasq running as the DHCP agent runs it", async () => {
-    const result = await need().apply(intent(1, [labDhcp()]));
+    const result = await need().apply(intent(next(), [labDhcp()]));
     expect(result.errors).toEqual([]);
     const { stdout } = await nsExec(dhcpNs, ["ip", "-json", "addr", "show", "dev", "ns-c5000000-00"]);
     const [link] = JSON.parse(stdout) as { address: string; mtu: number; addr_info: { local: string }[] }[];
@@ -175,7 +198,7 @@ describe("DHCP on a real host", () => {
     );
     // Applied again: nothing to do, the same dnsmasq.
     const pid = await dnsmasqPid();
-    expect((await need().apply(intent(2, [labDhcp()]))).changes).toBe(0);
+    expect((await need().apply(intent(next(), [labDhcp()]))).changes).toBe(0);
     expect(await dnsmasqPid()).toBe(pid);
   });
 
@@ -214,7 +237,7 @@ describe("DHCP on a real host", () => {
 
   it("hands a host route and DNS servers added later to the renewed lease, reloading dnsmasq (same pid)", async () => {
     const pid = await dnsmasqPid();
-    const result = await need().apply(intent(3, [withRoute()]));
+    const result = await need().apply(intent(next(), [withRoute()]));
     expect(result.errors).toEqual([]);
     expect(await dnsmasqPid()).toBe(pid);
     expect(await alive(pid)).toBe(true);
@@ -244,19 +267,52 @@ describe("DHCP on a real host", () => {
     const seen = (await need().monitor.snapshot()).sections[`netns/${dhcpNs}/dhcp`];
     expect(seen).toMatchObject({ running: false, pid: null });
     // As the server pushes with nothing asked of it: left for inspection to show, not put back.
-    expect(await need().apply(intent(4, [withRoute()], []))).toMatchObject({ changes: 0, errors: [] });
+    expect(await need().apply(intent(next(), [withRoute()], []))).toMatchObject({ changes: 0, errors: [] });
     expect(await alive(pid)).toBe(false);
-    const repaired = await need().apply(intent(5, [withRoute()], [ids.tenant]));
+    const repaired = await need().apply(intent(next(), [withRoute()], [ids.tenant]));
     expect(repaired.errors).toEqual([]);
     const again = await dnsmasqPid();
     expect(again).not.toBe(pid);
     expect(await alive(again)).toBe(true);
   });
 
+  it("gives a lab probe on a DHCP subnet its address and routes by DHCP, as a VM gets them", async () => {
+    const server = withRoute();
+    const hosts = [
+      ...server.hosts,
+      { mac_address: probe.mac_address, ip_address: "10.0.0.7", hostname: "host-10-0-0-7" },
+    ];
+    const result = await need().apply(intent(next(), [{ ...server, hosts }], undefined, [probe]));
+    expect(result.errors).toEqual([]);
+    const { stdout } = await nsExec(probeNs, ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]);
+    expect(stdout).toContain("inet 10.0.0.7/24");
+    const routes = (await nsExec(probeNs, ["ip", "route"])).stdout;
+    expect(routes).toContain("default via 10.0.0.1");
+    expect(routes).toContain("192.168.50.0/24 via 10.0.0.254");
+    // It came from dnsmasq: its log has the probe's exchange.
+    expect(await readFile(paths().log, "utf8")).toContain(
+      "DHCPACK(ns-c5000000-00) 10.0.0.7 fa:16:3e:00:00:07",
+    );
+    // Applied again: it holds its lease, nothing to do.
+    expect(await need().apply(intent(next(), [{ ...server, hosts }], undefined, [probe]))).toMatchObject({
+      changes: 0,
+      errors: [],
+    });
+    // Without a DHCP server answering for it, the probe gets no address, and says so.
+    const alone = await need().apply(
+      intent(next(), [server], "all", [
+        { ...probe, port_id: "c8000000-0000-4000-8000-000000000008", mac_address: "fa:16:3e:00:00:08" },
+      ]),
+    );
+    expect(alone.errors).toEqual([
+      { resource_id: probe.id, message: expect.stringContaining("no DHCP lease for eth0") },
+    ]);
+  });
+
   it("answers no more once DHCP is off: dnsmasq stopped, its namespace and files gone", async () => {
     client?.kill("SIGTERM");
     const pid = await dnsmasqPid();
-    const result = await need().apply(intent(6, []));
+    const result = await need().apply(intent(next(), []));
     expect(result.errors).toEqual([]);
     expect(await alive(pid)).toBe(false);
     expect(await namespacesWithPrefix(prefix)).toEqual([clientNs]);

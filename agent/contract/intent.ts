@@ -55,6 +55,11 @@ export const intentInstance = z.object({
   gateway_ip: ipv4.nullable(),
   host_routes: z.array(route),
   mtu: z.number().int().min(68).max(9000),
+  /**
+   * Its subnet has DHCP and this host serves it: eth0 takes its address and routes by DHCP, as a VM's would
+   * (they are the ones above, which the network's DHCP server hands out for its MAC). Absent: set directly.
+   */
+  dhcp: z.boolean().optional(),
 });
 
 /** A simulated outside world for labs: a namespace on the physical bridge holding `address` (e.g. 203.0.113.1/24). */

@@ -70,13 +70,17 @@ export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent;
       "network_id",
       named(namespaceNames.uplink, "network_id"),
     ),
-    dhcp: admit(
-      "DHCP server",
-      envelope.dhcp ?? [],
-      intentDhcp,
-      "network_id",
-      named(namespaceNames.dhcp, "network_id"),
-    ),
+    ...(envelope.dhcp === undefined
+      ? {}
+      : {
+          dhcp: admit(
+            "DHCP server",
+            envelope.dhcp,
+            intentDhcp,
+            "network_id",
+            named(namespaceNames.dhcp, "network_id"),
+          ),
+        }),
   };
   return { intent, refused };
 }

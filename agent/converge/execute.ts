@@ -10,6 +10,7 @@ import { mapLimit } from "../host/exec";
 import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
 import { enableForwarding, restoreNat } from "../host/iptables";
 import { externalIdsArg, type Ovs, type OvsCommand } from "../host/ovs";
+import { requestLease } from "../host/udhcpc";
 import { type Action, describeAction } from "../plan/actions";
 import { renderRestore } from "../plan/iptables";
 import type { KeyedLock } from "./lock";
@@ -180,7 +181,26 @@ export async function executeActions(
   // 5. DHCP servers, once their device has its addresses: files, then a start or a reload, per namespace.
   await step("dhcp", () => runDhcp(of("dhcp-files", "dnsmasq-start", "dnsmasq-reload"), deps, fail));
 
-  // 6. Announce the gateway addresses just added; a lost announcement is no failure of the apply.
+  // 6. Probes on DHCP subnets take their lease, once the servers answer.
+  await step("dhcp-lease", () =>
+    mapLimit(of("dhcp-lease"), PARALLEL, async (a) => {
+      // What the namespace's batch read back above is from before the lease.
+      readBack.delete(a.ns);
+      try {
+        const lease = await requestLease(a.ns, a.dev);
+        const lines = [
+          `addr replace ${lease.address} dev ${a.dev}`,
+          ...lease.routes.map((r) => `route replace ${r.destination} via ${r.via} proto static`),
+        ].map((line) => ({ line, resource: a.resource }));
+        const { failures } = await deps.locks.with(`ip:${a.ns}`, () => batch(a.ns, lines));
+        for (const f of failures) fail(f.resource, `${a.ns}: ${f.line}: ${f.message}`);
+      } catch (e) {
+        fail(a.resource, `${a.ns}: ${message(e)}`);
+      }
+    }),
+  );
+
+  // 7. Announce the gateway addresses just added; a lost announcement is no failure of the apply.
   for (const a of of("arp-announce"))
     if (!errors.has(a.resource)) deps.announcer.announce(a.ns, a.dev, a.address);
 

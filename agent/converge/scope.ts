@@ -252,6 +252,7 @@ export function verifyScope(
       case "dhcp-files":
       case "dnsmasq-start":
       case "dnsmasq-reload":
+      case "dhcp-lease":
         links.add(action.ns);
         break;
       default: {

@@ -53,6 +53,8 @@ export type Action = Base &
     | { kind: "dnsmasq-start"; ns: string; args: string[] }
     /** SIGHUP: dnsmasq re-reads its hosts, addn-hosts and options files and keeps running. */
     | { kind: "dnsmasq-reload"; ns: string; pidFile: string }
+    /** Asks DHCP for the device's lease (udhcpc) and sets the address and routes it hands out. */
+    | { kind: "dhcp-lease"; ns: string; dev: string }
     /** A gratuitous ARP for an address just added (address without prefix length). */
     | { kind: "arp-announce"; ns: string; dev: string; address: string }
   );
@@ -85,6 +87,8 @@ export const actionOrder: readonly ActionKind[] = [
   "dhcp-files",
   "dnsmasq-start",
   "dnsmasq-reload",
+  // Once the network's DHCP server (maybe made in the same apply) answers.
+  "dhcp-lease",
   "arp-announce",
 ];
 
@@ -133,6 +137,8 @@ export function describeAction(action: Action): string {
       return `ip netns exec ${action.ns} dnsmasq ${action.args.join(" ")}`;
     case "dnsmasq-reload":
       return `${action.ns}: kill -HUP dnsmasq (${action.pidFile})`;
+    case "dhcp-lease":
+      return `ip netns exec ${action.ns} udhcpc -q -i ${action.dev}`;
     case "arp-announce":
       return `ip netns exec ${action.ns} arping -U -I ${action.dev} ${action.address}`;
     default: {

@@ -238,3 +238,17 @@ describe("what dnsmasq needs", () => {
     ]);
   });
 });
+
+describe("a probe on a DHCP subnet", () => {
+  const lab = labIntent(1, null);
+  const intent = { ...lab, instances: lab.instances.map((i) => ({ ...i, dhcp: true })), dhcp: [labDhcp()] };
+  const empty: ObservedHost = { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
+
+  it("asks for one lease instead of adding its address and routes, after the DHCP server starts", () => {
+    const actions = diffHost(planHost(intent, settings, new Map()), empty, settings.prefix);
+    const mine = actions.filter((a) => a.resource === ids.instance).map((a) => a.kind);
+    expect(mine).toEqual(["netns-add", "veth-add", "ovs-port-set", "lo-up", "link-set", "dhcp-lease"]);
+    const kinds = actions.map((a) => a.kind);
+    expect(kinds.indexOf("dnsmasq-start")).toBeLessThan(kinds.indexOf("dhcp-lease"));
+  });
+});

@@ -214,6 +214,18 @@ export function stopDnsmasq(
   return { kind: "dnsmasq-stop", ns, pidFile: dhcp.pidFile, purge: dhcp.dir, resource };
 }
 
+/**
+ * A device configured by DHCP: the addresses and routes it lacks are asked of the DHCP server (one lease)
+ * instead of being added; what it has too much is still removed.
+ */
+export function leaseInstead(actions: Action[], dev: string): Action[] {
+  const asked = actions.filter((a) => a.kind === "addr-add" || a.kind === "route-set");
+  const first = asked[0];
+  if (first === undefined) return actions;
+  const rest = actions.filter((a) => a.kind !== "addr-add" && a.kind !== "route-set");
+  return [...rest, { kind: "dhcp-lease", ns: first.ns, dev, resource: first.resource }];
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }

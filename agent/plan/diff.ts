@@ -4,7 +4,7 @@ import { ownNamespacePattern } from "../../lib/names";
 import { type Action, sortActions } from "./actions";
 import { normaliseDestination, sortAddresses } from "./addresses";
 import type { DesiredPlan } from "./desired";
-import { diffDnsmasq, stopDnsmasq } from "./dhcp";
+import { diffDnsmasq, leaseInstead, stopDnsmasq } from "./dhcp";
 import { diffNat } from "./iptables";
 import type { DesiredNamespace, ObservedHost, ObservedNamespace } from "./pictures";
 
@@ -156,6 +156,7 @@ function diffNamespace(
   }
 
   if (ns.dhcp !== undefined) actions.push(...diffDnsmasq(ns.dhcp, seen?.dhcp, ns.name, resource));
+  if (ns.dhcpClient !== undefined) return leaseInstead(actions, ns.dhcpClient);
 
   if (ns.nat !== null) {
     const change = diffNat(ns.nat, seen?.nat ?? null);

@@ -65,6 +65,8 @@ export type DesiredNamespace = {
   nat: NatTable | null;
   /** DHCP namespaces only. */
   dhcp?: DesiredDnsmasq;
+  /** The device whose addresses and routes come by DHCP (a probe on a DHCP subnet), not from `ip addr add`. */
+  dhcpClient?: string;
 };
 
 export type DesiredOvsPort = {

@@ -86,6 +86,7 @@ describe("intent for the demo topology", () => {
         gateway_ip: "10.0.0.1",
         host_routes: [],
         mtu: 1450,
+        dhcp: true,
       })),
     );
     // demo-subnet has DHCP (the default): its network's DHCP port took the pool's first address, as Neutron's does.

@@ -100,6 +100,10 @@ export function compileIntent(input: CompileInputs): HostIntent {
     };
   });
 
+  const dhcp = compileDhcp(input);
+  // A probe whose subnet this host serves by DHCP takes its address that way, as a VM does.
+  const servedSubnets = new Set(dhcp.flatMap((d) => d.subnets.map((s) => s.id)));
+
   const instances: IntentInstance[] = input.instances
     .filter((i) => i.host === null || i.host === input.host)
     .flatMap((instance) => {
@@ -113,6 +117,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
           gateway_ip: a.subnet.gatewayIp,
           host_routes: a.subnet.hostRoutes,
           mtu: network.mtu,
+          ...(servedSubnets.has(a.subnet.id) ? { dhcp: true } : {}),
         },
       ];
     });
@@ -131,7 +136,6 @@ export function compileIntent(input: CompileInputs): HostIntent {
     ];
   });
 
-  const dhcp = compileDhcp(input);
   for (const d of dhcp) usedNetworks.add(d.network_id);
 
   const networks: IntentNetwork[] = input.networks
