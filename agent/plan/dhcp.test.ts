@@ -108,7 +108,6 @@ describe("dnsmasq's command line", () => {
       "--dhcp-lease-max=1280",
       "--conf-file=/dev/null",
       "--domain=openstacklocal",
-      "--log-dhcp",
       `--log-facility=${dir}/log`,
     ]);
   });

@@ -90,7 +90,7 @@ function netmask(prefixlen: number): string {
  * dnsmasq's command line, as the DHCP agent builds it: no /etc/hosts or resolv.conf, static leases only (one
  * `--dhcp-range=set:subnet-<id>,<network>,static,<netmask>,<lease>s` per subnet, so only hosts in the hosts file
  * get an address), no lease file (the hosts file is the truth), bound to the DHCP port's device only, its own
- * log file, and no configuration file of the host's.
+ * log file (each exchange in a few lines: DHCPDISCOVER ... DHCPACK), and no configuration file of the host's.
  */
 export function dnsmasqArgs(dhcp: IntentDhcp, paths: DhcpPaths, device: string): string[] {
   let leases = 0;
@@ -115,7 +115,6 @@ export function dnsmasqArgs(dhcp: IntentDhcp, paths: DhcpPaths, device: string):
     `--dhcp-lease-max=${leases}`,
     "--conf-file=/dev/null",
     `--domain=${DHCP_DOMAIN}`,
-    "--log-dhcp",
     `--log-facility=${paths.log}`,
   ];
 }
