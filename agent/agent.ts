@@ -9,7 +9,7 @@ import type { AgentInfo, ApplyResult, IntentEnvelope } from "./contract/intent";
 import { ensureBridges } from "./converge/bridges";
 import { type ApplyOutcome, Converger } from "./converge/loop";
 import { Ovs } from "./host/ovs";
-import { type AgentOptions, type AgentOptionsInput, ovsRunDir, parseAgentOptions } from "./options";
+import { type AgentOptions, type AgentOptionsInput, dhcpDir, ovsRunDir, parseAgentOptions } from "./options";
 import type { Action } from "./plan/actions";
 import type { ObservedHost } from "./plan/pictures";
 import { HostMonitor } from "./read/monitor";
@@ -76,6 +76,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     prefix: options.prefix,
     chainPrefix: options.chainPrefix,
     bridges,
+    dhcpDir: dhcpDir(options),
     owns: (namespace) => converger.owns(namespace),
   });
   const monitor = new HostMonitor(

@@ -1,5 +1,6 @@
 // The agent's options, validated once at start-up: every one of these names reaches a command line (bridge
 // names, namespace and chain prefixes), so none may hold anything but the characters we allow.
+import { join } from "node:path";
 import { z } from "zod";
 import { bridgeName, namespacePrefix } from "../lib/names";
 import { physicalNetworkName } from "../lib/schemas/common";
@@ -51,6 +52,11 @@ export function parseAgentOptions(input: unknown): AgentOptions {
     throw new Error(`Invalid agent options: bridges must differ (${bridges.join(", ")})`);
   }
   return options;
+}
+
+/** Where DHCP servers keep their files: `<state dir>/dhcp/<network id>/` (Neutron's dhcp_confs). */
+export function dhcpDir(options: Pick<AgentOptions, "stateDir">): string {
+  return join(options.stateDir, "dhcp");
 }
 
 /** The run directory holding `<bridge>.mgmt` sockets. */

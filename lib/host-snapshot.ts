@@ -2,8 +2,8 @@
 // namespace `ip -json addr`/`route` and the nat table) and a snapshot of them. Shared: the agent builds them,
 // the server relays and compares them, the dashboard and the CLI show them. Types only.
 
-/** Sections per namespace of ours (`<prefix>qrouter-*`, `<prefix>qprobe-*`, `<prefix>quplink-*`). */
-export type NamespaceSectionKind = "addr" | "routes" | "nat";
+/** Sections per namespace of ours (`<prefix>qrouter-*`, `<prefix>qprobe-*`, `<prefix>quplink-*`, `<prefix>qdhcp-*`). */
+export type NamespaceSectionKind = "addr" | "routes" | "nat" | "dhcp";
 
 /**
  * Where a section lives in a snapshot: the host-wide ones by name, the per-namespace ones as
@@ -102,6 +102,22 @@ export type NatRuleCounters = {
  */
 export type NatSection = Hashed & { kind: "nat"; namespace: string; text: string; rules: NatRuleCounters[] };
 
+/**
+ * DHCP namespaces only: the network's dnsmasq as the agent runs it (`pid` of the process its pid file names, when
+ * that process is dnsmasq with that pid file and alive), its hosts and options files verbatim, and the last lines
+ * of its log.
+ */
+export type DhcpSection = Hashed & {
+  kind: "dhcp";
+  namespace: string;
+  network_id: string;
+  running: boolean;
+  pid: number | null;
+  hosts: string | null;
+  opts: string | null;
+  log: string[];
+};
+
 export type RevisionSection = Hashed & { kind: "revision"; applied_revision: number };
 
 export type AgentError = { message: string; at: string; source: "apply" | "observe" };
@@ -125,6 +141,7 @@ export type HostSection =
   | AddrSection
   | RoutesSection
   | NatSection
+  | DhcpSection
   | RevisionSection
   | HealthSection;
 

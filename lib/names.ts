@@ -7,6 +7,7 @@ export const namespaceNames = {
   router: (prefix: string, routerId: string) => `${prefix}qrouter-${routerId}`,
   instance: (prefix: string, portId: string) => `${prefix}qprobe-${portId}`,
   uplink: (prefix: string, networkId: string) => `${prefix}quplink-${networkId}`,
+  dhcp: (prefix: string, networkId: string) => `${prefix}qdhcp-${networkId}`,
 };
 
 /** Linux interface names are at most 15 characters: a 3-letter kind and 11 characters of the port id. */
@@ -15,6 +16,8 @@ export const deviceNames = {
   routerGateway: (portId: string) => `qg-${portId.slice(0, 11)}`,
   /** The root-namespace end of a port's veth pair, plugged into br-int (Nova's tap naming). */
   tap: (portId: string) => `tap${portId.slice(0, 11)}`,
+  /** The namespace end of a DHCP port's veth (Neutron's `ns-` name when it plugs with veths). */
+  dhcpInside: (portId: string) => `ns-${portId.slice(0, 11)}`,
   /** The root-namespace end of a simulated uplink's veth pair, plugged into the physical bridge. */
   uplinkTap: (networkId: string) => `upl${networkId.slice(0, 11)}`,
   intPatch: (bridge: string) => `int-${bridge}`,
@@ -26,12 +29,12 @@ const uuidPattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 /** A lowercase UUID, as every id of ours is written. */
 export const UUID = new RegExp(`^${uuidPattern}$`);
 
-export type NamespaceKind = "qrouter" | "qprobe" | "quplink";
+export type NamespaceKind = "qrouter" | "qprobe" | "quplink" | "qdhcp";
 
-/** Matches our namespaces only: `<prefix>(qrouter|qprobe|quplink)-<uuid>`; group 1 is the kind, group 2 the id. */
+/** Matches our namespaces only: `<prefix>(qrouter|qprobe|quplink|qdhcp)-<uuid>`; group 1 is the kind, group 2 the id. */
 export function ownNamespacePattern(prefix: string): RegExp {
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-  return new RegExp(`^${escaped}(qrouter|qprobe|quplink)-(${uuidPattern})$`);
+  return new RegExp(`^${escaped}(qrouter|qprobe|quplink|qdhcp)-(${uuidPattern})$`);
 }
 
 /** Bridge names become tap names in the root namespace and `int-`/`phy-` patch names: 15 - 4 = 11 characters. */
@@ -48,7 +51,7 @@ export const namespacePrefix = z
 export const ownNamespaceName = z
   .string()
   .regex(
-    new RegExp(`^[A-Za-z0-9_-]{0,16}q(?:router|probe|uplink)-${uuidPattern}$`),
+    new RegExp(`^[A-Za-z0-9_-]{0,16}q(?:router|probe|uplink|dhcp)-${uuidPattern}$`),
     "Invalid namespace name",
   );
 

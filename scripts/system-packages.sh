@@ -11,6 +11,9 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v arping >/dev/null || need+=(iputils-arping)
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+# udhcpc: the DHCP client of the tests' workloads.
+command -v busybox >/dev/null || need+=(busybox)
 if [[ "${NETLENS_WITH_BROWSER:-1}" == 1 ]]; then
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fi

@@ -38,9 +38,11 @@ prepare)
     exit 1
   fi
   # The web server's user may pass through STATE to its own directory, and see nothing else there: not the
-  # agent's state, nor the OVS sandbox's database socket.
+  # agent's state, nor the OVS sandbox's database socket. Others may pass too (not list): dnsmasq, once it has
+  # dropped root for nobody, reads its files under the agent's state directory (agent/dhcp/, world-readable;
+  # the agent's other files are its alone).
   chgrp "$user" "$state"
-  chmod 710 "$state"
+  chmod 711 "$state"
   for entry in "$state"/*; do
     [[ $entry == "$web" ]] || chmod go-rwx "$entry"
   done

@@ -55,6 +55,11 @@ export const intentInstance = z.object({
   gateway_ip: ipv4.nullable(),
   host_routes: z.array(route),
   mtu: z.number().int().min(68).max(9000),
+  /**
+   * Its subnet has DHCP and this host serves it: eth0 takes its address and routes by DHCP, as a VM's would
+   * (they are the ones above, which the network's DHCP server hands out for its MAC). Absent: set directly.
+   */
+  dhcp: z.boolean().optional(),
 });
 
 /** A simulated outside world for labs: a namespace on the physical bridge holding `address` (e.g. 203.0.113.1/24). */
@@ -65,12 +70,48 @@ export const intentUplink = z.object({
   address: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/),
 });
 
+/** A subnet the network's DHCP server hands out: what its clients are told besides their address. */
+export const intentDhcpSubnet = z.object({
+  id: uuid,
+  cidr,
+  /** The router option (3) and the default route in option 121; null: neither. */
+  gateway_ip: ipv4.nullable(),
+  dns_nameservers: z.array(ipv4).max(32),
+  host_routes: z.array(route).max(256),
+});
+
+/** A port of the network that DHCP answers: its MAC gets its fixed IP and a hostname (a DNS label). */
+export const intentDhcpHost = z.object({
+  mac_address: mac,
+  ip_address: ipv4,
+  hostname: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "A hostname: one DNS label"),
+});
+
+/**
+ * The DHCP server of one network (Neutron's DHCP agent layout): namespace `<prefix>qdhcp-<network id>` holding
+ * the network's `network:dhcp` port (its addresses on every DHCP subnet), and dnsmasq answering there.
+ */
+export const intentDhcp = z.object({
+  network_id: uuid,
+  port_id: uuid,
+  mac_address: mac,
+  /** The DHCP port's fixed IPs, one per subnet served. */
+  addresses: z.array(z.object({ subnet_id: uuid, ip_address: ipv4, prefixlen })).min(1),
+  subnets: z.array(intentDhcpSubnet).min(1),
+  hosts: z.array(intentDhcpHost),
+  mtu: z.number().int().min(68).max(9000),
+  /** Seconds (Neutron's dhcp_lease_duration). */
+  lease_duration: z.number().int().min(120).max(31_536_000),
+});
+
 export const hostIntent = z.object({
   revision: z.number().int().min(1),
   networks: z.array(intentNetwork),
   routers: z.array(intentRouter),
   instances: z.array(intentInstance),
   uplinks: z.array(intentUplink),
+  /** DHCP servers; absent: none (an intent of a server that knows no DHCP). */
+  dhcp: z.array(intentDhcp).optional(),
   /**
    * What this push may put back although its part of the intent did not change since the last apply (a hand
    * change: drift). Absent or "all": the whole host converges, as an intent alone always did. A list of resource
@@ -89,6 +130,7 @@ export const intentEnvelope = hostIntent.extend({
   routers: z.array(z.unknown()),
   instances: z.array(z.unknown()),
   uplinks: z.array(z.unknown()),
+  dhcp: z.array(z.unknown()).optional(),
 });
 
 export type HostIntent = z.infer<typeof hostIntent>;
@@ -100,8 +142,11 @@ export type IntentRouterGateway = z.infer<typeof intentRouterGateway>;
 export type IntentFloatingIp = z.infer<typeof intentFloatingIp>;
 export type IntentInstance = z.infer<typeof intentInstance>;
 export type IntentUplink = z.infer<typeof intentUplink>;
+export type IntentDhcp = z.infer<typeof intentDhcp>;
+export type IntentDhcpSubnet = z.infer<typeof intentDhcpSubnet>;
 
-/** What the agent answers to `apply`. Errors name the resource (router, instance, floating IP or network id). */
+/** What the agent answers to `apply`. Errors name the resource (router, instance, floating IP or network id; a
+ * DHCP server's errors name its network). */
 export type ApplyResult = {
   revision: number;
   /** Number of changes made on the host; 0 for a re-apply of an unchanged intent. */

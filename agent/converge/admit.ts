@@ -5,6 +5,7 @@ import { z } from "zod";
 import { namespaceNames, UUID } from "../../lib/names";
 import {
   type HostIntent,
+  intentDhcp,
   intentEnvelope,
   intentInstance,
   intentNetwork,
@@ -69,6 +70,17 @@ export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent;
       "network_id",
       named(namespaceNames.uplink, "network_id"),
     ),
+    ...(envelope.dhcp === undefined
+      ? {}
+      : {
+          dhcp: admit(
+            "DHCP server",
+            envelope.dhcp,
+            intentDhcp,
+            "network_id",
+            named(namespaceNames.dhcp, "network_id"),
+          ),
+        }),
   };
   return { intent, refused };
 }

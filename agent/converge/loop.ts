@@ -13,7 +13,7 @@ import type { ApplyResult, HostIntent } from "../contract/intent";
 import { ArpAnnouncer } from "../host/arping";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
-import type { AgentOptions } from "../options";
+import { type AgentOptions, dhcpDir } from "../options";
 import { type Action, describeAction } from "../plan/actions";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
@@ -109,6 +109,7 @@ export class Converger {
       chainPrefix: options.chainPrefix,
       integrationBridge: options.integrationBridge,
       bridgeMappings: options.bridgeMappings,
+      dhcpDir: dhcpDir(options),
     };
     this.#bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
     this.#statePath = join(options.stateDir, "state.json");
@@ -175,8 +176,12 @@ export class Converger {
    * the same shape, and its ports, are not ours: invisible, so never changed or removed.
    */
   async #observe(intent: HostIntent | null, scope?: ObserveScope): Promise<ObservedHost> {
-    const { prefix, chainPrefix } = this.#settings;
-    const host = await observeHost(this.#ovs, { prefix, chainPrefix, bridges: this.#bridges }, scope);
+    const { prefix, chainPrefix, dhcpDir } = this.#settings;
+    const host = await observeHost(
+      this.#ovs,
+      { prefix, chainPrefix, dhcpDir, bridges: this.#bridges },
+      scope,
+    );
     const named = intent === null ? new Set<string>() : namespacesOf(intent, prefix);
     const ours = (name: string) => this.#state.owned.has(name) || named.has(name);
     if ([...host.namespaces.keys()].every(ours) && host.ovsPorts.every((p) => ours(portNamespace(p))))
@@ -495,6 +500,7 @@ function namespacesOf(intent: HostIntent, prefix: string): Set<string> {
     ...intent.routers.map((r) => namespaceNames.router(prefix, r.id)),
     ...intent.instances.map((i) => namespaceNames.instance(prefix, i.port_id)),
     ...intent.uplinks.map((u) => namespaceNames.uplink(prefix, u.network_id)),
+    ...(intent.dhcp ?? []).map((d) => namespaceNames.dhcp(prefix, d.network_id)),
   ]);
 }
 

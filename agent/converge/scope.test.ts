@@ -9,6 +9,7 @@ import { flowKey, holdUnasked, intentParts, type Part, restrictToScope, selectSc
 const settings: HostSettings = {
   prefix: "t1-",
   chainPrefix: "netlens",
+  dhcpDir: "/var/lib/netlens-test/dhcp",
   integrationBridge: "br-int",
   bridgeMappings: { public: "br-ex" },
 };

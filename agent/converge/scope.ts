@@ -46,6 +46,13 @@ export function intentParts(
       digest: digestOf([instance, using([instance.network_id])]),
     });
   }
+  for (const dhcp of intent.dhcp ?? []) {
+    parts.push({
+      key: namespaceNames.dhcp(settings.prefix, dhcp.network_id),
+      resourceId: dhcp.network_id,
+      digest: digestOf([dhcp, using([dhcp.network_id])]),
+    });
+  }
   for (const uplink of intent.uplinks) {
     parts.push({
       key: namespaceNames.uplink(settings.prefix, uplink.network_id),
@@ -236,6 +243,17 @@ export function verifyScope(
         break;
       case "nat-chains":
         nat.add(action.ns);
+        break;
+      case "dnsmasq-stop":
+        // With its files gone, its namespace is going too.
+        if (action.purge !== null) list = true;
+        links.add(action.ns);
+        break;
+      case "dhcp-files":
+      case "dnsmasq-start":
+      case "dnsmasq-reload":
+      case "dhcp-lease":
+        links.add(action.ns);
         break;
       default: {
         const unreachable: never = action;

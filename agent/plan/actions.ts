@@ -46,6 +46,16 @@ export type Action = Base &
         addJumps: string[];
       }
     | { kind: "flows-set"; bridge: string; add: string[]; remove: string[] }
+    /** Stops a DHCP namespace's dnsmasq (the one its pid file names, if it runs); `purge`: then removes that
+     * directory of its files (the namespace goes). */
+    | { kind: "dnsmasq-stop"; ns: string; pidFile: string; purge: string | null }
+    /** Writes a DHCP server's files (path -> content), each replaced whole. */
+    | { kind: "dhcp-files"; ns: string; dir: string; files: Record<string, string> }
+    | { kind: "dnsmasq-start"; ns: string; args: string[] }
+    /** SIGHUP: dnsmasq re-reads its hosts, addn-hosts and options files and keeps running. */
+    | { kind: "dnsmasq-reload"; ns: string; pidFile: string }
+    /** Asks DHCP for the device's lease (udhcpc) and sets the address and routes it hands out. */
+    | { kind: "dhcp-lease"; ns: string; dev: string }
     /** A gratuitous ARP for an address just added (address without prefix length). */
     | { kind: "arp-announce"; ns: string; dev: string; address: string }
   );
@@ -55,6 +65,8 @@ export type ActionKind = Action["kind"];
 /** Order of execution: removals before additions, devices before the OVS ports that need them, addresses before
  * the routes that use them, NAT and flows last. */
 export const actionOrder: readonly ActionKind[] = [
+  // A process in a namespace keeps it alive after `netns del`: dnsmasq stops first.
+  "dnsmasq-stop",
   "ovs-port-del",
   "root-link-del",
   "netns-del",
@@ -72,6 +84,12 @@ export const actionOrder: readonly ActionKind[] = [
   "forwarding",
   "nat-chains",
   "flows-set",
+  // dnsmasq binds to its device's address: after the links are configured.
+  "dhcp-files",
+  "dnsmasq-start",
+  "dnsmasq-reload",
+  // Once the network's DHCP server (maybe made in the same apply) answers.
+  "dhcp-lease",
   "arp-announce",
 ];
 
@@ -112,6 +130,16 @@ export function describeAction(action: Action): string {
       return `${action.ns}: iptables-restore --noflush of ${natSummary(action)}`;
     case "flows-set":
       return `ovs-ofctl --bundle add-flows ${action.bridge} (+${action.add.length} -${action.remove.length} flows)`;
+    case "dnsmasq-stop":
+      return `${action.ns}: stop dnsmasq (${action.pidFile})${action.purge ? `, remove ${action.purge}` : ""}`;
+    case "dhcp-files":
+      return `${action.ns}: write ${Object.keys(action.files).join(", ")}`;
+    case "dnsmasq-start":
+      return `ip netns exec ${action.ns} dnsmasq ${action.args.join(" ")}`;
+    case "dnsmasq-reload":
+      return `${action.ns}: kill -HUP dnsmasq (${action.pidFile})`;
+    case "dhcp-lease":
+      return `ip netns exec ${action.ns} udhcpc -q -i ${action.dev}`;
     case "arp-announce":
       return `ip netns exec ${action.ns} arping -U -I ${action.dev} ${action.address}`;
     default: {

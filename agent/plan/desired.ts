@@ -3,6 +3,7 @@
 import { namespaceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
 import type { PlanContext } from "./context";
+import { planDhcp } from "./dhcp";
 import { planInstance, planUplink } from "./lab-endpoints";
 import { assignLocalVlans } from "./localVlans";
 import { planFlows } from "./ovs";
@@ -14,6 +15,8 @@ export type HostSettings = {
   chainPrefix: string;
   integrationBridge: string;
   bridgeMappings: Record<string, string>;
+  /** Where DHCP servers keep their files: one directory per network. */
+  dhcpDir: string;
 };
 
 export type DesiredPlan = DesiredHost & {
@@ -30,6 +33,7 @@ export function planLocalVlans(intent: HostIntent, existingVlans: Map<string, nu
       ...r.interfaces.map((i) => i.network_id),
     ]),
     ...intent.instances.map((i) => i.network_id),
+    ...(intent.dhcp ?? []).map((d) => d.network_id),
   ].filter((id) => intent.networks.some((n) => n.id === id));
   return assignLocalVlans(onIntegration, existingVlans);
 }
@@ -83,6 +87,11 @@ export function planHost(
   for (const uplink of intent.uplinks) {
     add(uplink.network_id, namespaceNames.uplink(settings.prefix, uplink.network_id), () =>
       planUplink(uplink, ctx),
+    );
+  }
+  for (const dhcp of intent.dhcp ?? []) {
+    add(dhcp.network_id, namespaceNames.dhcp(settings.prefix, dhcp.network_id), () =>
+      planDhcp(dhcp, { ...ctx, dhcpDir: settings.dhcpDir }),
     );
   }
   const flows = planFlows(

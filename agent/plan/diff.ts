@@ -4,6 +4,7 @@ import { ownNamespacePattern } from "../../lib/names";
 import { type Action, sortActions } from "./actions";
 import { normaliseDestination, sortAddresses } from "./addresses";
 import type { DesiredPlan } from "./desired";
+import { diffDnsmasq, leaseInstead, stopDnsmasq } from "./dhcp";
 import { diffNat } from "./iptables";
 import type { DesiredNamespace, ObservedHost, ObservedNamespace } from "./pictures";
 
@@ -42,6 +43,8 @@ export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: s
   for (const name of observed.namespaces.keys()) {
     if (desiredNamespaces.has(name) || desired.keep.has(name)) continue;
     const resource = pattern.exec(name)?.[2] ?? name;
+    const dnsmasq = stopDnsmasq(observed.namespaces.get(name), name, resource);
+    if (dnsmasq !== null) actions.push(dnsmasq);
     actions.push({ kind: "netns-del", ns: name, resource });
   }
   for (const ns of desired.namespaces) {
@@ -151,6 +154,9 @@ function diffNamespace(
       actions.push({ kind: "route-set", ns: ns.name, destination, via, resource });
     }
   }
+
+  if (ns.dhcp !== undefined) actions.push(...diffDnsmasq(ns.dhcp, seen?.dhcp, ns.name, resource));
+  if (ns.dhcpClient !== undefined) return leaseInstead(actions, ns.dhcpClient);
 
   if (ns.nat !== null) {
     const change = diffNat(ns.nat, seen?.nat ?? null);

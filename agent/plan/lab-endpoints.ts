@@ -35,6 +35,7 @@ export function planInstance(
       routes,
       forwarding: false,
       nat: null,
+      ...(instance.dhcp === true ? { dhcpClient: "eth0" } : {}),
     },
     ports: [
       {

@@ -5,7 +5,7 @@ import type { NatTable } from "../../lib/router-nat";
 /** "a.b.c.d/n" */
 export type Address = string;
 
-export type NamespaceKind = "router" | "instance" | "uplink";
+export type NamespaceKind = "router" | "instance" | "uplink" | "dhcp";
 
 /** One end of a veth pair inside a namespace; its other end (`peer`) stays in the root namespace. */
 export type DesiredDevice = {
@@ -25,6 +25,25 @@ export type DesiredDevice = {
 
 export type DesiredRoute = { destination: string; via: string };
 
+/** A network's dnsmasq: its command line and its files (path -> content), all of which must be as rendered. */
+export type DesiredDnsmasq = {
+  /** Its directory under the agent's DHCP directory. */
+  dir: string;
+  pidFile: string;
+  args: string[];
+  files: Record<string, string>;
+};
+
+/** The dnsmasq of ours a DHCP namespace has: pid and command line of the process its pid file names, if it
+ * runs; each file's content (null: missing). */
+export type ObservedDnsmasq = {
+  dir: string;
+  pidFile: string;
+  pid: number | null;
+  args: string[];
+  files: Record<string, string | null>;
+};
+
 export type DesiredNamespace = {
   name: string;
   kind: NamespaceKind;
@@ -36,6 +55,10 @@ export type DesiredNamespace = {
   forwarding: boolean;
   /** Router namespaces only. */
   nat: NatTable | null;
+  /** DHCP namespaces only. */
+  dhcp?: DesiredDnsmasq;
+  /** The device whose addresses and routes come by DHCP (a probe on a DHCP subnet), not from `ip addr add`. */
+  dhcpClient?: string;
 };
 
 export type DesiredOvsPort = {
@@ -77,6 +100,8 @@ export type ObservedNamespace = {
   routes: ObservedRoute[];
   /** Parsed `iptables-save -t nat`; null when not read (not a router namespace). */
   nat: NatTable | null;
+  /** DHCP namespaces only: its dnsmasq. */
+  dhcp?: ObservedDnsmasq;
 };
 
 export type ObservedOvsPort = {

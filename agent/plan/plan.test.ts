@@ -14,6 +14,7 @@ import type { DesiredHost, ObservedHost } from "./pictures";
 const settings: HostSettings = {
   prefix: "t1-",
   chainPrefix: "netlens",
+  dhcpDir: "/var/lib/netlens-test/dhcp",
   integrationBridge: "br-int",
   bridgeMappings: { public: "br-ex" },
 };

@@ -1,15 +1,17 @@
 // One snapshot of what the host holds that is ours: namespaces named like ours (with their devices, routes and,
 // for routers, nat table), OVS ports carrying our prefix, the managed bridges' flows, and root veth ends.
 import { ownNamespacePattern } from "../../lib/names";
+import { readDnsmasq } from "../host/dnsmasq";
 import { mapLimit } from "../host/exec";
 import { type NamespaceLinks, readNamespace, readRootVeths } from "../host/ip";
 import { saveNat } from "../host/iptables";
 import { listNamespaces } from "../host/netns";
 import type { Ovs } from "../host/ovs";
+import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave } from "../plan/iptables";
-import type { ObservedHost, ObservedNamespace } from "../plan/pictures";
+import type { ObservedDnsmasq, ObservedHost, ObservedNamespace } from "../plan/pictures";
 
-export type ObserveSettings = { prefix: string; chainPrefix: string; bridges: string[] };
+export type ObserveSettings = { prefix: string; chainPrefix: string; bridges: string[]; dhcpDir: string };
 
 /** Processes started at once while reading namespaces: enough to hide latency, few enough for 2 cores. */
 const PARALLEL = 4;
@@ -32,6 +34,11 @@ export type ObserveScope = {
   bridges: string[];
 };
 
+function observeDnsmasq(dhcpDir: string, networkId: string): Promise<ObservedDnsmasq> {
+  const paths = dhcpPaths(dhcpDir, networkId);
+  return readDnsmasq(paths.dir, paths.pid, [paths.host, paths.addnHosts, paths.opts]);
+}
+
 export async function observeHost(
   ovs: Ovs,
   settings: ObserveSettings,
@@ -53,17 +60,27 @@ export async function observeHost(
   const fresh = await mapLimit(reread, PARALLEL, async (name): Promise<ObservedNamespace> => {
     const old = previous?.namespaces.get(name);
     // A namespace the picture does not hold yet is read whole.
-    const isRouter = pattern.exec(name)?.[1] === "qrouter";
+    const [, kind, id = ""] = pattern.exec(name) ?? [];
+    const isRouter = kind === "qrouter";
     const readLinks = !scope || old === undefined || scope.links.has(name);
     const readNat = isRouter && (!scope || old === undefined || scope.nat.has(name));
     const known = scope?.known?.get(name);
-    const [links, nat] = await Promise.all([
+    const readDhcp = kind === "qdhcp" && (!scope || old === undefined || scope.links.has(name));
+    const [links, nat, dhcp] = await Promise.all([
       readLinks ? (known ?? readNamespace(name)) : (old as ObservedNamespace),
       readNat
         ? saveNat(name).then((text) => parseIptablesSave(text, settings.chainPrefix).table)
         : (old?.nat ?? null),
+      readDhcp ? observeDnsmasq(settings.dhcpDir, id) : old?.dhcp,
     ]);
-    return { name, loUp: links.loUp, devices: links.devices, routes: links.routes, nat };
+    return {
+      name,
+      loUp: links.loUp,
+      devices: links.devices,
+      routes: links.routes,
+      nat,
+      ...(dhcp === undefined ? {} : { dhcp }),
+    };
   });
   const namespaces = new Map<string, ObservedNamespace>();
   const byName = new Map(fresh.map((ns) => [ns.name, ns]));

@@ -4,6 +4,7 @@
 // case) a read costs the processes and string compares only.
 import type {
   AddrSection,
+  DhcpSection,
   HostSection,
   HostSections,
   IpJsonLink,
@@ -16,11 +17,13 @@ import type {
   SnapshotSectionKey,
 } from "../../lib/host-snapshot";
 import { ownNamespacePattern } from "../../lib/names";
+import { readDnsmasq, readLogTail } from "../host/dnsmasq";
 import { mapLimit } from "../host/exec";
 import { readNamespaceJson } from "../host/ip";
 import { saveNat } from "../host/iptables";
 import { listNamespaces, namespaceExists } from "../host/netns";
 import type { Ovs } from "../host/ovs";
+import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave, stripSaveTimestamps } from "../plan/iptables";
 import { parseOvsPorts, showAndListArgs, splitShowAndList } from "./ovs-ports";
 import { contentHash, namespaceSectionKey } from "./sections";
@@ -30,6 +33,8 @@ export type ReaderSettings = {
   chainPrefix: string;
   /** The agent's bridges: integration first, then the mapped physical ones. */
   bridges: string[];
+  /** Where DHCP servers keep their files (agent/options.ts dhcpDir). */
+  dhcpDir: string;
   /** Whether a namespace named like ours is one the agent made: another of the same shape is not shown. */
   owns: (namespace: string) => boolean;
   /** Namespaces read at once: enough to hide process latency, few enough to leave a 2-core host alone. */
@@ -69,18 +74,23 @@ export class SnapshotReader {
     ]);
     put(ovsPart);
     const parts = await mapLimit(names, this.settings.parallel ?? 4, async (name) => {
-      const isRouter = pattern.exec(name)?.[1] === "qrouter";
-      const [ip, nat] = await Promise.all([
+      const [, kind, id = ""] = pattern.exec(name) ?? [];
+      const [ip, nat, dhcp] = await Promise.all([
         this.readIp(name).catch((error: unknown) =>
           this.fallback(name, [`addr:${name}`, `routes:${name}`], error, failures),
         ),
-        isRouter
+        kind === "qrouter"
           ? this.readNat(name).catch((error: unknown) =>
               this.fallback(name, [`nat:${name}`], error, failures),
             )
           : [],
+        kind === "qdhcp"
+          ? this.readDhcp(name, id).catch((error: unknown) =>
+              this.fallback(name, [`dhcp:${name}`], error, failures),
+            )
+          : [],
       ]);
-      return [...ip, ...nat];
+      return [...ip, ...nat, ...dhcp];
     });
     for (const part of parts) put(part);
     const errors: string[] = [];
@@ -166,6 +176,27 @@ export class SnapshotReader {
     return [...addrSection, ...routeSection];
   }
 
+  private async readDhcp(namespace: string, networkId: string): Promise<HostSection[]> {
+    const paths = dhcpPaths(this.settings.dhcpDir, networkId);
+    const [server, log] = await Promise.all([
+      readDnsmasq(paths.dir, paths.pid, [paths.host, paths.opts]),
+      readLogTail(paths.log, DHCP_LOG_LINES),
+    ]);
+    const data = {
+      network_id: networkId,
+      running: server.pid !== null,
+      pid: server.pid,
+      hosts: server.files[paths.host] ?? null,
+      opts: server.files[paths.opts] ?? null,
+      log,
+    };
+    const raw = JSON.stringify(data);
+    return this.remember(`dhcp:${namespace}`, raw, () => {
+      const section: DhcpSection = { kind: "dhcp", namespace, hash: contentHash(raw), ...data };
+      return [section];
+    });
+  }
+
   private async readNat(namespace: string): Promise<HostSection[]> {
     const text = stripSaveTimestamps(await saveNat(namespace));
     return this.remember(`nat:${namespace}`, text, () => {
@@ -181,6 +212,9 @@ export class SnapshotReader {
   }
 }
 
+/** Lines of dnsmasq's log shown: enough for the last few exchanges. */
+const DHCP_LOG_LINES = 30;
+
 export function keyOf(section: HostSection): SnapshotSectionKey {
   switch (section.kind) {
     case "ovs":
@@ -191,6 +225,7 @@ export function keyOf(section: HostSection): SnapshotSectionKey {
     case "addr":
     case "routes":
     case "nat":
+    case "dhcp":
       return namespaceSectionKey(section.namespace, section.kind satisfies NamespaceSectionKind);
     default: {
       const unreachable: never = section;

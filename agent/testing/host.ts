@@ -1,6 +1,6 @@
 // Helpers for integration tests and the bench: an OVS sandbox in a temp dir, commands in namespaces, probes.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,8 @@ export type Sandbox = { dir: string; db: string; stop: () => Promise<void>; rest
 
 export async function startSandbox(label: string): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), `netlens-${label}-`));
+  // Others may pass (not list): dnsmasq, once it has dropped root, reads its files in the agent's state dir here.
+  await chmod(dir, 0o711);
   const stop = async () => {
     await run("bash", [sandboxScript, "stop", dir]);
     await rm(dir, { recursive: true, force: true });

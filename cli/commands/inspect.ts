@@ -1,7 +1,7 @@
 // `netlens host inspect` (a host's latest snapshot: `ovs-vsctl show` and `iptables-save -t nat` verbatim, as
 // operators read them on the node) and `netlens drift list|repair`.
 import { Command, Option } from "commander";
-import type { HostSections, IpJsonLink, IpJsonRoute } from "../../lib/host-snapshot";
+import type { DhcpSection, HostSections, IpJsonLink, IpJsonRoute } from "../../lib/host-snapshot";
 import { inspectSectionKinds } from "../../lib/schemas/inspect";
 import { formatOption, run } from "../command";
 import { type Format, field, printJson, printList, type Row, terminalText } from "../output";
@@ -30,6 +30,19 @@ function routeLines(routes: IpJsonRoute[]): string[] {
   );
 }
 
+/** A DHCP namespace's dnsmasq: whether it runs, its hosts and options files, the end of its log. */
+function dhcpLines(dhcp: DhcpSection): string[] {
+  return [
+    `## dnsmasq: ${dhcp.running ? `running, pid ${dhcp.pid}` : "NOT RUNNING"}`,
+    "## hosts",
+    ...(dhcp.hosts ?? "(missing)\n").trimEnd().split("\n"),
+    "## opts",
+    ...(dhcp.opts ?? "(missing)\n").trimEnd().split("\n"),
+    "## log",
+    ...dhcp.log,
+  ];
+}
+
 /** The plain output: the host-wide ovs text first, then each namespace's addresses, routes and nat table. */
 function renderSnapshot(sections: HostSections): string {
   const out: string[] = [];
@@ -45,10 +58,12 @@ function renderSnapshot(sections: HostSections): string {
     const addr = sections[`netns/${ns}/addr`];
     const routes = sections[`netns/${ns}/routes`];
     const nat = sections[`netns/${ns}/nat`];
+    const dhcp = sections[`netns/${ns}/dhcp`];
     out.push(`# ip netns exec ${ns} ...`);
     if (addr?.kind === "addr") out.push("## ip -brief addr", ...addrLines(addr.links));
     if (routes?.kind === "routes") out.push("## ip route", ...routeLines(routes.routes));
     if (nat?.kind === "nat") out.push("## iptables-save -t nat -c", nat.text.trimEnd());
+    if (dhcp?.kind === "dhcp") out.push(...dhcpLines(dhcp));
     out.push("");
   }
   return out.join("\n");

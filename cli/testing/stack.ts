@@ -4,7 +4,7 @@
 // and the real `netlens` command pointed at it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,6 +54,8 @@ export async function startStack() {
     "warn",
   ];
   const dir = await mkdtemp(join(tmpdir(), "netlens-stack-"));
+  // Others may pass (not list): dnsmasq, once it has dropped root, reads its files in the agent's state dir here.
+  await chmod(dir, 0o711);
   const stops: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true })];
   const stop = async () => {
     for (const step of stops.reverse()) await step().catch(() => undefined);

@@ -10,7 +10,7 @@ import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { useToast } from "../ui/toast";
 import { type DriftItem, HIGHLIGHT_MS, useInspect, useNow } from "./use-inspect";
-import { AddressTable, NatRules, OvsShow, RoutesTable } from "./views";
+import { AddressTable, DhcpServer, NatRules, OvsShow, RoutesTable } from "./views";
 
 function ago(iso: string | null, now: number): string {
   if (iso === null) return "never";
@@ -104,7 +104,7 @@ const nsOrder = (ns: string) => (/qrouter-/.test(ns) ? 0 : /qprobe-/.test(ns) ? 
 function namespacesOf(snapshot: HostSnapshot | undefined): string[] {
   const names = new Set<string>();
   for (const key of Object.keys(snapshot?.sections ?? {})) {
-    const match = /^netns\/(.+)\/(addr|routes|nat)$/.exec(key);
+    const match = /^netns\/(.+)\/(addr|routes|nat|dhcp)$/.exec(key);
     if (match?.[1] !== undefined) names.add(match[1]);
   }
   return [...names].sort((a, b) => nsOrder(a) - nsOrder(b) || a.localeCompare(b));
@@ -249,6 +249,7 @@ export function HostPage({ host }: { host: string }) {
             const addr = snapshot.sections[`netns/${ns}/addr`];
             const routes = snapshot.sections[`netns/${ns}/routes`];
             const nat = snapshot.sections[`netns/${ns}/nat`];
+            const dhcp = snapshot.sections[`netns/${ns}/dhcp`];
             const here = drift.filter((d) => d.namespace === ns);
             const missing = (what: string) =>
               here.flatMap((d) => d.missing.filter((m) => m.what === what).map((m) => m.text));
@@ -287,6 +288,9 @@ export function HostPage({ host }: { host: string }) {
                     </h3>
                     <NatRules section={nat} fresh={freshNat?.rules} missing={missing("nat")} extra={extra} />
                   </div>
+                ) : null}
+                {dhcp?.kind === "dhcp" ? (
+                  <DhcpServer section={dhcp} fresh={fresh(`netns/${ns}/dhcp`) !== undefined} />
                 ) : null}
               </section>
             );

@@ -1,7 +1,8 @@
 "use client";
 // How a host's sections read: NAT rules as `iptables -S` prints them (monospace, coloured, with packet
-// counters), addresses and routes as tables, `ovs-vsctl show` verbatim. Drifted lines are marked; new ones glow.
-import type { IpJsonLink, IpJsonRoute, NatSection } from "@/lib/host-snapshot";
+// counters), addresses and routes as tables, `ovs-vsctl show` verbatim, a DHCP server's dnsmasq with its files and
+// log. Drifted lines are marked; new ones glow.
+import type { DhcpSection, IpJsonLink, IpJsonRoute, NatSection } from "@/lib/host-snapshot";
 
 const cell = "px-2 py-0.5 text-left align-top";
 const head = "px-2 py-1 text-left text-[10px] font-medium text-[var(--muted)] uppercase";
@@ -208,5 +209,35 @@ export function OvsShow({ text, fresh }: { text: string; fresh: boolean }) {
     >
       {text}
     </pre>
+  );
+}
+
+/** A qdhcp namespace's dnsmasq: running or not (drift), its hosts and options files, the end of its log. */
+export function DhcpServer({ section, fresh }: { section: DhcpSection; fresh: boolean }) {
+  const file = (title: string, text: string | null) => (
+    <div>
+      <h4 className="text-[10px] font-medium text-[var(--muted)] uppercase">{title}</h4>
+      <pre className="overflow-x-auto rounded border border-[var(--border)] bg-[var(--bg)] p-2 font-mono text-[11px] leading-4">
+        {text ?? "(missing)"}
+      </pre>
+    </div>
+  );
+  return (
+    <div data-testid="dhcp-server" className={`mt-2 ${fresh ? "bg-[var(--color-state-pending)]/25" : ""}`}>
+      <h3 className="text-xs font-semibold text-[var(--muted)]">
+        dnsmasq{" "}
+        <span
+          data-testid="dhcp-state"
+          style={{ color: section.running ? "var(--color-state-active)" : "var(--color-state-error)" }}
+        >
+          {section.running ? `running (pid ${section.pid})` : "not running"}
+        </span>
+      </h3>
+      <div className="grid gap-2 lg:grid-cols-2">
+        {file("hosts", section.hosts)}
+        {file("opts", section.opts)}
+      </div>
+      {file("log", section.log.length > 0 ? section.log.join("\n") : "(empty)")}
+    </div>
   );
 }

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import type { Db } from "../db/client";
 import { agents, instances, ports } from "../db/schema";
+import { DHCP_OWNER, dhcpDeviceId, RESERVED_DHCP_DEVICE } from "../domain/dhcp";
 import type { ChangeEvent, EventBus } from "../events";
 import { type AgentApi, IntentRefusedError } from "./client";
 import { compileIntent } from "./intent";
@@ -12,7 +13,7 @@ import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
 
 /** Ports that live on a host (the others only hold addresses). */
-const BOUND_OWNERS = ["compute:nova", "network:router_interface", "network:router_gateway"];
+const BOUND_OWNERS = ["compute:nova", "network:router_interface", "network:router_gateway", DHCP_OWNER];
 
 export type DispatcherOptions = {
   db: Db;
@@ -170,6 +171,16 @@ export class Dispatcher {
         .update(ports)
         .set({ hostId: info.host })
         .where(and(inArray(ports.deviceOwner, BOUND_OWNERS), eq(ports.hostId, "")));
+      // DHCP ports made before any agent answered: now the host's, under Neutron's device_id for it.
+      const reserved = await tx
+        .select({ id: ports.id, networkId: ports.networkId })
+        .from(ports)
+        .where(and(eq(ports.deviceOwner, DHCP_OWNER), eq(ports.deviceId, RESERVED_DHCP_DEVICE)));
+      for (const p of reserved)
+        await tx
+          .update(ports)
+          .set({ deviceId: dhcpDeviceId(info.host, p.networkId) })
+          .where(eq(ports.id, p.id));
     });
     this.#info = info;
     this.#o.bus.emit({ kind: "host", id: String(agentId), action: "update" });

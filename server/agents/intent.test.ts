@@ -72,7 +72,7 @@ describe("intent for the demo topology", () => {
           },
         ],
         routes: [],
-        floating_ips: [{ id: fip?.id, floating_ip_address: "203.0.113.101", fixed_ip_address: "10.0.0.2" }],
+        floating_ips: [{ id: fip?.id, floating_ip_address: "203.0.113.101", fixed_ip_address: "10.0.0.3" }],
       },
     ]);
     expect(intent.instances).toEqual(
@@ -81,13 +81,50 @@ describe("intent for the demo topology", () => {
         port_id: vm.port_id,
         network_id: demoNet.id,
         mac_address: vm.mac_address,
-        ip_address: `10.0.0.${i + 2}`,
+        ip_address: `10.0.0.${i + 3}`,
         prefixlen: 24,
         gateway_ip: "10.0.0.1",
         host_routes: [],
         mtu: 1450,
+        dhcp: true,
       })),
     );
+    // demo-subnet has DHCP (the default): its network's DHCP port took the pool's first address, as Neutron's does.
+    const [dhcpPort] = await api.caller.port.list({ device_owner: "network:dhcp" });
+    const demoSubnet = await api.caller.subnet.show({ id: "demo-subnet" });
+    // Made before any agent answered: Neutron's reserved device_id (the dispatcher's first contact renames it).
+    expect(dhcpPort?.device_id).toBe("reserved_dhcp_port");
+    const routerPort = await api.caller.port.show({ id: router.interfaces[0]?.port_id ?? "" });
+    const entry = (p: { mac_address: string; fixed_ips: { ip_address: string }[] }) => {
+      const ip = p.fixed_ips[0]?.ip_address ?? "";
+      return { mac_address: p.mac_address, ip_address: ip, hostname: `host-${ip.replaceAll(".", "-")}` };
+    };
+    expect(intent.dhcp).toEqual([
+      {
+        network_id: demoNet.id,
+        port_id: dhcpPort?.id,
+        mac_address: dhcpPort?.mac_address,
+        addresses: [{ subnet_id: demoSubnet.id, ip_address: "10.0.0.2", prefixlen: 24 }],
+        subnets: [
+          {
+            id: demoSubnet.id,
+            cidr: "10.0.0.0/24",
+            gateway_ip: "10.0.0.1",
+            dns_nameservers: [],
+            host_routes: [],
+          },
+        ],
+        hosts: expect.arrayContaining([
+          { mac_address: dhcpPort?.mac_address, ip_address: "10.0.0.2", hostname: "host-10-0-0-2" },
+          entry(routerPort),
+          { mac_address: vm1.mac_address, ip_address: "10.0.0.3", hostname: "host-10-0-0-3" },
+          { mac_address: vm2.mac_address, ip_address: "10.0.0.4", hostname: "host-10-0-0-4" },
+        ]),
+        mtu: 1450,
+        lease_duration: 86_400,
+      },
+    ]);
+    expect(intent.dhcp?.[0]?.hosts).toHaveLength(4);
   });
 
   it("drops floating IPs from a router without gateway", async () => {

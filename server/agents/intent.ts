@@ -19,6 +19,7 @@ import type {
   SubnetRow,
 } from "../db/schema";
 import { uplinkSubnet } from "../domain/topology";
+import { compileDhcp } from "./dhcp-intent";
 
 export type IntentInputs = {
   revision: number;
@@ -45,7 +46,7 @@ export type CompileInputs = Omit<IntentInputs, "ports" | "floatingIps"> & {
     "id" | "floatingIpAddress" | "fixedPortId" | "fixedIpAddress" | "routerId"
   >[];
 };
-type CompiledPort = Pick<PortRow, "id" | "networkId" | "macAddress" | "deviceOwner" | "deviceId">;
+type CompiledPort = Pick<PortRow, "id" | "networkId" | "macAddress" | "deviceOwner" | "deviceId" | "hostId">;
 
 export function compileIntent(input: CompileInputs): HostIntent {
   const subnetById = new Map(input.subnets.map((s) => [s.id, s]));
@@ -99,6 +100,10 @@ export function compileIntent(input: CompileInputs): HostIntent {
     };
   });
 
+  const dhcp = compileDhcp(input);
+  // A probe whose subnet this host serves by DHCP takes its address that way, as a VM does.
+  const servedSubnets = new Set(dhcp.flatMap((d) => d.subnets.map((s) => s.id)));
+
   const instances: IntentInstance[] = input.instances
     .filter((i) => i.host === null || i.host === input.host)
     .flatMap((instance) => {
@@ -112,6 +117,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
           gateway_ip: a.subnet.gatewayIp,
           host_routes: a.subnet.hostRoutes,
           mtu: network.mtu,
+          ...(servedSubnets.has(a.subnet.id) ? { dhcp: true } : {}),
         },
       ];
     });
@@ -130,6 +136,8 @@ export function compileIntent(input: CompileInputs): HostIntent {
     ];
   });
 
+  for (const d of dhcp) usedNetworks.add(d.network_id);
+
   const networks: IntentNetwork[] = input.networks
     .filter((n) => usedNetworks.has(n.id))
     .map((n) => ({
@@ -140,5 +148,5 @@ export function compileIntent(input: CompileInputs): HostIntent {
       mtu: n.mtu,
     }));
 
-  return { revision: input.revision, networks, routers, instances, uplinks };
+  return { revision: input.revision, networks, routers, instances, uplinks, dhcp };
 }

@@ -29,7 +29,12 @@ describe.each(testTargets)("on $name", ({ setUp }) => {
 
   it("never hands out one address twice under concurrent creates", async () => {
     await api.caller.network.create({ name: "race-net" });
-    await api.caller.subnet.create({ name: "race-subnet", network_id: "race-net", cidr: "10.99.0.0/28" });
+    await api.caller.subnet.create({
+      name: "race-subnet",
+      network_id: "race-net",
+      cidr: "10.99.0.0/28",
+      enable_dhcp: false,
+    });
     // A /28 has 14 hosts; one is the gateway: 13 ports get addresses, 7 get the exhaustion error.
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () => api.caller.port.create({ network_id: "race-net" })),

@@ -52,6 +52,7 @@ describe("allocation", () => {
         { start: "10.1.0.50", end: "10.1.0.51" },
         { start: "10.1.0.10", end: "10.1.0.10" },
       ],
+      enable_dhcp: false, // the DHCP port's own address: dhcp.test.ts
     });
     const ips = [];
     for (let i = 0; i < 3; i++)
@@ -85,7 +86,13 @@ describe("allocation", () => {
   });
 
   it("releases addresses when the port goes", async () => {
-    await api.caller.subnet.create({ name: "sub", network_id: "net", cidr: "10.1.0.0/30" });
+    // No DHCP: its port would take the /30's only free address.
+    await api.caller.subnet.create({
+      name: "sub",
+      network_id: "net",
+      cidr: "10.1.0.0/30",
+      enable_dhcp: false,
+    });
     const port = await api.caller.port.create({ name: "p", network_id: "net" });
     expect(port.fixed_ips[0]?.ip_address).toBe("10.1.0.2");
     await expectRefused(

@@ -2,7 +2,7 @@
 // comes from the (subnet_id, ip_address) primary key, not from reading first.
 import { and, asc, eq } from "drizzle-orm";
 import { cidrBounds, cidrContains, fromInt, hostBounds, toInt } from "../../lib/ip";
-import type { Pool, PortRow } from "../db/schema";
+import type { Pool, PortRow, Route } from "../db/schema";
 import { ipAllocations, type SubnetRow, subnets } from "../db/schema";
 import { badRequest, conflict } from "./errors";
 import { label } from "./refs";
@@ -67,6 +67,20 @@ export function validatePools(cidr: string, gatewayIp: string | null, pools: Poo
     const holding = pools.find((p) => range(p).first <= gw && gw <= range(p).last);
     if (holding)
       throw conflict(`Gateway ip ${gatewayIp} conflicts with allocation pool ${poolText(holding)}`);
+  }
+}
+
+/**
+ * A host route is handed out by DHCP (option 121) to every client of the subnet, who can only reach a next hop
+ * on its own link: one outside the subnet would be a route nobody can use.
+ */
+export function validateHostRoutes(cidr: string, routes: readonly Route[]): void {
+  for (const route of routes) {
+    if (!cidrContains(cidr, route.nexthop)) {
+      throw badRequest(
+        `Invalid input for host_routes. Reason: nexthop ${route.nexthop} of the route to ${route.destination} is not in subnet ${cidr}.`,
+      );
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { namespaceNames } from "../../lib/names";
 import type { NetworkType, networkCreate, networkList, networkUpdate } from "../../lib/schemas/network";
 import type { Executor } from "../db/client";
 import { type NetworkRow, networks, ports, type SubnetRow, subnets } from "../db/schema";
+import { removeDhcpPorts } from "./dhcp";
 import { badRequest, conflict } from "./errors";
 import { agentPrefix } from "./hosts";
 import { owningProject, projectSpec } from "./projects";
@@ -221,6 +222,8 @@ export async function updateNetwork(tx: Tx, input: z.infer<typeof networkUpdate>
 
 export async function deleteNetwork(tx: Tx, ref: string): Promise<void> {
   const network = await resolveRef(tx.db, tx.actor, networkSpec, ref);
+  // Its DHCP port belongs to the network itself and goes with it (Neutron's too).
+  await removeDhcpPorts(tx, network.id);
   const [port] = await tx.db
     .select({ id: ports.id })
     .from(ports)

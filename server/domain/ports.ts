@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { cidrContains } from "../../lib/ip";
@@ -16,6 +15,7 @@ import {
 } from "../db/schema";
 import { badRequest, conflict } from "./errors";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
+import { randomMac } from "./mac";
 import { networkSpec } from "./networks";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
@@ -152,9 +152,6 @@ async function allocateAll(
 
 /** Neutron's prefix of the device owners that are parts of the network itself, not of a tenant's server. */
 const NETWORK_OWNER = "network:";
-
-const randomMac = () =>
-  `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
 
 export type NewPort = {
   network: NetworkRow;

@@ -4,8 +4,9 @@ import { cidrsOverlap } from "../../lib/ip";
 import type { subnetCreate, subnetList, subnetUpdate } from "../../lib/schemas/subnet";
 import type { Executor } from "../db/client";
 import { instances, ipAllocations, networks, ports, type SubnetRow, subnets } from "../db/schema";
+import { releaseDhcpAddress, syncDhcpPort } from "./dhcp";
 import { conflict } from "./errors";
-import { defaultGateway, defaultPools, validateGateway, validatePools } from "./ipam";
+import { defaultGateway, defaultPools, validateGateway, validateHostRoutes, validatePools } from "./ipam";
 import { networkSpec } from "./networks";
 import { owningProject, projectSpec } from "./projects";
 import { label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
@@ -103,6 +104,7 @@ export async function createSubnet(tx: Tx, input: z.infer<typeof subnetCreate>):
   if (gatewayIp !== null) validateGateway(input.cidr, gatewayIp);
   const pools = input.allocation_pools ?? defaultPools(input.cidr, gatewayIp);
   validatePools(input.cidr, gatewayIp, pools);
+  validateHostRoutes(input.cidr, input.host_routes);
   const [row] = await tx.db
     .insert(subnets)
     .values({
@@ -120,6 +122,7 @@ export async function createSubnet(tx: Tx, input: z.infer<typeof subnetCreate>):
     })
     .returning();
   if (!row) throw new Error("insert returned nothing");
+  await syncDhcpPort(tx, network);
   await markNetworkPending(tx, network.id);
   tx.changed({ kind: "subnet", id: row.id, action: "create", project_id: row.projectId });
   return subnetView(row);
@@ -134,6 +137,7 @@ export async function updateSubnet(tx: Tx, input: z.infer<typeof subnetUpdate>):
   }
   const pools = input.allocation_pools ?? subnet.allocationPools;
   validatePools(subnet.cidr, gatewayIp, pools);
+  if (input.host_routes !== undefined) validateHostRoutes(subnet.cidr, input.host_routes);
   const [row] = await tx.db
     .update(subnets)
     .set({
@@ -149,6 +153,9 @@ export async function updateSubnet(tx: Tx, input: z.infer<typeof subnetUpdate>):
     .returning();
   if (!row) throw new Error("subnet vanished inside its own transaction");
   await markInstancesPending(tx, subnet.id);
+  // Its DHCP server hands out the gateway, DNS servers and host routes: the network's part of the host changed.
+  await syncDhcpPort(tx, await networkOf(tx, subnet.networkId));
+  await markNetworkPending(tx, subnet.networkId);
   tx.changed({ kind: "subnet", id: row.id, action: "update", project_id: row.projectId });
   return subnetView(row);
 }
@@ -190,8 +197,16 @@ async function markNetworkPending(tx: Tx, networkId: string): Promise<void> {
     .where(eq(networks.id, networkId));
 }
 
+async function networkOf(tx: Tx, networkId: string) {
+  const [network] = await tx.db.select().from(networks).where(eq(networks.id, networkId));
+  if (!network) throw new Error("subnet without network");
+  return network;
+}
+
 export async function deleteSubnet(tx: Tx, ref: string): Promise<void> {
   const subnet = await resolveRef(tx.db, tx.actor, subnetSpec, ref);
+  // The DHCP port's address is the network's own, not a user's: released with the subnet, as Neutron does.
+  await releaseDhcpAddress(tx, subnet);
   const [used] = await tx.db
     .select({ portId: ipAllocations.portId })
     .from(ipAllocations)
@@ -203,6 +218,7 @@ export async function deleteSubnet(tx: Tx, ref: string): Promise<void> {
     );
   }
   await tx.db.delete(subnets).where(eq(subnets.id, subnet.id));
+  await syncDhcpPort(tx, await networkOf(tx, subnet.networkId));
   await markNetworkPending(tx, subnet.networkId);
   tx.changed({ kind: "subnet", id: subnet.id, action: "delete", project_id: subnet.projectId });
 }

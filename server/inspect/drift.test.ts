@@ -2,6 +2,7 @@
 // the resource it belongs to (a DNAT rule on its floating IP, a route on its router, a tag on its instance).
 import { describe, expect, it } from "vitest";
 import type { HostIntent } from "../../agent/contract/intent";
+import { dhcpIds, labDhcp } from "../../agent/testing/dhcp";
 import { ids, labIntent } from "../../agent/testing/intent";
 import type { HostSections, SnapshotOvsPort } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames } from "../../lib/names";
@@ -202,5 +203,64 @@ describe("drift", () => {
     const drift = computeDrift(intent, inputs, host, settings);
     expect(drift.find((d) => d.id === ids.router)?.missing).toEqual([{ what: "namespace", text: rns }]);
     expect(drift.find((d) => d.id === ids.fip)?.missing.map((m) => m.what)).toEqual(["nat", "nat", "nat"]);
+  });
+});
+
+describe("drift of a DHCP server", () => {
+  const intent: HostIntent = { ...labIntent(3), dhcp: [labDhcp()] };
+  const dns = namespaceNames.dhcp(prefix, ids.tenant);
+  const dhcpInputs = {
+    ...inputs,
+    networks: [...(inputs.networks as { id: string; name: string }[]), { id: ids.tenant, name: "demo-net" }],
+  } as unknown as Parameters<typeof computeDrift>[1];
+
+  /** The lab host with the DHCP server as the agent makes it; `running`: whether dnsmasq runs. */
+  function withDhcp(running: boolean): HostSections {
+    const host = perfectHost(intent);
+    const ovs = host.ovsPorts;
+    if (ovs?.kind !== "ovsPorts") throw new Error("lab");
+    ovs.ports.push(port("t-int", deviceNames.tap(dhcpIds.port), 2, ids.tenant, dns));
+    const h = { hash: "x" };
+    host[`netns/${dns}/addr`] = {
+      ...h,
+      kind: "addr",
+      namespace: dns,
+      links: [link(deviceNames.dhcpInside(dhcpIds.port), "10.0.0.2/24")],
+    };
+    host[`netns/${dns}/dhcp`] = {
+      ...h,
+      kind: "dhcp",
+      namespace: dns,
+      network_id: ids.tenant,
+      running,
+      pid: running ? 4242 : null,
+      hosts: "",
+      opts: "",
+      log: [],
+    };
+    return host;
+  }
+
+  it("is none while dnsmasq runs; a dead dnsmasq is a missing process of its network, repaired through it", () => {
+    expect(computeDrift(intent, dhcpInputs, withDhcp(true), settings)).toEqual([]);
+    expect(computeDrift(intent, dhcpInputs, withDhcp(false), settings)).toEqual([
+      {
+        kind: "network",
+        id: ids.tenant,
+        name: "demo-net",
+        host: "h1",
+        namespace: dns,
+        missing: [{ what: "process", text: `dnsmasq in ${dns}` }],
+        extra: [],
+        repair_id: ids.tenant,
+      },
+    ]);
+  });
+
+  it("shows a qdhcp namespace that no network wants as extra on that network", () => {
+    const drift = computeDrift(labIntent(3), dhcpInputs, withDhcp(true), settings);
+    expect(drift).toMatchObject([
+      { kind: "network", id: ids.tenant, extra: [{ what: "namespace", text: dns }, { what: "ovs-port" }] },
+    ]);
   });
 });

@@ -3,20 +3,21 @@
 // as strings with what the agent read. No I/O here.
 import type { HostIntent } from "../../agent/contract/intent";
 import type {
+  DhcpSection,
   HostSections,
   IpJsonLink,
   IpJsonRoute,
   NatSection,
   SnapshotOvsPort,
 } from "../../lib/host-snapshot";
-import { deviceNames, namespaceNames } from "../../lib/names";
+import { deviceNames, namespaceNames, ownNamespacePattern } from "../../lib/names";
 import { chainNames, floatingIpRules, routerOwnRules } from "../../lib/router-nat";
 import type { IntentInputs } from "../agents/intent";
 
 export type DriftKind = "router" | "floating_ip" | "server" | "network";
 
 export type DriftEntry = {
-  what: "namespace" | "device" | "address" | "route" | "nat" | "ovs-port" | "tag";
+  what: "namespace" | "device" | "address" | "route" | "nat" | "ovs-port" | "tag" | "process";
   /** As an operator would type or read it: a rule as `iptables -S` prints it, `10.0.0.1/24 on qr-…`, ... */
   text: string;
 };
@@ -74,6 +75,7 @@ type Observed = {
   links: Map<string, IpJsonLink[]>;
   routes: Map<string, IpJsonRoute[]>;
   nat: Map<string, NatSection>;
+  dhcp: Map<string, DhcpSection>;
   ports: SnapshotOvsPort[];
   bridges: string[];
 };
@@ -84,6 +86,7 @@ function observe(sections: HostSections): Observed {
     links: new Map(),
     routes: new Map(),
     nat: new Map(),
+    dhcp: new Map(),
     ports: [],
     bridges: [],
   };
@@ -101,6 +104,10 @@ function observe(sections: HostSections): Observed {
       case "nat":
         o.namespaces.add(section.namespace);
         o.nat.set(section.namespace, section);
+        break;
+      case "dhcp":
+        o.namespaces.add(section.namespace);
+        o.dhcp.set(section.namespace, section);
         break;
       case "ovsPorts":
         o.ports = section.ports;
@@ -358,16 +365,30 @@ export function computeDrift(
       checkPort(item, deviceNames.uplinkTap(uplink.network_id), bridge, uplink.segmentation_id);
   }
 
+  // A network's DHCP server: its namespace, its port's device and addresses, its tap, and dnsmasq running.
+  for (const dhcp of intent.dhcp ?? []) {
+    const ns = namespaceNames.dhcp(settings.prefix, dhcp.network_id);
+    const item = out.item("network", dhcp.network_id, networkName.get(dhcp.network_id) ?? "", ns);
+    const dev = deviceNames.dhcpInside(dhcp.port_id);
+    checkNamespace(item, ns, [dev]);
+    const want = dhcp.addresses.map((a) => `${a.ip_address}/${a.prefixlen}`);
+    const have = checkDevice(item, ns, dev, want);
+    for (const address of have ?? [])
+      if (!want.includes(address)) item.extra.push({ what: "address", text: `${address} on ${dev}` });
+    checkPort(item, deviceNames.tap(dhcp.port_id), integration, "local");
+    const server = o.dhcp.get(ns);
+    if (o.namespaces.has(ns) && server?.running !== true)
+      item.missing.push({ what: "process", text: `dnsmasq in ${ns}` });
+  }
+
   // Ours, but wanted by nobody: namespaces by their name, OVS ports by their external_ids.
-  const ownNamespace = new RegExp(
-    `^${settings.prefix.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")}(qrouter|qprobe|quplink)-([0-9a-f-]{36})$`,
-  );
+  const ownNamespace = ownNamespacePattern(settings.prefix);
   const strayItem = (ns: string): DriftItem | null => {
     const match = ownNamespace.exec(ns);
     if (match === null) return null;
     const [, type, id = ""] = match;
     if (type === "qrouter") return out.item("router", id, routerName.get(id) ?? "", ns);
-    if (type === "quplink") return out.item("network", id, networkName.get(id) ?? "", ns);
+    if (type === "quplink" || type === "qdhcp") return out.item("network", id, networkName.get(id) ?? "", ns);
     const instance = inputs.instances.find((i) => i.portId === id);
     return out.item("server", instance?.id ?? id, instance?.name ?? "", ns, instance?.id ?? id);
   };

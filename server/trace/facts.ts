@@ -96,6 +96,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
             macAddress: ports.macAddress,
             deviceOwner: ports.deviceOwner,
             deviceId: ports.deviceId,
+            hostId: ports.hostId,
           })
           .from(ports)
           .where(notFloating)

@@ -203,7 +203,7 @@ describe("trace: diagnoses", () => {
     const port = await c.port.create({
       name: "r1-on-sub4",
       network_id: "net4",
-      fixed_ips: [{ ip_address: "10.0.4.2" }],
+      fixed_ips: [{ ip_address: "10.0.4.254" }],
     });
     await c.router.addInterface({ id: "r1", port_id: port.id });
     const vm4 = await c.server.create({ name: "vm4", network_id: "net4", fixed_ip_address: "10.0.4.5" });
@@ -222,7 +222,7 @@ describe("trace: diagnoses", () => {
     const d = t.diagnoses.find((x) => x.code === "gateway-not-router");
     expect(d?.hop).toBe(`reply[${t.reply.length - 1}]`);
     expect(d?.message).toContain("gateway is 10.0.4.1");
-    expect(d?.message).toContain("10.0.4.2");
+    expect(d?.message).toContain("10.0.4.254");
 
     const probed = await trace({ from: "203.0.113.1", to: "203.0.113.216", probe: true });
     expect(probed.probe?.result).toBe("timeout");
