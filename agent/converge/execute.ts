@@ -5,14 +5,13 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { ArpAnnouncer } from "../host/arping";
-import { reloadDnsmasq, startDnsmasq, stopDnsmasq, writeDhcpFiles } from "../host/dnsmasq";
 import { mapLimit } from "../host/exec";
 import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
 import { enableForwarding, restoreNat } from "../host/iptables";
 import { externalIdsArg, type Ovs, type OvsCommand } from "../host/ovs";
-import { requestLease } from "../host/udhcpc";
 import { type Action, describeAction } from "../plan/actions";
 import { renderRestore } from "../plan/iptables";
+import { runDhcp, takeLeases } from "./dhcp-steps";
 import type { KeyedLock } from "./lock";
 
 export type ExecuteDeps = {
@@ -65,7 +64,7 @@ export async function executeActions(
   for (const action of actions) deps.logger.debug({ resource: action.resource }, describeAction(action));
 
   // 0. DHCP servers that stop (their namespace goes, or their command line changed).
-  await step("dhcp-stop", () => runDhcp(of("dnsmasq-stop"), deps, fail));
+  await step("dhcp-stop", () => runDhcp(of("dnsmasq-stop"), deps.locks, fail));
 
   // 1. OVS ports that go away, before their devices do.
   await step("ovs-del", () =>
@@ -179,71 +178,16 @@ export async function executeActions(
   );
 
   // 5. DHCP servers, once their device has its addresses: files, then a start or a reload, per namespace.
-  await step("dhcp", () => runDhcp(of("dhcp-files", "dnsmasq-start", "dnsmasq-reload"), deps, fail));
+  await step("dhcp", () => runDhcp(of("dhcp-files", "dnsmasq-start", "dnsmasq-reload"), deps.locks, fail));
 
   // 6. Probes on DHCP subnets take their lease, once the servers answer.
-  await step("dhcp-lease", () =>
-    mapLimit(of("dhcp-lease"), PARALLEL, async (a) => {
-      // What the namespace's batch read back above is from before the lease.
-      readBack.delete(a.ns);
-      try {
-        const lease = await requestLease(a.ns, a.dev);
-        const lines = [
-          `addr replace ${lease.address} dev ${a.dev}`,
-          ...lease.routes.map((r) => `route replace ${r.destination} via ${r.via} proto static`),
-        ].map((line) => ({ line, resource: a.resource }));
-        const { failures } = await deps.locks.with(`ip:${a.ns}`, () => batch(a.ns, lines));
-        for (const f of failures) fail(f.resource, `${a.ns}: ${f.line}: ${f.message}`);
-      } catch (e) {
-        fail(a.resource, `${a.ns}: ${message(e)}`);
-      }
-    }),
-  );
+  await step("dhcp-lease", () => takeLeases(of("dhcp-lease"), deps.locks, readBack, fail));
 
   // 7. Announce the gateway addresses just added; a lost announcement is no failure of the apply.
   for (const a of of("arp-announce"))
     if (!errors.has(a.resource)) deps.announcer.announce(a.ns, a.dev, a.address);
 
   return { changes: Math.max(0, actions.length - failed), errors, readBack, steps };
-}
-
-/** Each namespace's DHCP actions in order, under its lock; a failed step skips the rest of its namespace. */
-async function runDhcp(
-  actions: Of<"dnsmasq-stop" | "dhcp-files" | "dnsmasq-start" | "dnsmasq-reload">[],
-  deps: ExecuteDeps,
-  fail: (resource: string, message: string) => void,
-): Promise<void> {
-  const byNs = new Map<string, typeof actions>();
-  for (const a of actions) byNs.set(a.ns, [...(byNs.get(a.ns) ?? []), a]);
-  await mapLimit([...byNs.values()], PARALLEL, (list) =>
-    deps.locks.with(`dnsmasq:${list[0]?.ns}`, async () => {
-      for (const a of list) {
-        try {
-          await dhcpStep(a);
-        } catch (e) {
-          fail(a.resource, `${a.ns}: ${message(e)}`);
-          return;
-        }
-      }
-    }),
-  );
-}
-
-function dhcpStep(a: Of<"dnsmasq-stop" | "dhcp-files" | "dnsmasq-start" | "dnsmasq-reload">): Promise<void> {
-  switch (a.kind) {
-    case "dnsmasq-stop":
-      return stopDnsmasq(a.pidFile, a.purge);
-    case "dhcp-files":
-      return writeDhcpFiles(a.dir, a.files);
-    case "dnsmasq-start":
-      return startDnsmasq(a.ns, a.args);
-    case "dnsmasq-reload":
-      return reloadDnsmasq(a.pidFile);
-    default: {
-      const unreachable: never = a;
-      throw new Error(`Unknown DHCP action ${JSON.stringify(unreachable)}`);
-    }
-  }
 }
 
 function message(error: unknown): string {

@@ -62,6 +62,12 @@ export type Action = Base &
 
 export type ActionKind = Action["kind"];
 
+/** What a network's DHCP server needs done, in this order (agent/converge/dhcp-steps.ts). */
+export type DhcpAction = Extract<
+  Action,
+  { kind: "dnsmasq-stop" | "dhcp-files" | "dnsmasq-start" | "dnsmasq-reload" }
+>;
+
 /** Order of execution: removals before additions, devices before the OVS ports that need them, addresses before
  * the routes that use them, NAT and flows last. */
 export const actionOrder: readonly ActionKind[] = [

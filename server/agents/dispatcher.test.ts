@@ -3,6 +3,7 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import { agents } from "../db/schema";
+import { dhcpDeviceId } from "../domain/dhcp";
 import { createTestApi, type TestApi } from "../testkit";
 import { type AgentApi, IntentRefusedError } from "./client";
 import { Dispatcher } from "./dispatcher";
@@ -83,6 +84,16 @@ describe("dispatcher", () => {
     expect(vm1).toMatchObject({ status: "ACTIVE", host: "h1", namespace: `t-qprobe-${vm1.port_id}` });
     expect((await api.caller.floatingIp.list())[0]?.status).toBe("ACTIVE");
     expect((await api.caller.network.show({ id: "public" })).uplink_namespace).toMatch(/^t-quplink-/);
+    // demo-net's DHCP port, made before any agent answered, is now the host's, under Neutron's device_id.
+    const demoNet = await api.caller.network.show({ id: "demo-net" });
+    const [dhcpPort] = await api.caller.port.list({ device_owner: "network:dhcp" });
+    expect(dhcpPort).toMatchObject({
+      device_id: dhcpDeviceId("h1", demoNet.id),
+      "binding:host_id": "h1",
+      status: "ACTIVE",
+    });
+    expect(agent.pushes.at(-1)?.dhcp?.map((d) => d.network_id)).toEqual([demoNet.id]);
+    expect((await api.caller.network.show({ id: "demo-net" })).status).toBe("ACTIVE");
   });
 
   it("pushes each change, with a newer revision, and refuses a gateway without bridge mapping once known", async () => {
