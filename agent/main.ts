@@ -10,7 +10,8 @@ import { parseArgs } from "node:util";
 import pino from "pino";
 import { createAgent } from "./agent";
 import { parseListen, serveAgent } from "./api/http";
-import { parseAgentOptions } from "./options";
+import { parseMetadataUrl, serveMetadataRelay } from "./metadata/relay";
+import { metadataSettings, parseAgentOptions } from "./options";
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     "chain-prefix": { type: "string" },
     "state-dir": { type: "string", default: ".netlens/agent" },
     "token-file": { type: "string" },
+    // Where the metadata proxies' requests go (Neutron's nova_metadata_host): the server's metadata service.
+    "metadata-url": { type: "string", default: "http://127.0.0.1:3000/api/metadata" },
     "log-level": { type: "string", default: "info" },
     "inspect-interval-ms": { type: "string" },
     cleanup: { type: "boolean", default: false },
@@ -36,7 +39,7 @@ const { values } = parseArgs({
 const usage = `usage: tsx agent/main.ts --ovsdb unix:DIR/db.sock [--listen 127.0.0.1:9797] [--integration-bridge br-int]
   [--bridge-mapping physnet:bridge]... [--datapath-type netdev|system|dummy] [--prefix P] [--chain-prefix netlens]
   [--state-dir .netlens/agent] [--token-file STATE_DIR/token] [--ovs-rundir DIR] [--log-level info]
-  [--inspect-interval-ms 2000] [--cleanup]`;
+  [--inspect-interval-ms 2000] [--metadata-url http://127.0.0.1:3000/api/metadata] [--cleanup]`;
 
 const logger = pino({ name: "netlens-agent", level: values["log-level"] });
 
@@ -103,12 +106,19 @@ async function main(): Promise<void> {
   const token = await readOrCreateToken(resolve(values["token-file"] ?? `${stateDir}/token`));
   const http = await serveAgent(agent, token, parseListen(values.listen));
   logger.info({ url: http.url }, "agent listening");
+  const relay = await serveMetadataRelay({
+    socketPath: metadataSettings(options).relaySocket,
+    upstream: parseMetadataUrl(values["metadata-url"]),
+    secret: async () => token,
+    log: logger,
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping (the dataplane stays up)");
+    relay.close();
     void http
       .close()
       .then(() => agent.close())

@@ -59,6 +59,15 @@ export function dhcpDir(options: Pick<AgentOptions, "stateDir">): string {
   return join(options.stateDir, "dhcp");
 }
 
+/**
+ * Where metadata proxies keep their files (`<state dir>/metadata/<router id>/`) and the relay its socket: the
+ * one the proxies forward to (agent/metadata/relay.ts).
+ */
+export function metadataSettings(options: Pick<AgentOptions, "stateDir">) {
+  const dir = join(options.stateDir, "metadata");
+  return { metadataDir: dir, relaySocket: join(dir, "relay.sock") };
+}
+
 /** The run directory holding `<bridge>.mgmt` sockets. */
 export function ovsRunDir(options: AgentOptions): string {
   if (options.ovsRunDir !== undefined) return options.ovsRunDir;

@@ -18,7 +18,12 @@ export type NatTable = {
 export type NatRouter = {
   gateway: { port_id: string; ip_address: string; enable_snat: boolean } | null;
   floating_ips: readonly { floating_ip_address: string; fixed_ip_address: string }[];
+  interfaces: readonly unknown[];
 };
+
+/** The metadata service's address, and the port of the proxy in the router's namespace. */
+export const METADATA_ADDRESS = "169.254.169.254";
+export const METADATA_PROXY_PORT = 9697;
 
 export type ChainNames = {
   prerouting: string;
@@ -54,9 +59,18 @@ export function gatewaySnatRule(prefix: string, gateway: NonNullable<NatRouter["
   return `-A ${chainNames(prefix).snat} -o ${qg} -j SNAT --to-source ${gateway.ip_address}`;
 }
 
+/**
+ * Instances behind the router reach the metadata service at 169.254.169.254:80, redirected to the router's
+ * metadata proxy (as Neutron's L3 agent does), once the router has interfaces to serve.
+ */
+export function metadataRedirectRule(prefix: string): string {
+  return `-A ${chainNames(prefix).prerouting} -d ${METADATA_ADDRESS}/32 -i qr-+ -p tcp -m tcp --dport 80 -j REDIRECT --to-ports ${METADATA_PROXY_PORT}`;
+}
+
 /** The rules that belong to the router itself rather than to one of its floating IPs, by chain. */
 function routerOwnChains(router: NatRouter, prefix: string) {
   const c = chainNames(prefix);
+  const prerouting = router.interfaces.length > 0 ? [metadataRedirectRule(prefix)] : [];
   const postrouting: string[] = [];
   const snat: string[] = [];
   const gateway = router.gateway;
@@ -74,19 +88,19 @@ function routerOwnChains(router: NatRouter, prefix: string) {
     `-A POSTROUTING -j ${c.postrouting}`,
     `-A POSTROUTING -j ${c.snat}`,
   ];
-  return { postrouting, snat, jumps };
+  return { prerouting, postrouting, snat, jumps };
 }
 
 /** Every rule of the table that is the router's own (jumps included), not one of its floating IPs'. */
 export function routerOwnRules(router: NatRouter, prefix: string): string[] {
   const own = routerOwnChains(router, prefix);
-  return [...own.jumps, ...own.postrouting, ...own.snat];
+  return [...own.jumps, ...own.prerouting, ...own.postrouting, ...own.snat];
 }
 
 export function renderRouterNat(router: NatRouter, prefix: string): NatTable {
   const c = chainNames(prefix);
   const own = routerOwnChains(router, prefix);
-  const prerouting: string[] = [];
+  const prerouting = [...own.prerouting];
   const output: string[] = [];
   const floatSnat: string[] = [];
   if (router.gateway !== null) {

@@ -11,7 +11,8 @@ import { enableForwarding, restoreNat } from "../host/iptables";
 import { externalIdsArg, type Ovs, type OvsCommand } from "../host/ovs";
 import { type Action, describeAction } from "../plan/actions";
 import { renderRestore } from "../plan/iptables";
-import { runDhcp, takeLeases } from "./dhcp-steps";
+import { runDaemons } from "./daemon-steps";
+import { takeLeases } from "./dhcp-steps";
 import type { KeyedLock } from "./lock";
 
 export type ExecuteDeps = {
@@ -63,8 +64,8 @@ export async function executeActions(
     actions.filter((a): a is Of<K> => (kinds as string[]).includes(a.kind));
   for (const action of actions) deps.logger.debug({ resource: action.resource }, describeAction(action));
 
-  // 0. DHCP servers that stop (their namespace goes, or their command line changed).
-  await step("dhcp-stop", () => runDhcp(of("dnsmasq-stop"), deps.locks, fail));
+  // 0. Daemons that stop (their namespace goes, they are no longer wanted, or their command line changed).
+  await step("daemons-stop", () => runDaemons(of("daemon-stop"), deps.locks, fail));
 
   // 1. OVS ports that go away, before their devices do.
   await step("ovs-del", () =>
@@ -177,8 +178,11 @@ export async function executeActions(
     ]),
   );
 
-  // 5. DHCP servers, once their device has its addresses: files, then a start or a reload, per namespace.
-  await step("dhcp", () => runDhcp(of("dhcp-files", "dnsmasq-start", "dnsmasq-reload"), deps.locks, fail));
+  // 5. Daemons, once their devices have their addresses (and NAT its redirect): files, then a start or a
+  // reload, per namespace.
+  await step("daemons", () =>
+    runDaemons(of("daemon-files", "daemon-start", "daemon-reload"), deps.locks, fail),
+  );
 
   // 6. Probes on DHCP subnets take their lease, once the servers answer.
   await step("dhcp-lease", () => takeLeases(of("dhcp-lease"), deps.locks, readBack, fail));

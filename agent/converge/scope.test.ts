@@ -10,6 +10,8 @@ const settings: HostSettings = {
   prefix: "t1-",
   chainPrefix: "netlens",
   dhcpDir: "/var/lib/netlens-test/dhcp",
+  metadataDir: "/var/lib/netlens-test/metadata",
+  relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
   integrationBridge: "br-int",
   bridgeMappings: { public: "br-ex" },
 };

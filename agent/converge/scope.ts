@@ -244,14 +244,14 @@ export function verifyScope(
       case "nat-chains":
         nat.add(action.ns);
         break;
-      case "dnsmasq-stop":
-        // With its files gone, its namespace is going too.
+      case "daemon-stop":
+        // With its files gone, its namespace may be going too.
         if (action.purge !== null) list = true;
         links.add(action.ns);
         break;
-      case "dhcp-files":
-      case "dnsmasq-start":
-      case "dnsmasq-reload":
+      case "daemon-files":
+      case "daemon-start":
+      case "daemon-reload":
       case "dhcp-lease":
         links.add(action.ns);
         break;

@@ -3,6 +3,7 @@
 
 import type { NatChain } from "../../lib/router-nat";
 import type { NatEdit } from "./iptables";
+import type { DaemonProgram } from "./pictures";
 
 /** Every action names the resource (router / instance / network id) that an error is reported against. */
 type Base = { resource: string };
@@ -46,14 +47,14 @@ export type Action = Base &
         addJumps: string[];
       }
     | { kind: "flows-set"; bridge: string; add: string[]; remove: string[] }
-    /** Stops a DHCP namespace's dnsmasq (the one its pid file names, if it runs); `purge`: then removes that
-     * directory of its files (the namespace goes). */
-    | { kind: "dnsmasq-stop"; ns: string; pidFile: string; purge: string | null }
-    /** Writes a DHCP server's files (path -> content), each replaced whole. */
-    | { kind: "dhcp-files"; ns: string; dir: string; files: Record<string, string> }
-    | { kind: "dnsmasq-start"; ns: string; args: string[] }
+    /** Stops a daemon of a namespace (the one its pid file names, if it runs); `purge`: then removes that
+     * directory of its files (the daemon is no longer wanted). */
+    | { kind: "daemon-stop"; ns: string; program: DaemonProgram; pidFile: string; purge: string | null }
+    /** Writes a daemon's files (path -> content), each replaced whole. */
+    | { kind: "daemon-files"; ns: string; dir: string; files: Record<string, string> }
+    | { kind: "daemon-start"; ns: string; program: DaemonProgram; args: string[] }
     /** SIGHUP: dnsmasq re-reads its hosts, addn-hosts and options files and keeps running. */
-    | { kind: "dnsmasq-reload"; ns: string; pidFile: string }
+    | { kind: "daemon-reload"; ns: string; program: DaemonProgram; pidFile: string }
     /** Asks DHCP for the device's lease (udhcpc) and sets the address and routes it hands out. */
     | { kind: "dhcp-lease"; ns: string; dev: string }
     /** A gratuitous ARP for an address just added (address without prefix length). */
@@ -62,17 +63,17 @@ export type Action = Base &
 
 export type ActionKind = Action["kind"];
 
-/** What a network's DHCP server needs done, in this order (agent/converge/dhcp-steps.ts). */
-export type DhcpAction = Extract<
+/** What a namespace's daemons need done, in this order (agent/converge/daemon-steps.ts). */
+export type DaemonAction = Extract<
   Action,
-  { kind: "dnsmasq-stop" | "dhcp-files" | "dnsmasq-start" | "dnsmasq-reload" }
+  { kind: "daemon-stop" | "daemon-files" | "daemon-start" | "daemon-reload" }
 >;
 
 /** Order of execution: removals before additions, devices before the OVS ports that need them, addresses before
  * the routes that use them, NAT and flows last. */
 export const actionOrder: readonly ActionKind[] = [
-  // A process in a namespace keeps it alive after `netns del`: dnsmasq stops first.
-  "dnsmasq-stop",
+  // A process in a namespace keeps it alive after `netns del`: daemons stop first.
+  "daemon-stop",
   "ovs-port-del",
   "root-link-del",
   "netns-del",
@@ -90,10 +91,10 @@ export const actionOrder: readonly ActionKind[] = [
   "forwarding",
   "nat-chains",
   "flows-set",
-  // dnsmasq binds to its device's address: after the links are configured.
-  "dhcp-files",
-  "dnsmasq-start",
-  "dnsmasq-reload",
+  // dnsmasq binds to its device's address: daemons start after the links are configured.
+  "daemon-files",
+  "daemon-start",
+  "daemon-reload",
   // Once the network's DHCP server (maybe made in the same apply) answers.
   "dhcp-lease",
   "arp-announce",
@@ -136,14 +137,14 @@ export function describeAction(action: Action): string {
       return `${action.ns}: iptables-restore --noflush of ${natSummary(action)}`;
     case "flows-set":
       return `ovs-ofctl --bundle add-flows ${action.bridge} (+${action.add.length} -${action.remove.length} flows)`;
-    case "dnsmasq-stop":
-      return `${action.ns}: stop dnsmasq (${action.pidFile})${action.purge ? `, remove ${action.purge}` : ""}`;
-    case "dhcp-files":
+    case "daemon-stop":
+      return `${action.ns}: stop ${action.program} (${action.pidFile})${action.purge ? `, remove ${action.purge}` : ""}`;
+    case "daemon-files":
       return `${action.ns}: write ${Object.keys(action.files).join(", ")}`;
-    case "dnsmasq-start":
-      return `ip netns exec ${action.ns} dnsmasq ${action.args.join(" ")}`;
-    case "dnsmasq-reload":
-      return `${action.ns}: kill -HUP dnsmasq (${action.pidFile})`;
+    case "daemon-start":
+      return `ip netns exec ${action.ns} ${action.program} ${action.args.join(" ")}`;
+    case "daemon-reload":
+      return `${action.ns}: kill -HUP ${action.program} (${action.pidFile})`;
     case "dhcp-lease":
       return `ip netns exec ${action.ns} udhcpc -q -i ${action.dev}`;
     case "arp-announce":

@@ -6,6 +6,7 @@ import type { PlanContext } from "./context";
 import { planDhcp } from "./dhcp";
 import { planInstance, planUplink } from "./lab-endpoints";
 import { assignLocalVlans } from "./localVlans";
+import type { MetadataSettings } from "./metadata-proxy";
 import { planFlows } from "./ovs";
 import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./pictures";
 import { planRouter } from "./router";
@@ -17,7 +18,7 @@ export type HostSettings = {
   bridgeMappings: Record<string, string>;
   /** Where DHCP servers keep their files: one directory per network. */
   dhcpDir: string;
-};
+} & MetadataSettings;
 
 export type DesiredPlan = DesiredHost & {
   /** Namespaces of refused resources: the diff must neither change nor delete them (nor their OVS ports). */
@@ -77,7 +78,9 @@ export function planHost(
     }
   };
   for (const router of intent.routers) {
-    add(router.id, namespaceNames.router(settings.prefix, router.id), () => planRouter(router, ctx));
+    add(router.id, namespaceNames.router(settings.prefix, router.id), () =>
+      planRouter(router, ctx, settings),
+    );
   }
   for (const instance of intent.instances) {
     add(instance.id, namespaceNames.instance(settings.prefix, instance.port_id), () =>

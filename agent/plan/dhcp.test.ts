@@ -2,15 +2,18 @@ import { describe, expect, it } from "vitest";
 import { admitIntent } from "../converge/admit";
 import { dhcpClient, dhcpIds, labDhcp } from "../testing/dhcp";
 import { ids, labIntent } from "../testing/intent";
+import { diffDaemons } from "./daemons";
 import { type HostSettings, planHost } from "./desired";
-import { dhcpPaths, diffDnsmasq, dnsmasqArgs, renderAddnHosts, renderHosts, renderOpts } from "./dhcp";
+import { dhcpPaths, dnsmasqArgs, renderAddnHosts, renderHosts, renderOpts } from "./dhcp";
 import { diffHost } from "./diff";
-import type { DesiredDnsmasq, ObservedHost } from "./pictures";
+import type { DesiredDaemon, ObservedDaemon, ObservedHost } from "./pictures";
 
 const settings: HostSettings = {
   prefix: "t1-",
   chainPrefix: "netlens",
   dhcpDir: "/var/lib/netlens-test/dhcp",
+  metadataDir: "/var/lib/netlens-test/metadata",
+  relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
   integrationBridge: "br-int",
   bridgeMappings: { public: "br-ex" },
 };
@@ -137,7 +140,7 @@ describe("the DHCP namespace in the plan", () => {
     const instanceTap = plan.ovsPorts.find((p) => p.name === "tapc4000000-00");
     expect(port?.tag).toBe(instanceTap?.tag); // one local VLAN per network
     expect(port?.externalIds["iface-id"]).toBe(dhcpIds.port);
-    expect(ns?.dhcp?.files[`${dir}/host`]).toBe(renderHosts(labDhcp()));
+    expect(ns?.daemons?.[0]?.files[`${dir}/host`]).toBe(renderHosts(labDhcp()));
   });
 
   it("on an empty host: namespace, veth, port, files, then dnsmasq started after the addresses", () => {
@@ -152,8 +155,8 @@ describe("the DHCP namespace in the plan", () => {
       "link-set",
       "addr-add",
       "route-set",
-      "dhcp-files",
-      "dnsmasq-start",
+      "daemon-files",
+      "daemon-start",
     ]);
   });
 
@@ -170,14 +173,21 @@ describe("the DHCP namespace in the plan", () => {
             devices: [],
             routes: [],
             nat: null,
-            dhcp: { dir, pidFile: `${dir}/pid`, pid: 4242, args: [], files: {} },
+            daemons: [{ program: "dnsmasq", dir, pidFile: `${dir}/pid`, pid: 4242, args: [], files: {} }],
           },
         ],
       ]),
     };
     const actions = diffHost(planHost(labIntent(1, null), settings, new Map()), observed, settings.prefix);
     expect(actions.slice(0, 2)).toEqual([
-      { kind: "dnsmasq-stop", ns, pidFile: `${dir}/pid`, purge: dir, resource: ids.tenant },
+      {
+        kind: "daemon-stop",
+        ns,
+        program: "dnsmasq",
+        pidFile: `${dir}/pid`,
+        purge: dir,
+        resource: ids.tenant,
+      },
       { kind: "netns-del", ns, resource: ids.tenant },
     ]);
   });
@@ -204,36 +214,40 @@ describe("the DHCP namespace in the plan", () => {
 });
 
 describe("what dnsmasq needs", () => {
-  const want: DesiredDnsmasq = {
+  const want: DesiredDaemon = {
+    program: "dnsmasq",
     dir,
     pidFile: `${dir}/pid`,
     args: ["--a", "--b"],
     files: { [`${dir}/host`]: "h\n", [`${dir}/opts`]: "o\n" },
   };
-  const running = { dir, pidFile: want.pidFile, pid: 99, args: ["--a", "--b"], files: { ...want.files } };
+  const running: ObservedDaemon = { ...want, pid: 99, files: { ...want.files } };
   const ns = "qdhcp-x";
+  const diff = (seen: ObservedDaemon) => diffDaemons([want], [seen], ns, "r").map((a) => a.kind);
 
   it("nothing when it runs as asked", () => {
-    expect(diffDnsmasq(want, running, ns, "r")).toEqual([]);
+    expect(diff(running)).toEqual([]);
   });
   it("a reload (SIGHUP), never a restart, when only a file changed", () => {
-    const kinds = diffDnsmasq(
-      want,
-      { ...running, files: { ...running.files, [`${dir}/host`]: "old\n" } },
-      ns,
-      "r",
-    );
-    expect(kinds.map((a) => a.kind)).toEqual(["dhcp-files", "dnsmasq-reload"]);
+    expect(diff({ ...running, files: { ...running.files, [`${dir}/host`]: "old\n" } })).toEqual([
+      "daemon-files",
+      "daemon-reload",
+    ]);
   });
   it("a start when it is dead (drift), a restart when its command line changed", () => {
-    expect(diffDnsmasq(want, { ...running, pid: null }, ns, "r").map((a) => a.kind)).toEqual([
-      "dhcp-files",
-      "dnsmasq-start",
+    expect(diff({ ...running, pid: null })).toEqual(["daemon-files", "daemon-start"]);
+    expect(diff({ ...running, args: ["--a"] })).toEqual(["daemon-stop", "daemon-files", "daemon-start"]);
+  });
+  it("haproxy is restarted, not reloaded, when its configuration changed; a daemon no longer wanted stops", () => {
+    const proxy: DesiredDaemon = { ...want, program: "haproxy" };
+    const stale: ObservedDaemon = { ...proxy, pid: 7, files: { [`${dir}/host`]: "old\n" } };
+    expect(diffDaemons([proxy], [stale], ns, "r").map((a) => a.kind)).toEqual([
+      "daemon-stop",
+      "daemon-files",
+      "daemon-start",
     ]);
-    expect(diffDnsmasq(want, { ...running, args: ["--a"] }, ns, "r").map((a) => a.kind)).toEqual([
-      "dnsmasq-stop",
-      "dhcp-files",
-      "dnsmasq-start",
+    expect(diffDaemons([], [stale], ns, "r")).toEqual([
+      { kind: "daemon-stop", ns, program: "haproxy", pidFile: proxy.pidFile, purge: dir, resource: "r" },
     ]);
   });
 });
@@ -248,6 +262,6 @@ describe("a probe on a DHCP subnet", () => {
     const mine = actions.filter((a) => a.resource === ids.instance).map((a) => a.kind);
     expect(mine).toEqual(["netns-add", "veth-add", "ovs-port-set", "lo-up", "link-set", "dhcp-lease"]);
     const kinds = actions.map((a) => a.kind);
-    expect(kinds.indexOf("dnsmasq-start")).toBeLessThan(kinds.indexOf("dhcp-lease"));
+    expect(kinds.indexOf("daemon-start")).toBeLessThan(kinds.indexOf("dhcp-lease"));
   });
 });

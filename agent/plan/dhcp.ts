@@ -10,13 +10,7 @@ import type { IntentDhcp, IntentDhcpSubnet } from "../contract/intent";
 import type { Action } from "./actions";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, portExternalIds } from "./context";
-import type {
-  DesiredDnsmasq,
-  DesiredNamespace,
-  DesiredOvsPort,
-  ObservedDnsmasq,
-  ObservedNamespace,
-} from "./pictures";
+import type { DesiredNamespace, DesiredOvsPort } from "./pictures";
 
 /** Neutron's dhcp_domain: hostnames are `host-a-b-c-d.openstacklocal`. */
 export const DHCP_DOMAIN = "openstacklocal";
@@ -149,16 +143,19 @@ export function planDhcp(
       routes: gateway ? [{ destination: "default", via: gateway }] : [],
       forwarding: false,
       nat: null,
-      dhcp: {
-        dir: paths.dir,
-        pidFile: paths.pid,
-        args: dnsmasqArgs(dhcp, paths, device),
-        files: {
-          [paths.host]: renderHosts(dhcp),
-          [paths.addnHosts]: renderAddnHosts(dhcp),
-          [paths.opts]: renderOpts(dhcp),
+      daemons: [
+        {
+          program: "dnsmasq",
+          dir: paths.dir,
+          pidFile: paths.pid,
+          args: dnsmasqArgs(dhcp, paths, device),
+          files: {
+            [paths.host]: renderHosts(dhcp),
+            [paths.addnHosts]: renderAddnHosts(dhcp),
+            [paths.opts]: renderOpts(dhcp),
+          },
         },
-      },
+      ],
     },
     ports: [
       {
@@ -178,37 +175,6 @@ export function planDhcp(
 }
 
 /**
- * What dnsmasq needs: started when it does not run; restarted when its command line changed (a subnet came or
- * went); files rewritten and SIGHUP when only they changed (a port, a route, a DNS server), so that it keeps
- * running and answering.
- */
-export function diffDnsmasq(
-  want: DesiredDnsmasq,
-  seen: ObservedDnsmasq | undefined,
-  ns: string,
-  resource: string,
-): Action[] {
-  const files: Action = { kind: "dhcp-files", ns, dir: want.dir, files: want.files, resource };
-  const start: Action = { kind: "dnsmasq-start", ns, args: want.args, resource };
-  if (seen === undefined || seen.pid === null) return [files, start];
-  if (!sameList(seen.args, want.args))
-    return [{ kind: "dnsmasq-stop", ns, pidFile: want.pidFile, purge: null, resource }, files, start];
-  const stale = Object.entries(want.files).some(([path, text]) => seen.files[path] !== text);
-  return stale ? [files, { kind: "dnsmasq-reload", ns, pidFile: want.pidFile, resource }] : [];
-}
-
-/** A DHCP namespace that goes: its dnsmasq stops (else it would keep the namespace alive) and its files go. */
-export function stopDnsmasq(
-  seen: ObservedNamespace | undefined,
-  ns: string,
-  resource: string,
-): Action | null {
-  const dhcp = seen?.dhcp;
-  if (dhcp === undefined) return null;
-  return { kind: "dnsmasq-stop", ns, pidFile: dhcp.pidFile, purge: dhcp.dir, resource };
-}
-
-/**
  * A device configured by DHCP: the addresses and routes it lacks are asked of the DHCP server (one lease)
  * instead of being added; what it has too much is still removed.
  */
@@ -218,8 +184,4 @@ export function leaseInstead(actions: Action[], dev: string): Action[] {
   if (first === undefined) return actions;
   const rest = actions.filter((a) => a.kind !== "addr-add" && a.kind !== "route-set");
   return [...rest, { kind: "dhcp-lease", ns: first.ns, dev, resource: first.resource }];
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value, index) => value === b[index]);
 }

@@ -3,8 +3,9 @@
 import { ownNamespacePattern } from "../../lib/names";
 import { type Action, sortActions } from "./actions";
 import { normaliseDestination, sortAddresses } from "./addresses";
+import { diffDaemons, stopDaemons } from "./daemons";
 import type { DesiredPlan } from "./desired";
-import { diffDnsmasq, leaseInstead, stopDnsmasq } from "./dhcp";
+import { leaseInstead } from "./dhcp";
 import { diffNat } from "./iptables";
 import type { DesiredNamespace, ObservedHost, ObservedNamespace } from "./pictures";
 
@@ -43,8 +44,7 @@ export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: s
   for (const name of observed.namespaces.keys()) {
     if (desiredNamespaces.has(name) || desired.keep.has(name)) continue;
     const resource = pattern.exec(name)?.[2] ?? name;
-    const dnsmasq = stopDnsmasq(observed.namespaces.get(name), name, resource);
-    if (dnsmasq !== null) actions.push(dnsmasq);
+    actions.push(...stopDaemons(observed.namespaces.get(name), name, resource));
     actions.push({ kind: "netns-del", ns: name, resource });
   }
   for (const ns of desired.namespaces) {
@@ -155,7 +155,8 @@ function diffNamespace(
     }
   }
 
-  if (ns.dhcp !== undefined) actions.push(...diffDnsmasq(ns.dhcp, seen?.dhcp, ns.name, resource));
+  if (ns.daemons !== undefined || seen?.daemons !== undefined)
+    actions.push(...diffDaemons(ns.daemons ?? [], seen?.daemons ?? [], ns.name, resource));
   if (ns.dhcpClient !== undefined) return leaseInstead(actions, ns.dhcpClient);
 
   if (ns.nat !== null) {

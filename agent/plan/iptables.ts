@@ -109,13 +109,13 @@ export type NatChange = { chains: NatChain[]; edits: NatEdit[]; deleteJumps: str
  * chains, `-s A/32 -j SNAT ...` of float-snat); null for any other rule.
  */
 function hostMatch(rule: string): string | null {
-  const match = /^-A \S+ (-[ds] \d+\.\d+\.\d+\.\d+\/32) -j (?:DNAT|SNAT) /.exec(rule);
+  const match = /^-A \S+ (-[ds] \d+\.\d+\.\d+\.\d+\/32) (?:\S.* )?-j (?:DNAT|SNAT|REDIRECT) /.exec(rule);
   return match?.[1] ?? null;
 }
 
 /**
- * A chain whose order does not matter: every rule matches one host address and no two the same one, so no
- * packet matches two of them. Its rules can be appended and deleted one by one (Neutron's iptables_manager
+ * A chain whose order does not matter: every rule matches one host address (a floating IP's, the metadata
+ * service's) and no two the same one, so no packet matches two of them. Its rules can be appended and deleted one by one (Neutron's iptables_manager
  * applies such a diff); any other chain (`<p>-snat`, whose first rule must jump to float-snat) is rewritten whole.
  */
 export function isSetChain(rules: readonly string[]): boolean {

@@ -2,29 +2,30 @@
 // haproxy listening on 9697 inside the namespace, where the nat table redirects 169.254.169.254:80 from the
 // router's interfaces (lib/router-nat.ts), forwarding to the agent's relay socket with the router's (or
 // network's) ID set and the client's address in X-Forwarded-For — the client's own copies of both removed.
-// Pure: the configuration text.
+// Pure: the daemon and its configuration text.
 import { METADATA_HEADERS, type MetadataVia } from "../../lib/metadata-signature";
+import { METADATA_PROXY_PORT } from "../../lib/router-nat";
+import type { DesiredDaemon } from "./pictures";
 
-export const METADATA_PROXY_PORT = 9697;
+/** haproxy drops root for these as it starts (the relay's socket lets this group in). */
+export const PROXY_USER = "nobody";
+export const PROXY_GROUP = "nogroup";
 
-export type MetadataProxyConfig = {
-  via: MetadataVia;
-  /** The agent's relay (agent/metadata/relay.ts). */
-  socketPath: string;
-  pidFile: string;
-  /** haproxy drops root for these as it starts (the relay socket lets this group in). */
-  user: string;
-  group: string;
-};
+/** Where the agent keeps the proxies' files, and the relay's socket they forward to. */
+export type MetadataSettings = { metadataDir: string; relaySocket: string };
 
-export function renderHaproxyConfig(c: MetadataProxyConfig): string {
-  const viaHeader = c.via.kind === "router" ? METADATA_HEADERS.router : METADATA_HEADERS.network;
+export function metadataProxyPaths(metadataDir: string, id: string) {
+  const dir = `${metadataDir}/${id}`;
+  return { dir, config: `${dir}/haproxy.cfg`, pid: `${dir}/pid` };
+}
+
+export function renderHaproxyConfig(via: MetadataVia, relaySocket: string): string {
+  const viaHeader = via.kind === "router" ? METADATA_HEADERS.router : METADATA_HEADERS.network;
   return `global
     daemon
-    user ${c.user}
-    group ${c.group}
+    user ${PROXY_USER}
+    group ${PROXY_GROUP}
     maxconn 1024
-    pidfile ${c.pidFile}
 
 defaults
     mode http
@@ -39,11 +40,23 @@ defaults
 
 listen listener
     bind 0.0.0.0:${METADATA_PROXY_PORT}
-    server metadata ${c.socketPath}
+    server metadata ${relaySocket}
     http-request del-header ${METADATA_HEADERS.router}
     http-request del-header ${METADATA_HEADERS.network}
     http-request del-header ${METADATA_HEADERS.signature}
     http-request del-header ${METADATA_HEADERS.client}
-    http-request set-header ${viaHeader} ${c.via.id}
+    http-request set-header ${viaHeader} ${via.id}
 `;
+}
+
+/** The proxy of a router (or network) as a daemon of its namespace; `-p`: the pid file that makes it ours. */
+export function metadataProxy(via: MetadataVia, settings: MetadataSettings): DesiredDaemon {
+  const paths = metadataProxyPaths(settings.metadataDir, via.id);
+  return {
+    program: "haproxy",
+    dir: paths.dir,
+    pidFile: paths.pid,
+    args: ["-f", paths.config, "-p", paths.pid],
+    files: { [paths.config]: renderHaproxyConfig(via, settings.relaySocket) },
+  };
 }

@@ -25,18 +25,23 @@ export type DesiredDevice = {
 
 export type DesiredRoute = { destination: string; via: string };
 
-/** A network's dnsmasq: its command line and its files (path -> content), all of which must be as rendered. */
-export type DesiredDnsmasq = {
-  /** Its directory under the agent's DHCP directory. */
+/** What runs inside our namespaces: a network's DHCP server, a router's (or network's) metadata proxy. */
+export type DaemonProgram = "dnsmasq" | "haproxy";
+
+/** A daemon in a namespace: its command line and its files (path -> content), all of which must be as rendered. */
+export type DesiredDaemon = {
+  program: DaemonProgram;
+  /** Its directory (of its files and pid file) under the agent's state directory. */
   dir: string;
   pidFile: string;
   args: string[];
   files: Record<string, string>;
 };
 
-/** The dnsmasq of ours a DHCP namespace has: pid and command line of the process its pid file names, if it
- * runs; each file's content (null: missing). */
-export type ObservedDnsmasq = {
+/** A daemon of ours a namespace has: pid and command line of the process its pid file names, if it runs; each
+ * file's content (null: missing). */
+export type ObservedDaemon = {
+  program: DaemonProgram;
   dir: string;
   pidFile: string;
   pid: number | null;
@@ -55,8 +60,8 @@ export type DesiredNamespace = {
   forwarding: boolean;
   /** Router namespaces only. */
   nat: NatTable | null;
-  /** DHCP namespaces only. */
-  dhcp?: DesiredDnsmasq;
+  /** dnsmasq in a DHCP namespace, haproxy in a router's. */
+  daemons?: DesiredDaemon[];
   /** The device whose addresses and routes come by DHCP (a probe on a DHCP subnet), not from `ip addr add`. */
   dhcpClient?: string;
 };
@@ -100,8 +105,8 @@ export type ObservedNamespace = {
   routes: ObservedRoute[];
   /** Parsed `iptables-save -t nat`; null when not read (not a router namespace). */
   nat: NatTable | null;
-  /** DHCP namespaces only: its dnsmasq. */
-  dhcp?: ObservedDnsmasq;
+  /** The daemons of ours it runs (read where the namespace may run some). */
+  daemons?: ObservedDaemon[];
 };
 
 export type ObservedOvsPort = {

@@ -15,6 +15,8 @@ const settings: HostSettings = {
   prefix: "t1-",
   chainPrefix: "netlens",
   dhcpDir: "/var/lib/netlens-test/dhcp",
+  metadataDir: "/var/lib/netlens-test/metadata",
+  relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
   integrationBridge: "br-int",
   bridgeMappings: { public: "br-ex" },
 };
@@ -80,6 +82,7 @@ describe("router nat table", () => {
 -A netlens-OUTPUT -d 203.0.113.21/32 -j DNAT --to-destination 10.0.0.6
 -A netlens-OUTPUT -d 203.0.113.30/32 -j DNAT --to-destination 10.0.1.7
 -A netlens-POSTROUTING ! -i qg-c1000000-00 ! -o qg-c1000000-00 -m conntrack ! --ctstate DNAT -j ACCEPT
+-A netlens-PREROUTING -d 169.254.169.254/32 -i qr-+ -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 9697
 -A netlens-PREROUTING -d 203.0.113.20/32 -j DNAT --to-destination 10.0.0.5
 -A netlens-PREROUTING -d 203.0.113.21/32 -j DNAT --to-destination 10.0.0.6
 -A netlens-PREROUTING -d 203.0.113.30/32 -j DNAT --to-destination 10.0.1.7
@@ -190,6 +193,7 @@ COMMIT
 :netlens-float-snat - [0:0]
 :netlens-snat - [0:0]
 -A netlens-OUTPUT -d 203.0.113.30/32 -j DNAT --to-destination 10.0.1.7
+-A netlens-PREROUTING -d 169.254.169.254/32 -i qr-+ -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 9697
 -A netlens-PREROUTING -d 203.0.113.30/32 -j DNAT --to-destination 10.0.1.7
 -A netlens-float-snat -s 10.0.1.7/32 -j SNAT --to-source 203.0.113.30
 -A netlens-snat -j netlens-float-snat
@@ -397,6 +401,7 @@ function observedFrom(desired: DesiredHost): ObservedHost {
         { destination: "10.0.0.0/24", via: null, dev: "eth0", protocol: "kernel" },
       ],
       nat: ns.nat,
+      daemons: (ns.daemons ?? []).map((d) => ({ ...d, pid: 4242 })),
     });
     for (const d of ns.devices) host.rootLinks.set(d.peer, { name: d.peer, up: true, mtu: d.mtu });
   }
@@ -437,6 +442,8 @@ describe("diff", () => {
       "forwarding",
       "nat-chains",
       "flows-set",
+      "daemon-files",
+      "daemon-start",
       "arp-announce",
     ]);
     expect(sortActions(diffHost(plan, empty, settings.prefix))).toEqual(
@@ -470,7 +477,17 @@ describe("diff", () => {
     const noRouter = planHost(labIntent(2, null), settings, tags);
     const withoutInterface = planHost(labIntent(3, labRouter({ interfaces: [] })), settings, tags);
     const routerNs = `t1-qrouter-${ids.router}`;
+    const proxyDir = `${settings.metadataDir}/${ids.router}`;
     expect(diffHost(noRouter, host, settings.prefix).filter((a) => a.kind !== "flows-set")).toEqual([
+      // Its metadata proxy first: a process left inside would keep the namespace alive.
+      {
+        kind: "daemon-stop",
+        ns: routerNs,
+        program: "haproxy",
+        pidFile: `${proxyDir}/pid`,
+        purge: proxyDir,
+        resource: ids.router,
+      },
       { kind: "ovs-port-del", port: "tapc1000000-00", resource: ids.router },
       { kind: "ovs-port-del", port: "tapc2000000-00", resource: ids.router },
       { kind: "root-link-del", dev: "tapc1000000-00", resource: ids.router },
@@ -481,7 +498,7 @@ describe("diff", () => {
       diffHost(withoutInterface, host, settings.prefix)
         .filter((a) => a.kind !== "flows-set" && a.kind !== "nat-chains")
         .map((a) => a.kind),
-    ).toEqual(["ovs-port-del", "link-del"]);
+    ).toEqual(["daemon-stop", "ovs-port-del", "link-del"]); // no interface: no instances to serve metadata to
   });
 
   it("recognises only namespaces with our prefix, kind and a uuid", () => {

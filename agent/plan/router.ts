@@ -1,15 +1,17 @@
 // A router's namespace (Neutron's qrouter-<id>): qr- devices for its interfaces, qg- for its gateway with the
-// floating IPs as /32, the default and extra routes, forwarding, and its nat table.
+// floating IPs as /32, the default and extra routes, forwarding, its nat table and its metadata proxy.
 import { deviceNames, namespaceNames } from "../../lib/names";
 import { renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
+import { type MetadataSettings, metadataProxy } from "./metadata-proxy";
 import type { DesiredDevice, DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./pictures";
 
 export function planRouter(
   router: IntentRouter,
   ctx: PlanContext,
+  metadata: MetadataSettings,
 ): { namespace: DesiredNamespace; ports: DesiredOvsPort[] } {
   const ns = namespaceNames.router(ctx.prefix, router.id);
   const devices: DesiredDevice[] = [];
@@ -79,6 +81,9 @@ export function planRouter(
       routes,
       forwarding: true,
       nat: renderRouterNat(router, ctx.chainPrefix),
+      // Instances behind the router read their metadata through it (Neutron's enable_metadata_proxy).
+      daemons:
+        router.interfaces.length > 0 ? [metadataProxy({ kind: "router", id: router.id }, metadata)] : [],
     },
     ports,
   };

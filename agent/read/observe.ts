@@ -1,7 +1,7 @@
 // One snapshot of what the host holds that is ours: namespaces named like ours (with their devices, routes and,
 // for routers, nat table), OVS ports carrying our prefix, the managed bridges' flows, and root veth ends.
 import { ownNamespacePattern } from "../../lib/names";
-import { readDnsmasq } from "../host/dnsmasq";
+import { readDaemon } from "../host/daemon";
 import { mapLimit } from "../host/exec";
 import { type NamespaceLinks, readNamespace, readRootVeths } from "../host/ip";
 import { saveNat } from "../host/iptables";
@@ -9,9 +9,16 @@ import { listNamespaces } from "../host/netns";
 import type { Ovs } from "../host/ovs";
 import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave } from "../plan/iptables";
-import type { ObservedDnsmasq, ObservedHost, ObservedNamespace } from "../plan/pictures";
+import { metadataProxyPaths } from "../plan/metadata-proxy";
+import type { ObservedDaemon, ObservedHost, ObservedNamespace } from "../plan/pictures";
 
-export type ObserveSettings = { prefix: string; chainPrefix: string; bridges: string[]; dhcpDir: string };
+export type ObserveSettings = {
+  prefix: string;
+  chainPrefix: string;
+  bridges: string[];
+  dhcpDir: string;
+  metadataDir: string;
+};
 
 /** Processes started at once while reading namespaces: enough to hide latency, few enough for 2 cores. */
 const PARALLEL = 4;
@@ -34,9 +41,25 @@ export type ObserveScope = {
   bridges: string[];
 };
 
-function observeDnsmasq(dhcpDir: string, networkId: string): Promise<ObservedDnsmasq> {
-  const paths = dhcpPaths(dhcpDir, networkId);
-  return readDnsmasq(paths.dir, paths.pid, [paths.host, paths.addnHosts, paths.opts]);
+/** The daemons a namespace of ours may run: dnsmasq in a DHCP namespace, haproxy in a router's. */
+async function observeDaemons(
+  settings: ObserveSettings,
+  kind: string,
+  id: string,
+): Promise<ObservedDaemon[]> {
+  const daemons: ObservedDaemon[] = [];
+  if (kind === "qdhcp") {
+    const paths = dhcpPaths(settings.dhcpDir, id);
+    daemons.push(
+      await readDaemon("dnsmasq", paths.dir, paths.pid, [paths.host, paths.addnHosts, paths.opts]),
+    );
+  }
+  if (kind === "qrouter") {
+    const paths = metadataProxyPaths(settings.metadataDir, id);
+    daemons.push(await readDaemon("haproxy", paths.dir, paths.pid, [paths.config]));
+  }
+  // A daemon neither running nor configured is no daemon of this namespace.
+  return daemons.filter((d) => d.pid !== null || Object.values(d.files).some((text) => text !== null));
 }
 
 export async function observeHost(
@@ -65,13 +88,13 @@ export async function observeHost(
     const readLinks = !scope || old === undefined || scope.links.has(name);
     const readNat = isRouter && (!scope || old === undefined || scope.nat.has(name));
     const known = scope?.known?.get(name);
-    const readDhcp = kind === "qdhcp" && (!scope || old === undefined || scope.links.has(name));
-    const [links, nat, dhcp] = await Promise.all([
+    const readDaemons = !scope || old === undefined || scope.links.has(name);
+    const [links, nat, daemons] = await Promise.all([
       readLinks ? (known ?? readNamespace(name)) : (old as ObservedNamespace),
       readNat
         ? saveNat(name).then((text) => parseIptablesSave(text, settings.chainPrefix).table)
         : (old?.nat ?? null),
-      readDhcp ? observeDnsmasq(settings.dhcpDir, id) : old?.dhcp,
+      readDaemons ? observeDaemons(settings, kind ?? "", id) : (old?.daemons ?? []),
     ]);
     return {
       name,
@@ -79,7 +102,7 @@ export async function observeHost(
       devices: links.devices,
       routes: links.routes,
       nat,
-      ...(dhcp === undefined ? {} : { dhcp }),
+      ...(daemons.length === 0 ? {} : { daemons }),
     };
   });
   const namespaces = new Map<string, ObservedNamespace>();

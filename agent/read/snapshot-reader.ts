@@ -17,7 +17,7 @@ import type {
   SnapshotSectionKey,
 } from "../../lib/host-snapshot";
 import { ownNamespacePattern } from "../../lib/names";
-import { readDnsmasq, readLogTail } from "../host/dnsmasq";
+import { readDaemon, readLogTail } from "../host/daemon";
 import { mapLimit } from "../host/exec";
 import { readNamespaceJson } from "../host/ip";
 import { saveNat } from "../host/iptables";
@@ -179,7 +179,7 @@ export class SnapshotReader {
   private async readDhcp(namespace: string, networkId: string): Promise<HostSection[]> {
     const paths = dhcpPaths(this.settings.dhcpDir, networkId);
     const [server, log] = await Promise.all([
-      readDnsmasq(paths.dir, paths.pid, [paths.host, paths.opts]),
+      readDaemon("dnsmasq", paths.dir, paths.pid, [paths.host, paths.opts]),
       readLogTail(paths.log, DHCP_LOG_LINES),
     ]);
     const data = {
