@@ -26,7 +26,7 @@ export function restErrorOf(error: unknown): RestError {
   if (error instanceof TRPCError && error.code !== "INTERNAL_SERVER_ERROR") {
     const status = getHTTPStatusCodeFromError(error);
     if (error.cause instanceof ZodError) {
-      return new RestError(400, "HTTPBadRequest", `Invalid input for operation: ${issuesText(error.cause)}`);
+      return new RestError(400, "HTTPBadRequest", issuesText(error.cause));
     }
     const type = error.cause instanceof DomainError ? error.cause.type : undefined;
     return new RestError(status, type ?? GENERIC[status] ?? "HTTPError", error.message);
