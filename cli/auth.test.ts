@@ -68,7 +68,8 @@ const admin = () => ({ NETLENS_USERNAME: "admin", NETLENS_PASSWORD: api.admin.pa
 // (a few hundred ms, more on a busy machine).
 describe("netlens credentials", { timeout: 120_000 }, () => {
   it("logs in with NETLENS_USERNAME and NETLENS_PASSWORD, and `token issue` prints a token NETLENS_TOKEN takes", async () => {
-    const issued = await cli(admin(), "token", "issue", "--name", "script", "-f", "value", "-c", "token");
+    // In `id`, as `openstack token issue -f value -c id` prints it.
+    const issued = await cli(admin(), "token", "issue", "--name", "script", "-f", "value", "-c", "id");
     expect(issued.stderr).toBe("");
     const token = issued.stdout.trim();
     expect(token).toMatch(/^nlt_[\w-]{43}$/);
