@@ -13,7 +13,7 @@ command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v arping >/dev/null || need+=(iputils-arping)
 # The clients operators already use, driving netlens's Keystone and Neutron REST API (and its tests).
 command -v openstack >/dev/null || need+=(python3-openstackclient)
-python3 -c 'import openstack' 2>/dev/null || need+=(python3-openstacksdk)
+/usr/bin/python3 -c 'import openstack' 2>/dev/null || need+=(python3-openstacksdk)
 if [[ "${NETLENS_WITH_BROWSER:-1}" == 1 ]]; then
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fi

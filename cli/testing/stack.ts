@@ -1,7 +1,7 @@
 // The whole stack for the CLI's integration tests: a private OVS sandbox, the host agent as its own process
 // (with a test prefix, its own bridges and the dummy datapath, so that it runs beside a live `npm run up`), the
 // API over HTTP on a free port (the same router Next serves, on an in-memory database) with a real dispatcher,
-// and the real `netlens` command pointed at it.
+// the OpenStack REST API (Keystone, Neutron) on another, and the real `netlens` command pointed at it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -19,6 +19,7 @@ import { appRouter } from "../../server/api/root";
 import { createRequestContext } from "../../server/api/trpc";
 import { requestFacts, toHeaders } from "../../server/auth/http";
 import { Inspection } from "../../server/inspect/service";
+import { listenRest } from "../../server/rest/node.testing";
 import { createTestApi } from "../../server/testkit";
 import { createTraceAgentClient, createTraceAgents } from "../../server/trace/agent";
 
@@ -134,6 +135,9 @@ export async function startStack() {
         }),
     );
     const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    // For the `openstack` command: Keystone under /identity, Neutron under /networking, as Next serves them.
+    const rest = await listenRest({ services: api.services, trustedProxies: [] });
+    stops.push(() => rest.close());
 
     /** Runs `netlens ARGS` against this stack. */
     const cli = async (...args: string[]): Promise<CliResult> =>
@@ -156,7 +160,19 @@ export async function startStack() {
       return result.stdout;
     };
 
-    return { prefix, chainPrefix: `t${tag}`, sandbox, url, api, inspection, cli, cliJson, cliOk, stop };
+    return {
+      prefix,
+      chainPrefix: `t${tag}`,
+      sandbox,
+      url,
+      restUrl: rest.url,
+      api,
+      inspection,
+      cli,
+      cliJson,
+      cliOk,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
