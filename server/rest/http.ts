@@ -1,5 +1,6 @@
 // The HTTP side of the OpenStack REST API (Keystone and Neutron): JSON answers, reading a JSON request body,
 // and RestError, what every refusal becomes before each service writes it in its own error shape.
+import { z } from "zod";
 
 /** A refusal: the HTTP status, the error's type as OpenStack names it, and the words the client prints. */
 export class RestError extends Error {
@@ -49,6 +50,27 @@ export function member(body: Record<string, unknown>, key: string): Record<strin
   if (!isRecord(value)) throw new RestError(400, "HTTPBadRequest", `Unable to find '${key}' in request body`);
   return value;
 }
+
+/**
+ * `body` if each of its fields is one the schema has (the ID aside: the URL names the resource), or the 400
+ * Neutron answers for the others; zod would drop them silently, and the caller believe they were applied.
+ */
+export function knownFields(schema: z.ZodType, body: Record<string, unknown>): Record<string, unknown> {
+  const object = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+  const allowed = new Set(object instanceof z.ZodObject ? Object.keys(object.shape) : []);
+  allowed.delete("id");
+  const unknown = Object.keys(body).filter((k) => !allowed.has(k));
+  if (unknown.length > 0) {
+    throw new RestError(400, "HTTPBadRequest", `Unrecognized attribute(s) '${unknown.join(", ")}'`);
+  }
+  return body;
+}
+
+/**
+ * A body as input for a procedure, which parses it with its own schema (the adapter only checked which fields
+ * there are): typed as the schema's input, what tRPC's own clients send.
+ */
+export const input = <S extends z.ZodType>(_schema: S, body: Record<string, unknown>) => body as z.input<S>;
 
 /** The path below `base` ("/networking"), split on "/", without empty segments. */
 export function segments(url: URL, base: string): string[] {

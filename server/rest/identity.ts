@@ -12,8 +12,8 @@ import { type ApiTokenRow, users } from "../db/schema";
 import { catalog } from "./catalog";
 import type { RestCall } from "./context";
 import { json, noContent, RestError, readJson } from "./http";
+import { DOMAIN, keystoneResources } from "./keystone";
 
-const DOMAIN = { id: "default", name: "Default" };
 /** Keystone's current minor version of v3 at the time of Debian 12's clients. */
 const VERSION_ID = "v3.14";
 const UPDATED = "2020-04-07T00:00:00Z";
@@ -172,5 +172,8 @@ export async function identity(call: RestCall, path: string[]): Promise<Response
     if (req.method === "GET" || req.method === "HEAD" || req.method === "DELETE") return subject(call);
     throw new RestError(405, "MethodNotAllowed", `${req.method} is not allowed on /v3/auth/tokens`);
   }
+  const [major, ...resource] = path;
+  const answer = major === "v3" ? await keystoneResources(call, resource) : null;
+  if (answer) return answer;
   throw new RestError(404, "NotFound", `Could not find ${call.url.pathname}`);
 }

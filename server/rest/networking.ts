@@ -16,7 +16,7 @@ import type { RouterView } from "../domain/routers";
 import type { SubnetView } from "../domain/subnets";
 import type { RestCall } from "./context";
 import { EXTENSIONS } from "./extensions";
-import { json, member, noContent, RestError, readJson } from "./http";
+import { input, json, knownFields, member, noContent, RestError, readJson } from "./http";
 import { applyQuery, pickFields } from "./query";
 
 type Caller = RestCall["caller"];
@@ -25,30 +25,13 @@ type Body = Record<string, unknown>;
 
 const VERSION = "v2.0";
 
-/**
- * Input for a procedure, which parses it with its own schema: the adapter only checks which fields there are.
- * The type is the schema's input (what the procedure accepts before parsing), as tRPC's own clients send it.
- */
-const input = <S extends z.ZodType>(_schema: S, body: Body) => body as z.input<S>;
-
-/** The fields a body may carry: the schema's, except the ID, which is the URL's. */
-function allowedFields(schema: z.ZodType): Set<string> {
-  const object = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
-  const keys = object instanceof z.ZodObject ? Object.keys(object.shape) : [];
-  return new Set(keys.filter((k) => k !== "id"));
-}
-
-/** Neutron's answer to a field it does not have (zod would drop it silently). `tenant_id` is project_id. */
+/** Neutron's `tenant_id` is `project_id`; a body's other fields must be the schema's (zod would drop the rest). */
 function fieldsOf(schema: z.ZodType, body: Body): Body {
   const { tenant_id: tenantId, ...rest } = body;
-  const fields =
-    tenantId !== undefined && rest.project_id === undefined ? { ...rest, project_id: tenantId } : rest;
-  const allowed = allowedFields(schema);
-  const unknown = Object.keys(fields).filter((k) => !allowed.has(k));
-  if (unknown.length > 0) {
-    throw new RestError(400, "HTTPBadRequest", `Unrecognized attribute(s) '${unknown.join(", ")}'`);
-  }
-  return fields;
+  return knownFields(
+    schema,
+    tenantId !== undefined && rest.project_id === undefined ? { ...rest, project_id: tenantId } : rest,
+  );
 }
 
 type Resource = {
@@ -151,10 +134,7 @@ async function routerInterfaceInfo(c: Caller, router: RouterView, body: Body) {
 
 const interfaceBody = (body: Body) => fieldsOf(routerInterface, body);
 const routesBody = (body: Body) => {
-  const fields = member(body, "router");
-  const unknown = Object.keys(fields).filter((k) => k !== "routes");
-  if (unknown.length > 0)
-    throw new RestError(400, "HTTPBadRequest", `Unrecognized attribute(s) '${unknown.join(", ")}'`);
+  const fields = knownFields(z.object({ routes: routerUpdate.shape.routes }), member(body, "router"));
   if (!Array.isArray(fields.routes))
     throw new RestError(400, "HTTPBadRequest", "Invalid input: routes must be a list");
   return fields.routes as { destination?: unknown; nexthop?: unknown }[];

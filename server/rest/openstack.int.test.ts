@@ -2,7 +2,9 @@
 // iptables), through the openrc files `npm run up` writes (scripts/openrc.sh): an external flat network, a subnet
 // with a pool and no DHCP, a router with a fixed gateway IP and an extra route, ports, a floating IP associated
 // with `floating ip set --port` and then answering pings from the outside; Neutron's words for bad input; a
-// member's openrc sees its project only and cannot write. The `netlens` CLI sees the same model.
+// member (made with `openstack project|user|role`) sees its project only and cannot write. The `netlens` CLI
+// sees the same model.
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../agent/host/exec";
 import { pingOnce } from "../../agent/testing/host";
 import { type Stack, startStack } from "../../cli/testing/stack";
-import { testUser } from "../testkit";
 
 const openrcScript = fileURLToPath(new URL("../../scripts/openrc.sh", import.meta.url));
 
@@ -53,29 +54,17 @@ async function eventually<T>(what: string, probe: () => Promise<T>, done: (value
 beforeAll(async () => {
   stack = await startStack();
   dir = await mkdtemp(join(tmpdir(), "netlens-openrc-"));
-  const { api } = stack;
-  await api.caller.project.create({ name: "alpha", description: "" });
-  const alice = await testUser(api.services, "alice", "alpha", "member");
   adminRc = join(dir, "openrc");
   memberRc = join(dir, "alpha-openrc");
-  await run("bash", [
-    openrcScript,
-    adminRc,
-    stack.restUrl,
-    "admin",
-    "admin",
-    "/nonexistent",
-    api.admin.password,
-  ]);
-  await run("bash", [
-    openrcScript,
-    memberRc,
-    stack.restUrl,
-    "alice",
-    "alpha",
-    "/nonexistent",
-    alice.password,
-  ]);
+  const rc = (file: string, user: string, project: string, password: string) =>
+    run("bash", [openrcScript, file, stack.restUrl, user, project, "/nonexistent", password]);
+  await rc(adminRc, "admin", "admin", stack.api.admin.password);
+  // The member, made with Keystone's verbs.
+  const password = randomBytes(12).toString("base64url");
+  await ok(adminRc, "project", "create", "alpha");
+  await ok(adminRc, "user", "create", "alice", "--password", password);
+  await ok(adminRc, "role", "add", "--user", "alice", "--project", "alpha", "member");
+  await rc(memberRc, "alice", "alpha", password);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -253,7 +242,19 @@ describe("the openstack CLI against netlens", () => {
   });
 
   it("gives a member's openrc its own project and the external network, and no writes", async () => {
-    await stack.api.caller.network.create({ name: "alpha-net", project_id: "alpha" });
+    const assigned = await okJson<Record<string, string>[]>(
+      adminRc,
+      "role",
+      "assignment",
+      "list",
+      "--names",
+      "--user",
+      "alice",
+    );
+    expect(assigned).toEqual([
+      expect.objectContaining({ Role: "member", User: "alice@Default", Project: "alpha@Default" }),
+    ]);
+    await ok(adminRc, "network", "create", "--project", "alpha", "alpha-net");
     const names = (await okJson<{ Name: string }[]>(memberRc, "network", "list")).map((n) => n.Name).sort();
     expect(names).toEqual(["alpha-net", "ext_n2"]);
     const hidden = await openstack(memberRc, "network", "show", "net1");

@@ -180,6 +180,59 @@ describe("Keystone v3", () => {
   });
 });
 
+describe("Keystone projects, users and roles", () => {
+  it("creates a project with Keystone's fields, finds it by name, refuses another domain", async () => {
+    const created = await call("POST", "/identity/v3/projects", {
+      token: admin,
+      body: { project: { name: "delta", description: "d", enabled: true, options: {}, tags: [] } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.project).toMatchObject({ name: "delta", domain_id: "default", enabled: true });
+    const found = await call("GET", "/identity/v3/projects?name=delta", { token: admin });
+    expect(found.body.projects.map((p: { id: string }) => p.id)).toEqual([created.body.project.id]);
+    const before = await tableCounts(api.db);
+    const other = await call("POST", "/identity/v3/projects", {
+      token: admin,
+      body: { project: { name: "echo", domain_id: "elsewhere" } },
+    });
+    expect(other.status).toBe(400);
+    expect(other.body.error.message).toMatch(/does not support domain_id="elsewhere"/);
+    expect(await tableCounts(api.db)).toEqual(before);
+  });
+
+  it("grants and revokes a role; lists assignments with names; members may not list users", async () => {
+    const projects = await call("GET", "/identity/v3/projects?name=charlie", { token: admin });
+    const charlie = projects.body.projects[0].id;
+    const bob = fixture.bob.user.id;
+    const grant = await call("PUT", `/identity/v3/projects/${charlie}/users/${bob}/roles/member`, {
+      token: admin,
+    });
+    expect(grant.status).toBe(204);
+    const listed = await call("GET", `/identity/v3/role_assignments?user.id=${bob}&include_names=True`, {
+      token: admin,
+    });
+    expect(listed.body.role_assignments).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          role: { id: "member", name: "member" },
+          scope: { project: { id: charlie, name: "charlie", domain: { id: "default", name: "Default" } } },
+        }),
+      ]),
+    );
+    const wrongRole = await call("DELETE", `/identity/v3/projects/${charlie}/users/${bob}/roles/admin`, {
+      token: admin,
+    });
+    expect(wrongRole.status).toBe(404);
+    const revoke = await call("DELETE", `/identity/v3/projects/${charlie}/users/${bob}/roles/member`, {
+      token: admin,
+    });
+    expect(revoke.status).toBe(204);
+    expect(await api.caller.role.list({ user: "bob", project: "charlie" })).toEqual([]);
+    const users = await call("GET", "/identity/v3/users", { token: alice });
+    expect(users.status).toBe(403);
+  });
+});
+
 describe("Neutron v2.0", () => {
   it("answers its version documents without a token, and nothing else", async () => {
     expect((await call("GET", "/networking")).body.versions[0].id).toBe("v2.0");

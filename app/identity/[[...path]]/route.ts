@@ -3,7 +3,9 @@ export {
   restRoute as DELETE,
   restRoute as GET,
   restRoute as HEAD,
+  restRoute as PATCH,
   restRoute as POST,
+  restRoute as PUT,
 } from "@/server/rest/route";
 
 export const dynamic = "force-dynamic";
