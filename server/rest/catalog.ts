@@ -1,4 +1,4 @@
-// Keystone's service catalog: where the identity, network and compute services of this netlens answer, one
+// Keystone's service catalog: where the identity, network, compute and image services of this netlens answer, one
 // public endpoint each in region RegionOne, at the origin the client reached us by (server/auth/http.ts).
 export const REGION = "RegionOne";
 
@@ -6,6 +6,7 @@ const SERVICES = [
   { type: "identity", name: "keystone", path: "/identity" },
   { type: "network", name: "neutron", path: "/networking" },
   { type: "compute", name: "nova", path: "/compute/v2.1" },
+  { type: "image", name: "glance", path: "/image" },
 ] as const;
 
 export function catalog(origin: string) {

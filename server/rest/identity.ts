@@ -48,7 +48,7 @@ function version(origin: string) {
     id: VERSION_ID,
     status: "stable",
     updated: UPDATED,
-    links: [{ rel: "self", href: `${origin}/identity/v3/` }],
+    links: [{ rel: "self", href: `${origin}/identity/v3` }],
     "media-types": [{ base: "application/json", type: "application/vnd.openstack.identity-v3+json" }],
   };
 }

@@ -254,7 +254,7 @@ const notFound = (resource: Resource, id: string) => {
 function versions(origin: string) {
   return {
     versions: [
-      { id: VERSION, status: "CURRENT", links: [{ href: `${origin}/networking/${VERSION}/`, rel: "self" }] },
+      { id: VERSION, status: "CURRENT", links: [{ href: `${origin}/networking/${VERSION}`, rel: "self" }] },
     ],
   };
 }

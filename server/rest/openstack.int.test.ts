@@ -203,6 +203,36 @@ describe("the openstack CLI against netlens", () => {
     expect(await pingOnce(uplink, "203.0.113.215")).toBe(false);
   });
 
+  it("lists, shows and deletes the instance with `openstack server`, and moves its floating IP", async () => {
+    await ok(adminRc, "server", "add", "floating", "ip", "vm_1", "203.0.113.215");
+    const [listed] = await okJson<{ Name: string; Networks: Record<string, string[]> }[]>(
+      adminRc,
+      "server",
+      "list",
+    );
+    expect(listed).toMatchObject({ Name: "vm_1", Networks: { net1: ["10.0.0.5", "203.0.113.215"] } });
+    await eventually(
+      "the floating IP to be ACTIVE",
+      () => okJson<{ status: string }>(adminRc, "floating", "ip", "show", "203.0.113.215"),
+      (f) => f.status === "ACTIVE",
+    );
+    const { uplink_namespace: uplink } = await stack.cliJson<{ uplink_namespace: string }>(
+      "network",
+      "show",
+      "ext_n2",
+    );
+    expect(await pingOnce(uplink, "203.0.113.215")).toBe(true);
+    await ok(adminRc, "server", "remove", "floating", "ip", "vm_1", "203.0.113.215");
+    expect(
+      (await okJson<{ addresses: Record<string, string[]> }>(adminRc, "server", "show", "vm_1")).addresses,
+    ).toEqual({
+      net1: ["10.0.0.5"],
+    });
+    await ok(adminRc, "server", "delete", "vm_1");
+    expect(await okJson<unknown[]>(adminRc, "server", "list")).toEqual([]);
+    expect(await stack.cliJson<unknown[]>("server", "list")).toEqual([]);
+  });
+
   it("lists the network extensions netlens implements", async () => {
     const aliases = (await okJson<{ Alias: string }[]>(adminRc, "extension", "list", "--network")).map(
       (e) => e.Alias,

@@ -82,12 +82,12 @@ describe("Keystone v3", () => {
   it("answers version discovery with links at the origin the client used, a trusted proxy's only", async () => {
     const versions = await call("GET", "/identity");
     expect(versions.status).toBe(300);
-    expect(versions.body.versions.values[0].links[0].href).toBe(`${ORIGIN}/identity/v3/`);
+    expect(versions.body.versions.values[0].links[0].href).toBe(`${ORIGIN}/identity/v3`);
     const proxied = { "x-forwarded-proto": "https", "x-forwarded-host": "cloud.example:8443" };
     const viaProxy = await call("GET", "/identity/v3", { headers: { ...proxied, "x-netlens-peer": PROXY } });
-    expect(viaProxy.body.version.links[0].href).toBe("https://cloud.example:8443/identity/v3/");
+    expect(viaProxy.body.version.links[0].href).toBe("https://cloud.example:8443/identity/v3");
     const notProxy = await call("GET", "/identity/v3", { headers: proxied });
-    expect(notProxy.body.version.links[0].href).toBe(`${ORIGIN}/identity/v3/`);
+    expect(notProxy.body.version.links[0].href).toBe(`${ORIGIN}/identity/v3`);
   });
 
   it("issues a project-scoped token by password with Keystone's body and the catalog", async () => {
@@ -108,6 +108,7 @@ describe("Keystone v3", () => {
     expect(token.catalog.map((s: { type: string }) => s.type).sort()).toEqual([
       "compute",
       "identity",
+      "image",
       "network",
     ]);
     // It is a netlens API token: the tRPC API lists it under its user.
@@ -445,5 +446,35 @@ describe("Neutron v2.0", () => {
       "ExternalGatewayForFloatingIPNotFound",
       /is not reachable from subnet/,
     );
+  });
+});
+
+describe("Nova v2.1 and the empty Glance", () => {
+  it("lists and shows servers with Nova's addresses; another project's is itemNotFound; members may not delete", async () => {
+    const list = await call("GET", "/compute/v2.1/servers/detail", { token: alice });
+    const names = list.body.servers.map((s: { name: string }) => s.name).sort();
+    expect(names).toEqual(["vm-a", "vm2-a"]);
+    const vm = list.body.servers.find((s: { name: string }) => s.name === "vm-a");
+    expect(vm.addresses["net-a"]).toEqual([
+      expect.objectContaining({ version: 4, "OS-EXT-IPS:type": "fixed" }),
+      expect.objectContaining({ addr: fixture.fipA, "OS-EXT-IPS:type": "floating" }),
+    ]);
+    expect(vm.flavor).toEqual({ id: "", links: [] });
+    const byName = await call("GET", "/compute/v2.1/servers?name=%5Evm2-a%24", { token: alice });
+    expect(byName.body.servers.map((s: { name: string }) => s.name)).toEqual(["vm2-a"]);
+    const bravo = await api.caller.server.show({ id: "bravo-vm" });
+    const hidden = await call("GET", `/compute/v2.1/servers/${bravo.id}`, { token: alice });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.itemNotFound.message).toMatch(/not found/);
+    const before = await tableCounts(api.db);
+    const deleting = await call("DELETE", `/compute/v2.1/servers/${vm.id}`, { token: alice });
+    expect(deleting.status).toBe(403);
+    expect(deleting.body.forbidden.message).toMatch(/Only admins/);
+    expect(await tableCounts(api.db)).toEqual(before);
+  });
+
+  it("answers an empty image list and needs a token for it", async () => {
+    expect((await call("GET", "/image/v2/images", { token: alice })).body.images).toEqual([]);
+    expect((await call("GET", "/image/v2/images")).status).toBe(401);
   });
 });

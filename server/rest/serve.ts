@@ -1,16 +1,20 @@
-// The OpenStack REST API's entry: /identity (Keystone v3) and /networking (Neutron v2.0), each answering its
-// refusals in its own error shape. Next's route handlers (app/identity, app/networking) and the tests' HTTP
-// server call it with the request and the process's services.
+// The OpenStack REST API's entry: /identity (Keystone v3), /networking (Neutron v2.0), /compute (Nova v2.1) and
+// /image (an empty Glance, for the server commands), each answering its refusals in its own error shape. Next's
+// route handlers (app/<service>) and the tests' HTTP server call it with the request and the process's services.
+import { compute, novaError } from "./compute";
 import type { RestDeps } from "./context";
 import { restCall } from "./context";
 import { restErrorOf } from "./errors";
 import { segments } from "./http";
 import { identity, keystoneError } from "./identity";
+import { glanceError, image } from "./image";
 import { networking, neutronError } from "./networking";
 
 const SERVICES = [
   { base: "/identity", serve: identity, error: keystoneError },
   { base: "/networking", serve: networking, error: neutronError },
+  { base: "/compute", serve: compute, error: novaError },
+  { base: "/image", serve: image, error: glanceError },
 ] as const;
 
 export async function serveRest(req: Request, deps: RestDeps): Promise<Response> {
