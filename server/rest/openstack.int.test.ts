@@ -51,6 +51,21 @@ async function eventually<T>(what: string, probe: () => Promise<T>, done: (value
   }
 }
 
+/** Once the floating IP's status is `status`, whether the outside (ext_n2's uplink namespace) gets a ping reply. */
+async function pingFromOutside(address: string, status: "ACTIVE" | "DOWN"): Promise<boolean> {
+  await eventually(
+    `floating IP ${address} to be ${status}`,
+    () => okJson<{ status: string }>(adminRc, "floating", "ip", "show", address),
+    (f) => f.status === status,
+  );
+  const { uplink_namespace: uplink } = await stack.cliJson<{ uplink_namespace: string }>(
+    "network",
+    "show",
+    "ext_n2",
+  );
+  return pingOnce(uplink, address);
+}
+
 beforeAll(async () => {
   stack = await startStack();
   dir = await mkdtemp(join(tmpdir(), "netlens-openrc-"));
@@ -183,24 +198,9 @@ describe("the openstack CLI against netlens", () => {
         Port: vmPort?.ID,
       }),
     ]);
-    await eventually(
-      "the floating IP to be ACTIVE",
-      () => okJson<{ status: string }>(adminRc, "floating", "ip", "show", fip.id),
-      (f) => f.status === "ACTIVE",
-    );
-    const { uplink_namespace: uplink } = await stack.cliJson<{ uplink_namespace: string }>(
-      "network",
-      "show",
-      "ext_n2",
-    );
-    expect(await pingOnce(uplink, "203.0.113.215")).toBe(true);
+    expect(await pingFromOutside("203.0.113.215", "ACTIVE")).toBe(true);
     await ok(adminRc, "floating", "ip", "unset", "--port", fip.id);
-    await eventually(
-      "the floating IP to be DOWN",
-      () => okJson<{ status: string }>(adminRc, "floating", "ip", "show", fip.id),
-      (f) => f.status === "DOWN",
-    );
-    expect(await pingOnce(uplink, "203.0.113.215")).toBe(false);
+    expect(await pingFromOutside("203.0.113.215", "DOWN")).toBe(false);
   });
 
   it("lists, shows and deletes the instance with `openstack server`, and moves its floating IP", async () => {
@@ -211,17 +211,7 @@ describe("the openstack CLI against netlens", () => {
       "list",
     );
     expect(listed).toMatchObject({ Name: "vm_1", Networks: { net1: ["10.0.0.5", "203.0.113.215"] } });
-    await eventually(
-      "the floating IP to be ACTIVE",
-      () => okJson<{ status: string }>(adminRc, "floating", "ip", "show", "203.0.113.215"),
-      (f) => f.status === "ACTIVE",
-    );
-    const { uplink_namespace: uplink } = await stack.cliJson<{ uplink_namespace: string }>(
-      "network",
-      "show",
-      "ext_n2",
-    );
-    expect(await pingOnce(uplink, "203.0.113.215")).toBe(true);
+    expect(await pingFromOutside("203.0.113.215", "ACTIVE")).toBe(true);
     await ok(adminRc, "server", "remove", "floating", "ip", "vm_1", "203.0.113.215");
     expect(
       (await okJson<{ addresses: Record<string, string[]> }>(adminRc, "server", "show", "vm_1")).addresses,
