@@ -43,3 +43,6 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
     npm install --no-audit --no-fund --no-save
   fi
 fi
+
+# The netlens command, compiled once (cli/netlens rebuilds it when a source changes): no TypeScript compile per run.
+node scripts/build-cli.mjs
