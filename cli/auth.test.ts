@@ -64,8 +64,8 @@ function cli(env: Record<string, string>, ...args: string[]) {
 
 const admin = () => ({ NETLENS_USERNAME: "admin", NETLENS_PASSWORD: api.admin.password });
 
-// Each `netlens` run starts node (the compiled command), and each with a password logs in: one scrypt at OWASP's cost
-// (a few hundred ms, more on a busy machine).
+// Each `netlens` run starts node (the compiled command), and each with a password logs in: one scrypt at
+// OWASP's cost (a few hundred ms, more on a busy machine).
 describe("netlens credentials", { timeout: 120_000 }, () => {
   it("logs in with NETLENS_USERNAME and NETLENS_PASSWORD, and `token issue` prints a token NETLENS_TOKEN takes", async () => {
     // In `id`, as `openstack token issue -f value -c id` prints it.

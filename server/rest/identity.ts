@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import { keystoneAuth } from "../../lib/schemas/identity";
 import { issuesText } from "../api/trpc";
-import { assignmentsOf, type Session } from "../auth/access";
+import { assignmentsOf, type Session, sessionOf } from "../auth/access";
 import { issueToken, revokeToken, sessionFromToken } from "../auth/credentials";
 import { attemptLogin } from "../auth/login";
 import type { Executor } from "../db/client";
@@ -114,6 +114,7 @@ async function issue(call: RestCall): Promise<Response> {
   const { ctx } = call;
   const userId = await identify(call, identity);
   const assignments = await assignmentsOf(ctx.db, userId);
+  // Without a scope, the user's first project (Keystone would issue an unscoped token, which netlens has not).
   const wanted = scope?.project;
   const project = wanted
     ? assignments.find(
@@ -133,9 +134,9 @@ async function issue(call: RestCall): Promise<Response> {
     TOKEN_NAME,
     ctx.credentialPolicy,
   );
-  const checked = await sessionFromToken(ctx.db, token);
-  if (!checked.session) throw new Error("a token just issued does not check out");
-  const body = await tokenBody(ctx.db, call.origin, checked.session, row, identity.methods);
+  const session = await sessionOf(ctx.db, userId, project.projectId, "token", row.id);
+  if (!session) throw new Error("a user with a role has no session");
+  const body = await tokenBody(ctx.db, call.origin, session, row, identity.methods);
   return json(201, body, { "x-subject-token": token });
 }
 

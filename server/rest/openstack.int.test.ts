@@ -75,7 +75,7 @@ beforeAll(async () => {
     run("bash", [openrcScript, file, stack.restUrl, user, project, "/nonexistent", password]);
   await rc(adminRc, "admin", "admin", stack.api.admin.password);
   // The member, made with Keystone's verbs.
-  const password = randomBytes(12).toString("base64url");
+  const password = randomBytes(12).toString("hex"); // not base64url: one starting with "-" reads as an option
   await ok(adminRc, "project", "create", "alpha");
   await ok(adminRc, "user", "create", "alice", "--password", password);
   await ok(adminRc, "role", "add", "--user", "alice", "--project", "alpha", "member");
