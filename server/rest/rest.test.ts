@@ -3,6 +3,7 @@
 // codes, list queries and error types; a member sees its project only and writes nothing; refusals write nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFixture, type Fixture } from "../api/fixture.testing";
+import { issueToken } from "../auth/credentials";
 import { parseTrustedProxies } from "../auth/proxies";
 import { createTestApi, type TestApi, tableCounts } from "../testkit";
 import { serveRest } from "./serve";
@@ -178,6 +179,24 @@ describe("Keystone v3", () => {
     expect(after.status).toBe(401);
     expect(after.body.NeutronError.message).toMatch(/revoked/);
     expect(after.headers.get("www-authenticate")).toMatch(/^Keystone uri=/);
+  });
+
+  it("answers 401 to an expired token, saying so", async () => {
+    const issuedAt = new Date(Date.now() - 13 * 3600_000);
+    const { token } = await issueToken(
+      api.db,
+      { userId: fixture.alice.user.id, projectId: fixture.alice.session.projectId },
+      "old",
+      api.services.credentialPolicy,
+      issuedAt,
+    );
+    const answer = await call("GET", "/networking/v2.0/networks", { token });
+    expect(answer.status).toBe(401);
+    expect(answer.body.NeutronError.message).toMatch(/expired at/);
+    const rescoped = await call("POST", "/identity/v3/auth/tokens", {
+      body: { auth: { identity: { methods: ["token"], token: { id: token } } } },
+    });
+    expect(rescoped.status).toBe(401);
   });
 });
 
