@@ -123,6 +123,6 @@ module.exports = {
     tsConfig: { fileName: "tsconfig.json" }, // the `@/` alias
     preserveSymlinks: true, // node_modules may be a symlink (worktrees): keep its paths under node_modules/
     doNotFollow: { path: NPM },
-    exclude: { path: "^(\\.next[^/]*|\\.netlens|\\.git|test-results|playwright-report)/" },
+    exclude: { path: "^(\\.next[^/]*|\\.netlens|\\.git|test-results|playwright-report|cli/dist)/" },
   },
 };

@@ -16,6 +16,9 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Pages only: not the API (it answers UNAUTHORIZED itself), Next's assets or files with an extension.
-  matcher: ["/((?!api/|_next/|.*\\.[a-z0-9]+$).*)"],
+  // Pages only: not the APIs (tRPC, and OpenStack's REST under /identity, /networking, /compute, /image, whose
+  // clients need a JSON 401, not a login page), Next's assets or files with an extension.
+  matcher: [
+    "/((?!api/|identity(?:/|$)|networking(?:/|$)|compute(?:/|$)|image(?:/|$)|_next/|.*\\.[a-z0-9]+$).*)",
+  ],
 };

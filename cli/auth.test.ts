@@ -34,11 +34,12 @@ const cli = (env: Record<string, string>, ...args: string[]) =>
 
 const admin = () => ({ NETLENS_USERNAME: "admin", NETLENS_PASSWORD: api.admin.password });
 
-// Each `netlens` run starts tsx (about a second), and each with a password logs in: one scrypt at OWASP's cost
-// (a few hundred ms, more on a busy machine).
+// Each `netlens` run starts node (the compiled command), and each with a password logs in: one scrypt at
+// OWASP's cost (a few hundred ms, more on a busy machine).
 describe("netlens credentials", { timeout: 120_000 }, () => {
   it("logs in with NETLENS_USERNAME and NETLENS_PASSWORD, and `token issue` prints a token NETLENS_TOKEN takes", async () => {
-    const issued = await cli(admin(), "token", "issue", "--name", "script", "-f", "value", "-c", "token");
+    // In `id`, as `openstack token issue -f value -c id` prints it.
+    const issued = await cli(admin(), "token", "issue", "--name", "script", "-f", "value", "-c", "id");
     expect(issued.stderr).toBe("");
     const token = issued.stdout.trim();
     expect(token).toMatch(/^nlt_[\w-]{43}$/);

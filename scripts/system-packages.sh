@@ -14,6 +14,9 @@ command -v arping >/dev/null || need+=(iputils-arping)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 # udhcpc: the DHCP client of the tests' workloads.
 command -v busybox >/dev/null || need+=(busybox)
+# The clients operators already use, driving netlens's Keystone and Neutron REST API (and its tests).
+command -v openstack >/dev/null || need+=(python3-openstackclient)
+/usr/bin/python3 -c 'import openstack' 2>/dev/null || need+=(python3-openstacksdk)
 if [[ "${NETLENS_WITH_BROWSER:-1}" == 1 ]]; then
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fi
@@ -43,3 +46,6 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
     npm install --no-audit --no-fund --no-save
   fi
 fi
+
+# The netlens command, compiled once (cli/netlens rebuilds it when a source changes): no TypeScript compile per run.
+node scripts/build-cli.mjs

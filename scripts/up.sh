@@ -99,6 +99,10 @@ if ((!healthy)); then
   exit 1
 fi
 echo "$url" >"$state/url"
+# Credentials for OpenStack's own clients, as devstack writes them (the admin, and the read-only demo tenant).
+bash scripts/openrc.sh "$state/openrc" "$url" admin admin "$web/admin-password" "${NETLENS_ADMIN_PASSWORD:-}"
+bash scripts/openrc.sh "$state/demo-openrc" "$url" demo demo "$web/demo-password" "${NETLENS_DEMO_PASSWORD:-}"
+rel_state=$(realpath --relative-to="$root" "$state")
 cat <<MSG
 
   netlens is up: $url
@@ -107,6 +111,8 @@ cat <<MSG
                  (written on the first start, with an empty database)
   CLI:           ./cli/netlens network list      (as admin, with the token in $web/cli-token)
   Demo:          ./cli/netlens server show vm1 -f json; ./cli/netlens floating ip list
+  openstack CLI: source $rel_state/openrc && openstack network list
+                 ($rel_state/demo-openrc: the demo tenant, read-only; Keystone at $url/identity)
   Ctrl-C stops everything.
 
 MSG

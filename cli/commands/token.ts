@@ -8,11 +8,29 @@ export function tokenCommands(program: Command): void {
     .command("issue")
     .description("Issue an API token for the current user (shown once: keep it)")
     .addOption(formatOption())
-    .addOption(new Option("-c, --column <field>", "print only this field (e.g. -f value -c token)"))
+    .addOption(new Option("-c, --column <field>", "print only this field (e.g. -f value -c id)"))
     .option("--name <name>", "what the token is for", "")
     .action(
       run(async (client, o: { format: Format; column?: string; name: string }) => {
-        const issued: Record<string, unknown> = await client.token.issue.mutate({ name: o.name });
+        const {
+          token: id,
+          expires_at,
+          project_id,
+          user_id,
+          name,
+          id: tokenId,
+        } = await client.token.issue.mutate({
+          name: o.name,
+        });
+        // As `openstack token issue`: the token itself in `id`; `token_id` is what `token list` shows.
+        const issued: Record<string, unknown> = {
+          id,
+          expires: expires_at,
+          project_id,
+          user_id,
+          name,
+          token_id: tokenId,
+        };
         if (o.column !== undefined && !(o.column in issued)) throw new Error(`No field ${o.column}`);
         printOne(o.column === undefined ? issued : { [o.column]: issued[o.column] }, o.format);
       }),

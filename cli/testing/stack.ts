@@ -1,7 +1,7 @@
 // The whole stack for the CLI's integration tests: a private OVS sandbox, the host agent as its own process
 // (with a test prefix, its own bridges and the dummy datapath, so that it runs beside a live `npm run up`), the
 // API over HTTP on a free port (the same router Next serves, on an in-memory database) with a real dispatcher,
-// and the real `netlens` command pointed at it.
+// the OpenStack REST API (Keystone, Neutron) on another, and the real `netlens` command pointed at it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
@@ -14,6 +14,7 @@ import { freePort, startSandbox } from "../../agent/testing/host";
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";
 import { Inspection } from "../../server/inspect/service";
+import { listenRest } from "../../server/rest/node.testing";
 import { createTestApi } from "../../server/testkit";
 import { createTraceAgentClient, createTraceAgents } from "../../server/trace/agent";
 import { serveApi } from "./api-server";
@@ -117,6 +118,9 @@ export async function startStack() {
     const server = await serveApi(api.services);
     stops.push(server.close);
     const { url } = server;
+    // For the `openstack` command: Keystone under /identity, Neutron under /networking, as Next serves them.
+    const rest = await listenRest({ services: api.services, trustedProxies: [] });
+    stops.push(() => rest.close());
 
     /** Runs `netlens ARGS` against this stack. */
     const cli = async (...args: string[]): Promise<CliResult> =>
@@ -139,7 +143,19 @@ export async function startStack() {
       return result.stdout;
     };
 
-    return { prefix, chainPrefix: `t${tag}`, sandbox, url, api, inspection, cli, cliJson, cliOk, stop };
+    return {
+      prefix,
+      chainPrefix: `t${tag}`,
+      sandbox,
+      url,
+      restUrl: rest.url,
+      api,
+      inspection,
+      cli,
+      cliJson,
+      cliOk,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

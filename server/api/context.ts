@@ -1,25 +1,26 @@
-// The context of an HTTP request (Next's route handlers: tRPC, and the login and logout forms): the process's
+// The context of an HTTP request (Next's route handlers: tRPC, the login and logout forms, the OpenStack REST API): the process's
 // services and the caller, from the request's bearer token or session cookie. Login and logout set the cookie
 // through the response headers.
 import type { FetchCreateContextFnOptions } from "@trpc/server/adapters/fetch";
 import { requestFacts } from "../auth/http";
 import { env } from "../env";
 import { getServices } from "../services";
-import { type Context, createRequestContext } from "./trpc";
+import { type Context, createRequestContext, type Services } from "./trpc";
+
+/** What procedures may reach of the process's services: not the database handle (its close) nor the dispatcher. */
+export async function requestServices(): Promise<Services> {
+  const { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents } =
+    await getServices();
+  return { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents };
+}
 
 export async function httpContext(
   req: Request,
   url: URL,
   setCookie: (header: string) => void,
 ): Promise<Context> {
-  // Only what procedures may reach: not the database handle (its close) nor the dispatcher.
-  const { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents } =
-    await getServices();
   const facts = requestFacts(req.headers, url, setCookie, env().NETLENS_TRUSTED_PROXIES);
-  return createRequestContext(
-    { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents },
-    facts,
-  );
+  return createRequestContext(await requestServices(), facts);
 }
 
 export function createContext({ req, resHeaders, info }: FetchCreateContextFnOptions): Promise<Context> {

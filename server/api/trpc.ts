@@ -118,6 +118,10 @@ class ReportedError extends TRPCError {
   }
 }
 
+/** A validation failure in one line: each issue as `field: message`. */
+export const issuesText = (error: ZodError) =>
+  error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error, path }) {
     if (error.code === "INTERNAL_SERVER_ERROR") {
@@ -128,12 +132,7 @@ const t = initTRPC.context<Context>().create({
     }
     const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
     // A readable message for the CLI and curl; the per-field detail stays in data.zodError for forms.
-    const message =
-      error.cause instanceof ZodError
-        ? error.cause.issues
-            .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
-            .join("; ")
-        : shape.message;
+    const message = error.cause instanceof ZodError ? issuesText(error.cause) : shape.message;
     return { ...shape, message, data: { ...shape.data, zodError } };
   },
   sse: { ping: { enabled: true, intervalMs: 15_000 } },

@@ -123,7 +123,8 @@ export async function issueToken(
   return { row, token };
 }
 
-export type TokenCheck = { session: Session } | { session: null; error: string };
+/** The caller behind a token and the token itself (its expiry, for Keystone's answers), or why there is none. */
+export type TokenCheck = { session: Session; row: ApiTokenRow } | { session: null; error: string };
 
 /** The caller behind an API token, or why there is none (the answer's message). */
 export async function sessionFromToken(ex: Executor, token: string, now = new Date()): Promise<TokenCheck> {
@@ -142,7 +143,7 @@ export async function sessionFromToken(ex: Executor, token: string, now = new Da
     await ex.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
   }
   const session = await sessionOf(ex, row.userId, row.projectId, "token", row.id);
-  return session ? { session } : { session: null, error: "Invalid or revoked API token" };
+  return session ? { session, row } : { session: null, error: "Invalid or revoked API token" };
 }
 
 export function tokenView(row: ApiTokenRow, userName: string) {

@@ -117,3 +117,25 @@ export function toHeaders(raw: Record<string, string | string[] | undefined>): H
   }
   return headers;
 }
+
+/** A Host header worth putting in a link: a name or address and a port, nothing that could end the URL's host. */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The origin a client reached us at, for the links we hand out (Keystone's catalog, version documents): a
+ * trusted proxy's X-Forwarded-Proto and X-Forwarded-Host, else the request's own Host header and scheme.
+ */
+export function publicOrigin(
+  headers: Headers,
+  url: URL,
+  trustedProxies: readonly AddressRange[] = [],
+): string {
+  const proxied = fromTrustedProxy(headers.get(PEER_HEADER), trustedProxies);
+  const first = (name: string) => (proxied ? headers.get(name)?.split(",")[0]?.trim() : undefined);
+  const proto = first("x-forwarded-proto");
+  const scheme = proto === "https" || proto === "http" ? proto : url.protocol.replace(/:$/, "");
+  const host = [first("x-forwarded-host"), headers.get("host")].find(
+    (h) => h !== undefined && h !== null && HOST.test(h),
+  );
+  return `${scheme}://${host ?? url.host}`;
+}

@@ -1,9 +1,11 @@
 // Checking a password at login, and keeping its stored hash at today's cost.
+import { setTimeout as sleep } from "node:timers/promises";
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { type UserRow, users } from "../db/schema";
 import { userByName } from "./access";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./password";
+import type { LoginThrottle } from "./throttle";
 
 /**
  * The user whose name and password these are, or null. Unknown users cost the same scrypt as known ones, so
@@ -27,4 +29,27 @@ export async function checkPassword(
       .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)));
   }
   return user;
+}
+
+export type LoginAttempt = { user: UserRow; waitMs: 0 } | { user: null; waitMs: number };
+
+/**
+ * A login attempt under the throttle: the user, or null with how long this user must wait from this address
+ * (0: the password was wrong). A wrong password is answered no sooner than `loginFailureDelayMs` after `started`.
+ */
+export async function attemptLogin(
+  deps: { db: Executor; loginThrottle: LoginThrottle; loginFailureDelayMs: number },
+  credentials: { username: string; password: string; address: string },
+  started = Date.now(),
+): Promise<LoginAttempt> {
+  const { username, password, address } = credentials;
+  const waitMs = deps.loginThrottle.begin(username, address);
+  if (waitMs > 0) return { user: null, waitMs };
+  const user = await checkPassword(deps.db, username, password);
+  if (!user) {
+    await sleep(Math.max(0, started + deps.loginFailureDelayMs - Date.now()));
+    return { user: null, waitMs: 0 };
+  }
+  deps.loginThrottle.succeeded(username, address);
+  return { user, waitMs: 0 };
 }

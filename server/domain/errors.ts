@@ -1,19 +1,22 @@
-// Domain errors carry an HTTP-like code; the API turns them into TRPCErrors with the same code and message.
+// Domain errors carry an HTTP-like code and, where Neutron has one, Neutron's name for the error: the tRPC API
+// turns them into TRPCErrors with the same code and message, the REST API (server/rest) into NeutronErrors.
 export type DomainErrorCode = "BAD_REQUEST" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN";
 
 export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
     message: string,
+    /** Neutron's exception name (NetworkNotFound, IpAddressGenerationFailure, ...), which REST clients read. */
+    readonly type?: string,
   ) {
     super(message);
     this.name = "DomainError";
   }
 }
 
-export const badRequest = (message: string) => new DomainError("BAD_REQUEST", message);
-export const notFound = (message: string) => new DomainError("NOT_FOUND", message);
-export const conflict = (message: string) => new DomainError("CONFLICT", message);
+export const badRequest = (message: string, type?: string) => new DomainError("BAD_REQUEST", message, type);
+export const notFound = (message: string, type?: string) => new DomainError("NOT_FOUND", message, type);
+export const conflict = (message: string, type?: string) => new DomainError("CONFLICT", message, type);
 
 type PgError = { code: string; constraint?: string };
 

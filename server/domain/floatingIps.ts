@@ -102,6 +102,7 @@ async function routerBetween(tx: Tx, network: NetworkRow, port: PortRow, subnetI
   const [subnet] = await tx.db.select().from(subnets).where(eq(subnets.id, subnetId));
   throw badRequest(
     `External network ${label(network)} is not reachable from subnet ${subnet ? label(subnet) : subnetId}. Therefore, cannot associate Port ${label(port)} with a Floating IP.`,
+    "ExternalGatewayForFloatingIPNotFound",
   );
 }
 
@@ -136,7 +137,11 @@ async function association(
       ),
     )
     .limit(1);
-  if (other) throw conflict(alreadyFloating(floating.address, port, chosen.ipAddress, floating.network));
+  if (other)
+    throw conflict(
+      alreadyFloating(floating.address, port, chosen.ipAddress, floating.network),
+      "FloatingIPPortAlreadyAssociated",
+    );
   return { fixedPortId: port.id, fixedIpAddress: chosen.ipAddress, routerId };
 }
 
@@ -183,7 +188,11 @@ export async function createFloatingIp(
     fixedIps,
   });
   const [allocation] = await allocationsOf(tx.db, [port.id]);
-  if (!allocation) throw conflict(`No more IP addresses available on network ${label(network)}.`);
+  if (!allocation)
+    throw conflict(
+      `No more IP addresses available on network ${label(network)}.`,
+      "IpAddressGenerationFailure",
+    );
   const associated =
     input.port_id === undefined
       ? undefined

@@ -114,7 +114,10 @@ export async function allocate(
       );
     }
     if (!(await tryInsert(tx, portId, subnet.id, ipAddress))) {
-      throw conflict(`IP address ${ipAddress} already allocated in subnet ${label(subnet)}`);
+      throw conflict(
+        `IP address ${ipAddress} already allocated in subnet ${label(subnet)}`,
+        "IpAddressAlreadyAllocated",
+      );
     }
     return ipAddress;
   }

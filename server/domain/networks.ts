@@ -101,7 +101,7 @@ function checkProvider(input: z.infer<typeof networkCreate>): Provider & { segme
   const physnet = input["provider:physical_network"] ?? null;
   const segment = input["provider:segmentation_id"] ?? null;
   const type: NetworkType = input["provider:network_type"] ?? (physnet === null ? "vxlan" : "flat");
-  const invalid = (reason: string) => badRequest(`Invalid input for operation: ${reason}`);
+  const invalid = (reason: string) => badRequest(`Invalid input for operation: ${reason}`, "InvalidInput");
   switch (type) {
     case "flat":
       if (physnet === null) throw invalid("physical_network required for flat provider network.");
@@ -232,6 +232,7 @@ export async function deleteNetwork(tx: Tx, ref: string): Promise<void> {
   if (port) {
     throw conflict(
       `Unable to complete operation on network ${label(network)}. There are one or more ports still in use on the network.`,
+      "NetworkInUse",
     );
   }
   await tx.db.delete(networks).where(eq(networks.id, network.id));

@@ -133,7 +133,10 @@ async function allocateDefault(tx: Tx, port: AddressHolder, network: NetworkRow)
   for (const subnet of onNetwork) {
     if ((await allocate(tx, port, { subnet })) !== undefined) return;
   }
-  throw conflict(`No more IP addresses available on network ${label(network)}.`);
+  throw conflict(
+    `No more IP addresses available on network ${label(network)}.`,
+    "IpAddressGenerationFailure",
+  );
 }
 
 async function allocateAll(
@@ -145,7 +148,10 @@ async function allocateAll(
   if (fixedIps === undefined || fixedIps.length === 0) return allocateDefault(tx, port, network);
   for (const request of await addressRequests(tx, network, fixedIps)) {
     if ((await allocate(tx, port, request)) === undefined) {
-      throw conflict(`No more IP addresses available on network ${label(network)}.`);
+      throw conflict(
+        `No more IP addresses available on network ${label(network)}.`,
+        "IpAddressGenerationFailure",
+      );
     }
   }
 }

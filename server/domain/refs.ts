@@ -27,7 +27,7 @@ export async function resolveRef<T>(ex: Executor, actor: Actor, spec: RefSpec<T>
   }
   const rows = (await spec.byName(ex, ref)).filter((row) => spec.visible(row, actor));
   const [only, ...others] = rows;
-  if (!only) throw notFound(`${spec.label} ${ref} not found`);
+  if (!only) throw notFound(`${spec.label} ${ref} not found`, `${spec.label.replaceAll(" ", "")}NotFound`);
   if (others.length > 0) throw conflict(`Multiple ${spec.plural} match name ${ref}`);
   return only;
 }

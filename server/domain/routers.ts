@@ -372,7 +372,8 @@ export async function deleteRouter(tx: Tx, ref: string): Promise<void> {
     .from(ports)
     .where(and(eq(ports.deviceId, router.id), eq(ports.deviceOwner, INTERFACE)))
     .limit(1);
-  if (interfaces.length > 0 || ownedPort) throw conflict(`Router ${label(router)} still has ports`);
+  if (interfaces.length > 0 || ownedPort)
+    throw conflict(`Router ${label(router)} still has ports`, "RouterInUse");
   await clearGateway(tx, router);
   await tx.db.delete(routers).where(eq(routers.id, router.id));
   tx.changed({ kind: "router", id: router.id, action: "delete", project_id: router.projectId });

@@ -215,6 +215,7 @@ export async function deleteSubnet(tx: Tx, ref: string): Promise<void> {
   if (used) {
     throw conflict(
       `Unable to complete operation on subnet ${label(subnet)}: One or more ports have an IP allocation from this subnet.`,
+      "SubnetInUse",
     );
   }
   await tx.db.delete(subnets).where(eq(subnets.id, subnet.id));

@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { TRPCError } from "@trpc/server";
 import { login, logout, whoami } from "../../../lib/schemas/auth";
 import { actorOf, assignmentsOf, viewerOf } from "../../auth/access";
 import { createSession, endSession } from "../../auth/credentials";
 import { clearedSessionCookie, sessionCookie } from "../../auth/http";
-import { checkPassword } from "../../auth/login";
+import { attemptLogin } from "../../auth/login";
 import { publicProcedure, router } from "../trpc";
 
 /** One answer for every bad name or password: which one was wrong is for the attacker to find out slowly. */
@@ -13,22 +12,19 @@ const INVALID = "Invalid username or password";
 export const authRouter = router({
   /** Checks the password, starts a session and sets its cookie (HTTP callers); answers whoami. */
   login: publicProcedure.input(login).mutation(async ({ ctx, input }) => {
-    const started = Date.now();
-    const throttle = ctx.loginThrottle;
-    const address = ctx.request?.address ?? "in-process";
-    const wait = throttle.begin(input.username, address);
-    if (wait > 0) {
+    const attempt = await attemptLogin(ctx, {
+      username: input.username,
+      password: input.password,
+      address: ctx.request?.address ?? "in-process",
+    });
+    if (attempt.waitMs > 0) {
       throw new TRPCError({
         code: "TOO_MANY_REQUESTS",
-        message: `Too many failed logins for ${input.username}; try again in ${Math.ceil(wait / 1000)} s`,
+        message: `Too many failed logins for ${input.username}; try again in ${Math.ceil(attempt.waitMs / 1000)} s`,
       });
     }
-    const user = await checkPassword(ctx.db, input.username, input.password);
-    if (!user) {
-      await sleep(Math.max(0, started + ctx.loginFailureDelayMs - Date.now()));
-      throw new TRPCError({ code: "UNAUTHORIZED", message: INVALID });
-    }
-    throttle.succeeded(input.username, address);
+    const { user } = attempt;
+    if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: INVALID });
     const assignments = await assignmentsOf(ctx.db, user.id);
     const scope = input.project
       ? assignments.find((a) => a.projectId === input.project || a.projectName === input.project)

@@ -1,0 +1,9 @@
+// Neutron v2.0 for OpenStack clients (`openstack`, openstacksdk): server/rest.
+export {
+  restRoute as DELETE,
+  restRoute as GET,
+  restRoute as POST,
+  restRoute as PUT,
+} from "@/server/rest/route";
+
+export const dynamic = "force-dynamic";

@@ -1,0 +1,137 @@
+// npm run bench:rest: the OpenStack REST API's server time (the handler, from the Request to the Response, in this
+// process, over an in-memory database) for the calls operators' tools make most: list 1,000 ports (Neutron),
+// create a floating IP (Neutron), issue a token (Keystone: by password, which is one scrypt by design, and by
+// token). Beside them, the whole `openstack port list` command and the client's own start-up (`openstack
+// --version`) timed in the same run: what a user waits for, and how much of it is the client.
+import { run } from "../agent/host/exec";
+import { parseTrustedProxies } from "../server/auth/proxies";
+import { listenRest } from "../server/rest/node.testing";
+import { serveRest } from "../server/rest/serve";
+import { createTestApi } from "../server/testkit";
+import { markdownTable, median, quantile, time } from "./stats";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const COMMAND_RUNS = Math.max(3, Math.floor(RUNS / 6));
+const PORTS = 1000;
+const ORIGIN = "http://bench.test";
+
+const api = await createTestApi();
+const deps = { services: api.services, trustedProxies: parseTrustedProxies("") };
+
+async function call(method: string, path: string, token?: string, body?: unknown): Promise<Response> {
+  const res = await serveRest(
+    new Request(`${ORIGIN}${path}`, {
+      method,
+      headers: {
+        host: "bench.test",
+        ...(token === undefined ? {} : { "x-auth-token": token }),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }),
+    deps,
+  );
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+const passwordAuth = {
+  auth: {
+    identity: { methods: ["password"], password: { user: { name: "admin", password: api.admin.password } } },
+    scope: { project: { name: "admin", domain: { id: "default" } } },
+  },
+};
+
+// The model: 1,000 ports on one network, and an external network with room for every floating IP made here.
+const admin = api.caller;
+await admin.network.create({ name: "bench-net" });
+await admin.subnet.create({ name: "bench-subnet", network_id: "bench-net", cidr: "10.20.0.0/21" });
+for (let i = 0; i < PORTS; i++) await admin.port.create({ name: `p${i}`, network_id: "bench-net" });
+const ext = await admin.network.create({
+  name: "bench-ext",
+  "router:external": true,
+  "provider:network_type": "flat",
+  "provider:physical_network": "public",
+});
+await admin.subnet.create({ name: "bench-ext-subnet", network_id: "bench-ext", cidr: "198.51.100.0/22" });
+
+const tokenOf = async (res: Response) => res.headers.get("x-subject-token") ?? "";
+const token = await tokenOf(await call("POST", "/identity/v3/auth/tokens", undefined, passwordAuth));
+const tokenAuth = { auth: { identity: { methods: ["token"], token: { id: token } } } };
+
+async function measure(runs: number, task: () => Promise<unknown>): Promise<number[]> {
+  await task(); // warm: the first call compiles the code paths
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await time(task));
+  return times;
+}
+
+const listed = async () => {
+  const body = (await (await call("GET", "/networking/v2.0/ports", token)).json()) as { ports: unknown[] };
+  if (body.ports.length < PORTS) throw new Error(`listed ${body.ports.length} ports`);
+};
+const cases: { name: string; goal: number; times: number[] }[] = [
+  { name: `GET /v2.0/ports (${PORTS} ports)`, goal: 20, times: await measure(RUNS, listed) },
+  {
+    name: "POST /v2.0/floatingips",
+    goal: 20,
+    times: await measure(RUNS, () =>
+      call("POST", "/networking/v2.0/floatingips", token, { floatingip: { floating_network_id: ext.id } }),
+    ),
+  },
+  {
+    name: "POST /v3/auth/tokens (token)",
+    goal: 50,
+    times: await measure(RUNS, () => call("POST", "/identity/v3/auth/tokens", undefined, tokenAuth)),
+  },
+  {
+    name: "POST /v3/auth/tokens (password: scrypt)",
+    goal: 50,
+    times: await measure(Math.max(3, Math.floor(RUNS / 3)), () =>
+      call("POST", "/identity/v3/auth/tokens", undefined, passwordAuth),
+    ),
+  },
+];
+
+// The whole commands, over HTTP as a user runs them.
+const server = await listenRest(deps);
+const env: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_"))),
+  OS_AUTH_URL: `${server.url}/identity`,
+  OS_IDENTITY_API_VERSION: "3",
+  OS_USERNAME: "admin",
+  OS_PASSWORD: api.admin.password,
+  OS_PROJECT_NAME: "admin",
+  OS_USER_DOMAIN_NAME: "Default",
+  OS_PROJECT_DOMAIN_NAME: "Default",
+  NODE_ENV: process.env.NODE_ENV,
+};
+const openstack = (...args: string[]) => run("openstack", args, { env });
+const command = await measure(COMMAND_RUNS, () => openstack("port", "list", "-f", "value", "-c", "ID"));
+const startup = await measure(COMMAND_RUNS, () => openstack("--version"));
+await server.close();
+await api.close();
+
+const ms = (x: number) => x.toFixed(1);
+console.log(
+  markdownTable(
+    ["server time per call", "median ms", "p90 ms", "goal", "met"],
+    cases.map(({ name, goal, times }) => [
+      name,
+      ms(median(times)),
+      ms(quantile(times, 0.9)),
+      `< ${goal} ms`,
+      median(times) < goal ? "yes" : "NO",
+    ]),
+  ),
+);
+console.log();
+console.log(
+  markdownTable(
+    ["whole command", "median ms", "runs"],
+    [
+      [`openstack port list (${PORTS} ports)`, ms(median(command)), String(command.length)],
+      ["openstack --version (the client's start-up)", ms(median(startup)), String(startup.length)],
+    ],
+  ),
+);

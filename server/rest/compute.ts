@@ -1,0 +1,140 @@
+// Nova v2.1 under /compute, only what `openstack server list|show|delete` need, over netlens's instances (the
+// `server` procedures): a lab instance is a namespace with one port, so a server here has no flavor or image,
+// and its addresses are its port's fixed IPs and the floating IPs on that port. `server add|remove floating ip`
+// need nothing of Nova: the client sets the floating IP's port through Neutron.
+import type { Status } from "../db/schema";
+import type { ServerView } from "../domain/servers";
+import type { RestCall } from "./context";
+import { json, noContent, RestError } from "./http";
+
+const VERSION = "2.1";
+const UPDATED = "2013-07-23T11:33:21Z";
+const HEADERS = { "openstack-api-version": `compute ${VERSION}`, "x-openstack-nova-api-version": VERSION };
+
+/** Nova's error shape: the body's key names the kind of error. */
+const KINDS: Record<number, string> = {
+  400: "badRequest",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "itemNotFound",
+  405: "HTTPMethodNotAllowed",
+  409: "conflictingRequest",
+};
+
+export function novaError(error: RestError): Response {
+  const kind = KINDS[error.status] ?? "computeFault";
+  return json(error.status, { [kind]: { code: error.status, message: error.message } }, HEADERS);
+}
+
+function version(origin: string) {
+  return {
+    id: `v${VERSION}`,
+    status: "CURRENT",
+    version: VERSION,
+    min_version: VERSION,
+    updated: UPDATED,
+    links: [{ rel: "self", href: `${origin}/compute/v${VERSION}` }],
+  };
+}
+
+/** Nova's statuses for netlens's: PENDING is still being built on the host. */
+const STATUS: Record<Status, string> = {
+  PENDING: "BUILD",
+  ACTIVE: "ACTIVE",
+  ERROR: "ERROR",
+  DOWN: "SHUTOFF",
+};
+
+function serverOf(call: RestCall, s: ServerView, floating: ReadonlySet<string>) {
+  const addresses = Object.fromEntries(
+    Object.entries(s.addresses).map(([network, addrs]) => [
+      network,
+      addrs.map((addr) => ({
+        addr,
+        version: 4,
+        "OS-EXT-IPS:type": floating.has(addr) ? "floating" : "fixed",
+        "OS-EXT-IPS-MAC:mac_addr": s.mac_address,
+      })),
+    ]),
+  );
+  const status = STATUS[s.status];
+  return {
+    id: s.id,
+    name: s.name,
+    status,
+    tenant_id: s.project_id,
+    user_id: "",
+    created: s.created_at,
+    updated: s.updated_at,
+    addresses,
+    // No flavor: clients read its id (empty here) to look a name up.
+    flavor: { id: "", links: [] },
+    image: "",
+    key_name: null,
+    metadata: {},
+    hostId: "",
+    accessIPv4: "",
+    accessIPv6: "",
+    "OS-EXT-STS:vm_state": status.toLowerCase(),
+    "OS-EXT-SRV-ATTR:host": s.host,
+    "OS-EXT-AZ:availability_zone": "nova",
+    links: [{ rel: "self", href: `${call.origin}/compute/v${VERSION}/servers/${s.id}` }],
+  };
+}
+
+/** Nova's `name` filter is a regular expression; one that does not compile matches the name as it is. */
+function nameMatches(pattern: string | null, name: string): boolean {
+  if (pattern === null) return true;
+  try {
+    return new RegExp(pattern).test(name);
+  } catch {
+    return pattern === name;
+  }
+}
+
+async function floatingAddresses(call: RestCall): Promise<Set<string>> {
+  return new Set((await call.caller.floatingIp.list(undefined)).map((f) => f.floating_ip_address));
+}
+
+async function servers(call: RestCall, id: string | undefined, rest: string[]): Promise<Response> {
+  const { req, caller, url } = call;
+  if (id === undefined || (id === "detail" && rest.length === 0)) {
+    if (req.method !== "GET")
+      throw new RestError(405, "MethodNotAllowed", `${req.method} is not allowed here`);
+    const name = url.searchParams.get("name");
+    const [listed, floating] = await Promise.all([caller.server.list(undefined), floatingAddresses(call)]);
+    const shown = listed.filter((s) => nameMatches(name, s.name)).map((s) => serverOf(call, s, floating));
+    return json(200, { servers: shown }, HEADERS);
+  }
+  if (rest.length > 0) throw new RestError(404, "NotFound", `Could not find ${url.pathname}`);
+  switch (req.method) {
+    case "GET": {
+      const [server, floating] = await Promise.all([caller.server.show({ id }), floatingAddresses(call)]);
+      return json(200, { server: serverOf(call, server, floating) }, HEADERS);
+    }
+    case "DELETE":
+      await caller.server.delete({ id });
+      return noContent(HEADERS);
+    default:
+      throw new RestError(405, "MethodNotAllowed", `${req.method} is not allowed on a server`);
+  }
+}
+
+export async function compute(call: RestCall, path: string[]): Promise<Response> {
+  const [major, collection, id, ...rest] = path;
+  if (major === undefined) return json(200, { versions: [version(call.origin)] }, HEADERS);
+  if (major !== `v${VERSION}`) throw new RestError(404, "NotFound", `No API version ${major}`);
+  if (collection === undefined) return json(200, { version: version(call.origin) }, HEADERS);
+  if (!call.ctx.session)
+    throw new RestError(401, "Unauthorized", call.ctx.authError ?? "Authentication required");
+  switch (collection) {
+    case "servers":
+      return servers(call, id, rest);
+    // Lab instances have neither; clients look them up to print names.
+    case "flavors":
+      if (id === undefined || id === "detail") return json(200, { flavors: [] }, HEADERS);
+      throw new RestError(404, "NotFound", `Flavor ${id} could not be found.`);
+    default:
+      throw new RestError(404, "NotFound", `Could not find ${call.url.pathname}`);
+  }
+}

@@ -1,0 +1,354 @@
+// Neutron v2.0 under /networking: networks, subnets, ports, routers (their interfaces, gateway, extra routes) and
+// floating IPs, as the `openstack` CLI and openstacksdk speak it. Each call goes to the tRPC procedure of the same
+// name, so the input is the procedure's own zod schema and the rules are the domain's; what is Neutron's here is
+// the wire: bodies wrapped in the resource's name, 201/204, list queries (query.ts), NeutronError.
+import { z } from "zod";
+import { floatingIpCreate, floatingIpUpdate } from "../../lib/schemas/floatingIp";
+import { networkCreate, networkUpdate } from "../../lib/schemas/network";
+import { portCreate, portUpdate } from "../../lib/schemas/port";
+import { routerCreate, routerInterface, routerUpdate } from "../../lib/schemas/router";
+import { subnetCreate, subnetUpdate } from "../../lib/schemas/subnet";
+import type { FloatingIpView } from "../domain/floatingIps";
+import type { NetworkView } from "../domain/networks";
+import type { PortView } from "../domain/ports";
+import { isUuid } from "../domain/refs";
+import type { RouterView } from "../domain/routers";
+import type { SubnetView } from "../domain/subnets";
+import type { RestCall } from "./context";
+import { EXTENSIONS } from "./extensions";
+import { input, json, knownFields, member, noContent, RestError, readJson } from "./http";
+import { applyQuery, pickFields } from "./query";
+
+type Caller = RestCall["caller"];
+type View = Record<string, unknown>;
+type Body = Record<string, unknown>;
+
+const VERSION = "v2.0";
+
+/** Neutron's `tenant_id` is `project_id`; a body's other fields must be the schema's (zod would drop the rest). */
+function fieldsOf(schema: z.ZodType, body: Body): Body {
+  const { tenant_id: tenantId, ...rest } = body;
+  return knownFields(
+    schema,
+    tenantId !== undefined && rest.project_id === undefined ? { ...rest, project_id: tenantId } : rest,
+  );
+}
+
+type Resource = {
+  singular: string;
+  collection: string;
+  /** The attributes lists may filter and sort by. */
+  attributes: readonly string[];
+  list(c: Caller): Promise<readonly object[]>;
+  show(c: Caller, id: string): Promise<object>;
+  create: { schema: z.ZodType; run(c: Caller, body: Body): Promise<object> };
+  update: { schema: z.ZodType; run(c: Caller, id: string, body: Body): Promise<object> };
+  remove(c: Caller, id: string): Promise<unknown>;
+  /** PUT /{collection}/{id}/{action} */
+  actions?: Record<string, (c: Caller, id: string, body: Body) => Promise<Response>>;
+};
+
+const networkAttributes = [
+  "id",
+  "name",
+  "project_id",
+  "tenant_id",
+  "shared",
+  "router:external",
+  "provider:network_type",
+  "provider:physical_network",
+  "provider:segmentation_id",
+  "mtu",
+  "admin_state_up",
+  "status",
+  "subnets",
+] as const satisfies readonly (keyof NetworkView)[];
+
+const subnetAttributes = [
+  "id",
+  "name",
+  "network_id",
+  "project_id",
+  "tenant_id",
+  "ip_version",
+  "cidr",
+  "gateway_ip",
+  "enable_dhcp",
+] as const satisfies readonly (keyof SubnetView)[];
+
+const portAttributes = [
+  "id",
+  "name",
+  "network_id",
+  "project_id",
+  "tenant_id",
+  "mac_address",
+  "fixed_ips",
+  "device_owner",
+  "device_id",
+  "binding:host_id",
+  "admin_state_up",
+  "status",
+] as const satisfies readonly (keyof PortView)[];
+
+const routerAttributes = [
+  "id",
+  "name",
+  "project_id",
+  "tenant_id",
+  "admin_state_up",
+  "status",
+] as const satisfies readonly (keyof RouterView)[];
+
+const floatingIpAttributes = [
+  "id",
+  "project_id",
+  "tenant_id",
+  "floating_ip_address",
+  "floating_network_id",
+  "port_id",
+  "fixed_ip_address",
+  "router_id",
+  "description",
+  "status",
+] as const satisfies readonly (keyof FloatingIpView)[];
+
+/** What add/remove_router_interface answer: the router and the interface's port, subnet and network. */
+async function routerInterfaceInfo(c: Caller, router: RouterView, body: Body) {
+  const portId = typeof body.port_id === "string" ? body.port_id : undefined;
+  const subnetId = typeof body.subnet_id === "string" ? body.subnet_id : undefined;
+  const subnet = subnetId === undefined ? undefined : await c.subnet.show({ id: subnetId });
+  const port = portId ?? router.interfaces.find((i) => i.subnet_id === subnet?.id)?.port_id;
+  const shown = port === undefined ? undefined : await c.port.show({ id: port });
+  const subnetIds = shown ? shown.fixed_ips.map((f) => f.subnet_id) : subnet ? [subnet.id] : [];
+  return {
+    id: router.id,
+    tenant_id: router.project_id,
+    project_id: router.project_id,
+    port_id: shown?.id ?? null,
+    subnet_id: subnetIds[0] ?? null,
+    subnet_ids: subnetIds,
+    network_id: shown?.network_id ?? subnet?.network_id ?? null,
+  };
+}
+
+const interfaceBody = (body: Body) => fieldsOf(routerInterface, body);
+const routesBody = (body: Body) => {
+  const fields = knownFields(z.object({ routes: routerUpdate.shape.routes }), member(body, "router"));
+  if (!Array.isArray(fields.routes))
+    throw new RestError(400, "HTTPBadRequest", "Invalid input: routes must be a list");
+  return fields.routes as { destination?: unknown; nexthop?: unknown }[];
+};
+const sameRoute = (
+  a: { destination?: unknown; nexthop?: unknown },
+  b: { destination?: unknown; nexthop?: unknown },
+) => a.destination === b.destination && a.nexthop === b.nexthop;
+
+const RESOURCES: Resource[] = [
+  {
+    singular: "network",
+    collection: "networks",
+    attributes: networkAttributes,
+    list: (c) => c.network.list(undefined),
+    show: (c, id) => c.network.show({ id }),
+    create: { schema: networkCreate, run: (c, b) => c.network.create(input(networkCreate, b)) },
+    update: {
+      schema: networkUpdate,
+      run: (c, id, b) => c.network.update(input(networkUpdate, { ...b, id })),
+    },
+    remove: (c, id) => c.network.delete({ id }),
+  },
+  {
+    singular: "subnet",
+    collection: "subnets",
+    attributes: subnetAttributes,
+    list: (c) => c.subnet.list(undefined),
+    show: (c, id) => c.subnet.show({ id }),
+    create: { schema: subnetCreate, run: (c, b) => c.subnet.create(input(subnetCreate, b)) },
+    update: { schema: subnetUpdate, run: (c, id, b) => c.subnet.update(input(subnetUpdate, { ...b, id })) },
+    remove: (c, id) => c.subnet.delete({ id }),
+  },
+  {
+    singular: "port",
+    collection: "ports",
+    attributes: portAttributes,
+    list: (c) => c.port.list(undefined),
+    show: (c, id) => c.port.show({ id }),
+    create: { schema: portCreate, run: (c, b) => c.port.create(input(portCreate, b)) },
+    update: { schema: portUpdate, run: (c, id, b) => c.port.update(input(portUpdate, { ...b, id })) },
+    remove: (c, id) => c.port.delete({ id }),
+  },
+  {
+    singular: "router",
+    collection: "routers",
+    attributes: routerAttributes,
+    list: (c) => c.router.list(undefined),
+    show: (c, id) => c.router.show({ id }),
+    create: { schema: routerCreate, run: (c, b) => c.router.create(input(routerCreate, b)) },
+    update: { schema: routerUpdate, run: (c, id, b) => c.router.update(input(routerUpdate, { ...b, id })) },
+    remove: (c, id) => c.router.delete({ id }),
+    actions: {
+      add_router_interface: async (c, id, body) => {
+        const fields = interfaceBody(body);
+        const router = await c.router.addInterface(input(routerInterface, { ...fields, id }));
+        return json(200, await routerInterfaceInfo(c, router, fields));
+      },
+      remove_router_interface: async (c, id, body) => {
+        const fields = interfaceBody(body);
+        const info = await routerInterfaceInfo(c, await c.router.show({ id }), fields);
+        await c.router.removeInterface(input(routerInterface, { ...fields, id }));
+        return json(200, info);
+      },
+      add_extraroutes: async (c, id, body) => {
+        const adding = routesBody(body);
+        const { routes } = await c.router.show({ id });
+        const merged = [...routes, ...adding.filter((r) => !routes.some((o) => sameRoute(o, r)))];
+        const router = await c.router.update(input(routerUpdate, { id, routes: merged }));
+        return json(200, { router });
+      },
+      remove_extraroutes: async (c, id, body) => {
+        const removing = routesBody(body);
+        const { routes } = await c.router.show({ id });
+        const kept = routes.filter((r) => !removing.some((o) => sameRoute(o, r)));
+        const router = await c.router.update(input(routerUpdate, { id, routes: kept }));
+        return json(200, { router });
+      },
+    },
+  },
+  {
+    singular: "floatingip",
+    collection: "floatingips",
+    attributes: floatingIpAttributes,
+    list: (c) => c.floatingIp.list(undefined),
+    show: (c, id) => c.floatingIp.show({ id }),
+    create: { schema: floatingIpCreate, run: (c, b) => c.floatingIp.create(input(floatingIpCreate, b)) },
+    update: {
+      schema: floatingIpUpdate,
+      run: (c, id, b) => c.floatingIp.update(input(floatingIpUpdate, { ...b, id })),
+    },
+    remove: (c, id) => c.floatingIp.delete({ id }),
+  },
+];
+
+const byCollection = new Map(RESOURCES.map((r) => [r.collection, r]));
+
+/** Neutron's error shape. */
+export function neutronError(error: RestError): Response {
+  const headers: Record<string, string> =
+    error.status === 401 ? { "www-authenticate": 'Keystone uri="/identity"' } : {};
+  return json(
+    error.status,
+    { NeutronError: { type: error.type, message: error.message, detail: "" } },
+    headers,
+  );
+}
+
+const notFound = (resource: Resource, id: string) => {
+  const label =
+    resource.singular === "floatingip"
+      ? "FloatingIP"
+      : resource.singular.replace(/^./, (c) => c.toUpperCase());
+  return new RestError(404, `${label}NotFound`, `${label} ${id} could not be found.`);
+};
+
+function versions(origin: string) {
+  return {
+    versions: [
+      { id: VERSION, status: "CURRENT", links: [{ href: `${origin}/networking/${VERSION}`, rel: "self" }] },
+    ],
+  };
+}
+
+function resources(origin: string) {
+  return {
+    resources: RESOURCES.map((r) => ({
+      name: r.singular,
+      collection: r.collection,
+      links: [{ href: `${origin}/networking/${VERSION}/${r.collection}`, rel: "self" }],
+    })),
+  };
+}
+
+async function list(call: RestCall, resource: Resource): Promise<Response> {
+  const views = (await resource.list(call.caller)) as View[];
+  const page = applyQuery(views, call.url.searchParams, resource.attributes);
+  const body: Record<string, unknown> = { [resource.collection]: page.items };
+  if (page.next !== null) {
+    const next = new URL(`${call.origin}${call.url.pathname}${call.url.search}`);
+    next.searchParams.set("marker", page.next);
+    body[`${resource.collection}_links`] = [{ rel: "next", href: next.toString() }];
+  }
+  return json(200, body);
+}
+
+async function onItem(call: RestCall, resource: Resource, id: string, action: string | undefined) {
+  const { req, caller } = call;
+  if (!isUuid(id)) throw notFound(resource, id);
+  if (action !== undefined) {
+    const run = resource.actions?.[action];
+    if (!run || req.method !== "PUT")
+      throw new RestError(404, "HTTPNotFound", `No action ${action} on ${resource.collection}`);
+    return run(caller, id, await readJson(req));
+  }
+  switch (req.method) {
+    case "GET":
+      return json(200, {
+        [resource.singular]: pickFields((await resource.show(caller, id)) as View, call.url.searchParams),
+      });
+    case "PUT": {
+      const fields = fieldsOf(resource.update.schema, member(await readJson(req), resource.singular));
+      return json(200, { [resource.singular]: await resource.update.run(caller, id, fields) });
+    }
+    case "DELETE":
+      await resource.remove(caller, id);
+      return noContent();
+    default:
+      throw new RestError(
+        405,
+        "HTTPMethodNotAllowed",
+        `${req.method} is not allowed on a ${resource.singular}`,
+      );
+  }
+}
+
+async function onCollection(call: RestCall, resource: Resource): Promise<Response> {
+  switch (call.req.method) {
+    case "GET":
+      return list(call, resource);
+    case "POST": {
+      const fields = fieldsOf(resource.create.schema, member(await readJson(call.req), resource.singular));
+      return json(201, { [resource.singular]: await resource.create.run(call.caller, fields) });
+    }
+    default:
+      throw new RestError(
+        405,
+        "HTTPMethodNotAllowed",
+        `${call.req.method} is not allowed on ${resource.collection}`,
+      );
+  }
+}
+
+export async function networking(call: RestCall, path: string[]): Promise<Response> {
+  const [version, collection, id, action, ...rest] = path;
+  if (version === undefined) return json(200, versions(call.origin));
+  if (version !== VERSION)
+    throw new RestError(404, "HTTPNotFound", `No API version ${version} (this is ${VERSION})`);
+  if (collection === undefined) return json(200, resources(call.origin));
+  if (!call.ctx.session) {
+    throw new RestError(
+      401,
+      "HTTPUnauthorized",
+      call.ctx.authError ?? "Authentication required: send X-Auth-Token",
+    );
+  }
+  if (collection === "extensions") {
+    if (id === undefined) return json(200, { extensions: EXTENSIONS });
+    const extension = EXTENSIONS.find((e) => e.alias === id);
+    if (!extension) throw new RestError(404, "HTTPNotFound", `Extension with alias ${id} does not exist`);
+    return json(200, { extension });
+  }
+  const resource = byCollection.get(collection);
+  if (!resource || rest.length > 0)
+    throw new RestError(404, "HTTPNotFound", `The resource could not be found.`);
+  return id === undefined ? onCollection(call, resource) : onItem(call, resource, id, action);
+}

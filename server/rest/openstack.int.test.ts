@@ -1,0 +1,313 @@
+// Debian's real `openstack` command and openstacksdk against the running stack (real agent, OVS, namespaces,
+// iptables), through the openrc files `npm run up` writes (scripts/openrc.sh): an external flat network, a subnet
+// with a pool and no DHCP, a router with a fixed gateway IP and an extra route, ports, a floating IP associated
+// with `floating ip set --port` and then answering pings from the outside; Neutron's words for bad input; a
+// member (made with `openstack project|user|role`) sees its project only and cannot write. The `netlens` CLI
+// sees the same model.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../agent/host/exec";
+import { pingOnce } from "../../agent/testing/host";
+import { type Stack, startStack } from "../../cli/testing/stack";
+
+const openrcScript = fileURLToPath(new URL("../../scripts/openrc.sh", import.meta.url));
+
+let stack: Stack;
+let dir: string;
+let adminRc: string;
+let memberRc: string;
+
+/** The environment without anything of the caller's own cloud (OS_*), so that only the openrc counts. */
+const cleanEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_"))) as NodeJS.ProcessEnv;
+
+/** `openstack ARGS` after `source RC`, as a user types it. */
+const openstack = (rc: string, ...args: string[]) =>
+  run("bash", ["-c", 'source "$0" && exec openstack "$@"', rc, ...args], {
+    env: cleanEnv(),
+    allowFailure: true,
+  });
+
+async function ok(rc: string, ...args: string[]): Promise<string> {
+  const result = await openstack(rc, ...args);
+  if (result.code !== 0) throw new Error(`openstack ${args.join(" ")}: ${result.stderr}`);
+  return result.stdout;
+}
+
+const okJson = async <T = Record<string, unknown>>(rc: string, ...args: string[]): Promise<T> =>
+  JSON.parse(await ok(rc, ...args, "-f", "json")) as T;
+
+async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Once the floating IP's status is `status`, whether the outside (ext_n2's uplink namespace) gets a ping reply. */
+async function pingFromOutside(address: string, status: "ACTIVE" | "DOWN"): Promise<boolean> {
+  await eventually(
+    `floating IP ${address} to be ${status}`,
+    () => okJson<{ status: string }>(adminRc, "floating", "ip", "show", address),
+    (f) => f.status === status,
+  );
+  const { uplink_namespace: uplink } = await stack.cliJson<{ uplink_namespace: string }>(
+    "network",
+    "show",
+    "ext_n2",
+  );
+  return pingOnce(uplink, address);
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  dir = await mkdtemp(join(tmpdir(), "netlens-openrc-"));
+  adminRc = join(dir, "openrc");
+  memberRc = join(dir, "alpha-openrc");
+  const rc = (file: string, user: string, project: string, password: string) =>
+    run("bash", [openrcScript, file, stack.restUrl, user, project, "/nonexistent", password]);
+  await rc(adminRc, "admin", "admin", stack.api.admin.password);
+  // The member, made with Keystone's verbs.
+  const password = randomBytes(12).toString("hex"); // not base64url: one starting with "-" reads as an option
+  await ok(adminRc, "project", "create", "alpha");
+  await ok(adminRc, "user", "create", "alice", "--password", password);
+  await ok(adminRc, "role", "add", "--user", "alice", "--project", "alpha", "member");
+  await rc(memberRc, "alice", "alpha", password);
+});
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("the openstack CLI against netlens", () => {
+  it("builds an external network, a router with a fixed gateway IP and an extra route, and ports", async () => {
+    await ok(
+      adminRc,
+      "network",
+      "create",
+      "ext_n2",
+      "--external",
+      "--provider-network-type",
+      "flat",
+      "--provider-physical-network",
+      "public",
+    );
+    const ext = await okJson(
+      adminRc,
+      "subnet",
+      "create",
+      "extsubnet",
+      "--network",
+      "ext_n2",
+      "--subnet-range",
+      "203.0.113.0/24",
+      "--gateway",
+      "203.0.113.1",
+      "--allocation-pool",
+      "start=203.0.113.210,end=203.0.113.220",
+      "--no-dhcp",
+    );
+    expect(ext).toMatchObject({ enable_dhcp: false, gateway_ip: "203.0.113.1" });
+    await ok(adminRc, "network", "create", "net1");
+    await ok(adminRc, "subnet", "create", "sub1", "--network", "net1", "--subnet-range", "10.0.0.0/24");
+    await ok(adminRc, "router", "create", "r1");
+    await ok(
+      adminRc,
+      "router",
+      "set",
+      "r1",
+      "--external-gateway",
+      "ext_n2",
+      "--fixed-ip",
+      "subnet=extsubnet,ip-address=203.0.113.214",
+    );
+    await ok(adminRc, "router", "add", "subnet", "r1", "sub1");
+    await ok(
+      adminRc,
+      "router",
+      "add",
+      "route",
+      "r1",
+      "--route",
+      "destination=198.51.100.0/24,gateway=10.0.0.9",
+    );
+    await ok(
+      adminRc,
+      "port",
+      "create",
+      "p1",
+      "--network",
+      "net1",
+      "--fixed-ip",
+      "subnet=sub1,ip-address=10.0.0.20",
+    );
+
+    const router = await okJson<{
+      external_gateway_info: { external_fixed_ips: { ip_address: string }[] };
+      routes: { destination: string; nexthop: string }[];
+    }>(adminRc, "router", "show", "r1");
+    expect(router.external_gateway_info.external_fixed_ips).toEqual([
+      expect.objectContaining({ ip_address: "203.0.113.214" }),
+    ]);
+    expect(router.routes).toEqual([{ destination: "198.51.100.0/24", nexthop: "10.0.0.9" }]);
+    // The netlens CLI sees what the openstack CLI made.
+    const seen = await stack.cliJson<{ routes: unknown[] }>("router", "show", "r1");
+    expect(seen.routes).toEqual(router.routes);
+
+    const ports = await okJson<
+      { ID: string; "Fixed IP Addresses": { ip_address: string }[]; "Device Owner": string }[]
+    >(adminRc, "port", "list", "--long", "-c", "ID", "-c", "Fixed IP Addresses", "-c", "Device Owner");
+    const owners = ports.map((p) => [p["Device Owner"], p["Fixed IP Addresses"].map((f) => f.ip_address)]);
+    expect(owners).toEqual(
+      expect.arrayContaining([
+        ["network:router_gateway", ["203.0.113.214"]],
+        ["network:router_interface", ["10.0.0.1"]],
+        ["", ["10.0.0.20"]],
+      ]),
+    );
+  });
+
+  it("associates a floating IP with `floating ip set --port`, and the outside reaches it", async () => {
+    // An instance (a namespace with a port: netlens's own verb, openstack's Nova is not served) on net1.
+    await stack.cliOk("server", "create", "vm_1", "--network", "net1", "--fixed-ip", "10.0.0.5");
+    const vm = await stack.cliJson<{ id: string }>("server", "show", "vm_1");
+    const [vmPort] = await okJson<{ ID: string }[]>(adminRc, "port", "list", "--device-id", vm.id);
+    expect(vmPort).toBeDefined();
+    const fip = await okJson<{ floating_ip_address: string; id: string }>(
+      adminRc,
+      "floating",
+      "ip",
+      "create",
+      "ext_n2",
+      "--floating-ip-address",
+      "203.0.113.215",
+    );
+    await ok(adminRc, "floating", "ip", "set", "--port", vmPort?.ID ?? "", fip.id);
+    const listed = await okJson<Record<string, string>[]>(adminRc, "floating", "ip", "list");
+    expect(listed).toEqual([
+      expect.objectContaining({
+        "Floating IP Address": "203.0.113.215",
+        "Fixed IP Address": "10.0.0.5",
+        Port: vmPort?.ID,
+      }),
+    ]);
+    expect(await pingFromOutside("203.0.113.215", "ACTIVE")).toBe(true);
+    await ok(adminRc, "floating", "ip", "unset", "--port", fip.id);
+    expect(await pingFromOutside("203.0.113.215", "DOWN")).toBe(false);
+  });
+
+  it("lists, shows and deletes the instance with `openstack server`, and moves its floating IP", async () => {
+    await ok(adminRc, "server", "add", "floating", "ip", "vm_1", "203.0.113.215");
+    const [listed] = await okJson<{ Name: string; Networks: Record<string, string[]> }[]>(
+      adminRc,
+      "server",
+      "list",
+    );
+    expect(listed).toMatchObject({ Name: "vm_1", Networks: { net1: ["10.0.0.5", "203.0.113.215"] } });
+    expect(await pingFromOutside("203.0.113.215", "ACTIVE")).toBe(true);
+    await ok(adminRc, "server", "remove", "floating", "ip", "vm_1", "203.0.113.215");
+    expect(
+      (await okJson<{ addresses: Record<string, string[]> }>(adminRc, "server", "show", "vm_1")).addresses,
+    ).toEqual({
+      net1: ["10.0.0.5"],
+    });
+    await ok(adminRc, "server", "delete", "vm_1");
+    expect(await okJson<unknown[]>(adminRc, "server", "list")).toEqual([]);
+    expect(await stack.cliJson<unknown[]>("server", "list")).toEqual([]);
+  });
+
+  it("lists the network extensions netlens implements", async () => {
+    const aliases = (await okJson<{ Alias: string }[]>(adminRc, "extension", "list", "--network")).map(
+      (e) => e.Alias,
+    );
+    expect(aliases).toEqual(expect.arrayContaining(["router", "external-net", "extraroute", "provider"]));
+    expect(aliases).not.toContain("security-group");
+  });
+
+  it("prints Neutron's message for bad input and changes nothing", async () => {
+    const before = await okJson<unknown[]>(adminRc, "subnet", "list");
+    const overlap = await openstack(
+      adminRc,
+      "subnet",
+      "create",
+      "sub1b",
+      "--network",
+      "net1",
+      "--subnet-range",
+      "10.0.0.128/25",
+    );
+    expect(overlap.code).not.toBe(0);
+    expect(overlap.stderr).toMatch(/overlaps with subnet sub1/);
+    const notExternal = await openstack(adminRc, "floating", "ip", "create", "net1");
+    expect(notExternal.stderr).toMatch(/Network net1 is not a valid external network/);
+    const taken = await openstack(
+      adminRc,
+      "port",
+      "create",
+      "p2",
+      "--network",
+      "net1",
+      "--fixed-ip",
+      "ip-address=10.0.0.20",
+    );
+    expect(taken.stderr).toMatch(/IP address 10\.0\.0\.20 already allocated/);
+    expect(await okJson<unknown[]>(adminRc, "subnet", "list")).toEqual(before);
+  });
+
+  it("gives a member's openrc its own project and the external network, and no writes", async () => {
+    const assigned = await okJson<Record<string, string>[]>(
+      adminRc,
+      "role",
+      "assignment",
+      "list",
+      "--names",
+      "--user",
+      "alice",
+    );
+    expect(assigned).toEqual([
+      expect.objectContaining({ Role: "member", User: "alice@Default", Project: "alpha@Default" }),
+    ]);
+    await ok(adminRc, "network", "create", "--project", "alpha", "alpha-net");
+    const names = (await okJson<{ Name: string }[]>(memberRc, "network", "list")).map((n) => n.Name).sort();
+    expect(names).toEqual(["alpha-net", "ext_n2"]);
+    const hidden = await openstack(memberRc, "network", "show", "net1");
+    expect(hidden.code).not.toBe(0);
+    expect(hidden.stderr).toMatch(/No Network found for net1/);
+    const write = await openstack(memberRc, "network", "create", "mine");
+    expect(write.code).not.toBe(0);
+    expect(write.stderr).toMatch(/Only admins change the model/);
+    expect((await stack.api.caller.network.list(undefined)).map((n) => n.name)).not.toContain("mine");
+  });
+
+  it("openstacksdk lists and creates through the same API", async () => {
+    // Debian's python, where python3-openstacksdk is (not whatever python3 comes first in PATH).
+    const script = [
+      "import json, openstack",
+      "conn = openstack.connect()",
+      "before = sorted(n.name for n in conn.network.networks())",
+      "net = conn.network.create_network(name='sdk-net')",
+      "print(json.dumps({'before': before, 'id': net.id}))",
+    ].join("\n");
+    const result = await run(
+      "bash",
+      ["-c", 'source "$0" && exec /usr/bin/python3 -c "$1"', adminRc, script],
+      {
+        env: cleanEnv(),
+      },
+    );
+    const { before, id } = JSON.parse(result.stdout) as { before: string[]; id: string };
+    const model = (await stack.api.caller.network.list(undefined))
+      .map((n) => n.name)
+      .filter((n) => n !== "sdk-net");
+    expect(before).toEqual(model.sort());
+    expect(before).toContain("net1");
+    expect((await stack.api.caller.network.show({ id })).name).toBe("sdk-net");
+  });
+});

@@ -1,0 +1,499 @@
+// The OpenStack REST API (Keystone v3 tokens, Neutron v2.0) as OpenStack clients call it, over the two-project
+// world of the tenancy tests: tokens by password and by token, scoped, validated and revoked; Neutron's bodies,
+// codes, list queries and error types; a member sees its project only and writes nothing; refusals write nothing.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildFixture, type Fixture } from "../api/fixture.testing";
+import { issueToken } from "../auth/credentials";
+import { parseTrustedProxies } from "../auth/proxies";
+import { createTestApi, type TestApi, tableCounts } from "../testkit";
+import { serveRest } from "./serve";
+
+const ORIGIN = "http://netlens.test";
+const PROXY = "10.0.0.1";
+
+let api: TestApi;
+let fixture: Fixture;
+let admin: string;
+let alice: string;
+
+// biome-ignore lint/suspicious/noExplicitAny: the answers are another API's JSON, read field by field as clients do
+type Answer = { status: number; headers: Headers; body: Record<string, any> };
+
+async function call(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const { token, body } = options;
+  const req = new Request(`${ORIGIN}${path}`, {
+    method,
+    headers: {
+      host: "netlens.test",
+      "x-netlens-peer": "192.0.2.7",
+      ...(token === undefined ? {} : { "x-auth-token": token }),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...options.headers,
+    },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  const res = await serveRest(req, { services: api.services, trustedProxies: parseTrustedProxies(PROXY) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text === "" ? {} : JSON.parse(text) };
+}
+
+const passwordAuth = (name: string, password: string, project?: Record<string, unknown>) => ({
+  auth: {
+    identity: {
+      methods: ["password"],
+      password: { user: { name, domain: { name: "Default" }, password } },
+    },
+    ...(project ? { scope: { project } } : {}),
+  },
+});
+
+async function tokenFor(name: string, password: string, project: string): Promise<string> {
+  const answer = await call("POST", "/identity/v3/auth/tokens", {
+    body: passwordAuth(name, password, { name: project, domain: { id: "default" } }),
+  });
+  expect(answer.status).toBe(201);
+  return answer.headers.get("x-subject-token") ?? "";
+}
+
+/** The call is refused with `status` and Neutron's `type`, and nothing is written. */
+async function refused(answer: () => Promise<Answer>, status: number, type: string, message?: RegExp) {
+  const before = await tableCounts(api.db);
+  const { status: got, body } = await answer();
+  expect({ got, type: body.NeutronError?.type }).toEqual({ got: status, type });
+  if (message) expect(body.NeutronError.message).toMatch(message);
+  expect(await tableCounts(api.db)).toEqual(before);
+  return body.NeutronError as { message: string };
+}
+
+beforeAll(async () => {
+  api = await createTestApi();
+  fixture = await buildFixture(api);
+  admin = await tokenFor("admin", api.admin.password, "admin");
+  alice = await tokenFor("alice", fixture.alicePassword, "alpha");
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+describe("Keystone v3", () => {
+  it("answers version discovery with links at the origin the client used, a trusted proxy's only", async () => {
+    const versions = await call("GET", "/identity");
+    expect(versions.status).toBe(300);
+    expect(versions.body.versions.values[0].links[0].href).toBe(`${ORIGIN}/identity/v3`);
+    const proxied = { "x-forwarded-proto": "https", "x-forwarded-host": "cloud.example:8443" };
+    const viaProxy = await call("GET", "/identity/v3", { headers: { ...proxied, "x-netlens-peer": PROXY } });
+    expect(viaProxy.body.version.links[0].href).toBe("https://cloud.example:8443/identity/v3");
+    const notProxy = await call("GET", "/identity/v3", { headers: proxied });
+    expect(notProxy.body.version.links[0].href).toBe(`${ORIGIN}/identity/v3`);
+  });
+
+  it("issues a project-scoped token by password with Keystone's body and the catalog", async () => {
+    const answer = await call("POST", "/identity/v3/auth/tokens", {
+      body: passwordAuth("alice", fixture.alicePassword, { name: "alpha", domain: { name: "Default" } }),
+    });
+    expect(answer.status).toBe(201);
+    const { token } = answer.body;
+    expect(token.methods).toEqual(["password"]);
+    expect(token.user.name).toBe("alice");
+    expect(token.project.name).toBe("alpha");
+    expect(token.roles).toEqual([{ id: "member", name: "member" }]);
+    expect(Date.parse(token.expires_at) - Date.parse(token.issued_at)).toBe(12 * 3600_000);
+    const network = token.catalog.find((s: { type: string }) => s.type === "network");
+    expect(network.endpoints).toEqual([
+      expect.objectContaining({ interface: "public", region_id: "RegionOne", url: `${ORIGIN}/networking` }),
+    ]);
+    expect(token.catalog.map((s: { type: string }) => s.type).sort()).toEqual([
+      "compute",
+      "identity",
+      "image",
+      "network",
+    ]);
+    // It is a netlens API token: the tRPC API lists it under its user.
+    const listed = await api.caller.token.list({ all: true });
+    expect(listed.some((t) => t.user === "alice" && t.name === "keystone")).toBe(true);
+  });
+
+  it("re-scopes by token and by project id; refuses projects without a role, other domains, bad passwords", async () => {
+    const projects = await api.caller.project.list();
+    const alpha = projects.find((p) => p.name === "alpha")?.id;
+    const byToken = await call("POST", "/identity/v3/auth/tokens", {
+      body: {
+        auth: { identity: { methods: ["token"], token: { id: alice } }, scope: { project: { id: alpha } } },
+      },
+    });
+    expect(byToken.status).toBe(201);
+    expect(byToken.body.token.project.id).toBe(alpha);
+    expect(byToken.headers.get("x-subject-token")).not.toBe(alice);
+
+    const before = await tableCounts(api.db);
+    const bravo = await call("POST", "/identity/v3/auth/tokens", {
+      body: passwordAuth("alice", fixture.alicePassword, { name: "bravo" }),
+    });
+    expect(bravo.status).toBe(401);
+    expect(bravo.body.error.message).toMatch(/no access to project bravo/);
+    const wrong = await call("POST", "/identity/v3/auth/tokens", {
+      body: passwordAuth("alice", "not her password"),
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("x-subject-token")).toBeNull();
+    const domain = await call("POST", "/identity/v3/auth/tokens", {
+      body: passwordAuth("alice", fixture.alicePassword, { name: "alpha", domain: { name: "Other" } }),
+    });
+    expect(domain.status).toBe(400);
+    expect(domain.body.error.message).toMatch(/only the Default domain/);
+    expect(await tableCounts(api.db)).toEqual(before);
+  });
+
+  it("validates (GET, HEAD) and revokes (DELETE) a token; a revoked one gets 401 from Neutron", async () => {
+    const subject = await tokenFor("alice", fixture.alicePassword, "alpha");
+    const shown = await call("GET", "/identity/v3/auth/tokens", {
+      token: alice,
+      headers: { "x-subject-token": subject },
+    });
+    expect(shown.status).toBe(200);
+    expect(shown.body.token.user.name).toBe("alice");
+    const head = await call("HEAD", "/identity/v3/auth/tokens", {
+      token: admin,
+      headers: { "x-subject-token": subject },
+    });
+    expect(head.status).toBe(200);
+    // Another member's token is not alice's to look at.
+    const bob = await tokenFor("bob", fixture.bob.password, "bravo");
+    const others = await call("GET", "/identity/v3/auth/tokens", {
+      token: alice,
+      headers: { "x-subject-token": bob },
+    });
+    expect(others.status).toBe(404);
+
+    expect((await call("GET", "/networking/v2.0/networks", { token: subject })).status).toBe(200);
+    const revoked = await call("DELETE", "/identity/v3/auth/tokens", {
+      token: alice,
+      headers: { "x-subject-token": subject },
+    });
+    expect(revoked.status).toBe(204);
+    const after = await call("GET", "/networking/v2.0/networks", { token: subject });
+    expect(after.status).toBe(401);
+    expect(after.body.NeutronError.message).toMatch(/revoked/);
+    expect(after.headers.get("www-authenticate")).toMatch(/^Keystone uri=/);
+  });
+
+  it("answers 401 to an expired token, saying so", async () => {
+    const issuedAt = new Date(Date.now() - 13 * 3600_000);
+    const { token } = await issueToken(
+      api.db,
+      { userId: fixture.alice.user.id, projectId: fixture.alice.session.projectId },
+      "old",
+      api.services.credentialPolicy,
+      issuedAt,
+    );
+    const answer = await call("GET", "/networking/v2.0/networks", { token });
+    expect(answer.status).toBe(401);
+    expect(answer.body.NeutronError.message).toMatch(/expired at/);
+    const rescoped = await call("POST", "/identity/v3/auth/tokens", {
+      body: { auth: { identity: { methods: ["token"], token: { id: token } } } },
+    });
+    expect(rescoped.status).toBe(401);
+  });
+});
+
+describe("Keystone projects, users and roles", () => {
+  it("creates a project with Keystone's fields, finds it by name, refuses another domain", async () => {
+    const created = await call("POST", "/identity/v3/projects", {
+      token: admin,
+      body: { project: { name: "delta", description: "d", enabled: true, options: {}, tags: [] } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.project).toMatchObject({ name: "delta", domain_id: "default", enabled: true });
+    const found = await call("GET", "/identity/v3/projects?name=delta", { token: admin });
+    expect(found.body.projects.map((p: { id: string }) => p.id)).toEqual([created.body.project.id]);
+    const before = await tableCounts(api.db);
+    const other = await call("POST", "/identity/v3/projects", {
+      token: admin,
+      body: { project: { name: "echo", domain_id: "elsewhere" } },
+    });
+    expect(other.status).toBe(400);
+    expect(other.body.error.message).toMatch(/does not support domain_id="elsewhere"/);
+    expect(await tableCounts(api.db)).toEqual(before);
+  });
+
+  it("grants and revokes a role; lists assignments with names; members may not list users", async () => {
+    const projects = await call("GET", "/identity/v3/projects?name=charlie", { token: admin });
+    const charlie = projects.body.projects[0].id;
+    const bob = fixture.bob.user.id;
+    const grant = await call("PUT", `/identity/v3/projects/${charlie}/users/${bob}/roles/member`, {
+      token: admin,
+    });
+    expect(grant.status).toBe(204);
+    const listed = await call("GET", `/identity/v3/role_assignments?user.id=${bob}&include_names=True`, {
+      token: admin,
+    });
+    expect(listed.body.role_assignments).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          role: { id: "member", name: "member" },
+          scope: { project: { id: charlie, name: "charlie", domain: { id: "default", name: "Default" } } },
+        }),
+      ]),
+    );
+    const wrongRole = await call("DELETE", `/identity/v3/projects/${charlie}/users/${bob}/roles/admin`, {
+      token: admin,
+    });
+    expect(wrongRole.status).toBe(404);
+    const revoke = await call("DELETE", `/identity/v3/projects/${charlie}/users/${bob}/roles/member`, {
+      token: admin,
+    });
+    expect(revoke.status).toBe(204);
+    expect(await api.caller.role.list({ user: "bob", project: "charlie" })).toEqual([]);
+    const users = await call("GET", "/identity/v3/users", { token: alice });
+    expect(users.status).toBe(403);
+  });
+});
+
+describe("Neutron v2.0", () => {
+  it("answers its version documents without a token, and nothing else", async () => {
+    expect((await call("GET", "/networking")).body.versions[0].id).toBe("v2.0");
+    const resources = await call("GET", "/networking/v2.0");
+    expect(resources.body.resources.map((r: { collection: string }) => r.collection)).toContain(
+      "floatingips",
+    );
+    await refused(() => call("GET", "/networking/v2.0/networks"), 401, "HTTPUnauthorized");
+    await refused(
+      () => call("GET", "/networking/v2.0/networks", { token: "not-a-token" }),
+      401,
+      "HTTPUnauthorized",
+    );
+  });
+
+  it("lists only the extensions netlens implements", async () => {
+    const { body } = await call("GET", "/networking/v2.0/extensions", { token: alice });
+    const aliases = body.extensions.map((e: { alias: string }) => e.alias);
+    expect(aliases).toEqual(
+      expect.arrayContaining(["router", "external-net", "extraroute", "ext-gw-mode", "provider"]),
+    );
+    expect(aliases).not.toContain("security-group");
+    expect(aliases).not.toContain("floating-ip-port-forwarding");
+    expect((await call("GET", "/networking/v2.0/extensions/security-group", { token: alice })).status).toBe(
+      404,
+    );
+  });
+
+  it("shows a member its project, shared and external networks; another project's is NetworkNotFound", async () => {
+    const { body } = await call("GET", "/networking/v2.0/networks?fields=name&fields=id", { token: alice });
+    const names = body.networks.map((n: { name: string }) => n.name);
+    expect(names).toEqual(expect.arrayContaining(["net-a", "public", "common-shared"]));
+    expect(names).not.toContain("bravo-secret-net");
+    expect(Object.keys(body.networks[0]).sort()).toEqual(["id", "name"]);
+    const [secret] = await api.caller.network.list({ project_id: "bravo" });
+    await refused(
+      () => call("GET", `/networking/v2.0/networks/${secret?.id}`, { token: alice }),
+      404,
+      "NetworkNotFound",
+    );
+    await refused(
+      () => call("DELETE", `/networking/v2.0/networks/${secret?.id}`, { token: alice }),
+      403,
+      "PolicyNotAuthorized",
+    );
+  });
+
+  it("refuses a member's writes with 403, writing nothing", async () => {
+    await refused(
+      () => call("POST", "/networking/v2.0/networks", { token: alice, body: { network: { name: "mine" } } }),
+      403,
+      "PolicyNotAuthorized",
+      /Only admins/,
+    );
+  });
+
+  it("creates with 201 and Neutron's body; accepts tenant_id; deletes with 204", async () => {
+    const created = await call("POST", "/networking/v2.0/networks", {
+      token: admin,
+      body: { network: { name: "rest-net", tenant_id: "alpha", admin_state_up: true } },
+    });
+    expect(created.status).toBe(201);
+    const alpha = (await api.caller.project.show({ id: "alpha" })).id;
+    expect(created.body.network).toMatchObject({
+      name: "rest-net",
+      project_id: alpha,
+      "router:external": false,
+    });
+    const renamed = await call("PUT", `/networking/v2.0/networks/${created.body.network.id}`, {
+      token: admin,
+      body: { network: { name: "rest-net-2" } },
+    });
+    expect(renamed.body.network.name).toBe("rest-net-2");
+    const gone = await call("DELETE", `/networking/v2.0/networks/${created.body.network.id}`, {
+      token: admin,
+    });
+    expect(gone.status).toBe(204);
+    expect((await api.caller.network.list(undefined)).some((n) => n.name.startsWith("rest-net"))).toBe(false);
+  });
+
+  it("refuses unknown fields by name, bad JSON, a wrong content type and a missing wrapper, writing nothing", async () => {
+    const post =
+      (body: unknown, headers: Record<string, string> = {}) =>
+      () =>
+        call("POST", "/networking/v2.0/networks", { token: admin, body, headers });
+    await refused(
+      post({ network: { name: "x", colour: "red" } }),
+      400,
+      "HTTPBadRequest",
+      /Unrecognized attribute\(s\) 'colour'/,
+    );
+    await refused(post('{"network": {"name": "x"'), 400, "MalformedRequestBody");
+    await refused(
+      post({ network: { name: "x" } }, { "content-type": "text/plain" }),
+      400,
+      "InvalidContentType",
+    );
+    await refused(post({ name: "x" }), 400, "HTTPBadRequest", /Unable to find 'network' in request body/);
+    await refused(post({ network: { name: "bad\u001b[31m" } }), 400, "HTTPBadRequest", /control characters/);
+    await refused(
+      post({ network: { name: "x", "provider:network_type": "flat" } }),
+      400,
+      "InvalidInput",
+      /physical_network required for flat provider network/,
+    );
+  });
+
+  it("filters by any attribute, sorts, pages with limit and marker and a next link", async () => {
+    const get = async (query: string) =>
+      (await call("GET", `/networking/v2.0/networks?${query}`, { token: admin })).body;
+    expect((await get("name=net-a")).networks.map((n: { name: string }) => n.name)).toEqual(["net-a"]);
+    expect((await get("name=nothing-so-named")).networks).toEqual([]);
+    const external = await get("router%3Aexternal=True");
+    expect(external.networks.map((n: { name: string }) => n.name)).toEqual(["public"]);
+    const either = await get("name=net-a&name=public&sort_key=name&sort_dir=desc");
+    expect(either.networks.map((n: { name: string }) => n.name)).toEqual(["public", "net-a"]);
+    const first = await get("sort_key=name&limit=2");
+    expect(first.networks).toHaveLength(2);
+    const next = new URL(first.networks_links[0].href);
+    expect(next.searchParams.get("marker")).toBe(first.networks[1].id);
+    const second = await get(next.searchParams.toString());
+    expect(second.networks[0].name > first.networks[1].name).toBe(true);
+    const unknown = await call("GET", "/networking/v2.0/networks?colour=red", { token: admin });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.NeutronError.message).toMatch(/colour/);
+
+    const ports = await call("GET", "/networking/v2.0/ports?device_owner=network%3Arouter_gateway", {
+      token: admin,
+    });
+    expect(ports.body.ports.length).toBeGreaterThan(0);
+    const ip = ports.body.ports[0].fixed_ips[0].ip_address;
+    const byIp = await call("GET", `/networking/v2.0/ports?fixed_ips=ip_address%3D${ip}`, { token: admin });
+    expect(byIp.body.ports.map((p: { id: string }) => p.id)).toEqual([ports.body.ports[0].id]);
+  });
+
+  it("adds and removes a router interface with Neutron's answer", async () => {
+    const router = (await api.caller.router.show({ id: "spare-router-a" })).id;
+    const subnet = await api.caller.subnet.show({ id: "spare-subnet-a" });
+    const added = await call("PUT", `/networking/v2.0/routers/${router}/add_router_interface`, {
+      token: admin,
+      body: { subnet_id: subnet.id },
+    });
+    expect(added.status).toBe(200);
+    expect(added.body).toMatchObject({ id: router, subnet_id: subnet.id, network_id: subnet.network_id });
+    const removed = await call("PUT", `/networking/v2.0/routers/${router}/remove_router_interface`, {
+      token: admin,
+      body: { subnet_id: subnet.id },
+    });
+    expect(removed.body.port_id).toBe(added.body.port_id);
+    expect((await api.caller.router.show({ id: router })).interfaces).toEqual([]);
+  });
+
+  it("answers Neutron's error types: not found, no address left, no router to the floating network", async () => {
+    await refused(
+      () =>
+        call("POST", "/networking/v2.0/subnets", {
+          token: admin,
+          body: {
+            subnet: { network_id: "00000000-0000-4000-8000-000000000000", cidr: "10.9.0.0/24", name: "" },
+          },
+        }),
+      404,
+      "NetworkNotFound",
+    );
+    const ext = await call("POST", "/networking/v2.0/networks", {
+      token: admin,
+      body: {
+        network: {
+          name: "tiny-ext",
+          "router:external": true,
+          "provider:network_type": "flat",
+          "provider:physical_network": "tiny",
+        },
+      },
+    });
+    await call("POST", "/networking/v2.0/subnets", {
+      token: admin,
+      body: {
+        subnet: {
+          name: "tiny",
+          network_id: ext.body.network.id,
+          cidr: "198.51.100.0/29",
+          allocation_pools: [{ start: "198.51.100.2", end: "198.51.100.2" }],
+        },
+      },
+    });
+    const fip = { floatingip: { floating_network_id: ext.body.network.id } };
+    expect((await call("POST", "/networking/v2.0/floatingips", { token: admin, body: fip })).status).toBe(
+      201,
+    );
+    await refused(
+      () => call("POST", "/networking/v2.0/floatingips", { token: admin, body: fip }),
+      409,
+      "IpAddressGenerationFailure",
+    );
+    // A port on a network no router joins to the external network.
+    const port = await api.caller.port.create({ name: "lonely", network_id: "empty-net-a" });
+    const [free] = (
+      await call("GET", `/networking/v2.0/floatingips?floating_network_id=${ext.body.network.id}`, {
+        token: admin,
+      })
+    ).body.floatingips;
+    await refused(
+      () =>
+        call("PUT", `/networking/v2.0/floatingips/${free.id}`, {
+          token: admin,
+          body: { floatingip: { port_id: port.id } },
+        }),
+      400,
+      "ExternalGatewayForFloatingIPNotFound",
+      /is not reachable from subnet/,
+    );
+  });
+});
+
+describe("Nova v2.1 and the empty Glance", () => {
+  it("lists and shows servers with Nova's addresses; another project's is itemNotFound; members may not delete", async () => {
+    const list = await call("GET", "/compute/v2.1/servers/detail", { token: alice });
+    const names = list.body.servers.map((s: { name: string }) => s.name).sort();
+    expect(names).toEqual(["vm-a", "vm2-a"]);
+    const vm = list.body.servers.find((s: { name: string }) => s.name === "vm-a");
+    expect(vm.addresses["net-a"]).toEqual([
+      expect.objectContaining({ version: 4, "OS-EXT-IPS:type": "fixed" }),
+      expect.objectContaining({ addr: fixture.fipA, "OS-EXT-IPS:type": "floating" }),
+    ]);
+    expect(vm.flavor).toEqual({ id: "", links: [] });
+    const byName = await call("GET", "/compute/v2.1/servers?name=%5Evm2-a%24", { token: alice });
+    expect(byName.body.servers.map((s: { name: string }) => s.name)).toEqual(["vm2-a"]);
+    const bravo = await api.caller.server.show({ id: "bravo-vm" });
+    const hidden = await call("GET", `/compute/v2.1/servers/${bravo.id}`, { token: alice });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.itemNotFound.message).toMatch(/not found/);
+    const before = await tableCounts(api.db);
+    const deleting = await call("DELETE", `/compute/v2.1/servers/${vm.id}`, { token: alice });
+    expect(deleting.status).toBe(403);
+    expect(deleting.body.forbidden.message).toMatch(/Only admins/);
+    expect(await tableCounts(api.db)).toEqual(before);
+  });
+
+  it("answers an empty image list and needs a token for it", async () => {
+    expect((await call("GET", "/image/v2/images", { token: alice })).body.images).toEqual([]);
+    expect((await call("GET", "/image/v2/images")).status).toBe(401);
+  });
+});
