@@ -5,7 +5,7 @@
 // --version`) timed in the same run: what a user waits for, and how much of it is the client.
 import { run } from "../agent/host/exec";
 import { parseTrustedProxies } from "../server/auth/proxies";
-import { listenRest } from "../server/rest/node.testing";
+import { listenRest } from "../server/node-fetch.testing";
 import { serveRest } from "../server/rest/serve";
 import { createTestApi } from "../server/testkit";
 import { markdownTable, median, quantile, time } from "./stats";

@@ -14,7 +14,8 @@ import { freePort, startSandbox } from "../../agent/testing/host";
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";
 import { Inspection } from "../../server/inspect/service";
-import { listenRest } from "../../server/rest/node.testing";
+import { METADATA_MOUNT, serveMetadata } from "../../server/metadata/service";
+import { listenFetch, listenRest } from "../../server/node-fetch.testing";
 import { createTestApi } from "../../server/testkit";
 import { createTraceAgentClient, createTraceAgents } from "../../server/trace/agent";
 import { serveApi } from "./api-server";
@@ -72,9 +73,20 @@ export async function startStack() {
     const agentPort = await freePort();
     const agentUrl = `http://127.0.0.1:${agentPort}`;
     const tokenFile = join(dir, "agent/token");
+    // The metadata service listens there once the database exists (below); the agent's relay forwards to it.
+    const metadataPort = await freePort();
     const agentProcess: ChildProcess = spawn(
       tsx,
-      [...agentArgs, ...stateArgs, "--listen", `127.0.0.1:${agentPort}`, "--token-file", tokenFile],
+      [
+        ...agentArgs,
+        ...stateArgs,
+        "--listen",
+        `127.0.0.1:${agentPort}`,
+        "--token-file",
+        tokenFile,
+        "--metadata-url",
+        `http://127.0.0.1:${metadataPort}${METADATA_MOUNT}`,
+      ],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     stops.push(async () => {
@@ -88,6 +100,13 @@ export async function startStack() {
 
     const base = await createTestApi();
     stops.push(() => base.close());
+    const metadataDeps = {
+      db: base.db,
+      secret: async () => (await readFile(tokenFile, "utf8")).trim(),
+      log: pino({ level: "silent" }),
+    };
+    const metadata = await listenFetch((request) => serveMetadata(metadataDeps, request), metadataPort);
+    stops.push(() => metadata.close());
     const dispatcher = new Dispatcher({
       db: base.db,
       bus: base.bus,

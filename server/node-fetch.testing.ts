@@ -1,10 +1,11 @@
-// The OpenStack REST API on a node:http server of its own, without Next, for tests that drive it with the real
-// `openstack` command: each request becomes the fetch Request that Next's route handlers get.
+// A fetch-style handler (what Next's route handlers are) on a node:http server of its own, without Next, for tests:
+// each request becomes the fetch Request a route handler gets. The OpenStack REST API and the metadata service
+// are served this way in the tests that drive them with real clients.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PEER_HEADER, toHeaders } from "../auth/http";
-import type { RestDeps } from "./context";
-import { serveRest } from "./serve";
+import { PEER_HEADER, toHeaders } from "./auth/http";
+import type { RestDeps } from "./rest/context";
+import { serveRest } from "./rest/serve";
 
 async function toRequest(req: IncomingMessage): Promise<Request> {
   const headers = toHeaders(req.headers);
@@ -20,18 +21,21 @@ async function toRequest(req: IncomingMessage): Promise<Request> {
   });
 }
 
-/** Listens on 127.0.0.1 (a free port); answers the URL and a close. */
-export async function listenRest(deps: RestDeps): Promise<{ url: string; close(): Promise<void> }> {
+/** Listens on 127.0.0.1 (`port`, a free one by default); answers the URL and a close. */
+export async function listenFetch(
+  handle: (request: Request) => Promise<Response>,
+  port = 0,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const response = await serveRest(await toRequest(req), deps);
+      const response = await handle(await toRequest(req));
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
     })().catch((error: unknown) => {
       res.writeHead(500).end(String(error));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
@@ -41,3 +45,6 @@ export async function listenRest(deps: RestDeps): Promise<{ url: string; close()
       }),
   };
 }
+
+/** The OpenStack REST API, as Next serves it under /identity, /networking, /compute. */
+export const listenRest = (deps: RestDeps) => listenFetch((request) => serveRest(request, deps));
