@@ -68,6 +68,8 @@ export function agentArgs(s: Stack): string[] {
     `${s.dir}/agent`,
     "--token-file",
     `${s.dir}/agent/token`,
+    "--metadata-url",
+    `${s.url}/api/metadata`,
     ...(s.logLevel === undefined ? [] : ["--log-level", s.logLevel]),
   ];
 }

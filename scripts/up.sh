@@ -25,8 +25,12 @@ agent_port=${NETLENS_AGENT_PORT:-9797}
 mkdir -p "$state"
 chmod 700 "$state"
 
+# The agent's metadata relay forwards the instances' requests to the web server's metadata service.
+metadata_host=$host
+[[ $host == 0.0.0.0 ]] && metadata_host=127.0.0.1
 agent_args=(
   --listen "127.0.0.1:$agent_port"
+  --metadata-url "http://$metadata_host:$port/api/metadata"
   --ovsdb "unix:$state/ovs/db.sock"
   --integration-bridge br-int
   --bridge-mapping public:br-ex

@@ -1,6 +1,12 @@
 // The daemons of a namespace (dnsmasq, haproxy) as the plan wants them against what the host runs. Pure.
 import type { Action } from "./actions";
-import type { DaemonProgram, DesiredDaemon, ObservedDaemon, ObservedNamespace } from "./pictures";
+import type {
+  DaemonProgram,
+  DesiredDaemon,
+  DesiredNamespace,
+  ObservedDaemon,
+  ObservedNamespace,
+} from "./pictures";
 
 /**
  * What re-reads its files on SIGHUP and keeps running: dnsmasq (its hosts and options; leases are kept). haproxy
@@ -57,6 +63,18 @@ export function stopDaemons(seen: ObservedNamespace | undefined, ns: string, res
     program: d.program,
     pidFile: d.pidFile,
     purge: d.dir,
+    resource,
+  }));
+}
+
+/** The daemons a namespace about to be made wants, stopped first wherever they may still run. */
+export function strayDaemons(ns: DesiredNamespace, resource: string): Action[] {
+  return (ns.daemons ?? []).map((d) => ({
+    kind: "daemon-stop",
+    ns: ns.name,
+    program: d.program,
+    pidFile: d.pidFile,
+    purge: null,
     resource,
   }));
 }

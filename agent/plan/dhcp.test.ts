@@ -149,6 +149,7 @@ describe("the DHCP namespace in the plan", () => {
       .filter((a) => a.resource === ids.tenant && "ns" in a && a.ns.includes("qdhcp"))
       .map((a) => a.kind);
     expect(kinds).toEqual([
+      "daemon-stop",
       "netns-add",
       "veth-add",
       "lo-up",

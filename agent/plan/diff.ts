@@ -3,7 +3,7 @@
 import { ownNamespacePattern } from "../../lib/names";
 import { type Action, sortActions } from "./actions";
 import { normaliseDestination, sortAddresses } from "./addresses";
-import { diffDaemons, stopDaemons } from "./daemons";
+import { diffDaemons, stopDaemons, strayDaemons } from "./daemons";
 import type { DesiredPlan } from "./desired";
 import { leaseInstead } from "./dhcp";
 import { diffNat } from "./iptables";
@@ -73,6 +73,9 @@ function diffNamespace(
   const resource = ns.resourceId;
   const actions: Action[] = [];
   if (seen === undefined) {
+    // A daemon of ours left from the namespace's previous life (deleted by hand) would keep that namespace, and
+    // the devices in it, alive: it stops before the namespace is made again (nothing when none runs).
+    actions.push(...strayDaemons(ns, resource));
     actions.push({ kind: "netns-add", ns: ns.name, resource });
     if (ns.forwarding) actions.push({ kind: "forwarding", ns: ns.name, resource });
   }
@@ -91,6 +94,10 @@ function diffNamespace(
       current = undefined;
     }
     if (current === undefined) {
+      // Its peer left in the root namespace by a namespace deleted under a process still in it (the old pair
+      // lives on with that process): the pair goes, or the new one could not take its name.
+      if (seen === undefined && root !== undefined)
+        actions.push({ kind: "root-link-del", dev: device.peer, resource });
       actions.push({
         kind: "veth-add",
         ns: ns.name,

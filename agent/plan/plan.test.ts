@@ -432,6 +432,8 @@ describe("diff", () => {
     };
     const kinds = diffHost(plan, empty, settings.prefix).map((a) => a.kind);
     expect([...new Set(kinds)]).toEqual([
+      // The router's metadata proxy, in case one of ours outlived the namespace (nothing when none runs).
+      "daemon-stop",
       "netns-add",
       "veth-add",
       "ovs-port-set",
