@@ -203,7 +203,7 @@ export function diffDnsmasq(
 }
 
 /** A DHCP namespace that goes: its dnsmasq stops (else it would keep the namespace alive) and its files go. */
-export function stopDnsmasq(
+export function dnsmasqStopFor(
   seen: ObservedNamespace | undefined,
   ns: string,
   resource: string,

@@ -4,7 +4,7 @@ import { ownNamespacePattern } from "../../lib/names";
 import { type Action, sortActions } from "./actions";
 import { normaliseDestination, sortAddresses } from "./addresses";
 import type { DesiredPlan } from "./desired";
-import { diffDnsmasq, leaseInstead, stopDnsmasq } from "./dhcp";
+import { diffDnsmasq, dnsmasqStopFor, leaseInstead } from "./dhcp";
 import { diffNat } from "./iptables";
 import type { DesiredNamespace, ObservedHost, ObservedNamespace } from "./pictures";
 
@@ -43,7 +43,7 @@ export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: s
   for (const name of observed.namespaces.keys()) {
     if (desiredNamespaces.has(name) || desired.keep.has(name)) continue;
     const resource = pattern.exec(name)?.[2] ?? name;
-    const dnsmasq = stopDnsmasq(observed.namespaces.get(name), name, resource);
+    const dnsmasq = dnsmasqStopFor(observed.namespaces.get(name), name, resource);
     if (dnsmasq !== null) actions.push(dnsmasq);
     actions.push({ kind: "netns-del", ns: name, resource });
   }
