@@ -10,12 +10,11 @@ test("the host page shows the demo network's DHCP server, which gave vm1 its add
 }, testInfo) => {
   const { url } = readStack();
   const demoNet = await apiQuery<{ id: string }>(url, "network.show", { id: "demo-net" });
-  const vm1 = await apiQuery<{ mac_address: string; fixed_ips: { ip_address: string }[] }>(
+  const vm1 = await apiQuery<{ port_id: string }>(url, "server.show", { id: "vm1" });
+  const vm1Port = await apiQuery<{ mac_address: string; fixed_ips: { ip_address: string }[] }>(
     url,
-    "server.show",
-    {
-      id: "vm1",
-    },
+    "port.show",
+    { id: vm1.port_id },
   );
   const [dhcpPort] = await apiQuery<{ fixed_ips: { ip_address: string }[] }[]>(url, "port.list", {
     network_id: "demo-net",
@@ -36,12 +35,12 @@ test("the host page shows the demo network's DHCP server, which gave vm1 its add
   await expect(ns.getByTestId("dhcp-state")).toContainText("running");
   await expect(ns).toContainText("10.0.0.2");
   const server = ns.getByTestId("dhcp-server");
-  const vm1Ip = vm1.fixed_ips[0]?.ip_address ?? "";
+  const vm1Ip = vm1Port.fixed_ips[0]?.ip_address ?? "";
   await expect(server).toContainText(
-    `${vm1.mac_address},host-${vm1Ip.replaceAll(".", "-")}.openstacklocal,${vm1Ip}`,
+    `${vm1Port.mac_address},host-${vm1Ip.replaceAll(".", "-")}.openstacklocal,${vm1Ip}`,
   );
   await expect(server).toContainText(`DHCPACK`);
-  await expect(server).toContainText(`${vm1Ip} ${vm1.mac_address}`);
+  await expect(server).toContainText(`${vm1Ip} ${vm1Port.mac_address}`);
   await ns.scrollIntoViewIfNeeded();
   await snap(page, testInfo, "dhcp-host-page");
 });

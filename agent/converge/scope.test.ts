@@ -3,6 +3,7 @@ import { namespaceNames } from "../../lib/names";
 import { type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
 import type { ObservedHost } from "../plan/pictures";
+import { labDhcp } from "../testing/dhcp";
 import { ids, labIntent, labRouter, manyFloatingIps } from "../testing/intent";
 import { flowKey, holdUnasked, intentParts, type Part, restrictToScope, selectScope } from "./scope";
 
@@ -209,5 +210,33 @@ describe("what a full apply with a repair list holds", () => {
     const rebuild = [{ kind: "netns-add", ns: routerNs, resource: ids.router } as const, drift];
     const held = holdUnasked({ parts, settled, repair: [], ownerOf: owner, actions: rebuild });
     expect(rebuild.filter(held)).toEqual([]);
+  });
+
+  it("judges a network by all its parts: its uplink unchanged does not hold its DHCP server's change", () => {
+    const external = { ...labDhcp(), network_id: ids.external };
+    const before = partsOf({ ...labIntent(1), dhcp: [external] });
+    const after = partsOf({ ...labIntent(1), dhcp: [{ ...external, mtu: 1400 }] });
+    const dhcpNs = namespaceNames.dhcp("t1-", ids.external);
+    const change = {
+      kind: "link-set",
+      ns: dhcpNs,
+      dev: "ns-x",
+      mac: null,
+      mtu: 1400,
+      resource: ids.external,
+    } as const;
+    const held = holdUnasked({
+      parts: after,
+      settled: settledFrom(before),
+      repair: [],
+      ownerOf: owner,
+      actions: [],
+    });
+    expect(held(change)).toBe(false);
+    expect(
+      holdUnasked({ parts: before, settled: settledFrom(before), repair: [], ownerOf: owner, actions: [] })(
+        change,
+      ),
+    ).toBe(true);
   });
 });

@@ -176,7 +176,9 @@ export function holdUnasked(input: {
     if (action.kind === "netns-add" || (action.kind === "ovs-port-set" && action.create))
       asked.add(action.resource);
   }
-  const partOf = new Map(input.parts.map((p) => [p.resourceId, p]));
+  // A network can own two parts (its uplink and its DHCP server): held only while both are as last left.
+  const partsOf = new Map<string, Part[]>();
+  for (const p of input.parts) partsOf.set(p.resourceId, [...(partsOf.get(p.resourceId) ?? []), p]);
   const made = new Set<string>();
   for (const key of input.settled.keys()) {
     const owner = input.ownerOf(key);
@@ -184,8 +186,8 @@ export function holdUnasked(input: {
   }
   return (action) => {
     if (asked.has(action.resource)) return false;
-    const part = partOf.get(action.resource);
-    if (part !== undefined) return input.settled.get(part.key) === part.digest;
+    const parts = partsOf.get(action.resource);
+    if (parts !== undefined) return parts.every((p) => input.settled.get(p.key) === p.digest);
     return UUID.test(action.resource) && !made.has(action.resource);
   };
 }
