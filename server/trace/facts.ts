@@ -96,6 +96,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
             macAddress: ports.macAddress,
             deviceOwner: ports.deviceOwner,
             deviceId: ports.deviceId,
+            hostId: ports.hostId,
+            adminStateUp: ports.adminStateUp,
           })
           .from(ports)
           .where(notFloating)
