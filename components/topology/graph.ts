@@ -30,7 +30,12 @@ export type RouterData = Common & {
   routes: { destination: string; nexthop: string }[];
   floatingIps: FipBadge[];
 };
-export type InstanceData = Common & { ip: string | null; floatingIps: FipBadge[] };
+export type InstanceData = Common & {
+  ip: string | null;
+  floatingIps: FipBadge[];
+  /** Its port's binding: the host it is bound on, "bound" (host hidden), "not bound", or null when unknown. */
+  binding: string | null;
+};
 
 export type ExternalNetworkNode = Node<ExternalNetworkData, "external">;
 export type NetworkNode = Node<NetworkData, "network">;
@@ -232,6 +237,7 @@ export function buildGraph(
         projectId: i.project_id,
         ip: i.port.ip_address,
         floatingIps: badges(fipsByPort.get(i.port.port_id) ?? []),
+        binding: i.binding === undefined ? null : !i.binding.bound ? "not bound" : i.binding.host || "bound",
       },
     });
     if (networkIds.has(i.port.network_id)) {
