@@ -197,6 +197,15 @@ describe("binding a workload plugged by iface-id", () => {
       message: `No port ${nobody} on this host`,
     });
     expect(await portTag(strayTap)).toBe("4095");
+    // As Neutron's agent does for a dead port: what it sends is dropped, not only kept to VLAN 4095.
+    const { stdout: drops } = await run("ovs-ofctl", [
+      "--names",
+      "dump-flows",
+      `unix:${stack.sandbox.dir}/${intBridge}.mgmt`,
+      "cookie=0x4e4c4201/-1",
+    ]);
+    expect(drops).toMatch(new RegExp(`priority=2,in_port="?${strayTap}"? actions=drop`));
+    expect(drops).not.toContain(vmTap);
     expect(await pingOnce(strayNs, "10.77.0.5")).toBe(false);
     // The bound workload is untouched, and the host's own report says so too.
     expect(pluggedOnHost().find((i) => i.name === vmTap)).toMatchObject({ state: "bound", port_id: portId });

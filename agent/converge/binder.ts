@@ -6,7 +6,14 @@ import type { Logger } from "pino";
 import type { BindingsSection, PluggedInterface } from "../../lib/host-snapshot";
 import type { HostIntent } from "../contract/intent";
 import type { Ovs, OvsCommand } from "../host/ovs";
-import { type PortTagChange, planBindings, pluggedLocalVlans, workloadNetworks } from "../plan/bindings";
+import {
+  DEAD_PORT_COOKIE,
+  deadPortFlows,
+  type PortTagChange,
+  planBindings,
+  pluggedLocalVlans,
+  workloadNetworks,
+} from "../plan/bindings";
 import { planLocalVlans } from "../plan/desired";
 import { readIntegrationPorts } from "../read/iface-ids";
 import { contentHash } from "../read/sections";
@@ -39,6 +46,8 @@ export class Binder {
   #vlans: ReadonlyMap<string, number> = new Map();
   /** Networks only workloads use on this host: their flows come from a full apply (Converger.refresh). */
   #workloadOnly = "";
+  /** The drop flows the last pass left; null until the first pass has read the bridge. */
+  #drops: ReadonlySet<string> | null = null;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | null = null;
   #again = false;
@@ -106,6 +115,7 @@ export class Binder {
       const vlans = planLocalVlans(intent, existing, wanted);
       const plan = planBindings(intent, plugged, vlans);
       await ovs.transact(plan.changes.flatMap(tagCommands));
+      await this.#dropDead(new Set(deadPortFlows(plan.interfaces, plugged)));
       if (plan.changes.length > 0) this.#d.log.info({ changes: plan.changes }, "bound plugged interfaces");
       this.#vlans = new Map(wanted.flatMap((network) => tagOf(vlans, network)));
       this.#publish(plan.interfaces);
@@ -115,6 +125,28 @@ export class Binder {
       return changed;
     });
     if (refresh) await this.#d.host.refresh();
+  }
+
+  /**
+   * The dead ports' drop flows. A failure (a port gone between the read and the write) leaves the rest of the
+   * pass alone: the tags hold them apart meanwhile, and the next pass reads the flows again.
+   */
+  async #dropDead(drops: ReadonlySet<string>): Promise<void> {
+    // Read only when there is or was something to drop: a pass runs after every port the agent adds itself.
+    if (drops.size === 0 && this.#drops !== null && this.#drops.size === 0) return;
+    const { ovs, integrationBridge } = this.#d;
+    try {
+      const have = new Set(await ovs.dumpFlows(integrationBridge, DEAD_PORT_COOKIE));
+      await ovs.modifyFlows(
+        integrationBridge,
+        [...drops].filter((f) => !have.has(f)),
+        [...have].filter((f) => !drops.has(f)),
+      );
+      this.#drops = drops;
+    } catch (error) {
+      this.#drops = null;
+      this.#d.log.warn({ err: error }, "dead ports' drop flows not set");
+    }
   }
 
   #publish(interfaces: PluggedInterface[]): void {

@@ -4,6 +4,7 @@ import type { HostIntent } from "../contract/intent";
 import { parseIntegrationPorts } from "../read/iface-ids";
 import {
   DEAD_VLAN,
+  deadPortFlows,
   type ObservedPlugged,
   planBindings,
   pluggedLocalVlans,
@@ -83,6 +84,19 @@ describe("planBindings", () => {
       { port: "tap3", tag: DEAD_VLAN, netUuid: null },
       { port: "tap4", tag: DEAD_VLAN, netUuid: null },
       { port: "tap6", tag: DEAD_VLAN, netUuid: null },
+    ]);
+  });
+
+  it("drops what dead ports send, except where the device is gone or the name could carry flow syntax", () => {
+    const plugged = [
+      plug("tap1", port),
+      plug("tap5", unknown),
+      plug("gone", unknown, { ofport: -1 }),
+      plug("x actions=output:1", unknown),
+    ];
+    const { interfaces } = planBindings(intent, plugged, new Map([[net, 1]]));
+    expect(deadPortFlows(interfaces, plugged)).toEqual([
+      "cookie=0x4e4c4201,priority=2,in_port=tap5 actions=drop",
     ]);
   });
 

@@ -20,6 +20,32 @@ export type ObservedPlugged = {
   netUuid: string | null;
 };
 
+/**
+ * The cookie of the binder's flows: apart from the apply's (FLOW_COOKIE), which replaces the whole set of its
+ * cookie on each apply, and of which these are no part.
+ */
+export const DEAD_PORT_COOKIE = "0x4e4c4201";
+
+/**
+ * Neutron drops what a dead port sends as well as tagging it 4095: two interfaces on the dead VLAN would
+ * otherwise still reach each other. In the form `ovs-ofctl dump-flows` prints (see plan/ovs.ts normalizeFlow).
+ */
+export function deadPortFlows(
+  interfaces: readonly PluggedInterface[],
+  plugged: readonly ObservedPlugged[],
+): string[] {
+  // Someone else chose the name, and it goes into flow text: only names that cannot say more than a name.
+  const open = new Set(
+    plugged
+      .filter((p) => p.ofport !== null && p.ofport > 0 && /^[A-Za-z0-9_.-]{1,64}$/.test(p.name))
+      .map((p) => p.name),
+  );
+  return interfaces
+    .filter((i) => i.tag === DEAD_VLAN && open.has(i.name))
+    .map((i) => `cookie=${DEAD_PORT_COOKIE},priority=2,in_port=${i.name} actions=drop`)
+    .sort();
+}
+
 /** A change to one OVS port: its tag, and the network recorded beside it (null: removed). */
 export type PortTagChange = { port: string; tag: number; netUuid: string | null };
 
