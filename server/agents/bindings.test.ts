@@ -85,6 +85,19 @@ describe("the port API", () => {
   });
 });
 
+describe("deleting a port", () => {
+  it("deletes a workload's port, and refuses a lab server's and the network service's", async () => {
+    await api.caller.port.create({ name: "gone", network_id: "demo-net", device_owner: "compute:nova" });
+    await api.caller.port.delete({ id: "gone" });
+    await expect(api.caller.port.show({ id: "gone" })).rejects.toThrow("gone");
+    await expectRefused(
+      api,
+      () => api.caller.port.delete({ id: "vm1-port" }),
+      "Port vm1-port cannot be deleted directly via the port API: has device owner compute:nova.",
+    );
+  });
+});
+
 describe("bindings", () => {
   it("offers a host its workloads' ports, not router ports, probes or ports pinned elsewhere", async () => {
     const free = await api.caller.port.create({ name: "free", network_id: "demo-net" });

@@ -267,6 +267,12 @@ async function requestedHost(
   return { hostId: host, hostPinned: true };
 }
 
+/** The lab server whose probe holds this port, if one does. */
+async function serverOf(tx: Tx, port: PortRow) {
+  const [server] = await tx.db.select().from(instances).where(eq(instances.portId, port.id)).limit(1);
+  return server;
+}
+
 /** The device fields of a port that the network service or a lab server owns are theirs, not the port API's. */
 async function assertDeviceFieldsFree(tx: Tx, port: PortRow): Promise<void> {
   if (port.deviceOwner.startsWith(NETWORK_OWNER)) {
@@ -274,7 +280,7 @@ async function assertDeviceFieldsFree(tx: Tx, port: PortRow): Promise<void> {
       `Port ${label(port)} is owned by ${port.deviceOwner} ${port.deviceId}; its device and binding cannot be changed through the port API.`,
     );
   }
-  const [server] = await tx.db.select().from(instances).where(eq(instances.portId, port.id)).limit(1);
+  const server = await serverOf(tx, port);
   if (server) {
     throw conflict(
       `Port ${label(port)} is the port of server ${label(server)}; its device and binding are the server's.`,
@@ -327,7 +333,9 @@ export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Pro
 
 export async function deletePort(tx: Tx, ref: string): Promise<void> {
   const port = await resolveRef(tx.db, tx.actor, portSpec, ref);
-  if (port.deviceOwner !== "") {
+  // As Neutron: the network service's own ports go with what owns them; a workload's port (compute:*, a
+  // container's) is deleted by whoever runs the workload. A lab server's port goes with the server.
+  if (port.deviceOwner.startsWith(NETWORK_OWNER) || (await serverOf(tx, port))) {
     throw conflict(
       `Port ${label(port)} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`,
     );
