@@ -15,7 +15,7 @@ describe("instance bindings on the graph", () => {
     const shown = new Map(
       buildGraph(topology).nodes.flatMap((n) => (n.type === "instance" ? [[n.id, n.data.binding]] : [])),
     );
-    expect(shown.get(a.id)).toBe("compute-1");
+    expect(shown.get(a.id)).toBe("on compute-1");
     expect(shown.get(b.id)).toBe("not bound");
     expect(shown.get(c.id)).toBe("bound");
   });
