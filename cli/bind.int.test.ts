@@ -182,6 +182,20 @@ describe("binding a workload plugged by iface-id", () => {
     expect(await pingOnce(workloadNs, "10.77.0.5")).toBe(true);
   });
 
+  it("keeps a host set with `port set --host` when unplugged, until `port unset --host`", async () => {
+    await stack.cliOk("port", "set", "vm-port", "--host", host);
+    const refused = await stack.cli("port", "set", "vm-port", "--host", "elsewhere");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Port vm-port is bound on host ${host}; unplug it there`);
+    await vsctl("del-port", intBridge, vmTap);
+    const down = await portUntil("vm-port", (p) => p.status === "DOWN");
+    expect(down.port).toMatchObject({ "binding:host_id": host, "binding:vif_type": "unbound" });
+    await stack.cliOk("port", "unset", "vm-port", "--host");
+    expect((await stack.cliJson<PortShow>("port", "show", "vm-port"))["binding:host_id"]).toBe("");
+    await plug(vmTap, portId, mac);
+    await portUntil("vm-port", (p) => p.status === "ACTIVE");
+  });
+
   it("leaves an iface-id that names no port unbound on the dead VLAN, shown on the host, and breaks nothing", async () => {
     const nobody = randomUUID();
     await workload(strayNs, strayTap, "fa:16:3e:77:77:77", "10.77.0.99/24");
