@@ -120,8 +120,9 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     ovsRunDir: ovsRunDir(options),
   });
   if (options.watchIntervalMs > 0) converger.watch(options.watchIntervalMs);
+  // What was plugged while no agent ran is bound now (a failed pass is logged and tried again).
   plugs.start();
-  await binder.bindNow();
+  binder.schedule();
   log.info({ bridges, prefix: options.prefix, applied_revision: converger.appliedRevision }, "agent ready");
 
   return {

@@ -37,6 +37,7 @@ export type BinderDeps = {
 
 /** Changes seen within this time are bound in one pass (libvirt sets a tap's columns in a few updates). */
 const DEBOUNCE_MS = 20;
+const RETRY_MS = 1000;
 
 const emptyIntent: HostIntent = { revision: 1, networks: [], routers: [], instances: [], uplinks: [] };
 
@@ -49,6 +50,7 @@ export class Binder {
   /** The drop flows the last pass left; null until the first pass has read the bridge. */
   #drops: ReadonlySet<string> | null = null;
   #timer: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
   #running: Promise<void> | null = null;
   #again = false;
   #closed = false;
@@ -82,15 +84,10 @@ export class Binder {
     this.#timer.unref();
   }
 
-  /** A pass now (tests, start-up). */
-  async bindNow(): Promise<void> {
-    await this.#running;
-    await this.#pass();
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#retry);
     await this.#running;
   }
 
@@ -100,7 +97,11 @@ export class Binder {
       try {
         await this.#pass();
       } catch (error) {
-        this.#d.log.warn({ err: error }, "binding pass failed");
+        // Tried again soon: nothing else may happen on the bridge to ask for it.
+        this.#d.log.warn({ err: error }, "binding pass failed; retrying");
+        clearTimeout(this.#retry);
+        this.#retry = setTimeout(() => this.schedule(), RETRY_MS);
+        this.#retry.unref();
       }
     } while (this.#again && !this.#closed);
   }
