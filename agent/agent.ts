@@ -6,9 +6,11 @@ import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 import type { AgentError } from "../lib/host-snapshot";
 import type { AgentInfo, ApplyResult, IntentEnvelope } from "./contract/intent";
+import { Binder } from "./converge/binder";
 import { ensureBridges } from "./converge/bridges";
 import { type ApplyOutcome, Converger } from "./converge/loop";
 import { Ovs } from "./host/ovs";
+import { InterfaceMonitor } from "./host/ovsdb-monitor";
 import { type AgentOptions, type AgentOptionsInput, dhcpDir, ovsRunDir, parseAgentOptions } from "./options";
 import type { Action } from "./plan/actions";
 import type { ObservedHost } from "./plan/pictures";
@@ -69,8 +71,25 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
           : { message: errors.map((e) => `${e.resource_id}: ${e.message}`).join("; "), at, source: "apply" };
     }
     monitor.changed();
+    binder.schedule();
   };
-  const converger = await Converger.start({ ovs, options, runDir: ovsRunDir(options), log, onApplied });
+  const converger = await Converger.start({
+    ovs,
+    options,
+    runDir: ovsRunDir(options),
+    log,
+    onApplied,
+    workloadVlans: () => binder.vlans(),
+  });
+  const binder = new Binder({
+    ovs,
+    integrationBridge: options.integrationBridge,
+    prefix: options.prefix,
+    host: converger,
+    log,
+    onChange: () => monitor.changed(),
+  });
+  const plugs = new InterfaceMonitor(options.ovsdb, () => binder.schedule(), log);
 
   const reader = new SnapshotReader(ovs, {
     prefix: options.prefix,
@@ -80,7 +99,10 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     owns: (namespace) => converger.owns(namespace),
   });
   const monitor = new HostMonitor(
-    () => reader.read(),
+    async () => {
+      const read = await reader.read();
+      return { ...read, sections: { ...read.sections, bindings: binder.section() } };
+    },
     () => ({
       host,
       applied_revision: converger.appliedRevision,
@@ -99,6 +121,9 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     ovsRunDir: ovsRunDir(options),
   });
   if (options.watchIntervalMs > 0) converger.watch(options.watchIntervalMs);
+  // What was plugged while no agent ran is bound now (a failed pass is logged and tried again).
+  plugs.start();
+  binder.schedule();
   log.info({ bridges, prefix: options.prefix, applied_revision: converger.appliedRevision }, "agent ready");
 
   return {
@@ -120,8 +145,10 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     cleanup: () => converger.cleanup(),
     idle: () => converger.idle(),
     close: async () => {
+      plugs.stop();
       monitor.close();
       tracer.close();
+      await binder.close();
       await converger.close();
       log.info("agent closed; dataplane left as is");
     },

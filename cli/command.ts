@@ -2,7 +2,16 @@
 // list/show/delete trio that every resource has.
 import { Command, Option } from "commander";
 import { type Client, createClient, describeError } from "./client";
-import { type Column, type Format, printList, printOne, type Row, terminalText } from "./output";
+import { repeat } from "./options";
+import {
+  type Column,
+  type Format,
+  printList,
+  printOne,
+  type Row,
+  selectColumns,
+  terminalText,
+} from "./output";
 
 export const formatOption = () =>
   new Option("-f, --format <format>", "output format").choices(["table", "json", "value"]).default("table");
@@ -33,20 +42,28 @@ type Crud = {
   show: (client: Client, id: string) => Promise<Row>;
   remove: (client: Client, id: string) => Promise<unknown>;
   columns: Column[];
+  /** What `list --long` adds to the columns. */
+  long?: Column[];
 };
+
+type ListOptions = Record<string, unknown> & { format: Format; long?: boolean; column?: string[] };
 
 /** Adds `list`, `show` and `delete` to a resource's command; returns the command for its other verbs. */
 export function addCrud(resource: Command, noun: string, crud: Crud): Command {
-  resource
+  const list = resource
     .command("list")
     .description(`List ${noun}s`)
     .addOption(formatOption())
+    .option("-c, --column <column>", "show this column (repeat; as the table heads it)", repeat(String))
     .option("--project <project>", "only this project's")
     .action(
-      run(async (client, options: Record<string, unknown> & { format: Format }) => {
-        printList(await crud.list(client, options), crud.columns, options.format);
+      run(async (client, options: ListOptions) => {
+        const all = options.long ? [...crud.columns, ...(crud.long ?? [])] : crud.columns;
+        const columns = options.column ? selectColumns(all, options.column) : all;
+        printList(await crud.list(client, options), columns, options.format, options.column !== undefined);
       }),
     );
+  if (crud.long) list.option("--long", "list more columns");
   resource
     .command("show <id>")
     .description(`Show a ${noun} (name or ID)`)

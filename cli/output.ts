@@ -101,7 +101,28 @@ export function printOne(row: Row, format: Format): void {
   );
 }
 
-export function printList(rows: Row[], columns: Column[], format: Format): void {
+/**
+ * The columns `-c` names, in the order given, as cliff picks them: from the listing's own columns (`--long`
+ * adds some), so a name it does not show is an error that lists the ones it does.
+ */
+export function selectColumns(columns: Column[], names: readonly string[]): Column[] {
+  const unknown = names.filter((name) => !columns.some((c) => c.header === name));
+  if (unknown.length > 0) {
+    const quoted = (list: readonly string[]) => list.map((n) => `'${safe(n)}'`).join(", ");
+    throw new Error(
+      `No recognized column names in [${quoted(unknown)}]. Recognized columns are (${quoted(columns.map((c) => c.header))}).`,
+    );
+  }
+  return names.flatMap((name) => columns.filter((c) => c.header === name));
+}
+
+/**
+ * `picked`: the columns were chosen with `-c`; JSON then holds just those, keyed by their headers as the
+ * openstack CLI prints them. Without, JSON is the API's whole objects.
+ */
+export function printList(rows: Row[], columns: Column[], format: Format, picked = false): void {
+  if (format === "json" && picked)
+    return void printJson(rows.map((r) => Object.fromEntries(columns.map((c) => [c.header, c.value(r)]))));
   if (format === "json") return void printJson(rows);
   const cells = rows.map((r) => columns.map((c) => formatValue(c.value(r))));
   if (format === "value") return void console.log(cells.map((c) => c.join(" ")).join("\n"));

@@ -15,6 +15,7 @@ export type SnapshotSectionKey =
   | "ovsPorts"
   | "revision"
   | "health"
+  | "bindings"
   | `netns/${string}/${NamespaceSectionKind}`;
 
 /**
@@ -135,6 +136,35 @@ export type HealthSection = Hashed & {
   last_apply_at: string | null;
 };
 
+/**
+ * What became of an interface that someone else plugged into the integration bridge with
+ * `external_ids:iface-id=<port id>` (libvirt's tap for a VM, a container's veth), as Neutron's OVS agent treats it:
+ * - bound: tagged with its network's local VLAN; the port is ACTIVE on this host;
+ * - unbound: no port of the host's intent has that id; on the dead VLAN (4095), as Neutron leaves it;
+ * - down: the port's admin_state_up is false: on the dead VLAN;
+ * - error: not bound, `message` says why (the port is bound on another host, plugged twice here); dead VLAN;
+ * - unplugged: OVS still lists it but its device is gone (ofport -1): nothing to wire, the port is DOWN.
+ */
+export type PluggedInterfaceState = "bound" | "unbound" | "down" | "error" | "unplugged";
+
+export type PluggedInterface = {
+  /** The OVS port (and interface) on the integration bridge. */
+  name: string;
+  iface_id: string;
+  /** external_ids:attached-mac, as the plugger set it (libvirt and os-vif do); null when absent. */
+  attached_mac: string | null;
+  state: PluggedInterfaceState;
+  /** The port it is bound to (state bound) or meant for (down, error); null when unbound. */
+  port_id: string | null;
+  network_id: string | null;
+  /** The tag the agent gave it: the local VLAN, 4095 (dead), or null where it left the interface alone. */
+  tag: number | null;
+  message: string | null;
+};
+
+/** Interfaces on the integration bridge carrying an iface-id that the agent did not make itself. */
+export type BindingsSection = Hashed & { kind: "bindings"; interfaces: PluggedInterface[] };
+
 export type HostSection =
   | OvsShowSection
   | OvsPortsSection
@@ -143,7 +173,8 @@ export type HostSection =
   | NatSection
   | DhcpSection
   | RevisionSection
-  | HealthSection;
+  | HealthSection
+  | BindingsSection;
 
 export type HostSections = { [key in SnapshotSectionKey]?: HostSection };
 

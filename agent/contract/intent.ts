@@ -62,6 +62,25 @@ export const intentInstance = z.object({
   dhcp: z.boolean().optional(),
 });
 
+/**
+ * A port that a workload plugged by someone else (a VM's tap from libvirt/os-vif, a container's veth) may be bound
+ * to on this host: an interface on the integration bridge with `external_ids:iface-id=<port_id>` is wired to its
+ * network, as Neutron's OVS agent does. Not the ports the agent wires itself (routers', lab probes').
+ */
+export const intentPort = z.object({
+  port_id: uuid,
+  network_id: uuid,
+  mac_address: mac,
+  /** false: plugged, it stays on the dead VLAN and the port DOWN (Neutron's admin_state_up). */
+  admin_state_up: z.boolean(),
+});
+
+/** A port bound (or pinned by binding:host_id) to another host: an interface here naming it is not bound. */
+export const intentPortElsewhere = z.object({
+  port_id: uuid,
+  host: z.string().min(1).max(255),
+});
+
 /** A simulated outside world for labs: a namespace on the physical bridge holding `address` (e.g. 203.0.113.1/24). */
 export const intentUplink = z.object({
   network_id: uuid,
@@ -112,6 +131,9 @@ export const hostIntent = z.object({
   uplinks: z.array(intentUplink),
   /** DHCP servers; absent: none (an intent of a server that knows no DHCP). */
   dhcp: z.array(intentDhcp).optional(),
+  /** Absent: none (an intent of a server that binds no workloads). */
+  ports: z.array(intentPort).optional(),
+  ports_elsewhere: z.array(intentPortElsewhere).optional(),
   /**
    * What this push may put back although its part of the intent did not change since the last apply (a hand
    * change: drift). Absent or "all": the whole host converges, as an intent alone always did. A list of resource
@@ -131,6 +153,8 @@ export const intentEnvelope = hostIntent.extend({
   instances: z.array(z.unknown()),
   uplinks: z.array(z.unknown()),
   dhcp: z.array(z.unknown()).optional(),
+  ports: z.array(z.unknown()).optional(),
+  ports_elsewhere: z.array(z.unknown()).optional(),
 });
 
 export type HostIntent = z.infer<typeof hostIntent>;
@@ -144,6 +168,8 @@ export type IntentInstance = z.infer<typeof intentInstance>;
 export type IntentUplink = z.infer<typeof intentUplink>;
 export type IntentDhcp = z.infer<typeof intentDhcp>;
 export type IntentDhcpSubnet = z.infer<typeof intentDhcpSubnet>;
+export type IntentPort = z.infer<typeof intentPort>;
+export type IntentPortElsewhere = z.infer<typeof intentPortElsewhere>;
 
 /** What the agent answers to `apply`. Errors name the resource (router, instance, floating IP or network id; a
  * DHCP server's errors name its network). */

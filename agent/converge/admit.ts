@@ -9,6 +9,8 @@ import {
   intentEnvelope,
   intentInstance,
   intentNetwork,
+  intentPort,
+  intentPortElsewhere,
   intentRouter,
   intentUplink,
 } from "../contract/intent";
@@ -82,5 +84,16 @@ export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent;
           ),
         }),
   };
+  if (envelope.ports !== undefined)
+    intent.ports = admit("port", envelope.ports, intentPort, "port_id", () => null);
+  if (envelope.ports_elsewhere !== undefined) {
+    intent.ports_elsewhere = admit(
+      "port bound elsewhere",
+      envelope.ports_elsewhere,
+      intentPortElsewhere,
+      "port_id",
+      () => null,
+    );
+  }
   return { intent, refused };
 }

@@ -54,6 +54,8 @@ export type ConvergerDeps = {
   runDir: string;
   log: Logger;
   onApplied: (outcome: ApplyOutcome) => void;
+  /** The networks of the workloads the binder wired, with their local VLANs (converge/binder.ts). */
+  workloadVlans?: () => ReadonlyMap<string, number>;
 };
 
 /** How an apply that ran ended (refused intents never run): health and inspection listen to this. */
@@ -80,6 +82,7 @@ export class Converger {
   readonly #intentPath: string;
   readonly #runDir: string;
   readonly #onApplied: (outcome: ApplyOutcome) => void;
+  readonly #workloadVlans: () => ReadonlyMap<string, number>;
   readonly #locks = new KeyedLock();
   readonly #serial = new Serial();
   readonly #ownNamespace: RegExp;
@@ -104,6 +107,7 @@ export class Converger {
     this.#options = options;
     this.#log = deps.log;
     this.#onApplied = deps.onApplied;
+    this.#workloadVlans = deps.workloadVlans ?? (() => new Map());
     this.#settings = {
       prefix: options.prefix,
       chainPrefix: options.chainPrefix,
@@ -158,6 +162,29 @@ export class Converger {
       const plan = this.#planFor(intent, host);
       for (const r of refused) if (r.namespace !== null) plan.keep.add(r.namespace);
       return diffHost(plan, host, this.#settings.prefix);
+    });
+  }
+
+  /** The last intent applied (null before the first): what the binder offers workloads comes from it. */
+  get lastIntent(): HostIntent | null {
+    return this.#lastIntent;
+  }
+
+  /** Runs a task between applies, never during one (the binder's passes): both plan the same local VLANs. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.#serial.run(task);
+  }
+
+  /**
+   * Plans the last intent again over the whole host: a network that only a bound workload uses got a local VLAN
+   * since, and its flows on the physical bridge's patch ports are planned with the rest.
+   */
+  refresh(): Promise<void> {
+    return this.#serial.run(async () => {
+      const intent = this.#lastIntent;
+      if (intent === null) return;
+      this.#picture = null;
+      await this.#reported(() => this.#converge({ ...intent, repair: [] }));
     });
   }
 
@@ -449,13 +476,19 @@ export class Converger {
   }
 
   #planFor(intent: HostIntent, host: ObservedHost, scope?: Scope | null): DesiredPlan {
-    const vlans = observedLocalVlans(host.ovsPorts, this.#settings.integrationBridge);
-    return planHost(intent, this.#settings, vlans, scope?.namespaces);
+    const workloads = this.#workloadVlans();
+    return planHost(intent, this.#settings, this.#existingVlans(host), scope?.namespaces, workloads.keys());
+  }
+
+  /** The local VLANs in use: our ports' tags, and those of the workloads the binder wired (ours win). */
+  #existingVlans(host: ObservedHost): Map<string, number> {
+    const own = observedLocalVlans(host.ovsPorts, this.#settings.integrationBridge);
+    return new Map([...this.#workloadVlans(), ...own]);
   }
 
   #parts(intent: HostIntent, host: ObservedHost) {
     const { integrationBridge, bridgeMappings } = this.#settings;
-    const vlans = planLocalVlans(intent, observedLocalVlans(host.ovsPorts, integrationBridge));
+    const vlans = planLocalVlans(intent, this.#existingVlans(host), this.#workloadVlans().keys());
     const flows = planFlows(integrationBridge, bridgeMappings, intent.networks, vlans);
     return { parts: intentParts(intent, this.#settings, vlans), flows: flowParts(flows) };
   }

@@ -108,13 +108,14 @@ export class Ovs {
     return `unix:${this.runDir}/${bridge}.mgmt`;
   }
 
-  async dumpFlows(bridge: string): Promise<string[]> {
+  /** The bridge's flows of exactly this cookie (ours by default). */
+  async dumpFlows(bridge: string, cookie = FLOW_COOKIE): Promise<string[]> {
     const { stdout } = await run("ovs-ofctl", [
       "--names",
       "--no-stats",
       "dump-flows",
       this.mgmt(bridge),
-      `cookie=${FLOW_COOKIE}/-1`,
+      `cookie=${cookie}/-1`,
     ]);
     return stdout
       .split("\n")

@@ -25,8 +25,16 @@ export type DesiredPlan = DesiredHost & {
   keep: Set<string>;
 };
 
-/** The local VLAN of every network with a port on the integration bridge: the tags it has, the lowest free else. */
-export function planLocalVlans(intent: HostIntent, existingVlans: Map<string, number>): Map<string, number> {
+/**
+ * The local VLAN of every network with a port on the integration bridge: the tags it has, the lowest free else.
+ * `workloadNetworks`: the networks of the interfaces others plugged and the agent binds (plan/bindings.ts); the
+ * tags those carry belong in `existingVlans`, so that a network only a VM uses keeps its tag and no other takes it.
+ */
+export function planLocalVlans(
+  intent: HostIntent,
+  existingVlans: Map<string, number>,
+  workloadNetworks: Iterable<string> = [],
+): Map<string, number> {
   // Only networks with a port on the integration bridge take a local VLAN.
   const onIntegration = [
     ...intent.routers.flatMap((r) => [
@@ -35,6 +43,7 @@ export function planLocalVlans(intent: HostIntent, existingVlans: Map<string, nu
     ]),
     ...intent.instances.map((i) => i.network_id),
     ...(intent.dhcp ?? []).map((d) => d.network_id),
+    ...workloadNetworks,
   ].filter((id) => intent.networks.some((n) => n.id === id));
   return assignLocalVlans(onIntegration, existingVlans);
 }
@@ -48,11 +57,12 @@ export function planHost(
   settings: HostSettings,
   existingVlans: Map<string, number>,
   only?: ReadonlySet<string>,
+  workloadNetworks?: Iterable<string>,
 ): DesiredPlan {
   const ctx: PlanContext = {
     ...settings,
     networks: new Map(intent.networks.map((n) => [n.id, n])),
-    localVlans: planLocalVlans(intent, existingVlans),
+    localVlans: planLocalVlans(intent, existingVlans, workloadNetworks),
   };
 
   const namespaces: DesiredNamespace[] = [];

@@ -221,6 +221,7 @@ export function keyOf(section: HostSection): SnapshotSectionKey {
     case "ovsPorts":
     case "revision":
     case "health":
+    case "bindings":
       return section.kind;
     case "addr":
     case "routes":

@@ -48,6 +48,15 @@ function renderSnapshot(sections: HostSections): string {
   const out: string[] = [];
   const ovs = sections.ovs;
   if (ovs?.kind === "ovs") out.push("# ovs-vsctl show", ovs.text.trimEnd(), "");
+  const bindings = sections.bindings;
+  if (bindings?.kind === "bindings" && bindings.interfaces.length > 0) {
+    out.push("# interfaces plugged with an iface-id");
+    for (const i of bindings.interfaces) {
+      const tag = i.tag === null ? "" : ` tag ${i.tag}`;
+      out.push(`${i.name} iface-id=${i.iface_id} ${i.state}${tag}${i.message ? `: ${i.message}` : ""}`);
+    }
+    out.push("");
+  }
   const byNamespace = new Map<string, string[]>();
   for (const section of Object.values(sections)) {
     if (section === undefined || !("namespace" in section)) continue;

@@ -10,7 +10,7 @@ import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { useToast } from "../ui/toast";
 import { type DriftItem, HIGHLIGHT_MS, useInspect, useNow } from "./use-inspect";
-import { AddressTable, DhcpServer, NatRules, OvsShow, RoutesTable } from "./views";
+import { AddressTable, DhcpServer, NatRules, OvsShow, PluggedInterfaces, RoutesTable } from "./views";
 
 function ago(iso: string | null, now: number): string {
   if (iso === null) return "never";
@@ -97,7 +97,7 @@ export function HostsList() {
   );
 }
 
-type Tab = "ovs" | "namespaces" | "drift";
+type Tab = "ovs" | "namespaces" | "plugged" | "drift";
 
 const nsOrder = (ns: string) => (/qrouter-/.test(ns) ? 0 : /qprobe-/.test(ns) ? 1 : 2);
 
@@ -192,10 +192,14 @@ export function HostPage({ host }: { host: string }) {
     return c !== undefined && now - c.at < HIGHLIGHT_MS ? c : undefined;
   };
   const ovs = snapshot?.sections.ovs;
+  const bindings = snapshot?.sections.bindings;
+  const plugged = bindings?.kind === "bindings" ? bindings.interfaces : [];
+  const unbound = plugged.filter((i) => i.state !== "bound").length;
   const online = status?.online ?? row?.online ?? false;
   const tabs: { id: Tab; label: string }[] = [
     { id: "ovs", label: "ovs-vsctl show" },
     { id: "namespaces", label: `Namespaces (${namespacesOf(snapshot).length})` },
+    { id: "plugged", label: `Plugged (${plugged.length}${unbound > 0 ? `, ${unbound} unbound` : ""})` },
     { id: "drift", label: `Drift (${drift.length})` },
   ];
   return (
@@ -243,6 +247,7 @@ export function HostPage({ host }: { host: string }) {
         <OvsShow text={ovs.text} fresh={fresh("ovs") !== undefined} />
       ) : null}
       {tab === "drift" ? <DriftTable items={drift} /> : null}
+      {tab === "plugged" && snapshot ? <PluggedInterfaces interfaces={plugged} /> : null}
       {tab === "namespaces" && snapshot ? (
         <div className="flex flex-col gap-3">
           {namespacesOf(snapshot).map((ns) => {

@@ -1,8 +1,8 @@
 "use client";
 // How a host's sections read: NAT rules as `iptables -S` prints them (monospace, coloured, with packet
 // counters), addresses and routes as tables, `ovs-vsctl show` verbatim, a DHCP server's dnsmasq with its files and
-// log. Drifted lines are marked; new ones glow.
-import type { DhcpSection, IpJsonLink, IpJsonRoute, NatSection } from "@/lib/host-snapshot";
+// log, the interfaces others plugged. Drifted lines are marked; new ones glow.
+import type { DhcpSection, IpJsonLink, IpJsonRoute, NatSection, PluggedInterface } from "@/lib/host-snapshot";
 
 const cell = "px-2 py-0.5 text-left align-top";
 const head = "px-2 py-1 text-left text-[10px] font-medium text-[var(--muted)] uppercase";
@@ -239,5 +239,43 @@ export function DhcpServer({ section, fresh }: { section: DhcpSection; fresh: bo
       </div>
       {file("log", section.log.length > 0 ? section.log.join("\n") : "(empty)")}
     </div>
+  );
+}
+
+/**
+ * Interfaces that others plugged into the integration bridge with an iface-id (VMs' taps, containers' veths):
+ * bound ones with their port and tag; the rest (unbound, down, refused, unplugged) marked, with the reason.
+ */
+export function PluggedInterfaces({ interfaces }: { interfaces: readonly PluggedInterface[] }) {
+  if (interfaces.length === 0)
+    return <p className="text-sm text-[var(--muted)]">No interface is plugged with an iface-id.</p>;
+  return (
+    <table className="w-full font-mono text-[11px]" data-testid="plugged-table">
+      <thead>
+        <tr>
+          <th className={head}>interface</th>
+          <th className={head}>iface-id</th>
+          <th className={head}>state</th>
+          <th className={head}>tag</th>
+          <th className={head}>why</th>
+        </tr>
+      </thead>
+      <tbody>
+        {interfaces.map((i) => (
+          <tr
+            key={i.name}
+            data-testid="plugged-interface"
+            data-state={i.state}
+            className={i.state === "bound" ? "" : "text-[var(--color-state-error)]"}
+          >
+            <td className={cell}>{i.name}</td>
+            <td className={cell}>{i.iface_id}</td>
+            <td className={cell}>{i.state}</td>
+            <td className={cell}>{i.tag ?? ""}</td>
+            <td className={cell}>{i.message ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -96,7 +96,10 @@ export function toTopology(api: ApiLists): Topology {
     instances: api.servers.flatMap((s) => {
       const port = portsById.get(s.port_id);
       if (!port) return [];
-      return [{ id: s.id, name: s.name, project_id: s.project_id, status: s.status, port: topoPort(port) }];
+      const binding = { host: port["binding:host_id"], bound: port["binding:vif_type"] === "ovs" };
+      return [
+        { id: s.id, name: s.name, project_id: s.project_id, status: s.status, port: topoPort(port), binding },
+      ];
     }),
     floatingIps: api.floatingIps.map((f) => ({
       id: f.id,

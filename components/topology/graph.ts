@@ -1,7 +1,7 @@
 // From the topology data to React Flow's nodes and edges, without positions (layout.ts adds them). Pure: the
 // same topology gives equal nodes, which is what lets `reuseUnchanged` keep unchanged node objects identical.
 import type { Edge, Node } from "@xyflow/react";
-import type { TopoFloatingIp, Topology } from "./model";
+import type { TopoFloatingIp, TopoInstance, Topology } from "./model";
 
 type Common = { id: string; name: string; status: string; adminStateUp: boolean; projectId: string };
 
@@ -30,7 +30,12 @@ export type RouterData = Common & {
   routes: { destination: string; nexthop: string }[];
   floatingIps: FipBadge[];
 };
-export type InstanceData = Common & { ip: string | null; floatingIps: FipBadge[] };
+export type InstanceData = Common & {
+  ip: string | null;
+  floatingIps: FipBadge[];
+  /** Its port's binding: "on <host>", "bound" (host hidden), "not bound", or null when unknown. */
+  binding: string | null;
+};
 
 export type ExternalNetworkNode = Node<ExternalNetworkData, "external">;
 export type NetworkNode = Node<NetworkData, "network">;
@@ -107,6 +112,12 @@ function badges(fips: TopoFloatingIp[]): FipBadge[] {
   return fips
     .map((f) => ({ id: f.id, floating: f.floating_ip_address, fixed: f.fixed_ip_address, status: f.status }))
     .sort((a, b) => numeric.compare(a.floating, b.floating));
+}
+
+function bindingText(binding: TopoInstance["binding"]): string | null {
+  if (binding === undefined) return null;
+  if (!binding.bound) return "not bound";
+  return binding.host === "" ? "bound" : `on ${binding.host}`;
 }
 
 const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
@@ -232,6 +243,7 @@ export function buildGraph(
         projectId: i.project_id,
         ip: i.port.ip_address,
         floatingIps: badges(fipsByPort.get(i.port.port_id) ?? []),
+        binding: bindingText(i.binding),
       },
     });
     if (networkIds.has(i.port.network_id)) {

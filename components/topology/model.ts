@@ -44,6 +44,11 @@ export type TopoInstance = {
   project_id: string;
   status: string;
   port: TopoPort;
+  /**
+   * Where its port is bound (binding:host_id; "" where the viewer may not see hosts) and whether an agent has it
+   * wired there (binding:vif_type "ovs"). Absent: not known (generated topologies).
+   */
+  binding?: { host: string; bound: boolean };
 };
 
 export type TopoFloatingIp = {

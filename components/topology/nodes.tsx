@@ -207,7 +207,12 @@ const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProp
 
 const InstanceNodeView = memo(function InstanceNodeView({ data, selected }: NodeProps<InstanceNode>) {
   return (
-    <Card kind="instance" {...data} selected={selected} subtitle={`instance · ${data.ip ?? "no address"}`}>
+    <Card
+      kind="instance"
+      {...data}
+      selected={selected}
+      subtitle={`instance · ${data.ip ?? "no address"}${data.binding === null ? "" : ` · ${data.binding}`}`}
+    >
       {data.floatingIps.map((f) => (
         <Fip key={f.id} fip={f} />
       ))}

@@ -11,7 +11,7 @@ const hostName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "Invalid host name");
 
 /** The sections `netlens host inspect --section` selects. */
-export const inspectSectionKinds = ["ovs", "addr", "routes", "nat", "dhcp"] as const;
+export const inspectSectionKinds = ["ovs", "addr", "routes", "nat", "dhcp", "bindings"] as const;
 export type InspectSectionKind = (typeof inspectSectionKinds)[number];
 
 export const inspectSnapshot = z.object({

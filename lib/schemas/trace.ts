@@ -75,6 +75,7 @@ export const diagnosisCodes = [
   "no-route",
   "no-next-hop",
   "probe-lost",
+  "port-not-bound",
 ] as const;
 export type DiagnosisCode = (typeof diagnosisCodes)[number];
 
@@ -87,7 +88,8 @@ export type Diagnosis = {
 };
 
 export type TraceEndpointView = {
-  kind: "instance" | "floating_ip" | "router" | "outside";
+  /** "port": a workload's port (a VM or container plugged by iface-id), shown when it is not bound. */
+  kind: "instance" | "floating_ip" | "router" | "outside" | "port";
   id: string;
   name: string;
   address: string;

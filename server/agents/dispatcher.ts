@@ -1,6 +1,6 @@
 // Pushes each host's whole intent to its agent after every committed change: one push in flight per host,
 // kicks that arrive meanwhile coalesce into the next push, failures retry with backoff while the agent is down.
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import type { Db } from "../db/client";
@@ -12,8 +12,8 @@ import { compileIntent } from "./intent";
 import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
 
-/** Ports that live on a host (the others only hold addresses). */
-const BOUND_OWNERS = ["compute:nova", "network:router_interface", "network:router_gateway", DHCP_OWNER];
+/** Ports the agent wires itself (router and DHCP ports; lab probes are found by their server). */
+const AGENT_OWNERS = ["network:router_interface", "network:router_gateway", DHCP_OWNER];
 
 export type DispatcherOptions = {
   db: Db;
@@ -167,10 +167,17 @@ export class Dispatcher {
         })
         .where(eq(agents.id, agentId));
       await tx.update(instances).set({ host: info.host }).where(isNull(instances.host));
+      // A workload's port is bound when it is plugged (server/agents/bindings.ts), not when an agent appears.
+      const probePorts = tx.select({ id: instances.portId }).from(instances);
       await tx
         .update(ports)
-        .set({ hostId: info.host })
-        .where(and(inArray(ports.deviceOwner, BOUND_OWNERS), eq(ports.hostId, "")));
+        .set({ hostId: info.host, vifType: "ovs" })
+        .where(
+          and(
+            or(inArray(ports.deviceOwner, AGENT_OWNERS), inArray(ports.id, probePorts)),
+            eq(ports.hostId, ""),
+          ),
+        );
       // DHCP ports made before any agent answered: now the host's, under Neutron's device_id for it.
       const reserved = await tx
         .select({ id: ports.id, networkId: ports.networkId })

@@ -5,6 +5,8 @@ import type {
   IntentFloatingIp,
   IntentInstance,
   IntentNetwork,
+  IntentPort,
+  IntentPortElsewhere,
   IntentRouter,
   IntentUplink,
 } from "../../agent/contract/intent";
@@ -46,7 +48,10 @@ export type CompileInputs = Omit<IntentInputs, "ports" | "floatingIps"> & {
     "id" | "floatingIpAddress" | "fixedPortId" | "fixedIpAddress" | "routerId"
   >[];
 };
-type CompiledPort = Pick<PortRow, "id" | "networkId" | "macAddress" | "deviceOwner" | "deviceId" | "hostId">;
+type CompiledPort = Pick<
+  PortRow,
+  "id" | "networkId" | "macAddress" | "deviceOwner" | "deviceId" | "hostId" | "adminStateUp"
+>;
 
 export function compileIntent(input: CompileInputs): HostIntent {
   const subnetById = new Map(input.subnets.map((s) => [s.id, s]));
@@ -137,6 +142,8 @@ export function compileIntent(input: CompileInputs): HostIntent {
   });
 
   for (const d of dhcp) usedNetworks.add(d.network_id);
+  const { ports, elsewhere } = bindablePorts(input, networkById);
+  for (const port of ports) usedNetworks.add(port.network_id);
 
   const networks: IntentNetwork[] = input.networks
     .filter((n) => usedNetworks.has(n.id))
@@ -148,5 +155,43 @@ export function compileIntent(input: CompileInputs): HostIntent {
       mtu: n.mtu,
     }));
 
-  return { revision: input.revision, networks, routers, instances, uplinks, dhcp };
+  return {
+    revision: input.revision,
+    networks,
+    routers,
+    instances,
+    uplinks,
+    dhcp,
+    ports,
+    ports_elsewhere: elsewhere,
+  };
+}
+
+/**
+ * The ports a workload plugged on this host may be bound to: not the network service's own (`network:*`: routers,
+ * floating IPs, DHCP, which their agents wire) nor lab probes' (the agent makes those itself), and not bound or
+ * pinned to another host, which are listed apart so that a second plug is refused by name.
+ */
+function bindablePorts(
+  input: CompileInputs,
+  networkById: Map<string, unknown>,
+): { ports: IntentPort[]; elsewhere: IntentPortElsewhere[] } {
+  const probes = new Set(input.instances.map((i) => i.portId));
+  const ports: IntentPort[] = [];
+  const elsewhere: IntentPortElsewhere[] = [];
+  for (const port of input.ports) {
+    if (port.deviceOwner.startsWith("network:") || probes.has(port.id) || !networkById.has(port.networkId))
+      continue;
+    if (port.hostId === "" || port.hostId === input.host) {
+      ports.push({
+        port_id: port.id,
+        network_id: port.networkId,
+        mac_address: port.macAddress,
+        admin_state_up: port.adminStateUp,
+      });
+    } else {
+      elsewhere.push({ port_id: port.id, host: port.hostId });
+    }
+  }
+  return { ports, elsewhere };
 }

@@ -24,9 +24,10 @@ const tables = [
   {
     kind: "port",
     table: ports,
-    // Unbound ports and floating IP holders have nothing running on a host.
+    // Only a port wired on a host runs: router ports and probes (the agent makes them), workloads' ports while
+    // they are plugged (server/agents/bindings.ts). Unbound ports and floating IP holders are DOWN.
     healthy: (row: Row): Status =>
-      row.deviceOwner === "" || row.deviceOwner === "network:floatingip" ? "DOWN" : "ACTIVE",
+      row.vifType === "ovs" && row.deviceOwner !== "network:floatingip" ? "ACTIVE" : "DOWN",
   },
 ] satisfies { kind: ResourceKind; table: unknown; healthy: (row: Row) => Status }[];
 

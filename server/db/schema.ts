@@ -21,6 +21,7 @@ import type { Role } from "../../lib/schemas/auth";
 import type { NetworkType } from "../../lib/schemas/network";
 
 export type Status = "PENDING" | "ACTIVE" | "DOWN" | "ERROR";
+export type VifType = "unbound" | "ovs";
 export type Route = { destination: string; nexthop: string };
 export type Pool = { start: string; end: string };
 
@@ -111,7 +112,12 @@ export const ports = pgTable("ports", {
   macAddress: text("mac_address").notNull().unique(),
   deviceOwner: text("device_owner").notNull().default(""),
   deviceId: text("device_id").notNull().default(""),
+  /** binding:host_id: where the port is (or must be) plugged; "" = not bound, any host's agent may bind it. */
   hostId: text("host_id").notNull().default(""),
+  /** binding:vif_type: "ovs" while an agent has it wired on its integration bridge, else "unbound". */
+  vifType: text("vif_type").$type<VifType>().notNull().default("unbound"),
+  /** The host was set through the API (`port set --host`): unplugging keeps it, and only that host binds it. */
+  hostPinned: boolean("host_pinned").notNull().default(false),
   adminStateUp: boolean("admin_state_up").notNull().default(true),
   ...realised(),
   createdAt: createdAt(),

@@ -7,13 +7,16 @@ import type { Executor } from "../db/client";
 import {
   type AllocationRow,
   floatingIps,
+  instances,
   ipAllocations,
   type NetworkRow,
   networks,
   type PortRow,
   ports,
+  type VifType,
 } from "../db/schema";
 import { badRequest, conflict } from "./errors";
+import { knownAgents } from "./hosts";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
 import { networkSpec } from "./networks";
@@ -44,6 +47,7 @@ function portView(row: PortRow, allocations: readonly AllocationRow[]) {
     device_owner: row.deviceOwner,
     device_id: row.deviceId,
     "binding:host_id": row.hostId,
+    "binding:vif_type": row.vifType,
     admin_state_up: row.adminStateUp,
     status: row.status,
     status_message: row.statusMessage,
@@ -168,6 +172,10 @@ export type NewPort = {
   deviceOwner?: string;
   deviceId?: string;
   hostId?: string;
+  /** The host was asked for through the API: kept when the port is unplugged. */
+  hostPinned?: boolean;
+  /** "ovs" for the ports that an agent wires itself (router ports, lab probes) on their host. */
+  vifType?: VifType;
   adminStateUp?: boolean;
 };
 
@@ -180,6 +188,8 @@ export async function addPort(tx: Tx, spec: NewPort): Promise<PortRow> {
     deviceOwner: spec.deviceOwner ?? "",
     deviceId: spec.deviceId ?? "",
     hostId: spec.hostId ?? "",
+    hostPinned: spec.hostPinned ?? false,
+    vifType: spec.vifType ?? "unbound",
     adminStateUp: spec.adminStateUp ?? true,
     ...(await pending(tx)),
   };
@@ -226,12 +236,66 @@ export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Pro
     fixedIps: input.fixed_ips,
     macAddress: input.mac_address,
     adminStateUp: input.admin_state_up,
+    deviceOwner: input.device_owner,
+    deviceId: input.device_id,
+    ...(await requestedHost(tx, undefined, input["binding:host_id"])),
   });
   return showPort(tx.db, tx.actor, row.id);
 }
 
+/**
+ * binding:host_id as asked through the API: a host with an agent, pinned (only that host binds the port, and it
+ * stays when the port is unplugged); "" unpins it. A port plugged on one host cannot be moved to another by
+ * writing a name: it is unplugged there first.
+ */
+async function requestedHost(
+  tx: Tx,
+  port: PortRow | undefined,
+  host: string | undefined,
+): Promise<{ hostId?: string; hostPinned?: boolean }> {
+  if (host === undefined) return {};
+  const bound = port !== undefined && port.vifType === "ovs" ? port.hostId : "";
+  if (host === "") return { hostId: bound, hostPinned: false };
+  if (port !== undefined && bound !== "" && bound !== host) {
+    throw conflict(
+      `Port ${label(port)} is bound on host ${bound}; unplug it there before binding it to host ${host}.`,
+    );
+  }
+  const hosts = (await knownAgents(tx.db)).flatMap((a) => (a.host === null ? [] : [a.host]));
+  if (!hosts.includes(host)) {
+    throw badRequest(
+      `Invalid input for binding:host_id: host ${host} has no agent (${hosts.length === 0 ? "no agent has reported yet" : `known hosts: ${hosts.join(", ")}`}).`,
+    );
+  }
+  return { hostId: host, hostPinned: true };
+}
+
+/** The lab server whose probe holds this port, if one does. */
+async function serverOf(tx: Tx, port: PortRow) {
+  const [server] = await tx.db.select().from(instances).where(eq(instances.portId, port.id)).limit(1);
+  return server;
+}
+
+/** The device fields of a port that the network service or a lab server owns are theirs, not the port API's. */
+async function assertDeviceFieldsFree(tx: Tx, port: PortRow): Promise<void> {
+  if (port.deviceOwner.startsWith(NETWORK_OWNER)) {
+    throw conflict(
+      `Port ${label(port)} is owned by ${port.deviceOwner} ${port.deviceId}; its device and binding cannot be changed through the port API.`,
+    );
+  }
+  const server = await serverOf(tx, port);
+  if (server) {
+    throw conflict(
+      `Port ${label(port)} is the port of server ${label(server)}; its device and binding are the server's.`,
+    );
+  }
+}
+
 export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Promise<PortView> {
   const port = await resolveRef(tx.db, tx.actor, portSpec, input.id);
+  const host = input["binding:host_id"];
+  if (input.device_owner !== undefined || input.device_id !== undefined || host !== undefined)
+    await assertDeviceFieldsFree(tx, port);
   if (input.fixed_ips !== undefined) {
     // The device that owns a network port (floating IP, router, DHCP) holds its address in its own record and on
     // its host: a new address here would leave the old one in use there and free to be handed out again.
@@ -257,7 +321,14 @@ export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Pro
   }
   await tx.db
     .update(ports)
-    .set({ name: input.name, adminStateUp: input.admin_state_up, ...(await pending(tx)) })
+    .set({
+      name: input.name,
+      adminStateUp: input.admin_state_up,
+      deviceOwner: input.device_owner,
+      deviceId: input.device_id,
+      ...(await requestedHost(tx, port, host)),
+      ...(await pending(tx)),
+    })
     .where(eq(ports.id, port.id));
   tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
   return showPort(tx.db, tx.actor, port.id);
@@ -265,7 +336,9 @@ export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Pro
 
 export async function deletePort(tx: Tx, ref: string): Promise<void> {
   const port = await resolveRef(tx.db, tx.actor, portSpec, ref);
-  if (port.deviceOwner !== "") {
+  // As Neutron: the network service's own ports go with what owns them; a workload's port (compute:*, a
+  // container's) is deleted by whoever runs the workload. A lab server's port goes with the server.
+  if (port.deviceOwner.startsWith(NETWORK_OWNER) || (await serverOf(tx, port))) {
     throw conflict(
       `Port ${label(port)} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`,
     );

@@ -188,6 +188,7 @@ async function setGateway(tx: Tx, router: RouterRow, info: GatewayInfo): Promise
     deviceOwner: GATEWAY,
     deviceId: router.id,
     hostId: host,
+    vifType: host === "" ? "unbound" : "ovs",
     fixedIps: info.external_fixed_ips,
   });
   const attached = await attachedSubnets(tx, router.id);
@@ -263,6 +264,7 @@ export async function addRouterInterface(
 ): Promise<RouterView> {
   const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
   const attached = (await attachedSubnets(tx, router.id)).map((a) => a.subnet);
+  const host = (await knownAgents(tx.db))[0]?.host ?? "";
   let port: PortRow;
   if (input.subnet_id !== undefined) {
     const subnet = await resolveRef(tx.db, tx.actor, subnetSpec, input.subnet_id);
@@ -277,7 +279,8 @@ export async function addRouterInterface(
       projectId: router.projectId,
       deviceOwner: INTERFACE,
       deviceId: router.id,
-      hostId: (await knownAgents(tx.db))[0]?.host ?? "",
+      hostId: host,
+      vifType: host === "" ? "unbound" : "ovs",
       fixedIps: [{ subnet_id: subnet.id, ip_address: subnet.gatewayIp }],
     });
   } else {

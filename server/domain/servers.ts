@@ -129,6 +129,7 @@ export async function createServer(tx: Tx, input: z.infer<typeof serverCreate>):
     deviceOwner: "compute:nova",
     deviceId: id,
     hostId: host ?? "",
+    vifType: host === null ? "unbound" : "ovs",
     fixedIps: input.fixed_ip_address === undefined ? undefined : [{ ip_address: input.fixed_ip_address }],
   });
   await tx.db.insert(instances).values({

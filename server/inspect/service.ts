@@ -4,7 +4,8 @@
 import { EventEmitter, on } from "node:events";
 import type { Logger } from "pino";
 import type { SnapshotDeltaEvent } from "../../agent/contract/snapshot";
-import type { HostSnapshot } from "../../lib/host-snapshot";
+import type { HostSnapshot, PluggedInterface } from "../../lib/host-snapshot";
+import { recordBindings } from "../agents/bindings";
 import { compileIntent } from "../agents/intent";
 import { loadIntentInputs } from "../agents/snapshot";
 import type { Db } from "../db/client";
@@ -57,6 +58,7 @@ export class Inspection {
   #running: Promise<void> | undefined;
   #dirty = false;
   #closed = false;
+  #bindings: Promise<void> = Promise.resolve();
 
   constructor(options: InspectionOptions) {
     this.#o = { ...options, settleMs: options.settleMs ?? 500 };
@@ -208,6 +210,9 @@ export class Inspection {
               }
             : { type: "delta", host: event.host, event: event.event };
         this.#events.emit("event", out);
+        const bindings =
+          event.event.type === "full" ? event.event.sections.bindings : event.event.changed.bindings;
+        if (bindings?.kind === "bindings") this.#recordBindings(event.host, bindings.interfaces);
         this.#schedule();
         break;
       }
@@ -216,6 +221,16 @@ export class Inspection {
         throw new Error(`Unknown relay event ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** One after the other, in the order the host reported them: the last report is what holds. */
+  #recordBindings(host: string, interfaces: PluggedInterface[]): void {
+    this.#bindings = this.#bindings
+      .then(async () => {
+        const events = await this.#o.db.transaction((tx) => recordBindings(tx, host, interfaces));
+        for (const event of events) this.#o.bus.emit(event);
+      })
+      .catch((error: unknown) => this.#o.logger.error({ err: error, host }, "recording bindings failed"));
   }
 
   #schedule(delay = RECOMPUTE_DEBOUNCE_MS): void {

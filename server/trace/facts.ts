@@ -20,6 +20,7 @@ import {
   ipAllocations,
   type NetworkRow,
   networks,
+  type PortRow,
   ports,
   type RouterRow,
   routers,
@@ -28,13 +29,18 @@ import {
 } from "../db/schema";
 import { uplinkAddress } from "./places";
 
-type ModelPort = {
+export type ModelPort = {
   id: string;
   network_id: string;
   ip: string | null;
   subnet_id: string | null;
   owner: string;
   device_id: string;
+  name: string;
+  mac_address: string;
+  /** binding:host_id and whether an agent has it wired there (binding:vif_type "ovs"). */
+  host_id: string;
+  bound: boolean;
 };
 
 export type ModelRouter = {
@@ -71,10 +77,15 @@ export type TraceModel = {
   uplinks: Map<string, Uplink>;
 };
 
+/** The compiler's rows, with what the trace also says of a port: its name, and whether it is bound. */
+type TraceInputs = CompileInputs & {
+  ports: (CompileInputs["ports"][number] & Pick<PortRow, "name" | "vifType">)[];
+};
+
 /** The model and the intent for `host` (the agent's host name). */
 export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> {
   const inputs = await db.transaction(
-    async (tx): Promise<CompileInputs> => {
+    async (tx): Promise<TraceInputs> => {
       const notFloating = ne(ports.deviceOwner, "network:floatingip");
       const [
         agentRows,
@@ -97,6 +108,9 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
             deviceOwner: ports.deviceOwner,
             deviceId: ports.deviceId,
             hostId: ports.hostId,
+            adminStateUp: ports.adminStateUp,
+            name: ports.name,
+            vifType: ports.vifType,
           })
           .from(ports)
           .where(notFloating)
@@ -132,7 +146,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
   return traceModel(inputs, compileIntent(inputs));
 }
 
-function traceModel(inputs: CompileInputs, intent: HostIntent): TraceModel {
+function traceModel(inputs: TraceInputs, intent: HostIntent): TraceModel {
   // The first allocation of a port, as the compiler takes it.
   const allocationOf = new Map<string, CompileInputs["allocations"][number]>();
   for (const a of inputs.allocations) if (!allocationOf.has(a.portId)) allocationOf.set(a.portId, a);
@@ -147,6 +161,10 @@ function traceModel(inputs: CompileInputs, intent: HostIntent): TraceModel {
       subnet_id: allocation?.subnetId ?? null,
       owner: p.deviceOwner,
       device_id: p.deviceId,
+      name: p.name,
+      mac_address: p.macAddress,
+      host_id: p.hostId,
+      bound: p.vifType === "ovs",
     };
     modelPorts.set(p.id, port);
     if (p.deviceOwner === "network:router_interface")

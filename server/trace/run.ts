@@ -10,6 +10,7 @@ import type { Db } from "../db/client";
 import { badRequest } from "../domain/errors";
 import type { TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
+import { unboundEnd } from "./binding";
 import { diagnose } from "./diagnose";
 import { loadTraceModel } from "./facts";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
@@ -46,6 +47,23 @@ export async function runTrace(
   const started = performance.now();
   const { host, prefix, agent } = await deps.traceAgents.agentFor(deps.db);
   const model = await loadTraceModel(deps.db, host);
+  const unbound = [unboundEnd(model, input.from), unboundEnd(model, input.to)];
+  if (unbound.some((end) => end !== null)) {
+    // Nothing to walk: a port bound nowhere has no place on any host.
+    const [src, dst] = unbound;
+    return {
+      verdict: "dropped",
+      from: src?.view ?? endpointView(resolveEndpoint(model, input.from)),
+      to: dst?.view ?? endpointView(resolveEndpoint(model, input.to)),
+      protocol: input.protocol,
+      port: input.port ?? null,
+      mode: input.probe ? "probe" : "explain",
+      forward: [],
+      reply: [],
+      diagnoses: unbound.flatMap((end) => (end === null ? [] : [end.diagnosis])),
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+  }
   let from = resolveEndpoint(model, input.from);
   let to = resolveEndpoint(model, input.to);
   from = settle(model, from, to);
