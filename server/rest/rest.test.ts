@@ -436,6 +436,8 @@ describe("Neutron v2.0", () => {
           network_id: ext.body.network.id,
           cidr: "198.51.100.0/29",
           allocation_pools: [{ start: "198.51.100.2", end: "198.51.100.2" }],
+          // A DHCP port would take the pool's one address.
+          enable_dhcp: false,
         },
       },
     });
