@@ -27,7 +27,7 @@ export function DriftMark({ id, compact = false }: { id: string; compact?: boole
     <span
       data-testid="drift-badge"
       title={`Drift on the host:\n${what.join("\n")}`}
-      className="rounded bg-[var(--color-state-error)] px-1 font-mono text-[10px] font-semibold text-white"
+      className="rounded bg-[var(--fill-danger)] px-1 font-mono text-[10px] font-semibold text-white"
     >
       ⚠{compact ? "" : " DRIFT"}
     </span>

@@ -51,6 +51,7 @@ export function TopologyPage() {
       <ReactFlowProvider>
         <div className="flex h-full flex-col">
           <div className="flex flex-wrap items-center gap-2 border-b border-[var(--border)] bg-[var(--panel)] px-3 py-2">
+            <h1 className="sr-only">Topology</h1>
             <label className="flex items-center gap-2 text-sm" htmlFor="project-filter">
               <span className="text-[var(--muted)]">Project</span>
             </label>
@@ -105,8 +106,9 @@ export function TopologyPage() {
               {error}
             </p>
           ) : null}
-          <div className="flex min-h-0 flex-1">
-            <div className="relative min-w-0 flex-1" data-testid="topology" data-ready={laid.ready}>
+          {/* On a phone the graph fills the screen and the panel rises from the bottom as a sheet. */}
+          <div className="flex min-h-0 flex-1 flex-col md:flex-row">
+            <div className="relative min-h-0 min-w-0 flex-1" data-testid="topology" data-ready={laid.ready}>
               <TopologyCanvas laid={laid} selected={selected} onSelect={setSelected} />
             </div>
             {selectedNode ? <SidePanel node={selectedNode} onClose={() => setSelected(null)} /> : null}

@@ -25,7 +25,7 @@ export function HopList({
       <div
         data-testid="trace-verdict"
         data-verdict={result.verdict}
-        className={`rounded-md px-3 py-2 text-sm font-medium text-white ${delivered ? "bg-[var(--color-kind-network)]" : "bg-[var(--color-state-error)]"}`}
+        className={`rounded-md px-3 py-2 text-sm font-medium text-white ${delivered ? "bg-[var(--fill-primary)]" : "bg-[var(--fill-danger)]"}`}
       >
         {delivered ? "Delivered" : "Dropped"} · {endpointLabel(result.from)} → {endpointLabel(result.to)} ·{" "}
         {result.protocol}
