@@ -12,7 +12,7 @@ import {
   useStore,
   useStoreApi,
 } from "@xyflow/react";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
 import { useTheme } from "../ui/theme";
 import type { TopologyNode } from "./graph";
 import { nodeTypes } from "./nodes";
@@ -104,8 +104,19 @@ export function TopologyCanvas({
     const cell = event.target instanceof Element ? event.target.closest("[data-instance]") : null;
     onSelect(cell?.getAttribute("data-instance") ?? node.data.networkId);
   };
+  // React Flow makes nodes focusable, but Enter and Space only select in its own store: open the panel, as a click.
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const target = event.target instanceof HTMLElement ? event.target : null;
+    if (!target?.classList.contains("react-flow__node")) return;
+    const node = nodes.find((n) => n.id === target.dataset.id);
+    if (!node) return;
+    event.preventDefault();
+    onSelect(node.type === "instances" ? node.data.networkId : node.id);
+  };
   return (
     <ReactFlow<CanvasNode>
+      onKeyDown={onKeyDown}
       nodes={fitted ? nodes : []}
       edges={fitted ? edges : []}
       nodeTypes={nodeTypes}
@@ -123,7 +134,9 @@ export function TopologyCanvas({
       {/* Zoomed out the dots would be closer than a pixel: costly to paint, and no help. */}
       {detailed ? <Background gap={24} size={1} /> : null}
       <Controls position="bottom-left" />
+      {/* On a phone the minimap would cover much of the graph: pinch and drag instead. */}
       <MiniMap
+        className="max-md:hidden"
         position="bottom-right"
         pannable
         zoomable

@@ -150,6 +150,7 @@ export function buildGraph(
         id: n.id,
         type: "external",
         position: { x: 0, y: 0 },
+        ariaLabel: `External network ${n.name || n.id}`,
         data: {
           ...common,
           cidrs: n.subnets.map((s) => s.cidr),
@@ -163,6 +164,7 @@ export function buildGraph(
         id: n.id,
         type: "network",
         position: { x: 0, y: 0 },
+        ariaLabel: `Network ${n.name || n.id}`,
         data: {
           ...common,
           subnets: n.subnets.map((s) => ({ name: s.name, cidr: s.cidr, gateway: s.gateway_ip })),
@@ -183,6 +185,7 @@ export function buildGraph(
       id: r.id,
       type: "router",
       position: { x: 0, y: 0 },
+      ariaLabel: `Router ${r.name || r.id}`,
       data: {
         id: r.id,
         name: r.name,
@@ -223,6 +226,7 @@ export function buildGraph(
       id: i.id,
       type: "instance",
       position: { x: 0, y: 0 },
+      ariaLabel: `Instance ${i.name || i.id}`,
       ...(hidden ? { hidden: true } : {}),
       data: {
         id: i.id,

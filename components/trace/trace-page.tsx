@@ -206,9 +206,10 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
               {topologyError}
             </p>
           ) : null}
-          <div className="flex min-h-0 flex-1">
+          {/* On a phone the hop list goes under the graph, as the topology's panel does. */}
+          <div className="flex min-h-0 flex-1 flex-col md:flex-row">
             <div
-              className="relative min-w-0 flex-1"
+              className="relative min-h-0 min-w-0 flex-1"
               data-testid="trace-graph"
               data-ready={laid.ready}
               data-forward-edges={lit.forwardEdges}
@@ -223,7 +224,7 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
               />
             </div>
             <aside
-              className="w-[26rem] shrink-0 overflow-auto border-l border-[var(--border)] bg-[var(--panel)]"
+              className="max-h-[55%] w-full shrink-0 overflow-auto border-t border-[var(--border)] bg-[var(--panel)] md:max-h-none md:w-[26rem] md:border-t-0 md:border-l"
               data-testid="trace-panel"
             >
               {run.error ? (
