@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { useDialogs } from "../forms/dialogs";
+import { useDialogs } from "../forms/dialog-context";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { StatusBadge } from "../ui/status";
@@ -156,9 +156,7 @@ export function RouterDetail({ id }: { id: string }) {
               name: i.ip_address,
               noun: "interface",
             }}
-          >
-            Remove
-          </DeleteButton>
+          />
         )}
       />
     </Shell>
@@ -185,9 +183,7 @@ export function FloatingIpDetail({ id }: { id: string }) {
             <DeleteButton
               variant="danger"
               target={{ kind: "floatingIp", id, name: f.floating_ip_address, noun: "floating IP" }}
-            >
-              Release
-            </DeleteButton>
+            />
           </>
         ) : null
       }

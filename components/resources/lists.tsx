@@ -1,11 +1,12 @@
 "use client";
 // The list pages: Neutron's columns, sortable, with each row's actions.
 import { useQuery } from "@tanstack/react-query";
-import { useDialogs } from "../forms/dialogs";
+import { useDialogs } from "../forms/dialog-context";
+import { useDisassociate } from "../forms/use-disassociate";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { StatusBadge } from "../ui/status";
-import { DeleteButton, useDisassociate } from "./actions";
+import { DeleteButton } from "./actions";
 import { mono, nameColumn, projectColumn, statusColumn, yes } from "./columns";
 import { ListPage } from "./list-page";
 
@@ -195,9 +196,7 @@ export function FloatingIpsList() {
           )}
           <DeleteButton
             target={{ kind: "floatingIp", id: f.id, name: f.floating_ip_address, noun: "floating IP" }}
-          >
-            Release
-          </DeleteButton>
+          />
         </>
       )}
     />
