@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useMemo, useState } from "react";
 import { AdminOnly } from "../auth/viewer";
-import { useDialogs } from "../forms/dialogs";
+import { useDialogs } from "../forms/dialog-context";
 import { LiveIndicator } from "../trpc/live";
 import { useTRPC } from "../trpc/provider";
 import { Button, Select } from "../ui/controls";
