@@ -3,6 +3,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
 import { gotoSettled, openTopology, select } from "./helpers";
+import { apiQuery, readStack } from "./stack";
 
 type Theme = "light" | "dark";
 
@@ -81,7 +82,7 @@ for (const theme of ["light", "dark"] as const satisfies readonly Theme[]) {
       await expectAccessible(page, "subnet form with errors");
     });
 
-    test("trace page with suggestions open", async ({ page }) => {
+    test("trace page: suggestions open, then a path traced", async ({ page }) => {
       await gotoSettled(page, "/trace");
       await expect(
         page.getByTestId("trace-graph").locator('[data-testid="node-router"]').first(),
@@ -89,6 +90,14 @@ for (const theme of ["light", "dark"] as const satisfies readonly Theme[]) {
       await expectAccessible(page, "trace, empty");
       await page.getByTestId("trace-from").fill("vm1");
       await expectAccessible(page, "trace, suggestions open");
+      await page.getByTestId("trace-from").press("Escape");
+      const { url } = readStack();
+      const outside = await apiQuery<{ gateway_ip: string }>(url, "subnet.show", { id: "public-subnet" });
+      await page.getByTestId("trace-to").fill(outside.gateway_ip);
+      await page.getByTestId("trace-to").press("Escape");
+      await page.getByTestId("trace-explain").click();
+      await expect(page.getByTestId("trace-verdict")).toBeVisible();
+      await expectAccessible(page, "trace, a path traced");
     });
 
     test("hosts, a host, admin and audit pages", async ({ page }) => {

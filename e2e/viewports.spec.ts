@@ -123,3 +123,29 @@ test.describe("a big screen, 1920x1080", () => {
     await expectNoSidewaysScroll(page, "/");
   });
 });
+
+test("a node clicked at the graph's right edge stays in view when its panel opens", async ({ page }) => {
+  await openTopology(page);
+  const nodes = page.locator(".react-flow__node");
+  await expect(nodes.first()).toBeVisible();
+  // The rightmost node: the panel opens over its side of the graph.
+  let rightmost = nodes.first();
+  let right = -1;
+  for (const n of await nodes.all()) {
+    const b = await n.boundingBox();
+    if (b && b.x + b.width > right) {
+      right = b.x + b.width;
+      rightmost = n;
+    }
+  }
+  await rightmost.click();
+  await expect(page.getByTestId("side-panel")).toBeVisible();
+  const graph = await box(page.getByTestId("topology"));
+  await expect
+    .poll(async () => {
+      const b = await box(rightmost);
+      const cx = b.x + b.width / 2;
+      return cx > graph.x && cx < graph.x + graph.width;
+    })
+    .toBe(true);
+});

@@ -18,6 +18,10 @@ export function actionVerb(kind: DeleteTarget["kind"]): "Delete" | "Remove" | "R
   return kind === "routerInterface" ? "Remove" : kind === "floatingIp" ? "Release" : "Delete";
 }
 
+/** How an interface is named in its remove dialog: "10.0.0.1 (demo-subnet)". */
+export const interfaceName = (address: string, subnet: { name: string; cidr: string } | undefined) =>
+  subnet ? `${address} (${subnet.name || subnet.cidr})` : address;
+
 /** The step that clears a blocker, as a button in the dialog offers it. */
 export type Fix =
   | { type: "delete"; target: DeleteTarget }
@@ -63,7 +67,10 @@ function portBlocker(p: Port, lists: Lists): Blocker {
                 kind: "routerInterface",
                 id: p.device_id,
                 subnetId: first.subnet_id,
-                name: first.ip_address,
+                name: interfaceName(
+                  first.ip_address,
+                  lists.subnets.find((s) => s.id === first.subnet_id),
+                ),
                 noun: "interface",
               },
             }

@@ -13,10 +13,16 @@ import { ListPage } from "./list-page";
 function useNames() {
   const trpc = useTRPC();
   const networks = useQuery(trpc.network.list.queryOptions(undefined)).data ?? [];
-  const projects = useQuery(trpc.project.list.queryOptions()).data ?? [];
+  const projects = useQuery(trpc.project.list.queryOptions());
+  const ports = useQuery(trpc.port.list.queryOptions(undefined)).data ?? [];
+  const servers = useQuery(trpc.server.list.queryOptions(undefined)).data ?? [];
+  const serverName = new Map(servers.map((s) => [s.id, s.name]));
   return {
     network: new Map(networks.map((n) => [n.id, n.name || n.id])),
-    project: new Map(projects.map((p) => [p.id, p.name])),
+    project: new Map((projects.data ?? []).map((p) => [p.id, p.name])),
+    projectsLoaded: projects.isSuccess,
+    /** A port by what it is to people: the instance it belongs to, else its name. */
+    port: new Map(ports.map((p) => [p.id, serverName.get(p.device_id) ?? (p.name || p.id.slice(0, 8))])),
   };
 }
 
@@ -47,7 +53,7 @@ export function NetworksList() {
           cell: (n) => mono((cidrs.get(n.id) ?? []).join(", ")),
           sort: (n) => (cidrs.get(n.id) ?? []).join(),
         },
-        projectColumn(names.project),
+        projectColumn(names.project, names.projectsLoaded),
         {
           key: "external",
           header: "External",
@@ -121,7 +127,7 @@ export function RoutersList() {
           cell: (r) => mono(r.routes.map((x) => `${x.destination} via ${x.nexthop}`).join(", ")),
           sort: (r) => r.routes.length,
         },
-        projectColumn(names.project),
+        projectColumn(names.project, names.projectsLoaded),
         statusColumn(),
       ]}
       actions={(r) => (
@@ -167,8 +173,13 @@ export function FloatingIpsList() {
         {
           key: "port",
           header: "Port",
-          cell: (f) => mono(f.port_id?.slice(0, 8) ?? null),
-          sort: (f) => f.port_id,
+          cell: (f) =>
+            f.port_id ? (
+              <span title={f.port_id}>{names.port.get(f.port_id) ?? f.port_id.slice(0, 8)}</span>
+            ) : (
+              mono(null)
+            ),
+          sort: (f) => (f.port_id ? (names.port.get(f.port_id) ?? f.port_id) : null),
         },
         {
           key: "network",
@@ -234,7 +245,7 @@ export function InstancesList() {
           sort: (s) => (s.network_id ? (names.network.get(s.network_id) ?? "") : null),
         },
         { key: "host", header: "Host", cell: (s) => mono(s.host), sort: (s) => s.host },
-        projectColumn(names.project),
+        projectColumn(names.project, names.projectsLoaded),
         {
           key: "status",
           header: "Status",

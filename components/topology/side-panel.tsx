@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { AdminOnly, useIsAdmin } from "../auth/viewer";
+import { interfaceName } from "../forms/blockers";
 import { useDialogs } from "../forms/dialog-context";
 import { useDisassociate } from "../forms/use-disassociate";
 import { InstanceHostPanel, RouterHostPanel } from "../inspect/panels";
@@ -161,7 +162,7 @@ function RouterActions({ node }: { node: Extract<TopologyNode, { type: "router" 
                     kind: "routerInterface",
                     id: node.id,
                     subnetId: i.subnet_id,
-                    name: s ? `${i.ip_address} (${s.name || s.cidr})` : i.ip_address,
+                    name: interfaceName(i.ip_address, s),
                     noun: "interface",
                   }}
                 />

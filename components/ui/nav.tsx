@@ -45,7 +45,7 @@ export function Nav() {
       </button>
       <div
         id="main-menu"
-        className={`${folded} w-full flex-col gap-2 md:flex md:w-auto md:flex-1 md:flex-row md:items-center md:gap-6`}
+        className={`${folded} w-full flex-col gap-2 md:flex md:w-auto md:flex-1 md:flex-row md:items-center md:gap-4`}
       >
         <nav aria-label="Main" className="flex flex-col gap-1 md:flex-row">
           {shown.map((l) => {
@@ -69,7 +69,7 @@ export function Nav() {
         <div className="flex flex-wrap items-center gap-3 text-sm md:ml-auto md:flex-nowrap">
           {viewer ? (
             <>
-              <span data-testid="whoami" data-role={viewer.role} className="text-[var(--muted)]">
+              <span data-testid="whoami" data-role={viewer.role} className="text-xs text-[var(--muted)]">
                 <Labelled label="User" value={viewer.user.name} /> ·{" "}
                 <Labelled label="Project" value={viewer.project.name} /> ·{" "}
                 <Labelled label="Role" value={viewer.role} />
@@ -77,7 +77,7 @@ export function Nav() {
               <LogoutForm>
                 <button
                   type="submit"
-                  className="cursor-pointer text-[var(--color-kind-external)] underline"
+                  className="cursor-pointer whitespace-nowrap text-[var(--color-kind-external)] underline"
                   data-testid="logout"
                 >
                   Log out
