@@ -40,13 +40,16 @@ export function namespaceLabel(model: HostModel, namespace: string): string | un
   return network ? `uplink of ${nameOf(network)}` : undefined;
 }
 
-/** `ovs-vsctl show` with what each of our ports belongs to after its name: `Port tap3707a5fb-83  # instance vm1`. */
+/**
+ * `ovs-vsctl show` with what each of our ports belongs to, after its interface's name (`Interface tap3707a5fb-83
+ * # instance vm1`); the Port lines stay as OVS prints them.
+ */
 export function annotateOvsShow(model: HostModel, text: string): string {
   const owners = deviceOwners(model);
   return text
     .split("\n")
     .map((line) => {
-      const port = /^\s*Port "?([^"\s]+)"?\s*$/.exec(line)?.[1];
+      const port = /^\s*Interface "?([^"\s]+)"?\s*$/.exec(line)?.[1];
       const owner = port === undefined ? undefined : owners.get(port);
       return owner ? `${line}  # ${owner}` : line;
     })

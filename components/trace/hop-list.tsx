@@ -30,7 +30,7 @@ export function HopList({
         {delivered ? "Delivered" : "Dropped"} · {endpointLabel(result.from)} → {endpointLabel(result.to)} ·{" "}
         {result.protocol}
         {result.port ? `/${result.port}` : ""}
-        <span className="float-right text-xs font-normal opacity-80">
+        <span className="float-right text-xs font-normal">
           {result.mode} · {Math.round(result.duration_ms)} ms
         </span>
       </div>
@@ -146,7 +146,7 @@ function HopRow({
       </div>
       {where ? <div className="truncate font-mono text-[var(--muted)]">{where}</div> : null}
       <div className="mt-1 flex gap-1">
-        <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--muted)]">
+        <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--fg)]">
           {hop.decided_by.kind.replace("_", " ")}
         </span>
         {hop.decided_by.kind === "ovs_flow" ? (
