@@ -2,7 +2,7 @@
 // page, Log out and the theme toggle, list tables scroll inside their own box (actions column included), and the
 // side panel is a bottom sheet under the graph; at 1920x1080 the header is one row and the panel a right column.
 import { expect, type Locator, type Page, test } from "@playwright/test";
-import { gotoSettled, openTopology, select } from "./helpers";
+import { gotoSettled, node, openTopology, select } from "./helpers";
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1920, height: 1080 };
@@ -126,24 +126,23 @@ test.describe("a big screen, 1920x1080", () => {
 
 test("a node clicked at the graph's right edge stays in view when its panel opens", async ({ page }) => {
   await openTopology(page);
-  const nodes = page.locator(".react-flow__node");
-  await expect(nodes.first()).toBeVisible();
-  // The rightmost node: the panel opens over its side of the graph.
-  let rightmost = nodes.first();
-  let right = -1;
-  for (const n of await nodes.all()) {
-    const b = await n.boundingBox();
-    if (b && b.x + b.width > right) {
-      right = b.x + b.width;
-      rightmost = n;
-    }
-  }
-  await rightmost.click();
+  const router = page.locator(".react-flow__node", { has: node(page, "router", "demo-router") });
+  await expect(router).toBeVisible();
+  // Pan the graph until the router sits near the right edge, where the panel will open.
+  const before = await box(page.getByTestId("topology"));
+  const start = await box(router);
+  const dx = before.x + before.width - 120 - (start.x + start.width / 2);
+  await page.mouse.move(before.x + 15, before.y + 15);
+  await page.mouse.down();
+  await page.mouse.move(before.x + 15 + dx / 2, before.y + 15, { steps: 5 });
+  await page.mouse.move(before.x + 15 + dx, before.y + 15, { steps: 5 });
+  await page.mouse.up();
+  await router.click({ position: { x: 20, y: 10 } });
   await expect(page.getByTestId("side-panel")).toBeVisible();
   const graph = await box(page.getByTestId("topology"));
   await expect
     .poll(async () => {
-      const b = await box(rightmost);
+      const b = await box(router);
       const cx = b.x + b.width / 2;
       return cx > graph.x && cx < graph.x + graph.width;
     })
