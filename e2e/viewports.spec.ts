@@ -148,3 +148,26 @@ test("a node clicked at the graph's right edge stays in view when its panel open
     })
     .toBe(true);
 });
+
+test("on a graph that fits the screen, no minimap covers a node, wherever it is panned", async ({ page }) => {
+  await openTopology(page);
+  const router = page.locator(".react-flow__node", { has: node(page, "router", "demo-router") });
+  // Pan demo-router into the bottom-right corner, where a minimap sits.
+  const area = await box(page.getByTestId("topology"));
+  const start = await box(router);
+  const dx = area.x + area.width - 110 - (start.x + start.width / 2);
+  const dy = area.y + area.height - 70 - (start.y + start.height / 2);
+  await page.mouse.move(area.x + 15, area.y + 15);
+  await page.mouse.down();
+  await page.mouse.move(area.x + 15 + dx / 2, area.y + 15 + dy / 2, { steps: 5 });
+  await page.mouse.move(area.x + 15 + dx, area.y + 15 + dy, { steps: 5 });
+  await page.mouse.up();
+  const b = await box(router);
+  expect(b.x + b.width / 2).toBeGreaterThan(area.x + area.width - 200);
+  for (const map of await page.locator(".react-flow__minimap").all()) {
+    const m = await box(map);
+    const overlaps =
+      b.x < m.x + m.width && m.x < b.x + b.width && b.y < m.y + m.height && m.y < b.y + b.height;
+    expect(overlaps, "the minimap covers demo-router").toBe(false);
+  }
+});

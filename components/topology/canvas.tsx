@@ -37,6 +37,8 @@ const minimapColor: Record<CanvasNode["type"], string> = {
  */
 const VISIBLE_ONLY_FROM = 300;
 const NO_MATCHES: ReadonlySet<string> = new Set();
+/** The graph size from which the minimap is shown: below it, the whole graph fits the view at a readable zoom. */
+const MINIMAP_FROM = 40;
 const FIT = { padding: 0.1, minZoom: 0.02, maxZoom: 1.2 };
 const sized = (s: ReactFlowState) => s.width > 0 && s.height > 0;
 
@@ -157,15 +159,18 @@ export function TopologyCanvas({
       {/* Zoomed out the dots would be closer than a pixel: costly to paint, and no help. */}
       {detailed ? <Background gap={24} size={1} /> : null}
       <Controls position="bottom-left" />
-      {/* On a phone the minimap would cover much of the graph: pinch and drag instead. */}
-      <MiniMap
-        className="max-md:hidden"
-        position="bottom-right"
-        pannable
-        zoomable
-        nodeColor={(n) => minimapColor[(n as CanvasNode).type]}
-        ariaLabel="Topology overview"
-      />
+      {/* A map helps find one's way in a graph bigger than the screen; on a small one it only covers nodes (an
+          instance's status, its floating IP). On a phone it would cover much of the graph: pinch and drag. */}
+      {laid.nodes.length >= MINIMAP_FROM ? (
+        <MiniMap
+          className="max-md:hidden"
+          position="bottom-right"
+          pannable
+          zoomable
+          nodeColor={(n) => minimapColor[(n as CanvasNode).type]}
+          ariaLabel="Topology overview"
+        />
+      ) : null}
     </ReactFlow>
   );
 }
