@@ -17,7 +17,7 @@ const PREFIX_LENGTH = /^(0|[1-9][0-9]?)$/;
  * value never equals what the host reports, and "010.0.0.0/8" is 8.0.0.0/8 to it but 10.0.0.0/8 to a reader.
  */
 export function parseCidr(value: string, strict = true): Cidr {
-  if (!ipaddr.IPv4.isValidCIDR(value)) throw new Error(`Invalid CIDR ${value}`);
+  if (!ipaddr.IPv4.isValidCIDR(value)) throw new Error(`Invalid CIDR ${value}${whyNotCidr(value)}`);
   const [address = "", length = ""] = value.split("/");
   if (strict && !(isIpv4(address) && PREFIX_LENGTH.test(length))) {
     throw new Error(
@@ -30,6 +30,17 @@ export function parseCidr(value: string, strict = true): Cidr {
     throw new Error(`Invalid CIDR ${value}: host bits set (did you mean ${network}/${prefixlen}?)`);
   }
   return { network, prefixlen };
+}
+
+/** What is wrong with text that is no CIDR at all, when it can be told: the part at fault and the form wanted. */
+function whyNotCidr(value: string): string {
+  const [address = "", length, ...rest] = value.split("/");
+  if (value.trim() === "") return ": empty (write it as in 10.0.0.0/24)";
+  if (length === undefined) return ": no prefix length (write it as in 10.0.0.0/24)";
+  if (rest.length > 0) return ": one '/' only, as in 10.0.0.0/24";
+  if (!isIpv4(address)) return `: ${address} is not an IPv4 address`;
+  if (/^\d+$/.test(length) && Number(length) > 32) return ": the prefix length must be 0 to 32";
+  return "";
 }
 
 export function toInt(ip: string): number {

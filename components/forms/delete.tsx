@@ -1,88 +1,60 @@
 "use client";
 // Deletes ask first and say what hangs off the thing, the way an operator would check before
-// `openstack ... delete`. What the server would refuse (ports still on a network, interfaces on a router)
-// is named here up front.
-import { useMutation, useQuery } from "@tanstack/react-query";
+// `openstack ... delete`. What the server would refuse (ports still on a network, interfaces on a router) is
+// named here up front, each with the step that clears it, and the action stays off until then.
+import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { usePendingActions, watchNamed } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
+import { Button } from "../ui/controls";
 import { useToast } from "../ui/toast";
+import { actionVerb, assess, type DeleteTarget, type Fix, fixLabel } from "./blockers";
+import { useDialogs } from "./dialog-context";
 import { apiErrors } from "./errors";
 import { FormShell } from "./parts";
+import { useDisassociate } from "./use-disassociate";
+import { useLists } from "./use-lists";
 
-export type DeleteTarget =
-  | {
-      kind: "network" | "subnet" | "router" | "server" | "floatingIp";
-      id: string;
-      name: string;
-      noun: string;
+export type { DeleteTarget };
+
+const pastTense = { Delete: "Deleted", Remove: "Removed", Release: "Released" } as const;
+
+/** The step that clears one blocker, right beside it: it opens that step's dialog, or does it. */
+function FixButton({ fix }: { fix: Fix }) {
+  const { open } = useDialogs();
+  const { disassociate, isPending } = useDisassociate();
+  const label = fixLabel(fix);
+  const onClick = () => {
+    switch (fix.type) {
+      case "delete":
+        return open({ type: "delete", target: fix.target });
+      case "disassociate":
+        return disassociate(fix.id);
+      case "gateway":
+        return open({ type: "router-gateway", id: fix.routerId });
+      case "routes":
+        return open({ type: "router-routes", id: fix.routerId });
     }
-  | { kind: "routerInterface"; id: string; subnetId: string; name: string; noun: string };
-
-const owners: Record<string, string> = {
-  "compute:nova": "instance",
-  "network:router_interface": "router interface",
-  "network:router_gateway": "router gateway",
-  "network:floatingip": "floating IP",
-  "network:dhcp": "DHCP port",
-};
-
-function useDependents(target: DeleteTarget): string[] {
-  const trpc = useTRPC();
-  const ports = useQuery(trpc.port.list.queryOptions(undefined)).data ?? [];
-  const subnets = useQuery(trpc.subnet.list.queryOptions(undefined)).data ?? [];
-  const fips = useQuery(trpc.floatingIp.list.queryOptions(undefined)).data ?? [];
-  const routers = useQuery(trpc.router.list.queryOptions(undefined)).data ?? [];
-  const servers = useQuery(trpc.server.list.queryOptions(undefined)).data ?? [];
-  const serverName = new Map(servers.map((s) => [s.id, s.name]));
-  const routerName = new Map(routers.map((r) => [r.id, r.name || r.id]));
-  const describe = (p: (typeof ports)[number]) => {
-    const owner = owners[p.device_owner] ?? "port";
-    const who = serverName.get(p.device_id) ?? routerName.get(p.device_id) ?? p.name;
-    return `${owner}${who ? ` ${who}` : ""} (${p.fixed_ips.map((f) => f.ip_address).join(", ") || p.id.slice(0, 8)})`;
   };
-  switch (target.kind) {
-    case "network":
-      return [
-        ...subnets.filter((s) => s.network_id === target.id).map((s) => `subnet ${s.name || s.id} ${s.cidr}`),
-        ...ports.filter((p) => p.network_id === target.id).map(describe),
-      ];
-    case "subnet":
-      return ports.filter((p) => p.fixed_ips.some((f) => f.subnet_id === target.id)).map(describe);
-    case "router": {
-      const r = routers.find((x) => x.id === target.id);
-      return [
-        ...(r?.interfaces ?? []).map((i) => `interface ${i.ip_address}`),
-        ...(r?.external_gateway_info ? ["gateway on the external network"] : []),
-        ...fips.filter((f) => f.router_id === target.id).map((f) => `floating IP ${f.floating_ip_address}`),
-      ];
-    }
-    case "server": {
-      const port = ports.find((p) => p.device_owner === "compute:nova" && p.device_id === target.id);
-      return fips
-        .filter((f) => port !== undefined && f.port_id === port.id)
-        .map((f) => `floating IP ${f.floating_ip_address} (will be disassociated)`);
-    }
-    case "floatingIp": {
-      const f = fips.find((x) => x.id === target.id);
-      return f?.port_id ? [`associated with ${f.fixed_ip_address}`] : [];
-    }
-    case "routerInterface":
-      return fips
-        .filter((f) => f.router_id === target.id)
-        .map((f) => `floating IP ${f.floating_ip_address} may lose its path`);
-  }
+  return (
+    <Button variant="secondary" className="px-2 py-0.5 text-xs" busy={isPending} onClick={onClick}>
+      {label}
+    </Button>
+  );
 }
 
 export function DeleteForm({ target, close }: { target: DeleteTarget; close: () => void }) {
   const trpc = useTRPC();
   const toast = useToast();
   const { track } = usePendingActions();
-  const dependents = useDependents(target);
+  const { lists, ready } = useLists();
+  const { blockers, effects } = assess(target, lists);
+  const verb = actionVerb(target.kind);
+  const refused = blockers.length > 0;
   const [error, setError] = useState<string>();
   const options = {
     onSuccess: () => {
-      toast("success", `Deleted ${target.noun} ${target.name}`);
+      toast("success", `${pastTense[verb]} ${target.noun} ${target.name}`);
       close();
     },
     onError: (e: unknown) => {
@@ -105,7 +77,6 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
     }),
   );
   const busy = [network, subnet, router, server, fip, removeInterface].some((m) => m.isPending);
-  const verb = target.kind === "routerInterface" ? "Remove" : "Delete";
   return (
     <FormShell
       error={error}
@@ -113,6 +84,7 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
       submit={verb}
       close={close}
       danger
+      disabled={refused || !ready}
       onSubmit={() => {
         setError(undefined);
         switch (target.kind) {
@@ -134,16 +106,36 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
       <p className="text-sm">
         {verb} {target.noun} <b className="font-mono">{target.name}</b>?
       </p>
-      {dependents.length > 0 ? (
+      {refused ? (
+        <div
+          role="alert"
+          data-testid="blockers"
+          className="rounded-md border border-[var(--color-state-error)]/40 p-2 text-sm"
+        >
+          <p className="text-[var(--color-state-error)]">
+            This {target.noun} cannot be {pastTense[verb].toLowerCase()} yet:{" "}
+            {blockers.length === 1 ? "this holds" : "these hold"} on to it.
+          </p>
+          <ul className="mt-1 flex flex-col gap-1">
+            {blockers.map((b) => (
+              <li key={b.what} data-testid="blocker" className="flex flex-wrap items-center gap-2">
+                <span className="font-mono text-xs">{b.what}</span>
+                {b.fix ? <FixButton fix={b.fix} /> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {effects.length > 0 ? (
         <div className="text-sm" data-testid="dependents">
-          <p className="text-[var(--muted)]">Depends on it:</p>
+          <p className="text-[var(--muted)]">Along with it:</p>
           <ul className="ml-4 list-disc font-mono text-xs">
-            {dependents.map((d) => (
+            {effects.map((d) => (
               <li key={d}>{d}</li>
             ))}
           </ul>
         </div>
-      ) : (
+      ) : refused ? null : (
         <p className="text-sm text-[var(--muted)]">Nothing depends on it.</p>
       )}
     </FormShell>

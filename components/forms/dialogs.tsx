@@ -1,28 +1,16 @@
 "use client";
 // Which form is open. Any component (side panel, tables, detail pages) opens one with `useDialogs().open(...)`;
 // one host renders it, so each form exists once.
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from "react";
+import { type ReactNode, useCallback, useMemo, useState } from "react";
 import { Dialog } from "../ui/dialog";
-import { DeleteForm, type DeleteTarget } from "./delete";
+import { actionVerb } from "./blockers";
+import { DeleteForm } from "./delete";
+import { DialogContext, type DialogSpec } from "./dialog-context";
 import { FloatingIpAssociateForm, FloatingIpCreateForm } from "./floating-ip";
 import { NetworkCreateForm, NetworkEditForm } from "./network";
 import { RouterCreateForm, RouterGatewayForm, RouterInterfaceForm, RouterRoutesForm } from "./router";
 import { ServerCreateForm } from "./server";
 import { SubnetCreateForm, SubnetEditForm } from "./subnet";
-
-export type DialogSpec =
-  | { type: "network-create"; external?: boolean }
-  | { type: "network-edit"; id: string }
-  | { type: "subnet-create"; networkId?: string }
-  | { type: "subnet-edit"; id: string }
-  | { type: "router-create" }
-  | { type: "router-gateway"; id: string }
-  | { type: "router-interface"; id: string }
-  | { type: "router-routes"; id: string }
-  | { type: "server-create"; networkId?: string }
-  | { type: "fip-create"; portId?: string; networkId?: string }
-  | { type: "fip-associate"; id: string }
-  | { type: "delete"; target: DeleteTarget };
 
 const titles: Record<DialogSpec["type"], string> = {
   "network-create": "Create network",
@@ -38,9 +26,6 @@ const titles: Record<DialogSpec["type"], string> = {
   "fip-associate": "Associate floating IP",
   delete: "Delete",
 };
-
-const DialogContext = createContext<{ open: (spec: DialogSpec) => void }>({ open: () => {} });
-export const useDialogs = () => useContext(DialogContext);
 
 function Body({ spec, close }: { spec: DialogSpec; close: () => void }) {
   switch (spec.type) {
@@ -78,7 +63,7 @@ export function DialogProvider({ children }: { children: ReactNode }) {
   const value = useMemo(() => ({ open }), [open]);
   const title = spec
     ? spec.type === "delete"
-      ? `Delete ${spec.target.noun} ${spec.target.name}`
+      ? `${actionVerb(spec.target.kind)} ${spec.target.noun} ${spec.target.name}`
       : titles[spec.type]
     : "";
   return (

@@ -1,11 +1,14 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { floatingIpCreate, floatingIpUpdate } from "@/lib/schemas/floatingIp";
 import { useTRPC } from "../trpc/provider";
 import { Field, Select, TextInput } from "../ui/controls";
+import { portChoices } from "./choices";
 import type { FieldRules } from "./errors";
-import { FormShell, opt, str } from "./parts";
+import { ChoiceOptions, FormShell, opt, str } from "./parts";
 import { useResourceForm } from "./use-form";
+import { useLists } from "./use-lists";
 
 const rules: FieldRules = [
   [/reachable|port|fixed IP|already has a floating/i, "port_id"],
@@ -13,43 +16,32 @@ const rules: FieldRules = [
   [/network|No more IP/i, "floating_network_id"],
 ];
 
-/** Instance ports ("compute:nova"), named after their instance: what a floating IP maps to. */
-function usePortOptions() {
-  const trpc = useTRPC();
-  const ports = useQuery(trpc.port.list.queryOptions(undefined));
-  const servers = useQuery(trpc.server.list.queryOptions(undefined));
-  const serverName = new Map(servers.data?.map((s) => [s.id, s.name]));
-  return (ports.data ?? [])
-    .filter((p) => p.device_owner === "compute:nova")
-    .map((p) => ({
-      id: p.id,
-      label: `${serverName.get(p.device_id) ?? p.name ?? p.id} — ${p.fixed_ips.map((f) => f.ip_address).join(", ")}`,
-    }));
-}
-
 function PortSelect({
   error,
   defaultValue,
   optional,
+  externalNetworkId,
+  floatingIpId,
 }: {
   error?: string | undefined;
   defaultValue: string;
   optional: boolean;
+  /** The floating IP's network: what a port must be routed to. */
+  externalNetworkId: string;
+  /** The floating IP being associated (its own association does not count against its port). */
+  floatingIpId?: string;
 }) {
-  const options = usePortOptions();
+  const { lists } = useLists();
+  const choices = portChoices(lists, externalNetworkId, floatingIpId);
   return (
     <Field label="Instance port" name="port_id" error={error}>
       {(p) => (
         // Keyed by the options so that the default is chosen again once they have loaded.
-        <Select {...p} key={options.length} defaultValue={defaultValue}>
+        <Select {...p} key={choices.length} defaultValue={defaultValue}>
           <option value="" disabled={!optional}>
             {optional ? "(not associated)" : "Choose an instance"}
           </option>
-          {options.map((o) => (
-            <option key={o.id} value={o.id}>
-              {o.label}
-            </option>
-          ))}
+          <ChoiceOptions choices={choices} />
         </Select>
       )}
     </Field>
@@ -79,6 +71,8 @@ export function FloatingIpCreateForm({
     action: f.port_id ? "Allocate and associate" : "Allocate",
   }));
   const externals = networks.data?.filter((n) => n["router:external"]) ?? [];
+  const [chosenNetwork, setNetwork] = useState<string>();
+  const externalNetworkId = chosenNetwork ?? networkId ?? externals[0]?.id ?? "";
   return (
     <FormShell
       {...shell}
@@ -93,7 +87,7 @@ export function FloatingIpCreateForm({
     >
       <Field label="External network" name="floating_network_id" error={e.floating_network_id}>
         {(p) => (
-          <Select {...p} key={externals.length} defaultValue={networkId ?? externals[0]?.id ?? ""}>
+          <Select {...p} value={externalNetworkId} onChange={(e) => setNetwork(e.target.value)}>
             {externals.map((n) => (
               <option key={n.id} value={n.id}>
                 {n.name || n.id}
@@ -110,7 +104,12 @@ export function FloatingIpCreateForm({
       >
         {(p) => <TextInput {...p} />}
       </Field>
-      <PortSelect error={e.port_id} defaultValue={portId ?? ""} optional />
+      <PortSelect
+        error={e.port_id}
+        defaultValue={portId ?? ""}
+        optional
+        externalNetworkId={externalNetworkId}
+      />
     </FormShell>
   );
 }
@@ -118,6 +117,7 @@ export function FloatingIpCreateForm({
 export function FloatingIpAssociateForm({ id, close }: { id: string; close: () => void }) {
   const trpc = useTRPC();
   const update = useMutation(trpc.floatingIp.update.mutationOptions());
+  const fip = useQuery(trpc.floatingIp.show.queryOptions({ id }));
   const { errors, submit, shell } = useResourceForm(floatingIpUpdate, rules, update, close, (f) => ({
     kind: "floatingIp",
     id: f.id,
@@ -130,7 +130,13 @@ export function FloatingIpAssociateForm({ id, close }: { id: string; close: () =
       submit="Associate"
       onSubmit={(form) => submit({ id, port_id: str(form, "port_id") })}
     >
-      <PortSelect error={errors.port_id} defaultValue="" optional={false} />
+      <PortSelect
+        error={errors.port_id}
+        defaultValue=""
+        optional={false}
+        externalNetworkId={fip.data?.floating_network_id ?? ""}
+        floatingIpId={fip.data?.id ?? id}
+      />
     </FormShell>
   );
 }

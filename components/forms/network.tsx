@@ -16,6 +16,8 @@ const rules: FieldRules = [
   [/name/i, "name"],
 ];
 
+const requiredName = { name: "A name is required" } as const;
+
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 export function NetworkCreateForm({ external, close }: { external: boolean; close: () => void }) {
@@ -25,7 +27,15 @@ export function NetworkCreateForm({ external, close }: { external: boolean; clos
     errors: e,
     submit,
     shell,
-  } = useResourceForm(networkCreate, rules, create, close, watchNamed("network", "Create network"));
+  } = useResourceForm(
+    networkCreate,
+    rules,
+    create,
+    close,
+    watchNamed("network", "Create network"),
+    // Neutron lets a network be nameless; the dashboard asks for a name, or it shows as a bare UUID everywhere.
+    requiredName,
+  );
   return (
     <FormShell
       {...shell}

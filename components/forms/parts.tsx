@@ -2,9 +2,10 @@
 // The pieces every resource form is built from: the form frame with its footer, and the fields that several forms
 // ask for in the same words (project, network, multi-line text).
 import { useQuery } from "@tanstack/react-query";
-import type { ComponentProps, ReactNode } from "react";
+import { type ComponentProps, type ReactNode, useEffect, useRef } from "react";
 import { useTRPC } from "../trpc/provider";
 import { Button, Field, Select } from "../ui/controls";
+import type { Choice } from "./choices";
 
 type FooterProps = {
   error?: string | undefined;
@@ -12,10 +13,12 @@ type FooterProps = {
   submit: string;
   close: () => void;
   danger?: boolean;
+  /** The action is certain to be refused (the form says why): the button says so by being off. */
+  disabled?: boolean;
 };
 
 /** The bottom of every form: the API's error when no field owns it, Cancel, and the submit button. */
-function FormFooter({ error, busy, submit, close, danger = false }: FooterProps) {
+function FormFooter({ error, busy, submit, close, danger = false, disabled = false }: FooterProps) {
   return (
     <div className="mt-2 flex flex-col gap-2">
       {error ? (
@@ -29,7 +32,13 @@ function FormFooter({ error, busy, submit, close, danger = false }: FooterProps)
       ) : null}
       <div className="flex justify-end gap-2">
         <Button onClick={close}>Cancel</Button>
-        <Button type="submit" variant={danger ? "danger" : "primary"} busy={busy} data-testid="submit">
+        <Button
+          type="submit"
+          variant={danger ? "danger" : "primary"}
+          busy={busy}
+          disabled={disabled}
+          data-testid="submit"
+        >
           {submit}
         </Button>
       </div>
@@ -37,14 +46,36 @@ function FormFooter({ error, busy, submit, close, danger = false }: FooterProps)
   );
 }
 
-function FormGrid({ onSubmit, children }: { onSubmit: (form: FormData) => void; children: ReactNode }) {
+function FormGrid({
+  onSubmit,
+  onFieldBlur,
+  failures,
+  children,
+}: {
+  onSubmit: (form: FormData) => void;
+  onFieldBlur?: ((form: FormData, field: string) => void) | undefined;
+  failures: number;
+  children: ReactNode;
+}) {
+  const ref = useRef<HTMLFormElement>(null);
+  // After each refusal (the schema's or the API's), focus goes to the first field at fault.
+  useEffect(() => {
+    if (failures === 0) return;
+    ref.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [failures]);
   return (
     <form
+      ref={ref}
       noValidate
       className="flex flex-col gap-3"
       onSubmit={(e) => {
         e.preventDefault();
         onSubmit(new FormData(e.currentTarget));
+      }}
+      onBlur={(e) => {
+        // Leaving a field checks it (and the fields visited before) with the same schema as the submit.
+        const name = (e.target as Partial<HTMLInputElement>).name;
+        if (onFieldBlur && name) onFieldBlur(new FormData(e.currentTarget), name);
       }}
     >
       {children}
@@ -55,11 +86,19 @@ function FormGrid({ onSubmit, children }: { onSubmit: (form: FormData) => void; 
 /** A whole form: its fields, then the footer (the error no field owns, Cancel, submit). */
 export function FormShell({
   onSubmit,
+  onFieldBlur,
+  failures = 0,
   children,
   ...footer
-}: FooterProps & { onSubmit: (form: FormData) => void; children: ReactNode }) {
+}: FooterProps & {
+  onSubmit: (form: FormData) => void;
+  onFieldBlur?: (form: FormData, field: string) => void;
+  /** How many times the form was refused: each one moves focus to the first field at fault. */
+  failures?: number;
+  children: ReactNode;
+}) {
   return (
-    <FormGrid onSubmit={onSubmit}>
+    <FormGrid onSubmit={onSubmit} onFieldBlur={onFieldBlur} failures={failures}>
       {children}
       <FormFooter {...footer} />
     </FormGrid>
@@ -128,3 +167,12 @@ export const str = (form: FormData, key: string) => String(form.get(key) ?? "").
 /** Empty text = "not given" (the schema's optional), which is how Neutron treats an omitted attribute. */
 export const opt = (form: FormData, key: string) => str(form, key) || undefined;
 export const checked = (form: FormData, key: string) => form.get(key) === "on";
+
+/** A picker's choices: one bound to be refused stays listed, disabled, with the reason after its name. */
+export function ChoiceOptions({ choices }: { choices: readonly Choice[] }) {
+  return choices.map((c) => (
+    <option key={c.id} value={c.id} disabled={c.reason !== null}>
+      {c.reason === null ? c.label : `${c.label} — ${c.reason}`}
+    </option>
+  ));
+}

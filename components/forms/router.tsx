@@ -4,9 +4,20 @@ import { routerCreate, routerInterface, routerUpdate } from "@/lib/schemas/route
 import { watchNamed } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
 import { Checkbox, Field, Select, TextInput } from "../ui/controls";
+import { interfaceChoices } from "./choices";
 import type { FieldRules } from "./errors";
-import { checked, FormLoading, FormShell, MonoTextArea, opt, ProjectSelect, str } from "./parts";
+import {
+  ChoiceOptions,
+  checked,
+  FormLoading,
+  FormShell,
+  MonoTextArea,
+  opt,
+  ProjectSelect,
+  str,
+} from "./parts";
 import { formatRoutes, parseRoutes, useResourceForm } from "./use-form";
+import { useLists } from "./use-lists";
 
 const gatewayRules: FieldRules = [
   [/external network|bridge mapping|physical network|gateway/i, "network_id"],
@@ -122,7 +133,7 @@ export function RouterGatewayForm({ id, close }: { id: string; close: () => void
 
 export function RouterInterfaceForm({ id, close }: { id: string; close: () => void }) {
   const trpc = useTRPC();
-  const subnets = useQuery(trpc.subnet.list.queryOptions(undefined));
+  const { lists } = useLists();
   const networks = useQuery(trpc.network.list.queryOptions(undefined));
   const add = useMutation(trpc.router.addInterface.mutationOptions());
   const { errors, submit, shell } = useResourceForm(
@@ -132,8 +143,8 @@ export function RouterInterfaceForm({ id, close }: { id: string; close: () => vo
     close,
     watchNamed("router", "Add interface to"),
   );
-  const internal = new Set(networks.data?.filter((n) => !n["router:external"]).map((n) => n.id));
-  const networkName = new Map(networks.data?.map((n) => [n.id, n.name || n.id]));
+  const router = lists.routers.find((r) => r.id === id || r.name === id);
+  const choices = router ? interfaceChoices(lists, networks.data ?? [], router.id) : [];
   return (
     <FormShell
       {...shell}
@@ -147,13 +158,7 @@ export function RouterInterfaceForm({ id, close }: { id: string; close: () => vo
             <option value="" disabled>
               Choose a subnet
             </option>
-            {subnets.data
-              ?.filter((s) => internal.has(s.network_id))
-              .map((s) => (
-                <option key={s.id} value={s.id}>
-                  {networkName.get(s.network_id)}: {s.name || s.id} {s.cidr} (gw {s.gateway_ip ?? "none"})
-                </option>
-              ))}
+            <ChoiceOptions choices={choices} />
           </Select>
         )}
       </Field>

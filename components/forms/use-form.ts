@@ -1,30 +1,74 @@
 "use client";
-import { useCallback, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import type { z } from "zod";
 import { usePendingActions, type Watch } from "../trpc/pending";
 import { apiErrors, type FieldRules, type FormErrors, zodErrors } from "./errors";
 
+/** Per field, what a form says when it is left empty: the form's own words ("Choose a network"). */
+export type Required = Readonly<Record<string, string>>;
+
+const isEmpty = (v: unknown) => v === undefined || (typeof v === "string" && v.trim() === "");
+
 /**
  * A form's validation: `parse` checks the input with the API's own zod schema before sending (so the browser
- * and the server never disagree); `fail` shows the API's answer next to the field at fault.
+ * and the server never disagree); `check` does the same as a field is left, showing only the fields already
+ * visited; `fail` shows the API's answer next to the field at fault. `required` fields (which the API may let be
+ * empty, as Neutron lets a name) are asked for in the form's words. `failures` counts refusals, so that the
+ * form can move focus to the first field at fault each time.
  */
-function useSchemaForm<S extends z.ZodType>(schema: S, rules: FieldRules = []) {
+function useSchemaForm<S extends z.ZodType>(schema: S, rules: FieldRules = [], required: Required = {}) {
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
+  const [failures, setFailures] = useState(0);
+  const visited = useRef(new Set<string>());
+  const validate = useCallback(
+    (input: unknown): { data?: z.output<S>; errors: FormErrors } => {
+      const result = schema.safeParse(input);
+      const found = result.success ? { fields: {} } : zodErrors(result.error);
+      const raw = (input ?? {}) as Record<string, unknown>;
+      for (const [field, message] of Object.entries(required)) {
+        if (isEmpty(raw[field])) found.fields[field] = message;
+      }
+      const clean = Object.keys(found.fields).length === 0 && found.form === undefined;
+      return result.success && clean ? { data: result.data, errors: found } : { errors: found };
+    },
+    [schema, required],
+  );
   const parse = useCallback(
     (input: unknown): z.output<S> | undefined => {
-      const result = schema.safeParse(input);
-      if (result.success) {
-        setErrors({ fields: {} });
-        return result.data;
-      }
-      setErrors(zodErrors(result.error));
-      return undefined;
+      const { data, errors } = validate(input);
+      setErrors(errors);
+      if (data === undefined) setFailures((n) => n + 1);
+      return data;
     },
-    [schema],
+    [validate],
   );
-  const fail = useCallback((error: unknown) => setErrors(apiErrors(error, rules)), [rules]);
-  return { errors, parse, fail, setErrors };
+  const check = useCallback(
+    (input: unknown, field: string) => {
+      visited.current.add(field);
+      const found = validate(input).errors.fields;
+      setErrors((previous) => {
+        const fields = { ...previous.fields };
+        for (const f of visited.current) {
+          const message = found[f];
+          if (message === undefined) delete fields[f];
+          else fields[f] = message;
+        }
+        return { ...previous, fields };
+      });
+    },
+    [validate],
+  );
+  const fail = useCallback(
+    (error: unknown) => {
+      setErrors(apiErrors(error, rules));
+      setFailures((n) => n + 1);
+    },
+    [rules],
+  );
+  return { errors, parse, check, fail, failures };
 }
+
+const NOTHING_REQUIRED: Required = {};
 
 /** The part of a tRPC mutation (react-query) a resource form uses. */
 type Mutation<I, T> = {
@@ -43,8 +87,9 @@ export function useResourceForm<S extends z.ZodType, T>(
   mutation: Mutation<z.output<S>, T>,
   close: () => void,
   watch: (result: T) => Watch,
+  required: Required = NOTHING_REQUIRED,
 ) {
-  const { errors, parse, fail } = useSchemaForm(schema, rules);
+  const { errors, parse, check, fail, failures } = useSchemaForm(schema, rules, required);
   const { track } = usePendingActions();
   const submit = (raw: unknown) => {
     const input = parse(raw);
@@ -57,7 +102,12 @@ export function useResourceForm<S extends z.ZodType, T>(
       onError: fail,
     });
   };
-  return { errors: errors.fields, submit, shell: { error: errors.form, busy: mutation.isPending, close } };
+  return {
+    errors: errors.fields,
+    submit,
+    check,
+    shell: { error: errors.form, busy: mutation.isPending, close, failures },
+  };
 }
 
 /** "a, b c" -> ["a", "b", "c"]. */

@@ -9,6 +9,7 @@ import { DataTable, PageHeader } from "../resources/table";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { useToast } from "../ui/toast";
+import { annotateOvsShow, filterOvsShow, type HostModel, mentions, namespaceLabel } from "./host-names";
 import { type DriftItem, HIGHLIGHT_MS, useInspect, useNow } from "./use-inspect";
 import { AddressTable, DhcpServer, NatRules, OvsShow, PluggedInterfaces, RoutesTable } from "./views";
 
@@ -178,6 +179,23 @@ function DriftTable({ items }: { items: readonly DriftItem[] }) {
   );
 }
 
+/** The names a host's raw ids stand for: routers, instances, networks and their ports. */
+function useHostModel(): HostModel {
+  const trpc = useTRPC();
+  return {
+    routers: useQuery(trpc.router.list.queryOptions(undefined)).data ?? [],
+    servers: useQuery(trpc.server.list.queryOptions(undefined)).data ?? [],
+    networks: useQuery(trpc.network.list.queryOptions(undefined)).data ?? [],
+    ports: useQuery(trpc.port.list.queryOptions(undefined)).data ?? [],
+  };
+}
+
+/** Only the rules that mention the filter, when some do (a namespace matched by its name shows all of them). */
+function natFilter(query: string, rules: readonly { rule: string }[]) {
+  const narrowed = query.trim() !== "" && rules.some((r) => mentions(query, r.rule));
+  return narrowed ? { only: (rule: string) => mentions(query, rule) } : {};
+}
+
 export function HostPage({ host }: { host: string }) {
   const trpc = useTRPC();
   const { snapshots, statuses, drift, changed } = useInspect({ host });
@@ -196,11 +214,26 @@ export function HostPage({ host }: { host: string }) {
   const plugged = bindings?.kind === "bindings" ? bindings.interfaces : [];
   const unbound = plugged.filter((i) => i.state !== "bound").length;
   const online = status?.online ?? row?.online ?? false;
+  const model = useHostModel();
+  const [query, setQuery] = useState("");
+  // The filter narrows every section: namespaces that mention it (by name, owner, address, route or rule),
+  // their rules to the ones that do, the ports of `ovs-vsctl show`, the drift.
+  const namespaces = namespacesOf(snapshot).filter((ns) =>
+    mentions(
+      query,
+      ns,
+      namespaceLabel(model, ns),
+      ...(["addr", "routes", "nat"] as const).map((k) =>
+        JSON.stringify(snapshot?.sections[`netns/${ns}/${k}`]),
+      ),
+    ),
+  );
+  const shownDrift = drift.filter((d) => mentions(query, JSON.stringify(d)));
   const tabs: { id: Tab; label: string }[] = [
     { id: "ovs", label: "ovs-vsctl show" },
-    { id: "namespaces", label: `Namespaces (${namespacesOf(snapshot).length})` },
+    { id: "namespaces", label: `Namespaces (${namespaces.length})` },
     { id: "plugged", label: `Plugged (${plugged.length}${unbound > 0 ? `, ${unbound} unbound` : ""})` },
-    { id: "drift", label: `Drift (${drift.length})` },
+    { id: "drift", label: `Drift (${shownDrift.length})` },
   ];
   return (
     <div className="p-4" data-testid="host-page" data-host={host}>
@@ -221,6 +254,17 @@ export function HostPage({ host }: { host: string }) {
         {snapshot ? new Date(snapshot.taken_at).toLocaleTimeString() : "—"}
         {status?.last_error && !online ? ` · ${status.last_error}` : ""}
       </p>
+      <search className="mb-2">
+        <input
+          type="search"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          placeholder="Filter: address, name, rule…"
+          aria-label="Filter the host's sections by address or name"
+          data-testid="host-filter"
+          className="w-72 max-w-full rounded-md border border-[var(--border)] bg-[var(--bg)] px-2 py-1.5 text-sm"
+        />
+      </search>
       <div role="tablist" className="mb-3 flex gap-1 border-b border-[var(--border)]">
         {tabs.map((t) => (
           <button
@@ -244,13 +288,16 @@ export function HostPage({ host }: { host: string }) {
         <p className="text-sm text-[var(--muted)]">Waiting for the host's snapshot…</p>
       ) : null}
       {tab === "ovs" && ovs?.kind === "ovs" ? (
-        <OvsShow text={ovs.text} fresh={fresh("ovs") !== undefined} />
+        <OvsShow
+          text={filterOvsShow(annotateOvsShow(model, ovs.text), query)}
+          fresh={fresh("ovs") !== undefined}
+        />
       ) : null}
-      {tab === "drift" ? <DriftTable items={drift} /> : null}
+      {tab === "drift" ? <DriftTable items={shownDrift} /> : null}
       {tab === "plugged" && snapshot ? <PluggedInterfaces interfaces={plugged} /> : null}
       {tab === "namespaces" && snapshot ? (
         <div className="flex flex-col gap-3">
-          {namespacesOf(snapshot).map((ns) => {
+          {namespaces.map((ns) => {
             const addr = snapshot.sections[`netns/${ns}/addr`];
             const routes = snapshot.sections[`netns/${ns}/routes`];
             const nat = snapshot.sections[`netns/${ns}/nat`];
@@ -268,8 +315,13 @@ export function HostPage({ host }: { host: string }) {
                 data-drift={here.length > 0 || undefined}
                 className="rounded-lg border border-[var(--border)] bg-[var(--panel)] p-2"
               >
-                <h2 className="mb-1 flex items-center gap-2 font-mono text-sm font-semibold">
+                <h2 className="mb-1 flex flex-wrap items-center gap-2 font-mono text-sm font-semibold">
                   {ns}
+                  {namespaceLabel(model, ns) ? (
+                    <span className="font-sans font-normal text-[var(--muted)]" data-testid="namespace-owner">
+                      {namespaceLabel(model, ns)}
+                    </span>
+                  ) : null}
                   {here.length > 0 ? (
                     <span className="text-xs text-[var(--color-state-error)]">⚠ drift</span>
                   ) : null}
@@ -291,7 +343,13 @@ export function HostPage({ host }: { host: string }) {
                     <h3 className="text-xs font-semibold text-[var(--muted)]">
                       NAT rules (iptables -t nat -S)
                     </h3>
-                    <NatRules section={nat} fresh={freshNat?.rules} missing={missing("nat")} extra={extra} />
+                    <NatRules
+                      section={nat}
+                      fresh={freshNat?.rules}
+                      missing={missing("nat")}
+                      extra={extra}
+                      {...natFilter(query, nat.rules)}
+                    />
                   </div>
                 ) : null}
                 {dhcp?.kind === "dhcp" ? (

@@ -27,7 +27,7 @@ export function DriftMark({ id, compact = false }: { id: string; compact?: boole
     <span
       data-testid="drift-badge"
       title={`Drift on the host:\n${what.join("\n")}`}
-      className="rounded bg-[var(--color-state-error)] px-1 font-mono text-[10px] font-semibold text-white"
+      className="rounded bg-[var(--fill-danger)] px-1 font-mono text-[10px] font-semibold text-white"
     >
       ⚠{compact ? "" : " DRIFT"}
     </span>
@@ -133,9 +133,19 @@ export function InstanceHostPanel({
       {ip !== null ? (
         <>
           <Heading>{`NAT rules naming ${ip}`}</Heading>
-          {nats.map((nat) => (
-            <NatRules key={nat.namespace} section={nat} only={naming(ip)} />
-          ))}
+          {/* Only the namespaces that have such a rule, each labelled: no empty tables from other routers. */}
+          {nats.some((nat) => nat.rules.some((r) => naming(ip)(r.rule))) ? (
+            nats
+              .filter((nat) => nat.rules.some((r) => naming(ip)(r.rule)))
+              .map((nat) => (
+                <div key={nat.namespace} data-testid="nat-namespace">
+                  <p className="font-mono text-[11px] text-[var(--muted)]">in {nat.namespace}</p>
+                  <NatRules section={nat} only={naming(ip)} />
+                </div>
+              ))
+          ) : (
+            <p className="text-xs text-[var(--muted)]">No NAT rule names {ip}.</p>
+          )}
         </>
       ) : null}
       {floatingIps.map((f) => (

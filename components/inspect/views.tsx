@@ -3,6 +3,7 @@
 // counters), addresses and routes as tables, `ovs-vsctl show` verbatim, a DHCP server's dnsmasq with its files and
 // log, the interfaces others plugged. Drifted lines are marked; new ones glow.
 import type { DhcpSection, IpJsonLink, IpJsonRoute, NatSection, PluggedInterface } from "@/lib/host-snapshot";
+import { ScrollBox } from "../ui/scroll-box";
 
 const cell = "px-2 py-0.5 text-left align-top";
 const head = "px-2 py-1 text-left text-[10px] font-medium text-[var(--muted)] uppercase";
@@ -53,8 +54,9 @@ export function NatRules({
   const freshSet = new Set(fresh);
   const extraSet = new Set(extra);
   return (
-    <div
-      className="overflow-x-auto rounded border border-[var(--border)] bg-[var(--bg)]"
+    <ScrollBox
+      label="NAT rules"
+      className="rounded border border-[var(--border)] bg-[var(--bg)]"
       data-testid="nat-rules"
     >
       <table className="w-full font-mono text-[11px] leading-5">
@@ -82,7 +84,7 @@ export function NatRules({
               <td className={`${cell} whitespace-pre`}>
                 <RuleText rule={r.rule} />
                 {extraSet.has(r.rule) ? (
-                  <span className="ml-2 rounded bg-[var(--color-state-pending)] px-1 text-[10px] text-white">
+                  <span className="ml-2 rounded bg-[var(--fill-pending)] px-1 text-[10px] text-white">
                     extra
                   </span>
                 ) : null}
@@ -103,7 +105,7 @@ export function NatRules({
                 className={`${cell} whitespace-pre text-[var(--color-state-error)] line-through decoration-1`}
               >
                 {rule}
-                <span className="ml-2 rounded bg-[var(--color-state-error)] px-1 text-[10px] text-white no-underline">
+                <span className="ml-2 rounded bg-[var(--fill-danger)] px-1 text-[10px] text-white no-underline">
                   missing
                 </span>
               </td>
@@ -118,7 +120,7 @@ export function NatRules({
           ) : null}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -187,10 +189,7 @@ export function RoutesTable({
             className="bg-[var(--color-state-error)]/10 text-[var(--color-state-error)]"
           >
             <td className={cell} colSpan={4}>
-              {m}{" "}
-              <span className="rounded bg-[var(--color-state-error)] px-1 text-[10px] text-white">
-                missing
-              </span>
+              {m} <span className="rounded bg-[var(--fill-danger)] px-1 text-[10px] text-white">missing</span>
             </td>
           </tr>
         ))}
@@ -201,14 +200,14 @@ export function RoutesTable({
 
 export function OvsShow({ text, fresh }: { text: string; fresh: boolean }) {
   return (
-    <pre
-      data-testid="ovs-show"
-      className={`overflow-x-auto rounded border border-[var(--border)] bg-[var(--bg)] p-2 font-mono text-[11px] leading-4 ${
-        fresh ? "bg-[var(--color-state-pending)]/25" : ""
-      }`}
-    >
-      {text}
-    </pre>
+    <ScrollBox label="ovs-vsctl show" className="rounded border border-[var(--border)] bg-[var(--bg)]">
+      <pre
+        data-testid="ovs-show"
+        className={`p-2 font-mono text-[11px] leading-4 ${fresh ? "bg-[var(--color-state-pending)]/25" : ""}`}
+      >
+        {text}
+      </pre>
+    </ScrollBox>
   );
 }
 

@@ -1,29 +1,32 @@
 "use client";
 // Actions that the list pages, detail pages and the topology side panel all offer on the same resource. Each one is
 // written once here, so a delete or a disassociate behaves the same wherever it is clicked.
-import { useMutation } from "@tanstack/react-query";
 import type { ComponentProps } from "react";
-import type { DeleteTarget } from "../forms/delete";
-import { useDialogs } from "../forms/dialogs";
-import { usePendingActions } from "../trpc/pending";
-import { useTRPC } from "../trpc/provider";
+import { actionVerb, type DeleteTarget } from "../forms/blockers";
+import { useDialogs } from "../forms/dialog-context";
 import { Button } from "../ui/controls";
-import { useToast } from "../ui/toast";
 
-/** Opens the delete dialog (which asks first and names what hangs off the target); `children` is the verb. */
+/**
+ * Opens the delete dialog (which asks first and names what hangs off the target). It says the action's one verb
+ * (Delete, Remove, Release), and to a screen reader also what it acts on: a panel lists several.
+ */
 export function DeleteButton({
   target,
   variant = "ghost",
-  children = "Delete",
 }: {
   target: DeleteTarget;
   variant?: ComponentProps<typeof Button>["variant"];
-  children?: string;
 }) {
   const { open } = useDialogs();
+  const verb = actionVerb(target.kind);
   return (
-    <Button variant={variant} onClick={() => open({ type: "delete", target })}>
-      {children}
+    <Button
+      variant={variant}
+      aria-label={`${verb} ${target.noun} ${target.name}`}
+      data-testid={`delete-${target.kind}`}
+      onClick={() => open({ type: "delete", target })}
+    >
+      {verb}
     </Button>
   );
 }
@@ -41,29 +44,4 @@ export function SubnetActions({ subnet }: { subnet: { id: string; name: string; 
       />
     </>
   );
-}
-
-/** Detaches a floating IP from its port; the change is tracked until the agent has applied it. */
-export function useDisassociate() {
-  const trpc = useTRPC();
-  const { track } = usePendingActions();
-  const toast = useToast();
-  const update = useMutation(trpc.floatingIp.update.mutationOptions());
-  return {
-    isPending: update.isPending,
-    disassociate: (id: string) =>
-      update.mutate(
-        { id, port_id: null },
-        {
-          onSuccess: (x) =>
-            track({
-              kind: "floatingIp",
-              id: x.id,
-              label: x.floating_ip_address,
-              action: "Disassociate",
-            }),
-          onError: (e) => toast("error", e.message),
-        },
-      ),
-  };
 }

@@ -14,13 +14,20 @@ export function nameColumn<T extends { id: string; name: string }>(): Column<T> 
   return { key: "name", header: "Name", cell: (r) => r.name || r.id.slice(0, 8), sort: (r) => r.name };
 }
 
-/** The owning project by name (the id until the project list has loaded). */
-export function projectColumn<T extends { project_id: string }>(projects: Map<string, string>): Column<T> {
+/**
+ * The owning project by name, its id on hover. A tenant sees only its own projects' names: a shared or external
+ * network of another project says so rather than showing a bare UUID.
+ */
+export function projectColumn<T extends { project_id: string }>(
+  projects: Map<string, string>,
+  loaded: boolean,
+): Column<T> {
+  const name = (r: T) => projects.get(r.project_id) ?? (loaded ? "another project" : "…");
   return {
     key: "project",
     header: "Project",
-    cell: (r) => projects.get(r.project_id) ?? r.project_id,
-    sort: (r) => projects.get(r.project_id) ?? "",
+    cell: (r) => <span title={r.project_id}>{name(r)}</span>,
+    sort: (r) => name(r),
   };
 }
 

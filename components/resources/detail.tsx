@@ -3,7 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { useDialogs } from "../forms/dialogs";
+import { interfaceName } from "../forms/blockers";
+import { useDialogs } from "../forms/dialog-context";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { StatusBadge } from "../ui/status";
@@ -29,16 +30,26 @@ function Shell({
   error: string | undefined;
   children?: ReactNode;
 }) {
-  return (
-    <div className="mx-auto max-w-5xl p-4">
-      <Link href={back.href} className="text-xs text-[var(--color-kind-external)] hover:underline">
-        ← {back.label}
-      </Link>
-      {error ? (
-        <p role="alert" className="mt-4 text-[var(--color-state-error)]">
+  const backLink = (
+    <Link href={back.href} className="text-xs text-[var(--color-kind-external)] hover:underline">
+      ← {back.label}
+    </Link>
+  );
+  // Not there (or not the caller's): the error, and nothing that waits for data that will not come.
+  if (error) {
+    return (
+      <div className="mx-auto max-w-5xl p-4">
+        {backLink}
+        <PageHeader title={title ?? "Not found"} />
+        <p role="alert" data-testid="detail-error" className="text-[var(--color-state-error)]">
           {error}
         </p>
-      ) : null}
+      </div>
+    );
+  }
+  return (
+    <div className="mx-auto max-w-5xl p-4">
+      {backLink}
       <PageHeader title={title ?? "…"}>{actions}</PageHeader>
       {status ? <StatusBadge status={status} /> : null}
       <div className="mt-3 grid gap-6 lg:grid-cols-[1fr_1fr]">
@@ -114,10 +125,17 @@ export function NetworkDetail({ id }: { id: string }) {
   );
 }
 
+type SubnetRow = { name: string; cidr: string };
+
+/** A subnet by name and CIDR ("demo-subnet 10.0.0.0/24"); its id only while the list has not loaded. */
+const subnetLabel = (s: SubnetRow | undefined, id: string) => (s ? `${s.name || "(no name)"} ${s.cidr}` : id);
+
 export function RouterDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const { open } = useDialogs();
   const router = useQuery(trpc.router.show.queryOptions({ id }));
+  const subnets = useQuery(trpc.subnet.list.queryOptions(undefined));
+  const subnetOf = new Map(subnets.data?.map((x) => [x.id, x]));
   const r = router.data;
   return (
     <Shell
@@ -144,8 +162,15 @@ export function RouterDetail({ id }: { id: string }) {
         label="Interfaces"
         rows={(r?.interfaces ?? []).map((i) => ({ ...i, id: i.port_id }))}
         columns={[
+          {
+            key: "subnet",
+            header: "Subnet",
+            cell: (i) => (
+              <span title={i.subnet_id}>{subnetLabel(subnetOf.get(i.subnet_id), i.subnet_id)}</span>
+            ),
+            sort: (i) => subnetLabel(subnetOf.get(i.subnet_id), i.subnet_id),
+          },
           { key: "ip", header: "IP address", cell: (i) => i.ip_address, sort: (i) => i.ip_address },
-          { key: "subnet", header: "Subnet", cell: (i) => i.subnet_id },
         ]}
         actions={(i) => (
           <DeleteButton
@@ -153,12 +178,10 @@ export function RouterDetail({ id }: { id: string }) {
               kind: "routerInterface",
               id,
               subnetId: i.subnet_id,
-              name: i.ip_address,
+              name: interfaceName(i.ip_address, subnetOf.get(i.subnet_id)),
               noun: "interface",
             }}
-          >
-            Remove
-          </DeleteButton>
+          />
         )}
       />
     </Shell>
@@ -185,9 +208,7 @@ export function FloatingIpDetail({ id }: { id: string }) {
             <DeleteButton
               variant="danger"
               target={{ kind: "floatingIp", id, name: f.floating_ip_address, noun: "floating IP" }}
-            >
-              Release
-            </DeleteButton>
+            />
           </>
         ) : null
       }

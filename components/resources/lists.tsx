@@ -1,21 +1,28 @@
 "use client";
 // The list pages: Neutron's columns, sortable, with each row's actions.
 import { useQuery } from "@tanstack/react-query";
-import { useDialogs } from "../forms/dialogs";
+import { useDialogs } from "../forms/dialog-context";
+import { useDisassociate } from "../forms/use-disassociate";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { StatusBadge } from "../ui/status";
-import { DeleteButton, useDisassociate } from "./actions";
+import { DeleteButton } from "./actions";
 import { mono, nameColumn, projectColumn, statusColumn, yes } from "./columns";
 import { ListPage } from "./list-page";
 
 function useNames() {
   const trpc = useTRPC();
   const networks = useQuery(trpc.network.list.queryOptions(undefined)).data ?? [];
-  const projects = useQuery(trpc.project.list.queryOptions()).data ?? [];
+  const projects = useQuery(trpc.project.list.queryOptions());
+  const ports = useQuery(trpc.port.list.queryOptions(undefined)).data ?? [];
+  const servers = useQuery(trpc.server.list.queryOptions(undefined)).data ?? [];
+  const serverName = new Map(servers.map((s) => [s.id, s.name]));
   return {
     network: new Map(networks.map((n) => [n.id, n.name || n.id])),
-    project: new Map(projects.map((p) => [p.id, p.name])),
+    project: new Map((projects.data ?? []).map((p) => [p.id, p.name])),
+    projectsLoaded: projects.isSuccess,
+    /** A port by what it is to people: the instance it belongs to, else its name. */
+    port: new Map(ports.map((p) => [p.id, serverName.get(p.device_id) ?? (p.name || p.id.slice(0, 8))])),
   };
 }
 
@@ -46,7 +53,7 @@ export function NetworksList() {
           cell: (n) => mono((cidrs.get(n.id) ?? []).join(", ")),
           sort: (n) => (cidrs.get(n.id) ?? []).join(),
         },
-        projectColumn(names.project),
+        projectColumn(names.project, names.projectsLoaded),
         {
           key: "external",
           header: "External",
@@ -120,7 +127,7 @@ export function RoutersList() {
           cell: (r) => mono(r.routes.map((x) => `${x.destination} via ${x.nexthop}`).join(", ")),
           sort: (r) => r.routes.length,
         },
-        projectColumn(names.project),
+        projectColumn(names.project, names.projectsLoaded),
         statusColumn(),
       ]}
       actions={(r) => (
@@ -166,8 +173,13 @@ export function FloatingIpsList() {
         {
           key: "port",
           header: "Port",
-          cell: (f) => mono(f.port_id?.slice(0, 8) ?? null),
-          sort: (f) => f.port_id,
+          cell: (f) =>
+            f.port_id ? (
+              <span title={f.port_id}>{names.port.get(f.port_id) ?? f.port_id.slice(0, 8)}</span>
+            ) : (
+              mono(null)
+            ),
+          sort: (f) => (f.port_id ? (names.port.get(f.port_id) ?? f.port_id) : null),
         },
         {
           key: "network",
@@ -195,9 +207,7 @@ export function FloatingIpsList() {
           )}
           <DeleteButton
             target={{ kind: "floatingIp", id: f.id, name: f.floating_ip_address, noun: "floating IP" }}
-          >
-            Release
-          </DeleteButton>
+          />
         </>
       )}
     />
@@ -235,7 +245,7 @@ export function InstancesList() {
           sort: (s) => (s.network_id ? (names.network.get(s.network_id) ?? "") : null),
         },
         { key: "host", header: "Host", cell: (s) => mono(s.host), sort: (s) => s.host },
-        projectColumn(names.project),
+        projectColumn(names.project, names.projectsLoaded),
         {
           key: "status",
           header: "Status",

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { type ReactNode, useMemo, useState } from "react";
 import { AdminOnly, useIsAdmin } from "../auth/viewer";
+import { ScrollBox } from "../ui/scroll-box";
 
 export type Column<T> = {
   key: string;
@@ -47,72 +48,74 @@ export function DataTable<T extends { id: string }>({
     return [...rows].sort((a, b) => sort.dir * compare(by(a), by(b)));
   }, [rows, columns, sort]);
   return (
-    <table className="w-full border-collapse text-sm" aria-label={label} data-testid="table">
-      <thead>
-        <tr className="border-b border-[var(--border)] text-left text-xs text-[var(--muted)]">
-          {columns.map((c) => {
-            const active = sort.key === c.key;
-            return (
-              <th
-                key={c.key}
-                scope="col"
-                className="px-2 py-2 font-medium whitespace-nowrap"
-                aria-sort={active ? (sort.dir === 1 ? "ascending" : "descending") : undefined}
-              >
-                {c.sort ? (
-                  <button
-                    type="button"
-                    className="inline-flex items-center gap-1 hover:text-[var(--fg)]"
-                    onClick={() => setSort({ key: c.key, dir: active ? (sort.dir === 1 ? -1 : 1) : 1 })}
-                  >
-                    {c.header}
-                    <span aria-hidden>{active ? (sort.dir === 1 ? "▲" : "▼") : "↕"}</span>
-                  </button>
-                ) : (
-                  c.header
-                )}
-              </th>
-            );
-          })}
-          {actions ? <th className="px-2 py-2 text-right font-medium">Actions</th> : null}
-        </tr>
-      </thead>
-      <tbody>
-        {sorted.map((row) => (
-          <tr
-            key={row.id}
-            data-id={row.id}
-            className="border-b border-[var(--border)] hover:bg-[var(--hover)]"
-          >
-            {columns.map((c, i) => (
-              <td key={c.key} className="px-2 py-1.5 align-top">
-                {i === 0 && href ? (
-                  <Link
-                    href={href(row)}
-                    className="font-medium text-[var(--color-kind-external)] hover:underline"
-                  >
-                    {c.cell(row)}
-                  </Link>
-                ) : (
-                  c.cell(row)
-                )}
-              </td>
-            ))}
-            {actions ? <td className="px-2 py-1.5 text-right whitespace-nowrap">{actions(row)}</td> : null}
+    <ScrollBox label={label} className="max-w-full" data-testid="table-scroll">
+      <table className="w-full border-collapse text-sm" aria-label={label} data-testid="table">
+        <thead>
+          <tr className="border-b border-[var(--border)] text-left text-xs text-[var(--muted)]">
+            {columns.map((c) => {
+              const active = sort.key === c.key;
+              return (
+                <th
+                  key={c.key}
+                  scope="col"
+                  className="px-2 py-2 font-medium whitespace-nowrap"
+                  aria-sort={active ? (sort.dir === 1 ? "ascending" : "descending") : undefined}
+                >
+                  {c.sort ? (
+                    <button
+                      type="button"
+                      className="inline-flex items-center gap-1 hover:text-[var(--fg)]"
+                      onClick={() => setSort({ key: c.key, dir: active ? (sort.dir === 1 ? -1 : 1) : 1 })}
+                    >
+                      {c.header}
+                      <span aria-hidden>{active ? (sort.dir === 1 ? "▲" : "▼") : "↕"}</span>
+                    </button>
+                  ) : (
+                    c.header
+                  )}
+                </th>
+              );
+            })}
+            {actions ? <th className="px-2 py-2 text-right font-medium">Actions</th> : null}
           </tr>
-        ))}
-        {sorted.length === 0 ? (
-          <tr>
-            <td
-              colSpan={columns.length + (actions ? 1 : 0)}
-              className="px-2 py-6 text-center text-[var(--muted)]"
+        </thead>
+        <tbody>
+          {sorted.map((row) => (
+            <tr
+              key={row.id}
+              data-id={row.id}
+              className="border-b border-[var(--border)] hover:bg-[var(--hover)]"
             >
-              {empty}
-            </td>
-          </tr>
-        ) : null}
-      </tbody>
-    </table>
+              {columns.map((c, i) => (
+                <td key={c.key} className="px-2 py-1.5 align-top">
+                  {i === 0 && href ? (
+                    <Link
+                      href={href(row)}
+                      className="font-medium text-[var(--color-kind-external)] hover:underline"
+                    >
+                      {c.cell(row)}
+                    </Link>
+                  ) : (
+                    c.cell(row)
+                  )}
+                </td>
+              ))}
+              {actions ? <td className="px-2 py-1.5 text-right whitespace-nowrap">{actions(row)}</td> : null}
+            </tr>
+          ))}
+          {sorted.length === 0 ? (
+            <tr>
+              <td
+                colSpan={columns.length + (actions ? 1 : 0)}
+                className="px-2 py-6 text-center text-[var(--muted)]"
+              >
+                {empty}
+              </td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+    </ScrollBox>
   );
 }
 

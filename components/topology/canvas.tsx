@@ -12,9 +12,9 @@ import {
   useStore,
   useStoreApi,
 } from "@xyflow/react";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
 import { useTheme } from "../ui/theme";
-import type { TopologyNode } from "./graph";
+import { NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
 import { nodeTypes } from "./nodes";
 import { detailedSelector, type InstanceBlockNode, instanceBlocks, overviewEdges } from "./overview";
 import { reuseUnchanged } from "./stable";
@@ -36,23 +36,29 @@ const minimapColor: Record<CanvasNode["type"], string> = {
  * is then a pure CSS transform, with no visible set to compute on each frame. Small graphs keep every node.
  */
 const VISIBLE_ONLY_FROM = 300;
+const NO_MATCHES: ReadonlySet<string> = new Set();
+/** The graph size from which the minimap is shown: below it, the whole graph fits the view at a readable zoom. */
+const MINIMAP_FROM = 40;
 const FIT = { padding: 0.1, minZoom: 0.02, maxZoom: 1.2 };
 const sized = (s: ReactFlowState) => s.width > 0 && s.height > 0;
 
 export function TopologyCanvas({
   laid,
   selected,
+  matches = NO_MATCHES,
   onSelect,
   onFitted,
 }: {
   laid: LaidOut;
   selected: string | null;
+  /** Nodes the search box matches: outlined while typing. */
+  matches?: ReadonlySet<string>;
   onSelect: (id: string | null) => void;
   /** Called once the first picture is fitted to the view and handed to React Flow (bench:ui times from it). */
   onFitted?: () => void;
 }) {
   const theme = useTheme();
-  const { setViewport } = useReactFlow();
+  const { setViewport, setCenter } = useReactFlow();
   const store = useStoreApi<CanvasNode>();
   const detailed = useStore(detailedSelector);
   const hasSize = useStore(sized);
@@ -70,14 +76,16 @@ export function TopologyCanvas({
       ? laid.nodes
       : [...laid.nodes.filter((n) => n.type !== "instance"), ...blocks];
     return base.map((n): CanvasNode => {
-      if (n.id === selected) return { ...n, selected: true } as CanvasNode;
+      const matched = matches.has(n.id) ? { className: "search-match" } : {};
+      if (n.id === selected) return { ...n, ...matched, selected: true } as CanvasNode;
+      if (matches.has(n.id)) return { ...n, ...matched } as CanvasNode;
       // Zoomed out, a selected instance is a box of its network's block.
       if (n.type === "instances" && n.data.cells.some((c) => c.id === selected)) {
         return { ...n, data: { ...n.data, selected } };
       }
       return n;
     });
-  }, [detailed, laid.nodes, blocks, selected]);
+  }, [detailed, laid.nodes, blocks, selected, matches]);
 
   // Fit once, before React Flow gets the nodes: the first picture is drawn at the zoom it will be seen at
   // (zoomed out, the overview), not at zoom 1 and then again. Later updates keep the user's viewport.
@@ -104,8 +112,36 @@ export function TopologyCanvas({
     const cell = event.target instanceof Element ? event.target.closest("[data-instance]") : null;
     onSelect(cell?.getAttribute("data-instance") ?? node.data.networkId);
   };
+  // The side panel takes room from the graph (and a phone's bottom sheet, height): the selected node stays in view.
+  // Only when the selection or the size changes: a live update must not pull back a view the user moved.
+  const size = useStore((st) => `${st.width}x${st.height}`);
+  const latestNodes = useRef(laid.nodes);
+  latestNodes.current = laid.nodes;
+  useEffect(() => {
+    const node = selected === null ? undefined : latestNodes.current.find((n) => n.id === selected);
+    if (!node || size === "0x0") return;
+    const { width, height, transform } = store.getState();
+    const [x, y, zoom] = transform;
+    const cx = node.position.x + NODE_WIDTH[node.type] / 2;
+    const cy = node.position.y + nodeHeight(node) / 2;
+    const sx = cx * zoom + x;
+    const sy = cy * zoom + y;
+    if (sx < 0 || sx > width || sy < 0 || sy > height) void setCenter(cx, cy, { zoom, duration: 300 });
+  }, [selected, size, store, setCenter]);
+
+  // React Flow makes nodes focusable, but Enter and Space only select in its own store: open the panel, as a click.
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const target = event.target instanceof HTMLElement ? event.target : null;
+    if (!target?.classList.contains("react-flow__node")) return;
+    const node = nodes.find((n) => n.id === target.dataset.id);
+    if (!node) return;
+    event.preventDefault();
+    onSelect(node.type === "instances" ? node.data.networkId : node.id);
+  };
   return (
     <ReactFlow<CanvasNode>
+      onKeyDown={onKeyDown}
       nodes={fitted ? nodes : []}
       edges={fitted ? edges : []}
       nodeTypes={nodeTypes}
@@ -123,13 +159,18 @@ export function TopologyCanvas({
       {/* Zoomed out the dots would be closer than a pixel: costly to paint, and no help. */}
       {detailed ? <Background gap={24} size={1} /> : null}
       <Controls position="bottom-left" />
-      <MiniMap
-        position="bottom-right"
-        pannable
-        zoomable
-        nodeColor={(n) => minimapColor[(n as CanvasNode).type]}
-        ariaLabel="Topology overview"
-      />
+      {/* A map helps find one's way in a graph bigger than the screen; on a small one it only covers nodes (an
+          instance's status, its floating IP). On a phone it would cover much of the graph: pinch and drag. */}
+      {laid.nodes.length >= MINIMAP_FROM ? (
+        <MiniMap
+          className="max-md:hidden"
+          position="bottom-right"
+          pannable
+          zoomable
+          nodeColor={(n) => minimapColor[(n as CanvasNode).type]}
+          ariaLabel="Topology overview"
+        />
+      ) : null}
     </ReactFlow>
   );
 }

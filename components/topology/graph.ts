@@ -161,6 +161,7 @@ export function buildGraph(
         id: n.id,
         type: "external",
         position: { x: 0, y: 0 },
+        ariaLabel: `External network ${n.name || n.id}`,
         data: {
           ...common,
           cidrs: n.subnets.map((s) => s.cidr),
@@ -174,6 +175,7 @@ export function buildGraph(
         id: n.id,
         type: "network",
         position: { x: 0, y: 0 },
+        ariaLabel: `Network ${n.name || n.id}`,
         data: {
           ...common,
           subnets: n.subnets.map((s) => ({ name: s.name, cidr: s.cidr, gateway: s.gateway_ip })),
@@ -194,6 +196,7 @@ export function buildGraph(
       id: r.id,
       type: "router",
       position: { x: 0, y: 0 },
+      ariaLabel: `Router ${r.name || r.id}`,
       data: {
         id: r.id,
         name: r.name,
@@ -234,6 +237,7 @@ export function buildGraph(
       id: i.id,
       type: "instance",
       position: { x: 0, y: 0 },
+      ariaLabel: `Instance ${i.name || i.id}`,
       ...(hidden ? { hidden: true } : {}),
       data: {
         id: i.id,
@@ -283,11 +287,20 @@ function searchTerms(node: TopologyNode): string[] {
   return terms.filter((t) => t !== "");
 }
 
-/** Exact address or id first, then a name/address that starts with the query, then one that contains it. */
-export function findNode(nodes: readonly TopologyNode[], query: string): TopologyNode | undefined {
+/**
+ * An address held by an instance (its own, or a floating IP mapped to it) leads to the instance rather than to the
+ * router that NATs it or the network it is on: the thing that holds it first.
+ */
+const holderRank: Record<TopologyNode["type"], number> = { instance: 0, network: 1, router: 2, external: 3 };
+
+/**
+ * The nodes a query matches, best first: an exact address or id, then a name/address that starts with the query,
+ * then one that contains it; among equals, the node that holds the address.
+ */
+export function matchNodes(nodes: readonly TopologyNode[], query: string): TopologyNode[] {
   const q = query.trim().toLowerCase();
-  if (q === "") return undefined;
-  const scored = nodes
+  if (q === "") return [];
+  return nodes
     .map((n) => {
       const terms = searchTerms(n).map((t) => t.toLowerCase());
       const score = terms.includes(q)
@@ -300,6 +313,9 @@ export function findNode(nodes: readonly TopologyNode[], query: string): Topolog
       return { n, score };
     })
     .filter((s) => s.score > 0)
-    .sort((a, b) => b.score - a.score);
-  return scored[0]?.n;
+    .sort((a, b) => b.score - a.score || holderRank[a.n.type] - holderRank[b.n.type])
+    .map((s) => s.n);
 }
+
+export const findNode = (nodes: readonly TopologyNode[], query: string): TopologyNode | undefined =>
+  matchNodes(nodes, query)[0];

@@ -4,9 +4,11 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { AdminOnly, useIsAdmin } from "../auth/viewer";
-import { useDialogs } from "../forms/dialogs";
+import { interfaceName } from "../forms/blockers";
+import { useDialogs } from "../forms/dialog-context";
+import { useDisassociate } from "../forms/use-disassociate";
 import { InstanceHostPanel, RouterHostPanel } from "../inspect/panels";
-import { DeleteButton, SubnetActions, useDisassociate } from "../resources/actions";
+import { DeleteButton, SubnetActions } from "../resources/actions";
 import { FieldTable } from "../resources/fields";
 import { usePendingActions } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
@@ -160,12 +162,10 @@ function RouterActions({ node }: { node: Extract<TopologyNode, { type: "router" 
                     kind: "routerInterface",
                     id: node.id,
                     subnetId: i.subnet_id,
-                    name: `${i.ip_address}`,
+                    name: interfaceName(i.ip_address, s),
                     noun: "interface",
                   }}
-                >
-                  Remove
-                </DeleteButton>
+                />
               }
             >
               {i.ip_address} on {s ? `${s.name || s.id.slice(0, 8)} ${s.cidr}` : i.subnet_id.slice(0, 8)}
@@ -244,7 +244,7 @@ export function SidePanel({ node, onClose }: { node: TopologyNode; onClose: () =
       aria-label={`Details of ${node.data.name || node.id}`}
       data-testid="side-panel"
       data-id={node.id}
-      className="flex w-96 shrink-0 flex-col gap-3 overflow-y-auto border-l border-[var(--border)] bg-[var(--panel)] p-3"
+      className="flex max-h-[45%] w-full shrink-0 flex-col gap-3 overflow-y-auto rounded-t-xl border-t border-[var(--border)] bg-[var(--panel)] p-3 shadow-lg md:max-h-none md:w-96 md:rounded-none md:border-t-0 md:border-l md:shadow-none"
     >
       <div className="flex items-center gap-2">
         <h2 className="truncate font-semibold">{node.data.name || node.id}</h2>

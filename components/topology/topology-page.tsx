@@ -2,14 +2,14 @@
 // The home page: toolbar (project filter, search, create), the graph, and the side panel of the selected node.
 import { useQuery } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { AdminOnly } from "../auth/viewer";
-import { useDialogs } from "../forms/dialogs";
+import { useDialogs } from "../forms/dialog-context";
 import { useTRPC } from "../trpc/provider";
 import { Button, Select } from "../ui/controls";
 import { TopologyCanvas } from "./canvas";
 import { TopologyActionsContext } from "./context";
-import { findNode, NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
+import { findNode, matchNodes, NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
 import { defaultCollapsed, filterByProject } from "./model";
 import { SidePanel } from "./side-panel";
 import { useTopologyLayout } from "./use-layout";
@@ -43,6 +43,8 @@ export function TopologyPage() {
   const actions = useMemo(() => ({ toggleCollapse }), [toggleCollapse]);
   const laid = useTopologyLayout(visible, collapsed);
   const [selected, setSelected] = useState<string | null>(null);
+  // What the search box matches as it is typed: lit on the graph before Enter picks the best.
+  const [matches, setMatches] = useState<ReadonlySet<string>>(NO_MATCHES);
   const selectedNode = laid.nodes.find((n) => n.id === selected);
 
   return (
@@ -50,6 +52,7 @@ export function TopologyPage() {
       <ReactFlowProvider>
         <div className="flex h-full flex-col">
           <div className="flex flex-wrap items-center gap-2 border-b border-[var(--border)] bg-[var(--panel)] px-3 py-2">
+            <h1 className="sr-only">Topology</h1>
             <label className="flex items-center gap-2 text-sm" htmlFor="project-filter">
               <span className="text-[var(--muted)]">Project</span>
             </label>
@@ -68,7 +71,7 @@ export function TopologyPage() {
                 ))}
               </Select>
             </span>
-            <SearchBox nodes={laid.nodes} onFound={setSelected} />
+            <SearchBox nodes={laid.nodes} onFound={setSelected} onMatches={setMatches} />
             <AdminOnly>
               <span className="mx-1 h-5 w-px bg-[var(--border)]" />
               <Button onClick={() => open({ type: "network-create" })} data-testid="create-network">
@@ -103,9 +106,10 @@ export function TopologyPage() {
               {error}
             </p>
           ) : null}
-          <div className="flex min-h-0 flex-1">
-            <div className="relative min-w-0 flex-1" data-testid="topology" data-ready={laid.ready}>
-              <TopologyCanvas laid={laid} selected={selected} onSelect={setSelected} />
+          {/* On a phone the graph fills the screen and the panel rises from the bottom as a sheet. */}
+          <div className="flex min-h-0 flex-1 flex-col md:flex-row">
+            <div className="relative min-h-0 min-w-0 flex-1" data-testid="topology" data-ready={laid.ready}>
+              <TopologyCanvas laid={laid} selected={selected} matches={matches} onSelect={setSelected} />
             </div>
             {selectedNode ? <SidePanel node={selectedNode} onClose={() => setSelected(null)} /> : null}
           </div>
@@ -115,11 +119,27 @@ export function TopologyPage() {
   );
 }
 
-/** Search a name, id or address; Enter centres the graph on the best match and selects it. */
-function SearchBox({ nodes, onFound }: { nodes: TopologyNode[]; onFound: (id: string) => void }) {
+const NO_MATCHES: ReadonlySet<string> = new Set();
+
+/**
+ * Search a name, id or address: every match lights up while typing; Enter centres the graph on the best one (the
+ * instance holding an address before the router that NATs it) and selects it.
+ */
+function SearchBox({
+  nodes,
+  onFound,
+  onMatches,
+}: {
+  nodes: TopologyNode[];
+  onFound: (id: string) => void;
+  onMatches: (ids: ReadonlySet<string>) => void;
+}) {
   const { setCenter } = useReactFlow();
   const [query, setQuery] = useState("");
   const [miss, setMiss] = useState(false);
+  useEffect(() => {
+    onMatches(query.trim() === "" ? NO_MATCHES : new Set(matchNodes(nodes, query).map((n) => n.id)));
+  }, [nodes, query, onMatches]);
   return (
     <search>
       <form

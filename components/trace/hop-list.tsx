@@ -25,12 +25,12 @@ export function HopList({
       <div
         data-testid="trace-verdict"
         data-verdict={result.verdict}
-        className={`rounded-md px-3 py-2 text-sm font-medium text-white ${delivered ? "bg-[var(--color-kind-network)]" : "bg-[var(--color-state-error)]"}`}
+        className={`rounded-md px-3 py-2 text-sm font-medium text-white ${delivered ? "bg-[var(--fill-primary)]" : "bg-[var(--fill-danger)]"}`}
       >
         {delivered ? "Delivered" : "Dropped"} · {endpointLabel(result.from)} → {endpointLabel(result.to)} ·{" "}
         {result.protocol}
         {result.port ? `/${result.port}` : ""}
-        <span className="float-right text-xs font-normal opacity-80">
+        <span className="float-right text-xs font-normal">
           {result.mode} · {Math.round(result.duration_ms)} ms
         </span>
       </div>
@@ -128,24 +128,37 @@ function HopRow({
           data-testid="hop-action"
         >
           {hop.action}
-          {hop.vlan !== undefined ? ` vlan ${hop.vlan}` : ""}
         </span>
-        <span className="truncate">{nodeName}</span>
+        {hop.vlan !== undefined ? (
+          // br-int's own tag for the network on this host, not the network's segment (the graph shows that).
+          <span
+            className="text-[var(--muted)]"
+            data-testid="hop-local-tag"
+            title="The local VLAN tag Open vSwitch gives the network on br-int of this host; the network's own segment (VXLAN, VLAN) is on the graph"
+          >
+            local tag {hop.vlan}
+          </span>
+        ) : null}
+        <span className="break-all">{nodeName}</span>
         <span className="ml-auto font-mono text-[var(--muted)]">
           {hop.packet.src} → {hop.packet.dst}
         </span>
       </div>
       {where ? <div className="truncate font-mono text-[var(--muted)]">{where}</div> : null}
       <div className="mt-1 flex gap-1">
-        <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--muted)]">
+        <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--fg)]">
           {hop.decided_by.kind.replace("_", " ")}
         </span>
-        <pre
-          data-testid="hop-rule"
-          className="min-w-0 flex-1 whitespace-pre-wrap break-all font-mono text-[11px] leading-snug"
-        >
-          {hop.decided_by.text}
-        </pre>
+        {hop.decided_by.kind === "ovs_flow" ? (
+          <FlowSteps text={hop.decided_by.text} switched={hop.action === "switched"} />
+        ) : (
+          <pre
+            data-testid="hop-rule"
+            className="min-w-0 flex-1 whitespace-pre-wrap break-all font-mono text-[11px] leading-snug"
+          >
+            {hop.decided_by.text}
+          </pre>
+        )}
       </div>
       {hop.probe ? (
         <div
@@ -164,6 +177,35 @@ function HopRow({
         <DiagnosisBox key={`${d.code}:${d.message}`} diagnosis={d} />
       ))}
     </li>
+  );
+}
+
+/**
+ * `ofproto/trace`'s answer: its outcome ("out: tap…") in view, the flow steps behind "details". On a hop that got
+ * through, a step that ends in drop is a branch the packet did not take (a copy of a flooded frame, a patch port
+ * that does not carry it): dimmed and said to be so, rather than alarming.
+ */
+function FlowSteps({ text, switched }: { text: string; switched: boolean }) {
+  const lines = text.split("\n");
+  const outcome = lines.at(-1) ?? "";
+  const steps = lines.slice(0, -1);
+  const dropped = (line: string) => switched && /->\s*drop\s*$/.test(line);
+  return (
+    <details className="min-w-0 flex-1" data-testid="hop-flows">
+      <summary className="cursor-pointer font-mono text-[11px]" data-testid="hop-outcome">
+        {outcome} <span className="font-sans text-[var(--muted)]">· {steps.length} flow steps</span>
+      </summary>
+      <pre className="font-mono text-[11px] leading-snug break-all whitespace-pre-wrap">
+        {steps.map((line, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the steps of one trace, in order, never reordered
+          <span key={i} className={dropped(line) ? "text-[var(--muted)]" : ""}>
+            {line}
+            {dropped(line) ? "  (a branch, not the way this packet went)" : ""}
+            {"\n"}
+          </span>
+        ))}
+      </pre>
+    </details>
   );
 }
 

@@ -12,6 +12,13 @@ export const TRACE_COLOR: Record<Direction | "failed", string> = {
   failed: "#dc2626",
 };
 
+/** Text on a TRACE_COLOR fill: white reads on blue and red (5:1), not on amber (2:1), which takes near-black. */
+export const TRACE_INK: Record<Direction | "failed", string> = {
+  forward: "#ffffff",
+  reply: "#1c1917",
+  failed: "#ffffff",
+};
+
 /** The graph node a hop sits on: floating IP ids become their router, unknown ids stay as they are. */
 function graphNodeOf(hop: Hop, topology: Topology | undefined): string {
   const id = hop.where.node_id;

@@ -15,7 +15,7 @@ import { useEffect, useRef } from "react";
 import type { TopologyEdge, TopologyNode } from "../topology/graph";
 import { nodeTypes } from "../topology/nodes";
 import { useTheme } from "../ui/theme";
-import { TRACE_COLOR } from "./path";
+import { type Direction, TRACE_COLOR, TRACE_INK } from "./path";
 
 export type Picks = { from: string | null; to: string | null };
 
@@ -26,14 +26,14 @@ function clickedInside(target: EventTarget | null, attribute: "data-fip" | "data
     : null;
 }
 
-function PickTag({ nodeId, label, colour }: { nodeId: string; label: string; colour: string }) {
+function PickTag({ nodeId, label, direction }: { nodeId: string; label: string; direction: Direction }) {
   return (
     <NodeToolbar nodeId={nodeId} isVisible position={Position.Top} offset={6}>
       <span
         data-testid="trace-pick-tag"
         data-node={nodeId}
-        className="rounded px-1.5 py-0.5 text-[11px] font-semibold text-white shadow"
-        style={{ background: colour }}
+        className="rounded px-1.5 py-0.5 text-[11px] font-semibold shadow"
+        style={{ background: TRACE_COLOR[direction], color: TRACE_INK[direction] }}
       >
         {label}
       </span>
@@ -93,13 +93,11 @@ export function TraceCanvas({
       <Background gap={24} size={1} />
       <Controls position="bottom-left" showInteractive={false} />
       {picks.from !== null && picks.from === picks.to ? (
-        <PickTag nodeId={picks.from} label="From · To" colour={TRACE_COLOR.forward} />
+        <PickTag nodeId={picks.from} label="From · To" direction="forward" />
       ) : (
         <>
-          {picks.from !== null ? (
-            <PickTag nodeId={picks.from} label="From" colour={TRACE_COLOR.forward} />
-          ) : null}
-          {picks.to !== null ? <PickTag nodeId={picks.to} label="To" colour={TRACE_COLOR.reply} /> : null}
+          {picks.from !== null ? <PickTag nodeId={picks.from} label="From" direction="forward" /> : null}
+          {picks.to !== null ? <PickTag nodeId={picks.to} label="To" direction="reply" /> : null}
         </>
       )}
     </ReactFlow>

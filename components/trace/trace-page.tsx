@@ -15,7 +15,7 @@ import { useTRPC } from "../trpc/provider";
 import { Button, Select } from "../ui/controls";
 import { endpointAt, endpointOptions, nodeOf } from "./endpoints";
 import { HopList } from "./hop-list";
-import { decorate, TRACE_COLOR } from "./path";
+import { type Direction, decorate, TRACE_COLOR, TRACE_INK } from "./path";
 import { EndpointPicker } from "./picker";
 import { TraceCanvas } from "./trace-canvas";
 
@@ -109,6 +109,7 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
     <TopologyActionsContext.Provider value={actions}>
       <ReactFlowProvider>
         <div className="flex h-full flex-col" data-testid="trace-page">
+          <h1 className="sr-only">Packet trace</h1>
           <form
             className="flex flex-wrap items-end gap-2 border-b border-[var(--border)] bg-[var(--panel)] px-3 py-2"
             onSubmit={(e) => {
@@ -205,9 +206,10 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
               {topologyError}
             </p>
           ) : null}
-          <div className="flex min-h-0 flex-1">
+          {/* On a phone the hop list goes under the graph, as the topology's panel does. */}
+          <div className="flex min-h-0 flex-1 flex-col md:flex-row">
             <div
-              className="relative min-w-0 flex-1"
+              className="relative min-h-0 min-w-0 flex-1"
               data-testid="trace-graph"
               data-ready={laid.ready}
               data-forward-edges={lit.forwardEdges}
@@ -222,7 +224,7 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
               />
             </div>
             <aside
-              className="w-[26rem] shrink-0 overflow-auto border-l border-[var(--border)] bg-[var(--panel)]"
+              className="max-h-[55%] w-full shrink-0 overflow-auto border-t border-[var(--border)] bg-[var(--panel)] md:max-h-none md:w-[26rem] md:border-t-0 md:border-l"
               data-testid="trace-panel"
             >
               {run.error ? (
@@ -250,6 +252,8 @@ export function TracePage({ initial }: { initial: TraceQuery }) {
   );
 }
 
+const pickStyle = (d: Direction) => ({ background: TRACE_COLOR[d], color: TRACE_INK[d] });
+
 /** Which end a click on the graph sets: a two-way switch, as a map's "directions from / to here". */
 function PickSwitch({ end, onChange }: { end: End; onChange: (end: End) => void }) {
   return (
@@ -264,9 +268,9 @@ function PickSwitch({ end, onChange }: { end: End; onChange: (end: End) => void 
             aria-pressed={end === e}
             onClick={() => onChange(e)}
             className={`px-3 py-1.5 text-sm font-medium ${
-              end === e ? "text-white" : "bg-[var(--bg)] text-[var(--fg)] hover:bg-[var(--hover)]"
+              end === e ? "" : "bg-[var(--bg)] text-[var(--fg)] hover:bg-[var(--hover)]"
             }`}
-            style={end === e ? { background: e === "from" ? TRACE_COLOR.forward : TRACE_COLOR.reply } : {}}
+            style={end === e ? pickStyle(e === "from" ? "forward" : "reply") : {}}
           >
             {e === "from" ? "From" : "To"}
           </button>

@@ -4,9 +4,9 @@ import { type ComponentProps, type ReactNode, useId } from "react";
 
 type Variant = "primary" | "secondary" | "danger" | "ghost";
 const variants: Record<Variant, string> = {
-  primary: "bg-[var(--color-kind-network)] text-white hover:brightness-110",
+  primary: "bg-[var(--fill-primary)] text-white hover:brightness-110",
   secondary: "border border-[var(--border)] bg-[var(--panel)] hover:bg-[var(--hover)]",
-  danger: "bg-[var(--color-state-error)] text-white hover:brightness-110",
+  danger: "bg-[var(--fill-danger)] text-white hover:brightness-110",
   ghost: "text-[var(--muted)] hover:text-[var(--fg)] hover:bg-[var(--hover)]",
 };
 

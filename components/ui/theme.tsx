@@ -44,7 +44,7 @@ export function ThemeToggle() {
     <button
       type="button"
       onClick={() => setTheme(next)}
-      className="rounded-md border border-[var(--border)] px-2 py-1 text-sm hover:bg-[var(--hover)]"
+      className="rounded-md border border-[var(--border)] px-2 py-1 text-sm whitespace-nowrap hover:bg-[var(--hover)]"
       aria-label={`Switch to ${next} theme`}
       data-testid="theme-toggle"
     >
