@@ -105,12 +105,17 @@ function holderOf(address: string | null, lists: Lists): string {
   return server ? `${address} (${server.name})` : address;
 }
 
+/** A network's DHCP port is the network's own: it goes with its subnets and never holds them (as in Neutron). */
+const blocks = (p: Port) => p.device_owner !== "network:dhcp";
+
 export function assess(target: DeleteTarget, lists: Lists): Assessment {
   switch (target.kind) {
     case "network":
       // The server refuses while any port is on the network; its subnets go with it.
       return {
-        blockers: lists.ports.filter((p) => p.network_id === target.id).map((p) => portBlocker(p, lists)),
+        blockers: lists.ports
+          .filter((p) => p.network_id === target.id && blocks(p))
+          .map((p) => portBlocker(p, lists)),
         effects: lists.subnets
           .filter((s) => s.network_id === target.id)
           .map((s) => `subnet ${s.name || s.id.slice(0, 8)} ${s.cidr} is deleted with it`),
@@ -118,7 +123,7 @@ export function assess(target: DeleteTarget, lists: Lists): Assessment {
     case "subnet":
       return {
         blockers: lists.ports
-          .filter((p) => p.fixed_ips.some((f) => f.subnet_id === target.id))
+          .filter((p) => p.fixed_ips.some((f) => f.subnet_id === target.id) && blocks(p))
           .map((p) => portBlocker(p, lists)),
         effects: [],
       };
