@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { byRef, fixedIp, macAddress, name, printable, ref } from "./common";
+import { portSecurityFields } from "./securityGroup";
 
 const deviceOwners = [
   "compute:nova",
@@ -17,6 +18,7 @@ export const portCreate = z.object({
   fixed_ips: z.array(fixedIp).optional(),
   mac_address: macAddress.optional(),
   admin_state_up: z.boolean().default(true),
+  ...portSecurityFields,
 });
 
 export const portUpdate = z.object({
@@ -24,6 +26,7 @@ export const portUpdate = z.object({
   name: name.optional(),
   fixed_ips: z.array(fixedIp).optional(),
   admin_state_up: z.boolean().optional(),
+  ...portSecurityFields,
 });
 
 export const portShow = byRef;

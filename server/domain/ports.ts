@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { cidrContains } from "../../lib/ip";
 import type { FixedIpInput } from "../../lib/schemas/common";
 import type { portCreate, portList, portUpdate } from "../../lib/schemas/port";
+import type { PortSecurityInput } from "../../lib/schemas/securityGroup";
 import type { Executor } from "../db/client";
 import {
   type AllocationRow,
@@ -17,6 +18,7 @@ import {
 import { badRequest, conflict } from "./errors";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { networkSpec } from "./networks";
+import { groupsOfPorts, securePort } from "./portSecurity";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
@@ -30,7 +32,7 @@ export const portSpec: RefSpec<PortRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
-function portView(row: PortRow, allocations: readonly AllocationRow[]) {
+function portView(row: PortRow, allocations: readonly AllocationRow[], groups: Map<string, string[]>) {
   return {
     id: row.id,
     name: row.name,
@@ -45,6 +47,9 @@ function portView(row: PortRow, allocations: readonly AllocationRow[]) {
     device_id: row.deviceId,
     "binding:host_id": row.hostId,
     admin_state_up: row.adminStateUp,
+    security_groups: groups.get(row.id) ?? [],
+    port_security_enabled: row.portSecurityEnabled,
+    allowed_address_pairs: row.allowedAddressPairs,
     status: row.status,
     status_message: row.statusMessage,
     created_at: row.createdAt.toISOString(),
@@ -59,7 +64,13 @@ async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<P
     ex,
     rows.map((r) => r.id),
   );
-  return rows.map((row) => hostFieldsFor(actor, portView(row, allocations), { "binding:host_id": "" }));
+  const groups = await groupsOfPorts(
+    ex,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) =>
+    hostFieldsFor(actor, portView(row, allocations, groups), { "binding:host_id": "" }),
+  );
 }
 
 export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
@@ -172,6 +183,7 @@ export type NewPort = {
   deviceId?: string;
   hostId?: string;
   adminStateUp?: boolean;
+  security?: PortSecurityInput;
 };
 
 /** Creates a port with its addresses: for users, and for routers, floating IPs and servers. */
@@ -196,6 +208,7 @@ export async function addPort(tx: Tx, spec: NewPort): Promise<PortRow> {
       .returning();
     if (row) {
       await allocateAll(tx, row, spec.network, spec.fixedIps);
+      await securePort(tx, row, spec.security ?? {}, true);
       tx.changed({ kind: "port", id: row.id, action: "create", project_id: row.projectId });
       return row;
     }
@@ -229,6 +242,7 @@ export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Pro
     fixedIps: input.fixed_ips,
     macAddress: input.mac_address,
     adminStateUp: input.admin_state_up,
+    security: input,
   });
   return showPort(tx.db, tx.actor, row.id);
 }
@@ -258,6 +272,7 @@ export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Pro
     await tx.db.delete(ipAllocations).where(eq(ipAllocations.portId, port.id));
     await allocateAll(tx, port, network, input.fixed_ips);
   }
+  await securePort(tx, port, input, false);
   await tx.db
     .update(ports)
     .set({ name: input.name, adminStateUp: input.admin_state_up, ...(await pending(tx)) })
