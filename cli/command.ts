@@ -33,20 +33,26 @@ type Crud = {
   show: (client: Client, id: string) => Promise<Row>;
   remove: (client: Client, id: string) => Promise<unknown>;
   columns: Column[];
+  /** A positional filter of `list` (openstack's `security group rule list [group]`), given in its options. */
+  listArgument?: string;
 };
 
 /** Adds `list`, `show` and `delete` to a resource's command; returns the command for its other verbs. */
 export function addCrud(resource: Command, noun: string, crud: Crud): Command {
-  resource
+  const list = resource
     .command("list")
     .description(`List ${noun}s`)
     .addOption(formatOption())
-    .option("--project <project>", "only this project's")
-    .action(
-      run(async (client, options: Record<string, unknown> & { format: Format }) => {
-        printList(await crud.list(client, options), crud.columns, options.format);
-      }),
-    );
+    .option("--project <project>", "only this project's");
+  const { listArgument } = crud;
+  if (listArgument) list.argument(`[${listArgument}]`);
+  list.action(
+    run(async (client) => {
+      const options: Record<string, unknown> = { ...list.opts() };
+      if (listArgument) options[listArgument] = list.args[0];
+      printList(await crud.list(client, options), crud.columns, options.format as Format);
+    }),
+  );
   resource
     .command("show <id>")
     .description(`Show a ${noun} (name or ID)`)

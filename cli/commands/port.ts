@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { addCrud, formatOption, run } from "../command";
 import { fixedIp, repeat, toFixedIp } from "../options";
 import { type Format, field, printOne } from "../output";
+import { portSecurityInput, withPortSecurityOptions } from "./securityGroup";
 
 export function portCommands(program: Command): void {
   const port = addCrud(program.command("port").description("Ports"), "port", {
@@ -22,35 +23,42 @@ export function portCommands(program: Command): void {
   });
   port.commands.find((c) => c.name() === "list")?.option("--network <network>", "only this network's ports");
 
-  port
+  const create = port
     .command("create <name>")
     .description("Create a port")
     .addOption(formatOption())
     .requiredOption("--network <network>", "network (name or ID)")
     .option("--project <project>", "owning project")
     .option("--fixed-ip <subnet=S,ip-address=IP>", "fixed IP (repeat)", repeat(fixedIp))
-    .option("--mac-address <mac>", "MAC address")
-    .action(
-      run(async (client, name: string, o) => {
-        const created = await client.port.create.mutate({
-          name,
-          network_id: o.network,
-          project_id: o.project,
-          fixed_ips: o.fixedIp?.map(toFixedIp),
-          mac_address: o.macAddress,
-        });
-        printOne(created, o.format as Format);
-      }),
-    );
+    .option("--mac-address <mac>", "MAC address");
+  withPortSecurityOptions(create, "create").action(
+    run(async (client, name: string, o) => {
+      const created = await client.port.create.mutate({
+        name,
+        network_id: o.network,
+        project_id: o.project,
+        fixed_ips: o.fixedIp?.map(toFixedIp),
+        mac_address: o.macAddress,
+        ...portSecurityInput(o),
+      });
+      printOne(created, o.format as Format);
+    }),
+  );
 
-  port
+  const set = port
     .command("set <port>")
     .description("Change a port")
     .option("--name <name>", "new name")
-    .option("--fixed-ip <subnet=S,ip-address=IP>", "replace the fixed IPs (repeat)", repeat(fixedIp))
-    .action(
-      run(async (client, id: string, o) => {
-        await client.port.update.mutate({ id, name: o.name, fixed_ips: o.fixedIp?.map(toFixedIp) });
-      }),
-    );
+    .option("--fixed-ip <subnet=S,ip-address=IP>", "replace the fixed IPs (repeat)", repeat(fixedIp));
+  withPortSecurityOptions(set, "set").action(
+    run(async (client, id: string, o) => {
+      const current = await client.port.show.query({ id });
+      await client.port.update.mutate({
+        id,
+        name: o.name,
+        fixed_ips: o.fixedIp?.map(toFixedIp),
+        ...portSecurityInput(o, current),
+      });
+    }),
+  );
 }

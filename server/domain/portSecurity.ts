@@ -3,9 +3,8 @@ import { eq, inArray } from "drizzle-orm";
 import type { PortSecurityInput } from "../../lib/schemas/securityGroup";
 import type { Executor } from "../db/client";
 import { type AddressPair, type PortRow, portSecurityGroups, ports } from "../db/schema";
-import { badRequest, conflict, notFound } from "./errors";
-import { label, resolveRef } from "./refs";
-import { ensureDefaultGroup, securityGroupSpec } from "./securityGroups";
+import { badRequest, conflict } from "./errors";
+import { ensureDefaultGroup, resolveGroupOf } from "./securityGroups";
 import type { Tx } from "./tx";
 
 /** Neutron's prefix of the device owners that are parts of the network itself: they get no security groups. */
@@ -24,12 +23,7 @@ export async function groupsOfPorts(ex: Executor, portIds: string[]): Promise<Ma
 async function namedGroups(tx: Tx, port: PortRow, refs: string[]): Promise<string[]> {
   const ids: string[] = [];
   for (const ref of refs) {
-    const group = await resolveRef(tx.db, tx.actor, securityGroupSpec, ref);
-    if (group.projectId !== port.projectId)
-      throw notFound(
-        `Security group ${ref} not found in the project of port ${label(port)}`,
-        "SecurityGroupNotFound",
-      );
+    const group = await resolveGroupOf(tx.db, tx.actor, port.projectId, ref);
     if (!ids.includes(group.id)) ids.push(group.id);
   }
   return ids;

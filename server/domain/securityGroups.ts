@@ -34,6 +34,24 @@ export const securityGroupSpec: RefSpec<SecurityGroupRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
+/**
+ * A group named for a port (or a server's port): among the port's project's groups, as Nova looks a name up in
+ * the instance's project. Every project has a `default`, so an admin's `default` means the port's.
+ */
+export function resolveGroupOf(
+  ex: Executor,
+  actor: Actor,
+  projectId: string,
+  ref: string,
+): Promise<SecurityGroupRow> {
+  const spec = {
+    ...securityGroupSpec,
+    visible: (row: SecurityGroupRow, who: Actor) =>
+      row.projectId === projectId && ownedBy(who, row.projectId),
+  };
+  return resolveRef(ex, actor, spec, ref);
+}
+
 /** Rules have no name: they are named by their ID only. */
 export const securityGroupRuleSpec: RefSpec<SecurityGroupRuleRow> = {
   label: "Security group rule",
@@ -245,7 +263,8 @@ const ruleKey = (r: {
     protocolNumber(r.protocol),
     r.portRangeMin,
     r.portRangeMax,
-    r.remoteIpPrefix,
+    // A rule open to every address says the same with 0.0.0.0/0 or no prefix (openstack sends the former).
+    r.remoteIpPrefix === "0.0.0.0/0" ? null : r.remoteIpPrefix,
     r.remoteGroupId,
   ]);
 

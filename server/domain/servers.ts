@@ -27,7 +27,7 @@ import { groupsOfPorts, securePort } from "./portSecurity";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
-import { securityGroupSpec } from "./securityGroups";
+import { resolveGroupOf } from "./securityGroups";
 import { type Actor, pending, type Tx } from "./tx";
 
 const serverSpec: RefSpec<InstanceRow> = {
@@ -205,7 +205,7 @@ export async function changeServerSecurityGroup(
   action: "add" | "remove",
 ): Promise<ServerView> {
   const server = await resolveRef(tx.db, tx.actor, serverSpec, input.id);
-  const group = await resolveRef(tx.db, tx.actor, securityGroupSpec, input.security_group);
+  const group = await resolveGroupOf(tx.db, tx.actor, server.projectId, input.security_group);
   const port = await portSpec.byId(tx.db, server.portId);
   if (!port) throw new Error("server without port");
   const current = (await groupsOfPorts(tx.db, [port.id])).get(port.id) ?? [];
