@@ -272,13 +272,19 @@ describe("Neutron v2.0", () => {
     const { body } = await call("GET", "/networking/v2.0/extensions", { token: alice });
     const aliases = body.extensions.map((e: { alias: string }) => e.alias);
     expect(aliases).toEqual(
-      expect.arrayContaining(["router", "external-net", "extraroute", "ext-gw-mode", "provider"]),
+      expect.arrayContaining([
+        "router",
+        "external-net",
+        "extraroute",
+        "ext-gw-mode",
+        "provider",
+        "security-group",
+      ]),
     );
-    expect(aliases).not.toContain("security-group");
     expect(aliases).not.toContain("floating-ip-port-forwarding");
-    expect((await call("GET", "/networking/v2.0/extensions/security-group", { token: alice })).status).toBe(
-      404,
-    );
+    expect(
+      (await call("GET", "/networking/v2.0/extensions/floating-ip-port-forwarding", { token: alice })).status,
+    ).toBe(404);
   });
 
   it("shows a member its project, shared and external networks; another project's is NetworkNotFound", async () => {
@@ -464,6 +470,125 @@ describe("Neutron v2.0", () => {
       400,
       "ExternalGatewayForFloatingIPNotFound",
       /is not reachable from subnet/,
+    );
+  });
+});
+
+describe("Neutron security groups", () => {
+  const sg = "/networking/v2.0/security-groups";
+  const rules = "/networking/v2.0/security-group-rules";
+
+  it("creates a group with its egress rule, adds rules as openstack sends them, shows and lists them", async () => {
+    const created = await call("POST", sg, {
+      token: admin,
+      body: {
+        security_group: {
+          name: "rest-web",
+          description: "web",
+          tenant_id: (await api.caller.project.show({ id: "alpha" })).id,
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    const group = created.body.security_group;
+    expect(group).toMatchObject({
+      name: "rest-web",
+      stateful: true,
+      security_group_rules: [{ direction: "egress", ethertype: "IPv4", protocol: null }],
+    });
+    // What `openstack security group rule create --protocol tcp --dst-port 22 rest-web` sends.
+    const body = {
+      security_group_rule: {
+        security_group_id: group.id,
+        direction: "ingress",
+        ethertype: "IPv4",
+        protocol: "tcp",
+        port_range_min: 22,
+        port_range_max: 22,
+        remote_ip_prefix: "0.0.0.0/0",
+      },
+    };
+    const rule = await call("POST", rules, { token: admin, body });
+    expect(rule.status).toBe(201);
+    expect(rule.body.security_group_rule).toMatchObject({
+      security_group_id: group.id,
+      port_range_min: 22,
+      remote_ip_prefix: "0.0.0.0/0",
+    });
+    const again = await refused(
+      () => call("POST", rules, { token: admin, body }),
+      409,
+      "SecurityGroupRuleExists",
+    );
+    expect(again.message).toBe(
+      `Security group rule already exists. Rule id is ${rule.body.security_group_rule.id}.`,
+    );
+    const listed = await call("GET", `${rules}?security_group_id=${group.id}&direction=ingress`, {
+      token: alice,
+    });
+    expect(listed.body.security_group_rules.map((r: { id: string }) => r.id)).toEqual([
+      rule.body.security_group_rule.id,
+    ]);
+    const named = await call("GET", `${sg}?name=rest-web`, { token: alice });
+    expect(named.body.security_groups.map((g: { id: string }) => g.id)).toEqual([group.id]);
+    expect(
+      (await call("PUT", `${rules}/${rule.body.security_group_rule.id}`, { token: admin, body })).status,
+    ).toBe(405);
+  });
+
+  it("answers Neutron's errors for bad rules and groups in use, writing nothing", async () => {
+    const [group] = (await call("GET", `${sg}?name=rest-web`, { token: admin })).body.security_groups;
+    const rule = (fields: Record<string, unknown>) => () =>
+      call("POST", rules, {
+        token: admin,
+        body: { security_group_rule: { security_group_id: group.id, direction: "ingress", ...fields } },
+      });
+    await refused(
+      rule({ protocol: "icmp", port_range_min: 300 }),
+      400,
+      "HTTPBadRequest",
+      /It must be 0 to 255/,
+    );
+    await refused(
+      rule({ remote_ip_prefix: "10.0.0.0/8", remote_group_id: group.id }),
+      400,
+      "HTTPBadRequest",
+      /Only remote_ip_prefix or remote_group_id may be provided/,
+    );
+    await refused(
+      () => call("GET", `${sg}/00000000-0000-4000-8000-000000000000`, { token: admin }),
+      404,
+      "SecurityGroupNotFound",
+    );
+    const port = await call("POST", "/networking/v2.0/ports", {
+      token: admin,
+      body: {
+        port: {
+          network_id: (await api.caller.network.show({ id: "net-a" })).id,
+          security_groups: [group.id],
+          name: "rest-sg-port",
+        },
+      },
+    });
+    expect(port.body.port).toMatchObject({
+      security_groups: [group.id],
+      port_security_enabled: true,
+      allowed_address_pairs: [],
+    });
+    await refused(() => call("DELETE", `${sg}/${group.id}`, { token: admin }), 409, "SecurityGroupInUse");
+    await refused(
+      () =>
+        call("PUT", `/networking/v2.0/ports/${port.body.port.id}`, {
+          token: admin,
+          body: { port: { port_security_enabled: false } },
+        }),
+      409,
+      "PortSecurityPortHasSecurityGroup",
+    );
+    await refused(
+      () => call("POST", sg, { token: alice, body: { security_group: { name: "mine" } } }),
+      403,
+      "PolicyNotAuthorized",
     );
   });
 });
