@@ -1,11 +1,12 @@
 // Nova v2.1 under /compute, only what `openstack server list|show|delete` need, over netlens's instances (the
 // `server` procedures): a lab instance is a namespace with one port, so a server here has no flavor or image,
 // and its addresses are its port's fixed IPs and the floating IPs on that port. `server add|remove floating ip`
-// need nothing of Nova: the client sets the floating IP's port through Neutron.
+// need nothing of Nova: the client sets the floating IP's port through Neutron; `server add|remove security
+// group` are Nova's server actions (addSecurityGroup, removeSecurityGroup), on the server's port.
 import type { Status } from "../db/schema";
 import type { ServerView } from "../domain/servers";
 import type { RestCall } from "./context";
-import { json, noContent, RestError } from "./http";
+import { json, member, noContent, RestError, readJson } from "./http";
 
 const VERSION = "2.1";
 const UPDATED = "2013-07-23T11:33:21Z";
@@ -78,6 +79,7 @@ function serverOf(call: RestCall, s: ServerView, floating: ReadonlySet<string>) 
     "OS-EXT-STS:vm_state": status.toLowerCase(),
     "OS-EXT-SRV-ATTR:host": s.host,
     "OS-EXT-AZ:availability_zone": "nova",
+    security_groups: s.security_groups,
     links: [{ rel: "self", href: `${call.origin}/compute/v${VERSION}/servers/${s.id}` }],
   };
 }
@@ -96,6 +98,24 @@ async function floatingAddresses(call: RestCall): Promise<Set<string>> {
   return new Set((await call.caller.floatingIp.list(undefined)).map((f) => f.floating_ip_address));
 }
 
+/** POST /servers/{id}/action: the security group actions, which name the group (in the server's project). */
+async function serverAction(call: RestCall, id: string): Promise<Response> {
+  if (call.req.method !== "POST")
+    throw new RestError(405, "MethodNotAllowed", `${call.req.method} is not allowed on a server's action`);
+  const body = await readJson(call.req);
+  const [action] = Object.keys(body);
+  if (action !== "addSecurityGroup" && action !== "removeSecurityGroup")
+    throw new RestError(404, "NotFound", `There is no such action: ${action ?? "(none)"}`);
+  const { name } = member(body, action);
+  if (typeof name !== "string" || name === "")
+    throw new RestError(400, "BadRequest", `${action} needs the security group's name`);
+  const input = { id, security_group: name };
+  await (action === "addSecurityGroup"
+    ? call.caller.server.addSecurityGroup(input)
+    : call.caller.server.removeSecurityGroup(input));
+  return new Response(null, { status: 202, headers: HEADERS });
+}
+
 async function servers(call: RestCall, id: string | undefined, rest: string[]): Promise<Response> {
   const { req, caller, url } = call;
   if (id === undefined || (id === "detail" && rest.length === 0)) {
@@ -106,6 +126,7 @@ async function servers(call: RestCall, id: string | undefined, rest: string[]): 
     const shown = listed.filter((s) => nameMatches(name, s.name)).map((s) => serverOf(call, s, floating));
     return json(200, { servers: shown }, HEADERS);
   }
+  if (rest.length === 1 && rest[0] === "action") return serverAction(call, id);
   if (rest.length > 0) throw new RestError(404, "NotFound", `Could not find ${url.pathname}`);
   switch (req.method) {
     case "GET": {

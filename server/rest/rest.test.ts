@@ -617,6 +617,28 @@ describe("Nova v2.1 and the empty Glance", () => {
     expect(await tableCounts(api.db)).toEqual(before);
   });
 
+  it("adds and removes a security group with Nova's server actions, by the group's name in the server's project", async () => {
+    const vm = await api.caller.server.show({ id: "vm-a" });
+    const action = (body: unknown, token = admin) =>
+      call("POST", `/compute/v2.1/servers/${vm.id}/action`, { token, body });
+    await api.caller.securityGroup.create({ name: "nova-sg", project_id: "alpha" });
+    expect((await action({ addSecurityGroup: { name: "nova-sg" } })).status).toBe(202);
+    const shown = await call("GET", `/compute/v2.1/servers/${vm.id}`, { token: alice });
+    expect(shown.body.server.security_groups).toEqual([{ name: "default" }, { name: "nova-sg" }]);
+    // "default" is every project's: the server's project's is meant.
+    expect((await action({ removeSecurityGroup: { name: "default" } })).status).toBe(202);
+    const before = await tableCounts(api.db);
+    const again = await action({ removeSecurityGroup: { name: "default" } });
+    expect(again.body.badRequest.message).toBe(
+      "Security group default not associated with the instance vm-a",
+    );
+    expect((await action({ addSecurityGroup: { name: "nova-sg" } }, alice)).status).toBe(403);
+    expect((await action({ reboot: { type: "SOFT" } })).status).toBe(404);
+    expect(await tableCounts(api.db)).toEqual(before);
+    await api.caller.server.addSecurityGroup({ id: "vm-a", security_group: "default" });
+    await api.caller.server.removeSecurityGroup({ id: "vm-a", security_group: "nova-sg" });
+  });
+
   it("answers an empty image list and needs a token for it", async () => {
     expect((await call("GET", "/image/v2/images", { token: alice })).body.images).toEqual([]);
     expect((await call("GET", "/image/v2/images")).status).toBe(401);
