@@ -219,6 +219,17 @@ describe("the openstack CLI against netlens", () => {
     ).toEqual({
       net1: ["10.0.0.5"],
     });
+    // The seeds' "is it the security group?": Nova's server actions, by the group's name.
+    await ok(adminRc, "security", "group", "create", "allow-icmp-ssh");
+    await ok(adminRc, "server", "add", "security", "group", "vm_1", "allow-icmp-ssh");
+    const groupsOf = async () =>
+      JSON.stringify(
+        (await okJson<{ security_groups: unknown }>(adminRc, "server", "show", "vm_1")).security_groups,
+      );
+    expect(await groupsOf()).toContain("allow-icmp-ssh");
+    await ok(adminRc, "server", "remove", "security", "group", "vm_1", "allow-icmp-ssh");
+    expect(await groupsOf()).not.toContain("allow-icmp-ssh");
+    await ok(adminRc, "security", "group", "delete", "allow-icmp-ssh");
     await ok(adminRc, "server", "delete", "vm_1");
     expect(await okJson<unknown[]>(adminRc, "server", "list")).toEqual([]);
     expect(await stack.cliJson<unknown[]>("server", "list")).toEqual([]);
