@@ -132,6 +132,10 @@ describe("netlens security group", { timeout: 60_000 }, () => {
     const web = await json("security", "group", "show", "web");
     expect(port.security_groups).toEqual([web.id]);
     expect(port.allowed_address_pairs).toEqual([{ ip_address: "10.0.0.250", mac_address: port.mac_address }]);
+    expect(
+      (await cli("port", "unset", "vip-port", "--allowed-address", "ip-address=10.0.0.250")).stderr,
+    ).toBe("");
+    expect((await json("port", "show", "vip-port")).allowed_address_pairs).toEqual([]);
     const refused = await cli("port", "set", "vip-port", "--disable-port-security");
     expect(refused.stderr).toContain(
       "Port has security group associated. Cannot disable port security or ip address until security group is removed",
@@ -164,6 +168,10 @@ describe("netlens security group", { timeout: 60_000 }, () => {
     ]);
     expect((await cli("server", "remove", "security", "group", "sg-vm", "default")).stderr).toBe("");
     expect((await json("server", "show", "sg-vm")).security_groups).toEqual([{ name: "web" }]);
+    const port = (await json("server", "show", "sg-vm")).port_id;
+    expect((await cli("port", "unset", port, "--security-group", "web")).stderr).toBe("");
+    expect((await json("server", "show", "sg-vm")).security_groups).toEqual([]);
+    expect((await cli("server", "add", "security", "group", "sg-vm", "web")).stderr).toBe("");
     const inUse = await cli("security", "group", "delete", "web");
     expect(inUse.stderr).toContain(
       `Security Group ${(await json("security", "group", "show", "web")).id} in use.`,

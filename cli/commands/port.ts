@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { addCrud, formatOption, run } from "../command";
 import { fixedIp, repeat, toFixedIp } from "../options";
 import { type Format, field, printOne } from "../output";
-import { portSecurityInput, withPortSecurityOptions } from "./securityGroup";
+import { portSecurityInput, portUnsetCommand, withPortSecurityOptions } from "./securityGroup";
 
 export function portCommands(program: Command): void {
   const port = addCrud(program.command("port").description("Ports"), "port", {
@@ -61,4 +61,5 @@ export function portCommands(program: Command): void {
       });
     }),
   );
+  portUnsetCommand(port);
 }

@@ -190,3 +190,41 @@ export function serverSecurityGroupCommands(verbed: Command, verb: "add" | "remo
       }),
     );
 }
+
+/** `port unset --security-group X --allowed-address ip-address=…`: takes those off the port. */
+export function portUnsetCommand(port: Command): void {
+  port
+    .command("unset <port>")
+    .description("Take security groups or allowed address pairs off a port")
+    .option("--security-group <group>", "security group to remove, repeatable", repeat(String))
+    .option(
+      "--allowed-address <ip-address=IP[,mac-address=MAC]>",
+      "allowed address pair to remove, repeatable",
+      repeat(addressPair),
+    )
+    .action(
+      run(async (client, id: string, o) => {
+        const current = await client.port.show.query({ id });
+        const removing = new Set<string>();
+        for (const ref of (o.securityGroup as string[] | undefined) ?? []) {
+          removing.add((await client.securityGroup.show.query({ id: ref })).id);
+        }
+        const pairs =
+          (o.allowedAddress as Partial<Record<"ip-address" | "mac-address", string>>[] | undefined) ?? [];
+        const kept = current.allowed_address_pairs.filter(
+          (p) =>
+            !pairs.some(
+              (r) =>
+                r["ip-address"] === p.ip_address && (r["mac-address"] ?? p.mac_address) === p.mac_address,
+            ),
+        );
+        await client.port.update.mutate({
+          id,
+          security_groups: o.securityGroup
+            ? current.security_groups.filter((g) => !removing.has(g))
+            : undefined,
+          allowed_address_pairs: o.allowedAddress ? kept : undefined,
+        });
+      }),
+    );
+}

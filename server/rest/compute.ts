@@ -2,8 +2,11 @@
 // `server` procedures): a lab instance is a namespace with one port, so a server here has no flavor or image,
 // and its addresses are its port's fixed IPs and the floating IPs on that port. `server add|remove floating ip`
 // need nothing of Nova: the client sets the floating IP's port through Neutron; `server add|remove security
-// group` are Nova's server actions (addSecurityGroup, removeSecurityGroup), on the server's port.
+// group` find the group in Nova's proxy list (/os-security-groups) and call Nova's server actions
+// (addSecurityGroup, removeSecurityGroup), which change the server's port.
 import type { Status } from "../db/schema";
+import { isUuid } from "../domain/refs";
+import type { SecurityGroupView } from "../domain/securityGroups";
 import type { ServerView } from "../domain/servers";
 import type { RestCall } from "./context";
 import { json, member, noContent, RestError, readJson } from "./http";
@@ -141,6 +144,45 @@ async function servers(call: RestCall, id: string | undefined, rest: string[]): 
   }
 }
 
+/** Nova's proxy view of a security group (its rules in Nova's words), as `openstack server add security group` finds it. */
+function novaSecurityGroup(g: SecurityGroupView) {
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    tenant_id: g.project_id,
+    rules: g.security_group_rules
+      .filter((r) => r.direction === "ingress")
+      .map((r) => ({
+        id: r.id,
+        parent_group_id: g.id,
+        ip_protocol: r.protocol,
+        from_port: r.port_range_min,
+        to_port: r.port_range_max,
+        ip_range: r.remote_ip_prefix === null ? {} : { cidr: r.remote_ip_prefix },
+        group: r.remote_group_id === null ? {} : { tenant_id: g.project_id },
+      })),
+  };
+}
+
+/** GET /os-security-groups[/{id}]: the caller's project's groups, as Nova's proxy API lists them. */
+async function securityGroups(call: RestCall, id: string | undefined): Promise<Response> {
+  if (call.req.method !== "GET")
+    throw new RestError(405, "MethodNotAllowed", `${call.req.method} is not allowed here`);
+  const project = call.ctx.session?.projectId;
+  if (id === undefined) {
+    const groups = await call.caller.securityGroup.list({ project_id: project });
+    return json(200, { security_groups: groups.map(novaSecurityGroup) }, HEADERS);
+  }
+  // Nova takes IDs only here; clients look names up in the list.
+  if (!isUuid(id)) throw new RestError(404, "NotFound", `Security group ${id} not found.`);
+  return json(
+    200,
+    { security_group: novaSecurityGroup(await call.caller.securityGroup.show({ id })) },
+    HEADERS,
+  );
+}
+
 export async function compute(call: RestCall, path: string[]): Promise<Response> {
   const [major, collection, id, ...rest] = path;
   if (major === undefined) return json(200, { versions: [version(call.origin)] }, HEADERS);
@@ -151,6 +193,9 @@ export async function compute(call: RestCall, path: string[]): Promise<Response>
   switch (collection) {
     case "servers":
       return servers(call, id, rest);
+    case "os-security-groups":
+      if (rest.length > 0) throw new RestError(404, "NotFound", `Could not find ${call.url.pathname}`);
+      return securityGroups(call, id);
     // Lab instances have neither; clients look them up to print names.
     case "flavors":
       if (id === undefined || id === "detail") return json(200, { flavors: [] }, HEADERS);

@@ -622,6 +622,18 @@ describe("Nova v2.1 and the empty Glance", () => {
     const action = (body: unknown, token = admin) =>
       call("POST", `/compute/v2.1/servers/${vm.id}/action`, { token, body });
     await api.caller.securityGroup.create({ name: "nova-sg", project_id: "alpha" });
+    // How `openstack server add security group` finds it: Nova's proxy list of the caller's project's groups.
+    const listed = await call("GET", "/compute/v2.1/os-security-groups", { token: alice });
+    expect(listed.body.security_groups.map((g: { name: string }) => g.name).sort()).toEqual([
+      "default",
+      "nova-sg",
+      "rest-web",
+      "sg-a",
+      "spare-sg-a",
+    ]);
+    expect((await call("GET", "/compute/v2.1/os-security-groups/nova-sg", { token: alice })).status).toBe(
+      404,
+    );
     expect((await action({ addSecurityGroup: { name: "nova-sg" } })).status).toBe(202);
     const shown = await call("GET", `/compute/v2.1/servers/${vm.id}`, { token: alice });
     expect(shown.body.server.security_groups).toEqual([{ name: "default" }, { name: "nova-sg" }]);
