@@ -44,6 +44,8 @@ type Crud = {
   columns: Column[];
   /** What `list --long` adds to the columns. */
   long?: Column[];
+  /** A positional filter of `list` (openstack's `security group rule list [group]`), given in its options. */
+  listArgument?: string;
 };
 
 type ListOptions = Record<string, unknown> & { format: Format; long?: boolean; column?: string[] };
@@ -55,14 +57,18 @@ export function addCrud(resource: Command, noun: string, crud: Crud): Command {
     .description(`List ${noun}s`)
     .addOption(formatOption())
     .option("-c, --column <column>", "show this column (repeat; as the table heads it)", repeat(String))
-    .option("--project <project>", "only this project's")
-    .action(
-      run(async (client, options: ListOptions) => {
-        const all = options.long ? [...crud.columns, ...(crud.long ?? [])] : crud.columns;
-        const columns = options.column ? selectColumns(all, options.column) : all;
-        printList(await crud.list(client, options), columns, options.format, options.column !== undefined);
-      }),
-    );
+    .option("--project <project>", "only this project's");
+  const { listArgument } = crud;
+  if (listArgument) list.argument(`[${listArgument}]`);
+  list.action(
+    run(async (client) => {
+      const options = { ...list.opts() } as ListOptions;
+      if (listArgument) options[listArgument] = list.args[0];
+      const all = options.long ? [...crud.columns, ...(crud.long ?? [])] : crud.columns;
+      const columns = options.column ? selectColumns(all, options.column) : all;
+      printList(await crud.list(client, options), columns, options.format, options.column !== undefined);
+    }),
+  );
   if (crud.long) list.option("--long", "list more columns");
   resource
     .command("show <id>")

@@ -75,6 +75,13 @@ test("a tenant sees only its project and the external network, with no controls,
     await expect(page.getByTestId("table")).not.toContainText(HIDDEN);
     await expectNoChangeControls(page);
   }
+  // Its project's default group (made with its first port), the rules as a table, and nothing to change.
+  await page.goto("/security-groups");
+  const defaultGroup = page.getByRole("region", { name: "Security group default" });
+  await expect(defaultGroup.getByRole("table")).toContainText("ingress");
+  await expect(defaultGroup.getByRole("table")).toContainText("group default");
+  await expect(page.getByRole("main")).not.toContainText(HIDDEN);
+  await expectNoChangeControls(page);
   await page.goto("/networks");
   await page.getByRole("link", { name: "demo-net" }).click();
   await expect(page.getByRole("heading", { name: "demo-net" })).toBeVisible();

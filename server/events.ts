@@ -8,6 +8,8 @@ export const resourceKinds = [
   "port",
   "router",
   "floating_ip",
+  "security_group",
+  "security_group_rule",
   "server",
   "host",
 ] as const;

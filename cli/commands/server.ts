@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { addCrud, formatOption, run } from "../command";
 import { keyValues } from "../options";
 import { type Format, field, printOne } from "../output";
+import { serverSecurityGroupCommands } from "./securityGroup";
 
 /** Nova's `--nic net-id=NET,v4-fixed-ip=IP`, accepted beside netlens's shorter `--network` / `--fixed-ip`. */
 const nic = keyValues(["net-id", "v4-fixed-ip"] as const);
@@ -53,8 +54,8 @@ export function serverCommands(program: Command): void {
     );
 
   for (const verb of ["add", "remove"] as const) {
-    server
-      .command(verb)
+    const verbed = server.command(verb);
+    verbed
       .command("floating")
       .command("ip <server> <ip-address>")
       .description(`${verb === "add" ? "Associate" : "Disassociate"} a floating IP and the server's port`)
@@ -64,5 +65,6 @@ export function serverCommands(program: Command): void {
           await (verb === "add" ? client.server.addFloatingIp : client.server.removeFloatingIp).mutate(input);
         }),
       );
+    serverSecurityGroupCommands(verbed, verb);
   }
 }

@@ -12,6 +12,7 @@ const links = [
   { href: "/networks", label: "Networks" },
   { href: "/routers", label: "Routers" },
   { href: "/floating-ips", label: "Floating IPs" },
+  { href: "/security-groups", label: "Security groups" },
   { href: "/instances", label: "Instances" },
   { href: "/hosts", label: "Hosts", admin: true },
   { href: "/trace", label: "Trace", admin: true },

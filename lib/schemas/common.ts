@@ -18,7 +18,7 @@ function cidrProblem(value: string): string | undefined {
 }
 
 /** A CIDR field, with Neutron's wording: "Invalid input for cidr. Reason: ...". */
-const cidrField = (field: string) =>
+export const cidrField = (field: string) =>
   z
     .string()
     .trim()

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { byRef, fixedIp, macAddress, name, printable, ref } from "./common";
+import { portSecurityFields } from "./securityGroup";
 
 /**
  * Neutron's device_owner: free text ("compute:nova", "compute:az1", "baremetal:none", a container runtime's own),
@@ -44,6 +45,7 @@ export const portCreate = z.object({
   mac_address: macAddress.optional(),
   admin_state_up: z.boolean().default(true),
   ...binding,
+  ...portSecurityFields,
 });
 
 export const portUpdate = z.object({
@@ -52,6 +54,7 @@ export const portUpdate = z.object({
   fixed_ips: z.array(fixedIp).optional(),
   admin_state_up: z.boolean().optional(),
   ...binding,
+  ...portSecurityFields,
 });
 
 export const portShow = byRef;

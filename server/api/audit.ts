@@ -14,6 +14,7 @@ import { showPort } from "../domain/ports";
 import { showProject } from "../domain/projects";
 import { isUuid } from "../domain/refs";
 import { showRouter } from "../domain/routers";
+import { showSecurityGroup, showSecurityGroupRule } from "../domain/securityGroups";
 import { showServer } from "../domain/servers";
 import { showSubnet } from "../domain/subnets";
 import { listUsers } from "../domain/users";
@@ -66,6 +67,8 @@ const subjects: Record<string, Subject> = {
   port: model("port", showPort),
   router: model("router", showRouter),
   floatingIp: model("floating_ip", showFloatingIp),
+  securityGroup: model("security_group", showSecurityGroup),
+  securityGroupRule: model("security_group_rule", showSecurityGroupRule),
   server: model("server", showServer),
   user: { kind: "user", ref: field("id"), read: (ex, _session, ref) => userByRef(ex, ref) },
   // An assignment is part of its user (the user's view lists their roles): before and after show the change.

@@ -53,6 +53,17 @@ export async function buildFixture(api: TestApi) {
   await admin.router.create({ name: "iface-router-a", project_id: "alpha" });
   await admin.router.addInterface({ id: "iface-router-a", subnet_id: "iface-subnet-a" });
 
+  await admin.securityGroup.create({ name: "sg-a", project_id: "alpha" });
+  await admin.securityGroup.create({ name: "spare-sg-a", project_id: "alpha" });
+  await admin.server.addSecurityGroup({ id: "vm2-a", security_group: "sg-a" });
+  const ruleA = await admin.securityGroupRule.create({
+    security_group_id: "sg-a",
+    direction: "ingress",
+    protocol: "tcp",
+    port_range_min: 22,
+    port_range_max: 22,
+  });
+
   // bravo: what the member must never see. Its shared network is visible (Neutron's rule), its port there not.
   await admin.network.create({ name: "bravo-secret-net", project_id: "bravo" });
   await admin.subnet.create({
@@ -70,6 +81,7 @@ export async function buildFixture(api: TestApi) {
   const fipB = await admin.floatingIp.create({ floating_network_id: "public", project_id: "bravo" });
   await admin.server.addFloatingIp({ id: "bravo-vm", floating_ip_address: fipB.floating_ip_address });
   await admin.port.create({ name: "bravo-port", network_id: "bravo-secret-net", project_id: "bravo" });
+  await admin.securityGroup.create({ name: "bravo-sg", project_id: "bravo" });
   await admin.network.create({ name: "common-shared", project_id: "bravo", shared: true });
   await admin.subnet.create({ name: "common-subnet", network_id: "common-shared", cidr: "10.3.0.0/24" });
   // Away from the pool's first address, which the (visible) subnet shows as allocation_pools[0].start.
@@ -92,5 +104,6 @@ export async function buildFixture(api: TestApi) {
     fipA: fipA.floating_ip_address,
     spareFipA: spareFipA.floating_ip_address,
     fipB,
+    ruleA: ruleA.id,
   };
 }

@@ -12,6 +12,8 @@ import { portRouter } from "./routers/port";
 import { projectRouter } from "./routers/project";
 import { roleRouter } from "./routers/role";
 import { routerRouter } from "./routers/router";
+import { securityGroupRouter } from "./routers/securityGroup";
+import { securityGroupRuleRouter } from "./routers/securityGroupRule";
 import { serverRouter } from "./routers/server";
 import { subnetRouter } from "./routers/subnet";
 import { tokenRouter } from "./routers/token";
@@ -30,6 +32,8 @@ export const appRouter = router({
   port: portRouter,
   router: routerRouter,
   floatingIp: floatingIpRouter,
+  securityGroup: securityGroupRouter,
+  securityGroupRule: securityGroupRuleRouter,
   server: serverRouter,
   keypair: keypairRouter,
   host: hostRouter,

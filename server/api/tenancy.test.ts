@@ -26,6 +26,7 @@ beforeAll(async () => {
   const routers = await admin.router.list(bravo);
   const servers = await admin.server.list(bravo);
   const fips = await admin.floatingIp.list(bravo);
+  const groups = await admin.securityGroup.list(bravo);
   secrets = [
     "bravo",
     "bob",
@@ -41,10 +42,14 @@ beforeAll(async () => {
     ...routers.flatMap((r) => [r.id, r.name]),
     ...servers.flatMap((s) => [s.id, s.name]),
     ...fips.flatMap((f) => [f.id, f.floating_ip_address]),
+    // Every project has a group named "default": its ID and rules are bravo's own, the name is not.
+    ...groups.flatMap((g) => [g.id, ...g.security_group_rules.map((r) => r.id)]),
+    ...groups.map((g) => g.name).filter((n) => n !== "default"),
   ].filter((s) => s !== "");
   // The fixture really has what must stay hidden: B's gateway and floating addresses on the external network.
   expect(secrets).toContain(fixture.fipB.floating_ip_address);
   expect(secrets).toContain("bravo-shared-port");
+  expect(secrets).toContain("bravo-sg");
 }, 60_000);
 afterAll(() => api.close());
 
@@ -69,6 +74,11 @@ describe("a member of alpha", () => {
       [fixture.fipA, fixture.spareFipA].sort(),
     );
     expect((await m.project.list()).map((p) => p.name)).toEqual(["alpha"]);
+    expect((await m.securityGroup.list()).map((g) => g.name).sort()).toEqual([
+      "default",
+      "sg-a",
+      "spare-sg-a",
+    ]);
     // Subnets of the external network resolve by name too (a form picks the network's subnets that way).
     expect((await m.subnet.list({ network_id: "public" })).map((s) => s.cidr)).toEqual(["203.0.113.0/24"]);
   });
@@ -90,6 +100,8 @@ describe("a member of alpha", () => {
       m.router.list(),
       m.server.list(),
       m.floatingIp.list(),
+      m.securityGroup.list(),
+      m.securityGroupRule.list(),
       m.project.list(),
       m.token.list(),
       m.auth.whoami(),
@@ -115,6 +127,9 @@ describe("a member of alpha", () => {
     const sharedPort = await admin.port.show({ id: "bravo-shared-port" });
     const project = await admin.project.show({ id: "bravo" });
     const fip = fixture.fipB;
+    const group = await admin.securityGroup.show({ id: "bravo-sg" });
+    const [rule] = group.security_group_rules;
+    if (!rule) throw new Error("a new group has its egress rule");
     const calls: [string, () => Promise<unknown>][] = [
       ["project by id", () => m.project.show({ id: project.id })],
       ["project by name", () => m.project.show({ id: "bravo" })],
@@ -130,6 +145,10 @@ describe("a member of alpha", () => {
       ["port on a shared network", () => m.port.show({ id: sharedPort.id })],
       ["floating IP by id", () => m.floatingIp.show({ id: fip.id })],
       ["floating IP by address", () => m.floatingIp.show({ id: fip.floating_ip_address })],
+      ["security group by id", () => m.securityGroup.show({ id: group.id })],
+      ["security group by name", () => m.securityGroup.show({ id: "bravo-sg" })],
+      ["security group rule by id", () => m.securityGroupRule.show({ id: rule.id })],
+      ["rules of bravo's group", () => m.securityGroupRule.list({ security_group_id: group.id })],
       ["networks of bravo", () => m.network.list({ project_id: "bravo" })],
       ["subnets of bravo's network", () => m.subnet.list({ network_id: net.id })],
       ["ports of bravo's network", () => m.port.list({ network_id: net.id })],

@@ -118,6 +118,29 @@ describe("a change through the API", () => {
     });
   });
 
+  it("names a security group rule's group and shows the rule before its deletion", async () => {
+    const group = await api.caller.securityGroup.create({ name: "audit-sg" });
+    expect(await latest({ resource: "audit-sg" })).toMatchObject({
+      procedure: "securityGroup.create",
+      resource_kind: "security_group",
+      resource_id: group.id,
+    });
+    const rule = await api.caller.securityGroupRule.create({
+      security_group_id: "audit-sg",
+      direction: "ingress",
+      protocol: "udp",
+      port_range_min: 53,
+      port_range_max: 53,
+    });
+    await api.caller.securityGroupRule.delete({ id: rule.id });
+    expect(await latest({ resource: rule.id })).toMatchObject({
+      procedure: "securityGroupRule.delete",
+      resource_kind: "security_group_rule",
+      before: { protocol: "udp", port_range_min: 53 },
+      after: null,
+    });
+  });
+
   it("says which token made it, from which address and user agent", async () => {
     const { token, id } = await api.caller.token.issue({ name: "ci-pipeline" });
     const { session } = await sessionFromToken(api.db, token);

@@ -24,6 +24,8 @@ export type Status = "PENDING" | "ACTIVE" | "DOWN" | "ERROR";
 export type VifType = "unbound" | "ovs";
 export type Route = { destination: string; nexthop: string };
 export type Pool = { start: string; end: string };
+/** An address (or CIDR) a port may also send from, with the MAC it may use for it (the port's own when absent). */
+export type AddressPair = { ip_address: string; mac_address: string };
 
 const id = () => uuid("id").primaryKey().defaultRandom();
 // clock_timestamp, not now(): rows made in one transaction still sort in the order they were made.
@@ -119,6 +121,8 @@ export const ports = pgTable("ports", {
   /** The host was set through the API (`port set --host`): unplugging keeps it, and only that host binds it. */
   hostPinned: boolean("host_pinned").notNull().default(false),
   adminStateUp: boolean("admin_state_up").notNull().default(true),
+  portSecurityEnabled: boolean("port_security_enabled").notNull().default(true),
+  allowedAddressPairs: jsonb("allowed_address_pairs").$type<AddressPair[]>().notNull().default([]),
   ...realised(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -193,6 +197,68 @@ export const floatingIps = pgTable(
     uniqueIndex("floating_ips_fixed_unique")
       .on(t.fixedPortId, t.fixedIpAddress, t.floatingNetworkId)
       .where(sql`${t.fixedPortId} IS NOT NULL`),
+  ],
+);
+
+/** Neutron's security groups; `is_default` marks the project's `default` group, made on first use (one each). */
+export const securityGroups = pgTable(
+  "security_groups",
+  {
+    id: id(),
+    // A project's groups go with it (its default group is made for it, not by anyone).
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull().default(""),
+    description: text("description").notNull().default(""),
+    stateful: boolean("stateful").notNull().default(true),
+    isDefault: boolean("is_default").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("security_groups_one_default").on(t.projectId).where(sql`${t.isDefault}`)],
+);
+
+export const securityGroupRules = pgTable(
+  "security_group_rules",
+  {
+    id: id(),
+    securityGroupId: uuid("security_group_id")
+      .notNull()
+      .references(() => securityGroups.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    direction: text("direction").$type<"ingress" | "egress">().notNull(),
+    ethertype: text("ethertype").$type<"IPv4">().notNull().default("IPv4"),
+    /** A name (tcp, udp, icmp) or a number as text; null = any protocol. */
+    protocol: text("protocol"),
+    portRangeMin: integer("port_range_min"),
+    portRangeMax: integer("port_range_max"),
+    remoteIpPrefix: text("remote_ip_prefix"),
+    // Neutron drops the rules that name a deleted group as their remote.
+    remoteGroupId: uuid("remote_group_id").references(() => securityGroups.id, { onDelete: "cascade" }),
+    description: text("description").notNull().default(""),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("security_group_rules_group").on(t.securityGroupId)],
+);
+
+/** Which groups a port is in. RESTRICT: a group in use by a port is not deleted, even past a missed check. */
+export const portSecurityGroups = pgTable(
+  "port_security_groups",
+  {
+    portId: uuid("port_id")
+      .notNull()
+      .references(() => ports.id, { onDelete: "cascade" }),
+    securityGroupId: uuid("security_group_id")
+      .notNull()
+      .references(() => securityGroups.id, { onDelete: "restrict" }),
+  },
+  (t) => [
+    primaryKey({ name: "port_security_groups_pk", columns: [t.portId, t.securityGroupId] }),
+    index("port_security_groups_group").on(t.securityGroupId),
   ],
 );
 
@@ -369,6 +435,8 @@ export type AllocationRow = typeof ipAllocations.$inferSelect;
 export type RouterRow = typeof routers.$inferSelect;
 export type RouterPortRow = typeof routerPorts.$inferSelect;
 export type FloatingIpRow = typeof floatingIps.$inferSelect;
+export type SecurityGroupRow = typeof securityGroups.$inferSelect;
+export type SecurityGroupRuleRow = typeof securityGroupRules.$inferSelect;
 export type InstanceRow = typeof instances.$inferSelect;
 export type KeypairRow = typeof keypairs.$inferSelect;
 export type AgentRow = typeof agents.$inferSelect;

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { cidrContains } from "../../lib/ip";
 import type { FixedIpInput } from "../../lib/schemas/common";
 import type { portCreate, portList, portUpdate } from "../../lib/schemas/port";
+import type { PortSecurityInput } from "../../lib/schemas/securityGroup";
 import type { Executor } from "../db/client";
 import {
   type AllocationRow,
@@ -20,6 +21,7 @@ import { knownAgents } from "./hosts";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
 import { networkSpec } from "./networks";
+import { groupsOfPorts, securePort } from "./portSecurity";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
@@ -33,7 +35,7 @@ export const portSpec: RefSpec<PortRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
-function portView(row: PortRow, allocations: readonly AllocationRow[]) {
+function portView(row: PortRow, allocations: readonly AllocationRow[], groups: Map<string, string[]>) {
   return {
     id: row.id,
     name: row.name,
@@ -49,6 +51,9 @@ function portView(row: PortRow, allocations: readonly AllocationRow[]) {
     "binding:host_id": row.hostId,
     "binding:vif_type": row.vifType,
     admin_state_up: row.adminStateUp,
+    security_groups: groups.get(row.id) ?? [],
+    port_security_enabled: row.portSecurityEnabled,
+    allowed_address_pairs: row.allowedAddressPairs,
     status: row.status,
     status_message: row.statusMessage,
     created_at: row.createdAt.toISOString(),
@@ -63,7 +68,13 @@ async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<P
     ex,
     rows.map((r) => r.id),
   );
-  return rows.map((row) => hostFieldsFor(actor, portView(row, allocations), { "binding:host_id": "" }));
+  const groups = await groupsOfPorts(
+    ex,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) =>
+    hostFieldsFor(actor, portView(row, allocations, groups), { "binding:host_id": "" }),
+  );
 }
 
 export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
@@ -177,6 +188,7 @@ export type NewPort = {
   /** "ovs" for the ports that an agent wires itself (router ports, lab probes) on their host. */
   vifType?: VifType;
   adminStateUp?: boolean;
+  security?: PortSecurityInput;
 };
 
 /** Creates a port with its addresses: for users, and for routers, floating IPs and servers. */
@@ -203,6 +215,7 @@ export async function addPort(tx: Tx, spec: NewPort): Promise<PortRow> {
       .returning();
     if (row) {
       await allocateAll(tx, row, spec.network, spec.fixedIps);
+      await securePort(tx, row, spec.security ?? {}, true);
       tx.changed({ kind: "port", id: row.id, action: "create", project_id: row.projectId });
       return row;
     }
@@ -239,6 +252,7 @@ export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Pro
     deviceOwner: input.device_owner,
     deviceId: input.device_id,
     ...(await requestedHost(tx, undefined, input["binding:host_id"])),
+    security: input,
   });
   return showPort(tx.db, tx.actor, row.id);
 }
@@ -319,6 +333,7 @@ export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Pro
     await tx.db.delete(ipAllocations).where(eq(ipAllocations.portId, port.id));
     await allocateAll(tx, port, network, input.fixed_ips);
   }
+  await securePort(tx, port, input, false);
   await tx.db
     .update(ports)
     .set({

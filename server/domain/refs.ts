@@ -11,6 +11,8 @@ export type RefSpec<T> = {
   label: string;
   /** "networks": used in "Multiple networks match name X". */
   plural: string;
+  /** Neutron's name for the not-found error, when it is not the label's words run together. */
+  notFoundType?: string;
   byId(ex: Executor, id: string): Promise<T | undefined>;
   byName(ex: Executor, name: string): Promise<T[]>;
   visible(row: T, actor: Actor): boolean;
@@ -27,7 +29,11 @@ export async function resolveRef<T>(ex: Executor, actor: Actor, spec: RefSpec<T>
   }
   const rows = (await spec.byName(ex, ref)).filter((row) => spec.visible(row, actor));
   const [only, ...others] = rows;
-  if (!only) throw notFound(`${spec.label} ${ref} not found`, `${spec.label.replaceAll(" ", "")}NotFound`);
+  if (!only)
+    throw notFound(
+      `${spec.label} ${ref} not found`,
+      spec.notFoundType ?? `${spec.label.replaceAll(" ", "")}NotFound`,
+    );
   if (others.length > 0) throw conflict(`Multiple ${spec.plural} match name ${ref}`);
   return only;
 }

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { namespaceNames } from "../../lib/names";
+import type { serverSecurityGroup } from "../../lib/schemas/securityGroup";
 import type { serverCreate, serverFloatingIp, serverList } from "../../lib/schemas/server";
 import type { Executor } from "../db/client";
 import {
@@ -15,15 +16,18 @@ import {
   networks,
   type PortRow,
   ports,
+  securityGroups,
 } from "../db/schema";
 import { badRequest } from "./errors";
 import { associate, floatingIpSpec } from "./floatingIps";
 import { agentPrefix, knownAgents } from "./hosts";
 import { findKeypair } from "./keypairs";
 import { networkSpec } from "./networks";
+import { groupsOfPorts, securePort } from "./portSecurity";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { resolveGroupOf } from "./securityGroups";
 import { type Actor, pending, type Tx } from "./tx";
 
 const serverSpec: RefSpec<InstanceRow> = {
@@ -40,6 +44,8 @@ type ServerParts = {
   allocations: AllocationRow[];
   floatingIps: FloatingIpRow[];
   prefix: string | null;
+  /** The names of each port's security groups. */
+  groups: Map<string, string[]>;
 };
 
 function serverView(row: InstanceRow, parts: ServerParts) {
@@ -63,6 +69,8 @@ function serverView(row: InstanceRow, parts: ServerParts) {
     mac_address: port?.macAddress ?? null,
     host: row.host,
     key_name: row.keyName,
+    /** As Nova shows them: by name. */
+    security_groups: (parts.groups.get(row.portId) ?? []).map((name) => ({ name })),
     namespace: parts.prefix === null ? null : namespaceNames.instance(parts.prefix, row.portId),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
@@ -88,8 +96,18 @@ async function views(ex: Executor, actor: Actor, rows: InstanceRow[]): Promise<S
     allocations: await allocationsOf(ex, portIds),
     floatingIps: await ex.select().from(floatingIps).where(inArray(floatingIps.fixedPortId, portIds)),
     prefix: await agentPrefix(ex),
+    groups: await groupNames(ex, portIds),
   };
   return rows.map((row) => hostFieldsFor(actor, serverView(row, parts), { host: null, namespace: null }));
+}
+
+async function groupNames(ex: Executor, portIds: string[]): Promise<Map<string, string[]>> {
+  const byPort = await groupsOfPorts(ex, portIds);
+  const ids = [...new Set([...byPort.values()].flat())];
+  if (ids.length === 0) return new Map();
+  const rows = await ex.select().from(securityGroups).where(inArray(securityGroups.id, ids));
+  const names = new Map(rows.map((g) => [g.id, label(g)]));
+  return new Map([...byPort].map(([port, groups]) => [port, groups.map((id) => names.get(id) ?? id)]));
 }
 
 export async function listServers(ex: Executor, actor: Actor, filter: z.infer<typeof serverList>) {
@@ -178,5 +196,33 @@ export async function removeServerFloatingIp(
     );
   }
   await associate(tx, floating, null);
+  return showServer(tx.db, tx.actor, server.id);
+}
+
+/** `openstack server add security group` / `remove security group`: the group on or off the server's port. */
+export async function changeServerSecurityGroup(
+  tx: Tx,
+  input: z.infer<typeof serverSecurityGroup>,
+  action: "add" | "remove",
+): Promise<ServerView> {
+  const server = await resolveRef(tx.db, tx.actor, serverSpec, input.id);
+  const group = await resolveGroupOf(tx.db, tx.actor, server.projectId, input.security_group);
+  const port = await portSpec.byId(tx.db, server.portId);
+  if (!port) throw new Error("server without port");
+  const current = (await groupsOfPorts(tx.db, [port.id])).get(port.id) ?? [];
+  const member = current.includes(group.id);
+  if (action === "add" && member)
+    throw badRequest(
+      `Security group ${label(group)} is already associated with the instance ${label(server)}`,
+    );
+  if (action === "remove" && !member)
+    throw badRequest(`Security group ${label(group)} not associated with the instance ${label(server)}`);
+  const groups = action === "add" ? [...current, group.id] : current.filter((id) => id !== group.id);
+  await securePort(tx, port, { security_groups: groups }, false);
+  await tx.db
+    .update(ports)
+    .set(await pending(tx))
+    .where(eq(ports.id, port.id));
+  tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
   return showServer(tx.db, tx.actor, server.id);
 }

@@ -1,11 +1,15 @@
 // Nova v2.1 under /compute, only what `openstack server list|show|delete` need, over netlens's instances (the
 // `server` procedures): a lab instance is a namespace with one port, so a server here has no flavor or image,
 // and its addresses are its port's fixed IPs and the floating IPs on that port. `server add|remove floating ip`
-// need nothing of Nova: the client sets the floating IP's port through Neutron.
+// need nothing of Nova: the client sets the floating IP's port through Neutron; `server add|remove security
+// group` find the group in Nova's proxy list (/os-security-groups) and call Nova's server actions
+// (addSecurityGroup, removeSecurityGroup), which change the server's port.
 import type { Status } from "../db/schema";
+import { isUuid } from "../domain/refs";
+import type { SecurityGroupView } from "../domain/securityGroups";
 import type { ServerView } from "../domain/servers";
 import type { RestCall } from "./context";
-import { json, noContent, RestError } from "./http";
+import { json, member, noContent, RestError, readJson } from "./http";
 
 const VERSION = "2.1";
 const UPDATED = "2013-07-23T11:33:21Z";
@@ -78,6 +82,7 @@ function serverOf(call: RestCall, s: ServerView, floating: ReadonlySet<string>) 
     "OS-EXT-STS:vm_state": status.toLowerCase(),
     "OS-EXT-SRV-ATTR:host": s.host,
     "OS-EXT-AZ:availability_zone": "nova",
+    security_groups: s.security_groups,
     links: [{ rel: "self", href: `${call.origin}/compute/v${VERSION}/servers/${s.id}` }],
   };
 }
@@ -96,6 +101,24 @@ async function floatingAddresses(call: RestCall): Promise<Set<string>> {
   return new Set((await call.caller.floatingIp.list(undefined)).map((f) => f.floating_ip_address));
 }
 
+/** POST /servers/{id}/action: the security group actions, which name the group (in the server's project). */
+async function serverAction(call: RestCall, id: string): Promise<Response> {
+  if (call.req.method !== "POST")
+    throw new RestError(405, "MethodNotAllowed", `${call.req.method} is not allowed on a server's action`);
+  const body = await readJson(call.req);
+  const [action] = Object.keys(body);
+  if (action !== "addSecurityGroup" && action !== "removeSecurityGroup")
+    throw new RestError(404, "NotFound", `There is no such action: ${action ?? "(none)"}`);
+  const { name } = member(body, action);
+  if (typeof name !== "string" || name === "")
+    throw new RestError(400, "BadRequest", `${action} needs the security group's name`);
+  const input = { id, security_group: name };
+  await (action === "addSecurityGroup"
+    ? call.caller.server.addSecurityGroup(input)
+    : call.caller.server.removeSecurityGroup(input));
+  return new Response(null, { status: 202, headers: HEADERS });
+}
+
 async function servers(call: RestCall, id: string | undefined, rest: string[]): Promise<Response> {
   const { req, caller, url } = call;
   if (id === undefined || (id === "detail" && rest.length === 0)) {
@@ -106,6 +129,7 @@ async function servers(call: RestCall, id: string | undefined, rest: string[]): 
     const shown = listed.filter((s) => nameMatches(name, s.name)).map((s) => serverOf(call, s, floating));
     return json(200, { servers: shown }, HEADERS);
   }
+  if (rest.length === 1 && rest[0] === "action") return serverAction(call, id);
   if (rest.length > 0) throw new RestError(404, "NotFound", `Could not find ${url.pathname}`);
   switch (req.method) {
     case "GET": {
@@ -120,6 +144,45 @@ async function servers(call: RestCall, id: string | undefined, rest: string[]): 
   }
 }
 
+/** Nova's proxy view of a security group (its rules in Nova's words), as `openstack server add security group` finds it. */
+function novaSecurityGroup(g: SecurityGroupView) {
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    tenant_id: g.project_id,
+    rules: g.security_group_rules
+      .filter((r) => r.direction === "ingress")
+      .map((r) => ({
+        id: r.id,
+        parent_group_id: g.id,
+        ip_protocol: r.protocol,
+        from_port: r.port_range_min,
+        to_port: r.port_range_max,
+        ip_range: r.remote_ip_prefix === null ? {} : { cidr: r.remote_ip_prefix },
+        group: r.remote_group_id === null ? {} : { tenant_id: g.project_id },
+      })),
+  };
+}
+
+/** GET /os-security-groups[/{id}]: the caller's project's groups, as Nova's proxy API lists them. */
+async function securityGroups(call: RestCall, id: string | undefined): Promise<Response> {
+  if (call.req.method !== "GET")
+    throw new RestError(405, "MethodNotAllowed", `${call.req.method} is not allowed here`);
+  const project = call.ctx.session?.projectId;
+  if (id === undefined) {
+    const groups = await call.caller.securityGroup.list({ project_id: project });
+    return json(200, { security_groups: groups.map(novaSecurityGroup) }, HEADERS);
+  }
+  // Nova takes IDs only here; clients look names up in the list.
+  if (!isUuid(id)) throw new RestError(404, "NotFound", `Security group ${id} not found.`);
+  return json(
+    200,
+    { security_group: novaSecurityGroup(await call.caller.securityGroup.show({ id })) },
+    HEADERS,
+  );
+}
+
 export async function compute(call: RestCall, path: string[]): Promise<Response> {
   const [major, collection, id, ...rest] = path;
   if (major === undefined) return json(200, { versions: [version(call.origin)] }, HEADERS);
@@ -130,6 +193,9 @@ export async function compute(call: RestCall, path: string[]): Promise<Response>
   switch (collection) {
     case "servers":
       return servers(call, id, rest);
+    case "os-security-groups":
+      if (rest.length > 0) throw new RestError(404, "NotFound", `Could not find ${call.url.pathname}`);
+      return securityGroups(call, id);
     // Lab instances have neither; clients look them up to print names.
     case "flavors":
       if (id === undefined || id === "detail") return json(200, { flavors: [] }, HEADERS);

@@ -32,6 +32,9 @@ export const EXTENSIONS = [
     "Atomically add/remove extra routes",
     "Edit extra routes of a router on server side by atomically adding/removing extra routes",
   ),
+  extension("security-group", "security-group", "The security groups extension."),
+  extension("port-security", "Port Security", "Provides port security"),
+  extension("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
   extension("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
   extension("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
   extension(

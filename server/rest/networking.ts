@@ -1,5 +1,5 @@
-// Neutron v2.0 under /networking: networks, subnets, ports, routers (their interfaces, gateway, extra routes) and
-// floating IPs, as the `openstack` CLI and openstacksdk speak it. Each call goes to the tRPC procedure of the same
+// Neutron v2.0 under /networking: networks, subnets, ports, routers (their interfaces, gateway, extra routes),
+// floating IPs, security groups and their rules, as the `openstack` CLI and openstacksdk speak it. Each call goes to the tRPC procedure of the same
 // name, so the input is the procedure's own zod schema and the rules are the domain's; what is Neutron's here is
 // the wire: bodies wrapped in the resource's name, 201/204, list queries (query.ts), NeutronError.
 import { z } from "zod";
@@ -7,12 +7,18 @@ import { floatingIpCreate, floatingIpUpdate } from "../../lib/schemas/floatingIp
 import { networkCreate, networkUpdate } from "../../lib/schemas/network";
 import { portCreate, portUpdate } from "../../lib/schemas/port";
 import { routerCreate, routerInterface, routerUpdate } from "../../lib/schemas/router";
+import {
+  securityGroupCreate,
+  securityGroupRuleCreate,
+  securityGroupUpdate,
+} from "../../lib/schemas/securityGroup";
 import { subnetCreate, subnetUpdate } from "../../lib/schemas/subnet";
 import type { FloatingIpView } from "../domain/floatingIps";
 import type { NetworkView } from "../domain/networks";
 import type { PortView } from "../domain/ports";
 import { isUuid } from "../domain/refs";
 import type { RouterView } from "../domain/routers";
+import type { SecurityGroupRuleView, SecurityGroupView } from "../domain/securityGroups";
 import type { SubnetView } from "../domain/subnets";
 import type { RestCall } from "./context";
 import { EXTENSIONS } from "./extensions";
@@ -37,12 +43,15 @@ function fieldsOf(schema: z.ZodType, body: Body): Body {
 type Resource = {
   singular: string;
   collection: string;
+  /** How Neutron's errors name it ("SecurityGroup"), when not the singular capitalised. */
+  label?: string;
   /** The attributes lists may filter and sort by. */
   attributes: readonly string[];
   list(c: Caller): Promise<readonly object[]>;
   show(c: Caller, id: string): Promise<object>;
   create: { schema: z.ZodType; run(c: Caller, body: Body): Promise<object> };
-  update: { schema: z.ZodType; run(c: Caller, id: string, body: Body): Promise<object> };
+  /** Absent where Neutron has no update (a security group rule). */
+  update?: { schema: z.ZodType; run(c: Caller, id: string, body: Body): Promise<object> };
   remove(c: Caller, id: string): Promise<unknown>;
   /** PUT /{collection}/{id}/{action} */
   actions?: Record<string, (c: Caller, id: string, body: Body) => Promise<Response>>;
@@ -89,6 +98,8 @@ const portAttributes = [
   "binding:host_id",
   "admin_state_up",
   "status",
+  "security_groups",
+  "port_security_enabled",
 ] as const satisfies readonly (keyof PortView)[];
 
 const routerAttributes = [
@@ -112,6 +123,30 @@ const floatingIpAttributes = [
   "description",
   "status",
 ] as const satisfies readonly (keyof FloatingIpView)[];
+
+const securityGroupAttributes = [
+  "id",
+  "name",
+  "description",
+  "project_id",
+  "tenant_id",
+  "stateful",
+] as const satisfies readonly (keyof SecurityGroupView)[];
+
+const securityGroupRuleAttributes = [
+  "id",
+  "security_group_id",
+  "project_id",
+  "tenant_id",
+  "direction",
+  "ethertype",
+  "protocol",
+  "port_range_min",
+  "port_range_max",
+  "remote_ip_prefix",
+  "remote_group_id",
+  "description",
+] as const satisfies readonly (keyof SecurityGroupRuleView)[];
 
 /** What add/remove_router_interface answer: the router and the interface's port, subnet and network. */
 async function routerInterfaceInfo(c: Caller, router: RouterView, body: Body) {
@@ -228,6 +263,36 @@ const RESOURCES: Resource[] = [
     },
     remove: (c, id) => c.floatingIp.delete({ id }),
   },
+  {
+    singular: "security_group",
+    collection: "security-groups",
+    label: "SecurityGroup",
+    attributes: securityGroupAttributes,
+    list: (c) => c.securityGroup.list(undefined),
+    show: (c, id) => c.securityGroup.show({ id }),
+    create: {
+      schema: securityGroupCreate,
+      run: (c, b) => c.securityGroup.create(input(securityGroupCreate, b)),
+    },
+    update: {
+      schema: securityGroupUpdate,
+      run: (c, id, b) => c.securityGroup.update(input(securityGroupUpdate, { ...b, id })),
+    },
+    remove: (c, id) => c.securityGroup.delete({ id }),
+  },
+  {
+    singular: "security_group_rule",
+    collection: "security-group-rules",
+    label: "SecurityGroupRule",
+    attributes: securityGroupRuleAttributes,
+    list: (c) => c.securityGroupRule.list(undefined),
+    show: (c, id) => c.securityGroupRule.show({ id }),
+    create: {
+      schema: securityGroupRuleCreate,
+      run: (c, b) => c.securityGroupRule.create(input(securityGroupRuleCreate, b)),
+    },
+    remove: (c, id) => c.securityGroupRule.delete({ id }),
+  },
 ];
 
 const byCollection = new Map(RESOURCES.map((r) => [r.collection, r]));
@@ -245,9 +310,10 @@ export function neutronError(error: RestError): Response {
 
 const notFound = (resource: Resource, id: string) => {
   const label =
-    resource.singular === "floatingip"
+    resource.label ??
+    (resource.singular === "floatingip"
       ? "FloatingIP"
-      : resource.singular.replace(/^./, (c) => c.toUpperCase());
+      : resource.singular.replace(/^./, (c) => c.toUpperCase()));
   return new RestError(404, `${label}NotFound`, `${label} ${id} could not be found.`);
 };
 
@@ -272,11 +338,13 @@ function resources(origin: string) {
 async function list(call: RestCall, resource: Resource): Promise<Response> {
   const views = (await resource.list(call.caller)) as View[];
   const page = applyQuery(views, call.url.searchParams, resource.attributes);
-  const body: Record<string, unknown> = { [resource.collection]: page.items };
+  // The path says security-groups, the body security_groups.
+  const key = resource.collection.replaceAll("-", "_");
+  const body: Record<string, unknown> = { [key]: page.items };
   if (page.next !== null) {
     const next = new URL(`${call.origin}${call.url.pathname}${call.url.search}`);
     next.searchParams.set("marker", page.next);
-    body[`${resource.collection}_links`] = [{ rel: "next", href: next.toString() }];
+    body[`${key}_links`] = [{ rel: "next", href: next.toString() }];
   }
   return json(200, body);
 }
@@ -296,19 +364,16 @@ async function onItem(call: RestCall, resource: Resource, id: string, action: st
         [resource.singular]: pickFields((await resource.show(caller, id)) as View, call.url.searchParams),
       });
     case "PUT": {
-      const fields = fieldsOf(resource.update.schema, member(await readJson(req), resource.singular));
-      return json(200, { [resource.singular]: await resource.update.run(caller, id, fields) });
+      const { update } = resource;
+      if (!update) break;
+      const fields = fieldsOf(update.schema, member(await readJson(req), resource.singular));
+      return json(200, { [resource.singular]: await update.run(caller, id, fields) });
     }
     case "DELETE":
       await resource.remove(caller, id);
       return noContent();
-    default:
-      throw new RestError(
-        405,
-        "HTTPMethodNotAllowed",
-        `${req.method} is not allowed on a ${resource.singular}`,
-      );
   }
+  throw new RestError(405, "HTTPMethodNotAllowed", `${req.method} is not allowed on a ${resource.singular}`);
 }
 
 async function onCollection(call: RestCall, resource: Resource): Promise<Response> {

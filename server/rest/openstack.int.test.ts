@@ -1,7 +1,8 @@
 // Debian's real `openstack` command and openstacksdk against the running stack (real agent, OVS, namespaces,
 // iptables), through the openrc files `npm run up` writes (scripts/openrc.sh): an external flat network, a subnet
 // with a pool and no DHCP, a router with a fixed gateway IP and an extra route, ports, a floating IP associated
-// with `floating ip set --port` and then answering pings from the outside; Neutron's words for bad input; a
+// with `floating ip set --port` and then answering pings from the outside; security groups, their rules and ports'
+// security (`security group …`, `port set --disable-port-security`); Neutron's words for bad input; a
 // member (made with `openstack project|user|role`) sees its project only and cannot write. The `netlens` CLI
 // sees the same model.
 import { randomBytes } from "node:crypto";
@@ -218,6 +219,17 @@ describe("the openstack CLI against netlens", () => {
     ).toEqual({
       net1: ["10.0.0.5"],
     });
+    // The seeds' "is it the security group?": Nova's server actions, by the group's name.
+    await ok(adminRc, "security", "group", "create", "allow-icmp-ssh");
+    await ok(adminRc, "server", "add", "security", "group", "vm_1", "allow-icmp-ssh");
+    const groupsOf = async () =>
+      JSON.stringify(
+        (await okJson<{ security_groups: unknown }>(adminRc, "server", "show", "vm_1")).security_groups,
+      );
+    expect(await groupsOf()).toContain("allow-icmp-ssh");
+    await ok(adminRc, "server", "remove", "security", "group", "vm_1", "allow-icmp-ssh");
+    expect(await groupsOf()).not.toContain("allow-icmp-ssh");
+    await ok(adminRc, "security", "group", "delete", "allow-icmp-ssh");
     await ok(adminRc, "server", "delete", "vm_1");
     expect(await okJson<unknown[]>(adminRc, "server", "list")).toEqual([]);
     expect(await stack.cliJson<unknown[]>("server", "list")).toEqual([]);
@@ -227,8 +239,77 @@ describe("the openstack CLI against netlens", () => {
     const aliases = (await okJson<{ Alias: string }[]>(adminRc, "extension", "list", "--network")).map(
       (e) => e.Alias,
     );
-    expect(aliases).toEqual(expect.arrayContaining(["router", "external-net", "extraroute", "provider"]));
-    expect(aliases).not.toContain("security-group");
+    expect(aliases).toEqual(
+      expect.arrayContaining(["router", "external-net", "extraroute", "provider", "security-group"]),
+    );
+    expect(aliases).not.toContain("floating-ip-port-forwarding");
+  });
+
+  it("manages security groups, rules and ports' security with `openstack security group` and `port`", async () => {
+    const group = await okJson<{ id: string; name: string }>(
+      adminRc,
+      "security",
+      "group",
+      "create",
+      "os-web",
+    );
+    expect(group.name).toBe("os-web");
+    /** `openstack security group rule create ARGS os-web`. */
+    const rule = (...args: string[]) =>
+      openstack(adminRc, "security", "group", "rule", "create", ...args, "os-web", "-f", "json");
+    const ssh = JSON.parse((await rule("--protocol", "tcp", "--dst-port", "22")).stdout);
+    expect(ssh).toMatchObject({
+      protocol: "tcp",
+      port_range_min: 22,
+      port_range_max: 22,
+      direction: "ingress",
+    });
+    expect((await rule("--protocol", "icmp", "--icmp-type", "8", "--remote-group", "os-web")).code).toBe(0);
+    expect((await rule("--protocol", "tcp", "--dst-port", "22")).stderr).toContain(
+      `Security group rule already exists. Rule id is ${String(ssh.id)}.`,
+    );
+    expect((await rule("--protocol", "icmp", "--icmp-type", "300")).stderr).toContain(
+      "Invalid value for ICMP type (port_range_min) 300. It must be 0 to 255.",
+    );
+    const rules = await okJson<{ "IP Protocol": string | null; "Port Range": string }[]>(
+      adminRc,
+      ...["security", "group", "rule", "list", "os-web"],
+    );
+    expect(rules.map((r) => [r["IP Protocol"], r["Port Range"]])).toEqual(
+      expect.arrayContaining([
+        ["tcp", "22:22"],
+        ["icmp", expect.anything()],
+      ]),
+    );
+    const port = await okJson<{ id: string }>(
+      adminRc,
+      ...["port", "create", "sg-p", "--network", "net1", "--security-group", "os-web"],
+      ...["--allowed-address", "ip-address=10.0.0.250"],
+    );
+    expect(await stack.api.caller.port.show({ id: port.id })).toMatchObject({
+      security_groups: [group.id],
+      allowed_address_pairs: [{ ip_address: "10.0.0.250" }],
+    });
+    const inUse = await openstack(adminRc, "security", "group", "delete", "os-web");
+    expect(inUse.stderr).toContain(`Security Group ${group.id} in use.`);
+    const disable = await openstack(adminRc, "port", "set", "--disable-port-security", "sg-p");
+    expect(disable.stderr).toContain("Port has security group associated. Cannot disable port security");
+    await ok(
+      adminRc,
+      "port",
+      "set",
+      "--no-security-group",
+      "--no-allowed-address",
+      "--disable-port-security",
+      "sg-p",
+    );
+    expect(await stack.api.caller.port.show({ id: port.id })).toMatchObject({
+      security_groups: [],
+      port_security_enabled: false,
+      allowed_address_pairs: [],
+    });
+    await ok(adminRc, "port", "delete", "sg-p");
+    await ok(adminRc, "security", "group", "delete", "os-web");
   });
 
   it("prints Neutron's message for bad input and changes nothing", async () => {

@@ -272,13 +272,19 @@ describe("Neutron v2.0", () => {
     const { body } = await call("GET", "/networking/v2.0/extensions", { token: alice });
     const aliases = body.extensions.map((e: { alias: string }) => e.alias);
     expect(aliases).toEqual(
-      expect.arrayContaining(["router", "external-net", "extraroute", "ext-gw-mode", "provider"]),
+      expect.arrayContaining([
+        "router",
+        "external-net",
+        "extraroute",
+        "ext-gw-mode",
+        "provider",
+        "security-group",
+      ]),
     );
-    expect(aliases).not.toContain("security-group");
     expect(aliases).not.toContain("floating-ip-port-forwarding");
-    expect((await call("GET", "/networking/v2.0/extensions/security-group", { token: alice })).status).toBe(
-      404,
-    );
+    expect(
+      (await call("GET", "/networking/v2.0/extensions/floating-ip-port-forwarding", { token: alice })).status,
+    ).toBe(404);
   });
 
   it("shows a member its project, shared and external networks; another project's is NetworkNotFound", async () => {
@@ -470,6 +476,125 @@ describe("Neutron v2.0", () => {
   });
 });
 
+describe("Neutron security groups", () => {
+  const sg = "/networking/v2.0/security-groups";
+  const rules = "/networking/v2.0/security-group-rules";
+
+  it("creates a group with its egress rule, adds rules as openstack sends them, shows and lists them", async () => {
+    const created = await call("POST", sg, {
+      token: admin,
+      body: {
+        security_group: {
+          name: "rest-web",
+          description: "web",
+          tenant_id: (await api.caller.project.show({ id: "alpha" })).id,
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    const group = created.body.security_group;
+    expect(group).toMatchObject({
+      name: "rest-web",
+      stateful: true,
+      security_group_rules: [{ direction: "egress", ethertype: "IPv4", protocol: null }],
+    });
+    // What `openstack security group rule create --protocol tcp --dst-port 22 rest-web` sends.
+    const body = {
+      security_group_rule: {
+        security_group_id: group.id,
+        direction: "ingress",
+        ethertype: "IPv4",
+        protocol: "tcp",
+        port_range_min: 22,
+        port_range_max: 22,
+        remote_ip_prefix: "0.0.0.0/0",
+      },
+    };
+    const rule = await call("POST", rules, { token: admin, body });
+    expect(rule.status).toBe(201);
+    expect(rule.body.security_group_rule).toMatchObject({
+      security_group_id: group.id,
+      port_range_min: 22,
+      remote_ip_prefix: "0.0.0.0/0",
+    });
+    const again = await refused(
+      () => call("POST", rules, { token: admin, body }),
+      409,
+      "SecurityGroupRuleExists",
+    );
+    expect(again.message).toBe(
+      `Security group rule already exists. Rule id is ${rule.body.security_group_rule.id}.`,
+    );
+    const listed = await call("GET", `${rules}?security_group_id=${group.id}&direction=ingress`, {
+      token: alice,
+    });
+    expect(listed.body.security_group_rules.map((r: { id: string }) => r.id)).toEqual([
+      rule.body.security_group_rule.id,
+    ]);
+    const named = await call("GET", `${sg}?name=rest-web`, { token: alice });
+    expect(named.body.security_groups.map((g: { id: string }) => g.id)).toEqual([group.id]);
+    expect(
+      (await call("PUT", `${rules}/${rule.body.security_group_rule.id}`, { token: admin, body })).status,
+    ).toBe(405);
+  });
+
+  it("answers Neutron's errors for bad rules and groups in use, writing nothing", async () => {
+    const [group] = (await call("GET", `${sg}?name=rest-web`, { token: admin })).body.security_groups;
+    const rule = (fields: Record<string, unknown>) => () =>
+      call("POST", rules, {
+        token: admin,
+        body: { security_group_rule: { security_group_id: group.id, direction: "ingress", ...fields } },
+      });
+    await refused(
+      rule({ protocol: "icmp", port_range_min: 300 }),
+      400,
+      "HTTPBadRequest",
+      /It must be 0 to 255/,
+    );
+    await refused(
+      rule({ remote_ip_prefix: "10.0.0.0/8", remote_group_id: group.id }),
+      400,
+      "HTTPBadRequest",
+      /Only remote_ip_prefix or remote_group_id may be provided/,
+    );
+    await refused(
+      () => call("GET", `${sg}/00000000-0000-4000-8000-000000000000`, { token: admin }),
+      404,
+      "SecurityGroupNotFound",
+    );
+    const port = await call("POST", "/networking/v2.0/ports", {
+      token: admin,
+      body: {
+        port: {
+          network_id: (await api.caller.network.show({ id: "net-a" })).id,
+          security_groups: [group.id],
+          name: "rest-sg-port",
+        },
+      },
+    });
+    expect(port.body.port).toMatchObject({
+      security_groups: [group.id],
+      port_security_enabled: true,
+      allowed_address_pairs: [],
+    });
+    await refused(() => call("DELETE", `${sg}/${group.id}`, { token: admin }), 409, "SecurityGroupInUse");
+    await refused(
+      () =>
+        call("PUT", `/networking/v2.0/ports/${port.body.port.id}`, {
+          token: admin,
+          body: { port: { port_security_enabled: false } },
+        }),
+      409,
+      "PortSecurityPortHasSecurityGroup",
+    );
+    await refused(
+      () => call("POST", sg, { token: alice, body: { security_group: { name: "mine" } } }),
+      403,
+      "PolicyNotAuthorized",
+    );
+  });
+});
+
 describe("Nova v2.1 and the empty Glance", () => {
   it("lists and shows servers with Nova's addresses; another project's is itemNotFound; members may not delete", async () => {
     const list = await call("GET", "/compute/v2.1/servers/detail", { token: alice });
@@ -492,6 +617,40 @@ describe("Nova v2.1 and the empty Glance", () => {
     expect(deleting.status).toBe(403);
     expect(deleting.body.forbidden.message).toMatch(/Only admins/);
     expect(await tableCounts(api.db)).toEqual(before);
+  });
+
+  it("adds and removes a security group with Nova's server actions, by the group's name in the server's project", async () => {
+    const vm = await api.caller.server.show({ id: "vm-a" });
+    const action = (body: unknown, token = admin) =>
+      call("POST", `/compute/v2.1/servers/${vm.id}/action`, { token, body });
+    await api.caller.securityGroup.create({ name: "nova-sg", project_id: "alpha" });
+    // How `openstack server add security group` finds it: Nova's proxy list of the caller's project's groups.
+    const listed = await call("GET", "/compute/v2.1/os-security-groups", { token: alice });
+    expect(listed.body.security_groups.map((g: { name: string }) => g.name).sort()).toEqual([
+      "default",
+      "nova-sg",
+      "rest-web",
+      "sg-a",
+      "spare-sg-a",
+    ]);
+    expect((await call("GET", "/compute/v2.1/os-security-groups/nova-sg", { token: alice })).status).toBe(
+      404,
+    );
+    expect((await action({ addSecurityGroup: { name: "nova-sg" } })).status).toBe(202);
+    const shown = await call("GET", `/compute/v2.1/servers/${vm.id}`, { token: alice });
+    expect(shown.body.server.security_groups).toEqual([{ name: "default" }, { name: "nova-sg" }]);
+    // "default" is every project's: the server's project's is meant.
+    expect((await action({ removeSecurityGroup: { name: "default" } })).status).toBe(202);
+    const before = await tableCounts(api.db);
+    const again = await action({ removeSecurityGroup: { name: "default" } });
+    expect(again.body.badRequest.message).toBe(
+      "Security group default not associated with the instance vm-a",
+    );
+    expect((await action({ addSecurityGroup: { name: "nova-sg" } }, alice)).status).toBe(403);
+    expect((await action({ reboot: { type: "SOFT" } })).status).toBe(404);
+    expect(await tableCounts(api.db)).toEqual(before);
+    await api.caller.server.addSecurityGroup({ id: "vm-a", security_group: "default" });
+    await api.caller.server.removeSecurityGroup({ id: "vm-a", security_group: "nova-sg" });
   });
 
   it("answers an empty image list and needs a token for it", async () => {

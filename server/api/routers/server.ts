@@ -1,3 +1,4 @@
+import { serverSecurityGroup } from "../../../lib/schemas/securityGroup";
 import {
   serverCreate,
   serverDelete,
@@ -7,6 +8,7 @@ import {
 } from "../../../lib/schemas/server";
 import {
   addServerFloatingIp,
+  changeServerSecurityGroup,
   createServer,
   deleteServer,
   listServers,
@@ -31,4 +33,10 @@ export const serverRouter = router({
   removeFloatingIp: adminProcedure
     .input(serverFloatingIp)
     .mutation(({ ctx, input }) => write(ctx, (tx) => removeServerFloatingIp(tx, input))),
+  addSecurityGroup: adminProcedure
+    .input(serverSecurityGroup)
+    .mutation(({ ctx, input }) => write(ctx, (tx) => changeServerSecurityGroup(tx, input, "add"))),
+  removeSecurityGroup: adminProcedure
+    .input(serverSecurityGroup)
+    .mutation(({ ctx, input }) => write(ctx, (tx) => changeServerSecurityGroup(tx, input, "remove"))),
 });

@@ -1,0 +1,5 @@
+import { SecurityGroupsPage } from "@/components/resources/security-groups";
+
+export default function Page() {
+  return <SecurityGroupsPage />;
+}
