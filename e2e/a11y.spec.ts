@@ -9,6 +9,8 @@ type Theme = "light" | "dark";
 
 /** Runs axe on the page as it is now; fails listing each serious or critical violation and where. */
 async function expectAccessible(page: Page, what: string) {
+  // Next sets the title as the page settles: scanned before, the page would be caught between two states.
+  await expect(page, `${what}: a title`).toHaveTitle(/\S/);
   const { violations } = await new AxeBuilder({ page })
     .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
     .analyze();

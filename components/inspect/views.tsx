@@ -216,9 +216,9 @@ export function DhcpServer({ section, fresh }: { section: DhcpSection; fresh: bo
   const file = (title: string, text: string | null) => (
     <div>
       <h4 className="text-[10px] font-medium text-[var(--muted)] uppercase">{title}</h4>
-      <pre className="overflow-x-auto rounded border border-[var(--border)] bg-[var(--bg)] p-2 font-mono text-[11px] leading-4">
-        {text ?? "(missing)"}
-      </pre>
+      <ScrollBox label={`dnsmasq ${title}`} className="rounded border border-[var(--border)] bg-[var(--bg)]">
+        <pre className="p-2 font-mono text-[11px] leading-4">{text ?? "(missing)"}</pre>
+      </ScrollBox>
     </div>
   );
   return (
