@@ -1,21 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { namespaceNames } from "../../lib/names";
-import { type HostSettings, planHost, planLocalVlans } from "../plan/desired";
+import { planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
 import type { ObservedHost } from "../plan/pictures";
 import { labDhcp } from "../testing/dhcp";
-import { ids, labIntent, labRouter, manyFloatingIps } from "../testing/intent";
+import { ids, labIntent, labRouter, manyFloatingIps, unitSettings } from "../testing/intent";
 import { flowKey, holdUnasked, intentParts, type Part, restrictToScope, selectScope } from "./scope";
 
-const settings: HostSettings = {
-  prefix: "t1-",
-  chainPrefix: "netlens",
-  dhcpDir: "/var/lib/netlens-test/dhcp",
-  metadataDir: "/var/lib/netlens-test/metadata",
-  relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
-  integrationBridge: "br-int",
-  bridgeMappings: { public: "br-ex" },
-};
+const settings = unitSettings;
 
 const routerNs = namespaceNames.router("t1-", ids.router);
 const instanceNs = namespaceNames.instance("t1-", ids.instancePort);

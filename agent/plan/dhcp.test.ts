@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { admitIntent } from "../converge/admit";
 import { dhcpClient, dhcpIds, labDhcp } from "../testing/dhcp";
-import { ids, labIntent } from "../testing/intent";
+import { ids, labIntent, unitSettings } from "../testing/intent";
 import { diffDaemons } from "./daemons";
-import { type HostSettings, planHost } from "./desired";
+import { planHost } from "./desired";
 import { dhcpPaths, dnsmasqArgs, renderAddnHosts, renderHosts, renderOpts } from "./dhcp";
 import { diffHost } from "./diff";
 import type { DesiredDaemon, ObservedDaemon, ObservedHost } from "./pictures";
 
-const settings: HostSettings = {
-  prefix: "t1-",
-  chainPrefix: "netlens",
-  dhcpDir: "/var/lib/netlens-test/dhcp",
-  metadataDir: "/var/lib/netlens-test/metadata",
-  relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
-  integrationBridge: "br-int",
-  bridgeMappings: { public: "br-ex" },
-};
+const settings = unitSettings;
 const paths = dhcpPaths(settings.dhcpDir, ids.tenant);
 const dir = `/var/lib/netlens-test/dhcp/${ids.tenant}`;
 

@@ -2,24 +2,16 @@ import { describe, expect, it } from "vitest";
 import { ownNamespacePattern } from "../../lib/names";
 import { renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
-import { ids, labIntent, labRouter } from "../testing/intent";
+import { ids, labIntent, labRouter, unitSettings } from "../testing/intent";
 import { sortActions } from "./actions";
-import { type HostSettings, planHost } from "./desired";
+import { planHost } from "./desired";
 import { diffHost } from "./diff";
 import { diffNat, isSetChain, parseIptablesSave, renderIptablesSave, renderRestore } from "./iptables";
 import { assignLocalVlans, observedLocalVlans } from "./localVlans";
 import { normalizeFlow } from "./ovs";
 import type { DesiredHost, ObservedHost } from "./pictures";
 
-const settings: HostSettings = {
-  prefix: "t1-",
-  chainPrefix: "netlens",
-  dhcpDir: "/var/lib/netlens-test/dhcp",
-  metadataDir: "/var/lib/netlens-test/metadata",
-  relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
-  integrationBridge: "br-int",
-  bridgeMappings: { public: "br-ex" },
-};
+const settings = unitSettings;
 
 /** The router of the unit tests: gateway, two interfaces, three floating IPs (given out of order), two routes. */
 function bigRouter(enableSnat: boolean): IntentRouter {

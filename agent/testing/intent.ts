@@ -2,6 +2,18 @@
 // network 203.0.113.0/24 whose outside world is an uplink namespace (203.0.113.1), a tenant network
 // 10.0.0.0/24, a router between them and one instance with a floating IP.
 import type { HostIntent, IntentFloatingIp, IntentRouter } from "../contract/intent";
+import type { HostSettings } from "../plan/desired";
+
+/** The planner's settings in the unit tests (prefix t1-; the directories are only named, never made). */
+export const unitSettings: HostSettings = {
+  prefix: "t1-",
+  chainPrefix: "netlens",
+  dhcpDir: "/var/lib/netlens-test/dhcp",
+  metadataDir: "/var/lib/netlens-test/metadata",
+  relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
+  integrationBridge: "br-int",
+  bridgeMappings: { public: "br-ex" },
+};
 
 export const ids = {
   external: "e0000000-0000-4000-8000-000000000001",
