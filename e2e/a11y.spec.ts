@@ -67,7 +67,14 @@ for (const theme of ["light", "dark"] as const satisfies readonly Theme[]) {
     });
 
     test("list and detail pages", async ({ page }) => {
-      for (const path of ["/networks", "/routers", "/floating-ips", "/instances", "/routers/demo-router"]) {
+      for (const path of [
+        "/networks",
+        "/routers",
+        "/floating-ips",
+        "/instances",
+        "/routers/demo-router",
+        "/security-groups",
+      ]) {
         await gotoSettled(page, path);
         await expect(page.getByTestId("table").first()).toBeVisible();
         await expectAccessible(page, path);
