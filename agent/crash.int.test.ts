@@ -22,6 +22,7 @@ import {
   type Sandbox,
   startSandbox,
   steadyPing,
+  stopDaemonsUnder,
 } from "./testing/host";
 import { ids, labIntent, labRouter, manyFloatingIps } from "./testing/intent";
 
@@ -142,6 +143,7 @@ beforeAll(async () => {
 afterAll(async () => {
   killAgent();
   try {
+    await stopDaemonsUnder(dir);
     for (const ns of await namespacesWithPrefix(prefix))
       await run("ip", ["netns", "del", ns], { allowFailure: true });
   } finally {

@@ -1,6 +1,6 @@
 // Helpers for integration tests and the bench: an OVS sandbox in a temp dir, commands in namespaces, probes.
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,8 @@ export async function startSandbox(label: string): Promise<Sandbox> {
   // Others may pass (not list): dnsmasq, once it has dropped root, reads its files in the agent's state dir here.
   await chmod(dir, 0o711);
   const stop = async () => {
+    // An agent whose state dir is in here may have left daemons (a test that failed before its cleanup).
+    await stopDaemonsUnder(dir);
     await run("bash", [sandboxScript, "stop", dir]);
     await rm(dir, { recursive: true, force: true });
   };
@@ -159,4 +161,22 @@ export function steadyPing(ns: string, address: string, options: string[]) {
       return done;
     },
   };
+}
+
+/**
+ * Stops the daemons (dnsmasq, haproxy) an agent under `dir` left running: a test that kills its agent and deletes
+ * its namespaces by hand would leave them, and each keeps its old namespace alive. Only processes of those
+ * programs whose command line names a path under `dir` are touched.
+ */
+export async function stopDaemonsUnder(dir: string): Promise<void> {
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    const argv = await readFile(`/proc/${pid}/cmdline`, "utf8").then(
+      (text) => text.split("\0").filter(Boolean),
+      () => [],
+    );
+    const program = argv[0]?.split("/").at(-1);
+    if ((program === "haproxy" || program === "dnsmasq") && argv.some((a) => a.includes(`${dir}/`)))
+      process.kill(Number(pid), "SIGTERM");
+  }
 }
