@@ -12,6 +12,11 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v arping >/dev/null || need+=(iputils-arping)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+# haproxy: the metadata proxy in router and DHCP namespaces; conntrack: connection tracking shown per router;
+# keepalived: HA routers.
+command -v haproxy >/dev/null || need+=(haproxy)
+command -v conntrack >/dev/null || need+=(conntrack)
+command -v keepalived >/dev/null || need+=(keepalived)
 # udhcpc: the DHCP client of the tests' workloads.
 command -v busybox >/dev/null || need+=(busybox)
 # The clients operators already use, driving netlens's Keystone and Neutron REST API (and its tests).
