@@ -96,7 +96,8 @@ export const intentDhcpSubnet = z.object({
   /** The router option (3) and the default route in option 121; null: neither. */
   gateway_ip: ipv4.nullable(),
   dns_nameservers: z.array(ipv4).max(32),
-  host_routes: z.array(route).max(256),
+  /** The subnet's, and on an isolated subnet the route to 169.254.169.254/32 via the DHCP port's address. */
+  host_routes: z.array(route).max(257),
 });
 
 /** A port of the network that DHCP answers: its MAC gets its fixed IP and a hostname (a DNS label). */
@@ -121,6 +122,11 @@ export const intentDhcp = z.object({
   mtu: z.number().int().min(68).max(9000),
   /** Seconds (Neutron's dhcp_lease_duration). */
   lease_duration: z.number().int().min(120).max(31_536_000),
+  /**
+   * The network has an isolated subnet (no router interface holds its gateway): the namespace serves metadata at
+   * 169.254.169.254:80 itself, as with Neutron's enable_isolated_metadata. Absent: it does not.
+   */
+  metadata: z.boolean().optional(),
 });
 
 export const hostIntent = z.object({

@@ -104,7 +104,7 @@ export function planHost(
   }
   for (const dhcp of intent.dhcp ?? []) {
     add(dhcp.network_id, namespaceNames.dhcp(settings.prefix, dhcp.network_id), () =>
-      planDhcp(dhcp, { ...ctx, dhcpDir: settings.dhcpDir }),
+      planDhcp(dhcp, { ...ctx, dhcpDir: settings.dhcpDir }, settings),
     );
   }
   const flows = planFlows(

@@ -6,10 +6,12 @@
 // changed).
 import { cidrBounds, ipv4SortKey, netmaskOf, parseCidr } from "../../lib/ip";
 import { deviceNames, namespaceNames } from "../../lib/names";
+import { METADATA_ADDRESS } from "../../lib/router-nat";
 import type { IntentDhcp, IntentDhcpSubnet } from "../contract/intent";
 import type { Action } from "./actions";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, portExternalIds } from "./context";
+import { type MetadataSettings, metadataProxy } from "./metadata-proxy";
 import type { DesiredNamespace, DesiredOvsPort } from "./pictures";
 
 /** Neutron's dhcp_domain: hostnames are `host-a-b-c-d.openstacklocal`. */
@@ -111,6 +113,7 @@ export function dnsmasqArgs(dhcp: IntentDhcp, paths: DhcpPaths, device: string):
 export function planDhcp(
   dhcp: IntentDhcp,
   ctx: PlanContext & { dhcpDir: string },
+  metadata: MetadataSettings,
 ): { namespace: DesiredNamespace; ports: DesiredOvsPort[] } {
   const network = networkOf(ctx, dhcp.network_id);
   const ns = namespaceNames.dhcp(ctx.prefix, dhcp.network_id);
@@ -135,7 +138,11 @@ export function planDhcp(
           peer,
           mac: dhcp.mac_address,
           mtu: network.mtu,
-          addresses: sortAddresses(dhcp.addresses.map((a) => `${a.ip_address}/${a.prefixlen}`)),
+          addresses: sortAddresses([
+            ...dhcp.addresses.map((a) => `${a.ip_address}/${a.prefixlen}`),
+            // An isolated network's metadata service is this namespace's (Neutron's enable_isolated_metadata).
+            ...(dhcp.metadata === true ? [`${METADATA_ADDRESS}/32`] : []),
+          ]),
           announce: false,
         },
       ],
@@ -155,6 +162,9 @@ export function planDhcp(
             [paths.opts]: renderOpts(dhcp),
           },
         },
+        ...(dhcp.metadata === true
+          ? [metadataProxy({ kind: "network", id: dhcp.network_id }, metadata)]
+          : []),
       ],
     },
     ports: [

@@ -1,10 +1,11 @@
-// The metadata proxy of a router (or of an isolated network's DHCP namespace), as Neutron's L3 agent runs it:
-// haproxy listening on 9697 inside the namespace, where the nat table redirects 169.254.169.254:80 from the
-// router's interfaces (lib/router-nat.ts), forwarding to the agent's relay socket with the router's (or
-// network's) ID set and the client's address in X-Forwarded-For — the client's own copies of both removed.
+// The metadata proxy of a router (or of an isolated network's DHCP namespace), as Neutron's agents run it:
+// haproxy listening on 9697 inside a router's namespace, where the nat table redirects 169.254.169.254:80 from
+// the router's interfaces (lib/router-nat.ts), or on 169.254.169.254:80 itself in a DHCP namespace (the address
+// is on its port), forwarding to the agent's relay socket with the router's (or network's) ID set and the
+// client's address in X-Forwarded-For — the client's own copies of both removed.
 // Pure: the daemon and its configuration text.
 import { METADATA_HEADERS, type MetadataVia } from "../../lib/metadata-signature";
-import { METADATA_PROXY_PORT } from "../../lib/router-nat";
+import { METADATA_ADDRESS, METADATA_PROXY_PORT } from "../../lib/router-nat";
 import type { DesiredDaemon } from "./pictures";
 
 /** haproxy drops root for these as it starts (the relay's socket lets this group in). */
@@ -21,6 +22,7 @@ export function metadataProxyPaths(metadataDir: string, id: string) {
 
 export function renderHaproxyConfig(via: MetadataVia, relaySocket: string): string {
   const viaHeader = via.kind === "router" ? METADATA_HEADERS.router : METADATA_HEADERS.network;
+  const bind = via.kind === "router" ? `0.0.0.0:${METADATA_PROXY_PORT}` : `${METADATA_ADDRESS}:80`;
   return `global
     daemon
     user ${PROXY_USER}
@@ -39,7 +41,7 @@ defaults
     timeout http-keep-alive 30s
 
 listen listener
-    bind 0.0.0.0:${METADATA_PROXY_PORT}
+    bind ${bind}
     server metadata ${relaySocket}
     http-request del-header ${METADATA_HEADERS.router}
     http-request del-header ${METADATA_HEADERS.network}

@@ -60,7 +60,7 @@ export type DesiredNamespace = {
   forwarding: boolean;
   /** Router namespaces only. */
   nat: NatTable | null;
-  /** dnsmasq in a DHCP namespace, haproxy in a router's. */
+  /** dnsmasq in a DHCP namespace (and haproxy on an isolated network), haproxy in a router's. */
   daemons?: DesiredDaemon[];
   /** The device whose addresses and routes come by DHCP (a probe on a DHCP subnet), not from `ip addr add`. */
   dhcpClient?: string;

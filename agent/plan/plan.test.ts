@@ -3,13 +3,14 @@ import { ownNamespacePattern } from "../../lib/names";
 import { renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { ids, labIntent, labRouter, unitSettings } from "../testing/intent";
+import { observedFrom } from "../testing/observed";
 import { sortActions } from "./actions";
 import { planHost } from "./desired";
 import { diffHost } from "./diff";
 import { diffNat, isSetChain, parseIptablesSave, renderIptablesSave, renderRestore } from "./iptables";
 import { assignLocalVlans, observedLocalVlans } from "./localVlans";
 import { normalizeFlow } from "./ovs";
-import type { DesiredHost, ObservedHost } from "./pictures";
+import type { ObservedHost } from "./pictures";
 
 const settings = unitSettings;
 
@@ -373,40 +374,6 @@ describe("flows", () => {
     ).toBe("cookie=0x4e4c,priority=3,in_port=int-br-ex,vlan_tci=0x0000/0x1fff actions=mod_vlan_vid:1,NORMAL");
   });
 });
-
-/** What the host would report after applying `desired` perfectly. */
-function observedFrom(desired: DesiredHost): ObservedHost {
-  const host: ObservedHost = { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
-  for (const ns of desired.namespaces) {
-    host.namespaces.set(ns.name, {
-      name: ns.name,
-      loUp: true,
-      devices: ns.devices.map((d) => ({
-        name: d.name,
-        mac: d.mac ?? "02:00:00:00:00:01",
-        mtu: d.mtu,
-        up: true,
-        addresses: [...d.addresses].reverse(),
-      })),
-      routes: [
-        ...ns.routes.map((r) => ({ destination: r.destination, via: r.via, dev: null, protocol: "static" })),
-        { destination: "10.0.0.0/24", via: null, dev: "eth0", protocol: "kernel" },
-      ],
-      nat: ns.nat,
-      daemons: (ns.daemons ?? []).map((d) => ({ ...d, pid: 4242 })),
-    });
-    for (const d of ns.devices) host.rootLinks.set(d.peer, { name: d.peer, up: true, mtu: d.mtu });
-  }
-  host.ovsPorts = desired.ovsPorts.map((p) => ({
-    name: p.name,
-    bridge: p.bridge,
-    tag: p.tag,
-    externalIds: { ...p.externalIds },
-    ofport: 3,
-  }));
-  for (const f of desired.flows) host.flows.set(f.bridge, [...f.flows].reverse());
-  return host;
-}
 
 describe("diff", () => {
   it("is empty when the host already matches", () => {

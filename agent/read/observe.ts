@@ -41,7 +41,7 @@ export type ObserveScope = {
   bridges: string[];
 };
 
-/** The daemons a namespace of ours may run: dnsmasq in a DHCP namespace, haproxy in a router's. */
+/** The daemons a namespace of ours may run: dnsmasq in a DHCP namespace, haproxy in a router's or a DHCP's. */
 async function observeDaemons(
   settings: ObserveSettings,
   kind: string,
@@ -54,7 +54,7 @@ async function observeDaemons(
       await readDaemon("dnsmasq", paths.dir, paths.pid, [paths.host, paths.addnHosts, paths.opts]),
     );
   }
-  if (kind === "qrouter") {
+  if (kind === "qrouter" || kind === "qdhcp") {
     const paths = metadataProxyPaths(settings.metadataDir, id);
     daemons.push(await readDaemon("haproxy", paths.dir, paths.pid, [paths.config]));
   }

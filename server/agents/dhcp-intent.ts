@@ -1,8 +1,11 @@
 // PURE: the DHCP part of a host's intent. Per network whose DHCP port this host serves (bound here, or not yet
 // bound while there is one host): the port's addresses, every DHCP subnet with what its clients are told, and a
 // host entry (MAC, fixed IP, Neutron's default hostname) for each port holding an address of such a subnet.
-import type { IntentDhcp } from "../../agent/contract/intent";
+// An isolated subnet (no router interface holds its gateway) reads its metadata through the DHCP port, as with
+// Neutron's enable_isolated_metadata: its clients are told the route to 169.254.169.254 via that port's address.
+import type { IntentDhcp, IntentDhcpSubnet } from "../../agent/contract/intent";
 import { prefixlenOf } from "../../lib/ip";
+import { METADATA_ADDRESS } from "../../lib/router-nat";
 import type { AllocationRow, NetworkRow, PortRow, SubnetRow } from "../db/schema";
 
 /** Neutron's default dhcp_lease_duration. */
@@ -46,6 +49,18 @@ export function compileDhcp(input: DhcpInputs): IntentDhcp[] {
         : [];
     });
     if (addresses.length === 0) return [];
+    // Neutron's isolated subnets: those whose gateway no router interface holds (one without gateway among them).
+    const routed = new Set(
+      onNetwork
+        .filter((p) => p.deviceOwner === "network:router_interface")
+        .flatMap((p) => allocationsOf.get(p.id) ?? [])
+        .filter((a) => served.get(a.subnetId)?.gatewayIp === a.ipAddress)
+        .map((a) => a.subnetId),
+    );
+    // The DHCP port's address on each isolated subnet: where its clients' route to the metadata service leads.
+    const metadataVia = new Map(
+      addresses.filter((a) => !routed.has(a.subnet_id)).map((a) => [a.subnet_id, a.ip_address]),
+    );
     const hosts = onNetwork.flatMap((p) =>
       (allocationsOf.get(p.id) ?? [])
         .filter((a) => served.has(a.subnetId))
@@ -61,16 +76,23 @@ export function compileDhcp(input: DhcpInputs): IntentDhcp[] {
         port_id: port.id,
         mac_address: port.macAddress,
         addresses,
-        subnets: subnets.map((s) => ({
-          id: s.id,
-          cidr: s.cidr,
-          gateway_ip: s.gatewayIp,
-          dns_nameservers: s.dnsNameservers,
-          host_routes: s.hostRoutes,
-        })),
+        subnets: subnets.map((s): IntentDhcpSubnet => {
+          const via = metadataVia.get(s.id);
+          return {
+            id: s.id,
+            cidr: s.cidr,
+            gateway_ip: s.gatewayIp,
+            dns_nameservers: s.dnsNameservers,
+            host_routes:
+              via === undefined
+                ? s.hostRoutes
+                : [...s.hostRoutes, { destination: `${METADATA_ADDRESS}/32`, nexthop: via }],
+          };
+        }),
         hosts,
         mtu: network.mtu,
         lease_duration: DHCP_LEASE_SECONDS,
+        ...(metadataVia.size > 0 ? { metadata: true } : {}),
       },
     ];
   });

@@ -106,8 +106,9 @@ export function compileIntent(input: CompileInputs): HostIntent {
   });
 
   const dhcp = compileDhcp(input);
-  // A probe whose subnet this host serves by DHCP takes its address that way, as a VM does.
-  const servedSubnets = new Set(dhcp.flatMap((d) => d.subnets.map((s) => s.id)));
+  // A probe whose subnet this host serves by DHCP takes its address that way, as a VM does, with the routes
+  // the server hands out (the route to the metadata service of an isolated subnet among them).
+  const servedSubnets = new Map(dhcp.flatMap((d) => d.subnets.map((s) => [s.id, s])));
 
   const instances: IntentInstance[] = input.instances
     .filter((i) => i.host === null || i.host === input.host)
@@ -120,7 +121,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
           id: instance.id,
           ...a.fields,
           gateway_ip: a.subnet.gatewayIp,
-          host_routes: a.subnet.hostRoutes,
+          host_routes: servedSubnets.get(a.subnet.id)?.host_routes ?? a.subnet.hostRoutes,
           mtu: network.mtu,
           ...(servedSubnets.has(a.subnet.id) ? { dhcp: true } : {}),
         },

@@ -11,7 +11,7 @@ import type {
   SnapshotOvsPort,
 } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames, ownNamespacePattern } from "../../lib/names";
-import { chainNames, floatingIpRules, routerOwnRules } from "../../lib/router-nat";
+import { chainNames, floatingIpRules, METADATA_ADDRESS, routerOwnRules } from "../../lib/router-nat";
 import type { IntentInputs } from "../agents/intent";
 
 export type DriftKind = "router" | "floating_ip" | "server" | "network";
@@ -373,7 +373,11 @@ export function computeDrift(
     const item = out.item("network", dhcp.network_id, networkName.get(dhcp.network_id) ?? "", ns);
     const dev = deviceNames.dhcpInside(dhcp.port_id);
     checkNamespace(item, ns, [dev]);
-    const want = dhcp.addresses.map((a) => `${a.ip_address}/${a.prefixlen}`);
+    const want = [
+      ...dhcp.addresses.map((a) => `${a.ip_address}/${a.prefixlen}`),
+      // An isolated network's metadata address (agent/plan/dhcp.ts).
+      ...(dhcp.metadata === true ? [`${METADATA_ADDRESS}/32`] : []),
+    ];
     const have = checkDevice(item, ns, dev, want);
     for (const address of have ?? [])
       if (!want.includes(address)) item.extra.push({ what: "address", text: `${address} on ${dev}` });
