@@ -9,6 +9,7 @@ import { run } from "../agent/host/exec";
 import { pingOnce } from "../agent/testing/host";
 import type { PluggedInterface } from "../lib/host-snapshot";
 import { type Stack, startStack } from "./testing/stack";
+import { addWorkload, plugWorkload } from "./testing/workload";
 
 type PortShow = {
   id: string;
@@ -46,31 +47,8 @@ afterAll(async () => {
 
 const vsctl = (...args: string[]) => run("ovs-vsctl", [`--db=${stack.sandbox.db}`, ...args]);
 
-/** A namespace with one veth end (MAC and address as given), its other end left in the root namespace, up. */
-async function workload(ns: string, dev: string, mac: string, address: string) {
-  await run("ip", ["netns", "add", ns]);
-  await run("ip", ["link", "add", dev, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-  await run("ip", ["-n", ns, "link", "set", "eth0", "address", mac, "up"]);
-  await run("ip", ["-n", ns, "addr", "add", address, "dev", "eth0"]);
-  await run("ip", ["-n", ns, "link", "set", "lo", "up"]);
-  await run("ip", ["link", "set", dev, "up"]);
-}
-
-/** What os-vif does for a VM's tap: one transaction adding the port with its iface-id. */
 const plug = (dev: string, portId: string, mac: string) =>
-  vsctl(
-    "--may-exist",
-    "add-port",
-    intBridge,
-    dev,
-    "--",
-    "set",
-    "Interface",
-    dev,
-    `external_ids:iface-id=${portId}`,
-    "external_ids:iface-status=active",
-    `external_ids:attached-mac=${mac}`,
-  );
+  plugWorkload(stack.sandbox.db, intBridge, dev, portId, mac);
 
 async function portTag(dev: string): Promise<string> {
   return (await vsctl("get", "Port", dev, "tag")).stdout.trim();
@@ -156,7 +134,7 @@ describe("binding a workload plugged by iface-id", () => {
   });
 
   it("binds it when plugged: ACTIVE on the agent's host, its network's tag, and the probe answers", async () => {
-    await workload(workloadNs, vmTap, mac, "10.77.0.20/24");
+    await addWorkload(workloadNs, vmTap, mac, "10.77.0.20/24");
     const plugged = Date.now();
     await plug(vmTap, portId, mac);
     const { port } = await portUntil("vm-port", (p) => p.status === "ACTIVE");
@@ -198,7 +176,7 @@ describe("binding a workload plugged by iface-id", () => {
 
   it("leaves an iface-id that names no port unbound on the dead VLAN, shown on the host, and breaks nothing", async () => {
     const nobody = randomUUID();
-    await workload(strayNs, strayTap, "fa:16:3e:77:77:77", "10.77.0.99/24");
+    await addWorkload(strayNs, strayTap, "fa:16:3e:77:77:77", "10.77.0.99/24");
     await plug(strayTap, nobody, "fa:16:3e:77:77:77");
     const deadline = Date.now() + 10_000;
     while (!pluggedOnHost().some((i) => i.iface_id === nobody) && Date.now() < deadline)
@@ -243,7 +221,7 @@ describe("a network that only a workload uses on the host", () => {
       "10.78.0.0/24",
     );
     const port = await stack.cliJson<PortShow>("port", "create", "lone-port", "--network", "lonenet");
-    await workload(loneNs, loneTap, port.mac_address, "10.78.0.20/24");
+    await addWorkload(loneNs, loneTap, port.mac_address, "10.78.0.20/24");
     await plug(loneTap, port.id, port.mac_address);
     await portUntil("lone-port", (p) => p.status === "ACTIVE");
     const loneTag = await portTag(loneTap);

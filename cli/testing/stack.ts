@@ -165,6 +165,7 @@ export async function startStack() {
     return {
       prefix,
       chainPrefix: `t${tag}`,
+      integrationBridge: `t${tag}-int`,
       sandbox,
       url,
       restUrl: rest.url,
