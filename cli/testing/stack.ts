@@ -166,6 +166,8 @@ export async function startStack() {
       prefix,
       chainPrefix: `t${tag}`,
       integrationBridge: `t${tag}-int`,
+      /** The agent's --state-dir (its DHCP servers' and metadata proxies' files are under it). */
+      agentStateDir: join(dir, "agent"),
       sandbox,
       url,
       restUrl: rest.url,
