@@ -11,7 +11,14 @@ import { ensureBridges } from "./converge/bridges";
 import { type ApplyOutcome, Converger } from "./converge/loop";
 import { Ovs } from "./host/ovs";
 import { InterfaceMonitor } from "./host/ovsdb-monitor";
-import { type AgentOptions, type AgentOptionsInput, dhcpDir, ovsRunDir, parseAgentOptions } from "./options";
+import {
+  type AgentOptions,
+  type AgentOptionsInput,
+  dhcpDir,
+  metadataSettings,
+  ovsRunDir,
+  parseAgentOptions,
+} from "./options";
 import type { Action } from "./plan/actions";
 import type { ObservedHost } from "./plan/pictures";
 import { HostMonitor } from "./read/monitor";
@@ -119,6 +126,8 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     integrationBridge: options.integrationBridge,
     bridgeMappings: options.bridgeMappings,
     ovsRunDir: ovsRunDir(options),
+    dhcpDir: dhcpDir(options),
+    metadataDir: metadataSettings(options).metadataDir,
   });
   if (options.watchIntervalMs > 0) converger.watch(options.watchIntervalMs);
   // What was plugged while no agent ran is bound now (a failed pass is logged and tried again).

@@ -81,6 +81,9 @@ async function bareCommands(questions: TraceQuestion[], ctl: string, db: string)
       case "ports":
         await run("ovs-vsctl", [`--db=${db}`, "--format=json", "list", "Interface"]);
         break;
+      case "daemons":
+        await run("pgrep", ["-a", "-f", q.namespace.replace(/^.*q(dhcp|router)-/, "")], { allowFailure: true });
+        break;
       case "ovs": {
         const flow = [`in_port=${q.in_port}`, q.protocol, `dl_src=${q.dl_src}`, `dl_dst=${q.dl_dst}`];
         flow.push(`nw_src=${q.nw_src}`, `nw_dst=${q.nw_dst}`);

@@ -43,12 +43,19 @@ export const linksQuestion = z.object({ kind: z.literal("links"), namespace });
 /** Our OVS ports on the agent's bridges, with bridge, tag and ofport. */
 export const portsQuestion = z.object({ kind: z.literal("ports") });
 
+/**
+ * The daemons of ours in a DHCP or router namespace: whether dnsmasq and haproxy run, and dnsmasq's hosts
+ * file (which MACs get a lease).
+ */
+export const daemonsQuestion = z.object({ kind: z.literal("daemons"), namespace });
+
 export const traceQuestion = z.discriminatedUnion("kind", [
   routeQuestion,
   ovsQuestion,
   natQuestion,
   linksQuestion,
   portsQuestion,
+  daemonsQuestion,
 ]);
 export type TraceQuestion = z.infer<typeof traceQuestion>;
 export type RouteQuestion = z.infer<typeof routeQuestion>;
@@ -94,6 +101,9 @@ export type TracePort = {
   external_ids: Record<string, string>;
 };
 
+/** A daemon of ours in a namespace: running or not; for dnsmasq, its hosts file (null: none). */
+export type TraceDaemon = { program: "dnsmasq" | "haproxy"; running: boolean; hosts: string | null };
+
 export type TraceAnswer =
   | { kind: "route"; ok: true; route: RouteGet; text: string }
   | { kind: "route"; ok: false; error: string; text: string }
@@ -104,7 +114,9 @@ export type TraceAnswer =
   | { kind: "links"; ok: true; links: TraceLink[] }
   | { kind: "links"; ok: false; error: string }
   | { kind: "ports"; ok: true; ports: TracePort[]; bridges: string[] }
-  | { kind: "ports"; ok: false; error: string };
+  | { kind: "ports"; ok: false; error: string }
+  | { kind: "daemons"; ok: true; daemons: TraceDaemon[] }
+  | { kind: "daemons"; ok: false; error: string };
 
 /** What the agent says about itself with every answer: the names the server needs to ask good questions. */
 export type TraceHostInfo = {

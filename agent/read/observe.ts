@@ -42,8 +42,8 @@ export type ObserveScope = {
 };
 
 /** The daemons a namespace of ours may run: dnsmasq in a DHCP namespace, haproxy in a router's or a DHCP's. */
-async function observeDaemons(
-  settings: ObserveSettings,
+export async function observeDaemons(
+  settings: Pick<ObserveSettings, "dhcpDir" | "metadataDir">,
   kind: string,
   id: string,
 ): Promise<ObservedDaemon[]> {

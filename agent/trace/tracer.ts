@@ -9,6 +9,7 @@ import {
   type RouteQuestion,
   type TraceAnswer,
   type TraceAnswers,
+  type TraceDaemon,
   type TraceHostInfo,
   type TraceLink,
   type TraceProbeInput,
@@ -22,7 +23,9 @@ import { type IpResult, IpSessions } from "../host/ip-session";
 import { saveNat } from "../host/iptables";
 import type { Ovs } from "../host/ovs";
 import { unixctl, vswitchdControlSocket } from "../host/unixctl";
+import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave } from "../plan/iptables";
+import { observeDaemons } from "../read/observe";
 import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { sendProbe } from "./probe";
 
@@ -34,6 +37,9 @@ export type TracerSettings = {
   bridgeMappings: Record<string, string>;
   /** Where ovs-vswitchd keeps its pid file and control socket (the sandbox's run directory). */
   ovsRunDir: string;
+  /** Where the DHCP servers and the metadata proxies keep their files (their pid files among them). */
+  dhcpDir: string;
+  metadataDir: string;
 };
 
 /** A question naming something that is not ours: the caller's mistake, answered with BAD_REQUEST. */
@@ -85,7 +91,8 @@ export class Tracer {
     const started = performance.now();
     const { questions } = traceQuestions.parse(raw);
     for (const q of questions) {
-      if (q.kind === "route" || q.kind === "nat" || q.kind === "links") this.checkNamespace(q.namespace);
+      if (q.kind === "route" || q.kind === "nat" || q.kind === "links" || q.kind === "daemons")
+        this.checkNamespace(q.namespace);
       if (q.kind === "ovs") this.checkBridge(q.bridge);
     }
     const answers: (TraceAnswer | undefined)[] = new Array(questions.length);
@@ -168,6 +175,15 @@ export class Tracer {
             }
           });
           break;
+        case "daemons":
+          tasks.push(async () => {
+            try {
+              answers[index] = { kind: "daemons", ok: true, daemons: await this.daemons(q.namespace) };
+            } catch (error) {
+              answers[index] = { kind: "daemons", ok: false, error: message(error) };
+            }
+          });
+          break;
         default: {
           const unreachable: never = q;
           throw new Error(`Unknown question ${JSON.stringify(unreachable)}`);
@@ -180,6 +196,17 @@ export class Tracer {
       answers: answers.map((a) => a ?? { kind: "links", ok: false, error: "not answered" }),
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     };
+  }
+
+  /** The daemons of ours a namespace runs or is configured for, as the apply reads them. */
+  private async daemons(namespace: string): Promise<TraceDaemon[]> {
+    const [, kind = "", id = ""] = this.pattern.exec(namespace) ?? [];
+    const seen = await observeDaemons(this.settings, kind, id);
+    return seen.map((d) => ({
+      program: d.program,
+      running: d.pid !== null,
+      hosts: d.program === "dnsmasq" ? (d.files[dhcpPaths(this.settings.dhcpDir, id).host] ?? null) : null,
+    }));
   }
 
   async probe(raw: TraceProbeInput): Promise<TraceProbeResult> {

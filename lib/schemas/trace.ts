@@ -10,7 +10,10 @@ export type TraceProtocol = (typeof traceProtocols)[number];
 
 export const traceRun = z
   .object({
-    /** An instance (name or ID), a floating or fixed IP, a router (name or ID), or an outside address. */
+    /**
+     * An instance (name or ID), a floating or fixed IP, a router (name or ID), or an outside address; `to` may
+     * also be `metadata` (169.254.169.254: the metadata service, over tcp port 80).
+     */
     from: ref,
     to: ref,
     protocol: z.enum(traceProtocols).default("icmp"),
@@ -76,6 +79,8 @@ export const diagnosisCodes = [
   "no-next-hop",
   "probe-lost",
   "port-not-bound",
+  "no-dhcp-lease",
+  "metadata-unreachable",
 ] as const;
 export type DiagnosisCode = (typeof diagnosisCodes)[number];
 
@@ -88,8 +93,11 @@ export type Diagnosis = {
 };
 
 export type TraceEndpointView = {
-  /** "port": a workload's port (a VM or container plugged by iface-id), shown when it is not bound. */
-  kind: "instance" | "floating_ip" | "router" | "outside" | "port";
+  /**
+   * "port": a workload's port (a VM or container plugged by iface-id), shown when it is not bound or cannot get
+   * its lease; "metadata": 169.254.169.254, the metadata service as an instance reaches it.
+   */
+  kind: "instance" | "floating_ip" | "router" | "outside" | "port" | "metadata";
   id: string;
   name: string;
   address: string;

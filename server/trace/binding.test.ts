@@ -1,5 +1,6 @@
 // port-not-bound: a trace to or from a workload's port that no agent has bound ends before any hop, with the
-// diagnosis and its fix; once the port is bound the diagnosis is gone.
+// diagnosis and its fix (and, on a DHCP subnet, why it has no lease); once the port is bound the diagnosis is
+// gone. no-dhcp-lease without a host: DHCP disabled on the port's subnet.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordBindings } from "../agents/bindings";
 import { agents } from "../db/schema";
@@ -33,6 +34,13 @@ describe("port-not-bound", () => {
         message: expect.stringContaining("Port vm-port (10.0.0.77) is not bound on any host"),
         fix: expect.stringContaining(`external_ids:iface-id=${port.id}`),
       }),
+      expect.objectContaining({
+        code: "no-dhcp-lease",
+        hop: null,
+        message: expect.stringContaining(
+          `Port vm-port (${port.mac_address}) is not bound: its DHCP requests are dropped`,
+        ),
+      }),
     ]);
 
     const fip = await api.caller.floatingIp.create({ floating_network_id: "public", port_id: "vm-port" });
@@ -59,9 +67,25 @@ describe("port-not-bound", () => {
         },
       ]),
     );
-    // Bound: the trace goes on to the host (which this test API does not reach) instead of stopping.
+    // Bound: the trace goes on to the host (which this test API does not reach: first for the port's lease)
+    // instead of stopping.
     await expect(api.caller.trace.run({ from: "vm1", to: "10.0.0.77" })).rejects.toThrow(
-      "which is neither an instance nor a router",
+      "The host agent of h1 could not answer",
     );
+  });
+
+  it("says a bound port on a subnet with DHCP disabled gets no lease, without asking the host", async () => {
+    await api.caller.subnet.update({ id: "demo-subnet", enable_dhcp: false });
+    const result = await api.caller.trace.run({ from: "vm1", to: "10.0.0.77" });
+    expect(result.verdict).toBe("dropped");
+    expect(result.to).toMatchObject({ kind: "port", name: "vm-port" });
+    expect(result.diagnoses).toEqual([
+      {
+        code: "no-dhcp-lease",
+        hop: null,
+        message: expect.stringContaining("DHCP is disabled on subnet demo-subnet"),
+        fix: expect.stringContaining("netlens subnet set demo-subnet --dhcp"),
+      },
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import type { Diagnosis, TraceEndpointView } from "../../lib/schemas/trace";
 import type { ModelPort, TraceModel } from "./facts";
 
 /** The workload's port an end names, if it names one: not a router's, a floating IP's, DHCP's or a probe's. */
-function workloadPort(model: TraceModel, ref: string): { port: ModelPort; via: string | null } | null {
+export function workloadPort(model: TraceModel, ref: string): { port: ModelPort; via: string | null } | null {
   const value = ref.trim();
   const probes = new Set([...model.instances.values()].map((i) => i.portId));
   const workload = (port: ModelPort | undefined) =>
@@ -25,27 +25,25 @@ function workloadPort(model: TraceModel, ref: string): { port: ModelPort; via: s
   return null;
 }
 
-/** The trace's view of such an end, and why nothing reaches it, when its port is bound on no host. */
-export function unboundEnd(
-  model: TraceModel,
-  ref: string,
-): { view: TraceEndpointView; diagnosis: Diagnosis } | null {
-  const found = workloadPort(model, ref);
-  if (found === null || found.port.bound) return null;
+/** The trace's view of an end that is a workload's port. */
+export function portEndView(found: { port: ModelPort; via: string | null }): TraceEndpointView {
   const { port, via } = found;
+  return { kind: "port", id: port.id, name: port.name || port.id, address: via ?? port.ip ?? "" };
+}
+
+/** Why nothing reaches such an end, when its port is bound on no host. */
+export function unboundDiagnosis(found: { port: ModelPort; via: string | null }): Diagnosis | null {
+  const { port, via } = found;
+  if (port.bound) return null;
   const label = port.name || port.id;
-  const address = via ?? port.ip ?? "";
   const where =
     port.host_id === ""
       ? "no host has an interface plugged with its iface-id"
       : `it is meant for host ${port.host_id} (binding:host_id), where nothing is plugged with its iface-id`;
   return {
-    view: { kind: "port", id: port.id, name: label, address },
-    diagnosis: {
-      code: "port-not-bound",
-      hop: null,
-      message: `Port ${label}${port.ip ? ` (${port.ip})` : ""}${via ? `, behind floating IP ${via},` : ""} is not bound on any host: ${where}, so it is DOWN and no packet reaches it or leaves it.`,
-      fix: `Plug the VM's tap or the container's veth into the host's integration bridge with the port's id, as Nova and os-vif do: ovs-vsctl add-port BRIDGE TAP -- set Interface TAP external_ids:iface-id=${port.id} external_ids:attached-mac=${port.mac_address}. If it is plugged, netlens host inspect HOST --section bindings says why it was not bound (another host holds it, admin state down, plugged twice).`,
-    },
+    code: "port-not-bound",
+    hop: null,
+    message: `Port ${label}${port.ip ? ` (${port.ip})` : ""}${via ? `, behind floating IP ${via},` : ""} is not bound on any host: ${where}, so it is DOWN and no packet reaches it or leaves it.`,
+    fix: `Plug the VM's tap or the container's veth into the host's integration bridge with the port's id, as Nova and os-vif do: ovs-vsctl add-port BRIDGE TAP -- set Interface TAP external_ids:iface-id=${port.id} external_ids:attached-mac=${port.mac_address}. If it is plugged, netlens host inspect HOST --section bindings says why it was not bound (another host holds it, admin state down, plugged twice).`,
   };
 }

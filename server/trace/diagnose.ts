@@ -8,7 +8,7 @@ import { floatingIpRules, gatewaySnatRule } from "../../lib/router-nat";
 import type { Diagnosis } from "../../lib/schemas/trace";
 import type { SubnetRow } from "../db/schema";
 import { type ModelRouter, routersOnSubnet, type TraceModel } from "./facts";
-import type { HostPlaces } from "./places";
+import type { HostPlaces, Place } from "./places";
 import { type Endpoint, instanceOf, routersOf } from "./resolve";
 import type { WalkEvent, WalkResult } from "./walk-state";
 
@@ -196,8 +196,10 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
   return found;
 }
 
-function routeFix(kind: "instance" | "router" | "uplink"): string {
+function routeFix(kind: Place["kind"]): string {
   switch (kind) {
+    case "dhcp":
+      return "A DHCP namespace answers its own network only: its default route is the subnet's gateway.";
     case "uplink":
       return "From outside, tenant addresses are reached through a floating IP: trace to the floating IP instead.";
     case "router":

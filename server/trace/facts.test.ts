@@ -87,7 +87,16 @@ describe("the trace's picture of the host", () => {
     });
     const vm9 = await api.caller.server.show({ id: "vm9" });
     expect(places.instances.has(vm9.id)).toBe(false);
-    expect(places.all).toHaveLength(places.instances.size + places.routers.size + places.uplinks.size);
+    // The DHCP server of demo-net: its port's address, and no metadata address (a router serves the subnet).
+    const demoNet = await api.caller.network.show({ id: "demo-net" });
+    expect(places.dhcp.get(demoNet.id)).toMatchObject({
+      kind: "dhcp",
+      namespace: namespaceNames.dhcp("p-", demoNet.id),
+      devices: [{ name: expect.stringMatching(/^ns-/), addresses: ["10.0.0.2"] }],
+    });
+    expect(places.all).toHaveLength(
+      places.instances.size + places.routers.size + places.uplinks.size + places.dhcp.size,
+    );
   });
 
   it("puts no floating IP on a router without a gateway, as the agent does not", async () => {

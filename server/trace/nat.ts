@@ -1,7 +1,8 @@
 // Which of our nat rules (as the agent read them from the host) a packet matches. PURE. This is not a
-// re-implementation of netfilter: our chains use only -s/-d (a /32 or a CIDR), -i/-o (possibly negated),
-// `-m conntrack ! --ctstate DNAT`, and -j DNAT/SNAT/ACCEPT/<our chain>; a rule using anything else is reported as
-// not understood rather than guessed at.
+// re-implementation of netfilter: our chains use only -s/-d (a /32 or a CIDR), -i/-o (possibly negated, a
+// trailing `+` matching a name prefix), `-p tcp -m tcp --dport N`, `-m conntrack ! --ctstate DNAT`, and
+// -j DNAT/SNAT/REDIRECT/ACCEPT/<our chain>; a rule using anything else is reported as not understood rather than
+// guessed at.
 
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { cidrBounds, toInt } from "../../lib/ip";
@@ -28,7 +29,11 @@ export type ParsedRule = {
   out?: { name: string; negated: boolean };
   /** `-m conntrack ! --ctstate DNAT`: true when the rule wants packets that were not DNATed. */
   notDnatted?: boolean;
+  /** `-p tcp` (and `-m tcp --dport N`). */
+  protocol?: string;
+  dport?: number;
   target: string;
+  /** DNAT/SNAT: the address; REDIRECT: the port (`--to-ports`). */
   to?: string;
   /** Words we did not understand: such a rule is never taken to match. */
   unknown: string[];
@@ -67,8 +72,16 @@ function parseRule(rule: NatRuleCounters): ParsedRule {
       case "-o":
         parsed.out = { name: next(), negated: negate };
         break;
-      case "-m":
-        if (next() !== "conntrack") parsed.unknown.push(word);
+      case "-m": {
+        const module = next();
+        if (module !== "conntrack" && module !== parsed.protocol) parsed.unknown.push(word);
+        break;
+      }
+      case "-p":
+        parsed.protocol = next();
+        break;
+      case "--dport":
+        parsed.dport = Number(next());
         break;
       case "--ctstate":
         if (next() === "DNAT" && negate) parsed.notDnatted = true;
@@ -79,6 +92,7 @@ function parseRule(rule: NatRuleCounters): ParsedRule {
         break;
       case "--to-destination":
       case "--to-source":
+      case "--to-ports":
         parsed.to = next();
         break;
       default:
@@ -107,7 +121,14 @@ type NatPacket = {
   iif: string | null;
   oif: string | null;
   dnatted: boolean;
+  /** Absent: the packet matches no rule that names a protocol or port. */
+  protocol?: string;
+  port?: number | null;
 };
+
+/** `-i`/`-o`: a name, or with a trailing `+` any name it begins (`qr-+`: every router interface). */
+const nameMatches = (pattern: string, name: string | null) =>
+  name !== null && (pattern.endsWith("+") ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
 
 function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
   if (rule.unknown.length > 0) return false;
@@ -115,14 +136,16 @@ function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
     cond === undefined || (cond.negated ? !value : value);
   if (!test(rule.src, rule.src !== undefined && contains(rule.src, p.src))) return false;
   if (!test(rule.dst, rule.dst !== undefined && contains(rule.dst, p.dst))) return false;
-  if (!test(rule.in, rule.in !== undefined && p.iif === rule.in.name)) return false;
-  if (!test(rule.out, rule.out !== undefined && p.oif === rule.out.name)) return false;
+  if (!test(rule.in, rule.in !== undefined && nameMatches(rule.in.name, p.iif))) return false;
+  if (!test(rule.out, rule.out !== undefined && nameMatches(rule.out.name, p.oif))) return false;
   if (rule.notDnatted === true && p.dnatted) return false;
+  if (rule.protocol !== undefined && rule.protocol !== p.protocol) return false;
+  if (rule.dport !== undefined && rule.dport !== p.port) return false;
   return true;
 }
 
 type NatVerdict = {
-  /** The rule that decided (DNAT, SNAT or ACCEPT), null when no rule of ours matched (the packet goes on). */
+  /** The rule that decided (DNAT, SNAT, REDIRECT or ACCEPT), null when no rule of ours matched (the packet goes on). */
   rule: ParsedRule | null;
   /** Rules passed through on the way (jumps), for the record. */
   path: ParsedRule[];
@@ -156,7 +179,7 @@ export function walkChain(
     if (raw.chain !== chain) continue;
     const rule = parsed(raw);
     if (!ruleMatches(rule, p)) continue;
-    if (rule.target === "DNAT" || rule.target === "SNAT" || rule.target === "ACCEPT") {
+    if (["DNAT", "SNAT", "REDIRECT", "ACCEPT"].includes(rule.target)) {
       return { rule, path };
     }
     if (rules.some((r) => r.chain === rule.target)) {

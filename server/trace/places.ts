@@ -1,9 +1,16 @@
 // The host as the walk sees it: our namespaces ("places": an instance's, a router's, an external network's
-// simulated outside world), each with its devices, their MACs, addresses and OVS ports. Drawn from the intent
+// simulated outside world, a network's DHCP server), each with its devices, their MACs, addresses and OVS ports. Drawn from the intent
 // compiled for the host, the very picture the agent applies, with the names lib/names.ts gives what the agent
 // makes: the trace cannot expect anything the agent was not told to make. PURE.
-import type { HostIntent, IntentInstance, IntentRouter, IntentUplink } from "../../agent/contract/intent";
+import type {
+  HostIntent,
+  IntentDhcp,
+  IntentInstance,
+  IntentRouter,
+  IntentUplink,
+} from "../../agent/contract/intent";
 import { deviceNames, namespaceNames } from "../../lib/names";
+import { METADATA_ADDRESS } from "../../lib/router-nat";
 
 /** A device in one of our namespaces: its name, MAC, network and OVS port. */
 export type NsDevice = {
@@ -21,15 +28,15 @@ export type NsDevice = {
 };
 
 export type Place = {
-  kind: "instance" | "router" | "uplink";
+  kind: "instance" | "router" | "uplink" | "dhcp";
   namespace: string;
-  /** The graph node: instance id, router id, external network id (the uplink). */
+  /** The graph node: instance id, router id, external network id (the uplink), network id (DHCP). */
   node_id: string;
   devices: NsDevice[];
 };
 
 export type HostPlaces = {
-  /** Every place: instances, routers, uplinks. */
+  /** Every place: instances, routers, uplinks, DHCP servers. */
   all: Place[];
   /** By instance id. */
   instances: Map<string, Place>;
@@ -37,17 +44,21 @@ export type HostPlaces = {
   routers: Map<string, Place>;
   /** By external network id. */
   uplinks: Map<string, Place>;
+  /** By network id. */
+  dhcp: Map<string, Place>;
 };
 
 export function hostPlaces(intent: HostIntent, prefix: string): HostPlaces {
   const instances = new Map(intent.instances.map((i) => [i.id, instancePlace(i, prefix)]));
   const routers = new Map(intent.routers.map((r) => [r.id, routerPlace(r, prefix)]));
   const uplinks = new Map(intent.uplinks.map((u) => [u.network_id, uplinkPlace(u, prefix)]));
+  const dhcp = new Map((intent.dhcp ?? []).map((d) => [d.network_id, dhcpPlace(d, prefix)]));
   return {
-    all: [...instances.values(), ...routers.values(), ...uplinks.values()],
+    all: [...instances.values(), ...routers.values(), ...uplinks.values(), ...dhcp.values()],
     instances,
     routers,
     uplinks,
+    dhcp,
   };
 }
 
@@ -94,6 +105,29 @@ function routerPlace(router: IntentRouter, prefix: string): Place {
           ]
         : []),
       ...router.interfaces.map((iface) => portDevice(deviceNames.routerInterface(iface.port_id), iface)),
+    ],
+  };
+}
+
+/** A network's DHCP namespace: its port's addresses, and an isolated network's metadata address. */
+function dhcpPlace(dhcp: IntentDhcp, prefix: string): Place {
+  return {
+    kind: "dhcp",
+    namespace: namespaceNames.dhcp(prefix, dhcp.network_id),
+    node_id: dhcp.network_id,
+    devices: [
+      {
+        name: deviceNames.dhcpInside(dhcp.port_id),
+        mac: dhcp.mac_address,
+        network_id: dhcp.network_id,
+        tap: deviceNames.tap(dhcp.port_id),
+        physical_network: null,
+        port_id: dhcp.port_id,
+        addresses: [
+          ...dhcp.addresses.map((a) => a.ip_address),
+          ...(dhcp.metadata === true ? [METADATA_ADDRESS] : []),
+        ],
+      },
     ],
   };
 }

@@ -1,6 +1,8 @@
 // What `--from` and `--to` name: an instance (name or ID), a floating IP, a fixed IP, a router (name, ID or one
-// of its addresses), or an address of the outside world behind an external network.
+// of its addresses), an address of the outside world behind an external network, or the metadata service
+// (`metadata` or 169.254.169.254).
 import { cidrContains, isIpv4 } from "../../lib/ip";
+import { METADATA_ADDRESS } from "../../lib/router-nat";
 import type { TraceEndpointView } from "../../lib/schemas/trace";
 import type { InstanceRow } from "../db/schema";
 import { badRequest, conflict, notFound } from "../domain/errors";
@@ -19,10 +21,17 @@ export type Endpoint =
   /** `address` null: the router picks (its interface toward the other end, or its gateway address). */
   | { kind: "router"; address: string | null; router: ModelRouter }
   /** `uplink` null: decided once the other end is known (the external network its router leads to). */
-  | { kind: "outside"; address: string; uplink: Uplink | null };
+  | { kind: "outside"; address: string; uplink: Uplink | null }
+  /** 169.254.169.254: answered by the router of the other end's subnet, or by its DHCP namespace. */
+  | { kind: "metadata"; address: string };
+
+/** What `--to` names the metadata service by, besides its address. */
+export const METADATA_NAME = "metadata";
 
 export function resolveEndpoint(model: TraceModel, ref: string): Endpoint {
   const value = ref.trim();
+  if (value === METADATA_NAME || value === METADATA_ADDRESS)
+    return { kind: "metadata", address: METADATA_ADDRESS };
   if (isIpv4(value)) return byAddress(model, value);
   const byId = (id: string) => (isUuid(value) ? id === value : false);
   const instances = [...model.instances.values()].filter((i) => byId(i.id) || i.name === value);
@@ -155,6 +164,8 @@ export function endpointView(endpoint: Endpoint): TraceEndpointView {
         name: endpoint.uplink?.network.name ?? "outside",
         address: endpoint.address,
       };
+    case "metadata":
+      return { kind: "metadata", id: "", name: METADATA_NAME, address: endpoint.address };
     default: {
       const unreachable: never = endpoint;
       throw new Error(`Unknown endpoint ${JSON.stringify(unreachable)}`);

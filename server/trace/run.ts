@@ -1,18 +1,21 @@
 // trace.run: resolve the two ends in the model, ask the host what it does with the packet (forward, then the
 // reply back, through conntrack), name the traps it falls into, and with --probe send a real packet and
-// report per hop whether it was seen.
+// report per hop whether it was seen. An end that is a workload's port stops the trace before any hop when it
+// is unbound or cannot get its lease; `--to metadata` traces tcp/80 to 169.254.169.254 from an instance.
 import { performance } from "node:perf_hooks";
 import type { z } from "zod";
-import type { TracePort } from "../../agent/contract/trace";
+import type { TraceDaemon, TracePort, TraceQuestion } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
 import { badRequest } from "../domain/errors";
 import type { TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
-import { unboundEnd } from "./binding";
+import { portEndView, unboundDiagnosis, workloadPort } from "./binding";
 import { diagnose } from "./diagnose";
-import { loadTraceModel } from "./facts";
+import { loadTraceModel, type TraceModel } from "./facts";
+import { type DhcpFacts, leaseDiagnosis } from "./lease";
+import { type MetadataServer, metadataDiagnoses, metadataServer } from "./metadata";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
 import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./resolve";
@@ -33,6 +36,8 @@ function placeOf(endpoint: Endpoint, places: HostPlaces): Place | undefined {
       return places.routers.get(endpoint.router.row.id);
     case "outside":
       return endpoint.uplink ? places.uplinks.get(endpoint.uplink.network.id) : undefined;
+    case "metadata":
+      return undefined; // who answers depends on the source: metadataServer
     default: {
       const unreachable: never = endpoint;
       throw new Error(`Unknown endpoint ${JSON.stringify(unreachable)}`);
@@ -40,34 +45,93 @@ function placeOf(endpoint: Endpoint, places: HostPlaces): Place | undefined {
   }
 }
 
+/** The daemons of the network's DHCP namespace, when this host serves the network (one question). */
+function dhcpQuestion(places: HostPlaces, networkId: string): TraceQuestion | null {
+  const place = places.dhcp.get(networkId);
+  return place ? { kind: "daemons", namespace: place.namespace } : null;
+}
+
+/** What the host said of the daemons of a namespace (null: not asked, or not answered). */
+async function daemonsOf(
+  hostAnswers: HostAnswers,
+  question: TraceQuestion | null,
+): Promise<TraceDaemon[] | null> {
+  if (question === null) return null;
+  const [answer] = await hostAnswers.ask([question]);
+  return answer?.kind === "daemons" && answer.ok ? answer.daemons : null;
+}
+
+async function dhcpFacts(hostAnswers: HostAnswers, places: HostPlaces, networkId: string) {
+  const question = dhcpQuestion(places, networkId);
+  if (question === null || question.kind !== "daemons") return null;
+  return { namespace: question.namespace, daemons: await daemonsOf(hostAnswers, question) };
+}
+
+/**
+ * The workload's ports the ends name that nothing reaches: unbound, or with no lease to be had (asked of the
+ * host for a bound port on a DHCP subnet). Null when neither end is such a port.
+ */
+async function workloadEnds(model: TraceModel, places: HostPlaces, hostAnswers: HostAnswers, refs: string[]) {
+  const found = refs.map((ref) => workloadPort(model, ref));
+  const asked = found.flatMap((f) => {
+    const subnet = f?.port.subnet_id ? model.subnets.get(f.port.subnet_id) : undefined;
+    const question = f?.port.bound && subnet?.enableDhcp ? dhcpQuestion(places, f.port.network_id) : null;
+    return question ? [question] : [];
+  });
+  if (asked.length > 0) await hostAnswers.ask(asked);
+  const ends = await Promise.all(
+    found.map(async (f) => {
+      if (f === null) return null;
+      // Only a bound port's requests reach the DHCP server: its daemons were asked above.
+      const facts: DhcpFacts | null = f.port.bound
+        ? await dhcpFacts(hostAnswers, places, f.port.network_id)
+        : null;
+      const lease = leaseDiagnosis(model, { port: f.port, bound: f.port.bound }, facts, null);
+      const diagnoses = [unboundDiagnosis(f), lease].flatMap((d) => (d === null ? [] : [d]));
+      return { view: portEndView(f), diagnoses };
+    }),
+  );
+  return ends.some((e) => e !== null && e.diagnoses.length > 0) ? ends : null;
+}
+
 export async function runTrace(
   deps: { db: Db; traceAgents: TraceAgents },
-  input: TraceRun,
+  asked: TraceRun,
 ): Promise<TraceResult> {
   const started = performance.now();
   const { host, prefix, agent } = await deps.traceAgents.agentFor(deps.db);
   const model = await loadTraceModel(deps.db, host);
-  const unbound = [unboundEnd(model, input.from), unboundEnd(model, input.to)];
-  if (unbound.some((end) => end !== null)) {
-    // Nothing to walk: a port bound nowhere has no place on any host.
-    const [src, dst] = unbound;
+  const places = hostPlaces(model.intent, prefix);
+  const hostAnswers = new HostAnswers(agent);
+  const stopped = await workloadEnds(model, places, hostAnswers, [asked.from, asked.to]);
+  if (stopped !== null) {
+    // Nothing to walk: a port bound nowhere has no place on any host, one without a lease no address.
+    const [src, dst] = stopped;
     return {
       verdict: "dropped",
-      from: src?.view ?? endpointView(resolveEndpoint(model, input.from)),
-      to: dst?.view ?? endpointView(resolveEndpoint(model, input.to)),
-      protocol: input.protocol,
-      port: input.port ?? null,
-      mode: input.probe ? "probe" : "explain",
+      from: src?.view ?? endpointView(resolveEndpoint(model, asked.from)),
+      to: dst?.view ?? endpointView(resolveEndpoint(model, asked.to)),
+      protocol: asked.protocol,
+      port: asked.port ?? null,
+      mode: asked.probe ? "probe" : "explain",
       forward: [],
       reply: [],
-      diagnoses: unbound.flatMap((end) => (end === null ? [] : [end.diagnosis])),
+      diagnoses: stopped.flatMap((end) => end?.diagnoses ?? []),
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     };
   }
-  let from = resolveEndpoint(model, input.from);
-  let to = resolveEndpoint(model, input.to);
+  let from = resolveEndpoint(model, asked.from);
+  let to = resolveEndpoint(model, asked.to);
   from = settle(model, from, to);
   to = settle(model, to, from);
+  if (from.kind === "metadata")
+    throw badRequest("The metadata service only answers: trace from an instance to it (--to metadata)");
+  // The metadata service is read over HTTP: tcp, port 80 unless another was asked.
+  const input: TraceRun =
+    to.kind === "metadata" ? { ...asked, protocol: "tcp", port: asked.port ?? 80 } : asked;
+  if (to.kind === "metadata" && instanceOf(from) === null)
+    throw badRequest(`Only an instance reads metadata: trace --from INSTANCE --to ${input.to}`);
+  const server: MetadataServer | null = to.kind === "metadata" ? metadataServer(model, places, from) : null;
   // A probe from outside leaves the uplink namespace with the address it holds: trace that address.
   let probeNote = "";
   if (input.probe && from.kind === "outside" && from.uplink && from.address !== from.uplink.address) {
@@ -78,9 +142,8 @@ export async function runTrace(
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
 
-  const places = hostPlaces(model.intent, prefix);
   const source = placeOf(from, places);
-  const target = placeOf(to, places);
+  const target = server === null ? placeOf(to, places) : server.kind === "none" ? undefined : server.place;
   if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);
   const original = { src: from.address ?? "", dst: to.address ?? "" };
 
@@ -95,14 +158,26 @@ export async function runTrace(
   const routerNamespaces = [...routerIds].flatMap((id) => places.routers.get(id)?.namespace ?? []);
   const uplinkNamespaces = [...places.uplinks.values()].map((p) => p.namespace);
   const srcKnown = from.kind !== "router";
-  const hostAnswers = new HostAnswers(agent);
+  // The daemons the ends rely on: the metadata proxy that answers, the DHCP server of a probe's lease.
+  const serverDaemons: TraceQuestion | null =
+    server !== null && server.kind !== "none" ? { kind: "daemons", namespace: server.place.namespace } : null;
+  const leased = [from, to].flatMap((endpoint) => {
+    const instance = instanceOf(endpoint);
+    const onHost = instance ? model.intent.instances.find((i) => i.id === instance.id) : undefined;
+    const port = instance ? model.ports.get(instance.portId) : undefined;
+    return onHost?.dhcp === true && port ? [{ endpoint, port }] : [];
+  });
+  const daemonQuestions = [
+    ...(serverDaemons ? [serverDaemons] : []),
+    ...leased.flatMap((l) => dhcpQuestion(places, l.port.network_id) ?? []),
+  ];
   const first = await hostAnswers.ask(
     [
       { kind: "ports" },
       ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
       ...uplinkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
     ],
-    [routeQuestion(source, original, null, srcKnown)],
+    [routeQuestion(source, original, null, srcKnown), ...daemonQuestions],
   );
   let ports: TracePort[] = [];
   const nat = new Map<string, NatRuleCounters[]>();
@@ -151,6 +226,29 @@ export async function runTrace(
     reply.packet.src === original.dst &&
     reply.packet.dst === sourceAddress;
   const diagnoses = diagnose({ model, places, info, from, to, forward, reply, ports, nat });
+  const lastHop = forward.hops.length > 0 ? `forward[${forward.hops.length - 1}]` : null;
+  for (const { endpoint, port } of leased) {
+    const failedAtSource = endpoint === from && forward.deliveredAt === null && forward.hops.length <= 1;
+    const facts = await dhcpFacts(hostAnswers, places, port.network_id);
+    const lease = leaseDiagnosis(model, { port, bound: true }, facts, failedAtSource ? lastHop : null);
+    if (lease !== null) diagnoses.push(lease);
+  }
+  if (server !== null) {
+    const serverHop = forward.hops.findIndex(
+      (h) => server.kind !== "none" && h.where.namespace === server.place.namespace,
+    );
+    diagnoses.push(
+      ...metadataDiagnoses({
+        model,
+        server,
+        daemons: await daemonsOf(hostAnswers, serverDaemons),
+        nat,
+        chainPrefix: info.chain_prefix,
+        lastHop,
+        serverHop: serverHop < 0 ? null : `forward[${serverHop}]`,
+      }),
+    );
+  }
   if (reply !== null && reply.deliveredAt === source && !replyOk) {
     diagnoses.push({
       code: "no-route",
@@ -169,7 +267,11 @@ export async function runTrace(
     });
   }
   const result: TraceResult = {
-    verdict: arrived && replyOk ? "delivered" : "dropped",
+    // A request that reaches the metadata server's namespace with nothing there to answer it is lost too.
+    verdict:
+      arrived && replyOk && !diagnoses.some((d) => d.code === "metadata-unreachable")
+        ? "delivered"
+        : "dropped",
     from: endpointView(from),
     to: endpointView(to),
     protocol: input.protocol,

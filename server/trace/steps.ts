@@ -52,14 +52,19 @@ export function wayIn(
     iif,
     oif: null,
     dnatted: false,
+    protocol: ctx.protocol,
+    port: ctx.port,
   });
-  if (rule?.target !== "DNAT" || rule.to === undefined) return null;
+  // REDIRECT (the metadata redirect) is a DNAT to the address of the device the packet came in by.
+  const to = rule?.target === "REDIRECT" ? place.devices.find((d) => d.name === iif)?.addresses[0] : rule?.to;
+  if (rule === null || (rule.target !== "DNAT" && rule.target !== "REDIRECT") || to === undefined)
+    return null;
   const node_id = ctx.fipIds.get(packet.dst) ?? place.node_id;
   return {
-    packet: { ...packet, dst: rule.to },
+    packet: { ...packet, dst: to },
     node_id,
     decided_by: natRule(rule),
-    nat: { namespace: place.namespace, kind: "dnat", before: packet.dst, after: rule.to, rule, node_id },
+    nat: { namespace: place.namespace, kind: "dnat", before: packet.dst, after: to, rule, node_id },
   };
 }
 
