@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../agent/host/exec";
+import type { TraceResult } from "../lib/schemas/trace";
 import { FIXTURE_KEY } from "../server/api/fixture.testing";
 import { type Stack, startStack } from "./testing/stack";
 import { addWorkload, plugWorkload } from "./testing/workload";
@@ -234,5 +235,59 @@ describe("metadata on an isolated network, through its DHCP namespace", { timeou
     expect(await addressesIn(dhcpNs())).toContain("169.254.169.254/32");
     expect((await takeLease()).staticroutes).toBe(`169.254.169.254/32 ${dhcpAddress} 0.0.0.0/0 10.63.0.1`);
     expect((await fetchMetadata(workloadNs, "/latest/meta-data/local-ipv4")).stdout).toBe(port.address);
+  });
+
+  it("traces a probe's request there, and names a stopped proxy and a stopped dnsmasq with their fix", async () => {
+    await stack.cliOk("server", "create", "iso-probe", "--network", "iso-net");
+    const trace = async () => {
+      const { stdout, stderr } = await stack.cli(
+        "trace",
+        "--from",
+        "iso-probe",
+        "--to",
+        "metadata",
+        "-f",
+        "json",
+      );
+      if (stdout === "") throw new Error(stderr);
+      return JSON.parse(stdout) as TraceResult;
+    };
+    const delivered = await trace();
+    expect(delivered).toMatchObject({ verdict: "delivered", protocol: "tcp", port: 80, diagnoses: [] });
+    expect(delivered.forward[0]?.decided_by.text).toContain(`via ${dhcpAddress}`);
+    expect(delivered.forward.at(-1)?.where.namespace).toBe(dhcpNs());
+
+    const stop = async (pidFile: string) => {
+      const pid = Number((await readFile(pidFile, "utf8")).trim());
+      process.kill(pid, "SIGTERM");
+      while ((await run("kill", ["-0", String(pid)], { allowFailure: true })).code === 0)
+        await new Promise((r) => setTimeout(r, 20));
+    };
+    await stop(join(stack.agentStateDir, "metadata", networkId, "pid"));
+    const noProxy = await trace();
+    expect(noProxy.verdict).toBe("dropped");
+    expect(noProxy.diagnoses).toEqual([
+      expect.objectContaining({
+        code: "metadata-unreachable",
+        message: expect.stringContaining(
+          `The metadata proxy (haproxy) of network iso-net's DHCP namespace is not running in ${dhcpNs()}`,
+        ),
+      }),
+    ]);
+    await stop(join(stack.agentStateDir, "dhcp", networkId, "pid"));
+    expect((await trace()).diagnoses).toContainEqual(
+      expect.objectContaining({
+        code: "no-dhcp-lease",
+        message: expect.stringContaining(`dnsmasq is not running in ${dhcpNs()}`),
+      }),
+    );
+    // The fix the diagnosis gives: the agent reconciles the namespace, both run again.
+    await stack.cliOk("drift", "repair", "--all");
+    const deadline = Date.now() + 10_000;
+    while ((await trace()).verdict !== "delivered") {
+      if (Date.now() > deadline) throw new Error("the repair did not start the proxy and dnsmasq again");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await trace()).diagnoses).toEqual([]);
   });
 });

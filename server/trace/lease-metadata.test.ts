@@ -145,7 +145,7 @@ describe("a trace to the metadata service", () => {
         message: expect.stringContaining(
           `The metadata proxy (haproxy) of network iso-net's DHCP namespace is not running in ${dhcpNs()}`,
         ),
-        fix: "netlens drift repair iso-net (the agent starts the proxy again; its log says why it stopped).",
+        fix: "netlens drift repair --all (the agent reconciles every namespace and starts the proxy again).",
       },
     ]);
     host.daemons.set(dhcpNs(), running(`${vm.mac},h,${vm.address}\n`));

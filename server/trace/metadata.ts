@@ -81,7 +81,8 @@ export function metadataDiagnoses(input: MetadataInput): Diagnosis[] {
           code: "metadata-unreachable",
           hop: input.serverHop ?? input.lastHop,
           message: `The metadata proxy (haproxy) of ${where} is not running in ${server.place.namespace}: nothing listens for the instance's request.`,
-          fix: `netlens drift repair ${server.name} (the agent starts the proxy again; its log says why it stopped).`,
+          // Drift does not list a stopped proxy: a repair of everything has the agent reconcile its namespace.
+          fix: "netlens drift repair --all (the agent reconciles every namespace and starts the proxy again).",
         });
       const rules = input.nat.get(server.place.namespace);
       const redirect = metadataRedirectRule(input.chainPrefix);
