@@ -2,7 +2,7 @@
 // diagnosis and its fix (and, on a DHCP subnet, why it has no lease); once the port is bound the diagnosis is
 // gone. no-dhcp-lease without a host: DHCP disabled on the port's subnet.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordBindings } from "../agents/bindings";
+import { recordBound } from "../agents/bindings.testing";
 import { agents } from "../db/schema";
 import { createTestApi, type TestApi } from "../testkit";
 
@@ -53,20 +53,7 @@ describe("port-not-bound", () => {
       .list({ device_owner: "compute:nova" })
       .then((l) => l.filter((p) => p.name === "vm-port"));
     if (!port) throw new Error("no vm-port");
-    await api.db.transaction((tx) =>
-      recordBindings(tx, "h1", [
-        {
-          name: "tap-vm",
-          iface_id: port.id,
-          attached_mac: null,
-          state: "bound",
-          port_id: port.id,
-          network_id: port.network_id,
-          tag: 1,
-          message: null,
-        },
-      ]),
-    );
+    await recordBound(api.db, "h1", port);
     // Bound: the trace goes on to the host (which this test API does not reach: first for the port's lease)
     // instead of stopping.
     await expect(api.caller.trace.run({ from: "vm1", to: "10.0.0.77" })).rejects.toThrow(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TraceAnswer, TraceDaemon, TraceHostInfo, TraceQuestion } from "../../agent/contract/trace";
 import { cidrContains } from "../../lib/ip";
 import { metadataRedirectRule } from "../../lib/router-nat";
-import { recordBindings } from "../agents/bindings";
+import { recordBound } from "../agents/bindings.testing";
 import { agents } from "../db/schema";
 import { createTestApi, type TestApi } from "../testkit";
 import { createTraceAgents } from "./agent";
@@ -232,20 +232,7 @@ describe("a trace of an end that cannot get its lease", () => {
 
   it("stops at a bound workload port whose MAC dnsmasq does not know, before any hop", async () => {
     const port = await api.caller.port.create({ name: "wl-port", network_id: "iso-net" });
-    await base.db.transaction((tx) =>
-      recordBindings(tx, "h1", [
-        {
-          name: "tap-wl",
-          iface_id: port.id,
-          attached_mac: null,
-          state: "bound",
-          port_id: port.id,
-          network_id: port.network_id,
-          tag: 1,
-          message: null,
-        },
-      ]),
-    );
+    await recordBound(base.db, "h1", port);
     const result = await api.caller.trace.run({ from: "iso-vm", to: "wl-port" });
     expect(result).toMatchObject({ verdict: "dropped", forward: [], to: { kind: "port", name: "wl-port" } });
     expect(result.diagnoses).toEqual([

@@ -111,23 +111,16 @@ function routerPlace(router: IntentRouter, prefix: string): Place {
 
 /** A network's DHCP namespace: its port's addresses, and an isolated network's metadata address. */
 function dhcpPlace(dhcp: IntentDhcp, prefix: string): Place {
+  const [first, ...rest] = dhcp.addresses.map((a) => a.ip_address);
   return {
     kind: "dhcp",
     namespace: namespaceNames.dhcp(prefix, dhcp.network_id),
     node_id: dhcp.network_id,
     devices: [
-      {
-        name: deviceNames.dhcpInside(dhcp.port_id),
-        mac: dhcp.mac_address,
-        network_id: dhcp.network_id,
-        tap: deviceNames.tap(dhcp.port_id),
-        physical_network: null,
-        port_id: dhcp.port_id,
-        addresses: [
-          ...dhcp.addresses.map((a) => a.ip_address),
-          ...(dhcp.metadata === true ? [METADATA_ADDRESS] : []),
-        ],
-      },
+      portDevice(deviceNames.dhcpInside(dhcp.port_id), { ...dhcp, ip_address: first ?? "" }, [
+        ...rest,
+        ...(dhcp.metadata === true ? [METADATA_ADDRESS] : []),
+      ]),
     ],
   };
 }
