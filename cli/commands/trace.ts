@@ -1,5 +1,6 @@
 // netlens trace --from X --to Y [--protocol icmp|tcp|udp] [--port N] [--probe] [-f table|json]
 // Prints the forward and reply paths hop by hop with what decided each hop, the diagnoses, and the verdict.
+// `--to metadata` (or 169.254.169.254) traces an instance's request to the metadata service, over tcp/80.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Hop, TraceResult } from "../../lib/schemas/trace";
 import { formatOption, run } from "../command";
@@ -54,7 +55,10 @@ export function traceCommands(program: Command): void {
     .command("trace")
     .description("Trace a packet's path (forward and reply) with what decides each hop, and where it dies")
     .requiredOption("--from <endpoint>", "instance, router, floating or fixed IP, or an outside address")
-    .requiredOption("--to <endpoint>", "instance, router, floating or fixed IP, or an outside address")
+    .requiredOption(
+      "--to <endpoint>",
+      "instance, router, floating or fixed IP, an outside address, or metadata (169.254.169.254, tcp/80)",
+    )
     .addOption(
       new Option("--protocol <protocol>", "protocol").choices(["icmp", "tcp", "udp"]).default("icmp"),
     )
