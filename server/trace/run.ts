@@ -4,17 +4,17 @@
 // is unbound or cannot get its lease; `--to metadata` traces tcp/80 to 169.254.169.254 from an instance.
 import { performance } from "node:perf_hooks";
 import type { z } from "zod";
-import type { TraceDaemon, TracePort, TraceQuestion } from "../../agent/contract/trace";
+import type { TracePort, TraceQuestion } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
 import { badRequest } from "../domain/errors";
 import type { TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
-import { portEndView, unboundDiagnosis, workloadPort } from "./binding";
+import { daemonsOf, dhcpFacts, dhcpQuestion, workloadEnds } from "./daemons";
 import { diagnose } from "./diagnose";
-import { loadTraceModel, type TraceModel } from "./facts";
-import { type DhcpFacts, leaseDiagnosis } from "./lease";
+import { loadTraceModel } from "./facts";
+import { leaseDiagnosis } from "./lease";
 import { type MetadataServer, metadataDiagnoses, metadataServer } from "./metadata";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
@@ -43,55 +43,6 @@ function placeOf(endpoint: Endpoint, places: HostPlaces): Place | undefined {
       throw new Error(`Unknown endpoint ${JSON.stringify(unreachable)}`);
     }
   }
-}
-
-/** The daemons of the network's DHCP namespace, when this host serves the network (one question). */
-function dhcpQuestion(places: HostPlaces, networkId: string): TraceQuestion | null {
-  const place = places.dhcp.get(networkId);
-  return place ? { kind: "daemons", namespace: place.namespace } : null;
-}
-
-/** What the host said of the daemons of a namespace (null: not asked, or not answered). */
-async function daemonsOf(
-  hostAnswers: HostAnswers,
-  question: TraceQuestion | null,
-): Promise<TraceDaemon[] | null> {
-  if (question === null) return null;
-  const [answer] = await hostAnswers.ask([question]);
-  return answer?.kind === "daemons" && answer.ok ? answer.daemons : null;
-}
-
-async function dhcpFacts(hostAnswers: HostAnswers, places: HostPlaces, networkId: string) {
-  const question = dhcpQuestion(places, networkId);
-  if (question === null || question.kind !== "daemons") return null;
-  return { namespace: question.namespace, daemons: await daemonsOf(hostAnswers, question) };
-}
-
-/**
- * The workload's ports the ends name that nothing reaches: unbound, or with no lease to be had (asked of the
- * host for a bound port on a DHCP subnet). Null when neither end is such a port.
- */
-async function workloadEnds(model: TraceModel, places: HostPlaces, hostAnswers: HostAnswers, refs: string[]) {
-  const found = refs.map((ref) => workloadPort(model, ref));
-  const asked = found.flatMap((f) => {
-    const subnet = f?.port.subnet_id ? model.subnets.get(f.port.subnet_id) : undefined;
-    const question = f?.port.bound && subnet?.enableDhcp ? dhcpQuestion(places, f.port.network_id) : null;
-    return question ? [question] : [];
-  });
-  if (asked.length > 0) await hostAnswers.ask(asked);
-  const ends = await Promise.all(
-    found.map(async (f) => {
-      if (f === null) return null;
-      // Only a bound port's requests reach the DHCP server: its daemons were asked above.
-      const facts: DhcpFacts | null = f.port.bound
-        ? await dhcpFacts(hostAnswers, places, f.port.network_id)
-        : null;
-      const lease = leaseDiagnosis(model, { port: f.port, bound: f.port.bound }, facts, null);
-      const diagnoses = [unboundDiagnosis(f), lease].flatMap((d) => (d === null ? [] : [d]));
-      return { view: portEndView(f), diagnoses };
-    }),
-  );
-  return ends.some((e) => e !== null && e.diagnoses.length > 0) ? ends : null;
 }
 
 export async function runTrace(
