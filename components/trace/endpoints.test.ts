@@ -1,7 +1,7 @@
 // What the trace pickers offer, and what a click on the graph picks.
 import { describe, expect, it } from "vitest";
 import type { Topology } from "../topology/model";
-import { endpointAt, endpointOptions, nodeOf } from "./endpoints";
+import { endpointAt, endpointOptions, nodeOf, searchEndpoints } from "./endpoints";
 
 const port = (id: string, network: string, ip: string) => ({
   port_id: id,
@@ -101,5 +101,12 @@ describe("picking trace ends on the graph", () => {
     expect(nodeOf(options, "i3")).toBe("i3");
     expect(nodeOf(options, "198.51.100.7")).toBeNull();
     expect(nodeOf(options, " ")).toBeNull();
+  });
+
+  it("offers the metadata service as a destination found by name, drawn on no node", () => {
+    expect(searchEndpoints(options, "meta")).toEqual([
+      expect.objectContaining({ kind: "metadata", value: "metadata", nodeId: null }),
+    ]);
+    expect(nodeOf(options, "metadata")).toBeNull();
   });
 });

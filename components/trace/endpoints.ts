@@ -3,12 +3,15 @@
 import type { Topology } from "../topology/model";
 
 export type EndpointOption = {
-  kind: "instance" | "floating_ip" | "router" | "outside";
+  kind: "instance" | "floating_ip" | "router" | "outside" | "metadata";
   /** What goes into trace.run: an address when there is one, else the name (the id when the name is shared). */
   value: string;
   label: string;
   detail: string;
-  /** The graph node it is drawn on: the instance, the router, the external network; a floating IP's instance. */
+  /**
+   * The graph node it is drawn on: the instance, the router, the external network; a floating IP's instance;
+   * none for the metadata service (who answers it depends on the instance).
+   */
   nodeId: string | null;
 };
 
@@ -65,6 +68,15 @@ export function endpointOptions(topology: Topology | undefined): EndpointOption[
       nodeId: r.id,
     });
   }
+  // A destination for an instance: trace.run takes it as tcp/80 to 169.254.169.254.
+  if (topology.instances.length > 0)
+    out.push({
+      kind: "metadata",
+      value: "metadata",
+      label: "metadata",
+      detail: "the metadata service (169.254.169.254, tcp/80), as an instance reads it",
+      nodeId: null,
+    });
   return out;
 }
 

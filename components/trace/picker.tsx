@@ -8,6 +8,7 @@ const kindLabel: Record<EndpointOption["kind"], string> = {
   floating_ip: "floating IP",
   router: "router",
   outside: "outside",
+  metadata: "service",
 };
 
 export function EndpointPicker({
