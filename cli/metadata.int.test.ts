@@ -239,13 +239,14 @@ describe("metadata on an isolated network, through its DHCP namespace", { timeou
 
   it("traces a probe's request there, and names a stopped proxy and a stopped dnsmasq with their fix", async () => {
     await stack.cliOk("server", "create", "iso-probe", "--network", "iso-net");
-    const trace = async () => {
+    const trace = async (...flags: string[]) => {
       const { stdout, stderr } = await stack.cli(
         "trace",
         "--from",
         "iso-probe",
         "--to",
         "metadata",
+        ...flags,
         "-f",
         "json",
       );
@@ -256,6 +257,9 @@ describe("metadata on an isolated network, through its DHCP namespace", { timeou
     expect(delivered).toMatchObject({ verdict: "delivered", protocol: "tcp", port: 80, diagnoses: [] });
     expect(delivered.forward[0]?.decided_by.text).toContain(`via ${dhcpAddress}`);
     expect(delivered.forward.at(-1)?.where.namespace).toBe(dhcpNs());
+    // A real TCP connect from the probe: the proxy answers it.
+    const probed = await trace("--probe");
+    expect(probed).toMatchObject({ verdict: "delivered", probe: { result: "connected" } });
 
     const stop = async (pidFile: string) => {
       const pid = Number((await readFile(pidFile, "utf8")).trim());
