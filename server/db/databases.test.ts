@@ -52,6 +52,34 @@ describe.each(testTargets)("on $name", ({ setUp }) => {
     expect(listed).toHaveLength(13);
   });
 
+  it("lists ports as it shows each of them: addresses, groups, address pairs, dates (one JSON query)", async () => {
+    await api.caller.network.create({ name: "list-net" });
+    for (const [name, cidr] of [
+      ["list-a", "10.98.0.0/24"],
+      ["list-b", "10.98.1.0/24"],
+    ] as const)
+      await api.caller.subnet.create({ name, network_id: "list-net", cidr });
+    await api.caller.securityGroup.create({ name: "list-sg" });
+    await api.caller.port.create({
+      name: "two-ips",
+      network_id: "list-net",
+      fixed_ips: [{ subnet_id: "list-a" }, { subnet_id: "list-b", ip_address: "10.98.1.9" }],
+      security_groups: ["default", "list-sg"],
+      allowed_address_pairs: [{ ip_address: "10.98.0.200" }],
+    });
+    await api.caller.port.create({ name: "bare", network_id: "list-net", port_security_enabled: false });
+    const listed = await api.caller.port.list(undefined);
+    const shown = await Promise.all(listed.map((p) => api.caller.port.show({ id: p.id })));
+    expect(listed).toEqual(shown);
+    const twoIps = listed.find((p) => p.name === "two-ips");
+    expect(twoIps?.fixed_ips.map((f) => f.ip_address)).toContain("10.98.1.9");
+    expect(twoIps?.security_groups).toHaveLength(2);
+    expect(twoIps?.allowed_address_pairs).toEqual([
+      { ip_address: "10.98.0.200", mac_address: twoIps?.mac_address },
+    ]);
+    expect(listed.find((p) => p.name === "bare")?.security_groups).toEqual([]);
+  });
+
   it("keeps one flat network per physical network under concurrent creates", async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, (_, i) =>

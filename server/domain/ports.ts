@@ -1,10 +1,11 @@
-import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { cidrContains } from "../../lib/ip";
 import type { FixedIpInput } from "../../lib/schemas/common";
 import type { portCreate, portList, portUpdate } from "../../lib/schemas/port";
 import type { PortSecurityInput } from "../../lib/schemas/securityGroup";
 import type { Executor } from "../db/client";
+import { rowFromJson } from "../db/json";
 import {
   type AllocationRow,
   floatingIps,
@@ -13,6 +14,7 @@ import {
   type NetworkRow,
   networks,
   type PortRow,
+  portSecurityGroups,
   ports,
   type VifType,
 } from "../db/schema";
@@ -35,46 +37,50 @@ export const portSpec: RefSpec<PortRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
-function portView(row: PortRow, allocations: readonly AllocationRow[], groups: Map<string, string[]>) {
-  return {
-    id: row.id,
-    name: row.name,
-    network_id: row.networkId,
-    project_id: row.projectId,
-    tenant_id: row.projectId,
-    mac_address: row.macAddress,
-    fixed_ips: allocations
-      .filter((a) => a.portId === row.id)
-      .map((a) => ({ subnet_id: a.subnetId, ip_address: a.ipAddress })),
-    device_owner: row.deviceOwner,
-    device_id: row.deviceId,
-    "binding:host_id": row.hostId,
-    "binding:vif_type": row.vifType,
-    admin_state_up: row.adminStateUp,
-    security_groups: groups.get(row.id) ?? [],
-    port_security_enabled: row.portSecurityEnabled,
-    allowed_address_pairs: row.allowedAddressPairs,
-    status: row.status,
-    status_message: row.statusMessage,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
+type FixedIp = { subnet_id: string; ip_address: string };
+
+/** A port as `actor` may see it (the host it is bound to is for admins). */
+function portView(actor: Actor, row: PortRow, fixedIps: FixedIp[], groups: string[]) {
+  return hostFieldsFor(
+    actor,
+    {
+      id: row.id,
+      name: row.name,
+      network_id: row.networkId,
+      project_id: row.projectId,
+      tenant_id: row.projectId,
+      mac_address: row.macAddress,
+      fixed_ips: fixedIps,
+      device_owner: row.deviceOwner,
+      device_id: row.deviceId,
+      "binding:host_id": row.hostId,
+      "binding:vif_type": row.vifType,
+      admin_state_up: row.adminStateUp,
+      security_groups: groups,
+      port_security_enabled: row.portSecurityEnabled,
+      allowed_address_pairs: row.allowedAddressPairs,
+      status: row.status,
+      status_message: row.statusMessage,
+      created_at: row.createdAt.toISOString(),
+      updated_at: row.updatedAt.toISOString(),
+    },
+    { "binding:host_id": "" },
+  );
 }
 export type PortView = ReturnType<typeof portView>;
 
 async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<PortView[]> {
   if (rows.length === 0) return [];
-  const allocations = await allocationsOf(
-    ex,
-    rows.map((r) => r.id),
-  );
-  const groups = await groupsOfPorts(
-    ex,
-    rows.map((r) => r.id),
-  );
-  return rows.map((row) =>
-    hostFieldsFor(actor, portView(row, allocations, groups), { "binding:host_id": "" }),
-  );
+  const ids = rows.map((r) => r.id);
+  const fixedIps = new Map<string, FixedIp[]>();
+  for (const a of await allocationsOf(ex, ids)) {
+    fixedIps.set(a.portId, [
+      ...(fixedIps.get(a.portId) ?? []),
+      { subnet_id: a.subnetId, ip_address: a.ipAddress },
+    ]);
+  }
+  const groups = await groupsOfPorts(ex, ids);
+  return rows.map((row) => portView(actor, row, fixedIps.get(row.id) ?? [], groups.get(row.id) ?? []));
 }
 
 export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
@@ -96,13 +102,41 @@ export async function listPorts(
   }
   if (filter?.device_owner !== undefined) where.push(eq(ports.deviceOwner, filter.device_owner));
   if (filter?.device_id !== undefined) where.push(eq(ports.deviceId, filter.device_id));
-  const rows = await ex
-    .select()
+  // One query, one JSON value: the ports with their addresses and groups (see server/db/json.ts for why).
+  const fixedIps = ex
+    .select({
+      portId: ipAllocations.portId,
+      list: sql`json_agg(json_build_object('subnet_id', ${ipAllocations.subnetId}, 'ip_address', ${ipAllocations.ipAddress}))`.as(
+        "fixed_ips",
+      ),
+    })
+    .from(ipAllocations)
+    .groupBy(ipAllocations.portId)
+    .as("fixed_ips");
+  const groups = ex
+    .select({
+      portId: portSecurityGroups.portId,
+      list: sql`json_agg(${portSecurityGroups.securityGroupId})`.as("groups"),
+    })
+    .from(portSecurityGroups)
+    .groupBy(portSecurityGroups.portId)
+    .as("groups");
+  const [listed] = await ex
+    .select({
+      ports: sql<
+        ListedPort[]
+      >`coalesce(json_agg(json_build_object('row', to_json(${ports}), 'fixed_ips', ${fixedIps.list}, 'groups', ${groups.list}) order by ${ports.createdAt}), '[]')`,
+    })
     .from(ports)
-    .where(and(...where))
-    .orderBy(asc(ports.createdAt));
-  return portViews(ex, actor, rows);
+    .leftJoin(fixedIps, eq(fixedIps.portId, ports.id))
+    .leftJoin(groups, eq(groups.portId, ports.id))
+    .where(and(...where));
+  return (listed?.ports ?? []).map((p) =>
+    portView(actor, rowFromJson(ports, p.row), p.fixed_ips ?? [], p.groups ?? []),
+  );
 }
+
+type ListedPort = { row: Record<string, unknown>; fixed_ips: FixedIp[] | null; groups: string[] | null };
 
 export async function showPort(ex: Executor, actor: Actor, ref: string): Promise<PortView> {
   const [view] = await portViews(ex, actor, [await resolveRef(ex, actor, portSpec, ref)]);
