@@ -23,7 +23,7 @@ import { knownAgents } from "./hosts";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
 import { networkSpec } from "./networks";
-import { groupsOfPorts, securePort } from "./portSecurity";
+import { securePort } from "./portSecurity";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
@@ -69,18 +69,53 @@ function portView(actor: Actor, row: PortRow, fixedIps: FixedIp[], groups: strin
 }
 export type PortView = ReturnType<typeof portView>;
 
-async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<PortView[]> {
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const fixedIps = new Map<string, FixedIp[]>();
-  for (const a of await allocationsOf(ex, ids)) {
-    fixedIps.set(a.portId, [
-      ...(fixedIps.get(a.portId) ?? []),
-      { subnet_id: a.subnetId, ip_address: a.ipAddress },
-    ]);
+/** `pairs` of a port's ID and one of its things, as each port's list of things (in the pairs' order). */
+function byPort<T>(pairs: readonly (readonly [string, T])[]): Map<string, T[]> {
+  const lists = new Map<string, T[]>();
+  for (const [port, thing] of pairs) {
+    const list = lists.get(port);
+    if (list) list.push(thing);
+    else lists.set(port, [thing]);
   }
-  const groups = await groupsOfPorts(ex, ids);
-  return rows.map((row) => portView(actor, row, fixedIps.get(row.id) ?? [], groups.get(row.id) ?? []));
+  return lists;
+}
+
+/**
+ * The ports `chosen` selects, oldest first, with their addresses and groups: three queries whatever the count,
+ * each answering one JSON value (server/db/json.ts says why).
+ */
+async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): Promise<PortView[]> {
+  const ids = ex.select({ id: ports.id }).from(ports).where(chosen);
+  const [listed] = await ex
+    .select({ rows: sql<Record<string, unknown>[] | null>`json_agg(${ports} order by ${ports.createdAt})` })
+    .from(ports)
+    .where(chosen);
+  const [addresses] = await ex
+    .select({
+      rows: sql<
+        [string, string, string][] | null
+      >`json_agg(json_build_array(${ipAllocations.portId}, ${ipAllocations.subnetId}, ${ipAllocations.ipAddress}))`,
+    })
+    .from(ipAllocations)
+    .where(inArray(ipAllocations.portId, ids));
+  const [groups] = await ex
+    .select({
+      rows: sql<
+        [string, string][] | null
+      >`json_agg(json_build_array(${portSecurityGroups.portId}, ${portSecurityGroups.securityGroupId}))`,
+    })
+    .from(portSecurityGroups)
+    .where(inArray(portSecurityGroups.portId, ids));
+  const fixedIps = byPort(
+    (addresses?.rows ?? []).map(
+      ([port, subnet_id, ip_address]) => [port, { subnet_id, ip_address }] as const,
+    ),
+  );
+  const groupIds = byPort(groups?.rows ?? []);
+  return (listed?.rows ?? []).map((json) => {
+    const row = rowFromJson(ports, json);
+    return portView(actor, row, fixedIps.get(row.id) ?? [], groupIds.get(row.id) ?? []);
+  });
 }
 
 export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
@@ -102,44 +137,12 @@ export async function listPorts(
   }
   if (filter?.device_owner !== undefined) where.push(eq(ports.deviceOwner, filter.device_owner));
   if (filter?.device_id !== undefined) where.push(eq(ports.deviceId, filter.device_id));
-  // One query, one JSON value: the ports with their addresses and groups (see server/db/json.ts for why).
-  const fixedIps = ex
-    .select({
-      portId: ipAllocations.portId,
-      list: sql`json_agg(json_build_object('subnet_id', ${ipAllocations.subnetId}, 'ip_address', ${ipAllocations.ipAddress}))`.as(
-        "fixed_ips",
-      ),
-    })
-    .from(ipAllocations)
-    .groupBy(ipAllocations.portId)
-    .as("fixed_ips");
-  const groups = ex
-    .select({
-      portId: portSecurityGroups.portId,
-      list: sql`json_agg(${portSecurityGroups.securityGroupId})`.as("groups"),
-    })
-    .from(portSecurityGroups)
-    .groupBy(portSecurityGroups.portId)
-    .as("groups");
-  const [listed] = await ex
-    .select({
-      ports: sql<
-        ListedPort[]
-      >`coalesce(json_agg(json_build_object('row', to_json(${ports}), 'fixed_ips', ${fixedIps.list}, 'groups', ${groups.list}) order by ${ports.createdAt}), '[]')`,
-    })
-    .from(ports)
-    .leftJoin(fixedIps, eq(fixedIps.portId, ports.id))
-    .leftJoin(groups, eq(groups.portId, ports.id))
-    .where(and(...where));
-  return (listed?.ports ?? []).map((p) =>
-    portView(actor, rowFromJson(ports, p.row), p.fixed_ips ?? [], p.groups ?? []),
-  );
+  return portViews(ex, actor, and(...where));
 }
 
-type ListedPort = { row: Record<string, unknown>; fixed_ips: FixedIp[] | null; groups: string[] | null };
-
 export async function showPort(ex: Executor, actor: Actor, ref: string): Promise<PortView> {
-  const [view] = await portViews(ex, actor, [await resolveRef(ex, actor, portSpec, ref)]);
+  const row = await resolveRef(ex, actor, portSpec, ref);
+  const [view] = await portViews(ex, actor, eq(ports.id, row.id));
   if (!view) throw new Error("unreachable: one row in, one view out");
   return view;
 }
