@@ -1,11 +1,11 @@
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { cidrContains } from "../../lib/ip";
 import type { FixedIpInput } from "../../lib/schemas/common";
 import type { portCreate, portList, portUpdate } from "../../lib/schemas/port";
 import type { PortSecurityInput } from "../../lib/schemas/securityGroup";
 import type { Executor } from "../db/client";
-import { rowFromJson } from "../db/json";
+import { jsonRows, rowsFromJson } from "../db/json";
 import {
   type AllocationRow,
   floatingIps,
@@ -85,9 +85,11 @@ function byPort<T>(pairs: readonly (readonly [string, T])[]): Map<string, T[]> {
  * each answering one JSON value (server/db/json.ts says why).
  */
 async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): Promise<PortView[]> {
-  const ids = ex.select({ id: ports.id }).from(ports).where(chosen);
+  // The addresses and groups of the chosen ports; of all of them (no join to make) when all are chosen.
+  const ofChosen = (portId: AnyColumn) =>
+    chosen === undefined ? undefined : inArray(portId, ex.select({ id: ports.id }).from(ports).where(chosen));
   const [listed] = await ex
-    .select({ rows: sql<Record<string, unknown>[] | null>`json_agg(${ports} order by ${ports.createdAt})` })
+    .select({ rows: jsonRows(ports, ports.createdAt) })
     .from(ports)
     .where(chosen);
   const [addresses] = await ex
@@ -97,7 +99,7 @@ async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): P
       >`json_agg(json_build_array(${ipAllocations.portId}, ${ipAllocations.subnetId}, ${ipAllocations.ipAddress}))`,
     })
     .from(ipAllocations)
-    .where(inArray(ipAllocations.portId, ids));
+    .where(ofChosen(ipAllocations.portId));
   const [groups] = await ex
     .select({
       rows: sql<
@@ -105,17 +107,16 @@ async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): P
       >`json_agg(json_build_array(${portSecurityGroups.portId}, ${portSecurityGroups.securityGroupId}))`,
     })
     .from(portSecurityGroups)
-    .where(inArray(portSecurityGroups.portId, ids));
+    .where(ofChosen(portSecurityGroups.portId));
   const fixedIps = byPort(
     (addresses?.rows ?? []).map(
       ([port, subnet_id, ip_address]) => [port, { subnet_id, ip_address }] as const,
     ),
   );
   const groupIds = byPort(groups?.rows ?? []);
-  return (listed?.rows ?? []).map((json) => {
-    const row = rowFromJson(ports, json);
-    return portView(actor, row, fixedIps.get(row.id) ?? [], groupIds.get(row.id) ?? []);
-  });
+  return rowsFromJson(ports, listed?.rows ?? null).map((row) =>
+    portView(actor, row, fixedIps.get(row.id) ?? [], groupIds.get(row.id) ?? []),
+  );
 }
 
 export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
