@@ -18,7 +18,7 @@ import {
   ports,
   type VifType,
 } from "../db/schema";
-import { badRequest, conflict } from "./errors";
+import { badRequest, conflict, notFound } from "./errors";
 import { knownAgents } from "./hosts";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
@@ -144,7 +144,8 @@ export async function listPorts(
 export async function showPort(ex: Executor, actor: Actor, ref: string): Promise<PortView> {
   const row = await resolveRef(ex, actor, portSpec, ref);
   const [view] = await portViews(ex, actor, eq(ports.id, row.id));
-  if (!view) throw new Error("unreachable: one row in, one view out");
+  // Another request deleted it since it was resolved.
+  if (!view) throw notFound(`Port ${ref} not found`, "PortNotFound");
   return view;
 }
 
