@@ -383,7 +383,10 @@ export const apiTokens = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true })
       .notNull()
       .default(sql`now() + interval '12 hours'`),
-    /** Revoked tokens stay listed (who had access, until when) but never authenticate again. */
+    /**
+     * Revoked tokens stay listed (who had access, until when) but never authenticate again; a day after they
+     * expire, issuing a token deletes them.
+     */
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
   },
   // Issuing a token prunes the long-expired ones (server/auth/credentials.ts) by this.
