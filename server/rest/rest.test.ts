@@ -466,21 +466,15 @@ describe("Neutron v2.0", () => {
     const [secretPort] = await api.caller.port.list({ project_id: "bravo" });
     const [secretSubnet] = await api.caller.subnet.list({ project_id: "bravo" });
     const [secretRouter] = await api.caller.router.list({ project_id: "bravo" });
-    for (const [path, type] of [
-      [`ports/${secretPort?.id}`, "PortNotFound"],
-      [`subnets/${secretSubnet?.id}`, "SubnetNotFound"],
-      [`routers/${secretRouter?.id}`, "RouterNotFound"],
+    for (const [singular, id, type] of [
+      ["port", secretPort?.id, "PortNotFound"],
+      ["subnet", secretSubnet?.id, "SubnetNotFound"],
+      ["router", secretRouter?.id, "RouterNotFound"],
     ] as const) {
-      await refused(() => call("GET", `/networking/v2.0/${path}`, { token: alice }), 404, type);
-      await refused(
-        () =>
-          call("PUT", `/networking/v2.0/${path}`, {
-            token: alice,
-            body: { [path.split("s/")[0] ?? ""]: { name: "mine" } },
-          }),
-        403,
-        "PolicyNotAuthorized",
-      );
+      const path = `/networking/v2.0/${singular}s/${id}`;
+      await refused(() => call("GET", path, { token: alice }), 404, type);
+      const body = { [singular]: { name: "mine" } };
+      await refused(() => call("PUT", path, { token: alice, body }), 403, "PolicyNotAuthorized");
     }
     await refused(
       () =>
