@@ -1,5 +1,5 @@
 // Sessions (browser cookies) and API tokens (CLI, scripts): issuing them, and finding the caller behind one.
-import { and, desc, eq, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { type ApiTokenRow, apiTokens, sessions, users } from "../db/schema";
 import { isUuid } from "../domain/refs";
@@ -100,6 +100,14 @@ export async function revokeCredentials(
     );
 }
 
+/**
+ * Issuing prunes tokens that expired over this long ago: every `openstack` command issues one, and they would
+ * pile up forever. One expired more recently still answers "expired at …" and stays in `netlens token list`.
+ */
+export const PRUNE_AFTER_MS = 24 * 3600_000;
+/** At most this many per issue, so that no issue waits for a big backlog: each issue removes more than it adds. */
+export const PRUNE_BATCH = 100;
+
 export async function issueToken(
   ex: Executor,
   session: { userId: string; projectId: string | null },
@@ -120,6 +128,12 @@ export async function issueToken(
     })
     .returning();
   if (!row) throw new Error("insert returned nothing");
+  const stale = ex
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(lt(apiTokens.expiresAt, new Date(now.getTime() - PRUNE_AFTER_MS)))
+    .limit(PRUNE_BATCH);
+  await ex.delete(apiTokens).where(inArray(apiTokens.id, stale));
   return { row, token };
 }
 

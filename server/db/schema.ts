@@ -364,26 +364,34 @@ export const sessions = pgTable("sessions", {
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
 });
 
-export const apiTokens = pgTable("api_tokens", {
-  id: id(),
-  tokenHash: text("token_hash").notNull().unique(),
-  userId: uuid("user_id")
-    .notNull()
-    .references(() => users.id, { onDelete: "cascade" }),
-  projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
-  name: text("name").notNull().default(""),
-  createdAt: createdAt(),
-  lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
-  /**
-   * Set when the token is issued (NETLENS_TOKEN_EXPIRATION). The default only dates tokens issued before tokens
-   * expired: they get 12 hours from the migration instead of lasting forever.
-   */
-  expiresAt: timestamp("expires_at", { withTimezone: true })
-    .notNull()
-    .default(sql`now() + interval '12 hours'`),
-  /** Revoked tokens stay listed (who had access, until when) but never authenticate again. */
-  revokedAt: timestamp("revoked_at", { withTimezone: true }),
-});
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: id(),
+    tokenHash: text("token_hash").notNull().unique(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
+    name: text("name").notNull().default(""),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    /**
+     * Set when the token is issued (NETLENS_TOKEN_EXPIRATION). The default only dates tokens issued before tokens
+     * expired: they get 12 hours from the migration instead of lasting forever.
+     */
+    expiresAt: timestamp("expires_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now() + interval '12 hours'`),
+    /**
+     * Revoked tokens stay listed (who had access, until when) but never authenticate again; a day after they
+     * expire, issuing a token deletes them.
+     */
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  // Issuing a token prunes the long-expired ones (server/auth/credentials.ts) by this.
+  (t) => [index("api_tokens_expires_at").on(t.expiresAt)],
+);
 
 /**
  * The audit log: one row per change asked of the API (and per refused attempt of a logged-in caller), written

@@ -1,10 +1,11 @@
-import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
+import { type AnyColumn, and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { cidrContains } from "../../lib/ip";
 import type { FixedIpInput } from "../../lib/schemas/common";
 import type { portCreate, portList, portUpdate } from "../../lib/schemas/port";
 import type { PortSecurityInput } from "../../lib/schemas/securityGroup";
 import type { Executor } from "../db/client";
+import { jsonRows, rowsFromJson } from "../db/json";
 import {
   type AllocationRow,
   floatingIps,
@@ -13,15 +14,16 @@ import {
   type NetworkRow,
   networks,
   type PortRow,
+  portSecurityGroups,
   ports,
   type VifType,
 } from "../db/schema";
-import { badRequest, conflict } from "./errors";
+import { badRequest, conflict, notFound } from "./errors";
 import { knownAgents } from "./hosts";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
 import { networkSpec } from "./networks";
-import { groupsOfPorts, securePort } from "./portSecurity";
+import { securePort } from "./portSecurity";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
@@ -35,45 +37,85 @@ export const portSpec: RefSpec<PortRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
-function portView(row: PortRow, allocations: readonly AllocationRow[], groups: Map<string, string[]>) {
-  return {
-    id: row.id,
-    name: row.name,
-    network_id: row.networkId,
-    project_id: row.projectId,
-    tenant_id: row.projectId,
-    mac_address: row.macAddress,
-    fixed_ips: allocations
-      .filter((a) => a.portId === row.id)
-      .map((a) => ({ subnet_id: a.subnetId, ip_address: a.ipAddress })),
-    device_owner: row.deviceOwner,
-    device_id: row.deviceId,
-    "binding:host_id": row.hostId,
-    "binding:vif_type": row.vifType,
-    admin_state_up: row.adminStateUp,
-    security_groups: groups.get(row.id) ?? [],
-    port_security_enabled: row.portSecurityEnabled,
-    allowed_address_pairs: row.allowedAddressPairs,
-    status: row.status,
-    status_message: row.statusMessage,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
+type FixedIp = { subnet_id: string; ip_address: string };
+
+/** A port as `actor` may see it (the host it is bound to is for admins). */
+function portView(actor: Actor, row: PortRow, fixedIps: FixedIp[], groups: string[]) {
+  return hostFieldsFor(
+    actor,
+    {
+      id: row.id,
+      name: row.name,
+      network_id: row.networkId,
+      project_id: row.projectId,
+      tenant_id: row.projectId,
+      mac_address: row.macAddress,
+      fixed_ips: fixedIps,
+      device_owner: row.deviceOwner,
+      device_id: row.deviceId,
+      "binding:host_id": row.hostId,
+      "binding:vif_type": row.vifType,
+      admin_state_up: row.adminStateUp,
+      security_groups: groups,
+      port_security_enabled: row.portSecurityEnabled,
+      allowed_address_pairs: row.allowedAddressPairs,
+      status: row.status,
+      status_message: row.statusMessage,
+      created_at: row.createdAt.toISOString(),
+      updated_at: row.updatedAt.toISOString(),
+    },
+    { "binding:host_id": "" },
+  );
 }
 export type PortView = ReturnType<typeof portView>;
 
-async function portViews(ex: Executor, actor: Actor, rows: PortRow[]): Promise<PortView[]> {
-  if (rows.length === 0) return [];
-  const allocations = await allocationsOf(
-    ex,
-    rows.map((r) => r.id),
+/** `pairs` of a port's ID and one of its things, as each port's list of things (in the pairs' order). */
+function byPort<T>(pairs: readonly (readonly [string, T])[]): Map<string, T[]> {
+  const lists = new Map<string, T[]>();
+  for (const [port, thing] of pairs) {
+    const list = lists.get(port);
+    if (list) list.push(thing);
+    else lists.set(port, [thing]);
+  }
+  return lists;
+}
+
+/**
+ * The ports `chosen` selects, oldest first, with their addresses and groups: three queries whatever the count,
+ * each answering one JSON value (server/db/json.ts says why).
+ */
+async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): Promise<PortView[]> {
+  // The addresses and groups of the chosen ports; of all of them (no join to make) when all are chosen.
+  const ofChosen = (portId: AnyColumn) =>
+    chosen === undefined ? undefined : inArray(portId, ex.select({ id: ports.id }).from(ports).where(chosen));
+  const [listed] = await ex
+    .select({ rows: jsonRows(ports, ports.createdAt) })
+    .from(ports)
+    .where(chosen);
+  const [addresses] = await ex
+    .select({
+      rows: sql<
+        [string, string, string][] | null
+      >`json_agg(json_build_array(${ipAllocations.portId}, ${ipAllocations.subnetId}, ${ipAllocations.ipAddress}))`,
+    })
+    .from(ipAllocations)
+    .where(ofChosen(ipAllocations.portId));
+  const [groups] = await ex
+    .select({
+      rows: sql<
+        [string, string][] | null
+      >`json_agg(json_build_array(${portSecurityGroups.portId}, ${portSecurityGroups.securityGroupId}))`,
+    })
+    .from(portSecurityGroups)
+    .where(ofChosen(portSecurityGroups.portId));
+  const fixedIps = byPort(
+    (addresses?.rows ?? []).map(
+      ([port, subnet_id, ip_address]) => [port, { subnet_id, ip_address }] as const,
+    ),
   );
-  const groups = await groupsOfPorts(
-    ex,
-    rows.map((r) => r.id),
-  );
-  return rows.map((row) =>
-    hostFieldsFor(actor, portView(row, allocations, groups), { "binding:host_id": "" }),
+  const groupIds = byPort(groups?.rows ?? []);
+  return rowsFromJson(ports, listed?.rows ?? null).map((row) =>
+    portView(actor, row, fixedIps.get(row.id) ?? [], groupIds.get(row.id) ?? []),
   );
 }
 
@@ -96,17 +138,14 @@ export async function listPorts(
   }
   if (filter?.device_owner !== undefined) where.push(eq(ports.deviceOwner, filter.device_owner));
   if (filter?.device_id !== undefined) where.push(eq(ports.deviceId, filter.device_id));
-  const rows = await ex
-    .select()
-    .from(ports)
-    .where(and(...where))
-    .orderBy(asc(ports.createdAt));
-  return portViews(ex, actor, rows);
+  return portViews(ex, actor, and(...where));
 }
 
 export async function showPort(ex: Executor, actor: Actor, ref: string): Promise<PortView> {
-  const [view] = await portViews(ex, actor, [await resolveRef(ex, actor, portSpec, ref)]);
-  if (!view) throw new Error("unreachable: one row in, one view out");
+  const row = await resolveRef(ex, actor, portSpec, ref);
+  const [view] = await portViews(ex, actor, eq(ports.id, row.id));
+  // Another request deleted it since it was resolved.
+  if (!view) throw notFound(`Port ${ref} not found`, "PortNotFound");
   return view;
 }
 

@@ -40,6 +40,16 @@ function fieldsOf(schema: z.ZodType, body: Body): Body {
   );
 }
 
+/** The tRPC procedures of one resource, as the REST handlers call them (each parses its input itself). */
+type Procedures = {
+  list(input: undefined): Promise<readonly object[]>;
+  show(input: { id: string }): Promise<object>;
+  create(input: Body): Promise<object>;
+  /** Absent where Neutron has no update (a security group rule). */
+  update?(input: Body): Promise<object>;
+  delete(input: { id: string }): Promise<unknown>;
+};
+
 type Resource = {
   singular: string;
   collection: string;
@@ -47,21 +57,20 @@ type Resource = {
   label?: string;
   /** The attributes lists may filter and sort by. */
   attributes: readonly string[];
-  list(c: Caller): Promise<readonly object[]>;
-  show(c: Caller, id: string): Promise<object>;
-  create: { schema: z.ZodType; run(c: Caller, body: Body): Promise<object> };
-  /** Absent where Neutron has no update (a security group rule). */
-  update?: { schema: z.ZodType; run(c: Caller, id: string, body: Body): Promise<object> };
-  remove(c: Caller, id: string): Promise<unknown>;
+  procedures(c: Caller): Procedures;
+  /** The schemas a body's fields must be of (the procedures' own). */
+  create: z.ZodType;
+  update?: z.ZodType;
   /** PUT /{collection}/{id}/{action} */
   actions?: Record<string, (c: Caller, id: string, body: Body) => Promise<Response>>;
 };
 
+/** The attributes of every resource, which lists may filter and sort by as any other. */
+const OWNED = ["id", "project_id", "tenant_id"] as const;
+
 const networkAttributes = [
-  "id",
+  ...OWNED,
   "name",
-  "project_id",
-  "tenant_id",
   "shared",
   "router:external",
   "provider:network_type",
@@ -74,11 +83,9 @@ const networkAttributes = [
 ] as const satisfies readonly (keyof NetworkView)[];
 
 const subnetAttributes = [
-  "id",
+  ...OWNED,
   "name",
   "network_id",
-  "project_id",
-  "tenant_id",
   "ip_version",
   "cidr",
   "gateway_ip",
@@ -86,11 +93,9 @@ const subnetAttributes = [
 ] as const satisfies readonly (keyof SubnetView)[];
 
 const portAttributes = [
-  "id",
+  ...OWNED,
   "name",
   "network_id",
-  "project_id",
-  "tenant_id",
   "mac_address",
   "fixed_ips",
   "device_owner",
@@ -103,18 +108,14 @@ const portAttributes = [
 ] as const satisfies readonly (keyof PortView)[];
 
 const routerAttributes = [
-  "id",
+  ...OWNED,
   "name",
-  "project_id",
-  "tenant_id",
   "admin_state_up",
   "status",
 ] as const satisfies readonly (keyof RouterView)[];
 
 const floatingIpAttributes = [
-  "id",
-  "project_id",
-  "tenant_id",
+  ...OWNED,
   "floating_ip_address",
   "floating_network_id",
   "port_id",
@@ -125,19 +126,15 @@ const floatingIpAttributes = [
 ] as const satisfies readonly (keyof FloatingIpView)[];
 
 const securityGroupAttributes = [
-  "id",
+  ...OWNED,
   "name",
   "description",
-  "project_id",
-  "tenant_id",
   "stateful",
 ] as const satisfies readonly (keyof SecurityGroupView)[];
 
 const securityGroupRuleAttributes = [
-  "id",
+  ...OWNED,
   "security_group_id",
-  "project_id",
-  "tenant_id",
   "direction",
   "ethertype",
   "protocol",
@@ -184,44 +181,33 @@ const RESOURCES: Resource[] = [
     singular: "network",
     collection: "networks",
     attributes: networkAttributes,
-    list: (c) => c.network.list(undefined),
-    show: (c, id) => c.network.show({ id }),
-    create: { schema: networkCreate, run: (c, b) => c.network.create(input(networkCreate, b)) },
-    update: {
-      schema: networkUpdate,
-      run: (c, id, b) => c.network.update(input(networkUpdate, { ...b, id })),
-    },
-    remove: (c, id) => c.network.delete({ id }),
+    procedures: (c) => c.network,
+    create: networkCreate,
+    update: networkUpdate,
   },
   {
     singular: "subnet",
     collection: "subnets",
     attributes: subnetAttributes,
-    list: (c) => c.subnet.list(undefined),
-    show: (c, id) => c.subnet.show({ id }),
-    create: { schema: subnetCreate, run: (c, b) => c.subnet.create(input(subnetCreate, b)) },
-    update: { schema: subnetUpdate, run: (c, id, b) => c.subnet.update(input(subnetUpdate, { ...b, id })) },
-    remove: (c, id) => c.subnet.delete({ id }),
+    procedures: (c) => c.subnet,
+    create: subnetCreate,
+    update: subnetUpdate,
   },
   {
     singular: "port",
     collection: "ports",
     attributes: portAttributes,
-    list: (c) => c.port.list(undefined),
-    show: (c, id) => c.port.show({ id }),
-    create: { schema: portCreate, run: (c, b) => c.port.create(input(portCreate, b)) },
-    update: { schema: portUpdate, run: (c, id, b) => c.port.update(input(portUpdate, { ...b, id })) },
-    remove: (c, id) => c.port.delete({ id }),
+    procedures: (c) => c.port,
+    create: portCreate,
+    update: portUpdate,
   },
   {
     singular: "router",
     collection: "routers",
     attributes: routerAttributes,
-    list: (c) => c.router.list(undefined),
-    show: (c, id) => c.router.show({ id }),
-    create: { schema: routerCreate, run: (c, b) => c.router.create(input(routerCreate, b)) },
-    update: { schema: routerUpdate, run: (c, id, b) => c.router.update(input(routerUpdate, { ...b, id })) },
-    remove: (c, id) => c.router.delete({ id }),
+    procedures: (c) => c.router,
+    create: routerCreate,
+    update: routerUpdate,
     actions: {
       add_router_interface: async (c, id, body) => {
         const fields = interfaceBody(body);
@@ -254,44 +240,26 @@ const RESOURCES: Resource[] = [
     singular: "floatingip",
     collection: "floatingips",
     attributes: floatingIpAttributes,
-    list: (c) => c.floatingIp.list(undefined),
-    show: (c, id) => c.floatingIp.show({ id }),
-    create: { schema: floatingIpCreate, run: (c, b) => c.floatingIp.create(input(floatingIpCreate, b)) },
-    update: {
-      schema: floatingIpUpdate,
-      run: (c, id, b) => c.floatingIp.update(input(floatingIpUpdate, { ...b, id })),
-    },
-    remove: (c, id) => c.floatingIp.delete({ id }),
+    procedures: (c) => c.floatingIp,
+    create: floatingIpCreate,
+    update: floatingIpUpdate,
   },
   {
     singular: "security_group",
     collection: "security-groups",
     label: "SecurityGroup",
     attributes: securityGroupAttributes,
-    list: (c) => c.securityGroup.list(undefined),
-    show: (c, id) => c.securityGroup.show({ id }),
-    create: {
-      schema: securityGroupCreate,
-      run: (c, b) => c.securityGroup.create(input(securityGroupCreate, b)),
-    },
-    update: {
-      schema: securityGroupUpdate,
-      run: (c, id, b) => c.securityGroup.update(input(securityGroupUpdate, { ...b, id })),
-    },
-    remove: (c, id) => c.securityGroup.delete({ id }),
+    procedures: (c) => c.securityGroup,
+    create: securityGroupCreate,
+    update: securityGroupUpdate,
   },
   {
     singular: "security_group_rule",
     collection: "security-group-rules",
     label: "SecurityGroupRule",
     attributes: securityGroupRuleAttributes,
-    list: (c) => c.securityGroupRule.list(undefined),
-    show: (c, id) => c.securityGroupRule.show({ id }),
-    create: {
-      schema: securityGroupRuleCreate,
-      run: (c, b) => c.securityGroupRule.create(input(securityGroupRuleCreate, b)),
-    },
-    remove: (c, id) => c.securityGroupRule.delete({ id }),
+    procedures: (c) => c.securityGroupRule,
+    create: securityGroupRuleCreate,
   },
 ];
 
@@ -336,7 +304,7 @@ function resources(origin: string) {
 }
 
 async function list(call: RestCall, resource: Resource): Promise<Response> {
-  const views = (await resource.list(call.caller)) as View[];
+  const views = (await resource.procedures(call.caller).list(undefined)) as View[];
   const page = applyQuery(views, call.url.searchParams, resource.attributes);
   // The path says security-groups, the body security_groups.
   const key = resource.collection.replaceAll("-", "_");
@@ -361,16 +329,19 @@ async function onItem(call: RestCall, resource: Resource, id: string, action: st
   switch (req.method) {
     case "GET":
       return json(200, {
-        [resource.singular]: pickFields((await resource.show(caller, id)) as View, call.url.searchParams),
+        [resource.singular]: pickFields(
+          (await resource.procedures(caller).show({ id })) as View,
+          call.url.searchParams,
+        ),
       });
     case "PUT": {
-      const { update } = resource;
-      if (!update) break;
-      const fields = fieldsOf(update.schema, member(await readJson(req), resource.singular));
-      return json(200, { [resource.singular]: await update.run(caller, id, fields) });
+      const update = resource.procedures(caller).update;
+      if (!resource.update || !update) break;
+      const fields = fieldsOf(resource.update, member(await readJson(req), resource.singular));
+      return json(200, { [resource.singular]: await update({ ...fields, id }) });
     }
     case "DELETE":
-      await resource.remove(caller, id);
+      await resource.procedures(caller).delete({ id });
       return noContent();
   }
   throw new RestError(405, "HTTPMethodNotAllowed", `${req.method} is not allowed on a ${resource.singular}`);
@@ -381,8 +352,8 @@ async function onCollection(call: RestCall, resource: Resource): Promise<Respons
     case "GET":
       return list(call, resource);
     case "POST": {
-      const fields = fieldsOf(resource.create.schema, member(await readJson(call.req), resource.singular));
-      return json(201, { [resource.singular]: await resource.create.run(call.caller, fields) });
+      const fields = fieldsOf(resource.create, member(await readJson(call.req), resource.singular));
+      return json(201, { [resource.singular]: await resource.procedures(call.caller).create(fields) });
     }
     default:
       throw new RestError(

@@ -4,7 +4,7 @@
 // with `floating ip set --port` and then answering pings from the outside; security groups, their rules and ports'
 // security (`security group …`, `port set --disable-port-security`); Neutron's words for bad input; a
 // member (made with `openstack project|user|role`) sees its project only and cannot write. The `netlens` CLI
-// sees the same model.
+// sees the same model. A short openstacksdk script lists, makes a port and a floating IP, and as a member fails.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -367,28 +367,83 @@ describe("the openstack CLI against netlens", () => {
     expect((await stack.api.caller.network.list(undefined)).map((n) => n.name)).not.toContain("mine");
   });
 
-  it("openstacksdk lists and creates through the same API", async () => {
-    // Debian's python, where python3-openstacksdk is (not whatever python3 comes first in PATH).
+  it("revokes a token with `openstack token revoke`: the token no longer works", async () => {
+    const { id } = await okJson<{ id: string }>(adminRc, "token", "issue");
+    // Authenticating by the token alone: the openrc's password variables would not fit the token plugin.
+    const withToken = (...args: string[]) =>
+      run(
+        "bash",
+        [
+          "-c",
+          'source "$0" && unset OS_USERNAME OS_PASSWORD OS_USER_DOMAIN_NAME && exec openstack --os-auth-type token --os-token "$@"',
+          adminRc,
+          id,
+          ...args,
+        ],
+        { env: cleanEnv(), allowFailure: true },
+      );
+    expect((await withToken("network", "list", "-f", "value", "-c", "Name")).stdout).toMatch(/net1/);
+    await ok(adminRc, "token", "revoke", id);
+    const after = await withToken("network", "list");
+    expect(after.code).not.toBe(0);
+    expect(after.stderr).toMatch(/Invalid or revoked API token \(HTTP 401\)/);
+  });
+
+  it("openstacksdk lists networks, creates a port and a floating IP on it; a member's connection writes nothing", async () => {
+    // The admin's part, and the member's (argv[1]): what a user's script through the SDK does.
     const script = [
-      "import json, openstack",
+      "import json, sys, openstack",
       "conn = openstack.connect()",
-      "before = sorted(n.name for n in conn.network.networks())",
-      "net = conn.network.create_network(name='sdk-net')",
-      "print(json.dumps({'before': before, 'id': net.id}))",
+      "if sys.argv[1] == 'admin':",
+      "    before = sorted(n.name for n in conn.network.networks())",
+      "    net = conn.network.find_network('net1', ignore_missing=False)",
+      "    port = conn.network.create_port(network_id=net.id, name='sdk-port')",
+      "    ext = conn.network.find_network('ext_n2', ignore_missing=False)",
+      "    fip = conn.network.create_ip(floating_network_id=ext.id, port_id=port.id)",
+      "    print(json.dumps({'before': before, 'port': port.id, 'ip': port.fixed_ips[0]['ip_address'],",
+      "                      'fip': fip.floating_ip_address, 'fip_port': fip.port_id, 'fixed': fip.fixed_ip_address}))",
+      "else:",
+      "    try:",
+      "        conn.network.create_network(name='sdk-mine')",
+      "        print(json.dumps({'created': True}))",
+      "    except openstack.exceptions.HttpException as e:",
+      "        print(json.dumps({'status': e.status_code, 'message': str(e)}))",
     ].join("\n");
-    const result = await run(
-      "bash",
-      ["-c", 'source "$0" && exec /usr/bin/python3 -c "$1"', adminRc, script],
-      {
-        env: cleanEnv(),
-      },
-    );
-    const { before, id } = JSON.parse(result.stdout) as { before: string[]; id: string };
-    const model = (await stack.api.caller.network.list(undefined))
-      .map((n) => n.name)
-      .filter((n) => n !== "sdk-net");
-    expect(before).toEqual(model.sort());
-    expect(before).toContain("net1");
-    expect((await stack.api.caller.network.show({ id })).name).toBe("sdk-net");
+    // Debian's python, where python3-openstacksdk is (not whatever python3 comes first in PATH).
+    const sdk = async (rc: string, role: string) =>
+      JSON.parse(
+        (
+          await run("bash", ["-c", 'source "$0" && exec /usr/bin/python3 -c "$1" "$2"', rc, script, role], {
+            env: cleanEnv(),
+          })
+        ).stdout,
+      );
+    const modelNames = (await stack.api.caller.network.list(undefined)).map((n) => n.name).sort();
+
+    const made = (await sdk(adminRc, "admin")) as {
+      before: string[];
+      port: string;
+      ip: string;
+      fip: string;
+      fip_port: string;
+      fixed: string;
+    };
+    expect(made.before).toEqual(modelNames);
+    expect(made.before).toContain("net1");
+    const port = await stack.api.caller.port.show({ id: made.port });
+    expect(port).toMatchObject({
+      name: "sdk-port",
+      fixed_ips: [expect.objectContaining({ ip_address: made.ip })],
+    });
+    expect(made.ip).toMatch(/^10\.0\.0\.\d+$/);
+    expect(made.fip).toMatch(/^203\.0\.113\.2(1\d|20)$/);
+    const fip = await stack.api.caller.floatingIp.show({ id: made.fip });
+    expect(fip).toMatchObject({ port_id: made.port, fixed_ip_address: made.ip });
+    expect({ port: made.fip_port, fixed: made.fixed }).toEqual({ port: made.port, fixed: made.ip });
+
+    const refused = await sdk(memberRc, "member");
+    expect(refused).toMatchObject({ status: 403 });
+    expect(refused.message).toMatch(/Only admins change the model/);
+    expect((await stack.api.caller.network.list(undefined)).map((n) => n.name)).not.toContain("sdk-mine");
   });
 });

@@ -3,7 +3,7 @@
 // codes, list queries and error types; a member sees its project only and writes nothing; refusals write nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFixture, type Fixture } from "../api/fixture.testing";
-import { issueToken } from "../auth/credentials";
+import { issueToken, PRUNE_BATCH } from "../auth/credentials";
 import { parseTrustedProxies } from "../auth/proxies";
 import { createTestApi, type TestApi, tableCounts } from "../testkit";
 import { serveRest } from "./serve";
@@ -179,6 +179,42 @@ describe("Keystone v3", () => {
     expect(after.status).toBe(401);
     expect(after.body.NeutronError.message).toMatch(/revoked/);
     expect(after.headers.get("www-authenticate")).toMatch(/^Keystone uri=/);
+    // Nor does it validate, re-scope, or revoke twice.
+    const validated = await call("GET", "/identity/v3/auth/tokens", {
+      token: alice,
+      headers: { "x-subject-token": subject },
+    });
+    expect(validated.status).toBe(404);
+    const rescoped = await call("POST", "/identity/v3/auth/tokens", {
+      body: { auth: { identity: { methods: ["token"], token: { id: subject } } } },
+    });
+    expect(rescoped.status).toBe(401);
+    const again = await call("DELETE", "/identity/v3/auth/tokens", {
+      token: alice,
+      headers: { "x-subject-token": subject },
+    });
+    expect(again.status).toBe(404);
+  });
+
+  it("prunes tokens that expired over a day ago when it issues one, a batch at a time, keeping recent ones", async () => {
+    const ago = (hours: number) => new Date(Date.now() - hours * 3600_000);
+    const who = { userId: fixture.alice.user.id, projectId: fixture.alice.session.projectId };
+    const policy = api.services.credentialPolicy;
+    // Expired an hour ago: still says so. Expired 2.5 days ago: long gone.
+    const recent = await issueToken(api.db, who, "recent", policy, ago(13));
+    for (let i = 0; i < PRUNE_BATCH + 5; i++) await issueToken(api.db, who, "ancient", policy, ago(72));
+    const named = async (name: string) =>
+      (await api.caller.token.list({ all: true })).filter((t) => t.name === name).length;
+    expect(await named("ancient")).toBe(PRUNE_BATCH + 5);
+
+    await tokenFor("alice", fixture.alicePassword, "alpha");
+    expect(await named("ancient")).toBe(5);
+    await tokenFor("alice", fixture.alicePassword, "alpha");
+    expect(await named("ancient")).toBe(0);
+    expect(await named("recent")).toBe(1);
+    const expired = await call("GET", "/networking/v2.0/networks", { token: recent.token });
+    expect(expired.status).toBe(401);
+    expect(expired.body.NeutronError.message).toMatch(/expired at/);
   });
 
   it("answers 401 to an expired token, saying so", async () => {
@@ -364,6 +400,95 @@ describe("Neutron v2.0", () => {
       "InvalidInput",
       /physical_network required for flat provider network/,
     );
+  });
+
+  it("refuses updates with unknown fields, control characters or bad JSON by name, writing nothing", async () => {
+    const [port] = await api.caller.port.list({ network_id: "net-a" });
+    const put =
+      (body: unknown, headers: Record<string, string> = {}) =>
+      () =>
+        call("PUT", `/networking/v2.0/ports/${port?.id}`, { token: admin, body, headers });
+    const error = await refused(
+      put({ port: { name: "x", colour: "red", size: 2 } }),
+      400,
+      "HTTPBadRequest",
+      /Unrecognized attribute\(s\) 'colour, size'/,
+    );
+    expect(error).toHaveProperty("detail");
+    await refused(put({ port: { name: "tab\there" } }), 400, "HTTPBadRequest", /control characters/);
+    await refused(put({ port: { name: "bell\u0007" } }), 400, "HTTPBadRequest", /control characters/);
+    await refused(put("[1, 2"), 400, "MalformedRequestBody");
+    await refused(put(["port"]), 400, "MalformedRequestBody", /must be a JSON object/);
+    await refused(
+      put({ port: { name: "x" } }, { "content-type": "application/x-www-form-urlencoded" }),
+      400,
+      "InvalidContentType",
+    );
+    await refused(
+      () => call("POST", "/networking/v2.0/routers", { token: admin, body: { router: { name: "r\u0000" } } }),
+      400,
+      "HTTPBadRequest",
+      /control characters/,
+    );
+    expect((await api.caller.port.show({ id: port?.id ?? "" })).name).toBe(port?.name);
+  });
+
+  it("refuses expired and revoked tokens with 401, and another project's resources as not found, writing nothing", async () => {
+    const who = { userId: fixture.alice.user.id, projectId: fixture.alice.session.projectId };
+    const policy = api.services.credentialPolicy;
+    const { token: expired } = await issueToken(
+      api.db,
+      who,
+      "old",
+      policy,
+      new Date(Date.now() - 13 * 3600_000),
+    );
+    const revoked = await tokenFor("alice", fixture.alicePassword, "alpha");
+    await call("DELETE", "/identity/v3/auth/tokens", {
+      token: revoked,
+      headers: { "x-subject-token": revoked },
+    });
+    for (const [token, words] of [
+      [expired, /expired at/],
+      [revoked, /revoked/],
+      ["not-a-token", /revoked/],
+    ] as const) {
+      await refused(
+        () => call("POST", "/networking/v2.0/networks", { token, body: { network: { name: "n" } } }),
+        401,
+        "HTTPUnauthorized",
+        words,
+      );
+      await refused(() => call("GET", "/networking/v2.0/ports", { token }), 401, "HTTPUnauthorized", words);
+    }
+
+    // alice's token is scoped to alpha: bravo's resources do not exist for it, and it writes nothing there.
+    const [secretPort] = await api.caller.port.list({ project_id: "bravo" });
+    const [secretSubnet] = await api.caller.subnet.list({ project_id: "bravo" });
+    const [secretRouter] = await api.caller.router.list({ project_id: "bravo" });
+    for (const [singular, id, type] of [
+      ["port", secretPort?.id, "PortNotFound"],
+      ["subnet", secretSubnet?.id, "SubnetNotFound"],
+      ["router", secretRouter?.id, "RouterNotFound"],
+    ] as const) {
+      const path = `/networking/v2.0/${singular}s/${id}`;
+      await refused(() => call("GET", path, { token: alice }), 404, type);
+      const body = { [singular]: { name: "mine" } };
+      await refused(() => call("PUT", path, { token: alice, body }), 403, "PolicyNotAuthorized");
+    }
+    await refused(
+      () =>
+        call("POST", "/networking/v2.0/ports", {
+          token: alice,
+          body: { port: { network_id: secretPort?.network_id, tenant_id: "bravo" } },
+        }),
+      403,
+      "PolicyNotAuthorized",
+    );
+    const listed = await call("GET", `/networking/v2.0/ports?project_id=${secretPort?.project_id}`, {
+      token: alice,
+    });
+    expect(listed.body.ports).toEqual([]);
   });
 
   it("filters by any attribute, sorts, pages with limit and marker and a next link", async () => {
