@@ -76,6 +76,7 @@ export const diagnosisCodes = [
   "no-next-hop",
   "probe-lost",
   "port-not-bound",
+  "mtu-mismatch",
 ] as const;
 export type DiagnosisCode = (typeof diagnosisCodes)[number];
 

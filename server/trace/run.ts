@@ -13,6 +13,7 @@ import { HostAnswers } from "./ask";
 import { unboundEnd } from "./binding";
 import { diagnose } from "./diagnose";
 import { loadTraceModel } from "./facts";
+import { crossings, pathMtu } from "./mtu";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
 import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./resolve";
@@ -94,19 +95,29 @@ export async function runTrace(
   }
   const routerNamespaces = [...routerIds].flatMap((id) => places.routers.get(id)?.namespace ?? []);
   const uplinkNamespaces = [...places.uplinks.values()].map((p) => p.namespace);
+  // The devices of the ends and of the routers they imply: their MTUs (and the uplinks' MACs).
+  const linkNamespaces = [
+    ...new Set([
+      ...uplinkNamespaces,
+      ...routerNamespaces,
+      source.namespace,
+      ...(target ? [target.namespace] : []),
+    ]),
+  ];
   const srcKnown = from.kind !== "router";
   const hostAnswers = new HostAnswers(agent);
   const first = await hostAnswers.ask(
     [
       { kind: "ports" },
       ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
-      ...uplinkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
+      ...linkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
     ],
     [routeQuestion(source, original, null, srcKnown)],
   );
   let ports: TracePort[] = [];
   const nat = new Map<string, NatRuleCounters[]>();
   const macs = new Map<string, string>();
+  const mtus = new Map<string, number>();
   first.forEach((answer, index) => {
     if (answer.kind === "ports" && answer.ok) ports = answer.ports;
     if (answer.kind === "nat" && answer.ok) {
@@ -114,9 +125,12 @@ export async function runTrace(
       if (namespace !== undefined) nat.set(namespace, answer.rules);
     }
     if (answer.kind === "links" && answer.ok) {
-      const namespace = uplinkNamespaces[index - 1 - routerNamespaces.length];
-      for (const link of answer.links)
-        if (namespace !== undefined) macs.set(`${namespace}/${link.name}`, link.mac);
+      const namespace = linkNamespaces[index - 1 - routerNamespaces.length];
+      if (namespace === undefined) return;
+      for (const link of answer.links) {
+        mtus.set(`${namespace}/${link.name}`, link.mtu);
+        if (uplinkNamespaces.includes(namespace)) macs.set(`${namespace}/${link.name}`, link.mac);
+      }
     }
   });
   const info = hostAnswers.info;
@@ -150,7 +164,8 @@ export async function runTrace(
     reply.deliveredAt === source &&
     reply.packet.src === original.dst &&
     reply.packet.dst === sourceAddress;
-  const diagnoses = diagnose({ model, places, info, from, to, forward, reply, ports, nat });
+  const crossed = crossings(places.all, { forward, reply });
+  const diagnoses = diagnose({ model, places, info, from, to, forward, reply, ports, nat, crossed, mtus });
   if (reply !== null && reply.deliveredAt === source && !replyOk) {
     diagnoses.push({
       code: "no-route",
@@ -188,6 +203,7 @@ export async function runTrace(
       protocol: input.protocol,
       dst: original.dst,
       ...(input.port === undefined ? {} : { port: input.port }),
+      ...(input.protocol === "icmp" ? { mtu: pathMtu(model, crossed) } : {}),
       captures: capturePoints(points),
       nat_namespaces: [
         ...new Set(
