@@ -40,6 +40,15 @@ function fieldsOf(schema: z.ZodType, body: Body): Body {
   );
 }
 
+/**
+ * Neutron converts a network's `mtu` with convert_to_int, and the openstack CLI sends `--mtu 1400` as the string
+ * "1400": a string of digits is the number (anything else stays as sent, for the schema to refuse).
+ */
+function networkBody(body: Body): Body {
+  const { mtu } = body;
+  return typeof mtu === "string" && /^\d{1,6}$/.test(mtu) ? { ...body, mtu: Number(mtu) } : body;
+}
+
 type Resource = {
   singular: string;
   collection: string;
@@ -186,10 +195,13 @@ const RESOURCES: Resource[] = [
     attributes: networkAttributes,
     list: (c) => c.network.list(undefined),
     show: (c, id) => c.network.show({ id }),
-    create: { schema: networkCreate, run: (c, b) => c.network.create(input(networkCreate, b)) },
+    create: {
+      schema: networkCreate,
+      run: (c, b) => c.network.create(input(networkCreate, networkBody(b))),
+    },
     update: {
       schema: networkUpdate,
-      run: (c, id, b) => c.network.update(input(networkUpdate, { ...b, id })),
+      run: (c, id, b) => c.network.update(input(networkUpdate, { ...networkBody(b), id })),
     },
     remove: (c, id) => c.network.delete({ id }),
   },

@@ -375,6 +375,9 @@ describe("Neutron v2.0", () => {
     const path = `/networking/v2.0/networks/${created.body.network.id}`;
     const put = (mtu: number) => () => call("PUT", path, { token: admin, body: { network: { mtu } } });
     expect((await put(1450)()).body.network.mtu).toBe(1450);
+    // The openstack CLI sends `--mtu` as a string, which Neutron converts.
+    const asString = await call("PUT", path, { token: admin, body: { network: { mtu: "1440" } } });
+    expect(asString.body.network.mtu).toBe(1440);
     await refused(put(1451), 400, "InvalidInput", /^Requested MTU is too big, maximum is 1450$/);
     await refused(put(67), 400, "InvalidInput", /^Requested MTU is too small, minimum is 68$/);
     await refused(
@@ -387,7 +390,7 @@ describe("Neutron v2.0", () => {
       "InvalidInput",
       /maximum is 1450/,
     );
-    expect((await call("GET", path, { token: admin })).body.network.mtu).toBe(1450);
+    expect((await call("GET", path, { token: admin })).body.network.mtu).toBe(1440);
     expect((await call("DELETE", path, { token: admin })).status).toBe(204);
   });
 
