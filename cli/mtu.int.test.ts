@@ -190,4 +190,29 @@ describe("trace: mtu-mismatch", { timeout: 120_000 }, () => {
     }
     expect((await trace(true)).verdict).toBe("delivered");
   });
+
+  it("names a router's qr- device whose MTU was changed by hand", async () => {
+    const router = await stack.api.caller.router.show({ id: "mtu-router" });
+    const network = await stack.api.caller.network.show({ id: "mtu-net" });
+    const qrPort = (await stack.api.caller.port.list(undefined)).find(
+      (p) => p.network_id === network.id && p.device_owner === "network:router_interface",
+    );
+    const ns = namespaceNames.router(stack.prefix, router.id);
+    const qr = deviceNames.routerInterface(qrPort?.id ?? "");
+    const toRouter = (probe: boolean) =>
+      stack.api.caller.trace.run({ from: "mtu-vm1", to: "mtu-router", probe }) as Promise<TraceResult>;
+    expect((await toRouter(true)).diagnoses).toEqual([]);
+    await run("ip", ["-n", ns, "link", "set", qr, "mtu", "1250"]);
+    try {
+      const probed = await toRouter(true);
+      expect(probed.verdict).toBe("dropped");
+      const mismatch = probed.diagnoses.find((d) => d.code === "mtu-mismatch");
+      expect(mismatch?.message, JSON.stringify(probed.diagnoses, null, 2)).toMatch(
+        new RegExp(`^${qr} of router mtu-router has MTU 1250, but its network mtu-net has MTU 1300`),
+      );
+      expect(mismatch?.fix).toContain(`ip netns exec ${ns} ip link set ${qr} mtu 1300`);
+    } finally {
+      await run("ip", ["-n", ns, "link", "set", qr, "mtu", "1300"]);
+    }
+  });
 });
