@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { networks } from "../db/schema";
 import { parseEnv } from "../env";
+import { seedDemo } from "../seed";
 import { createTestApi, expectRefused, type TestApi } from "../testkit";
 import { type MtuSettings, maxMtu, parsePhysnetMtus } from "./mtu";
 
@@ -43,6 +44,23 @@ describe("network MTU derivation", () => {
     const vxlan = await api.caller.network.create({ name: "vx-derived" });
     const local = await api.caller.network.create({ name: "lo-derived", "provider:network_type": "local" });
     expect([flat.mtu, vlan.mtu, vxlan.mtu, local.mtu]).toEqual([1400, 1600, 1550, 1600]);
+  });
+});
+
+describe("the demo's networks", () => {
+  it("are derived from the settings the server starts with", async () => {
+    const fresh = await createTestApi();
+    try {
+      await seedDemo({
+        db: fresh.db,
+        bus: fresh.bus,
+        mtu: { globalPhysnetMtu: 9000, physicalNetworkMtus: { public: 1600 } },
+      });
+      const mtuOf = async (id: string) => (await fresh.caller.network.show({ id })).mtu;
+      expect([await mtuOf("public"), await mtuOf("demo-net")]).toEqual([1600, 8950]);
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
