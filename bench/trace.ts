@@ -37,6 +37,7 @@ import { Dispatcher } from "../server/agents/dispatcher";
 import { waitForApplied, wantedRevision } from "../server/agents/wait";
 import { createDb } from "../server/db/client";
 import { createFloatingIp } from "../server/domain/floatingIps";
+import { defaultMtuSettings } from "../server/domain/mtu";
 import { createNetwork } from "../server/domain/networks";
 import { createPort } from "../server/domain/ports";
 import { ensureProject } from "../server/domain/projects";
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
           "provider:network_type": "flat",
           "provider:physical_network": "public",
         }),
+        defaultMtuSettings,
       );
       await createSubnet(
         tx,
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
           enable_dhcp: false,
         }),
       );
-      await createNetwork(tx, networkCreate.parse({ name: "net1" }));
+      await createNetwork(tx, networkCreate.parse({ name: "net1" }), defaultMtuSettings);
       await createSubnet(tx, subnetCreate.parse({ name: "sub1", network_id: "net1", cidr: "10.100.0.0/20" }));
       await createRouter(
         tx,

@@ -169,6 +169,8 @@ export function spawnWeb(s: Stack): number {
         NETLENS_AGENT_URL: `http://127.0.0.1:${s.agentPort}`,
         NETLENS_AGENT_TOKEN_FILE: join(webDir(s), "agent-token"),
         NETLENS_SEED_DEMO: "1",
+        // The MTU of the one physical network the agent maps (--bridge-mapping public:…).
+        NETLENS_PHYSICAL_NETWORK_MTUS: "public:1500",
         NETLENS_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
         NETLENS_DEMO_PASSWORD: E2E_DEMO_PASSWORD,
         LOG_LEVEL: s.logLevel ?? "warn",

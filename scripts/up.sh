@@ -6,7 +6,8 @@
 #
 # Settings (environment): NETLENS_PORT (3000), NETLENS_HOST (127.0.0.1), NETLENS_AGENT_PORT (9797),
 # NETLENS_STATE_DIR (.netlens), NETLENS_WEB_USER (netlens), DATABASE_URL (postgres://… instead of PGlite), and
-# the web server's own (server/env.ts), such as NETLENS_TRUSTED_PROXIES.
+# the web server's own (server/env.ts), such as NETLENS_TRUSTED_PROXIES, and the MTUs of the physical networks:
+# NETLENS_GLOBAL_PHYSNET_MTU (1500) and NETLENS_PHYSICAL_NETWORK_MTUS (public:1500, the demo's bridge mapping's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -85,6 +86,7 @@ NETLENS_DATA_DIR="$web/data" \
   NETLENS_AGENT_URL="http://127.0.0.1:$agent_port" \
   NETLENS_AGENT_TOKEN_FILE="$web/agent-token" \
   NETLENS_SEED_DEMO=1 \
+  NETLENS_PHYSICAL_NETWORK_MTUS="${NETLENS_PHYSICAL_NETWORK_MTUS:-public:1500}" \
   bash scripts/web-user.sh run "$state" node scripts/web.mjs --hostname "$host" --port "$port" &
 pids+=($!)
 

@@ -1,6 +1,8 @@
 // The server's configuration, validated once at start-up so that a typo fails loudly instead of later.
 import { z } from "zod";
+import { physicalNetworkName } from "../lib/schemas/common";
 import { parseTrustedProxies } from "./auth/proxies";
+import { MAX_MTU, MIN_MTU, parsePhysnetMtus, VXLAN_OVERHEAD } from "./domain/mtu";
 
 /** A duration in whole seconds, as Keystone's `[token] expiration` is given. */
 const seconds = (fallback: number) =>
@@ -39,6 +41,34 @@ const schema = z.object({
     .transform((list, ctx) => {
       try {
         return parseTrustedProxies(list);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * Neutron's `global_physnet_mtu`: the MTU of the underlying physical network (default 1500). Flat and vlan
+   * networks take it (or their physical network's), vxlan networks 50 bytes less, local networks all of it.
+   */
+  NETLENS_GLOBAL_PHYSNET_MTU: z.coerce
+    .number()
+    .int("must be a whole number of bytes")
+    .min(
+      MIN_MTU + VXLAN_OVERHEAD,
+      `must be at least ${MIN_MTU + VXLAN_OVERHEAD} (a VXLAN network takes 50 less)`,
+    )
+    .max(MAX_MTU, `must be at most ${MAX_MTU}`)
+    .default(1500),
+  /**
+   * Neutron's `physical_network_mtus`: `physnet1:1500,physnet2:9000`, the physical networks whose MTU differs
+   * from the global one (capped to it, as Neutron does).
+   */
+  NETLENS_PHYSICAL_NETWORK_MTUS: z
+    .string()
+    .default("")
+    .transform((list, ctx) => {
+      try {
+        return parsePhysnetMtus(list, (name) => physicalNetworkName.safeParse(name).success);
       } catch (error) {
         ctx.addIssue({ code: "custom", message: (error as Error).message });
         return z.NEVER;

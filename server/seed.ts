@@ -8,6 +8,7 @@ import { serverCreate } from "../lib/schemas/server";
 import { subnetCreate } from "../lib/schemas/subnet";
 import { firstStart } from "./db/schema";
 import { createFloatingIp } from "./domain/floatingIps";
+import { defaultMtuSettings, type MtuSettings } from "./domain/mtu";
 import { createNetwork } from "./domain/networks";
 import { ensureProject } from "./domain/projects";
 import { addRouterInterface, createRouter } from "./domain/routers";
@@ -24,9 +25,12 @@ async function seedActor(deps: Deps): Promise<Actor> {
   return { user: "seed", role: "admin", projectId: admin.id, projectIds: [admin.id] };
 }
 
+/** What the seed works with: the database and bus, and the MTU settings its networks are derived from. */
+type SeedDeps = Deps & { mtu?: MtuSettings };
+
 /** Seeds the demo topology, its project included, in one transaction (tests: on their new database). */
-export async function seedDemo(deps: Deps): Promise<void> {
-  await transact(deps, await seedActor(deps), demoTopology);
+export async function seedDemo(deps: SeedDeps): Promise<void> {
+  await transact(deps, await seedActor(deps), (tx) => demoTopology(tx, deps.mtu ?? defaultMtuSettings));
 }
 
 /**
@@ -35,7 +39,7 @@ export async function seedDemo(deps: Deps): Promise<void> {
  * the admins deleted stays deleted across restarts, and a database first started without the demo never gets
  * one. Returns whether it seeded.
  */
-export async function seedDemoOnFirstStart(deps: Deps, asked: boolean): Promise<boolean> {
+export async function seedDemoOnFirstStart(deps: SeedDeps, asked: boolean): Promise<boolean> {
   const [decided] = await deps.db.select().from(firstStart).where(eq(firstStart.decision, DEMO));
   if (decided) return false;
   if (!asked) {
@@ -50,12 +54,12 @@ export async function seedDemoOnFirstStart(deps: Deps, asked: boolean): Promise<
       .onConflictDoNothing()
       .returning();
     if (!claimed) return false;
-    await demoTopology(tx);
+    await demoTopology(tx, deps.mtu ?? defaultMtuSettings);
     return true;
   });
 }
 
-async function demoTopology(tx: Tx): Promise<void> {
+async function demoTopology(tx: Tx, mtu: MtuSettings): Promise<void> {
   const demo = await ensureProject(tx.db, "demo", "Demo tenant");
   await createNetwork(
     tx,
@@ -65,6 +69,7 @@ async function demoTopology(tx: Tx): Promise<void> {
       "provider:network_type": "flat",
       "provider:physical_network": "public",
     }),
+    mtu,
   );
   await createSubnet(
     tx,
@@ -77,7 +82,7 @@ async function demoTopology(tx: Tx): Promise<void> {
       enable_dhcp: false,
     }),
   );
-  await createNetwork(tx, networkCreate.parse({ name: "demo-net", project_id: demo.id }));
+  await createNetwork(tx, networkCreate.parse({ name: "demo-net", project_id: demo.id }), mtu);
   await createSubnet(
     tx,
     subnetCreate.parse({

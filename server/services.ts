@@ -11,6 +11,7 @@ import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
 import { createDb, type Database } from "./db/client";
+import type { MtuSettings } from "./domain/mtu";
 import { type Env, env } from "./env";
 import { EventBus } from "./events";
 import { Inspection } from "./inspect/service";
@@ -27,6 +28,12 @@ export type RunningServices = Services & {
   /** What signs metadata requests: the token this server and its agent share (read when asked: it may change). */
   metadataSecret: () => Promise<string>;
 };
+
+/** The physical networks' MTUs as configured (Neutron's global_physnet_mtu and physical_network_mtus). */
+const mtuSettingsOf = (config: Env): MtuSettings => ({
+  globalPhysnetMtu: config.NETLENS_GLOBAL_PHYSNET_MTU,
+  physicalNetworkMtus: config.NETLENS_PHYSICAL_NETWORK_MTUS,
+});
 
 /** The configured lifetimes of sessions and tokens, over the built-in login throttle. */
 function authPolicyOf(config: Env): AuthPolicy {
@@ -51,7 +58,9 @@ export async function openDatabase(config: Env, bus: EventBus, log: Logger = log
   const database = await createDb(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.NETLENS_DATA_DIR },
   );
-  if (await seedDemoOnFirstStart({ db: database.db, bus }, config.NETLENS_SEED_DEMO)) {
+  if (
+    await seedDemoOnFirstStart({ db: database.db, bus, mtu: mtuSettingsOf(config) }, config.NETLENS_SEED_DEMO)
+  ) {
     log.info("seeded the demo topology");
   }
   await bootstrapAccounts(database.db, {
@@ -114,6 +123,7 @@ async function startServices(): Promise<RunningServices> {
     loginFailureDelayMs: auth.failureDelayMs,
     credentialPolicy: auth.credentials,
     traceAgents,
+    mtu: mtuSettingsOf(config),
     metadataSecret: async () => (await readFile(config.NETLENS_AGENT_TOKEN_FILE, "utf8")).trim(),
   };
 }

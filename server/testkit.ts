@@ -17,6 +17,7 @@ import { hashPassword } from "./auth/password";
 import { LoginThrottle } from "./auth/throttle";
 import { createDb, type Db, type Executor } from "./db/client";
 import * as schema from "./db/schema";
+import { defaultMtuSettings } from "./domain/mtu";
 import { ensureProject } from "./domain/projects";
 import { ensureUser } from "./domain/users";
 import { EventBus } from "./events";
@@ -36,9 +37,9 @@ export type TestApi = {
   admin: TestUser;
   /**
    * The same API (database, users, login throttle) with some services replaced: the inspection or trace agents
-   * of a test that runs an agent, which need this API's database and bus to be made.
+   * of a test that runs an agent, which need this API's database and bus to be made; the MTU settings.
    */
-  with(services: Partial<Pick<Services, "inspection" | "traceAgents">>): Promise<TestApi>;
+  with(services: Partial<Pick<Services, "inspection" | "traceAgents" | "mtu">>): Promise<TestApi>;
 };
 
 /** A test API reaches no agent unless its test gives it one (`with`): a trace that gets this far fails. */
@@ -60,6 +61,7 @@ export function testServices(db: Db, policy: Partial<AuthPolicy> = {}): Services
     loginFailureDelayMs: auth.failureDelayMs,
     credentialPolicy: auth.credentials,
     traceAgents: noTraceAgents,
+    mtu: defaultMtuSettings,
   };
 }
 

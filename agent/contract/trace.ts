@@ -37,7 +37,7 @@ export const ovsQuestion = z.object({
 /** The rules of our nat chains in a router namespace, with counters. */
 export const natQuestion = z.object({ kind: z.literal("nat"), namespace });
 
-/** `ip -json addr` of a namespace: device names, MACs, addresses, state. */
+/** `ip -json addr` of a namespace: device names, MACs, MTUs, addresses, state. */
 export const linksQuestion = z.object({ kind: z.literal("links"), namespace });
 
 /** Our OVS ports on the agent's bridges, with bridge, tag and ofport. */
@@ -92,7 +92,7 @@ export type OvsTrace = {
   text: string;
 };
 
-export type TraceLink = { name: string; mac: string; up: boolean; addresses: string[] };
+export type TraceLink = { name: string; mac: string; up: boolean; mtu: number; addresses: string[] };
 export type TracePort = {
   name: string;
   bridge: string;
@@ -138,6 +138,11 @@ export const traceProbe = z.object({
   protocol: z.enum(traceProtocols),
   dst: ipv4,
   port: z.number().int().min(1).max(65535).optional(),
+  /**
+   * ICMP: the path's MTU; the echo request is that large with Don't Fragment set, so a link with a smaller MTU on
+   * the way drops it (or answers "fragmentation needed") instead of letting a small ping through.
+   */
+  mtu: z.number().int().min(68).max(9000).optional(),
   /** Where to watch (tcpdump on that interface, inside that namespace). */
   captures: z.array(probeCapture).max(32),
   /** Router namespaces whose nat counters are read before and after. */

@@ -1,5 +1,6 @@
-// Sends the trace's probe packet from inside a namespace: one ping, a TCP connect() or a UDP datagram (the
-// latter two by a short node script run in the namespace), and tells what came back.
+// Sends the trace's probe packet from inside a namespace: one ping (as large as the path's MTU, Don't Fragment
+// set, when it is given), a TCP connect() or a UDP datagram (the latter two by a short node script run in the
+// namespace), and tells what came back.
 import type { ProbeOutcome } from "../../lib/schemas/trace";
 import { run } from "./exec";
 
@@ -8,8 +9,21 @@ export type ProbeSend = {
   protocol: "icmp" | "tcp" | "udp";
   dst: string;
   port?: number | undefined;
+  /** ICMP: the IP packet's size, sent with Don't Fragment. */
+  mtu?: number | undefined;
   timeout_ms: number;
 };
+
+/** An IPv4 header (20) and an ICMP echo header (8): what ping's -s leaves out of the packet's size. */
+const ICMP_ECHO_OVERHEAD = 28;
+
+/**
+ * ping's -M do -s for a DF packet of `mtu` bytes. Too large for the sending device, the kernel refuses it
+ * ("local error: message too long"); too large for a link on the way, a veth drops it, a router answers
+ * "Frag needed".
+ */
+const sizeArgs = (mtu: number | undefined) =>
+  mtu === undefined ? [] : ["-M", "do", "-s", String(mtu - ICMP_ECHO_OVERHEAD)];
 
 // connect() with a deadline; prints what came back. ECONNREFUSED is a RST, EHOSTUNREACH/ENETUNREACH an ICMP
 // error (or no ARP answer), no event before the deadline a silent drop.
@@ -40,17 +54,33 @@ setTimeout(() => done("sent", "no answer within " + process.argv[3] + " ms (UDP 
 export async function sendProbePacket(input: ProbeSend): Promise<ProbeOutcome> {
   const seconds = Math.max(1, Math.ceil(input.timeout_ms / 1000));
   if (input.protocol === "icmp") {
-    const { stdout, code } = await run(
+    const { stdout, stderr, code } = await run(
       "ip",
-      ["netns", "exec", input.namespace, "ping", "-n", "-c", "1", "-W", String(seconds), input.dst],
+      [
+        "netns",
+        "exec",
+        input.namespace,
+        "ping",
+        "-n",
+        "-c",
+        "1",
+        "-W",
+        String(seconds),
+        ...sizeArgs(input.mtu),
+        input.dst,
+      ],
       { allowFailure: true, timeoutMs: input.timeout_ms + 3000 },
     );
+    const size = input.mtu === undefined ? "" : ` (${input.mtu} bytes, Don't Fragment)`;
     const rtt = /time=([\d.]+) ms/.exec(stdout)?.[1];
     if (code === 0)
-      return { result: "reply", rtt_ms: rtt === undefined ? null : Number(rtt), detail: "echo reply" };
-    const error = /(Destination \S+ Unreachable|Time to live exceeded|Packet filtered)/i.exec(stdout)?.[1];
-    if (error !== undefined) return { result: "unreachable", rtt_ms: null, detail: error };
-    return { result: "timeout", rtt_ms: null, detail: `no echo reply within ${seconds} s` };
+      return { result: "reply", rtt_ms: rtt === undefined ? null : Number(rtt), detail: `echo reply${size}` };
+    const error =
+      /(Destination \S+ Unreachable|Time to live exceeded|Packet filtered|Frag needed and DF set \(mtu = \d+\))/i.exec(
+        stdout,
+      )?.[1] ?? /local error: (message too long, mtu=\d+)/.exec(stderr)?.[1];
+    if (error !== undefined) return { result: "unreachable", rtt_ms: null, detail: `${error}${size}` };
+    return { result: "timeout", rtt_ms: null, detail: `no echo reply within ${seconds} s${size}` };
   }
   const script = input.protocol === "tcp" ? tcpScript : udpScript;
   const { stdout } = await run(

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ownNamespacePattern } from "../../lib/names";
 import { renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
+import { labDhcp } from "../testing/dhcp";
 import { ids, labIntent, labRouter, unitSettings } from "../testing/intent";
 import { observedFrom } from "../testing/observed";
 import { sortActions } from "./actions";
@@ -469,6 +470,37 @@ describe("diff", () => {
     expect(pattern.test(`t2-qrouter-${ids.router}`)).toBe(false);
     expect(pattern.test(`t1-qrouter-${ids.router}x`)).toBe(false);
     expect(ownNamespacePattern("").test(`t1-qrouter-${ids.router}`)).toBe(false);
+  });
+
+  it("changes a network's MTU in place on every device on it (probe, qr-, DHCP port, their peers), nothing re-created", () => {
+    const before = { ...labIntent(1), dhcp: [labDhcp({ mtu: 1450 })] };
+    const host = observedFrom(planHost(before, settings, new Map()));
+    const lowered = { ...labIntent(2), dhcp: [labDhcp({ mtu: 1400 })] };
+    lowered.networks = lowered.networks.map((n) => (n.id === ids.tenant ? { ...n, mtu: 1400 } : n));
+    lowered.instances = lowered.instances.map((i) => ({ ...i, mtu: 1400 }));
+    const tags = observedLocalVlans(host.ovsPorts, settings.integrationBridge);
+    const plan = planHost(lowered, settings, tags);
+    const tenantDevices = plan.namespaces.flatMap((ns) => ns.devices.filter((d) => d.mtu === 1400));
+    expect(tenantDevices.map((d) => d.name).sort()).toEqual(["eth0", "ns-c5000000-00", "qr-c2000000-00"]);
+    const actions = diffHost(plan, host, settings.prefix);
+    const changed = actions.flatMap((a) => {
+      if (a.kind === "link-set") return [`${a.dev} ${a.mtu}`];
+      if (a.kind === "root-link-set") return [`root ${a.dev} ${a.mtu}`];
+      return [];
+    });
+    expect(changed.sort()).toEqual([
+      "eth0 1400",
+      "ns-c5000000-00 1400",
+      "qr-c2000000-00 1400",
+      "root tapc2000000-00 1400",
+      "root tapc4000000-00 1400",
+      "root tapc5000000-00 1400",
+    ]);
+    // The DHCP server's option 26 changes with it: its files are rewritten and it reloads (SIGHUP), no restart.
+    expect(actions.map((a) => a.kind).filter((k) => k !== "link-set" && k !== "root-link-set")).toEqual([
+      "daemon-files",
+      "daemon-reload",
+    ]);
   });
 
   it("moves an address and a route without touching the rest", () => {

@@ -269,6 +269,7 @@ function routeAnswer(q: RouteQuestion, result: IpResult): TraceAnswer {
 type JsonLink = {
   ifname?: string;
   address?: string;
+  mtu?: number;
   flags?: string[];
   addr_info?: { family?: string; local?: string; prefixlen?: number }[];
 };
@@ -282,6 +283,7 @@ function linksAnswer(result: IpResult): TraceAnswer {
       name: l.ifname ?? "",
       mac: l.address ?? "",
       up: l.flags?.includes("UP") ?? false,
+      mtu: l.mtu ?? 0,
       addresses: (l.addr_info ?? [])
         .filter((a) => a.family === "inet" && a.local !== undefined)
         .map((a) => `${a.local}/${a.prefixlen ?? 32}`),

@@ -28,7 +28,7 @@ export function networkCommands(program: Command): void {
     .option("--provider-network-type <type>", "flat, vlan, vxlan or local")
     .option("--provider-physical-network <physnet>", "physical network (flat, vlan)")
     .option("--provider-segment <id>", "VLAN id or VNI", integer)
-    .option("--mtu <mtu>", "MTU", integer)
+    .option("--mtu <mtu>", "MTU (default and most: the physical network's; vxlan 50 less)", integer)
     .option("--disable", "create administratively down")
     .action(
       run(async (client, name: string, o) => {
@@ -55,6 +55,7 @@ export function networkCommands(program: Command): void {
     .option("--no-share", "stop sharing")
     .option("--external", "make external")
     .option("--internal", "make internal")
+    .option("--mtu <mtu>", "MTU (68 to the physical network's; vxlan 50 less)", integer)
     .option("--enable", "administratively up")
     .option("--disable", "administratively down")
     .action(
@@ -64,6 +65,7 @@ export function networkCommands(program: Command): void {
           name: o.name,
           shared: o.share,
           "router:external": o.external ? true : o.internal ? false : undefined,
+          mtu: o.mtu,
           admin_state_up: o.enable ? true : o.disable ? false : undefined,
         });
       }),

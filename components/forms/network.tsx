@@ -112,18 +112,24 @@ export function NetworkEditForm({ id, close }: { id: string; close: () => void }
     <FormShell
       {...shell}
       submit="Save"
-      onSubmit={(form) =>
+      onSubmit={(form) => {
+        // Sent only when changed: an unchanged MTU is no request (it may exceed a maximum lowered since).
+        const mtu = num(opt(form, "mtu"));
         submit({
           id,
           name: str(form, "name"),
           shared: checked(form, "shared"),
           "router:external": checked(form, "router:external"),
+          mtu: mtu === n.mtu ? undefined : mtu,
           admin_state_up: checked(form, "admin_state_up"),
-        })
-      }
+        });
+      }}
     >
       <Field label="Name" name="name" error={errors.name}>
         {(p) => <TextInput {...p} defaultValue={n.name} autoFocus />}
+      </Field>
+      <Field label="MTU" name="mtu" error={errors.mtu} hint="68 to the physical network's">
+        {(p) => <TextInput {...p} defaultValue={String(n.mtu)} inputMode="numeric" />}
       </Field>
       <div className="flex gap-4">
         <Checkbox name="router:external" label="External" defaultChecked={n["router:external"]} />

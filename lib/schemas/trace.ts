@@ -81,6 +81,7 @@ export const diagnosisCodes = [
   "port-not-bound",
   "no-dhcp-lease",
   "metadata-unreachable",
+  "mtu-mismatch",
 ] as const;
 export type DiagnosisCode = (typeof diagnosisCodes)[number];
 

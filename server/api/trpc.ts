@@ -17,6 +17,7 @@ import { clearedSessionCookie, type RequestFacts } from "../auth/http";
 import { defaultThrottle, type LoginThrottle, type ThrottlePolicy } from "../auth/throttle";
 import type { Db } from "../db/client";
 import { DomainError, foreignKeyViolation, uniqueViolation } from "../domain/errors";
+import type { MtuSettings } from "../domain/mtu";
 import type { Actor } from "../domain/tx";
 import type { EventBus } from "../events";
 import type { Inspection } from "../inspect/service";
@@ -56,6 +57,8 @@ export type Services = {
   credentialPolicy: CredentialPolicy;
   /** How a trace reaches the host's agent. */
   traceAgents: TraceAgents;
+  /** The physical networks' MTUs, which bound and derive networks' MTUs. */
+  mtu: MtuSettings;
 };
 
 export type Context = Services & {

@@ -7,9 +7,10 @@ import { type NetworkRow, networks, ports, type SubnetRow, subnets } from "../db
 import { removeDhcpPorts } from "./dhcp";
 import { badRequest, conflict } from "./errors";
 import { agentPrefix } from "./hosts";
+import { checkMtu, type MtuSettings, maxMtu } from "./mtu";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, type RefSpec, resolveRef } from "./refs";
-import { maxMtu, uplinkSubnet } from "./topology";
+import { uplinkSubnet } from "./topology";
 import { type Actor, pending, type Tx } from "./tx";
 
 const VLAN_MAX = 4094;
@@ -147,12 +148,13 @@ async function freeSegment(tx: Tx, type: "vlan" | "vxlan", physnet: string | nul
   throw conflict(`Unable to create the network. No ${type} segmentation ID is available.`);
 }
 
-export async function createNetwork(tx: Tx, input: z.infer<typeof networkCreate>): Promise<NetworkView> {
+export async function createNetwork(
+  tx: Tx,
+  input: z.infer<typeof networkCreate>,
+  mtu: MtuSettings,
+): Promise<NetworkView> {
   const provider = checkProvider(input);
-  const limit = maxMtu(provider.type);
-  if (input.mtu !== undefined && input.mtu > limit) {
-    throw badRequest(`Requested MTU is too big, maximum is ${limit}`);
-  }
+  const limit = maxMtu(mtu, provider.type, provider.physnet);
   const projectId = await owningProject(tx, input.project_id);
   const base = {
     projectId,
@@ -161,7 +163,7 @@ export async function createNetwork(tx: Tx, input: z.infer<typeof networkCreate>
     routerExternal: input["router:external"],
     networkType: provider.type,
     physicalNetwork: provider.physnet,
-    mtu: input.mtu ?? limit,
+    mtu: input.mtu === undefined ? limit : checkMtu(input.mtu, limit),
     adminStateUp: input.admin_state_up,
     ...(await pending(tx)),
   };
@@ -186,8 +188,16 @@ export async function createNetwork(tx: Tx, input: z.infer<typeof networkCreate>
   }
 }
 
-export async function updateNetwork(tx: Tx, input: z.infer<typeof networkUpdate>): Promise<NetworkView> {
+export async function updateNetwork(
+  tx: Tx,
+  input: z.infer<typeof networkUpdate>,
+  mtu: MtuSettings,
+): Promise<NetworkView> {
   const network = await resolveRef(tx.db, tx.actor, networkSpec, input.id);
+  const newMtu =
+    input.mtu === undefined
+      ? undefined
+      : checkMtu(input.mtu, maxMtu(mtu, network.networkType, network.physicalNetwork));
   if (input["router:external"] === false && network.routerExternal) {
     const gatewayPorts = await tx.db
       .select({ id: ports.id })
@@ -211,6 +221,7 @@ export async function updateNetwork(tx: Tx, input: z.infer<typeof networkUpdate>
       shared: input.shared,
       routerExternal: input["router:external"],
       adminStateUp: input.admin_state_up,
+      mtu: newMtu,
       ...(await pending(tx)),
     })
     .where(eq(networks.id, network.id))

@@ -38,6 +38,11 @@ export const EXTENSIONS = [
   extension("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
   extension("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
   extension(
+    "net-mtu-writable",
+    "Network MTU (writable)",
+    "Provides a writable MTU attribute for a network resource.",
+  ),
+  extension(
     "project-id",
     "project_id field enabled",
     "Extension that indicates that project_id field is enabled.",

@@ -49,6 +49,14 @@ type Procedures = {
   update?(input: Body): Promise<object>;
   delete(input: { id: string }): Promise<unknown>;
 };
+/**
+ * Neutron converts a network's `mtu` with convert_to_int, and the openstack CLI sends `--mtu 1400` as the string
+ * "1400": a string of digits is the number (anything else stays as sent, for the schema to refuse).
+ */
+function networkBody(body: Body): Body {
+  const { mtu } = body;
+  return typeof mtu === "string" && /^\d{1,6}$/.test(mtu) ? { ...body, mtu: Number(mtu) } : body;
+}
 
 type Resource = {
   singular: string;
@@ -61,6 +69,8 @@ type Resource = {
   /** The schemas a body's fields must be of (the procedures' own). */
   create: z.ZodType;
   update?: z.ZodType;
+  /** Neutron's conversions of a body's fields before the schema reads them. */
+  convert?: (body: Body) => Body;
   /** PUT /{collection}/{id}/{action} */
   actions?: Record<string, (c: Caller, id: string, body: Body) => Promise<Response>>;
 };
@@ -184,6 +194,7 @@ const RESOURCES: Resource[] = [
     procedures: (c) => c.network,
     create: networkCreate,
     update: networkUpdate,
+    convert: networkBody,
   },
   {
     singular: "subnet",
@@ -337,7 +348,8 @@ async function onItem(call: RestCall, resource: Resource, id: string, action: st
     case "PUT": {
       const update = resource.procedures(caller).update;
       if (!resource.update || !update) break;
-      const fields = fieldsOf(resource.update, member(await readJson(req), resource.singular));
+      const body = member(await readJson(req), resource.singular);
+      const fields = fieldsOf(resource.update, resource.convert?.(body) ?? body);
       return json(200, { [resource.singular]: await update({ ...fields, id }) });
     }
     case "DELETE":
@@ -352,7 +364,8 @@ async function onCollection(call: RestCall, resource: Resource): Promise<Respons
     case "GET":
       return list(call, resource);
     case "POST": {
-      const fields = fieldsOf(resource.create, member(await readJson(call.req), resource.singular));
+      const body = member(await readJson(call.req), resource.singular);
+      const fields = fieldsOf(resource.create, resource.convert?.(body) ?? body);
       return json(201, { [resource.singular]: await resource.procedures(call.caller).create(fields) });
     }
     default:

@@ -240,9 +240,28 @@ describe("the openstack CLI against netlens", () => {
       (e) => e.Alias,
     );
     expect(aliases).toEqual(
-      expect.arrayContaining(["router", "external-net", "extraroute", "provider", "security-group"]),
+      expect.arrayContaining([
+        "router",
+        "external-net",
+        "extraroute",
+        "provider",
+        "security-group",
+        "net-mtu-writable",
+      ]),
     );
     expect(aliases).not.toContain("floating-ip-port-forwarding");
+  });
+
+  it("sets a network's MTU with `--mtu`, and refuses one above its maximum with Neutron's words", async () => {
+    const created = await okJson<{ mtu: number }>(adminRc, "network", "create", "os-mtu", "--mtu", "1400");
+    expect(created.mtu).toBe(1400);
+    await ok(adminRc, "network", "set", "--mtu", "1300", "os-mtu");
+    expect((await okJson<{ mtu: number }>(adminRc, "network", "show", "os-mtu")).mtu).toBe(1300);
+    const tooBig = await openstack(adminRc, "network", "set", "--mtu", "1451", "os-mtu");
+    expect(tooBig.code).not.toBe(0);
+    expect(tooBig.stderr).toMatch(/Requested MTU is too big, maximum is 1450/);
+    expect((await okJson<{ mtu: number }>(adminRc, "network", "show", "os-mtu")).mtu).toBe(1300);
+    await ok(adminRc, "network", "delete", "os-mtu");
   });
 
   it("manages security groups, rules and ports' security with `openstack security group` and `port`", async () => {

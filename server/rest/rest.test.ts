@@ -491,6 +491,34 @@ describe("Neutron v2.0", () => {
     expect(listed.body.ports).toEqual([]);
   });
 
+  it("takes mtu on POST and PUT within its bounds, and refuses it outside them with InvalidInput", async () => {
+    const created = await call("POST", "/networking/v2.0/networks", {
+      token: admin,
+      body: { network: { name: "rest-mtu", mtu: 1400 } },
+    });
+    expect([created.status, created.body.network.mtu]).toEqual([201, 1400]);
+    const path = `/networking/v2.0/networks/${created.body.network.id}`;
+    const put = (mtu: number) => () => call("PUT", path, { token: admin, body: { network: { mtu } } });
+    expect((await put(1450)()).body.network.mtu).toBe(1450);
+    // The openstack CLI sends `--mtu` as a string, which Neutron converts.
+    const asString = await call("PUT", path, { token: admin, body: { network: { mtu: "1440" } } });
+    expect(asString.body.network.mtu).toBe(1440);
+    await refused(put(1451), 400, "InvalidInput", /^Requested MTU is too big, maximum is 1450$/);
+    await refused(put(67), 400, "InvalidInput", /^Requested MTU is too small, minimum is 68$/);
+    await refused(
+      () =>
+        call("POST", "/networking/v2.0/networks", {
+          token: admin,
+          body: { network: { name: "x", mtu: 9000 } },
+        }),
+      400,
+      "InvalidInput",
+      /maximum is 1450/,
+    );
+    expect((await call("GET", path, { token: admin })).body.network.mtu).toBe(1440);
+    expect((await call("DELETE", path, { token: admin })).status).toBe(204);
+  });
+
   it("filters by any attribute, sorts, pages with limit and marker and a next link", async () => {
     const get = async (query: string) =>
       (await call("GET", `/networking/v2.0/networks?${query}`, { token: admin })).body;

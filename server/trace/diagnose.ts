@@ -8,6 +8,7 @@ import { floatingIpRules, gatewaySnatRule } from "../../lib/router-nat";
 import type { Diagnosis } from "../../lib/schemas/trace";
 import type { SubnetRow } from "../db/schema";
 import { type ModelRouter, routersOnSubnet, type TraceModel } from "./facts";
+import { type Crossing, mtuMismatches } from "./mtu";
 import type { HostPlaces, Place } from "./places";
 import { type Endpoint, instanceOf, routersOf } from "./resolve";
 import type { WalkEvent, WalkResult } from "./walk-state";
@@ -22,6 +23,9 @@ type DiagnoseInput = {
   reply: WalkResult | null;
   ports: TracePort[];
   nat: Map<string, NatRuleCounters[]>;
+  /** The devices of ours the path crosses, and their MTUs as the host reports them (`namespace/device`). */
+  crossed: Crossing[];
+  mtus: Map<string, number>;
 };
 
 const name = (row: { name: string; id: string }) => row.name || row.id;
@@ -173,6 +177,9 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
       fix: `Re-apply the router so that the agent rewrites its chains (any change to router ${missing.router} does), or by hand: ip netns exec ${missing.namespace} iptables -t nat ${missing.rule}`,
     });
   }
+
+  // 6. mtu-mismatch: a device on the path whose MTU is not its network's.
+  for (const d of mtuMismatches(model, input.crossed, input.mtus)) add(d);
 
   // Drops that no named trap explains.
   for (const l of events) {

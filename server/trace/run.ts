@@ -16,6 +16,7 @@ import { diagnose } from "./diagnose";
 import { loadTraceModel } from "./facts";
 import { leaseDiagnosis } from "./lease";
 import { type MetadataServer, metadataDiagnoses, metadataServer } from "./metadata";
+import { crossings, pathMtu } from "./mtu";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
 import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./resolve";
@@ -108,6 +109,15 @@ export async function runTrace(
   }
   const routerNamespaces = [...routerIds].flatMap((id) => places.routers.get(id)?.namespace ?? []);
   const uplinkNamespaces = [...places.uplinks.values()].map((p) => p.namespace);
+  // The devices of the ends and of the routers they imply: their MTUs (and the uplinks' MACs).
+  const linkNamespaces = [
+    ...new Set([
+      ...uplinkNamespaces,
+      ...routerNamespaces,
+      source.namespace,
+      ...(target ? [target.namespace] : []),
+    ]),
+  ];
   const srcKnown = from.kind !== "router";
   // The daemons the ends rely on: the metadata proxy that answers, the DHCP server of a probe's lease.
   const serverDaemons: TraceQuestion | null =
@@ -126,13 +136,14 @@ export async function runTrace(
     [
       { kind: "ports" },
       ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
-      ...uplinkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
+      ...linkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
     ],
     [routeQuestion(source, original, null, srcKnown), ...daemonQuestions],
   );
   let ports: TracePort[] = [];
   const nat = new Map<string, NatRuleCounters[]>();
   const macs = new Map<string, string>();
+  const mtus = new Map<string, number>();
   first.forEach((answer, index) => {
     if (answer.kind === "ports" && answer.ok) ports = answer.ports;
     if (answer.kind === "nat" && answer.ok) {
@@ -140,9 +151,12 @@ export async function runTrace(
       if (namespace !== undefined) nat.set(namespace, answer.rules);
     }
     if (answer.kind === "links" && answer.ok) {
-      const namespace = uplinkNamespaces[index - 1 - routerNamespaces.length];
-      for (const link of answer.links)
-        if (namespace !== undefined) macs.set(`${namespace}/${link.name}`, link.mac);
+      const namespace = linkNamespaces[index - 1 - routerNamespaces.length];
+      if (namespace === undefined) return;
+      for (const link of answer.links) {
+        mtus.set(`${namespace}/${link.name}`, link.mtu);
+        if (uplinkNamespaces.includes(namespace)) macs.set(`${namespace}/${link.name}`, link.mac);
+      }
     }
   });
   const info = hostAnswers.info;
@@ -176,7 +190,8 @@ export async function runTrace(
     reply.deliveredAt === source &&
     reply.packet.src === original.dst &&
     reply.packet.dst === sourceAddress;
-  const diagnoses = diagnose({ model, places, info, from, to, forward, reply, ports, nat });
+  const crossed = crossings(places.all, { forward, reply });
+  const diagnoses = diagnose({ model, places, info, from, to, forward, reply, ports, nat, crossed, mtus });
   const lastHop = forward.hops.length > 0 ? `forward[${forward.hops.length - 1}]` : null;
   for (const { endpoint, port } of leased) {
     const failedAtSource = endpoint === from && forward.deliveredAt === null && forward.hops.length <= 1;
@@ -241,6 +256,7 @@ export async function runTrace(
       protocol: input.protocol,
       dst: original.dst,
       ...(input.port === undefined ? {} : { port: input.port }),
+      ...(input.protocol === "icmp" ? { mtu: pathMtu(model, crossed) } : {}),
       captures: capturePoints(points),
       nat_namespaces: [
         ...new Set(

@@ -22,10 +22,10 @@ export const networkRouter = router({
     .query(({ ctx, input }) => showNetwork(ctx.db, ctx.actor, input.id)),
   create: adminProcedure
     .input(networkCreate)
-    .mutation(({ ctx, input }) => write(ctx, (tx) => createNetwork(tx, input))),
+    .mutation(({ ctx, input }) => write(ctx, (tx) => createNetwork(tx, input, ctx.mtu))),
   update: adminProcedure
     .input(networkUpdate)
-    .mutation(({ ctx, input }) => write(ctx, (tx) => updateNetwork(tx, input))),
+    .mutation(({ ctx, input }) => write(ctx, (tx) => updateNetwork(tx, input, ctx.mtu))),
   delete: adminProcedure
     .input(networkDelete)
     .mutation(({ ctx, input }) => write(ctx, (tx) => deleteNetwork(tx, input.id))),
