@@ -265,7 +265,7 @@ async function main(): Promise<void> {
           roundTrips = 0;
           const ms = await time(
             async () =>
-              (verdict = (await runTrace({ db, traceAgents }, traceRun.parse({ from, to }))).verdict),
+              (verdict = (await runTrace({ db, traceAgents }, actor, traceRun.parse({ from, to }))).verdict),
           );
           calls = `${asked.length} in ${roundTrips} round trips`;
           return ms;
@@ -311,8 +311,9 @@ async function main(): Promise<void> {
           probes.push(
             await time(
               async () =>
-                (verdict = (await runTrace({ db, traceAgents }, traceRun.parse({ from, to, probe: true })))
-                  .verdict),
+                (verdict = (
+                  await runTrace({ db, traceAgents }, actor, traceRun.parse({ from, to, probe: true }))
+                ).verdict),
             ),
           );
           pingFloor.push(

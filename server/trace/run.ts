@@ -7,15 +7,17 @@ import type { TracePort } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
-import { badRequest } from "../domain/errors";
-import type { TraceAgents } from "./agent";
+import { badRequest, conflict, DomainError } from "../domain/errors";
+import type { Actor } from "../domain/tx";
+import type { TraceAgent, TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
 import { unboundEnd } from "./binding";
 import { diagnose } from "./diagnose";
-import { loadTraceModel } from "./facts";
+import { loadTraceModel, type TraceModel } from "./facts";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
 import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./resolve";
+import { type MemberTenancy, memberTenancy } from "./tenancy";
 import { routeQuestion, walk } from "./walk";
 import type { WalkContext, WalkResult } from "./walk-state";
 
@@ -40,21 +42,50 @@ function placeOf(endpoint: Endpoint, places: HostPlaces): Place | undefined {
   }
 }
 
+/** What a member reads when the host could not answer: the agent's words name the host and its devices. */
+export const MEMBER_TRACE_FAILED = "The host could not answer this trace; an admin can see why";
+
+/**
+ * The trace as `actor` may see it: an admin's whole answer; a member's ends resolved among what the member
+ * sees, and its answer in the tenant's view (tenant-view.ts).
+ */
 export async function runTrace(
   deps: { db: Db; traceAgents: TraceAgents },
+  actor: Actor,
   input: TraceRun,
 ): Promise<TraceResult> {
   const started = performance.now();
   const { host, prefix, agent } = await deps.traceAgents.agentFor(deps.db);
   const model = await loadTraceModel(deps.db, host);
-  const unbound = [unboundEnd(model, input.from), unboundEnd(model, input.to)];
+  if (actor.role === "admin") return traceIn({ model, tenancy: null, host, prefix, agent, started }, input);
+  const tenancy = memberTenancy(model, actor);
+  const traced = await traceIn({ model, tenancy, host, prefix, agent, started }, input);
+  return tenancy.view(traced);
+}
+
+type TraceSetting = {
+  /** The whole model: what the walk and the diagnoses read. */
+  model: TraceModel;
+  /** A member's: the ends are named among what it sees, and the host's errors told without the host's words. */
+  tenancy: MemberTenancy | null;
+  host: string;
+  prefix: string;
+  agent: TraceAgent;
+  started: number;
+};
+
+async function traceIn(setting: TraceSetting, input: TraceRun): Promise<TraceResult> {
+  const { model, tenancy, started } = setting;
+  const named = tenancy?.visible ?? model;
+  const resolve = (ref: string) => (tenancy ? tenancy.resolve(ref) : resolveEndpoint(model, ref));
+  const unbound = [unboundEnd(named, input.from), unboundEnd(named, input.to)];
   if (unbound.some((end) => end !== null)) {
     // Nothing to walk: a port bound nowhere has no place on any host.
     const [src, dst] = unbound;
     return {
       verdict: "dropped",
-      from: src?.view ?? endpointView(resolveEndpoint(model, input.from)),
-      to: dst?.view ?? endpointView(resolveEndpoint(model, input.to)),
+      from: src?.view ?? endpointView(resolve(input.from)),
+      to: dst?.view ?? endpointView(resolve(input.to)),
       protocol: input.protocol,
       port: input.port ?? null,
       mode: input.probe ? "probe" : "explain",
@@ -64,8 +95,8 @@ export async function runTrace(
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     };
   }
-  let from = resolveEndpoint(model, input.from);
-  let to = resolveEndpoint(model, input.to);
+  let from = resolve(input.from);
+  let to = resolve(input.to);
   from = settle(model, from, to);
   to = settle(model, to, from);
   // A probe from outside leaves the uplink namespace with the address it holds: trace that address.
@@ -77,7 +108,21 @@ export async function runTrace(
   if (from.kind === "floating_ip" && from.instance === null) {
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
+  const ends = { from, to, original: input, probeNote };
+  if (tenancy === null) return walkTrace(setting, ends);
+  return walkTrace(setting, ends).catch((error: unknown) => {
+    if (error instanceof DomainError) throw conflict(MEMBER_TRACE_FAILED);
+    throw error;
+  });
+}
 
+/** The host's part: where the ends are, the walks there and back, the diagnoses, the probe. */
+async function walkTrace(
+  setting: TraceSetting,
+  ends: { from: Endpoint; to: Endpoint; original: TraceRun; probeNote: string },
+): Promise<TraceResult> {
+  const { model, host, prefix, agent, started } = setting;
+  const { from, to, original: input, probeNote } = ends;
   const places = hostPlaces(model.intent, prefix);
   const source = placeOf(from, places);
   const target = placeOf(to, places);
