@@ -1,7 +1,7 @@
 "use client";
 // The answer as a list: the verdict, then each direction's hops with where, what, the packet after it and what
-// decided it (the route, the NAT rule, the OVS flow: monospace, as the host said it). Failing hops are red, with
-// the diagnosis and its fix under them.
+// decided it (the route, the NAT rule, the OVS flow: monospace, as the host said it; a member reads it in its own
+// resources' terms, without the host's names). Failing hops are red, with the diagnosis and its fix under them.
 import { useEffect, useRef } from "react";
 import type { Diagnosis, Hop, TraceResult } from "@/lib/schemas/trace";
 import type { Topology } from "../topology/model";
@@ -144,12 +144,17 @@ function HopRow({
           {hop.packet.src} → {hop.packet.dst}
         </span>
       </div>
-      {where ? <div className="truncate font-mono text-[var(--muted)]">{where}</div> : null}
+      {where ? (
+        <div data-testid="hop-where" className="truncate font-mono text-[var(--muted)]">
+          {where}
+        </div>
+      ) : null}
       <div className="mt-1 flex gap-1">
         <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--fg)]">
           {hop.decided_by.kind.replace("_", " ")}
         </span>
-        {hop.decided_by.kind === "ovs_flow" ? (
+        {/* A member's view says what OVS did in one line, without the flows. */}
+        {hop.decided_by.kind === "ovs_flow" && hop.decided_by.text.includes("\n") ? (
           <FlowSteps text={hop.decided_by.text} switched={hop.action === "switched"} />
         ) : (
           <pre
