@@ -114,7 +114,7 @@ export function enter(trail: Trail, place: Place, iif: string | null, way: WayIn
   trail.inside(place, iif, {
     action: "dnat",
     decided_by: way.decided_by,
-    ...(way.rule === undefined ? {} : { rule: way.rule }),
+    rule: way.rule,
     node_id: way.node_id,
     watched: false,
   });
@@ -151,22 +151,21 @@ export function route(
     trail.event({ type: "route-error", hop, place, packet: { ...trail.packet }, error: answer.error });
     return { ended: null };
   }
-  const rule = (port_id: string | null, local: boolean): { rule?: HopRule } =>
+  // The outside world's routes are no resource's.
+  const rule = (port_id: string | null, local: boolean): HopRule | undefined =>
     place.kind === "uplink"
-      ? {}
+      ? undefined
       : {
-          rule: {
-            kind: "route",
-            owner: place.kind,
-            owner_id: place.node_id,
-            destination: trail.packet.dst,
-            nexthop: local ? null : (answer.route.gateway ?? null),
-            port_id,
-            local,
-          },
+          kind: "route",
+          owner: place.kind,
+          owner_id: place.node_id,
+          destination: trail.packet.dst,
+          nexthop: local ? null : (answer.route.gateway ?? null),
+          port_id,
+          local,
         };
   if (answer.route.type === "local") {
-    const hop = trail.inside(place, iif, { action: "delivered", decided_by, ...rule(null, true) });
+    const hop = trail.inside(place, iif, { action: "delivered", decided_by, rule: rule(null, true) });
     trail.event({ type: "local", hop, place, packet: { ...trail.packet }, dnatted });
     return { ended: place };
   }
@@ -176,7 +175,7 @@ export function route(
     trail.srcKnown = true;
   }
   const portId = place.devices.find((d) => d.name === oif)?.port_id ?? null;
-  const hop = trail.inside(place, oif, { action: "routed", decided_by, ...rule(portId, false) });
+  const hop = trail.inside(place, oif, { action: "routed", decided_by, rule: rule(portId, false) });
   trail.event({ type: "routed", hop, place, packet: { ...trail.packet }, route: answer.route, oif, iif });
   return { oif, route: answer.route };
 }
@@ -201,11 +200,10 @@ export function wayOut(
     );
     if (!undo) return;
     trail.packet = { ...trail.packet, src: undo.before };
-    const rule = natHopRule(ctx, place, undo, true);
     trail.inside(place, oif, {
       action: "snat",
       node_id: undo.node_id,
-      ...(rule === undefined ? {} : { rule }),
+      rule: natHopRule(ctx, place, undo, true),
       decided_by: {
         kind: "conntrack",
         text: `reply of a connection DNATed here: source ${undo.after} -> ${undo.before} (by ${undo.rule.text})`,
@@ -233,12 +231,11 @@ export function wayOut(
     node_id,
   };
   trail.natted(nat);
-  const hopRule = natHopRule(ctx, place, nat, false);
   trail.inside(place, oif, {
     action: "snat",
     node_id,
     decided_by: natRule(rule),
-    ...(hopRule === undefined ? {} : { rule: hopRule }),
+    rule: natHopRule(ctx, place, nat, false),
   });
 }
 

@@ -6,7 +6,8 @@ import type { Place } from "./places";
 import type { CapturePoint, HopPoints } from "./probe";
 import type { ConnNat, Packet, WalkEvent, WalkResult } from "./walk-state";
 
-type HopSpec = { action: HopAction; decided_by: DecidedBy; vlan?: number; rule?: HopRule };
+/** `rule`: the resource rule that decided the hop, when one did. */
+type HopSpec = { action: HopAction; decided_by: DecidedBy; vlan?: number; rule?: HopRule | undefined };
 
 export class Trail {
   readonly #host: string;
