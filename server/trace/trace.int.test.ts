@@ -146,7 +146,7 @@ describe("trace: healthy paths", () => {
 describe("trace: a member's view", () => {
   it("netlens trace with a member's token: the admin's path and verdict, its own rules, no host internals", async () => {
     const member = await testUser(stack.api.services, "trace-tenant", "admin", "member");
-    const { id: token } = await member.caller.token.issue({ name: "trace" });
+    const { token } = await member.caller.token.issue({ name: "trace" });
     const admin = await trace({ from: "203.0.113.1", to: "203.0.113.215" });
     const json = await stack.cliAs(
       token,
