@@ -153,8 +153,7 @@ function HopRow({
         <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--fg)]">
           {hop.decided_by.kind.replace("_", " ")}
         </span>
-        {/* A member's view says what OVS did in one line, without the flows. */}
-        {hop.decided_by.kind === "ovs_flow" && hop.decided_by.text.includes("\n") ? (
+        {hop.decided_by.kind === "ovs_flow" ? (
           <FlowSteps text={hop.decided_by.text} switched={hop.action === "switched"} />
         ) : (
           <pre
@@ -195,6 +194,13 @@ function FlowSteps({ text, switched }: { text: string; switched: boolean }) {
   const outcome = lines.at(-1) ?? "";
   const steps = lines.slice(0, -1);
   const dropped = (line: string) => switched && /->\s*drop\s*$/.test(line);
+  // No flows to show (a member's view says what the network did in one line): the outcome alone.
+  if (steps.length === 0)
+    return (
+      <p data-testid="hop-outcome" className="min-w-0 flex-1 font-mono text-[11px]">
+        {outcome}
+      </p>
+    );
   return (
     <details className="min-w-0 flex-1" data-testid="hop-flows">
       <summary className="cursor-pointer font-mono text-[11px]" data-testid="hop-outcome">
