@@ -66,6 +66,7 @@ test("a member traces its instance to the outside world and sees the verdict, wi
   // The path in its own terms: vm1's route out, its router's route and its floating IP's SNAT.
   await expect(panel.getByTestId("hop-rule").first()).toContainText("vm1 routes");
   await expect(panel).toContainText("demo-router routes");
+  await expect(panel).toContainText(/out of gateway port 203\.0\.113\.\d+/);
   await expect(panel).toContainText("(SNAT)");
   await expect(panel.getByTestId("hop-where")).toHaveCount(0);
   await expect(panel.getByTestId("hop-local-tag")).toHaveCount(0);

@@ -7,7 +7,7 @@ import type { TraceResult } from "../../lib/schemas/trace";
 import { badRequest } from "../domain/errors";
 import { ownedBy } from "../domain/refs";
 import type { Actor } from "../domain/tx";
-import type { TraceModel } from "./facts";
+import type { ModelPort, TraceModel } from "./facts";
 import { type Endpoint, resolveEndpoint } from "./resolve";
 import { type TenantScope, tenantView } from "./tenant-view";
 
@@ -54,12 +54,20 @@ function refuseExternalNeighbour(visible: TraceModel, endpoint: Endpoint): void 
   }
 }
 
+/** How a route names the port it leaves by: a router's by its role and address, others by name. */
+function portLabel(port: ModelPort): string {
+  const at = port.ip === null ? "" : ` ${port.ip}`;
+  if (port.owner === "network:router_gateway") return `gateway port${at}`;
+  if (port.owner === "network:router_interface") return `interface port${at}`;
+  return `port ${port.name || port.id}`;
+}
+
 function tenantScope(model: TraceModel, visible: TraceModel): TenantScope {
   const names = new Map<string, string>();
   for (const n of visible.networks.values()) names.set(n.id, n.name || n.id);
   for (const r of visible.routers.values()) names.set(r.row.id, r.row.name || r.row.id);
   for (const i of visible.instances.values()) names.set(i.id, i.name || i.id);
-  for (const p of visible.ports.values()) names.set(p.id, p.name || p.id);
+  for (const p of visible.ports.values()) names.set(p.id, portLabel(p));
   for (const f of visible.floatingIps) names.set(f.id, `floating IP ${f.floatingIpAddress}`);
   // Other projects' private ranges may overlap the member's: an address the member holds is its own.
   const own = new Set<string>([

@@ -132,9 +132,9 @@ const scope: TenantScope = {
     ["router-a", "router-a"],
     ["vm-a", "vm-a"],
     ["fip-a", `floating IP ${FIP}`],
-    ["port-gw-a", "port-gw-a"],
-    ["port-if-a", "port-if-a"],
-    ["port-vm-a", "port-vm-a"],
+    ["port-gw-a", "gateway port 203.0.113.100"],
+    ["port-if-a", "interface port 10.1.0.1"],
+    ["port-vm-a", "port vm-a-port"],
   ]),
   hidden: new Set([BRAVO_GW, "10.2.0.5"]),
 };
@@ -167,7 +167,7 @@ describe("a member's view of a trace", () => {
       text: `floating IP ${FIP}: destination ${FIP} -> ${FIXED} (DNAT)`,
     });
     expect(view.forward[3]?.decided_by.text).toBe(
-      `router-a routes ${FIXED} on the link out of port port-if-a`,
+      `router-a routes ${FIXED} on the link out of interface port 10.1.0.1`,
     );
     expect(view.forward[3]?.where).toEqual({ node_id: "router-a", port_id: "port-if-a" });
     expect(view.forward[4]?.decided_by.text).toBe(`vm-a holds ${FIXED}: delivered`);

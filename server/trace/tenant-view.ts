@@ -15,8 +15,8 @@ import type {
 } from "../../lib/schemas/trace";
 
 export type TenantScope = {
-  /** What the member may see named, by ID: its own instances, routers, ports and floating IPs, and the
-   * networks it sees (its own, shared and external ones). */
+  /** What the member may see named, by ID: its own instances, routers, ports ("gateway port 203.0.113.5",
+   * "port web-1") and floating IPs, and the networks it sees (its own, shared and external ones). */
   names: ReadonlyMap<string, string>;
   /** Addresses of other projects' ports and floating IPs (none the member holds itself). */
   hidden: ReadonlySet<string>;
@@ -115,7 +115,7 @@ function ruleText(hop: Hop, rule: HopRule | undefined, packet: Hop["packet"], sc
     case "route":
       return rule.local
         ? `${label(rule.owner_id, at)} holds ${rule.destination}: delivered`
-        : `${label(rule.owner_id, at)} routes ${rule.destination} ${rule.nexthop === null ? "on the link" : `via ${rule.nexthop}`} out of port ${label(rule.port_id, "(not a port of the model)")}`;
+        : `${label(rule.owner_id, at)} routes ${rule.destination} ${rule.nexthop === null ? "on the link" : `via ${rule.nexthop}`} out of ${label(rule.port_id, "a device the model does not know")}`;
     case "floating_ip_nat": {
       const { floating_ip_address: fip, fixed_ip_address: fixed } = rule;
       const nat =

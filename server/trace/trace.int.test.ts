@@ -186,6 +186,7 @@ describe("trace: a member's view", () => {
     const gateway = (await stack.api.caller.router.show({ id: "r1" })).external_gateway_info
       ?.external_fixed_ips[0]?.ip_address;
     expect(table.stdout).toContain(`router r1 SNATs the source to its gateway address ${gateway}`);
+    expect(table.stdout).toContain(`r1 routes 203.0.113.1 on the link out of gateway port ${gateway}`);
     expect(table.stdout).toContain("verdict: DELIVERED");
     for (const word of [stack.prefix, stack.chainPrefix, "qg-", "qr-", "tap", "-A "])
       expect(table.stdout, word).not.toContain(word);
