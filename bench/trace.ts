@@ -274,7 +274,7 @@ async function main(): Promise<void> {
           roundTrips = 0;
           const ms = await time(
             async () =>
-              (verdict = (await runTrace({ db, traceAgents }, traceRun.parse({ from, to }))).verdict),
+              (verdict = (await runTrace({ db, traceAgents }, actor, traceRun.parse({ from, to }))).verdict),
           );
           calls = `${asked.length} in ${roundTrips} round trips`;
           return ms;
@@ -320,8 +320,9 @@ async function main(): Promise<void> {
           probes.push(
             await time(
               async () =>
-                (verdict = (await runTrace({ db, traceAgents }, traceRun.parse({ from, to, probe: true })))
-                  .verdict),
+                (verdict = (
+                  await runTrace({ db, traceAgents }, actor, traceRun.parse({ from, to, probe: true }))
+                ).verdict),
             ),
           );
           pingFloor.push(

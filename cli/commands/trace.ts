@@ -1,6 +1,7 @@
 // netlens trace --from X --to Y [--protocol icmp|tcp|udp] [--port N] [--probe] [-f table|json]
 // Prints the forward and reply paths hop by hop with what decided each hop, the diagnoses, and the verdict.
-// `--to metadata` (or 169.254.169.254) traces an instance's request to the metadata service, over tcp/80.
+// `--to metadata` (or 169.254.169.254) traces an instance's request to the metadata service, over tcp/80. With a
+// member's token, the server answers with the host's internals masked; the same command prints that view.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Hop, TraceResult } from "../../lib/schemas/trace";
 import { formatOption, run } from "../command";
@@ -16,7 +17,11 @@ function where(hop: Hop): string {
   const w = hop.where;
   if (w.bridge !== undefined)
     return `${w.bridge} (in ${w.interface ?? "?"}${hop.vlan === undefined ? "" : `, vlan ${hop.vlan}`})`;
-  return `${w.namespace ?? w.host}${w.interface === undefined ? "" : ` ${w.interface}`}`;
+  const place = w.namespace ?? w.host;
+  if (place !== undefined) return `${place}${w.interface === undefined ? "" : ` ${w.interface}`}`;
+  // A member's view names no place on the host: the resource, and the port when the hop is at one.
+  const resource = w.node_id === "" ? "(outside your project)" : w.node_id;
+  return `${resource}${w.port_id === undefined ? "" : ` port ${w.port_id}`}`;
 }
 
 function hopLines(name: string, hops: Hop[]): string[] {

@@ -141,12 +141,14 @@ export async function startStack() {
     const rest = await listenRest({ services: api.services, trustedProxies: [] });
     stops.push(() => rest.close());
 
-    /** Runs `netlens ARGS` against this stack. */
-    const cli = async (...args: string[]): Promise<CliResult> =>
+    /** Runs `netlens ARGS` against this stack with the API token `as` (a member's, say). */
+    const cliAs = async (as: string, ...args: string[]): Promise<CliResult> =>
       run(netlens, args, {
-        env: { ...process.env, NETLENS_URL: url, NETLENS_TOKEN: token },
+        env: { ...process.env, NETLENS_URL: url, NETLENS_TOKEN: as },
         allowFailure: true,
       });
+    /** Runs `netlens ARGS` against this stack, as its admin. */
+    const cli = (...args: string[]): Promise<CliResult> => cliAs(token, ...args);
 
     /** Runs `netlens ARGS -f json` and parses its output; a failure throws with what the CLI printed. */
     const cliJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
@@ -174,6 +176,7 @@ export async function startStack() {
       api,
       inspection,
       cli,
+      cliAs,
       cliJson,
       cliOk,
       stop,

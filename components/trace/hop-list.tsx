@@ -1,7 +1,7 @@
 "use client";
 // The answer as a list: the verdict, then each direction's hops with where, what, the packet after it and what
-// decided it (the route, the NAT rule, the OVS flow: monospace, as the host said it). Failing hops are red, with
-// the diagnosis and its fix under them.
+// decided it (the route, the NAT rule, the OVS flow: monospace, as the host said it; a member reads it in its own
+// resources' terms, without the host's names). Failing hops are red, with the diagnosis and its fix under them.
 import { useEffect, useRef } from "react";
 import type { Diagnosis, Hop, TraceResult } from "@/lib/schemas/trace";
 import type { Topology } from "../topology/model";
@@ -144,7 +144,11 @@ function HopRow({
           {hop.packet.src} → {hop.packet.dst}
         </span>
       </div>
-      {where ? <div className="truncate font-mono text-[var(--muted)]">{where}</div> : null}
+      {where ? (
+        <div data-testid="hop-where" className="truncate font-mono text-[var(--muted)]">
+          {where}
+        </div>
+      ) : null}
       <div className="mt-1 flex gap-1">
         <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--fg)]">
           {hop.decided_by.kind.replace("_", " ")}
@@ -190,6 +194,13 @@ function FlowSteps({ text, switched }: { text: string; switched: boolean }) {
   const outcome = lines.at(-1) ?? "";
   const steps = lines.slice(0, -1);
   const dropped = (line: string) => switched && /->\s*drop\s*$/.test(line);
+  // No flows to show (a member's view says what the network did in one line): the outcome alone.
+  if (steps.length === 0)
+    return (
+      <p data-testid="hop-outcome" className="min-w-0 flex-1 font-mono text-[11px]">
+        {outcome}
+      </p>
+    );
   return (
     <details className="min-w-0 flex-1" data-testid="hop-flows">
       <summary className="cursor-pointer font-mono text-[11px]" data-testid="hop-outcome">

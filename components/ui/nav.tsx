@@ -15,7 +15,7 @@ const links = [
   { href: "/security-groups", label: "Security groups" },
   { href: "/instances", label: "Instances" },
   { href: "/hosts", label: "Hosts", admin: true },
-  { href: "/trace", label: "Trace", admin: true },
+  { href: "/trace", label: "Trace" },
   { href: "/admin", label: "Admin", admin: true },
   { href: "/audit", label: "Audit", admin: true },
 ] as const satisfies readonly { href: string; label: string; admin?: boolean }[];

@@ -42,13 +42,45 @@ export type DecidedBy = {
 };
 
 export type HopWhere = {
-  host: string;
+  /** Absent in a member's view (server/trace/tenant-view.ts), as are bridge, namespace and interface. */
+  host?: string;
   bridge?: string;
   namespace?: string;
   interface?: string;
-  /** The graph node (the resource id): instance, router, network, floating IP. */
+  /** The graph node (the resource id): instance, router, network, floating IP; "" where a member may not look. */
   node_id: string;
+  /** The Neutron port the hop is at (a router interface or gateway, an instance's port), when it is one. */
+  port_id?: string;
 };
+
+/**
+ * The rule of a resource that decided a hop, in the API's terms (its resource's ID and fields, never the
+ * host's words), so that a member sees the rules of their own resources while the host's text is masked.
+ * Open: security group rules and port forwardings join as kinds of their own (the tenant view's switch over
+ * `kind` is exhaustive, so a new kind must say what a member sees of it).
+ */
+export type HopRule =
+  /** The kernel's route in a router or an instance: to `destination`, via `nexthop` (null: on the link). */
+  | {
+      kind: "route";
+      owner: "router" | "instance";
+      owner_id: string;
+      destination: string;
+      nexthop: string | null;
+      /** The port it leaves by; null when delivered locally (`local`) or the route has no device we know. */
+      port_id: string | null;
+      local: boolean;
+    }
+  /** A floating IP's 1:1 NAT (DNAT of the floating address in, SNAT to it out), or conntrack reversing it. */
+  | {
+      kind: "floating_ip_nat";
+      floating_ip_id: string;
+      floating_ip_address: string;
+      fixed_ip_address: string;
+      conntrack: boolean;
+    }
+  /** The router's SNAT to its gateway address (external_gateway_info.enable_snat), or conntrack reversing it. */
+  | { kind: "router_snat"; router_id: string; external_ip_address: string; conntrack: boolean };
 
 /** What probe mode measured at a hop: whether the real packet passed there, with its addresses there. */
 export type HopProbe = {
@@ -65,6 +97,8 @@ export type Hop = {
   /** The packet's addresses after this hop. */
   packet: { src: string; dst: string };
   decided_by: DecidedBy;
+  /** The resource rule behind `decided_by`, when a resource's rule decided the hop. */
+  rule?: HopRule;
   probe?: HopProbe;
 };
 

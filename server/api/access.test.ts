@@ -1,11 +1,13 @@
 // Who may call what. Every procedure of the app router is walked (enumerated from the router itself, so a new
 // procedure without an entry below fails this test) as anonymous, as a member of project "alpha" and as an
 // admin. Members who try a change get FORBIDDEN and the database stays as it was. (What members see of other
-// projects: tenancy.test.ts.)
+// projects: tenancy.test.ts.) Members trace their own project's paths: a trace naming another project's end is
+// refused exactly as one naming nothing.
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../db/client";
 import { createTestApi, type TestApi, tableCounts } from "../testkit";
+import { silentHost } from "../trace/silent-host.testing";
 import { buildFixture, FIXTURE_KEY, type Fixture } from "./fixture.testing";
 import { appRouter, createCaller } from "./root";
 import { createInnerContext } from "./trpc";
@@ -14,8 +16,8 @@ type Who = "public" | "member" | "admin";
 type Caller = ReturnType<typeof createCaller>;
 
 /**
- * For procedures that need a host (inspection, trace), which the test API does not run: the admin gets past
- * access control and the call then fails for want of a host.
+ * For procedures that need a host (inspection, drift), which the test API does not run: the admin gets past
+ * access control and the call then fails for want of a host. A trace asks the silent host.
  */
 const NO_HOST = "past access control";
 const rollback = new Error("rollback");
@@ -122,8 +124,8 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   "drift.settings": { who: "admin", admin: NO_HOST },
   "drift.setSettings": { who: "admin", input: () => ({ auto_repair: false }), admin: NO_HOST },
   "drift.repair": { who: "admin", input: () => ({ all: true }), admin: NO_HOST },
-  // A trace shows the host's raw state (namespaces, rules, flows): admins only.
-  "trace.run": { who: "admin", input: () => ({ from: "vm-a", to: "203.0.113.1" }), admin: NO_HOST },
+  // Members trace their own project's paths, the host's internals masked (server/trace/tenant-view.ts).
+  "trace.run": { who: "member", input: () => ({ from: "vm-a", to: "203.0.113.1" }) },
   // Who changed what, from where: every project's changes, and admins' own.
   "audit.list": { who: "admin", input: () => ({ user: "admin" }) },
   events: { who: "member" },
@@ -175,7 +177,7 @@ async function rolledBack(work: (db: Db) => Promise<void>): Promise<void> {
 let api: TestApi;
 let fixture: Fixture;
 beforeAll(async () => {
-  api = await createTestApi();
+  api = await (await createTestApi()).with({ traceAgents: silentHost });
   fixture = await buildFixture(api);
 }, 60_000);
 afterAll(() => api.close());
@@ -221,5 +223,83 @@ describe("every procedure declares who may call it", () => {
         else expect(code, path).toBe(admin ?? "OK");
       });
     }
+  });
+});
+
+/** The refusal of a call, with `named` written as X in its message (so that refusals of two names compare). */
+async function refusal(call: Promise<unknown>, named: string): Promise<string> {
+  try {
+    await call;
+    return "OK";
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return `${error.code}: ${error.message.replaceAll(named, "X")}`;
+  }
+}
+
+describe("trace.run for a member", () => {
+  const NOBODY = "0b6e2a4c-51f4-4a57-9d3c-6f1e0c1d2e3f";
+  let bravo: { vm: string; vmAddress: string; router: string; fip: string; fipAddress: string };
+  beforeAll(async () => {
+    const vm = await api.caller.server.show({ id: "bravo-vm" });
+    bravo = {
+      vm: vm.id,
+      vmAddress: Object.values(vm.addresses).flat()[0] ?? "",
+      router: (await api.caller.router.show({ id: "bravo-router" })).id,
+      fip: fixture.fipB.id,
+      fipAddress: fixture.fipB.floating_ip_address,
+    };
+  });
+  const alice = () => fixture.alice.caller;
+
+  it("traces between its own project's ends, and between them and the outside world", async () => {
+    for (const [from, to] of [
+      ["vm-a", "203.0.113.1"],
+      ["vm-a", "198.51.100.7"],
+      ["203.0.113.1", fixture.fipA],
+      ["vm-a", "vm2-a"],
+      ["router-a", "vm-a"],
+      [fixture.fipA, "203.0.113.1"],
+    ] as const) {
+      const result = await alice().trace.run({ from, to });
+      expect(result.forward.length, `${from} -> ${to}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("refuses another project's end exactly as one that does not exist, either way round", async () => {
+    const pairs: [theirs: string, nothing: string][] = [
+      ["bravo-vm", "no-such-vm"],
+      [bravo.vm, NOBODY],
+      ["bravo-router", "no-such-router"],
+      [bravo.router, NOBODY],
+      [bravo.fip, NOBODY],
+      // On the external subnet: another project's floating IP, and an address nothing holds.
+      [bravo.fipAddress, "203.0.113.199"],
+      // On the shared network: another project's port, and an address nothing holds.
+      ["10.3.0.77", "10.3.0.78"],
+    ];
+    for (const [theirs, nothing] of pairs) {
+      for (const end of ["from", "to"] as const) {
+        const other = end === "from" ? { to: "vm-a" } : { from: "vm-a" };
+        const refused = await refusal(alice().trace.run({ ...other, [end]: theirs } as never), theirs);
+        expect(refused, `${end} ${theirs}`).toMatch(/^(NOT_FOUND|BAD_REQUEST): /);
+        expect(refused, `${end} ${theirs}`).toBe(
+          await refusal(alice().trace.run({ ...other, [end]: nothing } as never), nothing),
+        );
+      }
+    }
+    // What an admin finds: the refusals above are the member's only.
+    const admin = await api.caller.trace.run({ from: "bravo-vm", to: "203.0.113.1" });
+    expect(admin.from.name).toBe("bravo-vm");
+  });
+
+  it("traces to another project's fixed address as to any address beyond its router", async () => {
+    const theirs = await alice().trace.run({ from: "vm-a", to: bravo.vmAddress });
+    const nothing = await alice().trace.run({ from: "vm-a", to: "10.99.0.5" });
+    const anonymous = (text: string, address: string) => text.replaceAll(address, "X");
+    expect(theirs.to.kind).toBe("outside");
+    expect(anonymous(JSON.stringify({ ...theirs, duration_ms: 0 }), bravo.vmAddress)).toBe(
+      anonymous(JSON.stringify({ ...nothing, duration_ms: 0 }), "10.99.0.5"),
+    );
   });
 });

@@ -134,6 +134,22 @@ describe("a fault of ours", () => {
     });
   });
 
+  it("is not a host agent that is down: a member's trace says so without the host's words", async () => {
+    const down = async (): Promise<never> => {
+      throw new Error("connect ECONNREFUSED 127.0.0.1:9797 (t-qrouter-1234 qg-5678)");
+    };
+    const traced = await api.with({ traceAgents: createTraceAgents(() => ({ ask: down, probe: down })) });
+    const member = await testUser(traced.services, "tracing-tenant", "demo", "member");
+    await rolledBack(async (db) => {
+      await db.insert(agents).values({ url: "http://127.0.0.1:9797", host: "node-1", prefix: "t-" });
+      const caller = createCaller({ ...member.ctx, db });
+      await expect(caller.trace.run({ from: "vm1", to: "203.0.113.1" })).rejects.toMatchObject({
+        code: "CONFLICT",
+        message: "The host could not answer this trace; an admin can see why",
+      });
+    });
+  });
+
   it("leaves domain errors and bad input their own clear words", async () => {
     const domain = await post("router.delete", { id: "demo-router" }, async () => api.ctx);
     expect(domain).toMatchObject({

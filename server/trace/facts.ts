@@ -14,6 +14,7 @@ import { type CompileInputs, compileIntent } from "../agents/intent";
 import type { Db } from "../db/client";
 import {
   agents,
+  type FloatingIpRow,
   floatingIps,
   type InstanceRow,
   instances,
@@ -38,6 +39,7 @@ export type ModelPort = {
   device_id: string;
   name: string;
   mac_address: string;
+  project_id: string;
   /** binding:host_id and whether an agent has it wired there (binding:vif_type "ovs"). */
   host_id: string;
   bound: boolean;
@@ -49,8 +51,8 @@ export type ModelRouter = {
   interfaces: ModelPort[];
 };
 
-/** What the trace reads of a floating IP. */
-export type ModelFloatingIp = CompileInputs["floatingIps"][number];
+/** What the trace reads of a floating IP: what the compiler reads, and whose it is. */
+export type ModelFloatingIp = CompileInputs["floatingIps"][number] & Pick<FloatingIpRow, "projectId">;
 
 /** An external network's simulated outside world on the host (the intent's uplink), with the network's name. */
 export type Uplink = {
@@ -79,7 +81,8 @@ export type TraceModel = {
 
 /** The compiler's rows, with what the trace also says of a port: its name, and whether it is bound. */
 type TraceInputs = CompileInputs & {
-  ports: (CompileInputs["ports"][number] & Pick<PortRow, "name" | "vifType">)[];
+  ports: (CompileInputs["ports"][number] & Pick<PortRow, "name" | "vifType" | "projectId">)[];
+  floatingIps: ModelFloatingIp[];
 };
 
 /** The model and the intent for `host` (the agent's host name). */
@@ -111,6 +114,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
             adminStateUp: ports.adminStateUp,
             name: ports.name,
             vifType: ports.vifType,
+            projectId: ports.projectId,
           })
           .from(ports)
           .where(notFloating)
@@ -124,6 +128,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
             fixedPortId: floatingIps.fixedPortId,
             fixedIpAddress: floatingIps.fixedIpAddress,
             routerId: floatingIps.routerId,
+            projectId: floatingIps.projectId,
           })
           .from(floatingIps)
           .orderBy(asc(floatingIps.createdAt)),
@@ -163,6 +168,7 @@ function traceModel(inputs: TraceInputs, intent: HostIntent): TraceModel {
       device_id: p.deviceId,
       name: p.name,
       mac_address: p.macAddress,
+      project_id: p.projectId,
       host_id: p.hostId,
       bound: p.vifType === "ovs",
     };

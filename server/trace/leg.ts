@@ -91,6 +91,7 @@ export function crossLeg(trail: Trail, leg: Leg, answer: TraceAnswer | undefined
       bridge: trace?.bridges.join(" -> ") ?? leg.bridge ?? undefined,
       interface: leg.from.tap,
       node_id: leg.from.network_id,
+      ...(leg.from.port_id === null ? {} : { port_id: leg.from.port_id }),
     },
     { action: reached ? "switched" : "dropped", decided_by, vlan: leg.tag ?? trace?.vlan ?? undefined },
     { namespace: place.namespace, interface: device.name },

@@ -8,18 +8,20 @@ import type { TracePort, TraceQuestion } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
-import { badRequest } from "../domain/errors";
-import type { TraceAgents } from "./agent";
+import { badRequest, conflict, DomainError } from "../domain/errors";
+import type { Actor } from "../domain/tx";
+import type { TraceAgent, TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
 import { daemonsOf, dhcpFacts, dhcpQuestion, workloadEnds } from "./daemons";
 import { diagnose } from "./diagnose";
-import { loadTraceModel } from "./facts";
+import { loadTraceModel, type TraceModel } from "./facts";
 import { leaseDiagnosis } from "./lease";
 import { type MetadataServer, metadataDiagnoses, metadataServer } from "./metadata";
 import { crossings, pathMtu } from "./mtu";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
 import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./resolve";
+import { type MemberTenancy, memberTenancy } from "./tenancy";
 import { routeQuestion, walk } from "./walk";
 import type { WalkContext, WalkResult } from "./walk-state";
 
@@ -46,23 +48,52 @@ function placeOf(endpoint: Endpoint, places: HostPlaces): Place | undefined {
   }
 }
 
+/** What a member reads when the host could not answer: the agent's words name the host and its devices. */
+export const MEMBER_TRACE_FAILED = "The host could not answer this trace; an admin can see why";
+
+/**
+ * The trace as `actor` may see it: an admin's whole answer; a member's ends resolved among what the member
+ * sees, and its answer in the tenant's view (tenant-view.ts).
+ */
 export async function runTrace(
   deps: { db: Db; traceAgents: TraceAgents },
+  actor: Actor,
   asked: TraceRun,
 ): Promise<TraceResult> {
   const started = performance.now();
   const { host, prefix, agent } = await deps.traceAgents.agentFor(deps.db);
   const model = await loadTraceModel(deps.db, host);
+  if (actor.role === "admin") return traceIn({ model, tenancy: null, host, prefix, agent, started }, asked);
+  const tenancy = memberTenancy(model, actor);
+  const traced = await traceIn({ model, tenancy, host, prefix, agent, started }, asked);
+  return tenancy.view(traced);
+}
+
+type TraceSetting = {
+  /** The whole model: what the walk and the diagnoses read. */
+  model: TraceModel;
+  /** A member's: the ends are named among what it sees, and the host's errors told without the host's words. */
+  tenancy: MemberTenancy | null;
+  host: string;
+  prefix: string;
+  agent: TraceAgent;
+  started: number;
+};
+
+async function traceIn(setting: TraceSetting, asked: TraceRun): Promise<TraceResult> {
+  const { model, tenancy, prefix, agent, started } = setting;
+  const named = tenancy?.visible ?? model;
+  const resolve = (ref: string) => (tenancy ? tenancy.resolve(ref) : resolveEndpoint(model, ref));
   const places = hostPlaces(model.intent, prefix);
   const hostAnswers = new HostAnswers(agent);
-  const stopped = await workloadEnds(model, places, hostAnswers, [asked.from, asked.to]);
+  const stopped = await workloadEnds(named, places, hostAnswers, [asked.from, asked.to]);
   if (stopped !== null) {
     // Nothing to walk: a port bound nowhere has no place on any host, one without a lease no address.
     const [src, dst] = stopped;
     return {
       verdict: "dropped",
-      from: src?.view ?? endpointView(resolveEndpoint(model, asked.from)),
-      to: dst?.view ?? endpointView(resolveEndpoint(model, asked.to)),
+      from: src?.view ?? endpointView(resolve(asked.from)),
+      to: dst?.view ?? endpointView(resolve(asked.to)),
       protocol: asked.protocol,
       port: asked.port ?? null,
       mode: asked.probe ? "probe" : "explain",
@@ -72,8 +103,8 @@ export async function runTrace(
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     };
   }
-  let from = resolveEndpoint(model, asked.from);
-  let to = resolveEndpoint(model, asked.to);
+  let from = resolve(asked.from);
+  let to = resolve(asked.to);
   from = settle(model, from, to);
   to = settle(model, to, from);
   if (from.kind === "metadata")
@@ -93,7 +124,29 @@ export async function runTrace(
   if (from.kind === "floating_ip" && from.instance === null) {
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
+  const ends: Ends = { from, to, input, probeNote, server, places, hostAnswers };
+  if (tenancy === null) return walkTrace(setting, ends);
+  return walkTrace(setting, ends).catch((error: unknown) => {
+    if (error instanceof DomainError) throw conflict(MEMBER_TRACE_FAILED);
+    throw error;
+  });
+}
 
+type Ends = {
+  from: Endpoint;
+  to: Endpoint;
+  /** What was asked, with what the destination implies (tcp/80 for the metadata service). */
+  input: TraceRun;
+  probeNote: string;
+  server: MetadataServer | null;
+  places: HostPlaces;
+  hostAnswers: HostAnswers;
+};
+
+/** The host's part: where the ends are, the walks there and back, the diagnoses, the probe. */
+async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult> {
+  const { model, host, agent, started } = setting;
+  const { from, to, input, probeNote, server, places, hostAnswers } = ends;
   const source = placeOf(from, places);
   const target = server === null ? placeOf(to, places) : server.kind === "none" ? undefined : server.place;
   if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);

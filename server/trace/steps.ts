@@ -4,7 +4,8 @@
 // answers ARP for it), and leaving for the outside world. Each records its hop on the trail.
 import type { RouteGet, TraceAnswer } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
-import type { DecidedBy } from "../../lib/schemas/trace";
+import { chainNames } from "../../lib/router-nat";
+import type { DecidedBy, HopRule } from "../../lib/schemas/trace";
 import { type ParsedRule, ruleWithCounters, walkChain } from "./nat";
 import type { NsDevice, Place } from "./places";
 import type { Trail } from "./trail";
@@ -14,8 +15,41 @@ export type Direction = "forward" | "reply";
 
 const natRule = (rule: ParsedRule): DecidedBy => ({ kind: "nat_rule", text: ruleWithCounters(rule) });
 
+/**
+ * The resource rule behind a translation, told by the chain its rule is in: a floating IP's (its DNAT in
+ * PREROUTING/OUTPUT, its SNAT in float-snat) or the router's gateway SNAT. Other chains (port forwardings) have
+ * no resource rule here yet.
+ */
+function natHopRule(ctx: WalkContext, place: Place, nat: ConnNat, conntrack: boolean): HopRule | undefined {
+  const chains = chainNames(ctx.info.chain_prefix);
+  const fipId = ctx.fipIds.get(nat.kind === "dnat" ? nat.before : nat.after);
+  const floating =
+    nat.kind === "dnat"
+      ? nat.rule.chain === chains.prerouting || nat.rule.chain === chains.output
+      : nat.rule.chain === chains.floatSnat;
+  if (floating && fipId !== undefined) {
+    const [floatingAddress, fixed] = nat.kind === "dnat" ? [nat.before, nat.after] : [nat.after, nat.before];
+    return {
+      kind: "floating_ip_nat",
+      floating_ip_id: fipId,
+      floating_ip_address: floatingAddress,
+      fixed_ip_address: fixed,
+      conntrack,
+    };
+  }
+  if (nat.kind === "snat" && nat.rule.chain === chains.snat)
+    return { kind: "router_snat", router_id: place.node_id, external_ip_address: nat.after, conntrack };
+  return undefined;
+}
+
 /** A translation on the way into a place: worked out before the packet gets there, recorded once it does. */
-type WayIn = { packet: Packet; node_id: string; decided_by: DecidedBy; nat: ConnNat | null };
+type WayIn = {
+  packet: Packet;
+  node_id: string;
+  decided_by: DecidedBy;
+  rule: HopRule | undefined;
+  nat: ConnNat | null;
+};
 
 /**
  * The way into `place`: forward, PREROUTING (or OUTPUT for a packet the namespace sends itself) and its DNAT;
@@ -44,6 +78,7 @@ export function wayIn(
         kind: "conntrack",
         text: `reply of a connection SNATed here: destination ${undo.after} -> ${undo.before} (by ${undo.rule.text})`,
       },
+      rule: natHopRule(ctx, place, undo, true),
     };
   }
   const { rule } = walkChain(rules, iif === null ? "OUTPUT" : "PREROUTING", {
@@ -60,11 +95,20 @@ export function wayIn(
   if (rule === null || (rule.target !== "DNAT" && rule.target !== "REDIRECT") || to === undefined)
     return null;
   const node_id = ctx.fipIds.get(packet.dst) ?? place.node_id;
+  const nat: ConnNat = {
+    namespace: place.namespace,
+    kind: "dnat",
+    before: packet.dst,
+    after: to,
+    rule,
+    node_id,
+  };
   return {
     packet: { ...packet, dst: to },
     node_id,
     decided_by: natRule(rule),
-    nat: { namespace: place.namespace, kind: "dnat", before: packet.dst, after: to, rule, node_id },
+    rule: natHopRule(ctx, place, nat, false),
+    nat,
   };
 }
 
@@ -75,6 +119,7 @@ export function enter(trail: Trail, place: Place, iif: string | null, way: WayIn
   trail.inside(place, iif, {
     action: "dnat",
     decided_by: way.decided_by,
+    rule: way.rule,
     node_id: way.node_id,
     watched: false,
   });
@@ -111,8 +156,21 @@ export function route(
     trail.event({ type: "route-error", hop, place, packet: { ...trail.packet }, error: answer.error });
     return { ended: null };
   }
+  // The outside world's routes are no resource's; a DHCP namespace's are the host's.
+  const rule = (port_id: string | null, local: boolean): HopRule | undefined =>
+    place.kind === "uplink" || place.kind === "dhcp"
+      ? undefined
+      : {
+          kind: "route",
+          owner: place.kind,
+          owner_id: place.node_id,
+          destination: trail.packet.dst,
+          nexthop: local ? null : (answer.route.gateway ?? null),
+          port_id,
+          local,
+        };
   if (answer.route.type === "local") {
-    const hop = trail.inside(place, iif, { action: "delivered", decided_by });
+    const hop = trail.inside(place, iif, { action: "delivered", decided_by, rule: rule(null, true) });
     trail.event({ type: "local", hop, place, packet: { ...trail.packet }, dnatted });
     return { ended: place };
   }
@@ -121,7 +179,8 @@ export function route(
     trail.packet = { ...trail.packet, src: answer.route.prefsrc };
     trail.srcKnown = true;
   }
-  const hop = trail.inside(place, oif, { action: "routed", decided_by });
+  const portId = place.devices.find((d) => d.name === oif)?.port_id ?? null;
+  const hop = trail.inside(place, oif, { action: "routed", decided_by, rule: rule(portId, false) });
   trail.event({ type: "routed", hop, place, packet: { ...trail.packet }, route: answer.route, oif, iif });
   return { oif, route: answer.route };
 }
@@ -149,6 +208,7 @@ export function wayOut(
     trail.inside(place, oif, {
       action: "snat",
       node_id: undo.node_id,
+      rule: natHopRule(ctx, place, undo, true),
       decided_by: {
         kind: "conntrack",
         text: `reply of a connection DNATed here: source ${undo.after} -> ${undo.before} (by ${undo.rule.text})`,
@@ -167,15 +227,21 @@ export function wayOut(
   if (rule?.target !== "SNAT" || rule.to === undefined) return;
   trail.packet = { ...packet, src: rule.to };
   const node_id = ctx.fipIds.get(rule.to) ?? place.node_id;
-  trail.natted({
+  const nat: ConnNat = {
     namespace: place.namespace,
     kind: "snat",
     before: packet.src,
     after: rule.to,
     rule,
     node_id,
+  };
+  trail.natted(nat);
+  trail.inside(place, oif, {
+    action: "snat",
+    node_id,
+    decided_by: natRule(rule),
+    rule: natHopRule(ctx, place, nat, false),
   });
-  trail.inside(place, oif, { action: "snat", node_id, decided_by: natRule(rule) });
 }
 
 /**

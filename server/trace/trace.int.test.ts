@@ -9,6 +9,7 @@ import { type Stack, startStack } from "../../cli/testing/stack";
 import { deviceNames, namespaceNames } from "../../lib/names";
 import type { Hop, TraceResult, TraceRunInput } from "../../lib/schemas/trace";
 import { agents, ipAllocations } from "../db/schema";
+import { testUser } from "../testkit";
 
 let stack: Stack;
 const ids: Record<string, string> = {};
@@ -139,6 +140,56 @@ describe("trace: healthy paths", () => {
     expect(actions(t.forward)).toEqual(["routed", "switched", "delivered"]);
     expect(t.forward[0]?.decided_by.text).toMatch(/^10\.0\.0\.6 .*dev eth0/);
     expect(t.forward.some((h) => h.where.node_id === ids.r1)).toBe(false);
+  });
+});
+
+describe("trace: a member's view", () => {
+  it("netlens trace with a member's token: the admin's path and verdict, its own rules, no host internals", async () => {
+    const member = await testUser(stack.api.services, "trace-tenant", "admin", "member");
+    const { token } = await member.caller.token.issue({ name: "trace" });
+    const admin = await trace({ from: "203.0.113.1", to: "203.0.113.215" });
+    const json = await stack.cliAs(
+      token,
+      "trace",
+      "--from",
+      "203.0.113.1",
+      "--to",
+      "203.0.113.215",
+      "-f",
+      "json",
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const t = JSON.parse(json.stdout) as TraceResult;
+    expect(t.verdict, explain(t)).toBe("delivered");
+    expect(actions(t.forward)).toEqual(actions(admin.forward));
+    expect(actions(t.reply)).toEqual(actions(admin.reply));
+    expect(t.forward.map((h) => h.where.node_id)).toEqual(admin.forward.map((h) => h.where.node_id));
+    const fipNat = {
+      kind: "floating_ip_nat",
+      floating_ip_id: ids.fip,
+      floating_ip_address: "203.0.113.215",
+      fixed_ip_address: "10.0.0.5",
+    };
+    expect(t.forward[2]?.rule).toEqual({ ...fipNat, conntrack: false });
+    expect(t.forward[2]?.decided_by.text).toBe(
+      "floating IP 203.0.113.215: destination 203.0.113.215 -> 10.0.0.5 (DNAT)",
+    );
+    expect(t.reply[3]?.rule).toEqual({ ...fipNat, conntrack: true });
+    expect(admin.forward[2]?.rule).toEqual(t.forward[2]?.rule);
+    const host = admin.forward[0]?.where.host ?? "";
+    expect(json.stdout).not.toContain(JSON.stringify(host));
+    for (const word of [stack.prefix, stack.chainPrefix, "qrouter-", "qg-", "qr-", "tap", "-A ", "NORMAL"])
+      expect(json.stdout, word).not.toContain(word);
+
+    const table = await stack.cliAs(token, "trace", "--from", "vm2", "--to", "203.0.113.1");
+    expect(table.code, table.stderr).toBe(0);
+    const gateway = (await stack.api.caller.router.show({ id: "r1" })).external_gateway_info
+      ?.external_fixed_ips[0]?.ip_address;
+    expect(table.stdout).toContain(`router r1 SNATs the source to its gateway address ${gateway}`);
+    expect(table.stdout).toContain(`r1 routes 203.0.113.1 on the link out of gateway port ${gateway}`);
+    expect(table.stdout).toContain("verdict: DELIVERED");
+    for (const word of [stack.prefix, stack.chainPrefix, "qg-", "qr-", "tap", "-A "])
+      expect(table.stdout, word).not.toContain(word);
   });
 });
 

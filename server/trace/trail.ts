@@ -1,12 +1,13 @@
 // What a walk carries and leaves behind: the packet as it goes (its addresses, whether its source is known yet),
 // and the record of it: the hops, each with the packet as it was after it, where probe mode watches for each, the
 // events the diagnoses read, and the NATs done (conntrack reverses them for the reply). Every hop is built here.
-import type { DecidedBy, Hop, HopAction, HopWhere } from "../../lib/schemas/trace";
+import type { DecidedBy, Hop, HopAction, HopRule, HopWhere } from "../../lib/schemas/trace";
 import type { Place } from "./places";
 import type { CapturePoint, HopPoints } from "./probe";
 import type { ConnNat, Packet, WalkEvent, WalkResult } from "./walk-state";
 
-type HopSpec = { action: HopAction; decided_by: DecidedBy; vlan?: number };
+/** `rule`: the resource rule that decided the hop, when one did. */
+type HopSpec = { action: HopAction; decided_by: DecidedBy; vlan?: number; rule?: HopRule | undefined };
 
 export class Trail {
   readonly #host: string;
@@ -27,12 +28,13 @@ export class Trail {
 
   /** Records a hop with the packet as it is now, watched at `point` in probe mode; returns its index. */
   hop(where: Omit<HopWhere, "host">, spec: HopSpec, point: CapturePoint | null): number {
-    const { action, decided_by, vlan } = spec;
+    const { action, decided_by, vlan, rule } = spec;
     this.#hops.push({
       where: { host: this.#host, ...where },
       action,
       ...(vlan === undefined ? {} : { vlan }),
       decided_by,
+      ...(rule === undefined ? {} : { rule }),
       packet: { ...this.packet },
     });
     this.#points.push(point);
@@ -49,8 +51,14 @@ export class Trail {
     spec: HopSpec & { node_id?: string; watched?: boolean },
   ): number {
     const point = spec.watched === false || !iface ? null : { namespace: place.namespace, interface: iface };
+    const portId = place.devices.find((d) => d.name === iface)?.port_id ?? null;
     return this.hop(
-      { namespace: place.namespace, interface: iface ?? undefined, node_id: spec.node_id ?? place.node_id },
+      {
+        namespace: place.namespace,
+        interface: iface ?? undefined,
+        node_id: spec.node_id ?? place.node_id,
+        ...(portId === null ? {} : { port_id: portId }),
+      },
       spec,
       point,
     );

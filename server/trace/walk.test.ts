@@ -47,13 +47,24 @@ const router: Place = {
   kind: "router",
   namespace: "t-qrouter",
   node_id: "r1",
-  devices: [device("qg-1", "ext", ["203.0.113.10", "203.0.113.20"]), device("qr-1", "net", ["10.0.0.1"])],
+  devices: [
+    device("qg-1", "ext", ["203.0.113.10", "203.0.113.20"], { port_id: "port-qg" }),
+    device("qr-1", "net", ["10.0.0.1"], { port_id: "port-qr" }),
+  ],
 };
 const vm: Place = {
   kind: "instance",
   namespace: "t-qprobe",
   node_id: "vm1",
   devices: [device("eth0", "net", ["10.0.0.5"], { tap: "tap-vm1" })],
+};
+
+// vm2 (10.0.0.6) has no floating IP: it leaves by the router's gateway SNAT.
+const vm2: Place = {
+  kind: "instance",
+  namespace: "t-qprobe2",
+  node_id: "vm2",
+  devices: [device("eth0", "net", ["10.0.0.6"], { tap: "tap-vm2" })],
 };
 
 const nat: NatRuleCounters[] = [
@@ -64,16 +75,37 @@ const nat: NatRuleCounters[] = [
     packets: 3,
     bytes: 252,
   },
+  { chain: "POSTROUTING", rule: "-A POSTROUTING -j t-snat", packets: 0, bytes: 0 },
+  { chain: "t-snat", rule: "-A t-snat -j t-float-snat", packets: 0, bytes: 0 },
+  {
+    chain: "t-float-snat",
+    rule: "-A t-float-snat -s 10.0.0.5/32 -j SNAT --to-source 203.0.113.20",
+    packets: 0,
+    bytes: 0,
+  },
+  {
+    chain: "t-snat",
+    rule: "-A t-snat -o qg-1 -j SNAT --to-source 203.0.113.10",
+    packets: 0,
+    bytes: 0,
+  },
 ];
 
 /** The host's routes, per namespace and destination. */
 const routes: Record<string, Record<string, RouteGet>> = {
-  "t-quplink": { "203.0.113.20": { dst: "203.0.113.20", dev: "eth0", prefsrc: "203.0.113.1" } },
-  "t-qrouter": { "10.0.0.5": { dst: "10.0.0.5", dev: "qr-1" } },
+  "t-quplink": {
+    "203.0.113.20": { dst: "203.0.113.20", dev: "eth0", prefsrc: "203.0.113.1" },
+    "203.0.113.1": { type: "local", dst: "203.0.113.1", dev: "lo" },
+  },
+  "t-qrouter": {
+    "10.0.0.5": { dst: "10.0.0.5", dev: "qr-1" },
+    "203.0.113.1": { dst: "203.0.113.1", dev: "qg-1" },
+  },
   "t-qprobe": {
     "10.0.0.5": { type: "local", dst: "10.0.0.5", dev: "lo" },
     "203.0.113.1": { dst: "203.0.113.1", gateway: "10.0.0.1", dev: "eth0" },
   },
+  "t-qprobe2": { "203.0.113.1": { dst: "203.0.113.1", gateway: "10.0.0.1", dev: "eth0" } },
 };
 
 /** A host whose OVS carries everything but what `cut` names; it records each round trip's questions. */
@@ -130,7 +162,7 @@ function context(agent: TraceAgent): WalkContext {
     info,
     protocol: "icmp",
     port: null,
-    places: [uplink, router, vm],
+    places: [uplink, router, vm, vm2],
     ports: [],
     nat: new Map([[router.namespace, nat]]),
     macs: new Map(),
@@ -188,6 +220,92 @@ describe("walk: round trips", () => {
     expect(result.deliveredAt).toBeNull();
     expect(result.events.at(-1)).toMatchObject({ type: "ovs-miss", toPlace: vm });
     expect(calls.at(-1)?.map((q) => q.kind)).toEqual(["ovs", "route", "route"]);
+  });
+});
+
+describe("walk: what decided each hop", () => {
+  it("names the rule of the resource behind a hop: a route of the router's or instance's, a floating IP's NAT", async () => {
+    const ctx = context(scriptedHost().agent);
+    const forward = await walk(ctx, "forward", outsideToFip, []);
+    const fipNat = {
+      kind: "floating_ip_nat",
+      floating_ip_id: "fip1",
+      floating_ip_address: "203.0.113.20",
+      fixed_ip_address: "10.0.0.5",
+    };
+    expect(forward.hops.map((h) => h.rule)).toEqual([
+      undefined, // the outside world's own route: no resource's
+      undefined, // switched
+      { ...fipNat, conntrack: false },
+      {
+        kind: "route",
+        owner: "router",
+        owner_id: "r1",
+        destination: "10.0.0.5",
+        nexthop: null,
+        port_id: "port-qr",
+        local: false,
+      },
+      undefined,
+      {
+        kind: "route",
+        owner: "instance",
+        owner_id: "vm1",
+        destination: "10.0.0.5",
+        nexthop: null,
+        port_id: null,
+        local: true,
+      },
+    ]);
+    expect(forward.hops[3]?.where.port_id).toBe("port-qr");
+    const reply = await walk(
+      ctx,
+      "reply",
+      { place: vm, packet: { src: forward.packet.dst, dst: forward.packet.src }, srcKnown: true },
+      forward.nat,
+    );
+    expect(reply.hops.map((h) => h.action)).toEqual([
+      "routed",
+      "switched",
+      "routed",
+      "snat",
+      "switched",
+      "delivered",
+    ]);
+    expect(reply.hops[0]?.rule).toMatchObject({
+      owner: "instance",
+      nexthop: "10.0.0.1",
+      destination: "203.0.113.1",
+    });
+    expect(reply.hops[3]?.rule).toEqual({ ...fipNat, conntrack: true });
+  });
+
+  it("names the SNAT an instance leaves by: its floating IP's, else the router's gateway address", async () => {
+    const ctx = context(scriptedHost().agent);
+    const out = (place: Place, src: string) =>
+      walk(ctx, "forward", { place, packet: { src, dst: "203.0.113.1" }, srcKnown: true }, []);
+    const withFip = await out(vm, "10.0.0.5");
+    expect(withFip.hops.map((h) => h.action)).toEqual([
+      "routed",
+      "switched",
+      "routed",
+      "snat",
+      "switched",
+      "delivered",
+    ]);
+    expect(withFip.hops[3]?.rule).toEqual({
+      kind: "floating_ip_nat",
+      floating_ip_id: "fip1",
+      floating_ip_address: "203.0.113.20",
+      fixed_ip_address: "10.0.0.5",
+      conntrack: false,
+    });
+    const without = await out(vm2, "10.0.0.6");
+    expect(without.hops[3]).toMatchObject({
+      action: "snat",
+      packet: { src: "203.0.113.10", dst: "203.0.113.1" },
+      rule: { kind: "router_snat", router_id: "r1", external_ip_address: "203.0.113.10", conntrack: false },
+    });
   });
 });
 
