@@ -94,7 +94,8 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     prefix: options.prefix,
     host: converger,
     log,
-    onChange: () => monitor.changed(),
+    // The report is in hand: no need to read the whole host for it (the monitor's read composes the same).
+    onChange: () => monitor.patch({ bindings: binder.section() }),
   });
   const plugs = new InterfaceMonitor(options.ovsdb, () => binder.schedule(), log);
 

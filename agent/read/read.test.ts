@@ -229,7 +229,7 @@ describe("monitor", () => {
   };
 
   /** A host whose nat text the test sets; reads are counted. */
-  function scripted() {
+  function scripted(intervalMs = 20) {
     const host = { text: "v1", reads: 0, fail: false };
     const read = async (): Promise<HostRead> => {
       host.reads++;
@@ -237,7 +237,7 @@ describe("monitor", () => {
       return { sections: { "netns/qrouter-a/nat": nat("qrouter-a", host.text) }, errors: [] };
     };
     const monitor = new HostMonitor(read, () => status, {
-      intervalMs: 20,
+      intervalMs,
       logger: pino({ level: "silent" }),
     });
     return { host, monitor };
@@ -306,6 +306,25 @@ describe("monitor", () => {
     expect((await take(fresh)).event.type).toBe("full");
     monitor.close();
     expect((await fresh.next()).done).toBe(true);
+  });
+
+  it("sends a section the caller holds (the binder's report) without reading the host", async () => {
+    const { host, monitor } = scripted(60_000);
+    const abort = new AbortController();
+    const events = monitor.events(null, abort.signal);
+    await take(events);
+    const reads = host.reads;
+    const bindings = { kind: "bindings" as const, hash: "b1", interfaces: [] };
+    monitor.patch({ bindings });
+    const delta = await take(events);
+    expect(delta.event).toMatchObject({ type: "delta", seq: 2, changed: { bindings }, removed: [] });
+    if (delta.event.type !== "delta") throw new Error("delta");
+    expect(Object.keys(delta.event.changed)).toEqual(["bindings"]);
+    expect(host.reads).toBe(reads);
+    // The sections read before are kept.
+    expect((await monitor.snapshot()).sections["netns/qrouter-a/nat"]).toMatchObject({ text: "v1" });
+    abort.abort();
+    await events.next();
   });
 
   it("reads the host anew for every snapshot query", async () => {

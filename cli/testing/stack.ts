@@ -52,8 +52,9 @@ export async function startStack() {
     prefix,
     "--chain-prefix",
     `t${tag}`,
+    // NETLENS_STACK_LOG=debug: the agent's log (on our stderr), to see where a test or a bench spends its time.
     "--log-level",
-    "warn",
+    process.env.NETLENS_STACK_LOG ?? "warn",
   ];
   const dir = await mkdtemp(join(tmpdir(), "netlens-stack-"));
   // Others may pass (not list): dnsmasq, once it has dropped root, reads its files in the agent's state dir here.
@@ -87,7 +88,7 @@ export async function startStack() {
         "--metadata-url",
         `http://127.0.0.1:${metadataPort}${METADATA_MOUNT}`,
       ],
-      { stdio: ["ignore", "ignore", "inherit"] },
+      { stdio: ["ignore", process.env.NETLENS_STACK_LOG ? process.stderr : "ignore", "inherit"] },
     );
     stops.push(async () => {
       if (agentProcess.exitCode !== null) return;

@@ -1,6 +1,6 @@
 // The API's list outputs -> the graph's Topology. The only file of the graph that knows the API's shapes.
 import type { RouterOutputs } from "../trpc/types";
-import type { Topology, TopoPort } from "./model";
+import type { TopoBinding, TopoDhcpPort, Topology, TopoPort } from "./model";
 
 export type ApiLists = {
   networks: RouterOutputs["network"]["list"];
@@ -24,6 +24,20 @@ function topoPort(p: Port): TopoPort {
   };
 }
 
+const bindingOf = (p: Port): TopoBinding => ({
+  host: p["binding:host_id"],
+  bound: p["binding:vif_type"] === "ovs",
+});
+
+function dhcpPort(p: Port): TopoDhcpPort {
+  return {
+    port_id: p.id,
+    ip_addresses: p.fixed_ips.map((f) => f.ip_address),
+    status: p.status,
+    binding: bindingOf(p),
+  };
+}
+
 export function toTopology(api: ApiLists): Topology {
   const subnetsByNetwork = new Map<string, ApiLists["subnets"]>();
   for (const s of api.subnets)
@@ -31,10 +45,12 @@ export function toTopology(api: ApiLists): Topology {
   const portsById = new Map(api.ports.map((p) => [p.id, p]));
   // Neutron links a port to what uses it by (device_owner, device_id); so do we.
   const portOf = new Map<string, Port>();
+  const dhcpOf = new Map<string, TopoDhcpPort>();
   for (const p of api.ports) {
     if (p.device_owner === "network:router_gateway") {
       portOf.set(`${p.device_owner}/${p.device_id}`, p);
     }
+    if (p.device_owner === "network:dhcp") dhcpOf.set(p.network_id, dhcpPort(p));
   }
 
   return {
@@ -55,6 +71,7 @@ export function toTopology(api: ApiLists): Topology {
         cidr: s.cidr,
         gateway_ip: s.gateway_ip,
       })),
+      dhcp: dhcpOf.get(n.id),
     })),
     routers: api.routers.map((r) => {
       const gw = portOf.get(`network:router_gateway/${r.id}`);
@@ -96,7 +113,7 @@ export function toTopology(api: ApiLists): Topology {
     instances: api.servers.flatMap((s) => {
       const port = portsById.get(s.port_id);
       if (!port) return [];
-      const binding = { host: port["binding:host_id"], bound: port["binding:vif_type"] === "ovs" };
+      const binding = bindingOf(port);
       return [
         { id: s.id, name: s.name, project_id: s.project_id, status: s.status, port: topoPort(port), binding },
       ];

@@ -1,9 +1,12 @@
 // From the topology data to React Flow's nodes and edges, without positions (layout.ts adds them). Pure: the
 // same topology gives equal nodes, which is what lets `reuseUnchanged` keep unchanged node objects identical.
 import type { Edge, Node } from "@xyflow/react";
-import type { TopoFloatingIp, TopoInstance, Topology } from "./model";
+import type { TopoBinding, TopoDhcpPort, TopoFloatingIp, Topology } from "./model";
 
 type Common = { id: string; name: string; status: string; adminStateUp: boolean; projectId: string };
+
+/** A network's DHCP port as one line of its card: `DHCP 10.0.0.2 · on compute-1`. */
+export type DhcpLine = { portId: string; ips: string[]; binding: string; status: string };
 
 /** A floating IP as a badge: `203.0.113.20 → 10.0.0.5`. */
 export type FipBadge = { id: string; floating: string; fixed: string | null; status: string };
@@ -14,6 +17,8 @@ export type ExternalNetworkData = Common & {
   networkType: string;
   /** Addresses for search: subnets' gateways and every floating IP allocated from here. */
   floatingCount: number;
+  /** null: no DHCP port. */
+  dhcp: DhcpLine | null;
 };
 export type NetworkData = Common & {
   subnets: { name: string; cidr: string; gateway: string | null }[];
@@ -22,6 +27,8 @@ export type NetworkData = Common & {
   shared: boolean;
   instanceCount: number;
   collapsed: boolean;
+  /** null: no DHCP port. */
+  dhcp: DhcpLine | null;
 };
 export type RouterData = Common & {
   /** null: no gateway set. */
@@ -87,10 +94,16 @@ const LINE = 16;
 export function nodeHeight(node: TopologyNode): number {
   switch (node.type) {
     case "external":
-      return 58 + LINE * Math.max(1, node.data.cidrs.length);
+      return 58 + LINE * (Math.max(1, node.data.cidrs.length) + (node.data.dhcp ? 1 : 0));
     case "network":
-      // +1 line for the "n instances" toggle when there are any.
-      return 62 + LINE * (Math.max(1, node.data.subnets.length) + (node.data.instanceCount > 0 ? 1 : 0));
+      // +1 line for the DHCP port, +1 for the "n instances" toggle, when there are any.
+      return (
+        62 +
+        LINE *
+          (Math.max(1, node.data.subnets.length) +
+            (node.data.dhcp ? 1 : 0) +
+            (node.data.instanceCount > 0 ? 1 : 0))
+      );
     case "router":
       return 62 + LINE * (node.data.routes.length + node.data.floatingIps.length);
     case "instance":
@@ -114,10 +127,19 @@ function badges(fips: TopoFloatingIp[]): FipBadge[] {
     .sort((a, b) => numeric.compare(a.floating, b.floating));
 }
 
-function bindingText(binding: TopoInstance["binding"]): string | null {
-  if (binding === undefined) return null;
+function bindingText(binding: TopoBinding): string {
   if (!binding.bound) return "not bound";
   return binding.host === "" ? "bound" : `on ${binding.host}`;
+}
+
+function dhcpLine(dhcp: TopoDhcpPort | undefined): DhcpLine | null {
+  if (dhcp === undefined) return null;
+  return {
+    portId: dhcp.port_id,
+    ips: dhcp.ip_addresses,
+    binding: bindingText(dhcp.binding),
+    status: dhcp.status,
+  };
 }
 
 const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
@@ -168,6 +190,7 @@ export function buildGraph(
           physicalNetwork: n.physical_network,
           networkType: n.network_type,
           floatingCount: fipsByNetwork.get(n.id) ?? 0,
+          dhcp: dhcpLine(n.dhcp),
         },
       });
     } else {
@@ -184,6 +207,7 @@ export function buildGraph(
           shared: n.shared,
           instanceCount: instancesPerNetwork.get(n.id) ?? 0,
           collapsed: collapsed.has(n.id),
+          dhcp: dhcpLine(n.dhcp),
         },
       });
     }
@@ -247,7 +271,7 @@ export function buildGraph(
         projectId: i.project_id,
         ip: i.port.ip_address,
         floatingIps: badges(fipsByPort.get(i.port.port_id) ?? []),
-        binding: bindingText(i.binding),
+        binding: i.binding === undefined ? null : bindingText(i.binding),
       },
     });
     if (networkIds.has(i.port.network_id)) {
@@ -272,10 +296,13 @@ function searchTerms(node: TopologyNode): string[] {
   const terms = [d.name, d.id];
   switch (node.type) {
     case "external":
-      terms.push(...node.data.cidrs);
+      terms.push(...node.data.cidrs, ...(node.data.dhcp?.ips ?? []));
       break;
     case "network":
-      terms.push(...node.data.subnets.flatMap((s) => [s.cidr, s.gateway ?? "", s.name]));
+      terms.push(
+        ...node.data.subnets.flatMap((s) => [s.cidr, s.gateway ?? "", s.name]),
+        ...(node.data.dhcp?.ips ?? []),
+      );
       break;
     case "router":
       terms.push(node.data.gatewayIp ?? "", ...node.data.floatingIps.map((f) => f.floating));

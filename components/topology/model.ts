@@ -15,7 +15,18 @@ export type TopoNetwork = {
   physical_network: string | null;
   segmentation_id: number | null;
   subnets: Subnet[];
+  /** Its DHCP port (device_owner network:dhcp), where its DHCP server answers from. Absent: none, or not known. */
+  dhcp?: TopoDhcpPort;
 };
+
+/**
+ * Where a port is bound (binding:host_id; "" where the viewer may not see hosts) and whether an agent has it wired
+ * there (binding:vif_type "ovs").
+ */
+export type TopoBinding = { host: string; bound: boolean };
+
+/** A network's DHCP port: an address on each subnet with DHCP, on the host whose dnsmasq serves them. */
+export type TopoDhcpPort = { port_id: string; ip_addresses: string[]; status: string; binding: TopoBinding };
 
 /** A port with its first address: one edge of the graph. */
 export type TopoPort = {
@@ -44,11 +55,8 @@ export type TopoInstance = {
   project_id: string;
   status: string;
   port: TopoPort;
-  /**
-   * Where its port is bound (binding:host_id; "" where the viewer may not see hosts) and whether an agent has it
-   * wired there (binding:vif_type "ovs"). Absent: not known (generated topologies).
-   */
-  binding?: { host: string; bound: boolean };
+  /** Where its port is bound. Absent: not known (generated topologies). */
+  binding?: TopoBinding;
 };
 
 export type TopoFloatingIp = {

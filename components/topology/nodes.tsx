@@ -8,6 +8,7 @@ import { DriftMark } from "../inspect/panels";
 import { type DisplayState, displayState, StatusBadge, stateStyle } from "../ui/status";
 import { useTopologyActions } from "./context";
 import {
+  type DhcpLine,
   type ExternalNetworkNode,
   type FipBadge,
   type InstanceNode,
@@ -136,6 +137,24 @@ function Fip({ fip }: { fip: FipBadge }) {
   );
 }
 
+/** The network's DHCP port: its addresses and the host whose dnsmasq answers from them. */
+function Dhcp({ dhcp }: { dhcp: DhcpLine }) {
+  const state = displayState(dhcp.status);
+  const ips = dhcp.ips.join(", ");
+  return (
+    <div
+      data-testid="dhcp-port"
+      data-port={dhcp.portId}
+      data-state={state}
+      className={`flex justify-between gap-2 ${state === "pending" ? "pending-pulse" : ""}`}
+      title={`DHCP port ${ips} (network:dhcp, ${dhcp.status}), ${dhcp.binding}`}
+    >
+      <span className="truncate">DHCP {ips}</span>
+      <span className="shrink-0 text-[var(--muted)]">{dhcp.binding}</span>
+    </div>
+  );
+}
+
 const ExternalNetworkNodeView = memo(function ExternalNetworkNodeView({
   data,
   selected,
@@ -151,6 +170,7 @@ const ExternalNetworkNodeView = memo(function ExternalNetworkNodeView({
       {data.cidrs.map((c) => (
         <div key={c}>{c}</div>
       ))}
+      {data.dhcp ? <Dhcp dhcp={data.dhcp} /> : null}
     </Card>
   );
 });
@@ -172,6 +192,7 @@ const NetworkNodeView = memo(function NetworkNodeView({ data, selected }: NodePr
           <span className="truncate text-[var(--muted)]">gw {s.gateway ?? "none"}</span>
         </div>
       ))}
+      {data.dhcp ? <Dhcp dhcp={data.dhcp} /> : null}
       {data.instanceCount > 0 ? (
         <button
           type="button"

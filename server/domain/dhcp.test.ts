@@ -47,6 +47,8 @@ describe("the DHCP port of a network", () => {
     expect(dhcpDeviceId("h1", net.id)).toBe(`dhcp8839d356-f787-5a0b-8010-d454645c55f8-${net.id}`);
     expect(port?.device_id).toBe(dhcpDeviceId("h1", net.id));
     expect(port?.["binding:host_id"]).toBe("h1");
+    // Wired there by the agent, as router ports are: ACTIVE once applied, bound on the graph.
+    expect(port?.["binding:vif_type"]).toBe("ovs");
   });
 
   it("gains and loses an address as subnets turn DHCP on and off, and goes with the last", async () => {

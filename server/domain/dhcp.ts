@@ -84,6 +84,7 @@ async function insertDhcpPort(tx: Tx, network: NetworkRow): Promise<PortRow> {
     deviceOwner: DHCP_OWNER,
     deviceId: host === "" ? RESERVED_DHCP_DEVICE : dhcpDeviceId(host, network.id),
     hostId: host,
+    vifType: host === "" ? ("unbound" as const) : ("ovs" as const),
     ...(await pending(tx)),
   };
   // A random MAC can collide with another port's (1 in 16 million): take another.
