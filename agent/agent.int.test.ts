@@ -69,6 +69,7 @@ function vlanRouter(routes: IntentRouter["routes"] = []): IntentRouter {
       },
     ],
     routes,
+    port_forwardings: [],
     floating_ips: [
       {
         id: "f0000000-0000-4000-8000-000000000101",

@@ -4,6 +4,7 @@
 // makes: the trace cannot expect anything the agent was not told to make. PURE.
 import type { HostIntent, IntentInstance, IntentRouter, IntentUplink } from "../../agent/contract/intent";
 import { deviceNames, namespaceNames } from "../../lib/names";
+import { floatingAddresses } from "../../lib/router-nat";
 
 /** A device in one of our namespaces: its name, MAC, network and OVS port. */
 export type NsDevice = {
@@ -85,13 +86,7 @@ function routerPlace(router: IntentRouter, prefix: string): Place {
     node_id: router.id,
     devices: [
       ...(gateway
-        ? [
-            portDevice(
-              deviceNames.routerGateway(gateway.port_id),
-              gateway,
-              router.floating_ips.map((f) => f.floating_ip_address),
-            ),
-          ]
+        ? [portDevice(deviceNames.routerGateway(gateway.port_id), gateway, floatingAddresses(router))]
         : []),
       ...router.interfaces.map((iface) => portDevice(deviceNames.routerInterface(iface.port_id), iface)),
     ],
