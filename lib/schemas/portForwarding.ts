@@ -38,6 +38,12 @@ const portRange = (field: string) =>
 
 const protocol = z.enum(forwardedProtocols, { error: "protocol must be tcp or udp" });
 
+/** Neutron's rule on the two ranges: the internal one is one port or as long as the external one. */
+export const rangesFit = (
+  internal: { start: number; end: number },
+  external: { start: number; end: number },
+) => internal.start === internal.end || internal.end - internal.start === external.end - external.start;
+
 /** Which ports are forwarded: single ports or ranges, as `{start, end}` once parsed. */
 type Ports = {
   internal_port?: number | undefined;
@@ -62,9 +68,9 @@ function checkPorts(value: Ports, ctx: z.RefinementCtx, required: boolean) {
     });
     return;
   }
-  if (single || (required && !ranged)) {
+  if (required && !ranged) {
     for (const field of ["internal_port", "external_port"] as const) {
-      if (value[field] === undefined && (required || single))
+      if (value[field] === undefined)
         ctx.addIssue({ code: "custom", path: [field], message: `${field} is required (1-65535).` });
     }
     return;
@@ -72,7 +78,8 @@ function checkPorts(value: Ports, ctx: z.RefinementCtx, required: boolean) {
   if (!ranged) return;
   const internal = value.internal_port_range;
   const external = value.external_port_range;
-  if (internal === undefined || external === undefined) {
+  // An update may change one side alone: the server checks the result against the other.
+  if (required && (internal === undefined || external === undefined)) {
     ctx.addIssue({
       code: "custom",
       path: [internal === undefined ? "internal_port_range" : "external_port_range"],
@@ -80,8 +87,7 @@ function checkPorts(value: Ports, ctx: z.RefinementCtx, required: boolean) {
     });
     return;
   }
-  const one = internal.start === internal.end;
-  if (!one && internal.end - internal.start !== external.end - external.start)
+  if (internal !== undefined && external !== undefined && !rangesFit(internal, external))
     ctx.addIssue({
       code: "custom",
       path: ["internal_port_range"],

@@ -4,7 +4,11 @@
 // as the floating IP's other forwardings.
 import { randomUUID } from "node:crypto";
 import { and, asc, eq, ne } from "drizzle-orm";
-import type { PortForwardingCreate, PortForwardingUpdate } from "../../lib/schemas/portForwarding";
+import {
+  type PortForwardingCreate,
+  type PortForwardingUpdate,
+  rangesFit,
+} from "../../lib/schemas/portForwarding";
 import type { Executor } from "../db/client";
 import { type FloatingIpRow, floatingIps, type PortForwardingRow, portForwardings } from "../db/schema";
 import { badRequest, conflict, notFound, uniqueViolation } from "./errors";
@@ -87,6 +91,8 @@ const overlaps = (a: Range, b: Range) => a.start <= b.end && b.start <= a.end;
  * floating IP's router from then on). `except` is the forwarding being updated.
  */
 async function checkForwarding(tx: Tx, fip: FloatingIpRow, wanted: Forwarding, except?: string) {
+  if (!rangesFit(wanted.internal, wanted.external))
+    throw bad("The internal port range must be one port or as long as the external port range.");
   if (fip.fixedPortId !== null)
     throw conflict(
       `Cannot associate floating IP ${fip.floatingIpAddress} (${fip.id}) with port ${wanted.internalPortId} using fixed IP ${wanted.internalIpAddress}, as that fixed IP already has a floating IP on external network ${fip.floatingNetworkId}.`,
