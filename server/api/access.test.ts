@@ -123,6 +123,24 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   "drift.setSettings": { who: "admin", input: () => ({ auto_repair: false }), admin: NO_HOST },
   "drift.repair": { who: "admin", input: () => ({ all: true }), admin: NO_HOST },
   // A trace shows the host's raw state (namespaces, rules, flows): admins only.
+  "portForwarding.list": { who: "member", input: (f) => ({ floatingip_id: f.pfFipA }) },
+  "portForwarding.show": { who: "member", input: (f) => ({ floatingip_id: f.pfFipA, id: f.pfA }) },
+  "portForwarding.create": {
+    who: "admin",
+    input: (f) => ({
+      floatingip_id: f.pfFipA,
+      internal_port_id: "port-a",
+      internal_ip_address: f.portAIp,
+      internal_port: 80,
+      external_port: 8080,
+      protocol: "tcp",
+    }),
+  },
+  "portForwarding.update": {
+    who: "admin",
+    input: (f) => ({ floatingip_id: f.pfFipA, id: f.pfA, external_port: 2223 }),
+  },
+  "portForwarding.delete": { who: "admin", input: (f) => ({ floatingip_id: f.pfFipA, id: f.pfA }) },
   "trace.run": { who: "admin", input: () => ({ from: "vm-a", to: "203.0.113.1" }), admin: NO_HOST },
   // Who changed what, from where: every project's changes, and admins' own.
   "audit.list": { who: "admin", input: () => ({ user: "admin" }) },

@@ -72,7 +72,7 @@ export async function showPortForwarding(
 }
 
 /** Neutron's wording for a refused port forwarding ("Bad port_forwarding request: ..."). */
-const bad = (message: string) => badRequest(`Bad port_forwarding request: ${message}`);
+const bad = (message: string) => badRequest(`Bad port_forwarding request: ${message}`, "BadRequest");
 
 /** What a forwarding says once its input is resolved: the row's columns but its id and floating IP. */
 type Forwarding = {
