@@ -116,6 +116,8 @@ function observe(sections: HostSections): Observed {
       case "ovs":
       case "revision":
       case "health":
+      // Connections come and go with traffic: nothing the model asks for.
+      case "conntrack":
       // Workloads plugged by others are not the intent's: what became of them updates their ports instead.
       case "bindings":
         break;
