@@ -19,22 +19,26 @@ const portNumber = (field: string) =>
     return z.NEVER;
   });
 
-/** Neutron's "N:M" (or "N") port range, as {start, end}. */
+/** Neutron's "N:M" (or "N") port range as {start, end}; undefined when it is not one (1 <= N <= M <= 65535). */
+export function parsePortRange(text: string): { start: number; end: number } | undefined {
+  const match = /^([0-9]{1,5})(?::([0-9]{1,5}))?$/.exec(text.trim());
+  if (!match) return undefined;
+  const start = Number(match[1]);
+  const end = match[2] === undefined ? start : Number(match[2]);
+  return start >= 1 && end <= 65535 && start <= end ? { start, end } : undefined;
+}
+
+/** A range, written back as "N:M" (what Neutron shows), so that what the schema gives is what it takes. */
 const portRange = (field: string) =>
-  z
-    .string()
-    .trim()
-    .transform((text, ctx) => {
-      const match = /^([0-9]{1,5})(?::([0-9]{1,5}))?$/.exec(text);
-      const start = Number(match?.[1]);
-      const end = match?.[2] === undefined ? start : Number(match[2]);
-      if (match && start >= 1 && end <= 65535 && start <= end) return { start, end };
-      ctx.addIssue({
-        code: "custom",
-        message: `Invalid input for ${field}. Reason: '${text}' is not a port range N:M with 1 <= N <= M <= 65535.`,
-      });
-      return z.NEVER;
+  z.string().transform((text, ctx) => {
+    const range = parsePortRange(text);
+    if (range) return `${range.start}:${range.end}`;
+    ctx.addIssue({
+      code: "custom",
+      message: `Invalid input for ${field}. Reason: '${text}' is not a port range N:M with 1 <= N <= M <= 65535.`,
     });
+    return z.NEVER;
+  });
 
 const protocol = z.enum(forwardedProtocols, { error: "protocol must be tcp or udp" });
 
@@ -48,8 +52,8 @@ export const rangesFit = (
 type Ports = {
   internal_port?: number | undefined;
   external_port?: number | undefined;
-  internal_port_range?: { start: number; end: number } | undefined;
-  external_port_range?: { start: number; end: number } | undefined;
+  internal_port_range?: string | undefined;
+  external_port_range?: string | undefined;
 };
 
 /**
@@ -76,8 +80,10 @@ function checkPorts(value: Ports, ctx: z.RefinementCtx, required: boolean) {
     return;
   }
   if (!ranged) return;
-  const internal = value.internal_port_range;
-  const external = value.external_port_range;
+  const internal =
+    value.internal_port_range === undefined ? undefined : parsePortRange(value.internal_port_range);
+  const external =
+    value.external_port_range === undefined ? undefined : parsePortRange(value.external_port_range);
   // An update may change one side alone: the server checks the result against the other.
   if (required && (internal === undefined || external === undefined)) {
     ctx.addIssue({

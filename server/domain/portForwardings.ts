@@ -7,6 +7,7 @@ import { and, asc, eq, ne } from "drizzle-orm";
 import {
   type PortForwardingCreate,
   type PortForwardingUpdate,
+  parsePortRange,
   rangesFit,
 } from "../../lib/schemas/portForwarding";
 import type { Executor } from "../db/client";
@@ -184,8 +185,13 @@ async function writing<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const rangeOf = (single: number | undefined, range: Range | undefined): Range | undefined =>
-  single !== undefined ? { start: single, end: single } : range;
+/** A single port or a range as given (the schema checked the range's text). */
+const rangeOf = (single: number | undefined, range: string | undefined): Range | undefined =>
+  single !== undefined
+    ? { start: single, end: single }
+    : range === undefined
+      ? undefined
+      : parsePortRange(range);
 
 export async function createPortForwarding(tx: Tx, input: PortForwardingCreate): Promise<PortForwardingView> {
   const fip = await resolveRef(tx.db, tx.actor, floatingIpSpec, input.floatingip_id);
