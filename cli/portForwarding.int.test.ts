@@ -4,7 +4,7 @@
 // tracked connections show in host inspection; each bad forwarding is refused with Neutron's words, writing
 // nothing; drift sees the host as the model asks.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tcpPeerAddress, udpPeerAddress } from "../agent/testing/host";
+import { nsExec, tcpPeerAddress, udpPeerAddress } from "../agent/testing/host";
 import { conntrackInvolves } from "../lib/conntrack";
 import type { ConntrackEntry } from "../lib/host-snapshot";
 import { type Stack, startStack, until } from "./testing/stack";
@@ -123,10 +123,27 @@ describe("port forwarding and hairpin NAT on a real host", () => {
 
   it("answers vm_a (no floating IP) at vm_b's floating IP through their router: hairpin SNAT to the gateway", async () => {
     expect(await tcpPeerAddress(vmNs.vm_b ?? "", vmNs.vm_a ?? "", B_FIP, 8082)).toBe(gatewayIp);
-    // And at the forwarded port, from inside.
-    expect(await tcpPeerAddress(vmNs.vm_a ?? "", vmNs.vm_b ?? "", PF_FIP, 8080, 9000)).toBe(gatewayIp);
+    // vm_b has a floating IP of its own: its float-snat comes first, so vm_a sees it as that (as in Neutron).
+    expect(await tcpPeerAddress(vmNs.vm_a ?? "", vmNs.vm_b ?? "", PF_FIP, 8080, 9000)).toBe(B_FIP);
     // The outside still reaches vm_b as itself (marked on qg: no hairpin SNAT).
     expect(await tcpPeerAddress(vmNs.vm_b ?? "", uplinkNs, B_FIP, 8081)).toBe("203.0.113.1");
+  });
+
+  it("gets no answer without the hairpin SNAT (deleted by hand), which drift names and a repair restores", async () => {
+    const hairpin = `-A ${stack.chainPrefix}-snat -m mark ! --mark 0x2/0xffff -m conntrack --ctstate DNAT -j SNAT --to-source ${gatewayIp}`;
+    await nsExec(routerNs, ["iptables", "-t", "nat", ...hairpin.replace(/^-A /, "-D ").split(" ")]);
+    // vm_b answers vm_a straight from 10.0.0.6, which vm_a never asked: the connection does not come up.
+    expect(await tcpPeerAddress(vmNs.vm_b ?? "", vmNs.vm_a ?? "", B_FIP, 8082)).toBeNull();
+    const item = await until("drift on the router", async () =>
+      ((await stack.api.caller.drift.list()) as { kind: string; missing: { text: string }[] }[]).find(
+        (d) => d.kind === "router",
+      ),
+    );
+    expect(item.missing).toEqual([{ what: "nat", text: hairpin }]);
+    await stack.cliOk("drift", "repair", "--all");
+    await until("the hairpin answered again", async () =>
+      (await tcpPeerAddress(vmNs.vm_b ?? "", vmNs.vm_a ?? "", B_FIP, 8082)) === gatewayIp ? true : undefined,
+    );
   });
 
   it("shows the router's tracked connections, filtered by address", async () => {

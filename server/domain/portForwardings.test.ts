@@ -135,6 +135,20 @@ describe("port forwardings", () => {
     );
   });
 
+  it("goes with its internal port, and the floating IP off the router with the last one", async () => {
+    const port = await api.caller.port.create({ name: "pf-doomed", network_id: "demo-net" });
+    const other = await api.caller.floatingIp.create({ floating_network_id: "public", project_id: "demo" });
+    await forward({
+      floatingip_id: other.id,
+      internal_port_id: "pf-doomed",
+      internal_ip_address: port.fixed_ips[0]?.ip_address,
+    });
+    expect((await api.caller.floatingIp.show({ id: other.id })).router_id).not.toBeNull();
+    await api.caller.port.delete({ id: "pf-doomed" });
+    expect(await api.caller.portForwarding.list({ floatingip_id: other.id })).toEqual([]);
+    expect((await api.caller.floatingIp.show({ id: other.id })).router_id).toBeNull();
+  });
+
   it("deletes, and the last one gone takes the floating IP off the router", async () => {
     for (const pf of await api.caller.portForwarding.list({ floatingip_id: fip.id }))
       await api.caller.portForwarding.delete({ floatingip_id: fip.id, id: pf.id });

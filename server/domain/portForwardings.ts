@@ -14,7 +14,7 @@ import type { Executor } from "../db/client";
 import { type FloatingIpRow, floatingIps, type PortForwardingRow, portForwardings } from "../db/schema";
 import { badRequest, conflict, notFound, uniqueViolation } from "./errors";
 import { floatingIpSpec, floatingNetwork, routerBetween } from "./floatingIps";
-import { allocationsOf, portSpec } from "./ports";
+import { allocationsOf, forwardingsChanged, portSpec } from "./ports";
 import { resolveRef } from "./refs";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -254,7 +254,6 @@ export async function deletePortForwarding(tx: Tx, floatingIpRef: string, id: st
   const fip = await resolveRef(tx.db, tx.actor, floatingIpSpec, floatingIpRef);
   const row = await findForwarding(tx.db, fip, id);
   await tx.db.delete(portForwardings).where(eq(portForwardings.id, row.id));
-  const left = await forwardingsOf(tx.db, fip.id);
   // The last forwarding gone, the floating IP is on no router any more (as Neutron clears its router_id).
-  await touchFloatingIp(tx, fip, left.length > 0 ? fip.routerId : null);
+  await forwardingsChanged(tx, fip.id);
 }
