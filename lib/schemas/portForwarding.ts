@@ -4,7 +4,6 @@ import { z } from "zod";
 import { description, ipv4, ref } from "./common";
 
 export const forwardedProtocols = ["tcp", "udp"] as const;
-export type ForwardedProtocol = (typeof forwardedProtocols)[number];
 
 /** A TCP/UDP port, given as a number (JSON) or as text (a form, a flag). */
 const portNumber = (field: string) =>
