@@ -193,6 +193,9 @@ export function FloatingIpDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const { open } = useDialogs();
   const fip = useQuery(trpc.floatingIp.show.queryOptions({ id }));
+  // One that forwards ports cannot be associated (Neutron's FipInUseByPortForwarding): no Associate then.
+  const forwards =
+    (useQuery(trpc.portForwarding.list.queryOptions({ floatingip_id: id })).data?.length ?? 0) > 0;
   const f = fip.data;
   return (
     <Shell
@@ -203,7 +206,7 @@ export function FloatingIpDetail({ id }: { id: string }) {
       actions={
         f ? (
           <>
-            {f.port_id ? null : (
+            {f.port_id || forwards ? null : (
               <Button onClick={() => open({ type: "fip-associate", id })}>Associate</Button>
             )}
             <DeleteButton
