@@ -3,7 +3,7 @@
 // the server relays and compares them, the dashboard and the CLI show them. Types only.
 
 /** Sections per namespace of ours (`<prefix>qrouter-*`, `<prefix>qprobe-*`, `<prefix>quplink-*`, `<prefix>qdhcp-*`). */
-export type NamespaceSectionKind = "addr" | "routes" | "nat" | "dhcp";
+export type NamespaceSectionKind = "addr" | "routes" | "nat" | "dhcp" | "conntrack";
 
 /**
  * Where a section lives in a snapshot: the host-wide ones by name, the per-namespace ones as
@@ -119,6 +119,28 @@ export type DhcpSection = Hashed & {
   log: string[];
 };
 
+/** One direction of a tracked connection: addresses, and ports (TCP, UDP) where the protocol has them. */
+export type ConntrackTuple = { src: string; dst: string; sport: number | null; dport: number | null };
+
+/** One line of `conntrack -L`: the connection as it came (original) and as its answers go (reply), after NAT. */
+export type ConntrackEntry = {
+  protocol: string;
+  /** TCP's state (ESTABLISHED, TIME_WAIT, ...); null for the others. */
+  state: string | null;
+  original: ConntrackTuple;
+  reply: ConntrackTuple;
+  /** [ASSURED], [UNREPLIED] without brackets. */
+  flags: string[];
+  /** The line verbatim, its timeout included. */
+  text: string;
+};
+
+/**
+ * Router namespaces only: `conntrack -L` in the namespace, parsed. The timeouts count down, so they are left out
+ * of the hash: a section changes when a connection comes, goes or changes state, not every second.
+ */
+export type ConntrackSection = Hashed & { kind: "conntrack"; namespace: string; entries: ConntrackEntry[] };
+
 export type RevisionSection = Hashed & { kind: "revision"; applied_revision: number };
 
 export type AgentError = { message: string; at: string; source: "apply" | "observe" };
@@ -172,6 +194,7 @@ export type HostSection =
   | RoutesSection
   | NatSection
   | DhcpSection
+  | ConntrackSection
   | RevisionSection
   | HealthSection
   | BindingsSection;

@@ -125,6 +125,7 @@ const counted = {
   routers: schema.routers,
   router_ports: schema.routerPorts,
   floating_ips: schema.floatingIps,
+  port_forwardings: schema.portForwardings,
   instances: schema.instances,
   security_groups: schema.securityGroups,
   security_group_rules: schema.securityGroupRules,

@@ -39,12 +39,28 @@ export const intentFloatingIp = z.object({
   fixed_ip_address: ipv4,
 });
 
+const portNumber = z.number().int().min(1).max(65535);
+
+/** A port forwarding of a floating IP that forwards ports through this router (Neutron's fip-pf chain). */
+export const intentPortForwarding = z.object({
+  id: uuid,
+  floatingip_id: uuid,
+  floating_ip_address: ipv4,
+  protocol: z.enum(["tcp", "udp"]),
+  internal_ip_address: ipv4,
+  internal_port_start: portNumber,
+  internal_port_end: portNumber,
+  external_port_start: portNumber,
+  external_port_end: portNumber,
+});
+
 export const intentRouter = z.object({
   id: uuid,
   gateway: intentRouterGateway.nullable(),
   interfaces: z.array(z.object(portAddress)),
   routes: z.array(route),
   floating_ips: z.array(intentFloatingIp),
+  port_forwardings: z.array(intentPortForwarding),
 });
 
 /** A lab instance: namespace `<prefix>qprobe-<port id>` holding one veth (eth0) on br-int. */
@@ -170,6 +186,7 @@ export type IntentNetwork = z.infer<typeof intentNetwork>;
 export type IntentRouter = z.infer<typeof intentRouter>;
 export type IntentRouterGateway = z.infer<typeof intentRouterGateway>;
 export type IntentFloatingIp = z.infer<typeof intentFloatingIp>;
+export type IntentPortForwarding = z.infer<typeof intentPortForwarding>;
 export type IntentInstance = z.infer<typeof intentInstance>;
 export type IntentUplink = z.infer<typeof intentUplink>;
 export type IntentDhcp = z.infer<typeof intentDhcp>;

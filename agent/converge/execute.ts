@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { ArpAnnouncer } from "../host/arping";
 import { mapLimit } from "../host/exec";
 import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
-import { enableForwarding, restoreNat } from "../host/iptables";
+import { enableForwarding, restoreTables } from "../host/iptables";
 import { externalIdsArg, type Ovs, type OvsCommand } from "../host/ovs";
 import { type Action, describeAction } from "../plan/actions";
 import { renderRestore } from "../plan/iptables";
@@ -158,7 +158,7 @@ export async function executeActions(
         .map((a) =>
           deps.locks
             .with(`iptables:${a.ns}`, () =>
-              restoreNat(a.ns, renderRestore(a.chains, a.deleteJumps, a.addJumps, a.edits)),
+              restoreTables(a.ns, renderRestore(a.chains, a.deleteJumps, a.addJumps, a.edits, a.table)),
             )
             .catch((e: unknown) => fail(a.resource, message(e))),
         ),

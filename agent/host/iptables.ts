@@ -1,5 +1,5 @@
-// iptables inside a router namespace: read the nat table with iptables-save, write whole chains of ours with one
-// `iptables-restore --noflush` (atomic; chains of others are neither listed nor flushed).
+// iptables inside a router namespace: read the nat (and mangle) table with iptables-save, write whole chains of
+// ours with one `iptables-restore --noflush` per table (atomic; chains of others are neither listed nor flushed).
 import { run } from "./exec";
 
 /**
@@ -11,7 +11,13 @@ export async function saveNat(ns: string): Promise<string> {
   return stdout;
 }
 
-export async function restoreNat(ns: string, text: string): Promise<void> {
+/** The mangle table, where the router marks what enters from outside (planning only: no counters). */
+export async function saveMangle(ns: string): Promise<string> {
+  const { stdout } = await run("ip", ["netns", "exec", ns, "iptables-save", "-t", "mangle"]);
+  return stdout;
+}
+
+export async function restoreTables(ns: string, text: string): Promise<void> {
   await run("ip", ["netns", "exec", ns, "iptables-restore", "--noflush"], { input: text });
 }
 

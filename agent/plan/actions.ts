@@ -2,7 +2,7 @@
 // commands as possible (one OVS transaction, one `ip -batch` per namespace, one iptables-restore per router).
 
 import type { NatChain } from "../../lib/router-nat";
-import type { NatEdit } from "./iptables";
+import type { IptablesTable, NatEdit } from "./iptables";
 import type { DaemonProgram } from "./pictures";
 
 /** Every action names the resource (router / instance / network id) that an error is reported against. */
@@ -38,6 +38,8 @@ export type Action = Base &
     | {
         kind: "nat-chains";
         ns: string;
+        /** nat, or mangle (the router's hairpin mark): one restore each. */
+        table: IptablesTable;
         /** Whole chains to (re)write: each is declared (which flushes it) and refilled in one restore. */
         chains: NatChain[];
         /** Chains whose order does not matter, edited in place: `-D` the rules that go, `-A` the ones that come. */
@@ -134,7 +136,7 @@ export function describeAction(action: Action): string {
     case "forwarding":
       return `${action.ns}: sysctl net.ipv4.ip_forward=1`;
     case "nat-chains":
-      return `${action.ns}: iptables-restore --noflush of ${natSummary(action)}`;
+      return `${action.ns}: iptables-restore --noflush -t ${action.table} of ${natSummary(action)}`;
     case "flows-set":
       return `ovs-ofctl --bundle add-flows ${action.bridge} (+${action.add.length} -${action.remove.length} flows)`;
     case "daemon-stop":

@@ -166,10 +166,15 @@ function diffNamespace(
     actions.push(...diffDaemons(ns.daemons ?? [], seen?.daemons ?? [], ns.name, resource));
   if (ns.dhcpClient !== undefined) return leaseInstead(actions, ns.dhcpClient);
 
-  if (ns.nat !== null) {
-    const change = diffNat(ns.nat, seen?.nat ?? null);
+  const tables = [
+    { table: "nat" as const, want: ns.nat, have: seen?.nat ?? null },
+    { table: "mangle" as const, want: ns.mangle ?? null, have: seen?.mangle ?? null },
+  ];
+  for (const { table, want, have } of tables) {
+    if (want === null) continue;
+    const change = diffNat(want, have);
     if (change.chains.length > 0 || change.edits.length > 0 || change.addJumps.length > 0) {
-      actions.push({ kind: "nat-chains", ns: ns.name, ...change, resource });
+      actions.push({ kind: "nat-chains", ns: ns.name, table, ...change, resource });
     }
   }
   return actions;

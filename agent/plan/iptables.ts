@@ -1,10 +1,21 @@
-// The nat table of a router namespace as text (what lib/router-nat.ts lays out): rendered for iptables-restore,
-// read back from iptables-save, and the change between two tables, so that a change touches only the chains whose
-// text differs: DNAT and float-snat rules one by one.
+// The nat and mangle tables of a router namespace as text (what lib/router-nat.ts lays out): rendered for
+// iptables-restore, read back from iptables-save, and the change between two tables, so that a change touches only
+// the chains whose text differs: DNAT and float-snat rules one by one.
 import type { NatRuleCounters } from "../../lib/host-snapshot";
-import { chainNames, type NatChain, type NatTable } from "../../lib/router-nat";
+import { chainNames, markChain, type NatChain, type NatTable } from "../../lib/router-nat";
 
 const builtins = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"] as const;
+
+/** The tables of ours in a router namespace: nat, and mangle for the hairpin mark. */
+export type IptablesTable = "nat" | "mangle";
+
+/** Our chains of a table. */
+const ownChains = (prefix: string, table: IptablesTable): Set<string> =>
+  new Set(table === "nat" ? Object.values(chainNames(prefix)) : [markChain(prefix)]);
+
+/** mangle also has FORWARD; our jumps are from PREROUTING only, but another's rules may be anywhere. */
+const builtinsOf = (table: IptablesTable): readonly string[] =>
+  table === "nat" ? builtins : ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
 
 /**
  * The table as `iptables-save -t nat` prints it for a namespace holding only our rules, without its comment
@@ -23,25 +34,27 @@ export function renderIptablesSave(table: NatTable): string {
 }
 
 /**
- * Our part of `iptables-save -t nat` output (with or without `-c`): our chains' rules and the built-ins' jumps
- * into them, each with its counters (0 without `-c`), in the order printed. The one reader of that text: the
- * planner compares `table`, inspection and the trace show `rules`.
+ * Our part of `iptables-save -t nat` (or `-t mangle`) output (with or without `-c`): our chains' rules and the
+ * built-ins' jumps into them, each with its counters (0 without `-c`), in the order printed. The one reader of
+ * that text: the planner compares `table`, inspection and the trace show `rules`.
  */
 export function parseIptablesSave(
   text: string,
   prefix: string,
+  tableName: IptablesTable = "nat",
 ): { table: NatTable; rules: NatRuleCounters[] } {
   const chains = new Map<string, string[]>();
   const jumps: string[] = [];
   const rules: NatRuleCounters[] = [];
-  const own = new Set(Object.values(chainNames(prefix)));
-  let inNat = false;
+  const own = ownChains(prefix, tableName);
+  const builtinChains = builtinsOf(tableName);
+  let inTable = false;
   for (const line of text.split("\n")) {
     if (line.startsWith("*")) {
-      inNat = line === "*nat";
+      inTable = line === `*${tableName}`;
       continue;
     }
-    if (!inNat) continue;
+    if (!inTable) continue;
     if (line.startsWith(":")) {
       const name = line.slice(1).split(" ")[0] ?? "";
       if (own.has(name)) chains.set(name, []);
@@ -55,7 +68,7 @@ export function parseIptablesSave(
     if (ownRules !== undefined) {
       ownRules.push(rule);
       rules.push(counted);
-    } else if ((builtins as readonly string[]).includes(chain)) {
+    } else if (builtinChains.includes(chain)) {
       const target = /^-A \S+ -j (\S+)$/.exec(rule)?.[1];
       if (target !== undefined && own.has(target)) {
         jumps.push(rule);
@@ -87,8 +100,9 @@ export function renderRestore(
   deleteJumps: string[],
   addJumps: string[],
   edits: NatEdit[] = [],
+  table: IptablesTable = "nat",
 ): string {
-  const lines = ["*nat"];
+  const lines = [`*${table}`];
   for (const chain of chains) lines.push(`:${chain.name} - [0:0]`);
   for (const jump of deleteJumps) lines.push(jump.replace(/^-A /, "-D "));
   for (const edit of edits) for (const rule of edit.remove) lines.push(rule.replace(/^-A /, "-D "));

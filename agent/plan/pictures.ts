@@ -60,6 +60,8 @@ export type DesiredNamespace = {
   forwarding: boolean;
   /** Router namespaces only. */
   nat: NatTable | null;
+  /** Router namespaces only: the mark on what enters from outside, for the hairpin SNAT. */
+  mangle?: NatTable;
   /** dnsmasq in a DHCP namespace (and haproxy on an isolated network), haproxy in a router's. */
   daemons?: DesiredDaemon[];
   /** The device whose addresses and routes come by DHCP (a probe on a DHCP subnet), not from `ip addr add`. */
@@ -105,6 +107,8 @@ export type ObservedNamespace = {
   routes: ObservedRoute[];
   /** Parsed `iptables-save -t nat`; null when not read (not a router namespace). */
   nat: NatTable | null;
+  /** Parsed `iptables-save -t mangle`, read with the nat table; absent when not read. */
+  mangle?: NatTable;
   /** The daemons of ours it runs (read where the namespace may run some). */
   daemons?: ObservedDaemon[];
 };

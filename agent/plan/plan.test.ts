@@ -53,6 +53,24 @@ function bigRouter(enableSnat: boolean): IntentRouter {
         fixed_ip_address: "10.0.0.6",
       },
     ],
+    port_forwardings: [
+      forwarding("udp", [9000, 9010], [8000, 8010]),
+      forwarding("tcp", [9000, 9000], [8080, 8080]),
+    ],
+  };
+}
+
+function forwarding(protocol: "tcp" | "udp", external: [number, number], internal: [number, number]) {
+  return {
+    id: `e0000000-0000-4000-8000-00000000${protocol === "tcp" ? "0001" : "0002"}`,
+    floatingip_id: "f0000000-0000-4000-8000-000000000040",
+    floating_ip_address: "203.0.113.40",
+    protocol,
+    internal_ip_address: "10.0.1.8",
+    internal_port_start: internal[0],
+    internal_port_end: internal[1],
+    external_port_start: external[0],
+    external_port_end: external[1],
   };
 }
 
@@ -66,10 +84,13 @@ describe("router nat table", () => {
 :netlens-OUTPUT - [0:0]
 :netlens-POSTROUTING - [0:0]
 :netlens-PREROUTING - [0:0]
+:netlens-fip-pf - [0:0]
 :netlens-float-snat - [0:0]
 :netlens-snat - [0:0]
 -A PREROUTING -j netlens-PREROUTING
+-A PREROUTING -j netlens-fip-pf
 -A OUTPUT -j netlens-OUTPUT
+-A OUTPUT -j netlens-fip-pf
 -A POSTROUTING -j netlens-POSTROUTING
 -A POSTROUTING -j netlens-snat
 -A netlens-OUTPUT -d 203.0.113.20/32 -j DNAT --to-destination 10.0.0.5
@@ -80,19 +101,25 @@ describe("router nat table", () => {
 -A netlens-PREROUTING -d 203.0.113.20/32 -j DNAT --to-destination 10.0.0.5
 -A netlens-PREROUTING -d 203.0.113.21/32 -j DNAT --to-destination 10.0.0.6
 -A netlens-PREROUTING -d 203.0.113.30/32 -j DNAT --to-destination 10.0.1.7
+-A netlens-fip-pf -d 203.0.113.40/32 -p tcp -m tcp --dport 9000 -j DNAT --to-destination 10.0.1.8:8080
+-A netlens-fip-pf -d 203.0.113.40/32 -p udp -m udp --dport 9000:9010 -j DNAT --to-destination 10.0.1.8:8000-8010
 -A netlens-float-snat -s 10.0.0.5/32 -j SNAT --to-source 203.0.113.20
 -A netlens-float-snat -s 10.0.0.6/32 -j SNAT --to-source 203.0.113.21
 -A netlens-float-snat -s 10.0.1.7/32 -j SNAT --to-source 203.0.113.30
 -A netlens-snat -j netlens-float-snat
 -A netlens-snat -o qg-c1000000-00 -j SNAT --to-source 203.0.113.10
+-A netlens-snat -m mark ! --mark 0x2/0xffff -m conntrack --ctstate DNAT -j SNAT --to-source 203.0.113.10
 COMMIT
 `);
   });
 
   it("has no gateway SNAT rule when enable_snat is false, and keeps the floating IPs", () => {
     const text = renderIptablesSave(renderRouterNat(bigRouter(false), "netlens"));
-    expect(text).not.toContain("--to-source 203.0.113.10");
-    expect(text).toContain("-A netlens-snat -j netlens-float-snat\nCOMMIT\n");
+    expect(text).not.toContain("-o qg-c1000000-00 -j SNAT");
+    // The hairpin SNAT serves floating IPs: it stays (Neutron adds it with or without enable_snat).
+    expect(text).toContain(
+      "-A netlens-snat -j netlens-float-snat\n-A netlens-snat -m mark ! --mark 0x2/0xffff -m conntrack --ctstate DNAT -j SNAT --to-source 203.0.113.10\nCOMMIT\n",
+    );
     expect(text).toContain("-A netlens-float-snat -s 10.0.1.7/32 -j SNAT --to-source 203.0.113.30\n");
   });
 
@@ -192,6 +219,7 @@ COMMIT
 -A netlens-float-snat -s 10.0.1.7/32 -j SNAT --to-source 203.0.113.30
 -A netlens-snat -j netlens-float-snat
 -A netlens-snat -o qg-c1000000-00 -j SNAT --to-source 203.0.113.10
+-A netlens-snat -m mark ! --mark 0x2/0xffff -m conntrack --ctstate DNAT -j SNAT --to-source 203.0.113.10
 COMMIT
 `);
   });
@@ -248,13 +276,20 @@ describe("router namespace", () => {
     const ns = plan.namespaces.find((n) => n.kind === "router");
     expect(ns?.name).toBe(`t1-qrouter-${ids.router}`);
     expect(ns?.forwarding).toBe(true);
+    // The floating IP that forwards ports is on qg too (203.0.113.40), as Neutron puts it.
     expect(ns?.devices).toEqual([
       {
         name: "qg-c1000000-00",
         peer: "tapc1000000-00",
         mac: "fa:16:3e:00:00:01",
         mtu: 1500,
-        addresses: ["203.0.113.10/24", "203.0.113.20/32", "203.0.113.21/32", "203.0.113.30/32"],
+        addresses: [
+          "203.0.113.10/24",
+          "203.0.113.20/32",
+          "203.0.113.21/32",
+          "203.0.113.30/32",
+          "203.0.113.40/32",
+        ],
         announce: true,
       },
       {

@@ -1,7 +1,7 @@
 // A router's namespace (Neutron's qrouter-<id>): qr- devices for its interfaces, qg- for its gateway with the
-// floating IPs as /32, the default and extra routes, forwarding, its nat table and its metadata proxy.
+// floating IPs as /32, the default and extra routes, forwarding, its nat and mangle tables and its metadata proxy.
 import { deviceNames, namespaceNames } from "../../lib/names";
-import { renderRouterNat } from "../../lib/router-nat";
+import { floatingAddresses, renderRouterMangle, renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
@@ -53,7 +53,8 @@ export function planRouter(
       deviceNames.routerGateway(gateway.port_id),
       [
         `${gateway.ip_address}/${gateway.prefixlen}`,
-        ...router.floating_ips.map((fip) => `${fip.floating_ip_address}/32`),
+        // Those associated with a port and those forwarding ports alike.
+        ...floatingAddresses(router).map((address) => `${address}/32`),
       ],
       true,
     );
@@ -81,6 +82,7 @@ export function planRouter(
       routes,
       forwarding: true,
       nat: renderRouterNat(router, ctx.chainPrefix),
+      mangle: renderRouterMangle(router, ctx.chainPrefix),
       // Instances behind the router read their metadata through it (Neutron's enable_metadata_proxy).
       daemons:
         router.interfaces.length > 0 ? [metadataProxy({ kind: "router", id: router.id }, metadata)] : [],

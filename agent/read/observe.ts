@@ -4,7 +4,7 @@ import { ownNamespacePattern } from "../../lib/names";
 import { readDaemon } from "../host/daemon";
 import { mapLimit } from "../host/exec";
 import { type NamespaceLinks, readNamespace, readRootVeths } from "../host/ip";
-import { saveNat } from "../host/iptables";
+import { saveMangle, saveNat } from "../host/iptables";
 import { listNamespaces } from "../host/netns";
 import type { Ovs } from "../host/ovs";
 import { dhcpPaths } from "../plan/dhcp";
@@ -89,11 +89,14 @@ export async function observeHost(
     const readNat = isRouter && (!scope || old === undefined || scope.nat.has(name));
     const known = scope?.known?.get(name);
     const readDaemons = !scope || old === undefined || scope.links.has(name);
-    const [links, nat, daemons] = await Promise.all([
+    const [links, nat, mangle, daemons] = await Promise.all([
       readLinks ? (known ?? readNamespace(name)) : (old as ObservedNamespace),
       readNat
         ? saveNat(name).then((text) => parseIptablesSave(text, settings.chainPrefix).table)
         : (old?.nat ?? null),
+      readNat
+        ? saveMangle(name).then((text) => parseIptablesSave(text, settings.chainPrefix, "mangle").table)
+        : old?.mangle,
       readDaemons ? observeDaemons(settings, kind ?? "", id) : (old?.daemons ?? []),
     ]);
     return {
@@ -102,6 +105,7 @@ export async function observeHost(
       devices: links.devices,
       routes: links.routes,
       nat,
+      ...(mangle === undefined ? {} : { mangle }),
       ...(daemons.length === 0 ? {} : { daemons }),
     };
   });

@@ -2,9 +2,11 @@
 // events (full, then deltas, resume, end) over a scripted host.
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { conntrackInvolves } from "../../lib/conntrack";
 import type { HostSection, HostSections } from "../../lib/host-snapshot";
 import type { SnapshotEvent } from "../contract/snapshot";
 import { parseIptablesSave, stripSaveTimestamps } from "../plan/iptables";
+import { parseConntrack } from "./conntrack";
 import { type AgentStatus, HostMonitor } from "./monitor";
 import { parseOvsPorts, splitShowAndList } from "./ovs-ports";
 import { contentHash, diffSections, hashesOf, namespaceSectionKey } from "./sections";
@@ -336,5 +338,42 @@ describe("monitor", () => {
     expect(two.sections["netns/qrouter-a/nat"]).toMatchObject({ text: "v2" });
     expect((await monitor.snapshot()).seq).toBe(2);
     expect(host.reads).toBe(3);
+  });
+});
+
+describe("conntrack -L", () => {
+  // As Debian's conntrack 1.4.7 prints them in a router namespace: a forwarded port (DNAT on the way in), a
+  // hairpin (DNAT and SNAT to the gateway), an unanswered datagram and a ping.
+  const text = `tcp      6 431999 ESTABLISHED src=203.0.113.1 dst=203.0.113.216 sport=40412 dport=9000 src=10.0.0.5 dst=203.0.113.1 sport=8080 dport=40412 [ASSURED] mark=0 use=1
+tcp      6 119 TIME_WAIT src=10.0.0.5 dst=203.0.113.217 sport=51000 dport=8082 src=10.0.0.6 dst=203.0.113.214 sport=8082 dport=51000 [ASSURED] mark=0 use=1
+udp      17 29 src=203.0.113.1 dst=203.0.113.216 sport=5000 dport=9000 [UNREPLIED] src=10.0.0.5 dst=203.0.113.1 sport=8080 dport=5000 mark=0 use=1
+icmp     1 29 src=10.0.0.5 dst=203.0.113.1 type=8 code=0 id=7 src=203.0.113.1 dst=203.0.113.214 type=0 code=0 id=7 mark=0 use=1
+`;
+
+  it("reads each connection's two directions, state and flags", () => {
+    const [forwarded, hairpin, udp, icmp, ...rest] = parseConntrack(text);
+    expect(rest).toEqual([]);
+    expect(forwarded).toMatchObject({
+      protocol: "tcp",
+      state: "ESTABLISHED",
+      original: { src: "203.0.113.1", dst: "203.0.113.216", sport: 40412, dport: 9000 },
+      reply: { src: "10.0.0.5", dst: "203.0.113.1", sport: 8080, dport: 40412 },
+      flags: ["ASSURED"],
+    });
+    expect(hairpin?.reply).toEqual({ src: "10.0.0.6", dst: "203.0.113.214", sport: 8082, dport: 51000 });
+    expect(udp).toMatchObject({ protocol: "udp", state: null, flags: ["UNREPLIED"] });
+    expect(udp?.reply.sport).toBe(8080);
+    expect(icmp).toMatchObject({ protocol: "icmp", original: { src: "10.0.0.5", sport: null, dport: null } });
+    expect(forwarded?.text.startsWith("tcp      6 431999 ESTABLISHED")).toBe(true);
+  });
+
+  it("filters by an address in either direction, before or after NAT", () => {
+    const entries = parseConntrack(text);
+    expect(entries.filter((e) => conntrackInvolves(e, "10.0.0.5")).length).toBe(4);
+    expect(entries.filter((e) => conntrackInvolves(e, "203.0.113.217")).map((e) => e.protocol)).toEqual([
+      "tcp",
+    ]);
+    expect(entries.filter((e) => conntrackInvolves(e, "10.0.0.99"))).toEqual([]);
+    expect(parseConntrack("")).toEqual([]);
   });
 });

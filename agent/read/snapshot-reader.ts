@@ -1,9 +1,10 @@
 // Reads the host's sections for inspection: one ovs-vsctl call, then per namespace of ours one `ip -json -batch`
-// (addr + route) and, for routers, one `iptables-save -t nat -c`, a few at a time. A section whose raw text is
+// (addr + route) and, for routers, one `iptables-save -t nat -c` and one `conntrack -L`, a few at a time. A section whose raw text is
 // the same as last time is taken from the previous read without parsing or hashing it again: at idle (the common
 // case) a read costs the processes and string compares only.
 import type {
   AddrSection,
+  ConntrackSection,
   DhcpSection,
   HostSection,
   HostSections,
@@ -17,6 +18,7 @@ import type {
   SnapshotSectionKey,
 } from "../../lib/host-snapshot";
 import { ownNamespacePattern } from "../../lib/names";
+import { listConntrack } from "../host/conntrack";
 import { readDaemon, readLogTail } from "../host/daemon";
 import { mapLimit } from "../host/exec";
 import { readNamespaceJson } from "../host/ip";
@@ -25,6 +27,7 @@ import { listNamespaces, namespaceExists } from "../host/netns";
 import type { Ovs } from "../host/ovs";
 import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave, stripSaveTimestamps } from "../plan/iptables";
+import { parseConntrack } from "./conntrack";
 import { parseOvsPorts, showAndListArgs, splitShowAndList } from "./ovs-ports";
 import { contentHash, namespaceSectionKey } from "./sections";
 
@@ -75,7 +78,7 @@ export class SnapshotReader {
     put(ovsPart);
     const parts = await mapLimit(names, this.settings.parallel ?? 4, async (name) => {
       const [, kind, id = ""] = pattern.exec(name) ?? [];
-      const [ip, nat, dhcp] = await Promise.all([
+      const [ip, nat, conntrack, dhcp] = await Promise.all([
         this.readIp(name).catch((error: unknown) =>
           this.fallback(name, [`addr:${name}`, `routes:${name}`], error, failures),
         ),
@@ -84,13 +87,18 @@ export class SnapshotReader {
               this.fallback(name, [`nat:${name}`], error, failures),
             )
           : [],
+        kind === "qrouter"
+          ? this.readConntrack(name).catch((error: unknown) =>
+              this.fallback(name, [`conntrack:${name}`], error, failures),
+            )
+          : [],
         kind === "qdhcp"
           ? this.readDhcp(name, id).catch((error: unknown) =>
               this.fallback(name, [`dhcp:${name}`], error, failures),
             )
           : [],
       ]);
-      return [...ip, ...nat, ...dhcp];
+      return [...ip, ...nat, ...conntrack, ...dhcp];
     });
     for (const part of parts) put(part);
     const errors: string[] = [];
@@ -210,6 +218,23 @@ export class SnapshotReader {
       return [section];
     });
   }
+
+  private async readConntrack(namespace: string): Promise<HostSection[]> {
+    const text = await listConntrack(namespace);
+    return this.remember(`conntrack:${namespace}`, text, () => {
+      // Without the lines (their timeouts count down), in a fixed order (the kernel's is its hash table's): the
+      // same connections in the same states hash the same.
+      const keyed = parseConntrack(text).map((entry) => {
+        const { text: _, ...rest } = entry;
+        return { entry, key: JSON.stringify(rest) };
+      });
+      keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const entries = keyed.map((k) => k.entry);
+      const hash = contentHash(keyed.map((k) => k.key).join("\n"));
+      const section: ConntrackSection = { kind: "conntrack", namespace, hash, entries };
+      return [section];
+    });
+  }
 }
 
 /** Lines of dnsmasq's log shown: enough for the last few exchanges. */
@@ -227,6 +252,7 @@ export function keyOf(section: HostSection): SnapshotSectionKey {
     case "routes":
     case "nat":
     case "dhcp":
+    case "conntrack":
       return namespaceSectionKey(section.namespace, section.kind satisfies NamespaceSectionKind);
     default: {
       const unreachable: never = section;

@@ -73,15 +73,75 @@ s.on("error", (e) => { process.stderr.write(e.message); process.exit(1); });
 setTimeout(() => process.exit(3), 4000);
 `;
 
+const udpServerScript = `
+const dgram = require("node:dgram");
+const server = dgram.createSocket("udp4");
+server.on("message", (m, from) => {
+  process.stdout.write("peer " + from.address + "\\n");
+  server.send("pong", from.port, from.address, () => server.close());
+});
+server.bind(Number(process.argv[1]), "0.0.0.0", () => process.stdout.write("ready\\n"));
+setTimeout(() => process.exit(2), 15000);
+`;
+
+// Exits 0 only once the answer came back: over UDP, getting there is half of it.
+const udpClientScript = `
+const dgram = require("node:dgram");
+const s = dgram.createSocket("udp4");
+s.on("message", () => process.exit(0));
+s.send("ping", Number(process.argv[2]), process.argv[1]);
+setTimeout(() => process.exit(3), 4000);
+`;
+
 /**
- * Listens on `port` in `serverNs`, connects from `clientNs` to `address:port`, and returns the peer address the
- * listener saw (null when the connection did not arrive).
+ * Listens on `port` in `serverNs`, connects from `clientNs` to `address:connectPort` (`port` unless a forwarding
+ * maps another), and returns the peer address the listener saw (null when the connection did not arrive).
  */
-export async function tcpPeerAddress(
+export function tcpPeerAddress(
   serverNs: string,
   clientNs: string,
   address: string,
   port: number,
+  connectPort = port,
+): Promise<string | null> {
+  return peerAddress(
+    { server: serverScript, client: clientScript },
+    serverNs,
+    clientNs,
+    address,
+    port,
+    connectPort,
+  );
+}
+
+/**
+ * The same over UDP: a datagram from `clientNs` to `address:connectPort`, answered by the listener on `port` in
+ * `serverNs`; the peer address the listener saw, or null when the datagram or its answer was lost.
+ */
+export function udpPeerAddress(
+  serverNs: string,
+  clientNs: string,
+  address: string,
+  port: number,
+  connectPort = port,
+): Promise<string | null> {
+  return peerAddress(
+    { server: udpServerScript, client: udpClientScript },
+    serverNs,
+    clientNs,
+    address,
+    port,
+    connectPort,
+  );
+}
+
+async function peerAddress(
+  scripts: { server: string; client: string },
+  serverNs: string,
+  clientNs: string,
+  address: string,
+  port: number,
+  connectPort: number,
 ): Promise<string | null> {
   const server: ChildProcess = spawn("ip", [
     "netns",
@@ -89,7 +149,7 @@ export async function tcpPeerAddress(
     serverNs,
     process.execPath,
     "-e",
-    serverScript,
+    scripts.server,
     String(port),
   ]);
   try {
@@ -112,7 +172,7 @@ export async function tcpPeerAddress(
     });
     const client = await nsExec(
       clientNs,
-      [process.execPath, "-e", clientScript, address, String(port)],
+      [process.execPath, "-e", scripts.client, address, String(connectPort)],
       true,
     );
     if (client.code !== 0) return null;

@@ -54,6 +54,7 @@ export function labRouter(overrides: Partial<IntentRouter> = {}): IntentRouter {
     ],
     routes: [],
     floating_ips: [{ id: ids.fip, floating_ip_address: "203.0.113.20", fixed_ip_address: "10.0.0.5" }],
+    port_forwardings: [],
     ...overrides,
   };
 }

@@ -20,6 +20,7 @@ export function observedFrom(desired: DesiredHost): ObservedHost {
         { destination: "10.0.0.0/24", via: null, dev: "eth0", protocol: "kernel" },
       ],
       nat: ns.nat,
+      ...(ns.mangle === undefined ? {} : { mangle: ns.mangle }),
       daemons: (ns.daemons ?? []).map((d) => ({ ...d, pid: 4242 })),
     });
     for (const d of ns.devices) host.rootLinks.set(d.peer, { name: d.peer, up: true, mtu: d.mtu });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { addCrud, formatOption, run } from "../command";
 import { type Format, field, printOne } from "../output";
+import { portForwardingCommands } from "./portForwarding";
 
 export function floatingIpCommands(program: Command): void {
   const floating = program.command("floating").description("Floating IPs");
@@ -51,6 +52,8 @@ export function floatingIpCommands(program: Command): void {
         await client.floatingIp.update.mutate({ id, port_id: o.port, fixed_ip_address: o.fixedIpAddress });
       }),
     );
+
+  portForwardingCommands(ip);
 
   ip.command("unset <floating-ip>")
     .description("Disassociate a floating IP")

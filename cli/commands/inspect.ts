@@ -1,7 +1,13 @@
 // `netlens host inspect` (a host's latest snapshot: `ovs-vsctl show` and `iptables-save -t nat` verbatim, as
 // operators read them on the node) and `netlens drift list|repair`.
 import { Command, Option } from "commander";
-import type { DhcpSection, HostSections, IpJsonLink, IpJsonRoute } from "../../lib/host-snapshot";
+import type {
+  ConntrackSection,
+  DhcpSection,
+  HostSections,
+  IpJsonLink,
+  IpJsonRoute,
+} from "../../lib/host-snapshot";
 import { inspectSectionKinds } from "../../lib/schemas/inspect";
 import { formatOption, run } from "../command";
 import { type Format, field, printJson, printList, type Row, terminalText } from "../output";
@@ -43,6 +49,11 @@ function dhcpLines(dhcp: DhcpSection): string[] {
   ];
 }
 
+/** `conntrack -L` as the agent read it (only the connections asked for, with `--address`). */
+function conntrackLines(conntrack: ConntrackSection): string[] {
+  return [`## conntrack -L (${conntrack.entries.length})`, ...conntrack.entries.map((e) => e.text)];
+}
+
 /** The plain output: the host-wide ovs text first, then each namespace's addresses, routes and nat table. */
 function renderSnapshot(sections: HostSections): string {
   const out: string[] = [];
@@ -68,11 +79,13 @@ function renderSnapshot(sections: HostSections): string {
     const routes = sections[`netns/${ns}/routes`];
     const nat = sections[`netns/${ns}/nat`];
     const dhcp = sections[`netns/${ns}/dhcp`];
+    const conntrack = sections[`netns/${ns}/conntrack`];
     out.push(`# ip netns exec ${ns} ...`);
     if (addr?.kind === "addr") out.push("## ip -brief addr", ...addrLines(addr.links));
     if (routes?.kind === "routes") out.push("## ip route", ...routeLines(routes.routes));
     if (nat?.kind === "nat") out.push("## iptables-save -t nat -c", nat.text.trimEnd());
     if (dhcp?.kind === "dhcp") out.push(...dhcpLines(dhcp));
+    if (conntrack?.kind === "conntrack") out.push(...conntrackLines(conntrack));
     out.push("");
   }
   return out.join("\n");
@@ -83,22 +96,29 @@ export function inspectCommands(program: Command): void {
   host
     .command("inspect <host>")
     .description(
-      "Show what the host really has: ovs-vsctl show, addresses, routes, NAT rules (latest snapshot)",
+      "Show what the host really has: ovs-vsctl show, addresses, routes, NAT rules, tracked connections (latest snapshot)",
     )
     .addOption(formatOption())
     .option("--namespace <ns>", "only this namespace (e.g. qrouter-<router id>)")
     .addOption(new Option("--section <section>", "only this kind of section").choices(inspectSectionKinds))
+    .option("--address <ip>", "only the tracked connections (conntrack) with this address")
     .action(
       run(
         async (
           client,
           name: string,
-          o: { format: Format; namespace?: string; section?: (typeof inspectSectionKinds)[number] },
+          o: {
+            format: Format;
+            namespace?: string;
+            section?: (typeof inspectSectionKinds)[number];
+            address?: string;
+          },
         ) => {
           const snapshot = await client.inspect.snapshot.query({
             host: name,
             namespace: o.namespace,
             section: o.section,
+            address: o.address,
           });
           if (o.format === "json") return printJson(snapshot);
           const state = snapshot.online ? "online" : `OFFLINE, last seen ${snapshot.last_seen ?? "never"}`;

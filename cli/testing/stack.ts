@@ -27,7 +27,11 @@ const netlens = join(repo, "cli/netlens");
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);

@@ -11,7 +11,8 @@ export type DeleteTarget =
       name: string;
       noun: string;
     }
-  | { kind: "routerInterface"; id: string; subnetId: string; name: string; noun: string };
+  | { kind: "routerInterface"; id: string; subnetId: string; name: string; noun: string }
+  | { kind: "portForwarding"; id: string; floatingIpId: string; name: string; noun: string };
 
 /** One verb per action, the words of Horizon: interfaces are removed, floating IPs released, the rest deleted. */
 export function actionVerb(kind: DeleteTarget["kind"]): "Delete" | "Remove" | "Release" {
@@ -152,6 +153,8 @@ export function assess(target: DeleteTarget, lists: Lists): Assessment {
           .map((f) => `floating IP ${f.floating_ip_address} is disassociated (and kept)`),
       };
     }
+    case "portForwarding":
+      return { blockers: [], effects: [`${target.name} is no longer forwarded`] };
     case "floatingIp": {
       const f = lists.floatingIps.find((x) => x.id === target.id);
       return {

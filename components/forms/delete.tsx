@@ -67,6 +67,7 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
   const router = useMutation(trpc.router.delete.mutationOptions(options));
   const server = useMutation(trpc.server.delete.mutationOptions(options));
   const fip = useMutation(trpc.floatingIp.delete.mutationOptions(options));
+  const forwarding = useMutation(trpc.portForwarding.delete.mutationOptions(options));
   const removeInterface = useMutation(
     trpc.router.removeInterface.mutationOptions({
       onSuccess: (r) => {
@@ -76,7 +77,7 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
       onError: options.onError,
     }),
   );
-  const busy = [network, subnet, router, server, fip, removeInterface].some((m) => m.isPending);
+  const busy = [network, subnet, router, server, fip, forwarding, removeInterface].some((m) => m.isPending);
   return (
     <FormShell
       error={error}
@@ -100,6 +101,8 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
             return fip.mutate({ id: target.id });
           case "routerInterface":
             return removeInterface.mutate({ id: target.id, subnet_id: target.subnetId });
+          case "portForwarding":
+            return forwarding.mutate({ floatingip_id: target.floatingIpId, id: target.id });
         }
       }}
     >

@@ -16,6 +16,7 @@ export type DialogSpec =
   | { type: "server-create"; networkId?: string }
   | { type: "fip-create"; portId?: string; networkId?: string }
   | { type: "fip-associate"; id: string }
+  | { type: "pf-create"; floatingIpId: string }
   | { type: "delete"; target: DeleteTarget };
 
 export const DialogContext = createContext<{ open: (spec: DialogSpec) => void }>({ open: () => {} });

@@ -8,6 +8,7 @@ import { DeleteForm } from "./delete";
 import { DialogContext, type DialogSpec } from "./dialog-context";
 import { FloatingIpAssociateForm, FloatingIpCreateForm } from "./floating-ip";
 import { NetworkCreateForm, NetworkEditForm } from "./network";
+import { PortForwardingCreateForm } from "./port-forwarding";
 import { RouterCreateForm, RouterGatewayForm, RouterInterfaceForm, RouterRoutesForm } from "./router";
 import { ServerCreateForm } from "./server";
 import { SubnetCreateForm, SubnetEditForm } from "./subnet";
@@ -24,6 +25,7 @@ const titles: Record<DialogSpec["type"], string> = {
   "server-create": "Launch instance",
   "fip-create": "Allocate floating IP",
   "fip-associate": "Associate floating IP",
+  "pf-create": "Add port forwarding",
   delete: "Delete",
 };
 
@@ -51,6 +53,8 @@ function Body({ spec, close }: { spec: DialogSpec; close: () => void }) {
       return <FloatingIpCreateForm portId={spec.portId} networkId={spec.networkId} close={close} />;
     case "fip-associate":
       return <FloatingIpAssociateForm id={spec.id} close={close} />;
+    case "pf-create":
+      return <PortForwardingCreateForm floatingIpId={spec.floatingIpId} close={close} />;
     case "delete":
       return <DeleteForm target={spec.target} close={close} />;
   }

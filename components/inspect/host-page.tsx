@@ -1,17 +1,28 @@
 "use client";
 // The Hosts page (agents online/offline, last seen, applied vs wanted revision, drift) and one host's page:
-// `ovs-vsctl show`, its namespaces (addresses, routes, NAT rules) and its drift, live from the agent's stream.
+// `ovs-vsctl show`, its namespaces (addresses, routes, NAT rules), its routers' tracked connections and its
+// drift, live from the agent's stream.
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
+import { conntrackInvolves } from "@/lib/conntrack";
 import type { HostSnapshot } from "@/lib/host-snapshot";
+import { isIpv4 } from "@/lib/ip";
 import { DataTable, PageHeader } from "../resources/table";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { useToast } from "../ui/toast";
 import { annotateOvsShow, filterOvsShow, type HostModel, mentions, namespaceLabel } from "./host-names";
 import { type DriftItem, HIGHLIGHT_MS, useInspect, useNow } from "./use-inspect";
-import { AddressTable, DhcpServer, NatRules, OvsShow, PluggedInterfaces, RoutesTable } from "./views";
+import {
+  AddressTable,
+  ConntrackTable,
+  DhcpServer,
+  NatRules,
+  OvsShow,
+  PluggedInterfaces,
+  RoutesTable,
+} from "./views";
 
 function ago(iso: string | null, now: number): string {
   if (iso === null) return "never";
@@ -98,7 +109,7 @@ export function HostsList() {
   );
 }
 
-type Tab = "ovs" | "namespaces" | "plugged" | "drift";
+type Tab = "ovs" | "namespaces" | "conntrack" | "plugged" | "drift";
 
 const nsOrder = (ns: string) => (/qrouter-/.test(ns) ? 0 : /qprobe-/.test(ns) ? 1 : 2);
 
@@ -196,6 +207,26 @@ function natFilter(query: string, rules: readonly { rule: string }[]) {
   return narrowed ? { only: (rule: string) => mentions(query, rule) } : {};
 }
 
+/**
+ * Each router namespace's tracked connections; the filter keeps, for an address, the connections with that
+ * address in either direction (as `host inspect --address`), and otherwise those whose line mentions it.
+ */
+function trackedConnections(snapshot: HostSnapshot | undefined, query: string) {
+  const address = isIpv4(query.trim()) ? query.trim() : null;
+  return Object.values(snapshot?.sections ?? {}).flatMap((section) =>
+    section?.kind === "conntrack"
+      ? [
+          {
+            namespace: section.namespace,
+            entries: section.entries.filter((e) =>
+              address !== null ? conntrackInvolves(e, address) : mentions(query, e.text),
+            ),
+          },
+        ]
+      : [],
+  );
+}
+
 export function HostPage({ host }: { host: string }) {
   const trpc = useTRPC();
   const { snapshots, statuses, drift, changed } = useInspect({ host });
@@ -229,9 +260,12 @@ export function HostPage({ host }: { host: string }) {
     ),
   );
   const shownDrift = drift.filter((d) => mentions(query, JSON.stringify(d)));
+  const connections = trackedConnections(snapshot, query);
+  const connectionCount = connections.reduce((n, c) => n + c.entries.length, 0);
   const tabs: { id: Tab; label: string }[] = [
     { id: "ovs", label: "ovs-vsctl show" },
     { id: "namespaces", label: `Namespaces (${namespaces.length})` },
+    { id: "conntrack", label: `Connections (${connectionCount})` },
     { id: "plugged", label: `Plugged (${plugged.length}${unbound > 0 ? `, ${unbound} unbound` : ""})` },
     { id: "drift", label: `Drift (${shownDrift.length})` },
   ];
@@ -294,6 +328,18 @@ export function HostPage({ host }: { host: string }) {
         />
       ) : null}
       {tab === "drift" ? <DriftTable items={shownDrift} /> : null}
+      {tab === "conntrack" && snapshot ? (
+        <div className="flex flex-col gap-3">
+          {connections.map(({ namespace, entries }) => (
+            <section key={namespace} aria-label={`Tracked connections in ${namespace}`}>
+              <h3 className="font-mono text-xs font-semibold">
+                {namespaceLabel(model, namespace)} <span className="text-[var(--muted)]">conntrack -L</span>
+              </h3>
+              <ConntrackTable entries={entries} />
+            </section>
+          ))}
+        </div>
+      ) : null}
       {tab === "plugged" && snapshot ? <PluggedInterfaces interfaces={plugged} /> : null}
       {tab === "namespaces" && snapshot ? (
         <div className="flex flex-col gap-3">

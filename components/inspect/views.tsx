@@ -1,8 +1,16 @@
 "use client";
 // How a host's sections read: NAT rules as `iptables -S` prints them (monospace, coloured, with packet
 // counters), addresses and routes as tables, `ovs-vsctl show` verbatim, a DHCP server's dnsmasq with its files and
-// log, the interfaces others plugged. Drifted lines are marked; new ones glow.
-import type { DhcpSection, IpJsonLink, IpJsonRoute, NatSection, PluggedInterface } from "@/lib/host-snapshot";
+// log, the interfaces others plugged, a router's tracked connections. Drifted lines are marked; new ones glow.
+import type {
+  ConntrackEntry,
+  ConntrackTuple,
+  DhcpSection,
+  IpJsonLink,
+  IpJsonRoute,
+  NatSection,
+  PluggedInterface,
+} from "@/lib/host-snapshot";
 import { ScrollBox } from "../ui/scroll-box";
 
 const cell = "px-2 py-0.5 text-left align-top";
@@ -272,6 +280,41 @@ export function PluggedInterfaces({ interfaces }: { interfaces: readonly Plugged
             <td className={cell}>{i.state}</td>
             <td className={cell}>{i.tag ?? ""}</td>
             <td className={cell}>{i.message ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const endpoint = (address: string, port: number | null) => (port === null ? address : `${address}:${port}`);
+const direction = (t: ConntrackTuple) => `${endpoint(t.src, t.sport)} → ${endpoint(t.dst, t.dport)}`;
+
+/**
+ * A router namespace's `conntrack -L`: each connection as it came and as its answers go back, so that a DNAT (the
+ * reply's source is the instance, not the floating IP) or a hairpin SNAT (the reply goes to the gateway) shows.
+ */
+export function ConntrackTable({ entries }: { entries: readonly ConntrackEntry[] }) {
+  if (entries.length === 0) return <p className="text-sm text-[var(--muted)]">No tracked connections.</p>;
+  return (
+    <table className="w-full font-mono text-[11px]" data-testid="conntrack-table">
+      <thead>
+        <tr>
+          <th className={head}>proto</th>
+          <th className={head}>state</th>
+          <th className={head}>original</th>
+          <th className={head}>reply</th>
+          <th className={head}>flags</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((e) => (
+          <tr key={e.text} data-testid="conntrack-entry" title={e.text}>
+            <td className={cell}>{e.protocol}</td>
+            <td className={cell}>{e.state ?? ""}</td>
+            <td className={cell}>{direction(e.original)}</td>
+            <td className={cell}>{direction(e.reply)}</td>
+            <td className={cell}>{e.flags.join(" ")}</td>
           </tr>
         ))}
       </tbody>

@@ -3,13 +3,14 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { useIsAdmin } from "../auth/viewer";
 import { interfaceName } from "../forms/blockers";
 import { useDialogs } from "../forms/dialog-context";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { StatusBadge } from "../ui/status";
 import { DeleteButton, SubnetActions } from "./actions";
-import { statusColumn } from "./columns";
+import { mono, statusColumn } from "./columns";
 import { FieldTable } from "./fields";
 import { DataTable, PageHeader } from "./table";
 
@@ -192,6 +193,9 @@ export function FloatingIpDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const { open } = useDialogs();
   const fip = useQuery(trpc.floatingIp.show.queryOptions({ id }));
+  // One that forwards ports cannot be associated (Neutron's FipInUseByPortForwarding): no Associate then.
+  const forwards =
+    (useQuery(trpc.portForwarding.list.queryOptions({ floatingip_id: id })).data?.length ?? 0) > 0;
   const f = fip.data;
   return (
     <Shell
@@ -202,7 +206,7 @@ export function FloatingIpDetail({ id }: { id: string }) {
       actions={
         f ? (
           <>
-            {f.port_id ? null : (
+            {f.port_id || forwards ? null : (
               <Button onClick={() => open({ type: "fip-associate", id })}>Associate</Button>
             )}
             <DeleteButton
@@ -212,7 +216,87 @@ export function FloatingIpDetail({ id }: { id: string }) {
           </>
         ) : null
       }
-    />
+    >
+      {f ? (
+        <PortForwardings
+          floatingIpId={f.id}
+          address={f.floating_ip_address}
+          associated={f.port_id !== null}
+        />
+      ) : null}
+    </Shell>
+  );
+}
+
+/** "9000" for "9000:9000", "9000:9010" as it is: a range reads as Neutron writes it. */
+const portsText = (range: string) => range.replace(/^(\d+):\1$/, "$1");
+
+/** A floating IP's port forwardings (Neutron's): what reaches which instance port, with add and delete. */
+function PortForwardings({
+  floatingIpId,
+  address,
+  associated,
+}: {
+  floatingIpId: string;
+  address: string;
+  associated: boolean;
+}) {
+  const trpc = useTRPC();
+  const { open } = useDialogs();
+  const isAdmin = useIsAdmin();
+  const forwardings = useQuery(trpc.portForwarding.list.queryOptions({ floatingip_id: floatingIpId }));
+  const text = (pf: {
+    protocol: string;
+    external_port_range: string;
+    internal_ip_address: string;
+    internal_port_range: string;
+  }) =>
+    `${pf.protocol} ${address}:${portsText(pf.external_port_range)} → ${pf.internal_ip_address}:${portsText(pf.internal_port_range)}`;
+  return (
+    <section aria-label="Port forwardings" className="flex flex-col gap-2">
+      <div className="flex items-center justify-between">
+        <h2 className="font-semibold">Port forwardings</h2>
+        {isAdmin && !associated ? (
+          <Button onClick={() => open({ type: "pf-create", floatingIpId })}>Add port forwarding</Button>
+        ) : null}
+      </div>
+      {associated ? (
+        <p className="text-sm text-[var(--muted)]">
+          Associated with a port: a floating IP forwards ports or is associated, not both.
+        </p>
+      ) : null}
+      <DataTable
+        label="Port forwardings"
+        rows={forwardings.data ?? []}
+        empty="No port forwardings."
+        columns={[
+          { key: "protocol", header: "Protocol", cell: (pf) => pf.protocol, sort: (pf) => pf.protocol },
+          {
+            key: "external",
+            header: "External port",
+            cell: (pf) => mono(portsText(pf.external_port_range)),
+            sort: (pf) => pf.external_port ?? 0,
+          },
+          {
+            key: "internal",
+            header: "Internal address",
+            cell: (pf) => mono(`${pf.internal_ip_address}:${portsText(pf.internal_port_range)}`),
+          },
+          { key: "description", header: "Description", cell: (pf) => pf.description },
+        ]}
+        actions={(pf) => (
+          <DeleteButton
+            target={{
+              kind: "portForwarding",
+              id: pf.id,
+              floatingIpId,
+              name: text(pf),
+              noun: "port forwarding",
+            }}
+          />
+        )}
+      />
+    </section>
   );
 }
 

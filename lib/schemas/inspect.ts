@@ -1,6 +1,7 @@
 // Inputs of host inspection and drift. Host and namespace names reach no command line (the server
 // only looks them up in what the agent reported), but they are still held to the shapes the agent makes.
 import { z } from "zod";
+import { ipv4 } from "./common";
 
 /** A host as its agent names itself (`hostname`, or `--host`). */
 const hostName = z
@@ -11,7 +12,7 @@ const hostName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "Invalid host name");
 
 /** The sections `netlens host inspect --section` selects. */
-export const inspectSectionKinds = ["ovs", "addr", "routes", "nat", "dhcp", "bindings"] as const;
+export const inspectSectionKinds = ["ovs", "addr", "routes", "nat", "dhcp", "conntrack", "bindings"] as const;
 export type InspectSectionKind = (typeof inspectSectionKinds)[number];
 
 export const inspectSnapshot = z.object({
@@ -23,6 +24,8 @@ export const inspectSnapshot = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,80}$/, "Invalid namespace name")
     .optional(),
+  /** Only the tracked connections with this address in either direction (`conntrack -L` filtered). */
+  address: ipv4.optional(),
 });
 
 /** Every host, or one. */

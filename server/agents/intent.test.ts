@@ -73,6 +73,7 @@ describe("intent for the demo topology", () => {
         ],
         routes: [],
         floating_ips: [{ id: fip?.id, floating_ip_address: "203.0.113.101", fixed_ip_address: "10.0.0.3" }],
+        port_forwardings: [],
       },
     ]);
     expect(intent.instances).toEqual(
@@ -125,6 +126,40 @@ describe("intent for the demo topology", () => {
       },
     ]);
     expect(intent.dhcp?.[0]?.hosts).toHaveLength(4);
+  });
+
+  it("carries a floating IP's port forwardings on the router they go through, not as an association", async () => {
+    const fip = await api.caller.floatingIp.create({ floating_network_id: "public" });
+    const pf = await api.caller.portForwarding.create({
+      floatingip_id: fip.id,
+      internal_port_id: "vm2-port",
+      internal_ip_address: "10.0.0.4",
+      internal_port: 8080,
+      external_port: 9000,
+      protocol: "tcp",
+      description: "",
+    });
+    const [agent] = await api.db.select().from(agents);
+    const intent = compileIntent(await loadIntentInputs(api.db, agent?.id ?? 0));
+    expect(hostIntent.safeParse(intent).success).toBe(true);
+    const [router] = intent.routers;
+    expect(router?.floating_ips.map((f) => f.id)).not.toContain(fip.id);
+    expect(router?.port_forwardings).toEqual([
+      {
+        id: pf.id,
+        floatingip_id: fip.id,
+        floating_ip_address: fip.floating_ip_address,
+        protocol: "tcp",
+        internal_ip_address: "10.0.0.4",
+        internal_port_start: 8080,
+        internal_port_end: 8080,
+        external_port_start: 9000,
+        external_port_end: 9000,
+      },
+    ]);
+    await api.caller.floatingIp.delete({ id: fip.id });
+    const after = compileIntent(await loadIntentInputs(api.db, agent?.id ?? 0));
+    expect(after.routers[0]?.port_forwardings).toEqual([]);
   });
 
   it("drops floating IPs from a router without gateway", async () => {

@@ -7,6 +7,7 @@ import type {
   IntentNetwork,
   IntentPort,
   IntentPortElsewhere,
+  IntentPortForwarding,
   IntentRouter,
   IntentUplink,
 } from "../../agent/contract/intent";
@@ -16,6 +17,7 @@ import type {
   FloatingIpRow,
   InstanceRow,
   NetworkRow,
+  PortForwardingRow,
   PortRow,
   RouterRow,
   SubnetRow,
@@ -33,8 +35,11 @@ export type IntentInputs = {
   allocations: AllocationRow[];
   routers: RouterRow[];
   floatingIps: FloatingIpRow[];
+  portForwardings: CompiledPortForwarding[];
   instances: InstanceRow[];
 };
+
+type CompiledPortForwarding = Omit<PortForwardingRow, "description" | "createdAt" | "updatedAt">;
 
 /**
  * What the compiler reads: the rows, of which only these columns of the two tables that grow with floating IPs
@@ -94,6 +99,30 @@ export function compileIntent(input: CompileInputs): HostIntent {
             : [],
         )
       : [];
+    // A floating IP forwards ports through the router it was put on (its router_id), with no port of its own.
+    const forwarding = new Map(
+      input.floatingIps.flatMap((f) =>
+        gateway && f.routerId === router.id && f.fixedPortId === null ? [[f.id, f.floatingIpAddress]] : [],
+      ),
+    );
+    const portForwardings: IntentPortForwarding[] = input.portForwardings.flatMap((pf) => {
+      const address = forwarding.get(pf.floatingIpId);
+      return address === undefined
+        ? []
+        : [
+            {
+              id: pf.id,
+              floatingip_id: pf.floatingIpId,
+              floating_ip_address: address,
+              protocol: pf.protocol,
+              internal_ip_address: pf.internalIpAddress,
+              internal_port_start: pf.internalPortStart,
+              internal_port_end: pf.internalPortEnd,
+              external_port_start: pf.externalPortStart,
+              external_port_end: pf.externalPortEnd,
+            },
+          ];
+    });
     return {
       id: router.id,
       gateway: gateway
@@ -102,6 +131,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
       interfaces,
       routes: router.routes,
       floating_ips: floating,
+      port_forwardings: portForwardings,
     };
   });
 

@@ -8,6 +8,7 @@ import {
   instances,
   ipAllocations,
   networks,
+  portForwardings,
   ports,
   routers,
   subnets,
@@ -28,6 +29,7 @@ export async function loadIntentInputs(db: Db, agentId: number): Promise<IntentI
         allocations: await tx.select().from(ipAllocations),
         routers: await tx.select().from(routers).orderBy(asc(routers.createdAt)),
         floatingIps: await tx.select().from(floatingIps).orderBy(asc(floatingIps.createdAt)),
+        portForwardings: await tx.select().from(portForwardings).orderBy(asc(portForwardings.createdAt)),
         instances: await tx.select().from(instances).orderBy(asc(instances.createdAt)),
       };
     },

@@ -19,7 +19,8 @@ const tables = [
   {
     kind: "floating_ip",
     table: floatingIps,
-    healthy: (row: Row): Status => (row.fixedPortId ? "ACTIVE" : "DOWN"),
+    // Associated with a port, or forwarding ports through a router: its NAT runs there.
+    healthy: (row: Row): Status => (row.fixedPortId || row.routerId ? "ACTIVE" : "DOWN"),
   },
   {
     kind: "port",

@@ -124,6 +124,24 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   "drift.settings": { who: "admin", admin: NO_HOST },
   "drift.setSettings": { who: "admin", input: () => ({ auto_repair: false }), admin: NO_HOST },
   "drift.repair": { who: "admin", input: () => ({ all: true }), admin: NO_HOST },
+  "portForwarding.list": { who: "member", input: (f) => ({ floatingip_id: f.pfFipA }) },
+  "portForwarding.show": { who: "member", input: (f) => ({ floatingip_id: f.pfFipA, id: f.pfA }) },
+  "portForwarding.create": {
+    who: "admin",
+    input: (f) => ({
+      floatingip_id: f.pfFipA,
+      internal_port_id: "port-a",
+      internal_ip_address: f.portAIp,
+      internal_port: 80,
+      external_port: 8080,
+      protocol: "tcp",
+    }),
+  },
+  "portForwarding.update": {
+    who: "admin",
+    input: (f) => ({ floatingip_id: f.pfFipA, id: f.pfA, external_port: 2223 }),
+  },
+  "portForwarding.delete": { who: "admin", input: (f) => ({ floatingip_id: f.pfFipA, id: f.pfA }) },
   // Members trace their own project's paths, the host's internals masked (server/trace/tenant-view.ts).
   "trace.run": { who: "member", input: () => ({ from: "vm-a", to: "203.0.113.1" }) },
   // Who changed what, from where: every project's changes, and admins' own.

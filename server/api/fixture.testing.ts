@@ -44,7 +44,19 @@ export async function buildFixture(api: TestApi) {
   const fipA = await admin.floatingIp.create({ floating_network_id: "public", project_id: "alpha" });
   await admin.server.addFloatingIp({ id: "vm-a", floating_ip_address: fipA.floating_ip_address });
   const spareFipA = await admin.floatingIp.create({ floating_network_id: "public", project_id: "alpha" });
-  await admin.port.create({ name: "port-a", network_id: "net-a", project_id: "alpha" });
+  const portA = await admin.port.create({ name: "port-a", network_id: "net-a", project_id: "alpha" });
+  // A floating IP that forwards a port to port-a instead of being associated.
+  const pfFipA = await admin.floatingIp.create({ floating_network_id: "public", project_id: "alpha" });
+  const portAIp = portA.fixed_ips[0]?.ip_address ?? "";
+  const pfA = await admin.portForwarding.create({
+    floatingip_id: pfFipA.id,
+    internal_port_id: "port-a",
+    internal_ip_address: portAIp,
+    internal_port: 22,
+    external_port: 2222,
+    protocol: "tcp",
+    description: "",
+  });
   await admin.network.create({ name: "empty-net-a", project_id: "alpha" });
   await admin.subnet.create({ name: "spare-subnet-a", network_id: "empty-net-a", cidr: "10.8.0.0/24" });
   await admin.router.create({ name: "spare-router-a", project_id: "alpha" });
@@ -103,6 +115,9 @@ export async function buildFixture(api: TestApi) {
     aliceToken,
     fipA: fipA.floating_ip_address,
     spareFipA: spareFipA.floating_ip_address,
+    pfFipA: pfFipA.floating_ip_address,
+    pfA: pfA.id,
+    portAIp,
     fipB,
     ruleA: ruleA.id,
   };

@@ -9,6 +9,7 @@ import { inspectRouters } from "./routers/inspect";
 import { keypairRouter } from "./routers/keypair";
 import { networkRouter } from "./routers/network";
 import { portRouter } from "./routers/port";
+import { portForwardingRouter } from "./routers/portForwarding";
 import { projectRouter } from "./routers/project";
 import { roleRouter } from "./routers/role";
 import { routerRouter } from "./routers/router";
@@ -32,6 +33,7 @@ export const appRouter = router({
   port: portRouter,
   router: routerRouter,
   floatingIp: floatingIpRouter,
+  portForwarding: portForwardingRouter,
   securityGroup: securityGroupRouter,
   securityGroupRule: securityGroupRuleRouter,
   server: serverRouter,

@@ -71,7 +71,7 @@ describe("a member of alpha", () => {
     ]);
     expect((await m.server.list()).map((s) => s.name).sort()).toEqual(["vm-a", "vm2-a"]);
     expect((await m.floatingIp.list()).map((f) => f.floating_ip_address).sort()).toEqual(
-      [fixture.fipA, fixture.spareFipA].sort(),
+      [fixture.fipA, fixture.spareFipA, fixture.pfFipA].sort(),
     );
     expect((await m.project.list()).map((p) => p.name)).toEqual(["alpha"]);
     expect((await m.securityGroup.list()).map((g) => g.name).sort()).toEqual([

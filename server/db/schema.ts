@@ -200,6 +200,40 @@ export const floatingIps = pgTable(
   ],
 );
 
+/**
+ * Neutron's port forwardings on a floating IP that is not associated with a port: traffic to the floating IP on
+ * `external_port` goes to `internal_ip_address:internal_port` of `internal_port_id`. A range is a start and an
+ * end; a single port has both equal. The domain checks overlapping ranges under the write lock; the unique index
+ * holds the (external port, protocol) of single ports even past a missed check.
+ */
+export const portForwardings = pgTable(
+  "port_forwardings",
+  {
+    id: id(),
+    floatingIpId: uuid("floatingip_id")
+      .notNull()
+      .references(() => floatingIps.id, { onDelete: "cascade" }),
+    // Deleting the internal port deletes its forwardings, as Neutron does.
+    internalPortId: uuid("internal_port_id")
+      .notNull()
+      .references(() => ports.id, { onDelete: "cascade" }),
+    internalIpAddress: text("internal_ip_address").notNull(),
+    protocol: text("protocol").$type<"tcp" | "udp">().notNull(),
+    internalPortStart: integer("internal_port_start").notNull(),
+    internalPortEnd: integer("internal_port_end").notNull(),
+    externalPortStart: integer("external_port_start").notNull(),
+    externalPortEnd: integer("external_port_end").notNull(),
+    description: text("description").notNull().default(""),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("port_forwardings_external").on(t.floatingIpId, t.protocol, t.externalPortStart),
+    index("port_forwardings_internal_port").on(t.internalPortId),
+    check("port_forwardings_protocol", sql`${t.protocol} IN ('tcp', 'udp')`),
+  ],
+);
+
 /** Neutron's security groups; `is_default` marks the project's `default` group, made on first use (one each). */
 export const securityGroups = pgTable(
   "security_groups",
@@ -443,6 +477,7 @@ export type AllocationRow = typeof ipAllocations.$inferSelect;
 export type RouterRow = typeof routers.$inferSelect;
 export type RouterPortRow = typeof routerPorts.$inferSelect;
 export type FloatingIpRow = typeof floatingIps.$inferSelect;
+export type PortForwardingRow = typeof portForwardings.$inferSelect;
 export type SecurityGroupRow = typeof securityGroups.$inferSelect;
 export type SecurityGroupRuleRow = typeof securityGroupRules.$inferSelect;
 export type InstanceRow = typeof instances.$inferSelect;

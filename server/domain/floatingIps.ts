@@ -11,6 +11,7 @@ import {
   type NetworkRow,
   networks,
   type PortRow,
+  portForwardings,
   ports,
   routerPorts,
   routers,
@@ -76,7 +77,12 @@ export async function showFloatingIp(ex: Executor, actor: Actor, ref: string): P
  * The router that joins the port's subnet to the floating network: an interface on that subnet and a gateway
  * on that network. Without one, DNAT would have nowhere to live.
  */
-async function routerBetween(tx: Tx, network: NetworkRow, port: PortRow, subnetId: string): Promise<string> {
+export async function routerBetween(
+  tx: Tx,
+  network: NetworkRow,
+  port: PortRow,
+  subnetId: string,
+): Promise<string> {
   const [found] = await tx.db
     .select({ id: routers.id })
     .from(routers)
@@ -223,7 +229,7 @@ export async function createFloatingIp(
   return floatingIpView(result);
 }
 
-async function floatingNetwork(tx: Tx, row: FloatingIpRow): Promise<NetworkRow> {
+export async function floatingNetwork(tx: Tx, row: FloatingIpRow): Promise<NetworkRow> {
   const [network] = await tx.db.select().from(networks).where(eq(networks.id, row.floatingNetworkId));
   if (!network) throw new Error("floating IP without network");
   return network;
@@ -244,6 +250,16 @@ export async function associate(
   portRef: string | null,
   fixedIp?: string,
 ): Promise<FloatingIpRow> {
+  const [forwarding] = await tx.db
+    .select({ id: portForwardings.id })
+    .from(portForwardings)
+    .where(eq(portForwardings.floatingIpId, row.id))
+    .limit(1);
+  if (forwarding) {
+    // Its forwardings hold it on their router: nothing to disassociate, and no port to take (Neutron's rule).
+    if (portRef === null) return row;
+    throw conflict(`Floating IP ${row.id} in use by Port Forwarding resources.`, "FipInUseByPortForwarding");
+  }
   const values =
     portRef === null
       ? { fixedPortId: null, fixedIpAddress: null, routerId: null }

@@ -14,6 +14,7 @@ import {
   type NetworkRow,
   networks,
   type PortRow,
+  portForwardings,
   portSecurityGroups,
   ports,
   type VifType,
@@ -275,8 +276,29 @@ export async function removePort(tx: Tx, port: PortRow): Promise<void> {
     .returning({ id: floatingIps.id, projectId: floatingIps.projectId });
   for (const f of released)
     tx.changed({ kind: "floating_ip", id: f.id, action: "update", project_id: f.projectId });
+  const forwarding = await tx.db
+    .selectDistinct({ id: portForwardings.floatingIpId })
+    .from(portForwardings)
+    .where(eq(portForwardings.internalPortId, port.id));
+  // Its port forwardings go with it (the foreign key cascades), as in Neutron.
   await tx.db.delete(ports).where(eq(ports.id, port.id));
   tx.changed({ kind: "port", id: port.id, action: "delete", project_id: port.projectId });
+  for (const { id } of forwarding) await forwardingsChanged(tx, id);
+}
+
+/** A floating IP whose forwardings changed goes to its hosts again; with none left it is on no router. */
+export async function forwardingsChanged(tx: Tx, floatingIpId: string): Promise<void> {
+  const [left] = await tx.db
+    .select({ id: portForwardings.id })
+    .from(portForwardings)
+    .where(eq(portForwardings.floatingIpId, floatingIpId))
+    .limit(1);
+  const [fip] = await tx.db
+    .update(floatingIps)
+    .set({ ...(left ? {} : { routerId: null }), ...(await pending(tx)) })
+    .where(eq(floatingIps.id, floatingIpId))
+    .returning({ id: floatingIps.id, projectId: floatingIps.projectId });
+  if (fip) tx.changed({ kind: "floating_ip", id: fip.id, action: "update", project_id: fip.projectId });
 }
 
 export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Promise<PortView> {

@@ -162,6 +162,42 @@ describe("drift", () => {
     ]);
   });
 
+  it("names a port forwarding the host lacks on its floating IP: the /32 on qg and the fip-pf rule", () => {
+    const host = perfectHost(intent);
+    const router = intent.routers[0];
+    if (!router) throw new Error("lab intent changed");
+    const pf = {
+      id: "e0000000-0000-4000-8000-000000000001",
+      floatingip_id: "f0000000-0000-4000-8000-000000000030",
+      floating_ip_address: "203.0.113.30",
+      protocol: "udp" as const,
+      internal_ip_address: "10.0.0.5",
+      internal_port_start: 8080,
+      internal_port_end: 8080,
+      external_port_start: 9000,
+      external_port_end: 9000,
+    };
+    const forwarding = { ...intent, routers: [{ ...router, port_forwardings: [pf] }] };
+    expect(computeDrift(forwarding, inputs, host, settings)).toEqual([
+      {
+        kind: "floating_ip",
+        id: pf.floatingip_id,
+        name: "203.0.113.30",
+        host: "h1",
+        namespace: rns,
+        missing: [
+          { what: "address", text: `203.0.113.30/32 on ${deviceNames.routerGateway(ids.gatewayPort)}` },
+          {
+            what: "nat",
+            text: `-A ${chainPrefix}-fip-pf -d 203.0.113.30/32 -p udp -m udp --dport 9000 -j DNAT --to-destination 10.0.0.5:8080`,
+          },
+        ],
+        extra: [],
+        repair_id: ids.router,
+      },
+    ]);
+  });
+
   it("puts a missing route, an extra rule, a wrong tag and a stray namespace on their resources", () => {
     const host = perfectHost(intent);
     const routes = host[`netns/${rns}/routes`];

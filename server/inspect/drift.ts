@@ -11,7 +11,12 @@ import type {
   SnapshotOvsPort,
 } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames, ownNamespacePattern } from "../../lib/names";
-import { chainNames, floatingIpRules, METADATA_ADDRESS, routerOwnRules } from "../../lib/router-nat";
+import {
+  chainNames,
+  METADATA_ADDRESS,
+  routerFloatingIps,
+  routerOwnRules,
+} from "../../lib/router-nat";
 import type { IntentInputs } from "../agents/intent";
 
 export type DriftKind = "router" | "floating_ip" | "server" | "network";
@@ -116,6 +121,8 @@ function observe(sections: HostSections): Observed {
       case "ovs":
       case "revision":
       case "health":
+      // Connections come and go with traffic: nothing the model asks for.
+      case "conntrack":
       // Workloads plugged by others are not the intent's: what became of them updates their ports instead.
       case "bindings":
         break;
@@ -269,16 +276,18 @@ export function computeDrift(
 
     const fipItem = (fipId: string, address: string) =>
       out.item("floating_ip", fipId, address, ns, router.id);
+    // Associated with a port or forwarding ports: each floating IP with its own rules.
+    const floating = routerFloatingIps(router, chainPrefix);
     const ownAddresses = new Set<string>();
     if (gateway !== null && qg !== null) {
       const gw = `${gateway.ip_address}/${gateway.prefixlen}`;
       ownAddresses.add(gw);
       const have = checkDevice(item, ns, qg, [gw]);
-      for (const fip of router.floating_ips) {
-        const address = `${fip.floating_ip_address}/32`;
+      for (const fip of floating) {
+        const address = `${fip.address}/32`;
         ownAddresses.add(address);
         if (present && (have === null || !have.has(address)))
-          fipItem(fip.id, fip.floating_ip_address).missing.push({
+          fipItem(fip.id, fip.address).missing.push({
             what: "address",
             text: `${address} on ${qg}`,
           });
@@ -303,14 +312,9 @@ export function computeDrift(
     // NAT: each rule belongs to the floating IP it names, the others to the router.
     const nat = o.nat.get(ns);
     if (!present) {
-      for (const fip of router.floating_ips)
-        fipItem(fip.id, fip.floating_ip_address).missing.push(
-          ...Object.values(floatingIpRules(chainPrefix, fip.floating_ip_address, fip.fixed_ip_address)).map(
-            (text) => ({
-              what: "nat" as const,
-              text,
-            }),
-          ),
+      for (const fip of floating)
+        fipItem(fip.id, fip.address).missing.push(
+          ...fip.rules.map((text) => ({ what: "nat" as const, text })),
         );
       continue;
     }
@@ -320,13 +324,10 @@ export function computeDrift(
       wanted.add(rule);
       if (!have.has(rule)) item.missing.push({ what: "nat", text: rule });
     }
-    for (const fip of router.floating_ips) {
-      for (const rule of Object.values(
-        floatingIpRules(chainPrefix, fip.floating_ip_address, fip.fixed_ip_address),
-      )) {
+    for (const fip of floating) {
+      for (const rule of fip.rules) {
         wanted.add(rule);
-        if (!have.has(rule))
-          fipItem(fip.id, fip.floating_ip_address).missing.push({ what: "nat", text: rule });
+        if (!have.has(rule)) fipItem(fip.id, fip.address).missing.push({ what: "nat", text: rule });
       }
     }
     for (const rule of have) {

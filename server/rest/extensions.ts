@@ -32,6 +32,11 @@ export const EXTENSIONS = [
     "Atomically add/remove extra routes",
     "Edit extra routes of a router on server side by atomically adding/removing extra routes",
   ),
+  extension(
+    "floating-ip-port-forwarding",
+    "Floating IP Port Forwarding",
+    "Extension of floating IP: forwards a port of a floating IP to a port of an internal Neutron port.",
+  ),
   extension("security-group", "security-group", "The security groups extension."),
   extension("port-security", "Port Security", "Provides port security"),
   extension("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),

@@ -1,5 +1,5 @@
 // Neutron v2.0 under /networking: networks, subnets, ports, routers (their interfaces, gateway, extra routes),
-// floating IPs, security groups and their rules, as the `openstack` CLI and openstacksdk speak it. Each call goes to the tRPC procedure of the same
+// floating IPs (and their port forwardings, portForwardings.ts), security groups and their rules, as the `openstack` CLI and openstacksdk speak it. Each call goes to the tRPC procedure of the same
 // name, so the input is the procedure's own zod schema and the rules are the domain's; what is Neutron's here is
 // the wire: bodies wrapped in the resource's name, 201/204, list queries (query.ts), NeutronError.
 import { z } from "zod";
@@ -23,6 +23,7 @@ import type { SubnetView } from "../domain/subnets";
 import type { RestCall } from "./context";
 import { EXTENSIONS } from "./extensions";
 import { input, json, knownFields, member, noContent, RestError, readJson } from "./http";
+import { portForwardings } from "./portForwardings";
 import { applyQuery, pickFields } from "./query";
 
 type Caller = RestCall["caller"];
@@ -396,6 +397,8 @@ export async function networking(call: RestCall, path: string[]): Promise<Respon
     if (!extension) throw new RestError(404, "HTTPNotFound", `Extension with alias ${id} does not exist`);
     return json(200, { extension });
   }
+  if (collection === "floatingips" && id !== undefined && action === "port_forwardings")
+    return portForwardings(call, id, rest);
   const resource = byCollection.get(collection);
   if (!resource || rest.length > 0)
     throw new RestError(404, "HTTPNotFound", `The resource could not be found.`);

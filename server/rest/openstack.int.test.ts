@@ -3,7 +3,8 @@
 // with a pool and no DHCP, a router with a fixed gateway IP and an extra route, ports, a floating IP associated
 // with `floating ip set --port` and then answering pings from the outside; security groups, their rules and ports'
 // security (`security group …`, `port set --disable-port-security`); Neutron's words for bad input; a
-// member (made with `openstack project|user|role`) sees its project only and cannot write. The `netlens` CLI
+// member (made with `openstack project|user|role`) sees its project only and cannot write; a floating IP's port
+// forwarding (`floating ip port forwarding create|list|delete`) reached from the outside. The `netlens` CLI
 // sees the same model. A short openstacksdk script lists, makes a port and a floating IP, and as a member fails.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../agent/host/exec";
-import { pingOnce } from "../../agent/testing/host";
+import { pingOnce, tcpPeerAddress } from "../../agent/testing/host";
 import { type Stack, startStack } from "../../cli/testing/stack";
 
 const openrcScript = fileURLToPath(new URL("../../scripts/openrc.sh", import.meta.url));
@@ -249,7 +250,67 @@ describe("the openstack CLI against netlens", () => {
         "net-mtu-writable",
       ]),
     );
-    expect(aliases).not.toContain("floating-ip-port-forwarding");
+    expect(aliases).toContain("floating-ip-port-forwarding");
+  });
+
+  it("forwards a port of a floating IP with `openstack floating ip port forwarding`, and the outside reaches it", async () => {
+    await stack.cliOk("server", "create", "vm_pf", "--network", "net1", "--fixed-ip", "10.0.0.7");
+    const vm = await stack.cliJson<{ port_id: string; namespace: string }>("server", "show", "vm_pf");
+    const fip = await okJson<{ floating_ip_address: string; id: string }>(
+      adminRc,
+      "floating",
+      "ip",
+      "create",
+      "ext_n2",
+    );
+    const created = await okJson<{ id: string; internal_port: number; external_port: number }>(
+      adminRc,
+      ...["floating", "ip", "port", "forwarding", "create", "--internal-ip-address", "10.0.0.7"],
+      ...["--port", vm.port_id, "--internal-protocol-port", "8080", "--external-protocol-port", "9000"],
+      ...["--protocol", "tcp", "--description", "web", fip.id],
+    );
+    expect(created).toMatchObject({ internal_port: 8080, external_port: 9000 });
+    const listed = await okJson<Record<string, unknown>[]>(
+      adminRc,
+      ...["floating", "ip", "port", "forwarding", "list", fip.id],
+    );
+    expect(listed).toEqual([
+      expect.objectContaining({
+        ID: created.id,
+        "Internal IP Address": "10.0.0.7",
+        "Internal Port": 8080,
+        "External Port": 9000,
+        Protocol: "tcp",
+      }),
+    ]);
+    await eventually(
+      `floating IP ${fip.floating_ip_address} to be ACTIVE`,
+      () => okJson<{ status: string }>(adminRc, "floating", "ip", "show", fip.id),
+      (f) => f.status === "ACTIVE",
+    );
+    const { uplink_namespace: uplink } = await stack.cliJson<{ uplink_namespace: string }>(
+      "network",
+      "show",
+      "ext_n2",
+    );
+    expect(await tcpPeerAddress(vm.namespace, uplink, fip.floating_ip_address, 8080, 9000)).toBe(
+      "203.0.113.1",
+    );
+    // Neutron's refusal, in its words: that external port is taken.
+    const again = await openstack(
+      adminRc,
+      ...["floating", "ip", "port", "forwarding", "create", "--internal-ip-address", "10.0.0.7"],
+      ...["--port", vm.port_id, "--internal-protocol-port", "8081", "--external-protocol-port", "9000"],
+      ...["--protocol", "tcp", fip.id],
+    );
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("A duplicate port forwarding entry with same attributes already exists");
+    await ok(adminRc, "floating", "ip", "port", "forwarding", "delete", fip.id, created.id);
+    expect(await okJson<unknown[]>(adminRc, "floating", "ip", "port", "forwarding", "list", fip.id)).toEqual(
+      [],
+    );
+    await ok(adminRc, "floating", "ip", "delete", fip.id);
+    await stack.cliOk("server", "delete", "vm_pf");
   });
 
   it("sets a network's MTU with `--mtu`, and refuses one above its maximum with Neutron's words", async () => {

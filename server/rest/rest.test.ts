@@ -317,10 +317,13 @@ describe("Neutron v2.0", () => {
         "security-group",
       ]),
     );
-    expect(aliases).not.toContain("floating-ip-port-forwarding");
+    expect(aliases).not.toContain("qos");
+    expect((await call("GET", "/networking/v2.0/extensions/qos", { token: alice })).status).toBe(404);
+    // Listed now that it is served (below).
     expect(
-      (await call("GET", "/networking/v2.0/extensions/floating-ip-port-forwarding", { token: alice })).status,
-    ).toBe(404);
+      (await call("GET", "/networking/v2.0/extensions/floating-ip-port-forwarding", { token: alice })).body
+        .extension.alias,
+    ).toBe("floating-ip-port-forwarding");
   });
 
   it("shows a member its project, shared and external networks; another project's is NetworkNotFound", async () => {
@@ -626,6 +629,67 @@ describe("Neutron v2.0", () => {
       "ExternalGatewayForFloatingIPNotFound",
       /is not reachable from subnet/,
     );
+  });
+});
+
+describe("Neutron floating IP port forwardings", () => {
+  it("creates (201), lists, shows, updates and deletes (204) under the floating IP, with Neutron's errors", async () => {
+    const fip = await api.caller.floatingIp.create({ floating_network_id: "public", project_id: "alpha" });
+    const vm = await api.caller.server.show({ id: "vm2-a" });
+    const ip = Object.values(vm.addresses)[0]?.[0] ?? "";
+    const base = `/networking/v2.0/floatingips/${fip.id}/port_forwardings`;
+    const body = {
+      port_forwarding: {
+        internal_port_id: vm.port_id,
+        internal_ip_address: ip,
+        internal_port: 8080,
+        external_port: 9000,
+        protocol: "tcp",
+      },
+    };
+    const created = await call("POST", base, { token: admin, body });
+    expect(created.status).toBe(201);
+    expect(created.body.port_forwarding).toMatchObject({ internal_port: 8080, external_port: 9000 });
+    const id = created.body.port_forwarding.id;
+    // A member of the project reads it; another project's floating IP is not found.
+    expect((await call("GET", base, { token: alice })).body.port_forwardings).toEqual([
+      created.body.port_forwarding,
+    ]);
+    expect((await call("GET", `${base}/${id}`, { token: alice })).body.port_forwarding.id).toBe(id);
+    await refused(() => call("POST", base, { token: alice, body }), 403, "PolicyNotAuthorized");
+    await refused(
+      () => call("POST", base, { token: admin, body }),
+      400,
+      "BadRequest",
+      /duplicate port forwarding/,
+    );
+    await refused(
+      () =>
+        call("POST", base, {
+          token: admin,
+          body: { port_forwarding: { ...body.port_forwarding, bogus: 1 } },
+        }),
+      400,
+      "HTTPBadRequest",
+      /Unrecognized attribute\(s\) 'bogus'/,
+    );
+    const put = await call("PUT", `${base}/${id}`, {
+      token: admin,
+      body: { port_forwarding: { external_port: 9001 } },
+    });
+    expect(put.body.port_forwarding.external_port).toBe(9001);
+    // Associating it with a port now is Neutron's FipInUseByPortForwarding.
+    await refused(
+      () =>
+        call("PUT", `/networking/v2.0/floatingips/${fip.id}`, {
+          token: admin,
+          body: { floatingip: { port_id: vm.port_id } },
+        }),
+      409,
+      "FipInUseByPortForwarding",
+    );
+    expect((await call("DELETE", `${base}/${id}`, { token: admin })).status).toBe(204);
+    await refused(() => call("GET", `${base}/${id}`, { token: admin }), 404, "PortForwardingNotFound");
   });
 });
 

@@ -22,6 +22,7 @@ import {
   type NetworkRow,
   networks,
   type PortRow,
+  portForwardings,
   ports,
   type RouterRow,
   routers,
@@ -98,6 +99,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         allocationRows,
         routerRows,
         fipRows,
+        forwardingRows,
         instanceRows,
       ] = await Promise.all([
         tx.select({ wantedRevision: agents.wantedRevision }).from(agents).where(eq(agents.host, host)),
@@ -132,6 +134,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
           })
           .from(floatingIps)
           .orderBy(asc(floatingIps.createdAt)),
+        tx.select().from(portForwardings).orderBy(asc(portForwardings.createdAt)),
         tx.select().from(instances).orderBy(asc(instances.createdAt)),
       ]);
       return {
@@ -143,6 +146,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         allocations: allocationRows,
         routers: routerRows,
         floatingIps: fipRows,
+        portForwardings: forwardingRows,
         instances: instanceRows,
       };
     },

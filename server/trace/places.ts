@@ -10,7 +10,7 @@ import type {
   IntentUplink,
 } from "../../agent/contract/intent";
 import { deviceNames, namespaceNames } from "../../lib/names";
-import { METADATA_ADDRESS } from "../../lib/router-nat";
+import { floatingAddresses, METADATA_ADDRESS } from "../../lib/router-nat";
 
 /** A device in one of our namespaces: its name, MAC, network and OVS port. */
 export type NsDevice = {
@@ -96,13 +96,7 @@ function routerPlace(router: IntentRouter, prefix: string): Place {
     node_id: router.id,
     devices: [
       ...(gateway
-        ? [
-            portDevice(
-              deviceNames.routerGateway(gateway.port_id),
-              gateway,
-              router.floating_ips.map((f) => f.floating_ip_address),
-            ),
-          ]
+        ? [portDevice(deviceNames.routerGateway(gateway.port_id), gateway, floatingAddresses(router))]
         : []),
       ...router.interfaces.map((iface) => portDevice(deviceNames.routerInterface(iface.port_id), iface)),
     ],

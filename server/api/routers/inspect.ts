@@ -1,6 +1,7 @@
 // Host inspection and drift: what the agents report about their hosts, relayed to admins only
 // (a tenant sees none of a host's raw state), and the repair of what drifted from the model.
 import { TRPCError } from "@trpc/server";
+import { conntrackInvolves } from "../../../lib/conntrack";
 import type { HostSections, SnapshotSectionKey } from "../../../lib/host-snapshot";
 import {
   driftList,
@@ -24,12 +25,16 @@ function need({ inspection }: Pick<Services, "inspection">): Inspection {
   return inspection;
 }
 
-/** The sections one `--section` / `--namespace` asks for. `ovs` is the `ovs-vsctl show` text and the ports. */
+/**
+ * The sections one `--section` / `--namespace` asks for. `ovs` is the `ovs-vsctl show` text and the ports.
+ * `--address` keeps, of the conntrack sections, the connections with that address.
+ */
 function pickSections(
   sections: HostSections,
   prefix: string,
   section?: InspectSectionKind,
   namespace?: string,
+  address?: string,
 ): HostSections {
   const namespaces = namespace === undefined ? null : new Set([namespace, `${prefix}${namespace}`]);
   const picked: HostSections = {};
@@ -44,7 +49,10 @@ function pickSections(
       const kind = value.kind === "ovsPorts" ? "ovs" : value.kind;
       if (kind !== section) continue;
     }
-    picked[key] = value;
+    picked[key] =
+      address !== undefined && value.kind === "conntrack"
+        ? { ...value, entries: value.entries.filter((e) => conntrackInvolves(e, address)) }
+        : value;
   }
   return picked;
 }
@@ -67,7 +75,7 @@ const inspectRouter = router({
     }
     const status = relay.status();
     const prefix = status.info?.prefix ?? "";
-    const sections = pickSections(snapshot.sections, prefix, input.section, input.namespace);
+    const sections = pickSections(snapshot.sections, prefix, input.section, input.namespace, input.address);
     if (input.namespace !== undefined && Object.keys(sections).length === 0) {
       throw new TRPCError({
         code: "NOT_FOUND",
