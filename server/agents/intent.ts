@@ -22,6 +22,7 @@ import type {
 } from "../db/schema";
 import { uplinkSubnet } from "../domain/topology";
 import { compileDhcp } from "./dhcp-intent";
+import { compileFirewall, type SecurityInputs } from "./firewall-intent";
 
 export type IntentInputs = {
   revision: number;
@@ -34,6 +35,8 @@ export type IntentInputs = {
   routers: RouterRow[];
   floatingIps: FloatingIpRow[];
   instances: InstanceRow[];
+  /** Security groups and port security; absent: the intent carries no firewall (nothing is filtered). */
+  security?: SecurityInputs;
 };
 
 /**
@@ -155,6 +158,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
       mtu: n.mtu,
     }));
 
+  const filtered = [...instances.map((i) => i.port_id), ...ports.map((p) => p.port_id)];
   return {
     revision: input.revision,
     networks,
@@ -164,6 +168,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
     dhcp,
     ports,
     ports_elsewhere: elsewhere,
+    ...(input.security ? { firewall: compileFirewall(input.security, input.allocations, filtered) } : {}),
   };
 }
 
