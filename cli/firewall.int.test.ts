@@ -2,6 +2,7 @@
 // the real integration bridge, and real pings between namespaces show what they let through. Traffic stays in
 // the test's namespaces (198.51.100.0/24 is the outside).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../agent/host/exec";
 import { nsExec } from "../agent/testing/host";
 import { type Stack, startStack } from "./testing/stack";
 
@@ -134,5 +135,22 @@ describe("security groups on the integration bridge", () => {
     expect(await ping(routerNs, "10.0.0.60")).toBe(false);
     await stack.cliOk("port", "set", vm.b.port, "--allowed-address", "ip-address=10.0.0.60");
     expect(await ping(routerNs, "10.0.0.60")).toBe(true);
+  });
+
+  it("puts back firewall flows removed by hand when asked to repair (drift repair --all)", async () => {
+    const bridge = `unix:${stack.sandbox.dir}/${stack.prefix.slice(0, -1)}-int.mgmt`;
+    // (A full repair also takes the addresses added by hand in the instances away: ping vm_b's own.)
+    expect(await ping(routerNs, "10.0.0.6")).toBe(true);
+    await run("ovs-ofctl", ["del-flows", bridge, "cookie=0x4e4c/-1,table=82,icmp"]);
+    expect(await ping(routerNs, "10.0.0.6")).toBe(false);
+    await stack.cliOk("drift", "repair", "--all");
+    expect(await ping(routerNs, "10.0.0.6")).toBe(true);
+    const { stdout } = await run("ovs-ofctl", [
+      "--names",
+      "dump-flows",
+      bridge,
+      "cookie=0x4e4c/-1,table=82,icmp",
+    ]);
+    expect(stdout).toMatch(/ct_state=\+new-est\+trk,icmp,reg6=0x\d+,dl_dst=/);
   });
 });
