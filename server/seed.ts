@@ -106,11 +106,14 @@ async function demoTopology(tx: Tx): Promise<void> {
   );
   await addServerFloatingIp(tx, { id: "vm1", floating_ip_address: fip.floating_ip_address });
   // The default group lets in only its own members, as Neutron's does; the demo opens ping and SSH from
-  // anywhere, as devstack's operators do first (`openstack security group rule create --protocol icmp default`).
-  const group = await ensureDefaultGroup(tx, demo.id);
-  for (const rule of [{ protocol: "icmp" }, { protocol: "tcp", port_range_min: 22, port_range_max: 22 }])
-    await createSecurityGroupRule(
-      tx,
-      securityGroupRuleCreate.parse({ security_group_id: group.id, direction: "ingress", ...rule }),
-    );
+  // anywhere, as devstack's operators do first (`openstack security group rule create --protocol icmp default`),
+  // in the demo tenant's group and in the admins' (whose instances the dashboard launches).
+  for (const projectId of [demo.id, tx.actor.projectId]) {
+    const group = await ensureDefaultGroup(tx, projectId);
+    for (const rule of [{ protocol: "icmp" }, { protocol: "tcp", port_range_min: 22, port_range_max: 22 }])
+      await createSecurityGroupRule(
+        tx,
+        securityGroupRuleCreate.parse({ security_group_id: group.id, direction: "ingress", ...rule }),
+      );
+  }
 }

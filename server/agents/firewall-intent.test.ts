@@ -11,7 +11,10 @@ describe("the firewall part of the intent", () => {
   const intent = async () => compileIntent(await loadIntentInputs(api.db, agentId));
   beforeAll(async () => {
     api = await createTestApi({ demo: true });
-    const [agent] = await api.db.insert(agents).values({ url: "http://agent.test", host: "h1", wantedRevision: 1 }).returning();
+    const [agent] = await api.db
+      .insert(agents)
+      .values({ url: "http://agent.test", host: "h1", wantedRevision: 1 })
+      .returning();
     agentId = agent?.id ?? 0;
   });
   afterAll(() => api.close());

@@ -21,10 +21,12 @@ import {
   type NetworkRow,
   networks,
   type PortRow,
+  portSecurityGroups,
   ports,
   type RouterRow,
   routers,
   type SubnetRow,
+  securityGroupRules,
   subnets,
 } from "../db/schema";
 import { uplinkAddress } from "./places";
@@ -96,6 +98,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         routerRows,
         fipRows,
         instanceRows,
+        portGroupRows,
+        ruleRows,
       ] = await Promise.all([
         tx.select({ wantedRevision: agents.wantedRevision }).from(agents).where(eq(agents.host, host)),
         tx.select().from(networks).orderBy(asc(networks.createdAt)),
@@ -109,6 +113,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
             deviceId: ports.deviceId,
             hostId: ports.hostId,
             adminStateUp: ports.adminStateUp,
+            portSecurityEnabled: ports.portSecurityEnabled,
+            allowedAddressPairs: ports.allowedAddressPairs,
             name: ports.name,
             vifType: ports.vifType,
           })
@@ -128,6 +134,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
           .from(floatingIps)
           .orderBy(asc(floatingIps.createdAt)),
         tx.select().from(instances).orderBy(asc(instances.createdAt)),
+        tx.select().from(portSecurityGroups),
+        tx.select().from(securityGroupRules).orderBy(asc(securityGroupRules.createdAt)),
       ]);
       return {
         revision: agentRows[0]?.wantedRevision ?? 0,
@@ -139,6 +147,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         routers: routerRows,
         floatingIps: fipRows,
         instances: instanceRows,
+        // As the dispatcher compiles it: the same intent, firewall included.
+        security: { ports: portRows, portGroups: portGroupRows, rules: ruleRows },
       };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
