@@ -3,6 +3,7 @@
 // same run; then one more rule on all 1,000 ports. Its own OVS sandbox (dummy datapath), bridges and prefix:
 // runs beside a live stack, and removes what it made.
 import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
 import type {
@@ -34,7 +35,7 @@ const uuid = (kind: string, i: number) =>
 const portName = (i: number) => `fw${tag}${i.toString().padStart(4, "0")}`;
 const macOf = (i: number) =>
   `fa:16:3e:0f:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
-const ipOf = (i: number) => `10.15.${i >> 8}.${(i & 255) + 1}`;
+const ipOf = (i: number) => `10.15.${i >> 7}.${(i & 127) + 1}`;
 
 /** Ten rules of the kinds operators write: a remote group of 8 members, ports, ranges, ICMP, prefixes. */
 function rules(extra: number): IntentFirewallRule[] {
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
     });
     const log = pino({ level: process.env.NETLENS_BENCH_LOG ?? "silent" }, pino.destination(2));
     const ovs = new Ovs(options.ovsdb, ovsRunDir(options));
+    await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
     await ensureBridges(ovs, options, log);
     // The workloads, as the binder leaves them: plugged (dummy interfaces), tagged, known by port id.
     const names = Array.from({ length: PORTS }, (_, i) => portName(i));
