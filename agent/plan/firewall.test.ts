@@ -189,4 +189,33 @@ describe("planBridgeFlows", () => {
     });
     expect(flows[0]?.flows.filter((f) => f.includes("vm-tap0"))).toEqual([]);
   });
+
+  it("changes only the flows of a new rule: one per port, nothing removed", () => {
+    const ports = [1, 2, 3].map((n) => `00000000-0000-4000-8000-0000000000c${n}`);
+    const many = (rules: IntentFirewallRule[]): HostIntent => ({
+      ...intent,
+      ports: ports.map((id) => ({
+        port_id: id,
+        network_id: networkId,
+        mac_address: mac,
+        admin_state_up: true,
+      })),
+      firewall: ports.map((id, i) => entry({ port_id: id, mac_address: `fa:16:3e:00:01:0${i}`, rules })),
+    });
+    const state = { present: null, workloadPorts: new Map(ports.map((id, i) => [id, `vm-tap${i}`])) };
+    const base = [rule({ direction: "egress" }), rule({ protocol: 1 })];
+    const before = new Set(planBridgeFlows(many(base), settings, vlans, state)[0]?.flows);
+    const after = new Set(
+      planBridgeFlows(
+        many([...base, rule({ protocol: 6, port_range_min: 22, port_range_max: 22 })]),
+        settings,
+        vlans,
+        state,
+      )[0]?.flows,
+    );
+    expect([...before].filter((f) => !after.has(f))).toEqual([]);
+    const added = [...after].filter((f) => !before.has(f));
+    expect(added).toHaveLength(3);
+    expect(added.every((f) => f.includes(",tcp,") && f.includes("tp_dst=22"))).toBe(true);
+  });
 });
