@@ -87,6 +87,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     log,
     onApplied,
     workloadVlans: () => binder.vlans(),
+    workloadPorts: () => binder.ports(),
   });
   const binder = new Binder({
     ovs,

@@ -66,6 +66,19 @@ describe("netlens CLI against the real stack", () => {
     await stack.cliOk("server", "create", "vm_1", "--network", "net1", "--fixed-ip", "10.0.0.5");
     await stack.cliOk("floating", "ip", "create", "ext_n2", "--floating-ip-address", "203.0.113.215");
     await stack.cliOk("server", "add", "floating", "ip", "vm_1", "203.0.113.215");
+    // The default group lets in only its own members, as Neutron's does: open what the test sends from outside.
+    await stack.cliOk("security", "group", "rule", "create", "--protocol", "icmp", "default");
+    await stack.cliOk(
+      "security",
+      "group",
+      "rule",
+      "create",
+      "--protocol",
+      "tcp",
+      "--dst-port",
+      "8022",
+      "default",
+    );
 
     const ext = await stack.cliJson<{ uplink_namespace: string; "router:external": boolean }>(
       "network",

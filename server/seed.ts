@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { floatingIpCreate } from "../lib/schemas/floatingIp";
 import { networkCreate } from "../lib/schemas/network";
 import { routerCreate } from "../lib/schemas/router";
+import { securityGroupRuleCreate } from "../lib/schemas/securityGroup";
 import { serverCreate } from "../lib/schemas/server";
 import { subnetCreate } from "../lib/schemas/subnet";
 import { firstStart } from "./db/schema";
@@ -12,6 +13,7 @@ import { defaultMtuSettings, type MtuSettings } from "./domain/mtu";
 import { createNetwork } from "./domain/networks";
 import { ensureProject } from "./domain/projects";
 import { addRouterInterface, createRouter } from "./domain/routers";
+import { createSecurityGroupRule, ensureDefaultGroup } from "./domain/securityGroups";
 import { addServerFloatingIp, createServer } from "./domain/servers";
 import { createSubnet } from "./domain/subnets";
 import { type Actor, type Deps, type Tx, transact } from "./domain/tx";
@@ -108,4 +110,15 @@ async function demoTopology(tx: Tx, mtu: MtuSettings): Promise<void> {
     floatingIpCreate.parse({ floating_network_id: "public", project_id: demo.id }),
   );
   await addServerFloatingIp(tx, { id: "vm1", floating_ip_address: fip.floating_ip_address });
+  // The default group lets in only its own members, as Neutron's does; the demo opens ping and SSH from
+  // anywhere, as devstack's operators do first (`openstack security group rule create --protocol icmp default`),
+  // in the demo tenant's group and in the admins' (whose instances the dashboard launches).
+  for (const projectId of [demo.id, tx.actor.projectId]) {
+    const group = await ensureDefaultGroup(tx, projectId);
+    for (const rule of [{ protocol: "icmp" }, { protocol: "tcp", port_range_min: 22, port_range_max: 22 }])
+      await createSecurityGroupRule(
+        tx,
+        securityGroupRuleCreate.parse({ security_group_id: group.id, direction: "ingress", ...rule }),
+      );
+  }
 }

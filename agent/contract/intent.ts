@@ -91,6 +91,36 @@ export const intentPort = z.object({
   admin_state_up: z.boolean(),
 });
 
+/**
+ * One security group rule as the server compiled it for a port (Neutron's fields, IPv4 only): `protocol` is the
+ * IP protocol number (null: any); the port range is TCP/UDP/SCTP ports, or for ICMP the type (min) and code
+ * (max). `remote_ip_prefixes`: the addresses the other end may have, null for any; a rule naming a remote group
+ * carries the addresses of that group's members that the server knows (none: the rule matches nothing).
+ */
+export const intentFirewallRule = z.object({
+  direction: z.enum(["ingress", "egress"]),
+  protocol: z.number().int().min(0).max(255).nullable(),
+  port_range_min: z.number().int().min(0).max(65535).nullable(),
+  port_range_max: z.number().int().min(0).max(65535).nullable(),
+  remote_ip_prefixes: z.array(cidr).max(65_536).nullable(),
+});
+
+/**
+ * A port the host filters, as Neutron's `openvswitch` firewall driver does (lab probes and bound workload ports;
+ * never the network service's own ports): it may send only from its MAC and fixed IPs and its allowed address
+ * pairs, and only what its security groups' rules allow passes (stateful: replies pass). `port_security_enabled`
+ * false: neither filter nor anti-spoofing.
+ */
+export const intentFirewallPort = z.object({
+  port_id: uuid,
+  network_id: uuid,
+  mac_address: mac,
+  fixed_ips: z.array(ipv4).max(64),
+  allowed_address_pairs: z.array(z.object({ ip_address: cidr, mac_address: mac })).max(1024),
+  port_security_enabled: z.boolean(),
+  rules: z.array(intentFirewallRule).max(10_000),
+});
+
 /** A port bound (or pinned by binding:host_id) to another host: an interface here naming it is not bound. */
 export const intentPortElsewhere = z.object({
   port_id: uuid,
@@ -156,6 +186,8 @@ export const hostIntent = z.object({
   /** Absent: none (an intent of a server that binds no workloads). */
   ports: z.array(intentPort).optional(),
   ports_elsewhere: z.array(intentPortElsewhere).optional(),
+  /** The ports this host filters; absent: an intent of a server that enforces no security groups. */
+  firewall: z.array(intentFirewallPort).optional(),
   /**
    * What this push may put back although its part of the intent did not change since the last apply (a hand
    * change: drift). Absent or "all": the whole host converges, as an intent alone always did. A list of resource
@@ -177,6 +209,7 @@ export const intentEnvelope = hostIntent.extend({
   dhcp: z.array(z.unknown()).optional(),
   ports: z.array(z.unknown()).optional(),
   ports_elsewhere: z.array(z.unknown()).optional(),
+  firewall: z.array(z.unknown()).optional(),
 });
 
 export type HostIntent = z.infer<typeof hostIntent>;
@@ -193,6 +226,8 @@ export type IntentDhcp = z.infer<typeof intentDhcp>;
 export type IntentDhcpSubnet = z.infer<typeof intentDhcpSubnet>;
 export type IntentPort = z.infer<typeof intentPort>;
 export type IntentPortElsewhere = z.infer<typeof intentPortElsewhere>;
+export type IntentFirewallPort = z.infer<typeof intentFirewallPort>;
+export type IntentFirewallRule = z.infer<typeof intentFirewallRule>;
 
 /** What the agent answers to `apply`. Errors name the resource (router, instance, floating IP or network id; a
  * DHCP server's errors name its network). */

@@ -7,6 +7,7 @@ import {
   type HostIntent,
   intentDhcp,
   intentEnvelope,
+  intentFirewallPort,
   intentInstance,
   intentNetwork,
   intentPort,
@@ -95,5 +96,8 @@ export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent;
       () => null,
     );
   }
+  // A refused firewall port is not left open: its interface's traffic is dropped (plan/firewall.ts).
+  if (envelope.firewall !== undefined)
+    intent.firewall = admit("firewall port", envelope.firewall, intentFirewallPort, "port_id", () => null);
   return { intent, refused };
 }

@@ -47,6 +47,8 @@ export class Binder {
   #vlans: ReadonlyMap<string, number> = new Map();
   /** Networks only workloads use on this host: their flows come from a full apply (Converger.refresh). */
   #workloadOnly = "";
+  /** Bound interfaces by port id: the firewall's flows name them (a full apply plans them: Converger.refresh). */
+  #ports: ReadonlyMap<string, string> = new Map();
   /** The drop flows the last pass left; null until the first pass has read the bridge. */
   #drops: ReadonlySet<string> | null = null;
   #timer: NodeJS.Timeout | undefined;
@@ -62,6 +64,11 @@ export class Binder {
   /** The bound workloads' networks and their local VLANs, as the last pass left them. */
   vlans(): ReadonlyMap<string, number> {
     return this.#vlans;
+  }
+
+  /** The bound workloads' interfaces by port id, as the last pass left them. */
+  ports(): ReadonlyMap<string, string> {
+    return this.#ports;
   }
 
   section(): BindingsSection {
@@ -121,8 +128,14 @@ export class Binder {
       this.#vlans = new Map(wanted.flatMap((network) => tagOf(vlans, network)));
       this.#publish(plan.interfaces);
       const only = [...new Set(wanted.filter((network) => !ownTags.has(network)))].sort().join(",");
-      const changed = only !== this.#workloadOnly;
+      const ports = new Map(
+        plan.interfaces.flatMap((i) =>
+          i.state === "bound" && i.port_id !== null ? [[i.port_id, i.name]] : [],
+        ),
+      );
+      const changed = only !== this.#workloadOnly || !samePorts(ports, this.#ports);
       this.#workloadOnly = only;
+      this.#ports = ports;
       return changed;
     });
     if (refresh) await this.#d.host.refresh();
@@ -156,6 +169,10 @@ export class Binder {
     this.#section = next;
     this.#d.onChange();
   }
+}
+
+function samePorts(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  return a.size === b.size && [...a].every(([id, name]) => b.get(id) === name);
 }
 
 function tagOf(vlans: ReadonlyMap<string, number>, network: string): [string, number][] {

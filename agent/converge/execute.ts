@@ -67,10 +67,26 @@ export async function executeActions(
   // 0. Daemons that stop (their namespace goes, they are no longer wanted, or their command line changed).
   await step("daemons-stop", () => runDaemons(of("daemon-stop"), deps.locks, fail));
 
-  // 1. OVS ports that go away, before their devices do.
-  await step("ovs-del", () =>
-    ovsTransaction(deps.ovs, of("ovs-port-del"), (a) => [["--if-exists", "del-port", a.port]], fail),
-  );
+  // 1. OVS ports that go away, before their devices do. Our flows that match on one of them go just before: once
+  //    the port is gone its name no longer parses, and the bundle removing them would fail whole.
+  const going = new Set(of("ovs-port-del").map((a) => a.port));
+  const flowSets = of("flows-set").map((a) => ({
+    action: a,
+    early: a.remove.filter((f) => going.has(inPortOf(f) ?? "")),
+    later: a.remove.filter((f) => !going.has(inPortOf(f) ?? "")),
+  }));
+  await step("ovs-del", async () => {
+    await Promise.all(
+      flowSets
+        .filter((f) => f.early.length > 0)
+        .map((f) =>
+          deps.ovs
+            .modifyFlows(f.action.bridge, [], f.early)
+            .catch((e: unknown) => fail(f.action.resource, message(e))),
+        ),
+    );
+    await ovsTransaction(deps.ovs, of("ovs-port-del"), (a) => [["--if-exists", "del-port", a.port]], fail);
+  });
 
   // 2. Namespaces that go away (their veths go with them), devices that go away.
   await step("remove", () =>
@@ -163,18 +179,18 @@ export async function executeActions(
             .catch((e: unknown) => fail(a.resource, message(e))),
         ),
     ]);
-  // Each bridge's flow changes in one bundle: removals and additions of our flows, nobody else's.
+  // Each bridge's flow changes in one bundle: removals and additions of our flows, nobody else's. After the OVS
+  // ports: a flow naming a port made in this apply would not parse before it.
   const flows = () =>
     Promise.all(
-      of("flows-set").map((a) =>
-        deps.ovs.modifyFlows(a.bridge, a.add, a.remove).catch((e: unknown) => fail(a.resource, message(e))),
+      flowSets.map(({ action: a, later }) =>
+        deps.ovs.modifyFlows(a.bridge, a.add, later).catch((e: unknown) => fail(a.resource, message(e))),
       ),
     );
   await step("configure", () =>
     Promise.all([
-      step("ovs", ovs),
+      step("ovs", ovs).then(() => step("flows", flows)),
       step("namespaces", () => mapLimit(namespaces, PARALLEL, configure)),
-      step("flows", flows),
     ]),
   );
 
@@ -288,4 +304,10 @@ async function ovsTransaction<A extends Action>(
     }
     return applied;
   }
+}
+
+/** The port a flow matches on (`in_port=`), if any: only its match, not its actions. */
+function inPortOf(flow: string): string | null {
+  const match = flow.split(" actions=")[0] ?? "";
+  return /,in_port=([^,\s]+)/.exec(match)?.[1] ?? null;
 }

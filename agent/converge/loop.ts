@@ -15,10 +15,10 @@ import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
 import { type AgentOptions, dhcpDir, metadataSettings } from "../options";
 import { type Action, describeAction } from "../plan/actions";
+import { type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
 import { observedLocalVlans } from "../plan/localVlans";
-import { planFlows } from "../plan/ovs";
 import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
 import { admitIntent, type Refused } from "./admit";
@@ -56,6 +56,8 @@ export type ConvergerDeps = {
   onApplied: (outcome: ApplyOutcome) => void;
   /** The networks of the workloads the binder wired, with their local VLANs (converge/binder.ts). */
   workloadVlans?: () => ReadonlyMap<string, number>;
+  /** The interfaces of the workloads the binder bound, by port id: the firewall filters them. */
+  workloadPorts?: () => ReadonlyMap<string, string>;
 };
 
 /** How an apply that ran ended (refused intents never run): health and inspection listen to this. */
@@ -83,6 +85,7 @@ export class Converger {
   readonly #runDir: string;
   readonly #onApplied: (outcome: ApplyOutcome) => void;
   readonly #workloadVlans: () => ReadonlyMap<string, number>;
+  readonly #workloadPorts: () => ReadonlyMap<string, string>;
   readonly #locks = new KeyedLock();
   readonly #serial = new Serial();
   readonly #ownNamespace: RegExp;
@@ -108,6 +111,7 @@ export class Converger {
     this.#log = deps.log;
     this.#onApplied = deps.onApplied;
     this.#workloadVlans = deps.workloadVlans ?? (() => new Map());
+    this.#workloadPorts = deps.workloadPorts ?? (() => new Map());
     this.#settings = {
       prefix: options.prefix,
       chainPrefix: options.chainPrefix,
@@ -477,7 +481,24 @@ export class Converger {
 
   #planFor(intent: HostIntent, host: ObservedHost, scope?: Scope | null): DesiredPlan {
     const workloads = this.#workloadVlans();
-    return planHost(intent, this.#settings, this.#existingVlans(host), scope?.namespaces, workloads.keys());
+    return planHost(
+      intent,
+      this.#settings,
+      this.#existingVlans(host),
+      scope?.namespaces,
+      workloads.keys(),
+      this.#bridgeState(host),
+    );
+  }
+
+  /** The integration bridge's interfaces that can carry flows now (ours with an ofport, bound workloads'). */
+  #bridgeState(host: ObservedHost): BridgeState {
+    const workloadPorts = this.#workloadPorts();
+    const present = new Set(workloadPorts.values());
+    for (const port of host.ovsPorts)
+      if (port.bridge === this.#settings.integrationBridge && port.ofport !== null && port.ofport > 0)
+        present.add(port.name);
+    return { present, workloadPorts };
   }
 
   /** The local VLANs in use: our ports' tags, and those of the workloads the binder wired (ours win). */
@@ -489,7 +510,12 @@ export class Converger {
   #parts(intent: HostIntent, host: ObservedHost) {
     const { integrationBridge, bridgeMappings } = this.#settings;
     const vlans = planLocalVlans(intent, this.#existingVlans(host), this.#workloadVlans().keys());
-    const flows = planFlows(integrationBridge, bridgeMappings, intent.networks, vlans);
+    const flows = planBridgeFlows(
+      intent,
+      { integrationBridge, bridgeMappings },
+      vlans,
+      this.#bridgeState(host),
+    );
     return { parts: intentParts(intent, this.#settings, vlans), flows: flowParts(flows) };
   }
 

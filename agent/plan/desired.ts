@@ -2,12 +2,12 @@
 // (e.g. a gateway on an unmapped physical network) is reported and left exactly as the host has it.
 import { namespaceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
+import { type BridgeState, noBridgeState, planBridgeFlows } from "./bridge-flows";
 import type { PlanContext } from "./context";
 import { planDhcp } from "./dhcp";
 import { planInstance, planUplink } from "./lab-endpoints";
 import { assignLocalVlans } from "./localVlans";
 import type { MetadataSettings } from "./metadata-proxy";
-import { planFlows } from "./ovs";
 import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./pictures";
 import { planRouter } from "./router";
 
@@ -58,6 +58,7 @@ export function planHost(
   existingVlans: Map<string, number>,
   only?: ReadonlySet<string>,
   workloadNetworks?: Iterable<string>,
+  bridge: BridgeState = noBridgeState,
 ): DesiredPlan {
   const ctx: PlanContext = {
     ...settings,
@@ -107,11 +108,14 @@ export function planHost(
       planDhcp(dhcp, { ...ctx, dhcpDir: settings.dhcpDir }, settings),
     );
   }
-  const flows = planFlows(
-    settings.integrationBridge,
-    settings.bridgeMappings,
-    intent.networks,
-    ctx.localVlans,
-  );
+  // The ports this apply makes are there when the flows go in (flows come last).
+  const present =
+    bridge.present === null
+      ? null
+      : new Set([
+          ...bridge.present,
+          ...ovsPorts.filter((p) => p.bridge === settings.integrationBridge).map((p) => p.name),
+        ]);
+  const flows = planBridgeFlows(intent, settings, ctx.localVlans, { ...bridge, present });
   return { namespaces, ovsPorts, flows, errors, keep };
 }

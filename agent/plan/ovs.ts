@@ -10,11 +10,27 @@ export const FLOW_COOKIE = "0x4e4c";
 
 const flow = (body: string) => `cookie=${FLOW_COOKIE},${body}`;
 
+/** The integration bridge's tables of the firewall (plan/firewall.ts), Neutron's numbers. */
+export const FIREWALL_TABLES = {
+  ingressSwitch: 60,
+  egressBase: 71,
+  egressRules: 72,
+  ingressBase: 81,
+  ingressRules: 82,
+} as const;
+
+/** `load:` of a network's local VLAN into reg6 (the firewall's "which network"), as dump-flows prints it. */
+export const loadNetwork = (vlan: number) => `load:0x${vlan.toString(16)}->NXM_NX_REG6[]`;
+
+/** What comes in from a physical network, tagged with its local VLAN, passes the firewall's ingress (table 60). */
+const fromPatch = (local: number) =>
+  `mod_vlan_vid:${local},${loadNetwork(local)},resubmit(,${FIREWALL_TABLES.ingressSwitch})`;
+
 export function planFlows(
   integrationBridge: string,
   bridgeMappings: Record<string, string>,
   networks: IntentNetwork[],
-  localVlans: Map<string, number>,
+  localVlans: ReadonlyMap<string, number>,
 ): DesiredFlows[] {
   const intFlows: string[] = [];
   const result: DesiredFlows[] = [];
@@ -29,9 +45,7 @@ export function planFlows(
       switch (network.network_type) {
         case "flat":
           intFlows.push(
-            flow(
-              `priority=3,in_port=${intPatch},vlan_tci=0x0000/0x1fff actions=mod_vlan_vid:${local},NORMAL`,
-            ),
+            flow(`priority=3,in_port=${intPatch},vlan_tci=0x0000/0x1fff actions=${fromPatch(local)}`),
           );
           phyFlows.push(flow(`priority=4,in_port=${phyPatch},dl_vlan=${local} actions=strip_vlan,NORMAL`));
           break;
@@ -39,7 +53,7 @@ export function planFlows(
           const segment = network.segmentation_id;
           if (segment === null || segment > 4094) continue;
           intFlows.push(
-            flow(`priority=3,in_port=${intPatch},dl_vlan=${segment} actions=mod_vlan_vid:${local},NORMAL`),
+            flow(`priority=3,in_port=${intPatch},dl_vlan=${segment} actions=${fromPatch(local)}`),
           );
           phyFlows.push(
             flow(`priority=4,in_port=${phyPatch},dl_vlan=${local} actions=mod_vlan_vid:${segment},NORMAL`),
@@ -71,6 +85,8 @@ export function planFlows(
 export function normalizeFlow(line: string): string {
   return line
     .trim()
-    .replace(/^cookie=(0x[0-9a-f]+), /, "cookie=$1,")
+    .replace(/^cookie=(0x[0-9a-f]+), (table=\d+, )?/, (_, cookie: string, table?: string) =>
+      table === undefined ? `cookie=${cookie},` : `cookie=${cookie},${table.replace(", ", ",")}`,
+    )
     .replaceAll('"', "");
 }

@@ -367,13 +367,18 @@ describe("local VLANs", () => {
 describe("flows", () => {
   it("translates the local tag to untagged (flat) on the patch ports and drops the rest", () => {
     const plan = planHost(labIntent(1), settings, new Map());
-    expect(plan.flows).toEqual([
+    // The integration bridge's table 0 (the firewall's tables are plan/firewall.test.ts's).
+    const table0 = plan.flows.map((f) => ({ ...f, flows: f.flows.filter((l) => !l.includes("table=")) }));
+    expect(table0).toEqual([
       {
         bridge: "br-int",
         flows: [
           "cookie=0x4e4c,priority=0 actions=NORMAL",
+          // The router's ports (gateway, interface): what they send to a filtered port passes its ingress filter.
+          "cookie=0x4e4c,priority=10,in_port=tapc1000000-00 actions=load:0x1->NXM_NX_REG6[],resubmit(,60)",
+          "cookie=0x4e4c,priority=10,in_port=tapc2000000-00 actions=load:0x2->NXM_NX_REG6[],resubmit(,60)",
           "cookie=0x4e4c,priority=2,in_port=int-br-ex actions=drop",
-          "cookie=0x4e4c,priority=3,in_port=int-br-ex,vlan_tci=0x0000/0x1fff actions=mod_vlan_vid:1,NORMAL",
+          "cookie=0x4e4c,priority=3,in_port=int-br-ex,vlan_tci=0x0000/0x1fff actions=mod_vlan_vid:1,load:0x1->NXM_NX_REG6[],resubmit(,60)",
         ],
       },
       {
@@ -395,7 +400,7 @@ describe("flows", () => {
     network.segmentation_id = 100;
     const flows = planHost(intent, settings, new Map()).flows.flatMap((f) => f.flows);
     expect(flows).toContain(
-      "cookie=0x4e4c,priority=3,in_port=int-br-ex,dl_vlan=100 actions=mod_vlan_vid:1,NORMAL",
+      "cookie=0x4e4c,priority=3,in_port=int-br-ex,dl_vlan=100 actions=mod_vlan_vid:1,load:0x1->NXM_NX_REG6[],resubmit(,60)",
     );
     expect(flows).toContain(
       "cookie=0x4e4c,priority=4,in_port=phy-br-ex,dl_vlan=1 actions=mod_vlan_vid:100,NORMAL",
@@ -408,6 +413,9 @@ describe("flows", () => {
         ' cookie=0x4e4c, priority=3,in_port="int-br-ex",vlan_tci=0x0000/0x1fff actions=mod_vlan_vid:1,NORMAL',
       ),
     ).toBe("cookie=0x4e4c,priority=3,in_port=int-br-ex,vlan_tci=0x0000/0x1fff actions=mod_vlan_vid:1,NORMAL");
+    expect(normalizeFlow(" cookie=0x4e4c, table=72, priority=0 actions=drop")).toBe(
+      "cookie=0x4e4c,table=72,priority=0 actions=drop",
+    );
   });
 });
 

@@ -24,6 +24,7 @@ import type {
 } from "../db/schema";
 import { uplinkSubnet } from "../domain/topology";
 import { compileDhcp } from "./dhcp-intent";
+import { compileFirewall, type SecurityInputs } from "./firewall-intent";
 
 export type IntentInputs = {
   revision: number;
@@ -37,6 +38,8 @@ export type IntentInputs = {
   floatingIps: FloatingIpRow[];
   portForwardings: CompiledPortForwarding[];
   instances: InstanceRow[];
+  /** Security groups and port security; absent: the intent carries no firewall (nothing is filtered). */
+  security?: SecurityInputs;
 };
 
 type CompiledPortForwarding = Omit<PortForwardingRow, "description" | "createdAt" | "updatedAt">;
@@ -186,6 +189,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
       mtu: n.mtu,
     }));
 
+  const filtered = [...instances.map((i) => i.port_id), ...ports.map((p) => p.port_id)];
   return {
     revision: input.revision,
     networks,
@@ -195,6 +199,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
     dhcp,
     ports,
     ports_elsewhere: elsewhere,
+    ...(input.security ? { firewall: compileFirewall(input.security, input.allocations, filtered) } : {}),
   };
 }
 

@@ -9,8 +9,10 @@ import {
   ipAllocations,
   networks,
   portForwardings,
+  portSecurityGroups,
   ports,
   routers,
+  securityGroupRules,
   subnets,
 } from "../db/schema";
 import type { IntentInputs } from "./intent";
@@ -20,17 +22,23 @@ export async function loadIntentInputs(db: Db, agentId: number): Promise<IntentI
     async (tx) => {
       const agent = (await tx.select().from(agents)).find((a) => a.id === agentId);
       if (!agent) throw new Error(`Agent ${agentId} is not registered`);
+      const portRows = await tx.select().from(ports).orderBy(asc(ports.createdAt));
       return {
         revision: agent.wantedRevision,
         host: agent.host,
         networks: await tx.select().from(networks).orderBy(asc(networks.createdAt)),
         subnets: await tx.select().from(subnets).orderBy(asc(subnets.createdAt)),
-        ports: await tx.select().from(ports).orderBy(asc(ports.createdAt)),
+        ports: portRows,
         allocations: await tx.select().from(ipAllocations),
         routers: await tx.select().from(routers).orderBy(asc(routers.createdAt)),
         floatingIps: await tx.select().from(floatingIps).orderBy(asc(floatingIps.createdAt)),
         portForwardings: await tx.select().from(portForwardings).orderBy(asc(portForwardings.createdAt)),
         instances: await tx.select().from(instances).orderBy(asc(instances.createdAt)),
+        security: {
+          ports: portRows,
+          portGroups: await tx.select().from(portSecurityGroups),
+          rules: await tx.select().from(securityGroupRules).orderBy(asc(securityGroupRules.createdAt)),
+        },
       };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },

@@ -11,12 +11,7 @@ import type {
   SnapshotOvsPort,
 } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames, ownNamespacePattern } from "../../lib/names";
-import {
-  chainNames,
-  METADATA_ADDRESS,
-  routerFloatingIps,
-  routerOwnRules,
-} from "../../lib/router-nat";
+import { chainNames, METADATA_ADDRESS, routerFloatingIps, routerOwnRules } from "../../lib/router-nat";
 import type { IntentInputs } from "../agents/intent";
 
 export type DriftKind = "router" | "floating_ip" | "server" | "network";

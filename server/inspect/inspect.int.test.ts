@@ -75,6 +75,19 @@ beforeAll(async () => {
   await stack.cliOk("server", "create", "vm4", "--network", "net4", "--fixed-ip", FIXED);
   await stack.cliOk("floating", "ip", "create", "ext4", "--floating-ip-address", FIP);
   await stack.cliOk("server", "add", "floating", "ip", "vm4", FIP);
+  // The default group lets in only its own members, as Neutron's does: open what the test sends from outside.
+  await stack.cliOk("security", "group", "rule", "create", "--protocol", "icmp", "default");
+  await stack.cliOk(
+    "security",
+    "group",
+    "rule",
+    "create",
+    "--protocol",
+    "tcp",
+    "--dst-port",
+    "8041:8043",
+    "default",
+  );
   const hosts = await stack.cliJson<{ host: string; online: boolean }[]>("host", "list");
   host = hosts[0]?.host ?? "";
   const router = await stack.cliJson<{ id: string }>("router", "show", "r4");

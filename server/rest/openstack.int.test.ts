@@ -182,6 +182,13 @@ describe("the openstack CLI against netlens", () => {
     const vm = await stack.cliJson<{ id: string }>("server", "show", "vm_1");
     const [vmPort] = await okJson<{ ID: string }[]>(adminRc, "port", "list", "--device-id", vm.id);
     expect(vmPort).toBeDefined();
+    // Its default group lets in only its own members, as Neutron's does: open ping from outside.
+    const { security_groups: groups } = await stack.cliJson<{ security_groups: string[] }>(
+      "port",
+      "show",
+      vmPort?.ID ?? "",
+    );
+    await stack.cliOk("security", "group", "rule", "create", "--protocol", "icmp", groups[0] ?? "");
     const fip = await okJson<{ floating_ip_address: string; id: string }>(
       adminRc,
       "floating",

@@ -23,10 +23,12 @@ import {
   networks,
   type PortRow,
   portForwardings,
+  portSecurityGroups,
   ports,
   type RouterRow,
   routers,
   type SubnetRow,
+  securityGroupRules,
   subnets,
 } from "../db/schema";
 import { uplinkAddress } from "./places";
@@ -101,6 +103,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         fipRows,
         forwardingRows,
         instanceRows,
+        portGroupRows,
+        ruleRows,
       ] = await Promise.all([
         tx.select({ wantedRevision: agents.wantedRevision }).from(agents).where(eq(agents.host, host)),
         tx.select().from(networks).orderBy(asc(networks.createdAt)),
@@ -114,6 +118,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
             deviceId: ports.deviceId,
             hostId: ports.hostId,
             adminStateUp: ports.adminStateUp,
+            portSecurityEnabled: ports.portSecurityEnabled,
+            allowedAddressPairs: ports.allowedAddressPairs,
             name: ports.name,
             vifType: ports.vifType,
             projectId: ports.projectId,
@@ -136,6 +142,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
           .orderBy(asc(floatingIps.createdAt)),
         tx.select().from(portForwardings).orderBy(asc(portForwardings.createdAt)),
         tx.select().from(instances).orderBy(asc(instances.createdAt)),
+        tx.select().from(portSecurityGroups),
+        tx.select().from(securityGroupRules).orderBy(asc(securityGroupRules.createdAt)),
       ]);
       return {
         revision: agentRows[0]?.wantedRevision ?? 0,
@@ -148,6 +156,8 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         floatingIps: fipRows,
         portForwardings: forwardingRows,
         instances: instanceRows,
+        // As the dispatcher compiles it: the same intent, firewall included.
+        security: { ports: portRows, portGroups: portGroupRows, rules: ruleRows },
       };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },

@@ -66,6 +66,9 @@ beforeAll(async () => {
     port_id: vm1.port_id,
   });
   ids.fip = fip.id;
+  // The default group lets in only its own members, as Neutron's does: the probes come from outside.
+  for (const protocol of ["icmp", "tcp"])
+    await c.securityGroupRule.create({ security_group_id: "default", direction: "ingress", protocol });
   await settled();
 });
 

@@ -1,0 +1,85 @@
+// PURE: the firewall part of a host's intent, as Neutron's server hands its `openvswitch` firewall driver a
+// port's security: per port the host filters (lab probes and bindable workload ports, never the network
+// service's own), its MAC, fixed IPs, allowed address pairs, port security, and the rules of all its security
+// groups, with each remote group resolved to the addresses of its members (their fixed IPs and allowed address
+// pairs, as Neutron counts them) wherever those ports are.
+import type { IntentFirewallPort, IntentFirewallRule } from "../../agent/contract/intent";
+import { isIpv4, parseCidr } from "../../lib/ip";
+import { protocolNumber } from "../../lib/schemas/securityGroup";
+import type { AllocationRow, PortRow, SecurityGroupRuleRow } from "../db/schema";
+
+/** What the firewall is compiled from besides the ports' addresses. */
+export type SecurityInputs = {
+  ports: Pick<PortRow, "id" | "networkId" | "macAddress" | "portSecurityEnabled" | "allowedAddressPairs">[];
+  portGroups: { portId: string; securityGroupId: string }[];
+  rules: SecurityGroupRuleRow[];
+};
+
+/** An address or a CIDR as a CIDR with its host bits cleared (an address is its /32). */
+const asCidr = (value: string): string => {
+  const { network, prefixlen } = parseCidr(isIpv4(value) ? `${value}/32` : value, false);
+  return `${network}/${prefixlen}`;
+};
+
+/** `portIds`: the ports this host filters. */
+export function compileFirewall(
+  security: SecurityInputs,
+  allocations: readonly AllocationRow[],
+  portIds: readonly string[],
+): IntentFirewallPort[] {
+  const ipsOf = new Map<string, string[]>();
+  for (const a of allocations) ipsOf.set(a.portId, [...(ipsOf.get(a.portId) ?? []), a.ipAddress]);
+  const portById = new Map(security.ports.map((p) => [p.id, p]));
+  const groupsOf = new Map<string, string[]>();
+  const members = new Map<string, Set<string>>();
+  for (const { portId, securityGroupId } of security.portGroups) {
+    groupsOf.set(portId, [...(groupsOf.get(portId) ?? []), securityGroupId]);
+    const port = portById.get(portId);
+    const addresses = members.get(securityGroupId) ?? new Set<string>();
+    for (const ip of ipsOf.get(portId) ?? []) addresses.add(`${ip}/32`);
+    for (const pair of port?.allowedAddressPairs ?? []) addresses.add(asCidr(pair.ip_address));
+    members.set(securityGroupId, addresses);
+  }
+  const rulesOf = new Map<string, SecurityGroupRuleRow[]>();
+  for (const rule of security.rules)
+    rulesOf.set(rule.securityGroupId, [...(rulesOf.get(rule.securityGroupId) ?? []), rule]);
+
+  const compileRule = (rule: SecurityGroupRuleRow): IntentFirewallRule => ({
+    direction: rule.direction,
+    protocol: protocolNumber(rule.protocol),
+    port_range_min: rule.portRangeMin,
+    port_range_max: rule.portRangeMax,
+    remote_ip_prefixes:
+      rule.remoteGroupId !== null
+        ? [...(members.get(rule.remoteGroupId) ?? [])].sort()
+        : rule.remoteIpPrefix !== null
+          ? [asCidr(rule.remoteIpPrefix)]
+          : null,
+  });
+
+  return portIds.flatMap((portId) => {
+    const port = portById.get(portId);
+    if (port === undefined) return [];
+    // The same rule in two of the port's groups is one rule.
+    const rules = new Map<string, IntentFirewallRule>();
+    for (const group of groupsOf.get(portId) ?? [])
+      for (const rule of rulesOf.get(group) ?? []) {
+        const compiled = compileRule(rule);
+        rules.set(JSON.stringify(compiled), compiled);
+      }
+    return [
+      {
+        port_id: port.id,
+        network_id: port.networkId,
+        mac_address: port.macAddress,
+        fixed_ips: ipsOf.get(port.id) ?? [],
+        allowed_address_pairs: port.allowedAddressPairs.map((p) => ({
+          ip_address: asCidr(p.ip_address),
+          mac_address: p.mac_address,
+        })),
+        port_security_enabled: port.portSecurityEnabled,
+        rules: [...rules.values()],
+      },
+    ];
+  });
+}
