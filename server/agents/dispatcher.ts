@@ -1,5 +1,6 @@
 // Pushes each host's whole intent to its agent after every committed change: one push in flight per host,
 // kicks that arrive meanwhile coalesce into the next push, failures retry with backoff while the agent is down.
+// With several servers, only the leading one's dispatcher pushes (./leadership.ts); the others wait to lead.
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
@@ -9,6 +10,7 @@ import { DHCP_OWNER, dhcpDeviceId, RESERVED_DHCP_DEVICE } from "../domain/dhcp";
 import type { ChangeEvent, EventBus } from "../events";
 import { type AgentApi, IntentRefusedError } from "./client";
 import { compileIntent } from "./intent";
+import { type Leadership, soleLeadership } from "./leadership";
 import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
 
@@ -23,8 +25,13 @@ export type DispatcherOptions = {
   url: string;
   logger: Logger;
   retry?: { minMs: number; maxMs: number };
-  /** How often an idle dispatcher checks that the agent is alive and still has what it was given. */
+  /**
+   * How often an idle dispatcher checks that the agent is alive and still has what it was given (and, not
+   * leading, whether it may lead now).
+   */
   heartbeatMs?: number;
+  /** Who pushes when several servers share the database; this one alone by default. */
+  leadership?: Leadership;
 };
 
 export class Dispatcher {
@@ -48,7 +55,12 @@ export class Dispatcher {
   autoRepair = false;
 
   constructor(options: DispatcherOptions) {
-    this.#o = { retry: { minMs: 250, maxMs: 10_000 }, heartbeatMs: 15_000, ...options };
+    this.#o = {
+      retry: { minMs: 250, maxMs: 10_000 },
+      heartbeatMs: 15_000,
+      leadership: soleLeadership,
+      ...options,
+    };
   }
 
   async start(): Promise<void> {
@@ -58,6 +70,8 @@ export class Dispatcher {
     this.#agentId = row.id;
     // Whatever the agent was before a restart, it is read afresh (and given a newer revision).
     this.#info = undefined;
+    // The first server to start leads from the start; the others try again at each push and heartbeat.
+    await this.#takeLead(row.id);
     this.#stopped = false;
     // Our own status events must not kick: they follow a push, they do not ask for one.
     this.#unsubscribe = this.#o.bus.subscribe((event: ChangeEvent) => {
@@ -74,6 +88,7 @@ export class Dispatcher {
     clearInterval(this.#heartbeat);
     this.#sleep?.wake();
     await this.#loop;
+    await this.#o.leadership.release();
   }
 
   /** Asks for a push; cheap and idempotent, whatever the dispatcher is doing. */
@@ -123,10 +138,28 @@ export class Dispatcher {
     this.kick();
   }
 
+  /**
+   * Tries to lead. One that has just taken the lead re-reads the agent, which moves the revision past whatever
+   * the previous leader had it apply.
+   */
+  async #takeLead(agentId: number): Promise<boolean> {
+    const leading = await this.#o.leadership.lead(agentId);
+    if (leading) this.#info = undefined;
+    return leading;
+  }
+
   async #push(): Promise<void> {
     const agentId = this.#requireAgentId();
+    if (!this.#o.leadership.holds(agentId) && !(await this.#takeLead(agentId))) return;
     if (!this.#info) await this.#register(agentId, await this.#o.agent.info());
     const inputs = await loadIntentInputs(this.#o.db, agentId);
+    // A kick whose change an earlier push already carried (its event came after that push read the model; with
+    // several servers, events from the others often do): the agent has that revision, and gets each one once.
+    const [recorded] = await this.#o.db
+      .select({ applied: agents.appliedRevision })
+      .from(agents)
+      .where(eq(agents.id, agentId));
+    if (recorded && inputs.revision <= recorded.applied) return;
     const asked = this.#repair;
     const repair: HostIntent["repair"] = this.autoRepair || asked === "all" ? "all" : [...asked];
     const intent: HostIntent = { ...compileIntent(inputs), repair };
@@ -227,6 +260,12 @@ export class Dispatcher {
   async #checkIn(): Promise<void> {
     if (this.#loop || this.#stopped) return;
     try {
+      const agentId = this.#requireAgentId();
+      if (!this.#o.leadership.holds(agentId)) {
+        // Another server pushes (and checks in); this one steps in when that server is gone.
+        if (await this.#takeLead(agentId)) this.kick();
+        return;
+      }
       const info = await this.#o.agent.info();
       const [row] = await this.#o.db
         .update(agents)

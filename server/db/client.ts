@@ -24,6 +24,11 @@ export type Executor = Db | DbTx;
 export type Database = {
   db: Db;
   kind: "pglite" | "postgres";
+  /**
+   * PostgreSQL only: a connection of its own, outside the pool, for what lives as long as a session (LISTEN,
+   * session advisory locks). The caller ends it.
+   */
+  connect?: () => Promise<pg.Client>;
   close(): Promise<void>;
 };
 
@@ -61,7 +66,12 @@ export async function createDb(options: DbOptions = {}): Promise<Database> {
       () => migrateNodePg(db, { migrationsFolder }),
       () => pool.end(),
     );
-    return { db, kind: "postgres", close: once(() => pool.end()) };
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: options.url });
+      await client.connect();
+      return client;
+    };
+    return { db, kind: "postgres", connect, close: once(() => pool.end()) };
   }
   const dataDir = options.dataDir ?? ".netlens/data";
   if (dataDir === "memory") {

@@ -1,0 +1,118 @@
+// Two servers on one PostgreSQL, each with its own pool, event bus and dispatcher: a change made through one
+// reaches the other's subscribers (each event once on each server), and one agent gets each revision once, in
+// order, from whichever dispatcher leads. Needs TEST_DATABASE_URL (scripts/with-postgres.sh sets it for `npm test`).
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { Dispatcher } from "./agents/dispatcher";
+import { FakeAgent } from "./agents/fake-agent.testing";
+import { advisoryLeadership } from "./agents/leadership";
+import { waitForApplied, wantedRevision } from "./agents/wait";
+import { createCaller } from "./api/root";
+import { type Target, testTargets } from "./db/targets";
+import type { ChangeEvent } from "./events";
+import { type SharedEvents, shareEvents } from "./events-postgres";
+import { createTestApi, type TestApi } from "./testkit";
+
+const postgres = testTargets.find((t) => t.name === "postgres");
+const silent = pino({ level: "silent" });
+
+type Server = { api: TestApi; connect: NonNullable<TestApi["connect"]>; events: SharedEvents };
+
+async function startServer(url: string | undefined): Promise<Server> {
+  const api = await createTestApi({ url });
+  const connect = api.connect;
+  if (!connect) throw new Error("A PostgreSQL database gives connections of its own");
+  return { api, connect, events: await shareEvents(api.bus, connect, silent) };
+}
+
+/** Every event the admin's `events` subscription on `server` yields, as it comes. */
+function subscribe(server: Server, signal: AbortSignal): Pick<ChangeEvent, "kind" | "id" | "action">[] {
+  const seen: Pick<ChangeEvent, "kind" | "id" | "action">[] = [];
+  void (async () => {
+    for await (const event of await createCaller(server.api.ctx, { signal }).events()) seen.push(event);
+  })();
+  return seen;
+}
+
+const skipped = postgres ? "" : " (skipped: TEST_DATABASE_URL is not set; scripts/with-postgres.sh sets it)";
+
+describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
+  let target: Target | undefined;
+  let a: Server;
+  let b: Server;
+  beforeAll(async () => {
+    target = await postgres?.setUp();
+    a = await startServer(target?.url);
+    b = await startServer(target?.url);
+  }, 60_000);
+  afterAll(async () => {
+    for (const server of [a, b]) {
+      await server?.events.close();
+      await server?.api.close();
+    }
+    await target?.drop();
+  });
+
+  it("delivers a network created through A to B's subscribers, and every event once on each server", async () => {
+    const controller = new AbortController();
+    const onA = subscribe(a, controller.signal);
+    const onB = subscribe(b, controller.signal);
+    const made = await a.api.caller.network.create({ name: "made-on-a" });
+    const madeEvent = { kind: "network", id: made.id, action: "create" };
+    await vi.waitFor(() => expect(onB).toContainEqual(madeEvent), { timeout: 5_000 });
+    // B's change follows A's on the channel: once both servers have it, a second copy of A's would be in.
+    const next = await b.api.caller.network.create({ name: "made-on-b" });
+    const nextEvent = { kind: "network", id: next.id, action: "create" };
+    await vi.waitFor(() => expect(onA).toContainEqual(nextEvent), { timeout: 5_000 });
+    await vi.waitFor(() => expect(onB).toContainEqual(nextEvent), { timeout: 5_000 });
+    controller.abort();
+    for (const seen of [onA, onB]) {
+      expect(seen.filter((e) => e.id === made.id)).toEqual([madeEvent]);
+      expect(seen.filter((e) => e.id === next.id)).toEqual([nextEvent]);
+    }
+  });
+
+  it("has one agent apply each revision once, in order, and hands the lead over when its holder stops", async () => {
+    const agent = new FakeAgent();
+    const dispatcherOf = (server: Server) =>
+      new Dispatcher({
+        db: server.api.db,
+        bus: server.api.bus,
+        agent,
+        url: "http://agent.test",
+        logger: silent,
+        retry: { minMs: 10, maxMs: 50 },
+        heartbeatMs: 50,
+        leadership: advisoryLeadership(server.connect, silent),
+      });
+    const onA = dispatcherOf(a);
+    const onB = dispatcherOf(b);
+    const settle = async () =>
+      expect(await waitForApplied(a.api.services, await wantedRevision(a.api.db), 10_000)).toBe(true);
+    try {
+      await onA.start();
+      await onB.start();
+      await settle();
+      // Changes through both servers, each kicking both dispatchers (B's through the event channel).
+      for (let i = 0; i < 3; i++) {
+        await a.api.caller.network.create({ name: `on-a-${i}` });
+        await b.api.caller.network.create({ name: `on-b-${i}` });
+      }
+      await settle();
+      const beforeHandOver = agent.pushes.length;
+      await onA.stop();
+      // Only B's dispatcher is left: it takes the lead at its next heartbeat and pushes this change.
+      await a.api.caller.network.create({ name: "after-a-stopped" });
+      await settle();
+      expect(agent.pushes.length).toBeGreaterThan(beforeHandOver);
+      expect(agent.applied).toBe(await wantedRevision(b.api.db));
+    } finally {
+      await onA.stop();
+      await onB.stop();
+    }
+    const revisions = agent.pushes.map((p) => p.revision);
+    // The fake fails a revision it already has: a second push of one would be an attempt without a push.
+    expect(agent.attempts).toBe(agent.pushes.length);
+    expect(revisions).toEqual([...new Set(revisions)].sort((x, y) => x - y));
+  });
+});
