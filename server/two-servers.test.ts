@@ -8,6 +8,7 @@ import { FakeAgent } from "./agents/fake-agent.testing";
 import { advisoryLeadership } from "./agents/leadership";
 import { waitForApplied, wantedRevision } from "./agents/wait";
 import { createCaller } from "./api/root";
+import { agents } from "./db/schema";
 import { type Target, testTargets } from "./db/targets";
 import type { ChangeEvent } from "./events";
 import { type SharedEvents, shareEvents } from "./events-postgres";
@@ -25,6 +26,19 @@ async function startServer(url: string | undefined): Promise<Server> {
   return { api, connect, events: await shareEvents(api.bus, connect, silent) };
 }
 
+function dispatcherOf(server: Server, agent: FakeAgent): Dispatcher {
+  return new Dispatcher({
+    db: server.api.db,
+    bus: server.api.bus,
+    agent,
+    url: "http://agent.test",
+    logger: silent,
+    retry: { minMs: 10, maxMs: 50 },
+    heartbeatMs: 50,
+    leadership: advisoryLeadership(server.connect, silent),
+  });
+}
+
 /** Every event the admin's `events` subscription on `server` yields, as it comes. */
 function subscribe(server: Server, signal: AbortSignal): Pick<ChangeEvent, "kind" | "id" | "action">[] {
   const seen: Pick<ChangeEvent, "kind" | "id" | "action">[] = [];
@@ -33,6 +47,9 @@ function subscribe(server: Server, signal: AbortSignal): Pick<ChangeEvent, "kind
   })();
   return seen;
 }
+
+const settle = async (server: Server) =>
+  expect(await waitForApplied(server.api.services, await wantedRevision(server.api.db), 10_000)).toBe(true);
 
 const skipped = postgres ? "" : " (skipped: TEST_DATABASE_URL is not set; scripts/with-postgres.sh sets it)";
 
@@ -74,36 +91,23 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
 
   it("has one agent apply each revision once, in order, and hands the lead over when its holder stops", async () => {
     const agent = new FakeAgent();
-    const dispatcherOf = (server: Server) =>
-      new Dispatcher({
-        db: server.api.db,
-        bus: server.api.bus,
-        agent,
-        url: "http://agent.test",
-        logger: silent,
-        retry: { minMs: 10, maxMs: 50 },
-        heartbeatMs: 50,
-        leadership: advisoryLeadership(server.connect, silent),
-      });
-    const onA = dispatcherOf(a);
-    const onB = dispatcherOf(b);
-    const settle = async () =>
-      expect(await waitForApplied(a.api.services, await wantedRevision(a.api.db), 10_000)).toBe(true);
+    const onA = dispatcherOf(a, agent);
+    const onB = dispatcherOf(b, agent);
     try {
       await onA.start();
       await onB.start();
-      await settle();
+      await settle(a);
       // Changes through both servers, each kicking both dispatchers (B's through the event channel).
       for (let i = 0; i < 3; i++) {
         await a.api.caller.network.create({ name: `on-a-${i}` });
         await b.api.caller.network.create({ name: `on-b-${i}` });
       }
-      await settle();
+      await settle(a);
       const beforeHandOver = agent.pushes.length;
       await onA.stop();
       // Only B's dispatcher is left: it takes the lead at its next heartbeat and pushes this change.
       await a.api.caller.network.create({ name: "after-a-stopped" });
-      await settle();
+      await settle(a);
       expect(agent.pushes.length).toBeGreaterThan(beforeHandOver);
       expect(agent.applied).toBe(await wantedRevision(b.api.db));
     } finally {
@@ -114,5 +118,29 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
     // The fake fails a revision it already has: a second push of one would be an attempt without a push.
     expect(agent.attempts).toBe(agent.pushes.length);
     expect(revisions).toEqual([...new Set(revisions)].sort((x, y) => x - y));
+  });
+
+  it("pushes, from the leading server, a repair and the auto-repair setting asked through the other", async () => {
+    const agent = new FakeAgent();
+    const onA = dispatcherOf(a, agent);
+    const onB = dispatcherOf(b, agent);
+    try {
+      await onA.start();
+      await onB.start();
+      await settle(a);
+      const pushed = agent.pushes.length;
+      await onB.repair(["router-1", "router-2"]);
+      await settle(a);
+      expect(agent.pushes.slice(pushed).map((p) => p.repair)).toEqual([["router-1", "router-2"]]);
+      expect((await a.api.db.select().from(agents))[0]?.repairTargets).toEqual([]);
+      await onB.setAutoRepair(true);
+      expect(await onA.autoRepair()).toBe(true);
+      await b.api.caller.network.create({ name: "auto-repaired" });
+      await settle(b);
+      expect(agent.pushes.at(-1)?.repair).toBe("all");
+    } finally {
+      await onA.stop();
+      await onB.stop();
+    }
   });
 });

@@ -11,6 +11,7 @@ import type { ChangeEvent, EventBus } from "../events";
 import { type AgentApi, IntentRefusedError } from "./client";
 import { compileIntent } from "./intent";
 import { type Leadership, soleLeadership } from "./leadership";
+import { askRepair, type RepairTargets, repairPushed } from "./repair";
 import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
 
@@ -46,13 +47,6 @@ export class Dispatcher {
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   #unsubscribe: (() => void) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  /** Resource ids (as the agent knows them) to put back as the intent says at the next push, or everything. */
-  #repair: "all" | Set<string> = new Set();
-  /**
-   * Off: a push converges only what changed in the model (plus what a repair asked for), so that a hand change
-   * on the host stays until it has been shown as drift and someone repairs it. On: every push repairs all.
-   */
-  autoRepair = false;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -73,9 +67,10 @@ export class Dispatcher {
     // The first server to start leads from the start; the others try again at each push and heartbeat.
     await this.#takeLead(row.id);
     this.#stopped = false;
-    // Our own status events must not kick: they follow a push, they do not ask for one.
+    // Status events must not kick: they follow a push, they do not ask for one. A host's update may be a repair
+    // asked through another server; a kick for a revision the agent already has pushes nothing.
     this.#unsubscribe = this.#o.bus.subscribe((event: ChangeEvent) => {
-      if (event.action !== "status" && event.kind !== "host") this.kick();
+      if (event.action !== "status") this.kick();
     });
     this.#heartbeat = setInterval(() => this.#checkIn(), this.#o.heartbeatMs);
     this.#heartbeat.unref();
@@ -125,15 +120,11 @@ export class Dispatcher {
 
   /**
    * Re-pushes the same model with a new revision, allowed to put back what drifted on the named resources
-   * (router, instance or external network ids) or on everything.
+   * (router, instance or external network ids) or on everything. Asked on the agent's row: whichever server
+   * leads pushes it.
    */
   async repair(target: "all" | readonly string[]): Promise<void> {
-    if (target === "all" || this.#repair === "all") this.#repair = "all";
-    else for (const id of target) this.#repair.add(id);
-    await this.#o.db
-      .update(agents)
-      .set({ wantedRevision: sql`${agents.wantedRevision} + 1` })
-      .where(eq(agents.id, this.#requireAgentId()));
+    await askRepair(this.#o.db, this.#requireAgentId(), target);
     this.#o.bus.emit({ kind: "host", id: String(this.#agentId), action: "update" });
     this.kick();
   }
@@ -142,6 +133,22 @@ export class Dispatcher {
    * Tries to lead. One that has just taken the lead re-reads the agent, which moves the revision past whatever
    * the previous leader had it apply.
    */
+  /**
+   * Off: a push converges only what changed in the model (plus what a repair asked for), so that a hand change
+   * on the host stays until it has been shown as drift and someone repairs it. On: every push repairs all.
+   */
+  async autoRepair(): Promise<boolean> {
+    const [row] = await this.#o.db
+      .select({ on: agents.autoRepair })
+      .from(agents)
+      .where(eq(agents.id, this.#requireAgentId()));
+    return row?.on ?? false;
+  }
+
+  async setAutoRepair(on: boolean): Promise<void> {
+    await this.#o.db.update(agents).set({ autoRepair: on }).where(eq(agents.id, this.#requireAgentId()));
+  }
+
   async #takeLead(agentId: number): Promise<boolean> {
     const leading = await this.#o.leadership.lead(agentId);
     if (leading) this.#info = undefined;
@@ -156,30 +163,27 @@ export class Dispatcher {
     // A kick whose change an earlier push already carried (its event came after that push read the model; with
     // several servers, events from the others often do): the agent has that revision, and gets each one once.
     const [recorded] = await this.#o.db
-      .select({ applied: agents.appliedRevision })
+      .select({ applied: agents.appliedRevision, asked: agents.repairTargets, auto: agents.autoRepair })
       .from(agents)
       .where(eq(agents.id, agentId));
-    if (recorded && inputs.revision <= recorded.applied) return;
-    const asked = this.#repair;
-    const repair: HostIntent["repair"] = this.autoRepair || asked === "all" ? "all" : [...asked];
+    if (!recorded) throw new Error(`Agent ${agentId} is not registered`);
+    if (inputs.revision <= recorded.applied) return;
+    const repair: RepairTargets = recorded.auto ? "all" : recorded.asked;
     const intent: HostIntent = { ...compileIntent(inputs), repair };
     this.#o.logger.debug({ host: inputs.host, revision: intent.revision }, "pushing intent");
     const result = await this.#o.agent.apply(intent);
-    // What was asked meanwhile goes out with the next push.
-    if (this.#repair === asked) this.#repair = new Set();
-    else if (asked !== "all" && this.#repair !== "all") for (const id of asked) this.#repair.delete(id);
     this.#o.logger.info(
       {
         host: inputs.host,
         revision: result.revision,
         changes: result.changes,
         held: result.held ?? 0,
-        repair: repair === "all" ? "all" : (repair?.length ?? 0),
+        repair: repair === "all" ? "all" : repair.length,
         errors: result.errors.length,
       },
       "agent applied intent",
     );
-    await this.#recordApplied(agentId, result);
+    await this.#recordApplied(agentId, result, repair);
   }
 
   /**
@@ -226,12 +230,14 @@ export class Dispatcher {
     this.#o.bus.emit({ kind: "host", id: String(agentId), action: "update" });
   }
 
-  async #recordApplied(agentId: number, result: ApplyResult): Promise<void> {
+  async #recordApplied(agentId: number, result: ApplyResult, repaired: RepairTargets): Promise<void> {
     const events = await this.#o.db.transaction(async (tx) => {
       await tx
         .update(agents)
         .set({ appliedRevision: result.revision, lastSeen: new Date(), lastError: null })
         .where(eq(agents.id, agentId));
+      // What was asked meanwhile goes out with the next push.
+      await repairPushed(tx, agentId, repaired);
       return recordStatuses(tx, result.revision, result.errors);
     });
     for (const event of events) this.#o.bus.emit(event);
