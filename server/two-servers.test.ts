@@ -1,6 +1,9 @@
 // Two servers on one PostgreSQL, each with its own pool, event bus and dispatcher: a change made through one
 // reaches the other's subscribers (each event once on each server), and one agent gets each revision once, in
 // order, from whichever dispatcher leads. Needs TEST_DATABASE_URL (scripts/with-postgres.sh sets it for `npm test`).
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Dispatcher } from "./agents/dispatcher";
@@ -12,6 +15,9 @@ import { agents } from "./db/schema";
 import { type Target, testTargets } from "./db/targets";
 import type { ChangeEvent } from "./events";
 import { type SharedEvents, shareEvents } from "./events-postgres";
+import type { HostRelay } from "./inspect/relay";
+import { Inspection } from "./inspect/service";
+import { serve, TOKEN, until } from "./inspect/stand-in-agent.testing";
 import { createTestApi, type TestApi } from "./testkit";
 
 const postgres = testTargets.find((t) => t.name === "postgres");
@@ -110,6 +116,8 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
       await settle(a);
       expect(agent.pushes.length).toBeGreaterThan(beforeHandOver);
       expect(agent.applied).toBe(await wantedRevision(b.api.db));
+      // What the leader recorded of the host (revision, last contact, errors) is what B's pages read.
+      expect(await b.api.caller.host.list()).toEqual(await a.api.caller.host.list());
     } finally {
       await onA.stop();
       await onB.stop();
@@ -141,6 +149,34 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
     } finally {
       await onA.stop();
       await onB.stop();
+    }
+  });
+
+  it("shows through B the host snapshot A shows: each server relays the agent itself", async () => {
+    const text = { value: "one" };
+    const agent = await serve(text);
+    const dir = await mkdtemp(join(tmpdir(), "netlens-two-servers-"));
+    const inspections = [a, b].map(
+      (server) => new Inspection({ db: server.api.db, bus: server.api.bus, logger: silent }),
+    );
+    try {
+      await writeFile(join(dir, "token"), `${TOKEN}\n`);
+      const relays = inspections.map((i) => i.addAgent({ url: agent.url, tokenFile: join(dir, "token") }));
+      const ovsText = (relay: HostRelay) => {
+        const ovs = relay.snapshot()?.sections.ovs;
+        return ovs?.kind === "ovs" ? ovs.text : undefined;
+      };
+      for (const value of ["one", "two"]) {
+        text.value = value;
+        await until(() => (relays.every((r) => ovsText(r) === value) ? true : undefined));
+      }
+      expect(relays.map((r) => r.status())).toEqual(
+        relays.map(() => expect.objectContaining({ online: true, host: "h1" })),
+      );
+    } finally {
+      for (const inspection of inspections) inspection.close();
+      agent.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
