@@ -31,7 +31,7 @@ export type SharedEvents = { close(): Promise<void> };
  */
 export async function shareEvents(
   bus: EventBus,
-  connect: () => Promise<pg.Client>,
+  connect: (purpose: string) => Promise<pg.Client>,
   logger: Logger,
   retryMs = 1000,
 ): Promise<SharedEvents> {
@@ -51,7 +51,7 @@ export async function shareEvents(
   };
 
   const open = async () => {
-    const opened = await connect();
+    const opened = await connect("netlens events");
     const lost = (error?: Error) => {
       if (client !== opened) return;
       client = undefined;

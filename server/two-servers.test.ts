@@ -4,6 +4,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Dispatcher } from "./agents/dispatcher";
@@ -29,7 +30,7 @@ async function startServer(url: string | undefined): Promise<Server> {
   const api = await createTestApi({ url });
   const connect = api.connect;
   if (!connect) throw new Error("A PostgreSQL database gives connections of its own");
-  return { api, connect, events: await shareEvents(api.bus, connect, silent) };
+  return { api, connect, events: await shareEvents(api.bus, connect, silent, 50) };
 }
 
 function dispatcherOf(server: Server, agent: FakeAgent): Dispatcher {
@@ -95,6 +96,39 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
     }
   });
 
+  it("listens again after PostgreSQL ended the event channels' connections", async () => {
+    const admin = new pg.Client({ connectionString: target?.url });
+    await admin.connect();
+    const listening = async () =>
+      (
+        await admin.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'netlens events'",
+        )
+      ).rows.map((r) => r.pid);
+    try {
+      const before = await listening();
+      expect(before).toHaveLength(2);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", [before]);
+      await vi.waitFor(
+        async () => {
+          const now = await listening();
+          expect(now).toHaveLength(2);
+          expect(now.filter((pid) => before.includes(pid))).toEqual([]);
+        },
+        { timeout: 5_000, interval: 50 },
+      );
+    } finally {
+      await admin.end();
+    }
+    const controller = new AbortController();
+    const onB = subscribe(b, controller.signal);
+    const made = await a.api.caller.network.create({ name: "after-reconnect" });
+    await vi.waitFor(() => expect(onB).toContainEqual({ kind: "network", id: made.id, action: "create" }), {
+      timeout: 5_000,
+    });
+    controller.abort();
+  });
+
   it("has one agent apply each revision once, in order, and hands the lead over when its holder stops", async () => {
     const agent = new FakeAgent();
     const onA = dispatcherOf(a, agent);
@@ -102,6 +136,7 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
     try {
       await onA.start();
       await onB.start();
+      await vi.waitFor(() => expect(agent.pushes.length).toBeGreaterThan(0));
       await settle(a);
       // Changes through both servers, each kicking both dispatchers (B's through the event channel).
       for (let i = 0; i < 3; i++) {
@@ -135,6 +170,7 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
     try {
       await onA.start();
       await onB.start();
+      await vi.waitFor(() => expect(agent.pushes.length).toBeGreaterThan(0));
       await settle(a);
       const pushed = agent.pushes.length;
       await onB.repair(["router-1", "router-2"]);

@@ -272,13 +272,17 @@ export class Dispatcher {
         if (await this.#takeLead(agentId)) this.kick();
         return;
       }
-      const info = await this.#o.agent.info();
+      // What was recorded before asking: a push that lands meanwhile must not pass for an agent that lost it.
       const [row] = await this.#o.db
+        .select({ applied: agents.appliedRevision })
+        .from(agents)
+        .where(eq(agents.id, agentId));
+      const info = await this.#o.agent.info();
+      await this.#o.db
         .update(agents)
         .set({ lastSeen: new Date(), lastError: null })
-        .where(eq(agents.id, this.#requireAgentId()))
-        .returning();
-      if (!this.#info || (row && info.applied_revision < row.appliedRevision)) {
+        .where(eq(agents.id, agentId));
+      if (!this.#info || (row && info.applied_revision < row.applied)) {
         this.#info = undefined;
         this.kick();
       }

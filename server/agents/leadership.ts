@@ -30,7 +30,10 @@ export const soleLeadership: Leadership = {
 /** The first key of the lock's pair ("nldp"), the second being the agent's row id. */
 const LOCK_SPACE = 0x6e6c6470;
 
-export function advisoryLeadership(connect: () => Promise<pg.Client>, logger: Logger): Leadership {
+export function advisoryLeadership(
+  connect: (purpose: string) => Promise<pg.Client>,
+  logger: Logger,
+): Leadership {
   let client: pg.Client | undefined;
   let held: number | undefined;
 
@@ -48,7 +51,7 @@ export function advisoryLeadership(connect: () => Promise<pg.Client>, logger: Lo
     async lead(agentId) {
       if (holds(agentId)) return true;
       if (!client) {
-        const connection = await connect();
+        const connection = await connect("netlens dispatcher");
         connection.on("error", (error) => drop(connection, error));
         connection.on("end", () => drop(connection));
         client = connection;

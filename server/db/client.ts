@@ -26,9 +26,9 @@ export type Database = {
   kind: "pglite" | "postgres";
   /**
    * PostgreSQL only: a connection of its own, outside the pool, for what lives as long as a session (LISTEN,
-   * session advisory locks). The caller ends it.
+   * session advisory locks), named after its purpose in pg_stat_activity. The caller ends it.
    */
-  connect?: () => Promise<pg.Client>;
+  connect?: (purpose: string) => Promise<pg.Client>;
   close(): Promise<void>;
 };
 
@@ -66,8 +66,8 @@ export async function createDb(options: DbOptions = {}): Promise<Database> {
       () => migrateNodePg(db, { migrationsFolder }),
       () => pool.end(),
     );
-    const connect = async () => {
-      const client = new pg.Client({ connectionString: options.url });
+    const connect = async (purpose: string) => {
+      const client = new pg.Client({ connectionString: options.url, application_name: purpose });
       await client.connect();
       return client;
     };
