@@ -64,12 +64,28 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
   let target: Target | undefined;
   let a: Server;
   let b: Server;
+  /** The server processes' connections made for `purpose` (pg_stat_activity's application_name). */
+  const connections = async (purpose: string) => {
+    const { rows } = await admin.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+      [purpose],
+    );
+    return rows.map((r) => r.pid);
+  };
+  /** Ends connections as PostgreSQL does for a server whose host died (or an administrator). */
+  const endConnections = async (pids: number[]) => {
+    await admin.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", [pids]);
+  };
+  let admin: pg.Client;
   beforeAll(async () => {
     target = await postgres?.setUp();
     a = await startServer(target?.url);
     b = await startServer(target?.url);
+    admin = new pg.Client({ connectionString: target?.url });
+    await admin.connect();
   }, 60_000);
   afterAll(async () => {
+    await admin?.end();
     for (const server of [a, b]) {
       await server?.events.close();
       await server?.api.close();
@@ -97,29 +113,17 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
   });
 
   it("listens again after PostgreSQL ended the event channels' connections", async () => {
-    const admin = new pg.Client({ connectionString: target?.url });
-    await admin.connect();
-    const listening = async () =>
-      (
-        await admin.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'netlens events'",
-        )
-      ).rows.map((r) => r.pid);
-    try {
-      const before = await listening();
-      expect(before).toHaveLength(2);
-      await admin.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", [before]);
-      await vi.waitFor(
-        async () => {
-          const now = await listening();
-          expect(now).toHaveLength(2);
-          expect(now.filter((pid) => before.includes(pid))).toEqual([]);
-        },
-        { timeout: 5_000, interval: 50 },
-      );
-    } finally {
-      await admin.end();
-    }
+    const before = await connections("netlens events");
+    expect(before).toHaveLength(2);
+    await endConnections(before);
+    await vi.waitFor(
+      async () => {
+        const now = await connections("netlens events");
+        expect(now).toHaveLength(2);
+        expect(now.filter((pid) => before.includes(pid))).toEqual([]);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
     const controller = new AbortController();
     const onB = subscribe(b, controller.signal);
     const made = await a.api.caller.network.create({ name: "after-reconnect" });
@@ -144,6 +148,10 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
         await b.api.caller.network.create({ name: `on-b-${i}` });
       }
       await settle(a);
+      // The lead's connection ends (its server's host died, say): the lead is taken again at a heartbeat.
+      await endConnections(await connections("netlens dispatcher"));
+      await b.api.caller.network.create({ name: "after-the-lead-ended" });
+      await settle(b);
       const beforeHandOver = agent.pushes.length;
       await onA.stop();
       // Only B's dispatcher is left: it takes the lead at its next heartbeat and pushes this change.

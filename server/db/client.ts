@@ -67,7 +67,14 @@ export async function createDb(options: DbOptions = {}): Promise<Database> {
       () => pool.end(),
     );
     const connect = async (purpose: string) => {
-      const client = new pg.Client({ connectionString: options.url, application_name: purpose });
+      // Keepalives: a session whose peer vanished without a word (a host gone, a network cut) is noticed in
+      // seconds, not hours, and what it held (a lock, a LISTEN) is given up.
+      const client = new pg.Client({
+        connectionString: options.url,
+        application_name: purpose,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      });
       await client.connect();
       return client;
     };
