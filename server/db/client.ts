@@ -67,8 +67,9 @@ export async function createDb(options: DbOptions = {}): Promise<Database> {
       () => pool.end(),
     );
     const connect = async (purpose: string) => {
-      // Keepalives: a session whose peer vanished without a word (a host gone, a network cut) is noticed in
-      // seconds, not hours, and what it held (a lock, a LISTEN) is given up.
+      // Keepalives: a database that became unreachable without a word (a network cut) is noticed in seconds, not
+      // hours, and this server stops counting on what the session held (the lead, a LISTEN). When PostgreSQL gives
+      // up the session of a server that vanished is its own setting (tcp_keepalives_idle).
       const client = new pg.Client({
         connectionString: options.url,
         application_name: purpose,
