@@ -130,10 +130,6 @@ export class Dispatcher {
   }
 
   /**
-   * Tries to lead. One that has just taken the lead re-reads the agent, which moves the revision past whatever
-   * the previous leader had it apply.
-   */
-  /**
    * Off: a push converges only what changed in the model (plus what a repair asked for), so that a hand change
    * on the host stays until it has been shown as drift and someone repairs it. On: every push repairs all.
    */
@@ -149,6 +145,10 @@ export class Dispatcher {
     await this.#o.db.update(agents).set({ autoRepair: on }).where(eq(agents.id, this.#requireAgentId()));
   }
 
+  /**
+   * Tries to lead. One that has just taken the lead re-reads the agent, which moves the revision past whatever
+   * the previous leader had it apply.
+   */
   async #takeLead(agentId: number): Promise<boolean> {
     const leading = await this.#o.leadership.lead(agentId);
     if (leading) this.#info = undefined;
