@@ -47,6 +47,8 @@ export class Dispatcher {
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   #unsubscribe: (() => void) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** The intent (without its repairs) this dispatcher's last push had applied. */
+  #applied: string | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -160,16 +162,19 @@ export class Dispatcher {
     if (!this.#o.leadership.holds(agentId) && !(await this.#takeLead(agentId))) return;
     if (!this.#info) await this.#register(agentId, await this.#o.agent.info());
     const inputs = await loadIntentInputs(this.#o.db, agentId);
-    // A kick whose change an earlier push already carried (its event came after that push read the model; with
-    // several servers, events from the others often do): the agent has that revision, and gets each one once.
+    const compiled = compileIntent(inputs);
     const [recorded] = await this.#o.db
       .select({ applied: agents.appliedRevision, asked: agents.repairTargets, auto: agents.autoRepair })
       .from(agents)
       .where(eq(agents.id, agentId));
     if (!recorded) throw new Error(`Agent ${agentId} is not registered`);
-    if (inputs.revision <= recorded.applied) return;
+    // A kick whose change an earlier push already carried (its event came after that push read the model; with
+    // several servers, events from the others often do): the agent has this very intent. The same revision
+    // does go again when what it says changed without a new one (a port bound on a host: ./bindings.ts).
+    const text = JSON.stringify(compiled);
+    if (inputs.revision <= recorded.applied && text === this.#applied) return;
     const repair: RepairTargets = recorded.auto ? "all" : recorded.asked;
-    const intent: HostIntent = { ...compileIntent(inputs), repair };
+    const intent: HostIntent = { ...compiled, repair };
     this.#o.logger.debug({ host: inputs.host, revision: intent.revision }, "pushing intent");
     const result = await this.#o.agent.apply(intent);
     this.#o.logger.info(
@@ -184,6 +189,7 @@ export class Dispatcher {
       "agent applied intent",
     );
     await this.#recordApplied(agentId, result, repair);
+    this.#applied = text;
   }
 
   /**
