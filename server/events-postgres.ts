@@ -25,6 +25,15 @@ const notice = z.object({
 
 export type SharedEvents = { close(): Promise<void> };
 
+/** Anyone with access to the database may NOTIFY on the channel: what is not JSON is not an event. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Connects `bus` to the other servers' buses. A lost connection is made again after `retryMs`; events sent or
  * notified while it is down are not replayed (the next event of a resource brings its subscribers up to date).
@@ -42,7 +51,7 @@ export async function shareEvents(
 
   const hear = (message: pg.Notification) => {
     if (message.channel !== EVENTS_CHANNEL) return;
-    const parsed = notice.safeParse(JSON.parse(message.payload ?? "null"));
+    const parsed = notice.safeParse(parseJson(message.payload ?? ""));
     if (!parsed.success) {
       logger.warn({ payload: message.payload }, "ignored a malformed event notification");
       return;
@@ -63,7 +72,12 @@ export async function shareEvents(
     opened.on("notification", hear);
     opened.on("error", lost);
     opened.on("end", () => lost());
-    await opened.query(`LISTEN ${EVENTS_CHANNEL}`);
+    try {
+      await opened.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch (error) {
+      await opened.end().catch(() => undefined);
+      throw error;
+    }
     client = opened;
   };
   const reopen = () => {

@@ -15,7 +15,7 @@ import { createCaller } from "./api/root";
 import { agents } from "./db/schema";
 import { type Target, testTargets } from "./db/targets";
 import type { ChangeEvent } from "./events";
-import { type SharedEvents, shareEvents } from "./events-postgres";
+import { EVENTS_CHANNEL, type SharedEvents, shareEvents } from "./events-postgres";
 import type { HostRelay } from "./inspect/relay";
 import { Inspection } from "./inspect/service";
 import { serve, TOKEN, until } from "./inspect/stand-in-agent.testing";
@@ -112,7 +112,8 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
     }
   });
 
-  it("listens again after PostgreSQL ended the event channels' connections", async () => {
+  it("listens again after PostgreSQL ended the event channels' connections, past a notification not its own", async () => {
+    await admin.query("SELECT pg_notify($1, 'not an event')", [EVENTS_CHANNEL]);
     const before = await connections("netlens events");
     expect(before).toHaveLength(2);
     await endConnections(before);
