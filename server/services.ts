@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
 import { Dispatcher } from "./agents/dispatcher";
-import { advisoryLeadership, soleLeadership } from "./agents/leadership";
+import { advisoryLeadership } from "./agents/leadership";
 import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
@@ -74,9 +74,7 @@ async function startServices(): Promise<RunningServices> {
   // PostgreSQL may have other servers on it: they hear each other's events and take turns at each agent.
   const connect = database.connect;
   const shared = connect ? await shareEvents(bus, connect, logger.child({ part: "events" })) : undefined;
-  const leadership = connect
-    ? advisoryLeadership(connect, logger.child({ part: "dispatcher" }))
-    : soleLeadership;
+  const leadership = connect ? advisoryLeadership(connect, logger.child({ part: "dispatcher" })) : undefined;
   const renewal = {
     stateDir: stateDirOf(config),
     credentials: auth.credentials,

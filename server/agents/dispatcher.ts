@@ -10,7 +10,7 @@ import { DHCP_OWNER, dhcpDeviceId, RESERVED_DHCP_DEVICE } from "../domain/dhcp";
 import type { ChangeEvent, EventBus } from "../events";
 import { type AgentApi, IntentRefusedError } from "./client";
 import { compileIntent } from "./intent";
-import { type Leadership, soleLeadership } from "./leadership";
+import type { Leadership } from "./leadership";
 import { askRepair, type RepairTargets, repairPushed } from "./repair";
 import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
@@ -31,12 +31,12 @@ export type DispatcherOptions = {
    * leading, whether it may lead now).
    */
   heartbeatMs?: number;
-  /** Who pushes when several servers share the database; this one alone by default. */
+  /** Who pushes when several servers share the database; without it, this server alone. */
   leadership?: Leadership;
 };
 
 export class Dispatcher {
-  readonly #o: Required<DispatcherOptions>;
+  readonly #o: Required<Omit<DispatcherOptions, "leadership">> & Pick<DispatcherOptions, "leadership">;
   #agentId: number | undefined;
   /** Known after a successful `info`; cleared after any failure, so that reconnecting re-reads the agent. */
   #info: AgentInfo | undefined;
@@ -54,7 +54,6 @@ export class Dispatcher {
     this.#o = {
       retry: { minMs: 250, maxMs: 10_000 },
       heartbeatMs: 15_000,
-      leadership: soleLeadership,
       ...options,
     };
   }
@@ -67,7 +66,7 @@ export class Dispatcher {
     // Whatever the agent was before a restart, it is read afresh (and given a newer revision).
     this.#info = undefined;
     // The first server to start leads from the start; the others try again at each push and heartbeat.
-    await this.#takeLead(row.id);
+    await this.#lead(row.id);
     this.#stopped = false;
     // Status events must not kick: they follow a push, they do not ask for one. A host's update may be a repair
     // asked through another server; a kick for a revision the agent already has pushes nothing.
@@ -85,7 +84,7 @@ export class Dispatcher {
     clearInterval(this.#heartbeat);
     this.#sleep?.wake();
     await this.#loop;
-    await this.#o.leadership.release();
+    await this.#o.leadership?.release();
   }
 
   /** Asks for a push; cheap and idempotent, whatever the dispatcher is doing. */
@@ -148,18 +147,21 @@ export class Dispatcher {
   }
 
   /**
-   * Tries to lead. One that has just taken the lead re-reads the agent, which moves the revision past whatever
-   * the previous leader had it apply.
+   * Whether this server may push (taking the lead if it is free). One that has just taken the lead re-reads the
+   * agent, which moves the revision past whatever the previous leader had it apply.
    */
-  async #takeLead(agentId: number): Promise<boolean> {
-    const leading = await this.#o.leadership.lead(agentId);
-    if (leading) this.#info = undefined;
+  async #lead(agentId: number): Promise<boolean> {
+    const leadership = this.#o.leadership;
+    if (!leadership) return true;
+    const led = leadership.holds(agentId);
+    const leading = await leadership.lead(agentId);
+    if (leading && !led) this.#info = undefined;
     return leading;
   }
 
   async #push(): Promise<void> {
     const agentId = this.#requireAgentId();
-    if (!this.#o.leadership.holds(agentId) && !(await this.#takeLead(agentId))) return;
+    if (this.#o.leadership && !(await this.#lead(agentId))) return;
     if (!this.#info) await this.#register(agentId, await this.#o.agent.info());
     const inputs = await loadIntentInputs(this.#o.db, agentId);
     const compiled = compileIntent(inputs);
@@ -273,9 +275,9 @@ export class Dispatcher {
     if (this.#loop || this.#stopped) return;
     try {
       const agentId = this.#requireAgentId();
-      if (!this.#o.leadership.holds(agentId)) {
+      if (this.#o.leadership && !this.#o.leadership.holds(agentId)) {
         // Another server pushes (and checks in); this one steps in when that server is gone.
-        if (await this.#takeLead(agentId)) this.kick();
+        if (await this.#lead(agentId)) this.kick();
         return;
       }
       // What was recorded before asking: a push that lands meanwhile must not pass for an agent that lost it.

@@ -1,5 +1,6 @@
-// Which server's dispatcher pushes to an agent. With one server (PGlite: one process per data directory) it is
-// that server. With several on one PostgreSQL, the one holding a session advisory lock keyed on the agent's row.
+// Which server's dispatcher pushes to an agent, when several servers share one PostgreSQL: the one holding a
+// session advisory lock keyed on the agent's row. (With PGlite, one process per data directory, there is none:
+// that server's dispatcher pushes.)
 //
 // Why a leader rather than fencing each push in the database: revisions are already fenced where a change is
 // made (server/domain/tx.ts bumps the host's revision in the change's own transaction) and where it lands (the
@@ -7,24 +8,19 @@
 // revision twice, and each keep its own backoff, heartbeat and repair requests; fencing every push too would
 // mean claiming it in the database and recovering claims whose server died before pushing. The lock is held by a
 // connection, so PostgreSQL ends a dead server's leadership itself, and the next leader re-reads the agent and
-// pushes a revision past whatever it applied.
+// pushes a revision past whatever it applied. The leader checks that it still holds the lock before each push;
+// what is left is a push already on its way when the lock went, and there the agent's own check holds: it
+// refuses a revision older than one the next leader made it apply.
 import type pg from "pg";
 import type { Logger } from "pino";
 
 export type Leadership = {
-  /** Whether this server holds the lead for agent `agentId` now (no round trip). */
+  /** Whether this server believes it leads for agent `agentId` (no round trip). */
   holds(agentId: number): boolean;
-  /** True while this server may push to agent `agentId`; takes the lead when nobody holds it. */
+  /** Whether this server may push to agent `agentId` now (asked of PostgreSQL); takes the lead when free. */
   lead(agentId: number): Promise<boolean>;
   /** Gives the lead up (stopping). */
   release(): Promise<void>;
-};
-
-/** One server: always the leader. */
-export const soleLeadership: Leadership = {
-  holds: () => true,
-  lead: async () => true,
-  release: async () => {},
 };
 
 /** The first key of the lock's pair ("nldp"), the second being the agent's row id. */
@@ -46,10 +42,24 @@ export function advisoryLeadership(
   };
 
   const holds = (agentId: number) => held === agentId && client !== undefined;
+  /** A session PostgreSQL ended may not have said so yet: ask it on that session. */
+  const stillHeld = async (connection: pg.Client, agentId: number) => {
+    try {
+      const { rows } = await connection.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2
+           AND objsubid = 2 AND pid = pg_backend_pid() AND granted`,
+        [LOCK_SPACE, agentId],
+      );
+      return (rows[0]?.n ?? 0) > 0;
+    } catch (error) {
+      drop(connection, error as Error);
+      return false;
+    }
+  };
   return {
     holds,
     async lead(agentId) {
-      if (holds(agentId)) return true;
+      if (client && holds(agentId) && (await stillHeld(client, agentId))) return true;
       if (!client) {
         const connection = await connect("netlens dispatcher");
         connection.on("error", (error) => drop(connection, error));
