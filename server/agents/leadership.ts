@@ -56,31 +56,44 @@ export function advisoryLeadership(
       return false;
     }
   };
+  const lead = async (agentId: number) => {
+    if (client && holds(agentId) && (await stillHeld(client, agentId))) return true;
+    let connection = client;
+    if (!connection) {
+      const opened = await connect("netlens dispatcher");
+      opened.on("error", (error) => drop(opened, error));
+      opened.on("end", () => drop(opened));
+      client = opened;
+      connection = opened;
+    }
+    const { rows } = await connection.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS ok", [
+      LOCK_SPACE,
+      agentId,
+    ]);
+    if (rows[0]?.ok !== true || client !== connection) return false;
+    held = agentId;
+    logger.info({ agent: agentId }, "this server's dispatcher leads");
+    return true;
+  };
+
+  // One question at a time: two that both found no connection would each open one, and the lock could end up
+  // on the one this server no longer looks at (held by nobody who pushes, until that session ends).
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(step: () => Promise<T>): Promise<T> => {
+    const result = turn.then(step);
+    turn = result.catch(() => undefined);
+    return result;
+  };
   return {
     holds,
-    async lead(agentId) {
-      if (client && holds(agentId) && (await stillHeld(client, agentId))) return true;
-      if (!client) {
-        const connection = await connect("netlens dispatcher");
-        connection.on("error", (error) => drop(connection, error));
-        connection.on("end", () => drop(connection));
-        client = connection;
-      }
-      const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS ok", [
-        LOCK_SPACE,
-        agentId,
-      ]);
-      if (rows[0]?.ok !== true) return false;
-      held = agentId;
-      logger.info({ agent: agentId }, "this server's dispatcher leads");
-      return true;
-    },
-    async release() {
-      const connection = client;
-      client = undefined;
-      held = undefined;
-      // Ending the session releases its locks.
-      await connection?.end();
-    },
+    lead: (agentId) => inTurn(() => lead(agentId)),
+    release: () =>
+      inTurn(async () => {
+        const connection = client;
+        client = undefined;
+        held = undefined;
+        // Ending the session releases its locks.
+        await connection?.end();
+      }),
   };
 }
