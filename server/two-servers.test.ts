@@ -64,6 +64,7 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
   let target: Target | undefined;
   let a: Server;
   let b: Server;
+  let admin: pg.Client;
   /** The server processes' connections made for `purpose` (pg_stat_activity's application_name). */
   const connections = async (purpose: string) => {
     const { rows } = await admin.query<{ pid: number }>(
@@ -72,11 +73,10 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
     );
     return rows.map((r) => r.pid);
   };
-  /** Ends connections as PostgreSQL does for a server whose host died (or an administrator). */
+  /** Ends connections from the database's side, as an administrator or a failover would. */
   const endConnections = async (pids: number[]) => {
     await admin.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", [pids]);
   };
-  let admin: pg.Client;
   beforeAll(async () => {
     target = await postgres?.setUp();
     a = await startServer(target?.url);
