@@ -1,4 +1,5 @@
-// Committed changes and status changes, for the UI (tRPC subscription) and the dispatcher (kicks).
+// Committed changes and status changes, for the UI (tRPC subscription) and the dispatcher (kicks). In-process;
+// with several servers on one PostgreSQL, server/events-postgres.ts carries them between the servers.
 import { EventEmitter, on } from "node:events";
 
 export const resourceKinds = [
@@ -26,14 +27,31 @@ export type ChangeEvent = {
 
 export class EventBus {
   readonly #emitter = new EventEmitter();
+  #forward: ((event: ChangeEvent) => void) | undefined;
 
   constructor() {
     // Every open UI tab holds one listener.
     this.#emitter.setMaxListeners(0);
   }
 
+  /** An event of this server: delivered here, and forwarded to the other servers when they are connected. */
   emit(event: ChangeEvent): void {
     this.#emitter.emit("change", event);
+    this.#forward?.(event);
+  }
+
+  /** An event another server emitted (and already delivered to its own subscribers): delivered here only. */
+  receive(event: ChangeEvent): void {
+    this.#emitter.emit("change", event);
+  }
+
+  /** Hands every event emitted here to `forward` too, until the returned function is called. */
+  forwardTo(forward: (event: ChangeEvent) => void): () => void {
+    if (this.#forward) throw new Error("The event bus already forwards its events");
+    this.#forward = forward;
+    return () => {
+      if (this.#forward === forward) this.#forward = undefined;
+    };
   }
 
   subscribe(listener: (event: ChangeEvent) => void): () => void {

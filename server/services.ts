@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
 import { Dispatcher } from "./agents/dispatcher";
+import { advisoryLeadership } from "./agents/leadership";
 import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
@@ -14,6 +15,7 @@ import { createDb, type Database } from "./db/client";
 import type { MtuSettings } from "./domain/mtu";
 import { type Env, env } from "./env";
 import { EventBus } from "./events";
+import { shareEvents } from "./events-postgres";
 import { Inspection } from "./inspect/service";
 import { logger } from "./logger";
 import { seedDemoOnFirstStart } from "./seed";
@@ -78,6 +80,10 @@ async function startServices(): Promise<RunningServices> {
   const auth = authPolicyOf(config);
   const bus = new EventBus();
   const database = await openDatabase(config, bus);
+  // PostgreSQL may have other servers on it: they hear each other's events and take turns at each agent.
+  const connect = database.connect;
+  const shared = connect ? await shareEvents(bus, connect, logger.child({ part: "events" })) : undefined;
+  const leadership = connect ? advisoryLeadership(connect, logger.child({ part: "dispatcher" })) : undefined;
   const renewal = {
     stateDir: stateDirOf(config),
     credentials: auth.credentials,
@@ -95,6 +101,7 @@ async function startServices(): Promise<RunningServices> {
     url: config.NETLENS_AGENT_URL,
     agent: createAgentClient({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
     logger: logger.child({ part: "dispatcher" }),
+    leadership,
   });
   await dispatcher.start();
   const inspection = new Inspection({
@@ -110,6 +117,7 @@ async function startServices(): Promise<RunningServices> {
   closeOnSignals(async () => {
     await dispatcher.stop();
     inspection.close();
+    await shared?.close();
     await database.close();
   });
   logger.info({ database: database.kind, agent: config.NETLENS_AGENT_URL }, "netlens server started");

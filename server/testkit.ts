@@ -15,7 +15,7 @@ import {
 import { sessionOf } from "./auth/access";
 import { hashPassword } from "./auth/password";
 import { LoginThrottle } from "./auth/throttle";
-import { createDb, type Db, type Executor } from "./db/client";
+import { createDb, type Database, type Db, type Executor } from "./db/client";
 import * as schema from "./db/schema";
 import { defaultMtuSettings } from "./domain/mtu";
 import { ensureProject } from "./domain/projects";
@@ -33,6 +33,8 @@ export type TestApi = {
   services: Services;
   db: Db;
   bus: EventBus;
+  /** The database's own connections (PostgreSQL only), as `createDb` gives them. */
+  connect: Database["connect"];
   close(): Promise<void>;
   admin: TestUser;
   /**
@@ -86,6 +88,7 @@ export async function createTestApi(
       services,
       db: services.db,
       bus: services.bus,
+      connect: database.connect,
       close: database.close,
       admin: { ...admin, ctx: adminCtx, caller: createCaller(adminCtx) },
       with: (replaced) => build({ ...services, ...replaced }),

@@ -1,47 +1,12 @@
 // The dispatcher against a fake agent: what it pushes, when, and what it records from the answers.
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import { agents } from "../db/schema";
 import { dhcpDeviceId } from "../domain/dhcp";
 import { createTestApi, type TestApi } from "../testkit";
-import { type AgentApi, IntentRefusedError } from "./client";
 import { Dispatcher } from "./dispatcher";
+import { FakeAgent } from "./fake-agent.testing";
 import { waitForApplied, wantedRevision } from "./wait";
-
-class FakeAgent implements AgentApi {
-  applied = 0;
-  pushes: HostIntent[] = [];
-  down = false;
-  /** Refuse every intent, as the agent does one whose envelope does not hold. */
-  refuse = false;
-  attempts = 0;
-  errors: ApplyResult["errors"] = [];
-  mappings: Record<string, string> = { public: "br-ex" };
-
-  async info(): Promise<AgentInfo> {
-    if (this.down) throw new Error("connect ECONNREFUSED");
-    return {
-      host: "h1",
-      prefix: "t-",
-      integration_bridge: "br-int",
-      bridge_mappings: this.mappings,
-      applied_revision: this.applied,
-      version: "test",
-    };
-  }
-
-  async apply(intent: HostIntent): Promise<ApplyResult> {
-    if (this.down) throw new Error("connect ECONNREFUSED");
-    this.attempts++;
-    if (this.refuse) throw new IntentRefusedError("Invalid input: revision");
-    if (intent.revision <= this.applied)
-      throw new Error(`revision ${intent.revision} is not newer than ${this.applied}`);
-    this.pushes.push(intent);
-    this.applied = intent.revision;
-    return { revision: intent.revision, changes: 1, duration_ms: 1, errors: this.errors };
-  }
-}
 
 describe("dispatcher", () => {
   let api: TestApi;

@@ -1,5 +1,6 @@
 // Pushes each host's whole intent to its agent after every committed change: one push in flight per host,
 // kicks that arrive meanwhile coalesce into the next push, failures retry with backoff while the agent is down.
+// With several servers, only the leading one's dispatcher pushes (./leadership.ts); the others wait to lead.
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
@@ -9,6 +10,8 @@ import { DHCP_OWNER, dhcpDeviceId, RESERVED_DHCP_DEVICE } from "../domain/dhcp";
 import type { ChangeEvent, EventBus } from "../events";
 import { type AgentApi, IntentRefusedError } from "./client";
 import { compileIntent } from "./intent";
+import type { Leadership } from "./leadership";
+import { askRepair, type RepairTargets, repairPushed } from "./repair";
 import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
 
@@ -23,12 +26,17 @@ export type DispatcherOptions = {
   url: string;
   logger: Logger;
   retry?: { minMs: number; maxMs: number };
-  /** How often an idle dispatcher checks that the agent is alive and still has what it was given. */
+  /**
+   * How often an idle dispatcher checks that the agent is alive and still has what it was given (and, not
+   * leading, whether it may lead now).
+   */
   heartbeatMs?: number;
+  /** Who pushes when several servers share the database; without it, this server alone. */
+  leadership?: Leadership;
 };
 
 export class Dispatcher {
-  readonly #o: Required<DispatcherOptions>;
+  readonly #o: Required<Omit<DispatcherOptions, "leadership">> & Pick<DispatcherOptions, "leadership">;
   #agentId: number | undefined;
   /** Known after a successful `info`; cleared after any failure, so that reconnecting re-reads the agent. */
   #info: AgentInfo | undefined;
@@ -39,16 +47,15 @@ export class Dispatcher {
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   #unsubscribe: (() => void) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  /** Resource ids (as the agent knows them) to put back as the intent says at the next push, or everything. */
-  #repair: "all" | Set<string> = new Set();
-  /**
-   * Off: a push converges only what changed in the model (plus what a repair asked for), so that a hand change
-   * on the host stays until it has been shown as drift and someone repairs it. On: every push repairs all.
-   */
-  autoRepair = false;
+  /** The intent (without its repairs) this dispatcher's last push had applied. */
+  #applied: string | undefined;
 
   constructor(options: DispatcherOptions) {
-    this.#o = { retry: { minMs: 250, maxMs: 10_000 }, heartbeatMs: 15_000, ...options };
+    this.#o = {
+      retry: { minMs: 250, maxMs: 10_000 },
+      heartbeatMs: 15_000,
+      ...options,
+    };
   }
 
   async start(): Promise<void> {
@@ -58,10 +65,13 @@ export class Dispatcher {
     this.#agentId = row.id;
     // Whatever the agent was before a restart, it is read afresh (and given a newer revision).
     this.#info = undefined;
+    // The first server to start leads from the start; the others try again at each push and heartbeat.
+    await this.#lead(row.id);
     this.#stopped = false;
-    // Our own status events must not kick: they follow a push, they do not ask for one.
+    // Status events must not kick: they follow a push, they do not ask for one. A host's update may be a repair
+    // asked through another server; a kick for a revision the agent already has pushes nothing.
     this.#unsubscribe = this.#o.bus.subscribe((event: ChangeEvent) => {
-      if (event.action !== "status" && event.kind !== "host") this.kick();
+      if (event.action !== "status") this.kick();
     });
     this.#heartbeat = setInterval(() => this.#checkIn(), this.#o.heartbeatMs);
     this.#heartbeat.unref();
@@ -74,6 +84,7 @@ export class Dispatcher {
     clearInterval(this.#heartbeat);
     this.#sleep?.wake();
     await this.#loop;
+    await this.#o.leadership?.release();
   }
 
   /** Asks for a push; cheap and idempotent, whatever the dispatcher is doing. */
@@ -110,43 +121,77 @@ export class Dispatcher {
 
   /**
    * Re-pushes the same model with a new revision, allowed to put back what drifted on the named resources
-   * (router, instance or external network ids) or on everything.
+   * (router, instance or external network ids) or on everything. Asked on the agent's row: whichever server
+   * leads pushes it.
    */
   async repair(target: "all" | readonly string[]): Promise<void> {
-    if (target === "all" || this.#repair === "all") this.#repair = "all";
-    else for (const id of target) this.#repair.add(id);
-    await this.#o.db
-      .update(agents)
-      .set({ wantedRevision: sql`${agents.wantedRevision} + 1` })
-      .where(eq(agents.id, this.#requireAgentId()));
+    await askRepair(this.#o.db, this.#requireAgentId(), target);
     this.#o.bus.emit({ kind: "host", id: String(this.#agentId), action: "update" });
     this.kick();
   }
 
+  /**
+   * Off: a push converges only what changed in the model (plus what a repair asked for), so that a hand change
+   * on the host stays until it has been shown as drift and someone repairs it. On: every push repairs all.
+   */
+  async autoRepair(): Promise<boolean> {
+    const [row] = await this.#o.db
+      .select({ on: agents.autoRepair })
+      .from(agents)
+      .where(eq(agents.id, this.#requireAgentId()));
+    return row?.on ?? false;
+  }
+
+  async setAutoRepair(on: boolean): Promise<void> {
+    await this.#o.db.update(agents).set({ autoRepair: on }).where(eq(agents.id, this.#requireAgentId()));
+  }
+
+  /**
+   * Whether this server may push (taking the lead if it is free). One that has just taken the lead re-reads the
+   * agent, which moves the revision past whatever the previous leader had it apply.
+   */
+  async #lead(agentId: number): Promise<boolean> {
+    const leadership = this.#o.leadership;
+    if (!leadership) return true;
+    const led = leadership.holds(agentId);
+    const leading = await leadership.lead(agentId);
+    if (leading && !led) this.#info = undefined;
+    return leading;
+  }
+
   async #push(): Promise<void> {
     const agentId = this.#requireAgentId();
+    if (this.#o.leadership && !(await this.#lead(agentId))) return;
     if (!this.#info) await this.#register(agentId, await this.#o.agent.info());
     const inputs = await loadIntentInputs(this.#o.db, agentId);
-    const asked = this.#repair;
-    const repair: HostIntent["repair"] = this.autoRepair || asked === "all" ? "all" : [...asked];
-    const intent: HostIntent = { ...compileIntent(inputs), repair };
+    const compiled = compileIntent(inputs);
+    const [recorded] = await this.#o.db
+      .select({ applied: agents.appliedRevision, asked: agents.repairTargets, auto: agents.autoRepair })
+      .from(agents)
+      .where(eq(agents.id, agentId));
+    if (!recorded) throw new Error(`Agent ${agentId} is not registered`);
+    // A kick whose change an earlier push already carried (its event came after that push read the model; with
+    // several servers, events from the others often do): the agent has this very intent. The same revision
+    // does go again when what it says changed without a new one (a port bound on a host: ./bindings.ts).
+    const text = JSON.stringify(compiled);
+    if (inputs.revision <= recorded.applied && text === this.#applied) return;
+    const repair: RepairTargets = recorded.auto ? "all" : recorded.asked;
+    const intent: HostIntent = { ...compiled, repair };
     this.#o.logger.debug({ host: inputs.host, revision: intent.revision }, "pushing intent");
     const result = await this.#o.agent.apply(intent);
-    // What was asked meanwhile goes out with the next push.
-    if (this.#repair === asked) this.#repair = new Set();
-    else if (asked !== "all" && this.#repair !== "all") for (const id of asked) this.#repair.delete(id);
     this.#o.logger.info(
       {
         host: inputs.host,
         revision: result.revision,
         changes: result.changes,
         held: result.held ?? 0,
-        repair: repair === "all" ? "all" : (repair?.length ?? 0),
+        repair: repair === "all" ? "all" : repair.length,
         errors: result.errors.length,
       },
       "agent applied intent",
     );
-    await this.#recordApplied(agentId, result);
+    await this.#recordApplied(agentId, result, repair);
+    this.#applied = text;
   }
 
   /**
@@ -193,12 +238,14 @@ export class Dispatcher {
     this.#o.bus.emit({ kind: "host", id: String(agentId), action: "update" });
   }
 
-  async #recordApplied(agentId: number, result: ApplyResult): Promise<void> {
+  async #recordApplied(agentId: number, result: ApplyResult, repaired: RepairTargets): Promise<void> {
     const events = await this.#o.db.transaction(async (tx) => {
       await tx
         .update(agents)
         .set({ appliedRevision: result.revision, lastSeen: new Date(), lastError: null })
         .where(eq(agents.id, agentId));
+      // What was asked meanwhile goes out with the next push.
+      await repairPushed(tx, agentId, repaired);
       return recordStatuses(tx, result.revision, result.errors);
     });
     for (const event of events) this.#o.bus.emit(event);
@@ -227,13 +274,23 @@ export class Dispatcher {
   async #checkIn(): Promise<void> {
     if (this.#loop || this.#stopped) return;
     try {
-      const info = await this.#o.agent.info();
+      const agentId = this.#requireAgentId();
+      if (this.#o.leadership && !this.#o.leadership.holds(agentId)) {
+        // Another server pushes (and checks in); this one steps in when that server is gone.
+        if (await this.#lead(agentId)) this.kick();
+        return;
+      }
+      // What was recorded before asking: a push that lands meanwhile must not pass for an agent that lost it.
       const [row] = await this.#o.db
+        .select({ applied: agents.appliedRevision })
+        .from(agents)
+        .where(eq(agents.id, agentId));
+      const info = await this.#o.agent.info();
+      await this.#o.db
         .update(agents)
         .set({ lastSeen: new Date(), lastError: null })
-        .where(eq(agents.id, this.#requireAgentId()))
-        .returning();
-      if (!this.#info || (row && info.applied_revision < row.appliedRevision)) {
+        .where(eq(agents.id, agentId));
+      if (!this.#info || (row && info.applied_revision < row.applied)) {
         this.#info = undefined;
         this.kick();
       }

@@ -24,6 +24,11 @@ export type Executor = Db | DbTx;
 export type Database = {
   db: Db;
   kind: "pglite" | "postgres";
+  /**
+   * PostgreSQL only: a connection of its own, outside the pool, for what lives as long as a session (LISTEN,
+   * session advisory locks), named after its purpose in pg_stat_activity. The caller ends it.
+   */
+  connect?: (purpose: string) => Promise<pg.Client>;
   close(): Promise<void>;
 };
 
@@ -61,7 +66,20 @@ export async function createDb(options: DbOptions = {}): Promise<Database> {
       () => migrateNodePg(db, { migrationsFolder }),
       () => pool.end(),
     );
-    return { db, kind: "postgres", close: once(() => pool.end()) };
+    const connect = async (purpose: string) => {
+      // Keepalives: a database that became unreachable without a word (a network cut) is noticed in seconds, not
+      // hours, and this server stops counting on what the session held (the lead, a LISTEN). When PostgreSQL gives
+      // up the session of a server that vanished is its own setting (tcp_keepalives_idle).
+      const client = new pg.Client({
+        connectionString: options.url,
+        application_name: purpose,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      });
+      await client.connect();
+      return client;
+    };
+    return { db, kind: "postgres", connect, close: once(() => pool.end()) };
   }
   const dataDir = options.dataDir ?? ".netlens/data";
   if (dataDir === "memory") {

@@ -326,6 +326,13 @@ export const agents = pgTable("agents", {
   bridgeMappings: jsonb("bridge_mappings").$type<Record<string, string>>(),
   wantedRevision: integer("wanted_revision").notNull().default(0),
   appliedRevision: integer("applied_revision").notNull().default(0),
+  /**
+   * What the next push may put back as the intent says after drift: resource ids (as the agent knows them) or
+   * all. Kept here, not in a server's memory, because the server asked may not be the one that pushes.
+   */
+  repairTargets: jsonb("repair_targets").$type<"all" | string[]>().notNull().default([]),
+  /** Every push repairs all drift (the hosts' setting, whichever server it was set through). */
+  autoRepair: boolean("auto_repair").notNull().default(false),
   lastSeen: timestamp("last_seen", { withTimezone: true }),
   lastError: text("last_error"),
 });

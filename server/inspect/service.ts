@@ -1,6 +1,7 @@
 // Host inspection in the server process: a relay per agent (latest snapshot in memory), drift recomputed when a
-// snapshot or the model changes, a stream for browsers, and repair through the dispatcher. All in memory: one
-// server process holds it (no table for it, on purpose: it is what the hosts say now, not what we decided).
+// snapshot or the model changes, a stream for browsers, and repair through the dispatcher. Snapshots and drift
+// are in memory (no table for them, on purpose: they are what the hosts say now, not what we decided); with
+// several servers, each relays every agent itself, so each computes the same drift from the same database.
 import { EventEmitter, on } from "node:events";
 import type { Logger } from "pino";
 import type { SnapshotDeltaEvent } from "../../agent/contract/snapshot";
@@ -17,7 +18,8 @@ import { HostRelay, type RelayEvent, type RelayStatus } from "./relay";
 /** What repair needs from the dispatcher (a fake in unit tests). */
 export type Repairer = {
   repair(target: "all" | string[]): Promise<void>;
-  autoRepair: boolean;
+  autoRepair(): Promise<boolean>;
+  setAutoRepair(on: boolean): Promise<void>;
 };
 
 export type PublishedDrift = DriftItem & { since: string };
@@ -117,14 +119,14 @@ export class Inspection {
     return [...this.#pendingHosts];
   }
 
-  get autoRepair(): boolean {
-    return this.#o.repairer?.autoRepair ?? false;
+  async autoRepair(): Promise<boolean> {
+    return (await this.#o.repairer?.autoRepair()) ?? false;
   }
 
-  set autoRepair(value: boolean) {
+  async setAutoRepair(on: boolean): Promise<void> {
     if (!this.#o.repairer) throw new Error("Repair needs the dispatcher");
-    this.#o.repairer.autoRepair = value;
-    if (value && this.#published.length > 0) void this.repair("all");
+    await this.#o.repairer.setAutoRepair(on);
+    if (on && this.#published.length > 0) await this.repair("all");
   }
 
   /**
@@ -295,6 +297,14 @@ export class Inspection {
     });
   }
 
+  async #repairIfAuto(): Promise<void> {
+    try {
+      if (await this.autoRepair()) await this.repair("all");
+    } catch (error) {
+      this.#o.logger.error({ err: error }, "automatic drift repair failed");
+    }
+  }
+
   /** Shows what lasted `settleMs`, drops at once what went away, and schedules a look at what is not settled. */
   #publish(): void {
     const now = Date.now();
@@ -337,7 +347,7 @@ export class Inspection {
         { drift: published.map((d) => ({ kind: d.kind, id: d.id, missing: d.missing, extra: d.extra })) },
         "host drift",
       );
-      if (this.autoRepair) void this.repair("all").catch(() => undefined);
+      void this.#repairIfAuto();
     }
   }
 }

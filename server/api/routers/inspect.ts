@@ -108,14 +108,14 @@ const inspectRouter = router({
 const driftRouter = router({
   /** Each drifted resource with what its host lacks (`missing`) or has besides (`extra`). */
   list: adminProcedure.input(driftList).query(({ ctx, input }) => need(ctx).drift(input?.host)),
-  settings: adminProcedure.query(({ ctx }) => {
+  settings: adminProcedure.query(async ({ ctx }) => {
     const inspection = need(ctx);
-    return { auto_repair: inspection.autoRepair, pending_hosts: inspection.pendingHosts() };
+    return { auto_repair: await inspection.autoRepair(), pending_hosts: inspection.pendingHosts() };
   }),
-  setSettings: adminProcedure.input(driftSettings).mutation(({ ctx, input }) => {
+  setSettings: adminProcedure.input(driftSettings).mutation(async ({ ctx, input }) => {
     const inspection = need(ctx);
-    inspection.autoRepair = input.auto_repair;
-    return { auto_repair: inspection.autoRepair };
+    await inspection.setAutoRepair(input.auto_repair);
+    return { auto_repair: await inspection.autoRepair() };
   }),
   /** Pushes the desired state again (a new revision) for one drifted resource or for all. */
   repair: adminProcedure.input(driftRepair).mutation(async ({ ctx, input }) => {
