@@ -32,6 +32,11 @@ export const ovsQuestion = z.object({
   nw_src: ipv4,
   nw_dst: ipv4,
   tp_dst: z.number().int().min(1).max(65535).optional(),
+  /**
+   * The conntrack state the flows' ct() actions see (`--ct-next trk,est`): a reply of an established connection.
+   * Absent: OVS's default, a new one.
+   */
+  connection: z.literal("established").optional(),
 });
 
 /** The rules of our nat chains in a router namespace, with counters. */

@@ -231,7 +231,7 @@ describe("host inspection on a real host", () => {
       const gone = await stream.next((e) => e.type === "delta" && e.removed.includes(natKey), 3_000);
       if (gone.type !== "delta") throw new Error("delta");
       expect(gone.removed).toEqual(
-        [`netns/${routerNs}/addr`, `netns/${routerNs}/nat`, `netns/${routerNs}/routes`].sort(),
+        ["addr", "conntrack", "nat", "routes"].map((section) => `netns/${routerNs}/${section}`),
       );
     } finally {
       stream.stop();

@@ -26,7 +26,7 @@ import { unixctl, vswitchdControlSocket } from "../host/unixctl";
 import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave } from "../plan/iptables";
 import { observeDaemons } from "../read/observe";
-import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
+import { conntrackOptions, ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { sendProbe } from "./probe";
 
 export type TracerSettings = {
@@ -144,7 +144,7 @@ export class Tracer {
               const ctl = await vswitchdControlSocket(this.settings.ovsRunDir);
               dpif ??= unixctl(ctl, "dpif/show", []);
               const [trace, show] = await Promise.all([
-                unixctl(ctl, "ofproto/trace", [q.bridge, ofprotoFlow(q)]),
+                unixctl(ctl, "ofproto/trace", [...conntrackOptions(q), q.bridge, ofprotoFlow(q)]),
                 dpif,
               ]);
               const ports = portsOfBridge(parseDpifShow(show), q.bridge);

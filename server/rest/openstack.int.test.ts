@@ -263,6 +263,24 @@ describe("the openstack CLI against netlens", () => {
   it("forwards a port of a floating IP with `openstack floating ip port forwarding`, and the outside reaches it", async () => {
     await stack.cliOk("server", "create", "vm_pf", "--network", "net1", "--fixed-ip", "10.0.0.7");
     const vm = await stack.cliJson<{ port_id: string; namespace: string }>("server", "show", "vm_pf");
+    // The instance's default group lets in only its members: open what is forwarded to.
+    const { security_groups: groups } = await stack.cliJson<{ security_groups: string[] }>(
+      "port",
+      "show",
+      vm.port_id,
+    );
+    await ok(
+      adminRc,
+      "security",
+      "group",
+      "rule",
+      "create",
+      "--protocol",
+      "tcp",
+      "--dst-port",
+      "8080",
+      groups[0] ?? "",
+    );
     const fip = await okJson<{ floating_ip_address: string; id: string }>(
       adminRc,
       "floating",

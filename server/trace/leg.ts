@@ -65,6 +65,7 @@ export function switchLeg(
       nw_src: packet.src,
       nw_dst: packet.dst,
       ...(ctx.port === null ? {} : { tp_dst: ctx.port }),
+      ...(ctx.connection === undefined ? {} : { connection: ctx.connection }),
     },
   };
 }

@@ -230,7 +230,7 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   let reply: WalkResult | null = null;
   if (arrived) {
     reply = await walk(
-      { ...ctx, port: null },
+      { ...ctx, port: null, connection: "established" },
       "reply",
       { place: target, packet: { src: forward.packet.dst, dst: forward.packet.src }, srcKnown: true },
       forward.nat,

@@ -73,4 +73,9 @@ export type WalkContext = {
   macs: Map<string, string>;
   /** Fip id by floating address: DNAT/SNAT hops name the floating IP's graph node. */
   fipIds: Map<string, string>;
+  /**
+   * What conntrack says of the packets of this walk: a reply belongs to an established connection, which the
+   * security groups' flows let through. Absent: a new connection.
+   */
+  connection?: "established";
 };
