@@ -380,7 +380,7 @@ export class Converger {
       // gone): such a namespace is read whole and planned again before its failure counts.
       const stale = scope === null ? new Set<string>() : staleNamespaces(actions, first.errors, scope);
       for (const a of actions) if ("ns" in a && stale.has(a.ns)) errors.delete(a.resource);
-      const touched = verifyScope(before, actions, first.readBack);
+      const touched = verifyScope(before, actions, first.readBack, scope !== null);
       for (const ns of stale) {
         touched.links.add(ns);
         touched.nat.add(ns);
@@ -395,7 +395,7 @@ export class Converger {
           round,
           check.plan,
           check.host,
-          verifyScope(check.host, check.left, again.readBack),
+          verifyScope(check.host, check.left, again.readBack, true),
         );
       }
       for (const action of check.left) {

@@ -108,14 +108,17 @@ export class Ovs {
     return `unix:${this.runDir}/${bridge}.mgmt`;
   }
 
-  /** The bridge's flows of exactly this cookie (ours by default). */
-  async dumpFlows(bridge: string, cookie = FLOW_COOKIE): Promise<string[]> {
+  /**
+   * The bridge's flows of exactly this cookie (ours by default); with `match` fields, only those whose match is
+   * at least that specific.
+   */
+  async dumpFlows(bridge: string, cookie = FLOW_COOKIE, match: readonly string[] = []): Promise<string[]> {
     const { stdout } = await run("ovs-ofctl", [
       "--names",
       "--no-stats",
       "dump-flows",
       this.mgmt(bridge),
-      `cookie=${cookie}/-1`,
+      [`cookie=${cookie}/-1`, ...match].join(","),
     ]);
     return stdout
       .split("\n")
