@@ -29,8 +29,9 @@ export function commonMatch(flows: readonly string[]): string[] {
  * (OVS may return more: flows more specific on a field than the filter, which are read back all the same).
  */
 export function covered(flow: string, filter: readonly string[]): boolean {
-  const fields = new Set(matchFields(flow));
-  return filter.every((f) => fields.has(f));
+  // As text (`,field,` in `,match,`): this runs over every flow of the bridge, ~30,000 of them.
+  const match = `,${flow.split(" actions=")[0] ?? ""},`;
+  return filter.every((f) => match.includes(`,${f},`));
 }
 
 /**
