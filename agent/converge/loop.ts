@@ -18,6 +18,7 @@ import { type Action, describeAction } from "../plan/actions";
 import { type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
+import { FirewallCache } from "../plan/firewall";
 import { observedLocalVlans } from "../plan/localVlans";
 import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
@@ -103,6 +104,8 @@ export class Converger {
   #checking = false;
   /** Gratuitous ARPs an apply asked for, sent after it. */
   readonly #announcer: ArpAnnouncer;
+  /** The firewall's flows as rendered by this apply and the last. */
+  readonly #firewallCache = new FirewallCache();
 
   private constructor(deps: ConvergerDeps, state: AgentState, lastIntent: HostIntent | null) {
     const { options } = deps;
@@ -322,6 +325,7 @@ export class Converger {
 
   async #convergeOnce(intent: HostIntent, refused: Refused[]): Promise<ApplyResult> {
     const started = performance.now();
+    this.#firewallCache.rotate();
     const { scope, host: before } = await this.#look(intent);
     const observed = performance.now();
     const diff = (plan: DesiredPlan, host: ObservedHost) => {
@@ -376,7 +380,7 @@ export class Converger {
       // gone): such a namespace is read whole and planned again before its failure counts.
       const stale = scope === null ? new Set<string>() : staleNamespaces(actions, first.errors, scope);
       for (const a of actions) if ("ns" in a && stale.has(a.ns)) errors.delete(a.resource);
-      const touched = verifyScope(before, actions, first.readBack);
+      const touched = verifyScope(before, actions, first.readBack, scope !== null);
       for (const ns of stale) {
         touched.links.add(ns);
         touched.nat.add(ns);
@@ -391,7 +395,7 @@ export class Converger {
           round,
           check.plan,
           check.host,
-          verifyScope(check.host, check.left, again.readBack),
+          verifyScope(check.host, check.left, again.readBack, true),
         );
       }
       for (const action of check.left) {
@@ -498,7 +502,7 @@ export class Converger {
     for (const port of host.ovsPorts)
       if (port.bridge === this.#settings.integrationBridge && port.ofport !== null && port.ofport > 0)
         present.add(port.name);
-    return { present, workloadPorts };
+    return { present, workloadPorts, cache: this.#firewallCache };
   }
 
   /** The local VLANs in use: our ports' tags, and those of the workloads the binder wired (ours win). */

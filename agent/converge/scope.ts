@@ -8,6 +8,7 @@ import type { HostIntent, IntentNetwork } from "../contract/intent";
 import type { NamespaceLinks } from "../host/ip";
 import type { Action } from "../plan/actions";
 import type { DesiredPlan, HostSettings } from "../plan/desired";
+import { commonMatch } from "../plan/flow-filter";
 import type { DesiredFlows, ObservedHost } from "../plan/pictures";
 import type { ObserveScope } from "../read/observe";
 
@@ -196,16 +197,20 @@ export function holdUnasked(input: {
  * What an apply's actions may have changed, to read again for the self-check: per namespace its links
  * (devices, addresses, routes; already read back by its own batch where it ran) or its nat table, the namespace
  * list and root veth ends when namespaces or veths came or went, the OVS ports if any port action ran, the
- * bridges whose flows changed.
+ * bridges whose flows changed: with `narrowFlows` (an incremental apply, whose picture of the rest of the
+ * bridge is the last self-check's) only their flows that share the changed flows' match (a rule added to
+ * 1,000 ports: those 1,000 flows, not the bridge's 31,000).
  */
 export function verifyScope(
   previous: ObservedHost,
   actions: Action[],
   readBack: ReadonlyMap<string, NamespaceLinks>,
+  narrowFlows = false,
 ): ObserveScope {
   const links = new Set<string>();
   const nat = new Set<string>();
   const bridges = new Set<string>();
+  const changedFlows = new Map<string, string[]>();
   let list = false;
   let ovsPorts = false;
   for (const action of actions) {
@@ -216,6 +221,11 @@ export function verifyScope(
         break;
       case "flows-set":
         bridges.add(action.bridge);
+        changedFlows.set(action.bridge, [
+          ...(changedFlows.get(action.bridge) ?? []),
+          ...action.add,
+          ...action.remove,
+        ]);
         break;
       case "root-link-set":
       case "root-link-del":
@@ -263,5 +273,8 @@ export function verifyScope(
       }
     }
   }
-  return { previous, links, nat, known: readBack, list, ovsPorts, bridges: [...bridges] };
+  const flowFilters = new Map(
+    narrowFlows ? [...changedFlows].map(([bridge, flows]) => [bridge, commonMatch(flows)]) : [],
+  );
+  return { previous, links, nat, known: readBack, list, ovsPorts, bridges: [...bridges], flowFilters };
 }

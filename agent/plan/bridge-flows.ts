@@ -3,7 +3,7 @@
 // plan flows through here, so that they agree.
 import { deviceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
-import { type BridgePort, type FilteredPort, planFirewall } from "./firewall";
+import { type BridgePort, type FilteredPort, type FirewallCache, planFirewall } from "./firewall";
 import { planFlows } from "./ovs";
 import type { DesiredFlows } from "./pictures";
 
@@ -16,6 +16,8 @@ export type BridgeState = {
   present: ReadonlySet<string> | null;
   /** Bound workloads' interfaces, by port id (plan/bindings.ts). */
   workloadPorts: ReadonlyMap<string, string>;
+  /** Flows rendered earlier in this apply or the last (none: render all). */
+  cache?: FirewallCache;
 };
 
 export const noBridgeState: BridgeState = { present: null, workloadPorts: new Map() };
@@ -30,7 +32,7 @@ export function planBridgeFlows(
   const { filtered, others } = firewallPorts(intent, localVlans, bridge);
   return flows.map((f) =>
     f.bridge === settings.integrationBridge
-      ? { ...f, flows: [...f.flows, ...planFirewall(filtered, others)].sort() }
+      ? { ...f, flows: [...f.flows, ...planFirewall(filtered, others, bridge.cache)].sort() }
       : f,
   );
 }

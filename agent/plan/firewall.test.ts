@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { HostIntent, IntentFirewallPort, IntentFirewallRule } from "../contract/intent";
 import { planBridgeFlows } from "./bridge-flows";
-import { planFirewall, portMasks } from "./firewall";
+import { FirewallCache, planFirewall, portMasks } from "./firewall";
 
 const portId = "00000000-0000-4000-8000-0000000000a1";
 const networkId = "00000000-0000-4000-8000-0000000000b1";
@@ -217,5 +217,48 @@ describe("planBridgeFlows", () => {
     const added = [...after].filter((f) => !before.has(f));
     expect(added).toHaveLength(3);
     expect(added.every((f) => f.includes(",tcp,") && f.includes("tp_dst=22"))).toBe(true);
+  });
+});
+
+describe("FirewallCache", () => {
+  const ports = (rules: IntentFirewallRule[], vlan = 5) =>
+    [1, 2].map((n) => ({
+      name: `tap${n}`,
+      vlan,
+      entry: entry({ mac_address: `fa:16:3e:00:02:0${n}`, rules }),
+    }));
+  const base = [
+    rule({ direction: "egress" }),
+    rule({ protocol: 1 }),
+    rule({ remote_ip_prefixes: ["10.0.0.0/8"] }),
+  ];
+  const added = [...base, rule({ protocol: 6, port_range_min: 22, port_range_max: 22 })];
+
+  it("gives the flows an uncached render gives, and reuses a port's and a rule's flows while their inputs stay", () => {
+    const cache = new FirewallCache();
+    expect(planFirewall(ports(base), [], cache)).toEqual(planFirewall(ports(base), []));
+    const first = planFirewall(ports(base), [], cache);
+    cache.rotate();
+    const withRule = planFirewall(ports(added), [], cache);
+    expect(withRule).toEqual(planFirewall(ports(added), []));
+    // Another VLAN changes every flow that names it: nothing of the old render may be reused.
+    expect(planFirewall(ports(added, 6), [], cache)).toEqual(planFirewall(ports(added, 6), []));
+    expect(first.every((f) => withRule.includes(f))).toBe(true);
+  });
+
+  it("drops what two generations did not use", () => {
+    const cache = new FirewallCache();
+    let renders = 0;
+    const render = () => {
+      renders++;
+      return ["flow"];
+    };
+    cache.get("a", render);
+    cache.rotate();
+    cache.get("a", render);
+    cache.rotate();
+    cache.rotate();
+    cache.get("a", render);
+    expect(renders).toBe(2);
   });
 });

@@ -58,26 +58,56 @@ function baseFlows(): string[] {
 }
 
 /**
+ * Flows already rendered, by what they depend on alone (a port's interface, its network's VLAN, its entry or
+ * one rule of it). An apply renders the bridge's flows several times (its scope's digest, the plan, what it
+ * settles) and a rule added to a group changes every member's entry but only one rule's flows each: each is
+ * rendered once. Kept for two generations (the converge loop starts one per apply), so what an apply no longer
+ * uses goes.
+ */
+export class FirewallCache {
+  #current = new Map<string, readonly string[]>();
+  #previous = new Map<string, readonly string[]>();
+
+  rotate(): void {
+    this.#previous = this.#current;
+    this.#current = new Map();
+  }
+
+  get(key: string, render: () => readonly string[]): readonly string[] {
+    let flows = this.#current.get(key) ?? this.#previous.get(key);
+    if (flows === undefined) flows = render();
+    this.#current.set(key, flows);
+    return flows;
+  }
+}
+
+/** No cache: each call renders anew. */
+const uncached = { get: (_key: string, render: () => readonly string[]) => render() };
+type Cache = Pick<FirewallCache, "get">;
+
+/**
  * Every firewall flow of the integration bridge. `others`: the bridge's other ports of ours (routers', DHCP
  * servers'), classified so that what they send towards a filtered port passes its ingress filter.
  */
-export function planFirewall(filtered: readonly FilteredPort[], others: readonly BridgePort[]): string[] {
+export function planFirewall(
+  filtered: readonly FilteredPort[],
+  others: readonly BridgePort[],
+  cache: Cache = uncached,
+): string[] {
   const flows = new Set(baseFlows());
   for (const port of others) flows.add(classify(port, T.ingressSwitch));
   for (const port of filtered) {
-    const { entry } = port;
-    if (entry === null) {
-      flows.add(flow(0, `priority=10,in_port=${port.name} actions=drop`));
-      continue;
-    }
-    if (!entry.port_security_enabled) {
-      flows.add(classify(port, T.ingressSwitch));
-      continue;
-    }
-    flows.add(classify(port, T.egressBase));
-    for (const f of portFlows(port, entry)) flows.add(f);
+    const key = JSON.stringify([port.name, port.vlan, port.entry]);
+    for (const f of cache.get(key, () => filteredPortFlows(port, cache))) flows.add(f);
   }
   return [...flows];
+}
+
+function filteredPortFlows(port: FilteredPort, cache: Cache): string[] {
+  const { entry } = port;
+  if (entry === null) return [flow(0, `priority=10,in_port=${port.name} actions=drop`)];
+  if (!entry.port_security_enabled) return [classify(port, T.ingressSwitch)];
+  return [classify(port, T.egressBase), ...portFlows(port, entry, cache)];
 }
 
 function classify(port: BridgePort, table: number): string {
@@ -92,7 +122,7 @@ function sources(entry: IntentFirewallPort): { mac: string; ip: string }[] {
   ];
 }
 
-function portFlows(port: BridgePort, entry: IntentFirewallPort): string[] {
+function portFlows(port: BridgePort, entry: IntentFirewallPort, cache: Cache): string[] {
   const { name, vlan } = port;
   const macs = [...new Set([entry.mac_address, ...entry.allowed_address_pairs.map((p) => p.mac_address)])];
   const toSwitch = `resubmit(,${T.ingressSwitch})`;
@@ -126,18 +156,24 @@ function portFlows(port: BridgePort, entry: IntentFirewallPort): string[] {
     );
   }
   for (const rule of entry.rules) {
-    if (rule.direction === "egress") {
-      for (const match of ruleMatches(rule, `in_port=${name}`, "nw_dst"))
-        out.push(flow(T.egressRules, `priority=70,${match} actions=ct(commit,zone=${vlan}),${toSwitch}`));
-    } else {
-      for (const mac of macs)
-        for (const match of ruleMatches(rule, `${reg6(vlan)},dl_dst=${mac}`, "nw_src"))
-          out.push(
-            flow(T.ingressRules, `priority=70,${match} actions=ct(commit,zone=${vlan}),output:${name}`),
-          );
-    }
+    const key = JSON.stringify([name, vlan, rule.direction === "egress" ? [] : macs, rule]);
+    out.push(...cache.get(key, () => ruleFlows(port, macs, rule)));
   }
   return out;
+}
+
+/** One rule's flows for one port (with its MACs, for an ingress rule). */
+function ruleFlows({ name, vlan }: BridgePort, macs: string[], rule: IntentFirewallRule): string[] {
+  const toSwitch = `resubmit(,${T.ingressSwitch})`;
+  if (rule.direction === "egress")
+    return ruleMatches(rule, `in_port=${name}`, "nw_dst").map((match) =>
+      flow(T.egressRules, `priority=70,${match} actions=ct(commit,zone=${vlan}),${toSwitch}`),
+    );
+  return macs.flatMap((mac) =>
+    ruleMatches(rule, `${reg6(vlan)},dl_dst=${mac}`, "nw_src").map((match) =>
+      flow(T.ingressRules, `priority=70,${match} actions=ct(commit,zone=${vlan}),output:${name}`),
+    ),
+  );
 }
 
 const PROTOCOL_KEYWORDS: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp", 132: "sctp" };

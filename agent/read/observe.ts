@@ -8,8 +8,10 @@ import { saveMangle, saveNat } from "../host/iptables";
 import { listNamespaces } from "../host/netns";
 import type { Ovs } from "../host/ovs";
 import { dhcpPaths } from "../plan/dhcp";
+import { mergeFlows } from "../plan/flow-filter";
 import { parseIptablesSave } from "../plan/iptables";
 import { metadataProxyPaths } from "../plan/metadata-proxy";
+import { FLOW_COOKIE } from "../plan/ovs";
 import type { ObservedDaemon, ObservedHost, ObservedNamespace } from "../plan/pictures";
 
 export type ObserveSettings = {
@@ -39,6 +41,11 @@ export type ObserveScope = {
   list: boolean;
   ovsPorts: boolean;
   bridges: string[];
+  /**
+   * Per bridge, a dump-flows filter (plan/flow-filter.ts): only the flows it covers are read, the others taken
+   * from `previous`. A bridge without one (or without flows in `previous`) is read whole.
+   */
+  flowFilters?: ReadonlyMap<string, readonly string[]>;
 };
 
 /** The daemons a namespace of ours may run: dnsmasq in a DHCP namespace, haproxy in a router's or a DHCP's. */
@@ -76,7 +83,7 @@ export async function observeHost(
       : listNamespaces().then((all) => all.filter((name) => pattern.test(name))),
     scope && !scope.ovsPorts ? scope.previous.ovsPorts : ovs.listPorts(settings.prefix),
     scope && !scope.list ? scope.previous.rootLinks : readRootVeths(),
-    Promise.all(bridges.map((bridge) => ovs.dumpFlows(bridge))),
+    Promise.all(bridges.map((bridge) => readFlows(ovs, bridge, scope))),
   ]);
   // With a scope, a namespace it does not name and the picture does not hold (made by someone else) is left out.
   const reread = scope ? names.filter((name) => scope.links.has(name) || scope.nat.has(name)) : names;
@@ -120,4 +127,14 @@ export async function observeHost(
     flows.set(bridge, flowLists[index] ?? []);
   });
   return { namespaces, ovsPorts, flows, rootLinks };
+}
+
+/** A bridge's flows: whole, or only what the scope's filter covers, merged into the last picture's. */
+async function readFlows(ovs: Ovs, bridge: string, scope: ObserveScope | undefined): Promise<string[]> {
+  const filter = scope?.flowFilters?.get(bridge) ?? [];
+  const previous = scope?.previous.flows.get(bridge);
+  if (filter.length === 0 || previous === undefined) return ovs.dumpFlows(bridge);
+  // A filter naming a port this apply deleted (`in_port=` of its last flows) no longer parses: read it all.
+  const read = await ovs.dumpFlows(bridge, FLOW_COOKIE, filter).catch(() => null);
+  return read === null ? ovs.dumpFlows(bridge) : mergeFlows(previous, filter, read);
 }
