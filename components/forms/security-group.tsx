@@ -111,8 +111,13 @@ const intOrNull = (text: string) => (text === "" ? null : /^-?\d+$/.test(text) ?
 /** The protocols offered by name; "number" asks for an IP protocol number (0-255). */
 const protocolChoices = ["any", "tcp", "udp", "icmp", "number"] as const;
 
-/** The range fields all fill port_range_min/max: a blur on any of them checks the range. */
-const RANGE_FIELDS = new Set(["dst_port", "icmp_type", "icmp_code"]);
+/** The form's fields that fill another of the API's: a blur on them checks that one. */
+const CHECKS: Readonly<Record<string, readonly string[]>> = {
+  dst_port: ["port_range_min", "port_range_max"],
+  icmp_type: ["port_range_min", "port_range_max"],
+  icmp_code: ["port_range_min", "port_range_max"],
+  protocol_number: ["protocol"],
+};
 
 export function SecurityGroupRuleCreateForm({ groupId, close }: { groupId: string; close: () => void }) {
   const trpc = useTRPC();
@@ -124,6 +129,7 @@ export function SecurityGroupRuleCreateForm({ groupId, close }: { groupId: strin
     create,
     close,
     nothingToWatch,
+    { protocol: "Give an IP protocol number, 0-255" },
   );
   const [choice, setChoice] = useState<(typeof protocolChoices)[number]>("any");
   const [dstText, setDstText] = useState("");
@@ -157,9 +163,7 @@ export function SecurityGroupRuleCreateForm({ groupId, close }: { groupId: strin
       submit="Add"
       onSubmit={(form) => submit(input(form))}
       onFieldBlur={(form, field) => {
-        if (!RANGE_FIELDS.has(field)) return check(input(form), field);
-        check(input(form), "port_range_min");
-        check(input(form), "port_range_max");
+        for (const f of CHECKS[field] ?? [field]) check(input(form), f);
       }}
     >
       <div className="grid grid-cols-2 gap-3">
