@@ -115,3 +115,46 @@ test("an admin creates a group, adds and deletes an icmp rule, refuses bad ones,
     }
   }
 });
+
+test("an instance's page refuses port security off while it has groups, and adds and removes an allowed address pair", async ({
+  page,
+}) => {
+  const { url } = readStack();
+  const vm = await apiQuery<{ port_id: string }>(url, "server.show", { id: "vm2" });
+  const pairs = async () =>
+    (
+      await apiQuery<{ allowed_address_pairs: { ip_address: string }[] }>(url, "port.show", {
+        id: vm.port_id,
+      })
+    ).allowed_address_pairs;
+  const before = await pairs();
+  try {
+    await gotoSettled(page, "/instances/vm2");
+    const security = page.getByTestId("instance-security");
+    await expect(security.getByTestId("port-security")).toContainText("enabled");
+    await security.getByRole("button", { name: "Disable port security" }).click();
+    await expect(
+      page.getByText("Port has security group associated. Cannot disable port security").first(),
+    ).toBeVisible();
+    await expect(security.getByTestId("port-security")).toContainText("enabled");
+
+    await security.getByRole("button", { name: "Add allowed address pair" }).click();
+    await fill(page, "IP address or CIDR", "not-an-address");
+    await submit(page);
+    await expect(page.getByRole("dialog").getByTestId("error-ip_address")).toContainText(
+      "is neither an IP address nor a CIDR",
+    );
+    await fill(page, "IP address or CIDR", "198.51.100.77");
+    await submit(page);
+    await expect(page.getByRole("dialog")).toBeHidden();
+    await expect(security.getByTestId("address-pair").filter({ hasText: "198.51.100.77" })).toBeVisible();
+    expect((await pairs()).map((p) => p.ip_address)).toContain("198.51.100.77");
+
+    await security.getByRole("button", { name: "Remove allowed address pair 198.51.100.77" }).click();
+    await expect(security.getByTestId("address-pair").filter({ hasText: "198.51.100.77" })).toHaveCount(0);
+    expect(await pairs()).toEqual(before);
+  } finally {
+    if ((await pairs()).length !== before.length)
+      await apiMutation(url, "port.update", { id: vm.port_id, allowed_address_pairs: before });
+  }
+});
