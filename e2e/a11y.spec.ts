@@ -91,6 +91,21 @@ for (const theme of ["light", "dark"] as const satisfies readonly Theme[]) {
       await expectAccessible(page, "subnet form with errors");
     });
 
+    test("security group dialogs: a new group, a rule refused beside its field", async ({ page }) => {
+      await gotoSettled(page, "/security-groups");
+      await page.getByRole("button", { name: "Create security group" }).click();
+      await expect(page.getByRole("dialog").getByLabel("Name", { exact: true })).toBeVisible();
+      await expectAccessible(page, "create security group form");
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+      await page.getByRole("button", { name: "Add rule" }).first().click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Protocol", { exact: true }).selectOption("icmp");
+      await dialog.getByLabel("Destination port range", { exact: true }).fill("8000:8080");
+      await dialog.getByTestId("submit").click();
+      await expect(dialog.getByTestId("error-dst_port")).toBeVisible();
+      await expectAccessible(page, "security group rule form with errors");
+    });
+
     test("trace page: suggestions open, then a path traced", async ({ page }) => {
       await gotoSettled(page, "/trace");
       await expect(

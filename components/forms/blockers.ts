@@ -6,7 +6,7 @@ import type { RouterOutputs } from "../trpc/types";
 
 export type DeleteTarget =
   | {
-      kind: "network" | "subnet" | "router" | "server" | "floatingIp";
+      kind: "network" | "subnet" | "router" | "server" | "floatingIp" | "securityGroup" | "securityGroupRule";
       id: string;
       name: string;
       noun: string;
@@ -155,6 +155,12 @@ export function assess(target: DeleteTarget, lists: Lists): Assessment {
     }
     case "portForwarding":
       return { blockers: [], effects: [`${target.name} is no longer forwarded`] };
+    // A group still on a port is refused by the API (SecurityGroupInUse), whose message the dialog shows: the
+    // dashboard's lists do not say which ports use which group.
+    case "securityGroup":
+      return { blockers: [], effects: ["its rules are deleted with it"] };
+    case "securityGroupRule":
+      return { blockers: [], effects: ["the ports of its group no longer allow what it allowed"] };
     case "floatingIp": {
       const f = lists.floatingIps.find((x) => x.id === target.id);
       return {

@@ -68,6 +68,8 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
   const server = useMutation(trpc.server.delete.mutationOptions(options));
   const fip = useMutation(trpc.floatingIp.delete.mutationOptions(options));
   const forwarding = useMutation(trpc.portForwarding.delete.mutationOptions(options));
+  const group = useMutation(trpc.securityGroup.delete.mutationOptions(options));
+  const rule = useMutation(trpc.securityGroupRule.delete.mutationOptions(options));
   const removeInterface = useMutation(
     trpc.router.removeInterface.mutationOptions({
       onSuccess: (r) => {
@@ -77,7 +79,9 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
       onError: options.onError,
     }),
   );
-  const busy = [network, subnet, router, server, fip, forwarding, removeInterface].some((m) => m.isPending);
+  const busy = [network, subnet, router, server, fip, forwarding, group, rule, removeInterface].some(
+    (m) => m.isPending,
+  );
   return (
     <FormShell
       error={error}
@@ -103,6 +107,10 @@ export function DeleteForm({ target, close }: { target: DeleteTarget; close: () 
             return removeInterface.mutate({ id: target.id, subnet_id: target.subnetId });
           case "portForwarding":
             return forwarding.mutate({ floatingip_id: target.floatingIpId, id: target.id });
+          case "securityGroup":
+            return group.mutate({ id: target.id });
+          case "securityGroupRule":
+            return rule.mutate({ id: target.id });
         }
       }}
     >

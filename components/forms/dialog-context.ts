@@ -17,6 +17,11 @@ export type DialogSpec =
   | { type: "fip-create"; portId?: string; networkId?: string }
   | { type: "fip-associate"; id: string }
   | { type: "pf-create"; floatingIpId: string }
+  | { type: "sg-create" }
+  | { type: "sg-edit"; id: string }
+  | { type: "sg-rule-create"; groupId: string }
+  | { type: "server-sg-add"; serverId: string }
+  | { type: "port-address-pair"; portId: string }
   | { type: "delete"; target: DeleteTarget };
 
 export const DialogContext = createContext<{ open: (spec: DialogSpec) => void }>({ open: () => {} });

@@ -9,7 +9,13 @@ import { DialogContext, type DialogSpec } from "./dialog-context";
 import { FloatingIpAssociateForm, FloatingIpCreateForm } from "./floating-ip";
 import { NetworkCreateForm, NetworkEditForm } from "./network";
 import { PortForwardingCreateForm } from "./port-forwarding";
+import { AddressPairForm, ServerSecurityGroupAddForm } from "./port-security";
 import { RouterCreateForm, RouterGatewayForm, RouterInterfaceForm, RouterRoutesForm } from "./router";
+import {
+  SecurityGroupCreateForm,
+  SecurityGroupEditForm,
+  SecurityGroupRuleCreateForm,
+} from "./security-group";
 import { ServerCreateForm } from "./server";
 import { SubnetCreateForm, SubnetEditForm } from "./subnet";
 
@@ -26,6 +32,11 @@ const titles: Record<DialogSpec["type"], string> = {
   "fip-create": "Allocate floating IP",
   "fip-associate": "Associate floating IP",
   "pf-create": "Add port forwarding",
+  "sg-create": "Create security group",
+  "sg-edit": "Edit security group",
+  "sg-rule-create": "Add rule",
+  "server-sg-add": "Add security group",
+  "port-address-pair": "Add allowed address pair",
   delete: "Delete",
 };
 
@@ -55,6 +66,16 @@ function Body({ spec, close }: { spec: DialogSpec; close: () => void }) {
       return <FloatingIpAssociateForm id={spec.id} close={close} />;
     case "pf-create":
       return <PortForwardingCreateForm floatingIpId={spec.floatingIpId} close={close} />;
+    case "sg-create":
+      return <SecurityGroupCreateForm close={close} />;
+    case "sg-edit":
+      return <SecurityGroupEditForm id={spec.id} close={close} />;
+    case "sg-rule-create":
+      return <SecurityGroupRuleCreateForm groupId={spec.groupId} close={close} />;
+    case "server-sg-add":
+      return <ServerSecurityGroupAddForm serverId={spec.serverId} close={close} />;
+    case "port-address-pair":
+      return <AddressPairForm portId={spec.portId} close={close} />;
     case "delete":
       return <DeleteForm target={spec.target} close={close} />;
   }

@@ -86,7 +86,8 @@ export function useResourceForm<S extends z.ZodType, T>(
   rules: FieldRules,
   mutation: Mutation<z.output<S>, T>,
   close: () => void,
-  watch: (result: T) => Watch,
+  /** The resource the agent applies next, or null when the change has nothing on the host to wait for. */
+  watch: (result: T) => Watch | null,
   required: Required = NOTHING_REQUIRED,
 ) {
   const { errors, parse, check, fail, failures } = useSchemaForm(schema, rules, required);
@@ -96,7 +97,8 @@ export function useResourceForm<S extends z.ZodType, T>(
     if (input === undefined) return;
     mutation.mutate(input, {
       onSuccess: (result) => {
-        track(watch(result));
+        const watched = watch(result);
+        if (watched) track(watched);
         close();
       },
       onError: fail,

@@ -12,6 +12,7 @@ import { StatusBadge } from "../ui/status";
 import { DeleteButton, SubnetActions } from "./actions";
 import { mono, statusColumn } from "./columns";
 import { FieldTable } from "./fields";
+import { InstanceSecurity } from "./port-security";
 import { DataTable, PageHeader } from "./table";
 
 function Shell({
@@ -321,6 +322,8 @@ export function InstanceDetail({ id }: { id: string }) {
           </>
         ) : null
       }
-    />
+    >
+      <InstanceSecurity serverId={id} />
+    </Shell>
   );
 }

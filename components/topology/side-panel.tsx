@@ -10,6 +10,7 @@ import { useDisassociate } from "../forms/use-disassociate";
 import { InstanceHostPanel, RouterHostPanel } from "../inspect/panels";
 import { DeleteButton, SubnetActions } from "../resources/actions";
 import { FieldTable } from "../resources/fields";
+import { InstanceSecurity } from "../resources/port-security";
 import { usePendingActions } from "../trpc/pending";
 import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
@@ -261,6 +262,7 @@ export function SidePanel({ node, onClose }: { node: TopologyNode; onClose: () =
       {node.type === "network" || node.type === "external" ? <NetworkActions node={node} /> : null}
       {node.type === "router" ? <RouterActions node={node} /> : null}
       {node.type === "instance" ? <InstanceActions node={node} /> : null}
+      {node.type === "instance" ? <InstanceSecurity serverId={node.id} /> : null}
       {/* What the host has: inspection is for admins (the API refuses tenants). */}
       {node.type === "router" && isAdmin ? (
         <RouterHostPanel routerId={node.id} fipIds={node.data.floatingIps.map((f) => f.id)} />
