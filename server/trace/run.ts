@@ -224,6 +224,7 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
     nat,
     macs,
     fipIds,
+    filters: model.filters,
   };
   const forward = await walk(ctx, "forward", { place: source, packet: original, srcKnown }, []);
   const arrived = target !== undefined && forward.deliveredAt === target;

@@ -7,6 +7,7 @@ import type { HostAnswers } from "./ask";
 import type { ParsedRule } from "./nat";
 import type { NsDevice, Place } from "./places";
 import type { HopPoints } from "./probe";
+import type { FilteredPacket, FilterSide, PortFilter } from "./security";
 
 export type Packet = { src: string; dst: string };
 
@@ -44,7 +45,15 @@ export type WalkEvent =
       oif: string;
       iif: string | null;
     }
-  | { type: "no-device"; hop: number; place: Place; oif: string };
+  | { type: "no-device"; hop: number; place: Place; oif: string }
+  | {
+      type: "filter-drop";
+      hop: number;
+      filter: PortFilter;
+      side: FilterSide;
+      verdict: "blocked" | "spoof";
+      packet: FilteredPacket;
+    };
 
 export type WalkResult = {
   hops: Hop[];
@@ -73,4 +82,6 @@ export type WalkContext = {
   macs: Map<string, string>;
   /** Fip id by floating address: DNAT/SNAT hops name the floating IP's graph node. */
   fipIds: Map<string, string>;
+  /** The ports the host filters, by port id (their security groups and port security). */
+  filters: Map<string, PortFilter>;
 };

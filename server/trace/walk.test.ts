@@ -167,6 +167,7 @@ function context(agent: TraceAgent): WalkContext {
     nat: new Map([[router.namespace, nat]]),
     macs: new Map(),
     fipIds: new Map([["203.0.113.20", "fip1"]]),
+    filters: new Map(),
   };
 }
 
