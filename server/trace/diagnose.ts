@@ -10,8 +10,8 @@ import type { SubnetRow } from "../db/schema";
 import { type ModelRouter, routersOnSubnet, type TraceModel } from "./facts";
 import { type Crossing, mtuMismatches } from "./mtu";
 import type { HostPlaces, Place } from "./places";
+import { filterDiagnosis } from "./port-filter";
 import { type Endpoint, instanceOf, routersOf } from "./resolve";
-import { allowCommand } from "./security";
 import type { WalkEvent, WalkResult } from "./walk-state";
 
 type DiagnoseInput = {
@@ -183,7 +183,8 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
   for (const d of mtuMismatches(model, input.crossed, input.mtus)) add(d);
 
   // 7. security-group-blocks, port-security-spoof: a filtered port's security groups or port security.
-  for (const l of events) if (l.event.type === "filter-drop") add(filterDiagnosis(model, l.event, l.ref));
+  for (const l of events)
+    if (l.event.type === "filter-drop") add(filterDiagnosis(model.ports, l.event, l.ref));
 
   // Drops that no named trap explains.
   for (const l of events) {
@@ -205,32 +206,6 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
     }
   }
   return found;
-}
-
-function filterDiagnosis(
-  model: TraceModel,
-  event: Extract<WalkEvent, { type: "filter-drop" }>,
-  hop: string,
-): Diagnosis {
-  const { filter, side, packet } = event;
-  const row = model.ports.get(filter.entry.port_id);
-  const port = `Port ${row?.name || filter.entry.port_id} (${filter.entry.fixed_ips.join(", ")})`;
-  if (event.verdict === "spoof")
-    return {
-      code: "port-security-spoof",
-      hop,
-      message: `${port} sends from ${packet.src}, which is neither one of its fixed IPs nor an allowed address pair: port security drops it.`,
-      fix: `Send from the port's own address, or allow the address: netlens port set --allowed-address ip-address=${packet.src} ${filter.entry.port_id}`,
-    };
-  const groups = filter.groups.map((g) => g.name || g.id).join(", ") || "none";
-  const what = `${packet.protocol}${packet.port === null ? "" : ` port ${packet.port}`}`;
-  const way = side === "ingress" ? `from ${packet.src}` : `to ${packet.dst}`;
-  return {
-    code: "security-group-blocks",
-    hop,
-    message: `No ${side} rule of the security groups of ${port} (${groups}) allows ${what} ${way}: the packet is dropped ${side === "ingress" ? "before it reaches" : "as it leaves"} the port.`,
-    fix: allowCommand(filter, side, packet),
-  };
 }
 
 function routeFix(kind: Place["kind"]): string {

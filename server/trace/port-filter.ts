@@ -2,12 +2,13 @@
 // (ingress) on the integration bridge, the port's security groups and port security decide, from the model
 // (security.ts): a hop with the rule that allowed it, the reply of an allowed connection, a port that is not
 // filtered, or the drop (with the event the diagnoses read).
-import type { HopRule } from "../../lib/schemas/trace";
+import type { Diagnosis, HopRule } from "../../lib/schemas/trace";
+import type { TraceModel } from "./facts";
 import type { NsDevice, Place } from "./places";
-import { type FilterSide, filterVerdict, type NamedRule, type PortFilter } from "./security";
+import { allowCommand, type FilterSide, filterVerdict, type NamedRule, type PortFilter } from "./security";
 import type { Direction } from "./steps";
 import type { Trail } from "./trail";
-import type { WalkContext } from "./walk-state";
+import type { WalkContext, WalkEvent } from "./walk-state";
 
 function hopRule(filter: PortFilter, { row, group_name }: NamedRule): HopRule {
   return {
@@ -92,4 +93,31 @@ export function crossFilter(
       throw new Error(`Unknown filter verdict ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** The diagnosis of a filter's drop: what no rule allows and the rule to create, or the address spoofed. */
+export function filterDiagnosis(
+  ports: TraceModel["ports"],
+  event: Extract<WalkEvent, { type: "filter-drop" }>,
+  hop: string,
+): Diagnosis {
+  const { filter, side, packet } = event;
+  const row = ports.get(filter.entry.port_id);
+  const port = `Port ${row?.name || filter.entry.port_id} (${filter.entry.fixed_ips.join(", ")})`;
+  if (event.verdict === "spoof")
+    return {
+      code: "port-security-spoof",
+      hop,
+      message: `${port} sends from ${packet.src}, which is neither one of its fixed IPs nor an allowed address pair: port security drops it.`,
+      fix: `Send from the port's own address, or allow the address: netlens port set --allowed-address ip-address=${packet.src} ${filter.entry.port_id}`,
+    };
+  const groups = filter.groups.map((g) => g.name || g.id).join(", ") || "none";
+  const what = `${packet.protocol}${packet.port === null ? "" : ` port ${packet.port}`}`;
+  const way = side === "ingress" ? `from ${packet.src}` : `to ${packet.dst}`;
+  return {
+    code: "security-group-blocks",
+    hop,
+    message: `No ${side} rule of the security groups of ${port} (${groups}) allows ${what} ${way}: the packet is dropped ${side === "ingress" ? "before it reaches" : "as it leaves"} the port.`,
+    fix: allowCommand(filter, side, packet),
+  };
 }
