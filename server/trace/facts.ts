@@ -85,6 +85,7 @@ export type TraceModel = {
   uplinks: Map<string, Uplink>;
   /** The ports the host filters (the intent's firewall entries) with their groups' rules, by port id. */
   filters: Map<string, PortFilter>;
+  portForwardings: CompileInputs["portForwardings"];
 };
 
 /** The compiler's rows, with what the trace also says of a port: its name, and whether it is bound. */
@@ -230,6 +231,7 @@ function traceModel(inputs: TraceInputs, intent: HostIntent): TraceModel {
     intentRouters: new Map(intent.routers.map((r) => [r.id, r])),
     uplinks,
     filters: portFilters(inputs, intent),
+    portForwardings: inputs.portForwardings,
   };
 }
 

@@ -73,6 +73,7 @@ const context = (filters: WalkContext["filters"]): WalkContext => ({
   macs: new Map(),
   fipIds: new Map(),
   filters,
+  forwardings: [],
 });
 
 const agent: TraceAgent = {

@@ -3,6 +3,7 @@
 import type { OvsTrace, RouteGet, TraceHostInfo, TracePort } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { Hop, TraceProtocol } from "../../lib/schemas/trace";
+import type { PortForwardingRow } from "../db/schema";
 import type { HostAnswers } from "./ask";
 import type { ParsedRule } from "./nat";
 import type { NsDevice, Place } from "./places";
@@ -20,6 +21,8 @@ export type ConnNat = {
   after: string;
   rule: ParsedRule;
   node_id: string;
+  /** A port forwarding's DNAT: the destination port before and after (conntrack reverses it too). */
+  ports?: { before: number; after: number };
 };
 
 /** What happened, for the diagnoses: each event points at the hop it concerns (its index in the list). */
@@ -84,4 +87,9 @@ export type WalkContext = {
   fipIds: Map<string, string>;
   /** The ports the host filters, by port id (their security groups and port security). */
   filters: Map<string, PortFilter>;
+  /** The floating IPs' port forwardings: a fip-pf DNAT hop names its forwarding. */
+  forwardings: readonly Pick<
+    PortForwardingRow,
+    "id" | "floatingIpId" | "protocol" | "externalPortStart" | "externalPortEnd"
+  >[];
 };

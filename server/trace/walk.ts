@@ -77,11 +77,13 @@ type Arrival = { place: Place; iif: string | null; leg: Leg | null };
  * forward, where the packet may end, the reply's first route too.
  */
 export async function walk(
-  ctx: WalkContext,
+  walkContext: WalkContext,
   direction: Direction,
   start: { place: Place; packet: Packet; srcKnown: boolean },
   forwardNat: ConnNat[],
 ): Promise<WalkResult> {
+  // A port forwarding changes the destination port on the way: the context follows the packet.
+  let ctx = walkContext;
   const trail = new Trail(ctx.info.host, start);
   let arrival: Arrival = { place: start.place, iif: null, leg: null };
   for (let visited = 0; visited < MAX_PLACES; visited++) {
@@ -106,6 +108,7 @@ export async function walk(
     if (leg !== null && !crossLeg(trail, leg, leg.question ? answers[0] : undefined)) return trail.end(null);
     if (leg !== null && !crossFilter(ctx, trail, direction, "ingress", leg.to)) return trail.end(null);
     if (way !== null) enter(trail, place, iif, way);
+    if (way?.port !== undefined) ctx = { ...ctx, port: way.port };
     if (question === null) return trail.end(leaveForOutside(trail, place, iif));
 
     const routed = route(trail, place, iif, answers.at(-1) as RouteAnswer, dnatted);
