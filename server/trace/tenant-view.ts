@@ -13,7 +13,7 @@ import type {
   TraceEndpointView,
   TraceResult,
 } from "../../lib/schemas/trace";
-import { forwardingText, securityRuleText } from "./rule-text";
+import { forwardingText, securityRuleText } from "../../lib/trace-rule-text";
 
 export type TenantScope = {
   /** What the member may see named, by ID: its own instances, routers, ports ("gateway port 203.0.113.5",

@@ -1,6 +1,6 @@
 // How a trace says the rules of its own kinds (security group rules, port forwardings), the same in an admin's
 // hop and in a member's. PURE.
-import type { HopRule } from "../../lib/schemas/trace";
+import type { HopRule } from "./schemas/trace";
 
 type SecurityRule = Extract<HopRule, { kind: "security_group_rule" }>;
 type Forwarding = Extract<HopRule, { kind: "port_forwarding" }>;
