@@ -30,3 +30,25 @@ export function forwardingText(rule: Forwarding): string {
     ? `reply of a connection through port forwarding ${rule.port_forwarding_id}: source ${inside} -> ${outside}`
     : `port forwarding ${rule.port_forwarding_id} (${rule.protocol}): destination ${outside} -> ${inside} (DNAT)`;
 }
+
+/**
+ * The security group rule or port forwarding behind a hop, in words (the decided_by text says the others: a
+ * route, a floating IP's NAT, the router's SNAT); null when there is none of these.
+ */
+export function ownRuleText(rule: HopRule | undefined): string | null {
+  switch (rule?.kind) {
+    case "security_group_rule":
+      return securityRuleText(rule);
+    case "port_forwarding":
+      return forwardingText(rule);
+    case "route":
+    case "floating_ip_nat":
+    case "router_snat":
+    case undefined:
+      return null;
+    default: {
+      const unknown: never = rule;
+      throw new Error(`Unknown hop rule ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -4,7 +4,7 @@
 // member's token, the server answers with the host's internals masked; the same command prints that view.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Hop, TraceResult } from "../../lib/schemas/trace";
-import { forwardingText, securityRuleText } from "../../lib/trace-rule-text";
+import { ownRuleText } from "../../lib/trace-rule-text";
 import { formatOption, run } from "../command";
 import { type Format, printJson, terminalText } from "../output";
 
@@ -25,27 +25,6 @@ function where(hop: Hop): string {
   return `${resource}${w.port_id === undefined ? "" : ` port ${w.port_id}`}`;
 }
 
-/** The resource rule of a hop that a line of its own says best: a security group rule, a port forwarding. */
-function ruleLine(hop: Hop): string | null {
-  const { rule } = hop;
-  switch (rule?.kind) {
-    case "security_group_rule":
-      return `rule: ${securityRuleText(rule)}`;
-    case "port_forwarding":
-      return `rule: ${forwardingText(rule)}`;
-    // The decided_by text already says these.
-    case "route":
-    case "floating_ip_nat":
-    case "router_snat":
-    case undefined:
-      return null;
-    default: {
-      const unknown: never = rule;
-      throw new Error(`Unknown hop rule ${JSON.stringify(unknown)}`);
-    }
-  }
-}
-
 function hopLines(name: string, hops: Hop[]): string[] {
   const lines = [`${name}:`];
   hops.forEach((hop, index) => {
@@ -54,8 +33,8 @@ function hopLines(name: string, hops: Hop[]): string[] {
       `  ${String(index).padStart(2)}. ${hop.action.toUpperCase().padEnd(9)} ${hop.packet.src} > ${hop.packet.dst}  at ${where(hop)}${seen}`,
     );
     for (const text of hop.decided_by.text.split("\n")) lines.push(`        ${hop.decided_by.kind}: ${text}`);
-    const rule = ruleLine(hop);
-    if (rule !== null) lines.push(`        ${rule}`);
+    const rule = ownRuleText(hop.rule);
+    if (rule !== null) lines.push(`        rule: ${rule}`);
     for (const evidence of hop.probe?.evidence ?? []) lines.push(`        probe: ${evidence}`);
   });
   if (hops.length === 0) lines.push("  (none)");
