@@ -5,6 +5,7 @@
 import type { Diagnosis, HopRule } from "../../lib/schemas/trace";
 import type { TraceModel } from "./facts";
 import type { NsDevice, Place } from "./places";
+import type { CapturePoint } from "./probe";
 import { allowCommand, type FilterSide, filterVerdict, type NamedRule, type PortFilter } from "./security";
 import type { Direction } from "./steps";
 import type { Trail } from "./trail";
@@ -26,9 +27,30 @@ function hopRule(filter: PortFilter, { row, group_name }: NamedRule): HopRule {
   };
 }
 
+/** What the filter of `device`'s port says of the packet as it is; null when the host does not filter it. */
+function verdictAt(ctx: WalkContext, trail: Trail, direction: Direction, side: FilterSide, device: NsDevice) {
+  const filter = device.port_id === null ? undefined : ctx.filters.get(device.port_id);
+  if (filter === undefined) return null;
+  const packet = { ...trail.packet, protocol: ctx.protocol, port: ctx.port, reply: direction === "reply" };
+  return { filter, packet, verdict: filterVerdict(filter, side, packet) };
+}
+
+/** Whether the filter of `at`'s port drops the packet as it is (the model's verdict, before OVS's). */
+export function filterDrops(
+  ctx: WalkContext,
+  trail: Trail,
+  direction: Direction,
+  side: FilterSide,
+  at: { device: NsDevice },
+): boolean {
+  const kind = verdictAt(ctx, trail, direction, side, at.device)?.verdict.kind;
+  return kind === "blocked" || kind === "spoof";
+}
+
 /**
  * The verdict of the filter of `device`'s port (in `place`) on the packet as it is, recorded as a hop at its
- * OVS port; false when the filter drops it. A port the host does not filter (a router's) records nothing.
+ * OVS port, which probe mode watches for at `watch` (the device the frame reaches past the filter); false when
+ * the filter drops it. A port the host does not filter (a router's) records nothing.
  */
 export function crossFilter(
   ctx: WalkContext,
@@ -36,12 +58,12 @@ export function crossFilter(
   direction: Direction,
   side: FilterSide,
   at: { place: Place; device: NsDevice },
+  watch: CapturePoint | null,
 ): boolean {
   const { place, device } = at;
-  const filter = device.port_id === null ? undefined : ctx.filters.get(device.port_id);
-  if (filter === undefined) return true;
-  const packet = { ...trail.packet, protocol: ctx.protocol, port: ctx.port, reply: direction === "reply" };
-  const verdict = filterVerdict(filter, side, packet);
+  const found = verdictAt(ctx, trail, direction, side, device);
+  if (found === null) return true;
+  const { filter, packet, verdict } = found;
   const port = `port ${filter.entry.port_id}`;
   const groups = filter.groups.map((g) => g.name || g.id).join(", ") || "none";
   const record = (action: "switched" | "dropped", text: string, rule?: HopRule) =>
@@ -53,7 +75,7 @@ export function crossFilter(
         port_id: filter.entry.port_id,
       },
       { action, decided_by: { kind: "security_group", text }, rule },
-      null,
+      watch,
     );
   switch (verdict.kind) {
     case "unfiltered":

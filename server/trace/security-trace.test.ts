@@ -193,7 +193,9 @@ describe("port-security-spoof", () => {
     const device = place?.devices[0];
     if (place === undefined || device === undefined) throw new Error("no place for sg-a");
     const trail = new Trail("h1", { packet: { src: "10.66.0.250", dst: vms.b.address }, srcKnown: true });
-    expect(crossFilter(context(model.filters), trail, "forward", "egress", { place, device })).toBe(false);
+    expect(crossFilter(context(model.filters), trail, "forward", "egress", { place, device }, null)).toBe(
+      false,
+    );
     const walked = trail.end(null);
     expect(walked.hops[0]).toMatchObject({ action: "dropped", where: { port_id: vms.a.port } });
     const [event] = walked.events;
@@ -208,6 +210,6 @@ describe("port-security-spoof", () => {
     await api.caller.port.update({ id: vms.a.port, allowed_address_pairs: [{ ip_address: "10.66.0.250" }] });
     const allowed = (await loadTraceModel(base.db, "h1")).filters;
     const again = new Trail("h1", { packet: { src: "10.66.0.250", dst: vms.b.address }, srcKnown: true });
-    expect(crossFilter(context(allowed), again, "forward", "egress", { place, device })).toBe(true);
+    expect(crossFilter(context(allowed), again, "forward", "egress", { place, device }, null)).toBe(true);
   });
 });

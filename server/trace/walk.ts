@@ -9,7 +9,7 @@ import type { RouteQuestion, TraceQuestion } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { crossLeg, type Leg, switchLeg } from "./leg";
 import type { Place } from "./places";
-import { crossFilter } from "./port-filter";
+import { crossFilter, filterDrops } from "./port-filter";
 import {
   type Direction,
   enter,
@@ -105,8 +105,14 @@ export async function walk(
         : [];
     const answers = await ctx.host.ask([...legQuestions, ...(question ? [question] : [])], replyStart);
     // What happens here counts once the leg that brought the packet is known to carry it.
-    if (leg !== null && !crossLeg(trail, leg, leg.question ? answers[0] : undefined)) return trail.end(null);
-    if (leg !== null && !crossFilter(ctx, trail, direction, "ingress", leg.to)) return trail.end(null);
+    if (leg !== null) {
+      // The model's verdict on the port's filter comes first: OVS's trace of a dropped packet ends in the same
+      // filter, and the hop names it with the rule to create rather than as a frame the network lost.
+      const filtered = filterDrops(ctx, trail, direction, "ingress", leg.to);
+      if (!filtered && !crossLeg(trail, leg, leg.question ? answers[0] : undefined)) return trail.end(null);
+      const into = { namespace: leg.to.place.namespace, interface: leg.to.device.name };
+      if (!crossFilter(ctx, trail, direction, "ingress", leg.to, into)) return trail.end(null);
+    }
     if (way !== null) enter(trail, place, iif, way);
     if (way?.port !== undefined) ctx = { ...ctx, port: way.port };
     if (question === null) return trail.end(leaveForOutside(trail, place, iif));
@@ -117,7 +123,9 @@ export async function walk(
     wayOut(ctx, trail, direction, { place, iif, oif, dnatted }, rules, forwardNat);
     const hop = nextHop(ctx, trail, place, oif, routed.route);
     if (hop === null) return trail.end(null);
-    if (!crossFilter(ctx, trail, direction, "egress", { place, device: hop.device })) return trail.end(null);
+    const onto = { namespace: hop.next.place.namespace, interface: hop.next.device.name };
+    if (!crossFilter(ctx, trail, direction, "egress", { place, device: hop.device }, onto))
+      return trail.end(null);
     const next = switchLeg(ctx, place, hop.device, hop.next, trail.packet);
     // Without a question there is nothing to wait for: the packet dies here.
     if (next.question === null) {
