@@ -12,9 +12,15 @@ const OUTSIDE = "198.51.100.1";
 
 let stack: Stack;
 let port = "";
+const PF_FIP = "198.51.100.216";
+let forwarding = { id: "" };
 
 async function trace(...flags: string[]): Promise<TraceResult> {
-  const { stdout, stderr } = await stack.cli("trace", "--from", OUTSIDE, "--to", FIP, ...flags, "-f", "json");
+  return traceTo(FIP, ...flags);
+}
+
+async function traceTo(to: string, ...flags: string[]): Promise<TraceResult> {
+  const { stdout, stderr } = await stack.cli("trace", "--from", OUTSIDE, "--to", to, ...flags, "-f", "json");
   if (stdout === "") throw new Error(stderr);
   return JSON.parse(stdout) as TraceResult;
 }
@@ -39,6 +45,15 @@ beforeAll(async () => {
   await ok("floating", "ip", "create", "ext", "--floating-ip-address", FIP);
   await ok("server", "add", "floating", "ip", "vm_a", FIP);
   port = (await stack.cliJson<{ port_id: string }>("server", "show", "vm_a")).port_id;
+  // vm_b is reached through a port forwarding of another floating IP: tcp 2222 to its 22.
+  await ok("server", "create", "vm_b", "--network", "net1", "--fixed-ip", "10.0.0.6");
+  await ok("floating", "ip", "create", "ext", "--floating-ip-address", PF_FIP);
+  const vmB = await stack.cliJson<{ port_id: string }>("server", "show", "vm_b");
+  forwarding = await stack.cliJson<{ id: string }>(
+    ...["--wait", "floating", "ip", "port", "forwarding", "create", "--internal-ip-address", "10.0.0.6"],
+    ...["--port", vmB.port_id, "--internal-protocol-port", "22", "--external-protocol-port", "2222"],
+    ...["--protocol", "tcp", PF_FIP],
+  );
 });
 
 afterAll(async () => {
@@ -90,5 +105,33 @@ describe("trace: security groups", () => {
     const probed = await trace("--probe");
     expect(probed.probe?.result, JSON.stringify(probed, null, 2)).toBe("reply");
     expect(probed.verdict).toBe("delivered");
+  });
+
+  it("follows a port forwarding's DNAT to the internal address and port, and names the forwarding", async () => {
+    const flags = ["--protocol", "tcp", "--port", "2222"];
+    const blocked = await traceTo(PF_FIP, ...flags);
+    const dnat = blocked.forward.find((h) => h.action === "dnat");
+    expect(dnat?.packet.dst, JSON.stringify(blocked, null, 2)).toBe("10.0.0.6");
+    expect(dnat?.rule).toMatchObject({
+      kind: "port_forwarding",
+      port_forwarding_id: forwarding.id,
+      external_port: 2222,
+      internal_port: 22,
+      internal_ip_address: "10.0.0.6",
+    });
+    // The default group does not let tcp 22 in from outside: the rule to create names the internal port.
+    const [diagnosis] = blocked.diagnoses;
+    expect(diagnosis?.code).toBe("security-group-blocks");
+    expect(diagnosis?.fix).toMatch(
+      /^netlens security group rule create --protocol tcp --dst-port 22 --ingress --remote-ip 198\.51\.100\.1\/32 \S+$/,
+    );
+    await stack.cliOk("--wait", ...(diagnosis?.fix ?? "").split(" ").slice(1));
+    const allowed = await traceTo(PF_FIP, ...flags);
+    expect(allowed.verdict, JSON.stringify(allowed, null, 2)).toBe("delivered");
+    expect(allowed.reply.find((h) => h.action === "snat")?.rule).toMatchObject({
+      kind: "port_forwarding",
+      conntrack: true,
+    });
+    expect(allowed.reply.at(-1)?.packet).toEqual({ src: PF_FIP, dst: OUTSIDE });
   });
 });
