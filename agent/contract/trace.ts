@@ -32,6 +32,11 @@ export const ovsQuestion = z.object({
   nw_src: ipv4,
   nw_dst: ipv4,
   tp_dst: z.number().int().min(1).max(65535).optional(),
+  /**
+   * The reply of a tracked connection: conntrack reports it established (`--ct-next trk,est`), as it does for
+   * a reply on the host; absent, ofproto/trace takes every packet for a new connection (trk,new).
+   */
+  established: z.boolean().optional(),
 });
 
 /** The rules of our nat chains in a router namespace, with counters. */

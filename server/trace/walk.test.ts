@@ -393,6 +393,13 @@ describe("walk: port forwarding", () => {
       conntrack: true,
     });
     expect(reply.packet).toEqual({ src: "203.0.113.30", dst: "203.0.113.1" });
+    // OVS is asked about the reply as conntrack has it: established, not a new connection.
+    const replyLegs = calls
+      .flat()
+      .filter((q): q is OvsQuestion => q.kind === "ovs")
+      .slice(legs.length);
+    expect(replyLegs.map((q) => q.established)).toEqual([true, true]);
+    expect(legs.every((q) => q.established === undefined)).toBe(true);
   });
 
   it("leaves another port alone: no forwarding matches, nothing is DNATed", async () => {

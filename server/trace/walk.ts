@@ -126,7 +126,7 @@ export async function walk(
     const onto = { namespace: hop.next.place.namespace, interface: hop.next.device.name };
     if (!crossFilter(ctx, trail, direction, "egress", { place, device: hop.device }, onto))
       return trail.end(null);
-    const next = switchLeg(ctx, place, hop.device, hop.next, trail.packet);
+    const next = switchLeg(ctx, place, hop.device, hop.next, trail.packet, direction === "reply");
     // Without a question there is nothing to wait for: the packet dies here.
     if (next.question === null) {
       crossLeg(trail, next, undefined);
