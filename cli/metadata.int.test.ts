@@ -254,7 +254,12 @@ describe("metadata on an isolated network, through its DHCP namespace", { timeou
       return JSON.parse(stdout) as TraceResult;
     };
     const delivered = await trace();
-    expect(delivered).toMatchObject({ verdict: "delivered", protocol: "tcp", port: 80, diagnoses: [] });
+    expect(delivered, JSON.stringify(delivered, null, 1)).toMatchObject({
+      verdict: "delivered",
+      protocol: "tcp",
+      port: 80,
+      diagnoses: [],
+    });
     expect(delivered.forward[0]?.decided_by.text).toContain(`via ${dhcpAddress}`);
     expect(delivered.forward.at(-1)?.where.namespace).toBe(dhcpNs());
     // A real TCP connect from the probe: the proxy answers it.

@@ -33,10 +33,10 @@ export const ovsQuestion = z.object({
   nw_dst: ipv4,
   tp_dst: z.number().int().min(1).max(65535).optional(),
   /**
-   * The conntrack state the flows' ct() actions see (`--ct-next trk,est`): a reply of an established connection.
-   * Absent: OVS's default, a new one.
+   * The reply of a tracked connection: conntrack reports it established (`--ct-next trk,est`), as it does for
+   * a reply on the host; absent, ofproto/trace takes every packet for a new connection (trk,new).
    */
-  connection: z.literal("established").optional(),
+  established: z.boolean().optional(),
 });
 
 /** The rules of our nat chains in a router namespace, with counters. */

@@ -114,14 +114,6 @@ export function parseOfprotoTrace(text: string, ports: Map<number, string>): Ovs
   return { bridges, rules, outputs, vlan, notes, datapath_actions: datapathActions, text };
 }
 
-/**
- * ofproto/trace's `--ct-next` per ct() action the packet meets: one as it leaves a filtered port, one as it
- * enters another (the security groups' tables 72 and 82).
- */
-export function conntrackOptions(flow: { connection?: "established" }): string[] {
-  return flow.connection === "established" ? ["--ct-next", "trk,est", "--ct-next", "trk,est"] : [];
-}
-
 /** The ofproto/trace flow argument: `in_port=NAME,PROTO,dl_src=…,dl_dst=…,nw_src=…,nw_dst=…[,tp_dst=N]`. */
 export function ofprotoFlow(flow: {
   in_port: string;

@@ -1,7 +1,7 @@
 // The agent's trace parsing, on text captured from OVS 3.1 and tcpdump on this machine.
 import { describe, expect, it } from "vitest";
 import { traceProbe, traceQuestions } from "../contract/trace";
-import { conntrackOptions, ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
+import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { parseTcpdumpLine } from "./probe";
 import { routeText } from "./tracer";
 
@@ -66,14 +66,6 @@ describe("ofproto/trace", () => {
     expect(
       ofprotoFlow({ ...base, protocol: "tcp", nw_src: "10.0.0.5", nw_dst: "10.0.0.6", tp_dst: 22 }),
     ).toMatch(/,tcp_flags=0x002,tp_dst=22$/);
-  });
-
-  it("tells ofproto/trace that a reply's connection is established, for each ct() it meets", () => {
-    expect(conntrackOptions({ connection: "established" })).toEqual([
-      ...["--ct-next", "trk,est"],
-      ...["--ct-next", "trk,est"],
-    ]);
-    expect(conntrackOptions({})).toEqual([]);
   });
 });
 

@@ -26,7 +26,7 @@ import { unixctl, vswitchdControlSocket } from "../host/unixctl";
 import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave } from "../plan/iptables";
 import { observeDaemons } from "../read/observe";
-import { conntrackOptions, ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
+import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { sendProbe } from "./probe";
 
 export type TracerSettings = {
@@ -144,7 +144,7 @@ export class Tracer {
               const ctl = await vswitchdControlSocket(this.settings.ovsRunDir);
               dpif ??= unixctl(ctl, "dpif/show", []);
               const [trace, show] = await Promise.all([
-                unixctl(ctl, "ofproto/trace", [...conntrackOptions(q), q.bridge, ofprotoFlow(q)]),
+                unixctl(ctl, "ofproto/trace", [...ctNext(q), q.bridge, ofprotoFlow(q)]),
                 dpif,
               ]);
               const ports = portsOfBridge(parseDpifShow(show), q.bridge);
@@ -289,4 +289,12 @@ function linksAnswer(result: IpResult): TraceAnswer {
         .map((a) => `${a.local}/${a.prefixlen ?? 32}`),
     }));
   return { kind: "links", ok: true, links: list };
+}
+
+/**
+ * A reply's conntrack state for each ct action on its way (out of a filtered port, into another): established.
+ * Without it ofproto/trace takes the reply for a new connection, which the filters' rules need not allow.
+ */
+function ctNext(q: { established?: boolean | undefined }): string[] {
+  return q.established === true ? ["--ct-next", "trk,est", "--ct-next", "trk,est"] : [];
 }

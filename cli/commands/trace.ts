@@ -4,6 +4,7 @@
 // member's token, the server answers with the host's internals masked; the same command prints that view.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Hop, TraceResult } from "../../lib/schemas/trace";
+import { ownRuleText } from "../../lib/trace-rule-text";
 import { formatOption, run } from "../command";
 import { type Format, printJson, terminalText } from "../output";
 
@@ -32,6 +33,8 @@ function hopLines(name: string, hops: Hop[]): string[] {
       `  ${String(index).padStart(2)}. ${hop.action.toUpperCase().padEnd(9)} ${hop.packet.src} > ${hop.packet.dst}  at ${where(hop)}${seen}`,
     );
     for (const text of hop.decided_by.text.split("\n")) lines.push(`        ${hop.decided_by.kind}: ${text}`);
+    const rule = ownRuleText(hop.rule);
+    if (rule !== null) lines.push(`        rule: ${rule}`);
     for (const evidence of hop.probe?.evidence ?? []) lines.push(`        probe: ${evidence}`);
   });
   if (hops.length === 0) lines.push("  (none)");

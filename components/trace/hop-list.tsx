@@ -4,6 +4,7 @@
 // resources' terms, without the host's names). Failing hops are red, with the diagnosis and its fix under them.
 import { useEffect, useRef } from "react";
 import type { Diagnosis, Hop, TraceResult } from "@/lib/schemas/trace";
+import { ownRuleText } from "@/lib/trace-rule-text";
 import type { Topology } from "../topology/model";
 import { type Direction, failingHops, TRACE_COLOR } from "./path";
 
@@ -164,6 +165,12 @@ function HopRow({
           </pre>
         )}
       </div>
+      {ownRuleText(hop.rule) !== null ? (
+        // The security group rule that let the packet through a port's filter, or the port forwarding it took.
+        <p data-testid="hop-resource-rule" className="mt-1 text-[11px]">
+          {ownRuleText(hop.rule)}
+        </p>
+      ) : null}
       {hop.probe ? (
         <div
           data-testid="hop-probe"

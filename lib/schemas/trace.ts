@@ -36,8 +36,10 @@ export type HopAction = "switched" | "routed" | "dnat" | "snat" | "delivered" | 
 export type DecidedBy = {
   /** route: the kernel's `ip route get`; nat_rule: an iptables rule of ours; conntrack: the reverse of a NAT
    * done on the way in; ovs_flow: ofproto/trace; arp: who holds the next hop's address; model: the logical
-   * model (nothing on the host to ask); probe: what the real packet did. */
-  kind: "route" | "nat_rule" | "conntrack" | "ovs_flow" | "arp" | "model" | "probe";
+   * model (nothing on the host to ask); security_group: a filtered port's security groups and port security,
+   * as the model has them (its text names no address: the rule, when one allowed, is the hop's `rule`);
+   * probe: what the real packet did. */
+  kind: "route" | "nat_rule" | "conntrack" | "ovs_flow" | "arp" | "model" | "security_group" | "probe";
   text: string;
 };
 
@@ -56,8 +58,7 @@ export type HopWhere = {
 /**
  * The rule of a resource that decided a hop, in the API's terms (its resource's ID and fields, never the
  * host's words), so that a member sees the rules of their own resources while the host's text is masked.
- * Open: security group rules and port forwardings join as kinds of their own (the tenant view's switch over
- * `kind` is exhaustive, so a new kind must say what a member sees of it).
+ * The tenant view's switch over `kind` is exhaustive: a new kind must say what a member sees of it.
  */
 export type HopRule =
   /** The kernel's route in a router or an instance: to `destination`, via `nexthop` (null: on the link). */
@@ -80,7 +81,34 @@ export type HopRule =
       conntrack: boolean;
     }
   /** The router's SNAT to its gateway address (external_gateway_info.enable_snat), or conntrack reversing it. */
-  | { kind: "router_snat"; router_id: string; external_ip_address: string; conntrack: boolean };
+  | { kind: "router_snat"; router_id: string; external_ip_address: string; conntrack: boolean }
+  /** A floating IP's port forwarding: DNAT of floating IP:external port to the internal address:port. */
+  | {
+      kind: "port_forwarding";
+      port_forwarding_id: string;
+      floating_ip_id: string;
+      floating_ip_address: string;
+      internal_ip_address: string;
+      protocol: "tcp" | "udp";
+      external_port: number;
+      internal_port: number;
+      conntrack: boolean;
+    }
+  /** The security group rule of a filtered port that lets the packet's new connection through its filter. */
+  | {
+      kind: "security_group_rule";
+      port_id: string;
+      security_group_id: string;
+      security_group_name: string;
+      rule_id: string;
+      direction: "ingress" | "egress";
+      /** As the rule has it: a name, a number, or null for any. */
+      protocol: string | null;
+      port_range_min: number | null;
+      port_range_max: number | null;
+      remote_ip_prefix: string | null;
+      remote_group_id: string | null;
+    };
 
 /** What probe mode measured at a hop: whether the real packet passed there, with its addresses there. */
 export type HopProbe = {
@@ -116,6 +144,8 @@ export const diagnosisCodes = [
   "no-dhcp-lease",
   "metadata-unreachable",
   "mtu-mismatch",
+  "security-group-blocks",
+  "port-security-spoof",
 ] as const;
 export type DiagnosisCode = (typeof diagnosisCodes)[number];
 

@@ -2,7 +2,8 @@
 // port's security: per port the host filters (lab probes and bindable workload ports, never the network
 // service's own), its MAC, fixed IPs, allowed address pairs, port security, and the rules of all its security
 // groups, with each remote group resolved to the addresses of its members (their fixed IPs and allowed address
-// pairs, as Neutron counts them) wherever those ports are.
+// pairs, as Neutron counts them) wherever those ports are. The trace reads the same rules with their rows
+// (portRules) to name the rule that lets a packet through.
 import type { IntentFirewallPort, IntentFirewallRule } from "../../agent/contract/intent";
 import { isIpv4, parseCidr } from "../../lib/ip";
 import { protocolNumber } from "../../lib/schemas/securityGroup";
@@ -21,14 +22,15 @@ const asCidr = (value: string): string => {
   return `${network}/${prefixlen}`;
 };
 
-/** `portIds`: the ports this host filters. */
-export function compileFirewall(
+/** A rule of one of a port's groups, with the firewall rule it compiles to (its remote group resolved). */
+export type PortRule = { row: SecurityGroupRuleRow; compiled: IntentFirewallRule };
+
+/** Per port: the rules of all its security groups, each compiled as the firewall applies it. */
+export function portRules(
   security: SecurityInputs,
   allocations: readonly AllocationRow[],
-  portIds: readonly string[],
-): IntentFirewallPort[] {
-  const ipsOf = new Map<string, string[]>();
-  for (const a of allocations) ipsOf.set(a.portId, [...(ipsOf.get(a.portId) ?? []), a.ipAddress]);
+): Map<string, PortRule[]> {
+  const ipsOf = addressesOf(allocations);
   const portById = new Map(security.ports.map((p) => [p.id, p]));
   const groupsOf = new Map<string, string[]>();
   const members = new Map<string, Set<string>>();
@@ -56,17 +58,38 @@ export function compileFirewall(
           ? [asCidr(rule.remoteIpPrefix)]
           : null,
   });
+  const out = new Map<string, PortRule[]>();
+  for (const [portId, groups] of groupsOf)
+    out.set(
+      portId,
+      groups.flatMap((group) =>
+        (rulesOf.get(group) ?? []).map((row) => ({ row, compiled: compileRule(row) })),
+      ),
+    );
+  return out;
+}
 
+function addressesOf(allocations: readonly AllocationRow[]): Map<string, string[]> {
+  const ipsOf = new Map<string, string[]>();
+  for (const a of allocations) ipsOf.set(a.portId, [...(ipsOf.get(a.portId) ?? []), a.ipAddress]);
+  return ipsOf;
+}
+
+/** `portIds`: the ports this host filters. */
+export function compileFirewall(
+  security: SecurityInputs,
+  allocations: readonly AllocationRow[],
+  portIds: readonly string[],
+): IntentFirewallPort[] {
+  const ipsOf = addressesOf(allocations);
+  const portById = new Map(security.ports.map((p) => [p.id, p]));
+  const rulesOf = portRules(security, allocations);
   return portIds.flatMap((portId) => {
     const port = portById.get(portId);
     if (port === undefined) return [];
     // The same rule in two of the port's groups is one rule.
     const rules = new Map<string, IntentFirewallRule>();
-    for (const group of groupsOf.get(portId) ?? [])
-      for (const rule of rulesOf.get(group) ?? []) {
-        const compiled = compileRule(rule);
-        rules.set(JSON.stringify(compiled), compiled);
-      }
+    for (const { compiled } of rulesOf.get(portId) ?? []) rules.set(JSON.stringify(compiled), compiled);
     return [
       {
         port_id: port.id,

@@ -10,6 +10,7 @@ import type { SubnetRow } from "../db/schema";
 import { type ModelRouter, routersOnSubnet, type TraceModel } from "./facts";
 import { type Crossing, mtuMismatches } from "./mtu";
 import type { HostPlaces, Place } from "./places";
+import { filterDiagnosis } from "./port-filter";
 import { type Endpoint, instanceOf, routersOf } from "./resolve";
 import type { WalkEvent, WalkResult } from "./walk-state";
 
@@ -180,6 +181,10 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
 
   // 6. mtu-mismatch: a device on the path whose MTU is not its network's.
   for (const d of mtuMismatches(model, input.crossed, input.mtus)) add(d);
+
+  // 7. security-group-blocks, port-security-spoof: a filtered port's security groups or port security.
+  for (const l of events)
+    if (l.event.type === "filter-drop") add(filterDiagnosis(model.ports, l.event, l.ref));
 
   // Drops that no named trap explains.
   for (const l of events) {

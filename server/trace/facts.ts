@@ -10,6 +10,7 @@
 import { asc, eq, ne } from "drizzle-orm";
 import type { HostIntent, IntentRouter } from "../../agent/contract/intent";
 import { parseCidr } from "../../lib/ip";
+import { portRules } from "../agents/firewall-intent";
 import { type CompileInputs, compileIntent } from "../agents/intent";
 import type { Db } from "../db/client";
 import {
@@ -29,9 +30,11 @@ import {
   routers,
   type SubnetRow,
   securityGroupRules,
+  securityGroups,
   subnets,
 } from "../db/schema";
 import { uplinkAddress } from "./places";
+import type { PortFilter } from "./security";
 
 export type ModelPort = {
   id: string;
@@ -80,12 +83,17 @@ export type TraceModel = {
   intentRouters: Map<string, IntentRouter>;
   /** The outside worlds on the host, by external network id. */
   uplinks: Map<string, Uplink>;
+  /** The ports the host filters (the intent's firewall entries) with their groups' rules, by port id. */
+  filters: Map<string, PortFilter>;
+  portForwardings: CompileInputs["portForwardings"];
 };
 
 /** The compiler's rows, with what the trace also says of a port: its name, and whether it is bound. */
 type TraceInputs = CompileInputs & {
   ports: (CompileInputs["ports"][number] & Pick<PortRow, "name" | "vifType" | "projectId">)[];
   floatingIps: ModelFloatingIp[];
+  security: NonNullable<CompileInputs["security"]>;
+  groups: { id: string; name: string }[];
 };
 
 /** The model and the intent for `host` (the agent's host name). */
@@ -105,6 +113,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         instanceRows,
         portGroupRows,
         ruleRows,
+        groupRows,
       ] = await Promise.all([
         tx.select({ wantedRevision: agents.wantedRevision }).from(agents).where(eq(agents.host, host)),
         tx.select().from(networks).orderBy(asc(networks.createdAt)),
@@ -144,6 +153,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         tx.select().from(instances).orderBy(asc(instances.createdAt)),
         tx.select().from(portSecurityGroups),
         tx.select().from(securityGroupRules).orderBy(asc(securityGroupRules.createdAt)),
+        tx.select({ id: securityGroups.id, name: securityGroups.name }).from(securityGroups),
       ]);
       return {
         revision: agentRows[0]?.wantedRevision ?? 0,
@@ -158,6 +168,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         instances: instanceRows,
         // As the dispatcher compiles it: the same intent, firewall included.
         security: { ports: portRows, portGroups: portGroupRows, rules: ruleRows },
+        groups: groupRows,
       };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
@@ -219,7 +230,27 @@ function traceModel(inputs: TraceInputs, intent: HostIntent): TraceModel {
     intent,
     intentRouters: new Map(intent.routers.map((r) => [r.id, r])),
     uplinks,
+    filters: portFilters(inputs, intent),
+    portForwardings: inputs.portForwardings,
   };
+}
+
+/** The intent's firewall entries with the rows of their groups' rules: what names a verdict's rule. */
+function portFilters(inputs: TraceInputs, intent: HostIntent): Map<string, PortFilter> {
+  const names = new Map(inputs.groups.map((g) => [g.id, g.name]));
+  const rules = portRules(inputs.security, inputs.allocations);
+  const filters = new Map<string, PortFilter>();
+  for (const entry of intent.firewall ?? []) {
+    const groups = inputs.security.portGroups
+      .filter((g) => g.portId === entry.port_id)
+      .map((g) => ({ id: g.securityGroupId, name: names.get(g.securityGroupId) ?? "" }));
+    const named = (rules.get(entry.port_id) ?? []).map((r) => ({
+      ...r,
+      group_name: names.get(r.row.securityGroupId) ?? "",
+    }));
+    filters.set(entry.port_id, { entry, groups, rules: named });
+  }
+  return filters;
 }
 
 /** The routers with an interface on `subnetId`. */

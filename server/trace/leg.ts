@@ -27,13 +27,17 @@ function bridgeOf(ctx: WalkContext, device: NsDevice): string | null {
   return ctx.info.bridge_mappings[device.physical_network] ?? null;
 }
 
-/** The ofproto/trace question for the packet leaving `device` toward `next`, from the sender's OVS port. */
+/**
+ * The ofproto/trace question for the packet leaving `device` toward `next`, from the sender's OVS port; `reply`:
+ * the traced connection's reply, which conntrack reports established.
+ */
 export function switchLeg(
   ctx: WalkContext,
   place: Place,
   device: NsDevice,
   next: { place: Place; device: NsDevice },
   packet: Packet,
+  reply: boolean,
 ): Leg {
   const bridge = bridgeOf(ctx, device);
   const srcMac = macOf(ctx, place, device);
@@ -65,7 +69,8 @@ export function switchLeg(
       nw_src: packet.src,
       nw_dst: packet.dst,
       ...(ctx.port === null ? {} : { tp_dst: ctx.port }),
-      ...(ctx.connection === undefined ? {} : { connection: ctx.connection }),
+      // The reply of the traced connection: conntrack has it as established.
+      ...(reply ? { established: true } : {}),
     },
   };
 }

@@ -18,6 +18,15 @@ type AddressMatch = {
   bounds?: { first: number; last: number };
 };
 
+/** A port or a range of ports, both ends included. */
+export type PortSpan = { min: number; max: number };
+
+/** `N`, or a range `A<sep>B`. */
+function portSpan(text: string, sep: string): PortSpan {
+  const [min, max] = text.split(sep).map(Number);
+  return { min: min ?? Number.NaN, max: max ?? min ?? Number.NaN };
+}
+
 export type ParsedRule = {
   chain: string;
   text: string;
@@ -29,12 +38,14 @@ export type ParsedRule = {
   out?: { name: string; negated: boolean };
   /** `-m conntrack ! --ctstate DNAT`: true when the rule wants packets that were not DNATed. */
   notDnatted?: boolean;
-  /** `-p tcp` (and `-m tcp --dport N`). */
+  /** `-p tcp` (and `-m tcp --dport N` or `--dport A:B`). */
   protocol?: string;
-  dport?: number;
+  dport?: PortSpan;
   target: string;
   /** DNAT/SNAT: the address; REDIRECT: the port (`--to-ports`). */
   to?: string;
+  /** DNAT to `IP:N` or `IP:A-B` (a port forwarding): the ports, the first for the first port matched. */
+  toPorts?: PortSpan;
   /** Words we did not understand: such a rule is never taken to match. */
   unknown: string[];
 };
@@ -81,7 +92,7 @@ function parseRule(rule: NatRuleCounters): ParsedRule {
         parsed.protocol = next();
         break;
       case "--dport":
-        parsed.dport = Number(next());
+        parsed.dport = portSpan(next(), ":");
         break;
       case "--ctstate":
         if (next() === "DNAT" && negate) parsed.notDnatted = true;
@@ -90,7 +101,13 @@ function parseRule(rule: NatRuleCounters): ParsedRule {
       case "-j":
         parsed.target = next();
         break;
-      case "--to-destination":
+      case "--to-destination": {
+        // IP, or IP:port(s) for a port forwarding.
+        const [address, ports] = next().split(":");
+        parsed.to = address;
+        if (ports !== undefined) parsed.toPorts = portSpan(ports, "-");
+        break;
+      }
       case "--to-source":
       case "--to-ports":
         parsed.to = next();
@@ -140,7 +157,11 @@ function ruleMatches(rule: ParsedRule, p: NatPacket): boolean {
   if (!test(rule.out, rule.out !== undefined && nameMatches(rule.out.name, p.oif))) return false;
   if (rule.notDnatted === true && p.dnatted) return false;
   if (rule.protocol !== undefined && rule.protocol !== p.protocol) return false;
-  if (rule.dport !== undefined && rule.dport !== p.port) return false;
+  if (
+    rule.dport !== undefined &&
+    (p.port === undefined || p.port === null || p.port < rule.dport.min || p.port > rule.dport.max)
+  )
+    return false;
   return true;
 }
 

@@ -99,6 +99,28 @@ export function instanceOf(endpoint: Endpoint): InstanceRow | null {
   return null;
 }
 
+/**
+ * A floating IP that forwards ports: the instance behind the forwarding of the traced protocol and port (the
+ * packet is DNATed there), when the floating IP itself is not associated with a port.
+ */
+export function forwardedTo(
+  model: TraceModel,
+  endpoint: Endpoint,
+  protocol: string,
+  port: number | undefined,
+): Endpoint {
+  if (endpoint.kind !== "floating_ip" || endpoint.instance !== null || port === undefined) return endpoint;
+  const pf = model.portForwardings.find(
+    (f) =>
+      f.floatingIpId === endpoint.fip.id &&
+      f.protocol === protocol &&
+      port >= f.externalPortStart &&
+      port <= f.externalPortEnd,
+  );
+  const instance = pf ? [...model.instances.values()].find((i) => i.portId === pf.internalPortId) : undefined;
+  return instance ? { ...endpoint, instance } : endpoint;
+}
+
 /** The routers joined to an endpoint's subnet (an instance's or a floating IP's instance). */
 export function routersOf(model: TraceModel, endpoint: Endpoint): ModelRouter[] {
   if (endpoint.kind === "router") return [endpoint.router];

@@ -20,7 +20,15 @@ import { type MetadataServer, metadataDiagnoses, metadataServer } from "./metada
 import { crossings, pathMtu } from "./mtu";
 import { type HostPlaces, hostPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
-import { type Endpoint, endpointView, instanceOf, resolveEndpoint, routersOf, settle } from "./resolve";
+import {
+  type Endpoint,
+  endpointView,
+  forwardedTo,
+  instanceOf,
+  resolveEndpoint,
+  routersOf,
+  settle,
+} from "./resolve";
 import { type MemberTenancy, memberTenancy } from "./tenancy";
 import { routeQuestion, walk } from "./walk";
 import type { WalkContext, WalkResult } from "./walk-state";
@@ -112,6 +120,7 @@ async function traceIn(setting: TraceSetting, asked: TraceRun): Promise<TraceRes
   // The metadata service is read over HTTP: tcp, port 80 unless another was asked.
   const input: TraceRun =
     to.kind === "metadata" ? { ...asked, protocol: "tcp", port: asked.port ?? 80 } : asked;
+  to = forwardedTo(model, to, input.protocol, input.port);
   if (to.kind === "metadata" && instanceOf(from) === null)
     throw badRequest(`Only an instance reads metadata: trace --from INSTANCE --to ${input.to}`);
   const server: MetadataServer | null = to.kind === "metadata" ? metadataServer(model, places, from) : null;
@@ -224,13 +233,15 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
     nat,
     macs,
     fipIds,
+    filters: model.filters,
+    forwardings: model.portForwardings,
   };
   const forward = await walk(ctx, "forward", { place: source, packet: original, srcKnown }, []);
   const arrived = target !== undefined && forward.deliveredAt === target;
   let reply: WalkResult | null = null;
   if (arrived) {
     reply = await walk(
-      { ...ctx, port: null, connection: "established" },
+      { ...ctx, port: null },
       "reply",
       { place: target, packet: { src: forward.packet.dst, dst: forward.packet.src }, srcKnown: true },
       forward.nat,

@@ -17,12 +17,14 @@ const natRule = (rule: ParsedRule): DecidedBy => ({ kind: "nat_rule", text: rule
 
 /**
  * The resource rule behind a translation, told by the chain its rule is in: a floating IP's (its DNAT in
- * PREROUTING/OUTPUT, its SNAT in float-snat) or the router's gateway SNAT. Other chains (port forwardings) have
- * no resource rule here yet.
+ * PREROUTING/OUTPUT, its SNAT in float-snat), a port forwarding's (its DNAT in fip-pf) or the router's gateway
+ * SNAT.
  */
 function natHopRule(ctx: WalkContext, place: Place, nat: ConnNat, conntrack: boolean): HopRule | undefined {
   const chains = chainNames(ctx.info.chain_prefix);
   const fipId = ctx.fipIds.get(nat.kind === "dnat" ? nat.before : nat.after);
+  if (nat.kind === "dnat" && nat.rule.chain === chains.fipPf && fipId !== undefined && nat.ports)
+    return forwardingRule(ctx, fipId, nat, nat.ports, conntrack);
   const floating =
     nat.kind === "dnat"
       ? nat.rule.chain === chains.prerouting || nat.rule.chain === chains.output
@@ -42,6 +44,35 @@ function natHopRule(ctx: WalkContext, place: Place, nat: ConnNat, conntrack: boo
   return undefined;
 }
 
+/** The port forwarding of floating IP `fipId` that DNATed the packet's destination port `ports.before`. */
+function forwardingRule(
+  ctx: WalkContext,
+  fipId: string,
+  nat: ConnNat,
+  ports: { before: number; after: number },
+  conntrack: boolean,
+): HopRule | undefined {
+  const pf = ctx.forwardings.find(
+    (f) =>
+      f.floatingIpId === fipId &&
+      f.protocol === nat.rule.protocol &&
+      ports.before >= f.externalPortStart &&
+      ports.before <= f.externalPortEnd,
+  );
+  if (pf === undefined) return undefined;
+  return {
+    kind: "port_forwarding",
+    port_forwarding_id: pf.id,
+    floating_ip_id: fipId,
+    floating_ip_address: nat.before,
+    internal_ip_address: nat.after,
+    protocol: pf.protocol,
+    external_port: ports.before,
+    internal_port: ports.after,
+    conntrack,
+  };
+}
+
 /** A translation on the way into a place: worked out before the packet gets there, recorded once it does. */
 type WayIn = {
   packet: Packet;
@@ -49,6 +80,8 @@ type WayIn = {
   decided_by: DecidedBy;
   rule: HopRule | undefined;
   nat: ConnNat | null;
+  /** A port forwarding's DNAT: the destination port from here on. */
+  port?: number;
 };
 
 /**
@@ -95,6 +128,11 @@ export function wayIn(
   if (rule === null || (rule.target !== "DNAT" && rule.target !== "REDIRECT") || to === undefined)
     return null;
   const node_id = ctx.fipIds.get(packet.dst) ?? place.node_id;
+  // A port forwarding maps the external port range onto the internal one, port for port.
+  const ports =
+    rule.toPorts !== undefined && rule.dport !== undefined && ctx.port !== null
+      ? { before: ctx.port, after: rule.toPorts.min + (ctx.port - rule.dport.min) }
+      : undefined;
   const nat: ConnNat = {
     namespace: place.namespace,
     kind: "dnat",
@@ -102,6 +140,7 @@ export function wayIn(
     after: to,
     rule,
     node_id,
+    ...(ports === undefined ? {} : { ports }),
   };
   return {
     packet: { ...packet, dst: to },
@@ -109,6 +148,7 @@ export function wayIn(
     decided_by: natRule(rule),
     rule: natHopRule(ctx, place, nat, false),
     nat,
+    ...(ports === undefined ? {} : { port: ports.after }),
   };
 }
 

@@ -254,3 +254,81 @@ describe("a member's view of a trace", () => {
     expect(JSON.stringify(route)).not.toContain("10.2.0.5");
   });
 });
+
+describe("a member's view of security groups and port forwardings", () => {
+  const sgRule: Hop["rule"] = {
+    kind: "security_group_rule",
+    port_id: "port-vm-a",
+    security_group_id: "sg-a",
+    security_group_name: "web",
+    rule_id: "rule-1",
+    direction: "ingress",
+    protocol: "tcp",
+    port_range_min: 22,
+    port_range_max: 22,
+    remote_ip_prefix: "198.51.100.0/24",
+    remote_group_id: null,
+  };
+  const filterHop = (port_id: string, node_id: string, rule: Hop["rule"]) =>
+    hop({
+      where: { bridge: "t-int", interface: "tap-port-vm-a", node_id, port_id },
+      action: "switched",
+      packet: { src: OUTSIDE, dst: FIXED },
+      decided_by: {
+        kind: "security_group",
+        text: `ingress: a rule of security group web of port ${port_id}`,
+      },
+      rule,
+    });
+  const forwardingRule: Hop["rule"] = {
+    kind: "port_forwarding",
+    port_forwarding_id: "pf-1",
+    floating_ip_id: "fip-a",
+    floating_ip_address: FIP,
+    internal_ip_address: FIXED,
+    protocol: "tcp",
+    external_port: 2222,
+    internal_port: 22,
+    conntrack: false,
+  };
+
+  it("shows the rule of its own port's security group, and the forwarding of its own floating IP", () => {
+    const pf = { ...filterHop("port-vm-a", "fip-a", forwardingRule), action: "dnat" as const };
+    const view = tenantView(
+      { ...admin, forward: [filterHop("port-vm-a", "vm-a", sgRule), pf], reply: [] },
+      scope,
+    );
+    expect(view.forward[0]?.rule).toEqual(sgRule);
+    expect(view.forward[0]?.decided_by).toEqual({
+      kind: "security_group",
+      text: "security group web rule rule-1 (ingress tcp 22 from 198.51.100.0/24) allows the connection",
+    });
+    expect(view.forward[0]?.where).toEqual({ node_id: "vm-a", port_id: "port-vm-a" });
+    expect(view.forward[1]?.decided_by.text).toBe(
+      `port forwarding pf-1 (tcp): destination ${FIP}:2222 -> ${FIXED}:22 (DNAT)`,
+    );
+  });
+
+  it("says nothing of another project's port rule, and words the diagnoses for a member", () => {
+    const other = filterHop("port-other", "vm-other", { ...sgRule, port_id: "port-other" });
+    const view = tenantView(
+      {
+        ...admin,
+        forward: [other],
+        reply: [],
+        diagnoses: [
+          {
+            code: "security-group-blocks",
+            hop: "forward[0]",
+            message: "x",
+            fix: "netlens security group rule create",
+          },
+        ],
+      },
+      scope,
+    );
+    expect(view.forward[0]).toMatchObject({ where: { node_id: "" }, decided_by: { text: OUTSIDE_PROJECT } });
+    expect(view.forward[0]?.rule).toBeUndefined();
+    expect(view.diagnoses[0]?.fix).toContain("Ask an admin to add a rule");
+  });
+});

@@ -13,6 +13,7 @@ import type {
   TraceEndpointView,
   TraceResult,
 } from "../../lib/schemas/trace";
+import { forwardingText, securityRuleText } from "../../lib/trace-rule-text";
 
 export type TenantScope = {
   /** What the member may see named, by ID: its own instances, routers, ports ("gateway port 203.0.113.5",
@@ -72,6 +73,11 @@ function ownRule(rule: HopRule, scope: TenantScope): HopRule | undefined {
       return scope.names.has(rule.floating_ip_id) ? rule : undefined;
     case "router_snat":
       return scope.names.has(rule.router_id) ? rule : undefined;
+    case "port_forwarding":
+      return scope.names.has(rule.floating_ip_id) ? rule : undefined;
+    case "security_group_rule":
+      // The port is the member's: its groups and their rules are its project's.
+      return scope.names.has(rule.port_id) ? rule : undefined;
     default: {
       const unknown: never = rule;
       throw new Error(`A hop rule the tenant view does not know: ${JSON.stringify(unknown)}`);
@@ -126,6 +132,10 @@ function ruleText(hop: Hop, rule: HopRule | undefined, packet: Hop["packet"], sc
       return rule.conntrack
         ? `reply of a connection SNATed by router ${label(rule.router_id, at)}: destination ${rule.external_ip_address} -> ${packet.dst}`
         : `router ${label(rule.router_id, at)} SNATs the source to its gateway address ${rule.external_ip_address}`;
+    case "port_forwarding":
+      return forwardingText(rule);
+    case "security_group_rule":
+      return securityRuleText(rule);
     case undefined:
       return happened(hop, at, packet);
     default: {
@@ -137,6 +147,8 @@ function ruleText(hop: Hop, rule: HopRule | undefined, packet: Hop["packet"], sc
 
 /** A hop no rule of the member's decided: what happened there, from its action and the kind of what decided. */
 function happened(hop: Hop, at: string, packet: Hop["packet"]): string {
+  // A filter's verdict is told by the member's own port (the hop's node), without addresses.
+  if (hop.decided_by.kind === "security_group") return hop.decided_by.text;
   switch (hop.action) {
     case "switched":
       return `switched on network ${at}`;
@@ -222,6 +234,16 @@ const tenantDiagnoses: Record<DiagnosisCode, Pick<Diagnosis, "message" | "fix">>
     message:
       "The metadata service cannot be reached from the instance: its network has no router and no metadata of its own, or the proxy that answers is not running.",
     fix: "Attach the subnet to a router, or enable DHCP on it; otherwise an admin repairs the host (`netlens drift repair --all`).",
+  },
+  "security-group-blocks": {
+    message:
+      "No rule of the port's security groups allows this packet: it is dropped where it leaves or reaches the port.",
+    fix: "Ask an admin to add a rule for this protocol and port, from (or to) this address, to the port's security group (members read security groups, they do not change them); the admin's trace names the exact command.",
+  },
+  "port-security-spoof": {
+    message:
+      "The port sends from an address that is neither one of its fixed IPs nor an allowed address pair: port security drops it.",
+    fix: "Send from the port's own address, or ask an admin to add the address as an allowed address pair of the port.",
   },
   "mtu-mismatch": {
     message: "A device on the path has an MTU other than its network's: full-size packets are dropped there.",

@@ -82,7 +82,20 @@ describe("trace: healthy paths", () => {
     expect(result.code, result.stderr).toBe(0);
     const t = JSON.parse(result.stdout) as TraceResult;
     expect(t.verdict, explain(t)).toBe("delivered");
-    expect(actions(t.forward)).toEqual(["routed", "switched", "dnat", "routed", "switched", "delivered"]);
+    // Into the instance's port, its security groups decide (the rule added above lets icmp in).
+    expect(actions(t.forward)).toEqual([
+      "routed",
+      "switched",
+      "dnat",
+      "routed",
+      "switched",
+      "switched",
+      "delivered",
+    ]);
+    expect(t.forward[5]).toMatchObject({
+      decided_by: { kind: "security_group" },
+      rule: { kind: "security_group_rule", direction: "ingress", protocol: "icmp" },
+    });
     const dnat = t.forward[2];
     expect(dnat?.decided_by.kind).toBe("nat_rule");
     expect(dnat?.decided_by.text).toMatch(
@@ -96,8 +109,17 @@ describe("trace: healthy paths", () => {
     // The switched hops name the bridge path and the local VLAN.
     expect(t.forward[1]?.where.bridge).toMatch(/-ex -> .*-int$/);
     expect(t.forward[4]?.vlan).toEqual(expect.any(Number));
-    expect(actions(t.reply)).toEqual(["routed", "switched", "routed", "snat", "switched", "delivered"]);
-    expect(t.reply[3]).toMatchObject({
+    expect(actions(t.reply)).toEqual([
+      "routed",
+      "switched",
+      "switched",
+      "routed",
+      "snat",
+      "switched",
+      "delivered",
+    ]);
+    expect(t.reply[1]?.decided_by.text).toContain("egress: reply of an allowed connection");
+    expect(t.reply[4]).toMatchObject({
       decided_by: { kind: "conntrack" },
       packet: { src: "203.0.113.215", dst: "203.0.113.1" },
     });
@@ -120,8 +142,16 @@ describe("trace: healthy paths", () => {
     const gatewayIp = router.external_gateway_info?.external_fixed_ips[0]?.ip_address;
     const t = await trace({ from: "vm2", to: "203.0.113.1" });
     expect(t.verdict, explain(t)).toBe("delivered");
-    expect(actions(t.forward)).toEqual(["routed", "switched", "routed", "snat", "switched", "delivered"]);
-    const snat = t.forward[3];
+    expect(actions(t.forward)).toEqual([
+      "routed",
+      "switched",
+      "switched",
+      "routed",
+      "snat",
+      "switched",
+      "delivered",
+    ]);
+    const snat = t.forward[4];
     expect(snat?.decided_by.text).toContain(`-j SNAT --to-source ${gatewayIp}`);
     expect(snat?.packet).toEqual({ src: gatewayIp, dst: "203.0.113.1" });
     expect(actions(t.reply)).toContain("dnat");
@@ -131,8 +161,16 @@ describe("trace: healthy paths", () => {
   it("instance -> instance on two networks: routed by the router, no NAT", async () => {
     const t = await trace({ from: "vm1", to: "10.0.1.5", protocol: "tcp", port: 22 });
     expect(t.verdict, explain(t)).toBe("delivered");
-    expect(actions(t.forward)).toEqual(["routed", "switched", "routed", "switched", "delivered"]);
-    expect(t.forward[2]?.where.node_id).toBe(ids.r1);
+    expect(actions(t.forward)).toEqual([
+      "routed",
+      "switched",
+      "switched",
+      "routed",
+      "switched",
+      "switched",
+      "delivered",
+    ]);
+    expect(t.forward[3]?.where.node_id).toBe(ids.r1);
     expect(t.forward.every((h) => h.packet.src === "10.0.0.5" && h.packet.dst === "10.0.1.5")).toBe(true);
     expect([...t.forward, ...t.reply].some((h) => h.action === "dnat" || h.action === "snat")).toBe(false);
   });
@@ -140,7 +178,9 @@ describe("trace: healthy paths", () => {
   it("instance -> instance on one network: switched only", async () => {
     const t = await trace({ from: "vm1", to: "vm2" });
     expect(t.verdict, explain(t)).toBe("delivered");
-    expect(actions(t.forward)).toEqual(["routed", "switched", "delivered"]);
+    // Out of vm1's port and into vm2's: the default group's egress rule, then its rule for its own members.
+    expect(actions(t.forward)).toEqual(["routed", "switched", "switched", "switched", "delivered"]);
+    expect(t.forward[3]?.rule).toMatchObject({ direction: "ingress", remote_group_id: expect.any(String) });
     expect(t.forward[0]?.decided_by.text).toMatch(/^10\.0\.0\.6 .*dev eth0/);
     expect(t.forward.some((h) => h.where.node_id === ids.r1)).toBe(false);
   });
@@ -177,7 +217,12 @@ describe("trace: a member's view", () => {
     expect(t.forward[2]?.decided_by.text).toBe(
       "floating IP 203.0.113.215: destination 203.0.113.215 -> 10.0.0.5 (DNAT)",
     );
-    expect(t.reply[3]?.rule).toEqual({ ...fipNat, conntrack: true });
+    expect(t.reply[4]?.rule).toEqual({ ...fipNat, conntrack: true });
+    // The security group rule of its own instance's port.
+    expect(t.forward[5]?.rule).toEqual(admin.forward[5]?.rule);
+    expect(t.forward[5]?.decided_by.text).toMatch(
+      /^security group default rule \S+ \(ingress icmp from anywhere\)/,
+    );
     expect(admin.forward[2]?.rule).toEqual(t.forward[2]?.rule);
     const host = admin.forward[0]?.where.host ?? "";
     expect(json.stdout).not.toContain(JSON.stringify(host));

@@ -3,10 +3,12 @@
 import type { OvsTrace, RouteGet, TraceHostInfo, TracePort } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { Hop, TraceProtocol } from "../../lib/schemas/trace";
+import type { PortForwardingRow } from "../db/schema";
 import type { HostAnswers } from "./ask";
 import type { ParsedRule } from "./nat";
 import type { NsDevice, Place } from "./places";
 import type { HopPoints } from "./probe";
+import type { FilteredPacket, FilterSide, PortFilter } from "./security";
 
 export type Packet = { src: string; dst: string };
 
@@ -19,6 +21,8 @@ export type ConnNat = {
   after: string;
   rule: ParsedRule;
   node_id: string;
+  /** A port forwarding's DNAT: the destination port before and after (conntrack reverses it too). */
+  ports?: { before: number; after: number };
 };
 
 /** What happened, for the diagnoses: each event points at the hop it concerns (its index in the list). */
@@ -44,7 +48,15 @@ export type WalkEvent =
       oif: string;
       iif: string | null;
     }
-  | { type: "no-device"; hop: number; place: Place; oif: string };
+  | { type: "no-device"; hop: number; place: Place; oif: string }
+  | {
+      type: "filter-drop";
+      hop: number;
+      filter: PortFilter;
+      side: FilterSide;
+      verdict: "blocked" | "spoof";
+      packet: FilteredPacket;
+    };
 
 export type WalkResult = {
   hops: Hop[];
@@ -73,9 +85,11 @@ export type WalkContext = {
   macs: Map<string, string>;
   /** Fip id by floating address: DNAT/SNAT hops name the floating IP's graph node. */
   fipIds: Map<string, string>;
-  /**
-   * What conntrack says of the packets of this walk: a reply belongs to an established connection, which the
-   * security groups' flows let through. Absent: a new connection.
-   */
-  connection?: "established";
+  /** The ports the host filters, by port id (their security groups and port security). */
+  filters: Map<string, PortFilter>;
+  /** The floating IPs' port forwardings: a fip-pf DNAT hop names its forwarding. */
+  forwardings: readonly Pick<
+    PortForwardingRow,
+    "id" | "floatingIpId" | "protocol" | "externalPortStart" | "externalPortEnd"
+  >[];
 };

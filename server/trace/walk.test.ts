@@ -48,7 +48,8 @@ const router: Place = {
   namespace: "t-qrouter",
   node_id: "r1",
   devices: [
-    device("qg-1", "ext", ["203.0.113.10", "203.0.113.20"], { port_id: "port-qg" }),
+    // 203.0.113.30: a floating IP that forwards tcp 2222 to 10.0.0.5:22.
+    device("qg-1", "ext", ["203.0.113.10", "203.0.113.20", "203.0.113.30"], { port_id: "port-qg" }),
     device("qr-1", "net", ["10.0.0.1"], { port_id: "port-qr" }),
   ],
 };
@@ -95,6 +96,7 @@ const nat: NatRuleCounters[] = [
 const routes: Record<string, Record<string, RouteGet>> = {
   "t-quplink": {
     "203.0.113.20": { dst: "203.0.113.20", dev: "eth0", prefsrc: "203.0.113.1" },
+    "203.0.113.30": { dst: "203.0.113.30", dev: "eth0", prefsrc: "203.0.113.1" },
     "203.0.113.1": { type: "local", dst: "203.0.113.1", dev: "lo" },
   },
   "t-qrouter": {
@@ -167,6 +169,8 @@ function context(agent: TraceAgent): WalkContext {
     nat: new Map([[router.namespace, nat]]),
     macs: new Map(),
     fipIds: new Map([["203.0.113.20", "fip1"]]),
+    filters: new Map(),
+    forwardings: [],
   };
 }
 
@@ -326,5 +330,91 @@ describe("host answers", () => {
     expect(questionKey({ kind: "route", namespace: "n", dst: "10.0.0.5", src: "10.0.0.1" })).toBe(
       questionKey({ src: "10.0.0.1", dst: "10.0.0.5", namespace: "n", kind: "route" }),
     );
+  });
+});
+
+describe("walk: port forwarding", () => {
+  const forwarding = [
+    { chain: "PREROUTING", rule: "-A PREROUTING -j t-fip-pf", packets: 0, bytes: 0 },
+    {
+      chain: "t-fip-pf",
+      rule: "-A t-fip-pf -d 203.0.113.30/32 -p tcp -m tcp --dport 2222 -j DNAT --to-destination 10.0.0.5:22",
+      packets: 1,
+      bytes: 60,
+    },
+  ];
+  const pf = {
+    id: "pf1",
+    floatingIpId: "fip3",
+    protocol: "tcp" as const,
+    externalPortStart: 2222,
+    externalPortEnd: 2222,
+  };
+
+  it("follows the fip-pf DNAT to the internal address and port, names the forwarding, and conntrack undoes it", async () => {
+    const { agent, calls } = scriptedHost();
+    const ctx: WalkContext = {
+      ...context(agent),
+      protocol: "tcp",
+      port: 2222,
+      nat: new Map([[router.namespace, [...nat, ...forwarding]]]),
+      fipIds: new Map([["203.0.113.30", "fip3"]]),
+      forwardings: [pf],
+    };
+    const start = { place: uplink, packet: { src: "203.0.113.1", dst: "203.0.113.30" }, srcKnown: true };
+    const forward = await walk(ctx, "forward", start, []);
+    expect(forward.deliveredAt).toBe(vm);
+    const dnat = forward.hops.find((h) => h.action === "dnat");
+    expect(dnat).toMatchObject({ where: { node_id: "fip3" }, packet: { dst: "10.0.0.5" } });
+    expect(dnat?.rule).toEqual({
+      kind: "port_forwarding",
+      port_forwarding_id: "pf1",
+      floating_ip_id: "fip3",
+      floating_ip_address: "203.0.113.30",
+      internal_ip_address: "10.0.0.5",
+      protocol: "tcp",
+      external_port: 2222,
+      internal_port: 22,
+      conntrack: false,
+    });
+    // Past the DNAT, OVS is asked about the internal port.
+    const legs = calls.flat().filter((q): q is OvsQuestion => q.kind === "ovs");
+    expect(legs.map((q) => q.tp_dst)).toEqual([2222, 22]);
+
+    const reply = await walk(
+      { ...ctx, port: null },
+      "reply",
+      { place: vm, packet: { src: forward.packet.dst, dst: forward.packet.src }, srcKnown: true },
+      forward.nat,
+    );
+    expect(reply.hops.find((h) => h.action === "snat")?.rule).toMatchObject({
+      kind: "port_forwarding",
+      port_forwarding_id: "pf1",
+      conntrack: true,
+    });
+    expect(reply.packet).toEqual({ src: "203.0.113.30", dst: "203.0.113.1" });
+    // OVS is asked about the reply as conntrack has it: established, not a new connection.
+    const replyLegs = calls
+      .flat()
+      .filter((q): q is OvsQuestion => q.kind === "ovs")
+      .slice(legs.length);
+    expect(replyLegs.map((q) => q.established)).toEqual([true, true]);
+    expect(legs.every((q) => q.established === undefined)).toBe(true);
+  });
+
+  it("leaves another port alone: no forwarding matches, nothing is DNATed", async () => {
+    const { agent } = scriptedHost();
+    const ctx: WalkContext = {
+      ...context(agent),
+      protocol: "tcp",
+      port: 2223,
+      nat: new Map([[router.namespace, [...nat, ...forwarding]]]),
+      fipIds: new Map([["203.0.113.30", "fip3"]]),
+      forwardings: [pf],
+    };
+    const start = { place: uplink, packet: { src: "203.0.113.1", dst: "203.0.113.30" }, srcKnown: true };
+    const forward = await walk(ctx, "forward", start, []);
+    expect(forward.hops.some((h) => h.action === "dnat")).toBe(false);
+    expect(forward.deliveredAt).not.toBe(vm);
   });
 });

@@ -9,6 +9,7 @@ import type { RouteQuestion, TraceQuestion } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import { crossLeg, type Leg, switchLeg } from "./leg";
 import type { Place } from "./places";
+import { crossFilter, filterDrops } from "./port-filter";
 import {
   type Direction,
   enter,
@@ -76,11 +77,13 @@ type Arrival = { place: Place; iif: string | null; leg: Leg | null };
  * forward, where the packet may end, the reply's first route too.
  */
 export async function walk(
-  ctx: WalkContext,
+  walkContext: WalkContext,
   direction: Direction,
   start: { place: Place; packet: Packet; srcKnown: boolean },
   forwardNat: ConnNat[],
 ): Promise<WalkResult> {
+  // A port forwarding changes the destination port on the way: the context follows the packet.
+  let ctx = walkContext;
   const trail = new Trail(ctx.info.host, start);
   let arrival: Arrival = { place: start.place, iif: null, leg: null };
   for (let visited = 0; visited < MAX_PLACES; visited++) {
@@ -102,8 +105,16 @@ export async function walk(
         : [];
     const answers = await ctx.host.ask([...legQuestions, ...(question ? [question] : [])], replyStart);
     // What happens here counts once the leg that brought the packet is known to carry it.
-    if (leg !== null && !crossLeg(trail, leg, leg.question ? answers[0] : undefined)) return trail.end(null);
+    if (leg !== null) {
+      // The model's verdict on the port's filter comes first: OVS's trace of a dropped packet ends in the same
+      // filter, and the hop names it with the rule to create rather than as a frame the network lost.
+      const filtered = filterDrops(ctx, trail, direction, "ingress", leg.to);
+      if (!filtered && !crossLeg(trail, leg, leg.question ? answers[0] : undefined)) return trail.end(null);
+      const into = { namespace: leg.to.place.namespace, interface: leg.to.device.name };
+      if (!crossFilter(ctx, trail, direction, "ingress", leg.to, into)) return trail.end(null);
+    }
     if (way !== null) enter(trail, place, iif, way);
+    if (way?.port !== undefined) ctx = { ...ctx, port: way.port };
     if (question === null) return trail.end(leaveForOutside(trail, place, iif));
 
     const routed = route(trail, place, iif, answers.at(-1) as RouteAnswer, dnatted);
@@ -112,7 +123,10 @@ export async function walk(
     wayOut(ctx, trail, direction, { place, iif, oif, dnatted }, rules, forwardNat);
     const hop = nextHop(ctx, trail, place, oif, routed.route);
     if (hop === null) return trail.end(null);
-    const next = switchLeg(ctx, place, hop.device, hop.next, trail.packet);
+    const onto = { namespace: hop.next.place.namespace, interface: hop.next.device.name };
+    if (!crossFilter(ctx, trail, direction, "egress", { place, device: hop.device }, onto))
+      return trail.end(null);
+    const next = switchLeg(ctx, place, hop.device, hop.next, trail.packet, direction === "reply");
     // Without a question there is nothing to wait for: the packet dies here.
     if (next.question === null) {
       crossLeg(trail, next, undefined);
