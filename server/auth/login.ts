@@ -5,12 +5,14 @@ import type { Executor } from "../db/client";
 import { type UserRow, users } from "../db/schema";
 import { userByName } from "./access";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./password";
+import { recentPasswords } from "./recent-passwords";
 import type { LoginThrottle } from "./throttle";
 
 /**
  * The user whose name and password these are, or null. Unknown users cost the same scrypt as known ones, so
  * timing does not tell which names exist. A hash made with older parameters is replaced by one made with
- * today's, which only a login can do (only then is the password at hand).
+ * today's, which only a login can do (only then is the password at hand). A correct password checked a short
+ * while ago is not hashed again (./recent-passwords.ts).
  */
 export async function checkPassword(
   ex: Executor,
@@ -18,7 +20,9 @@ export async function checkPassword(
   password: string,
 ): Promise<UserRow | null> {
   const user = await userByName(ex, username);
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
+  const ok = user
+    ? await recentPasswords.check(user.id, user.passwordHash, password)
+    : await verifyPassword(password, await dummyHash());
   if (!user || !ok) return null;
   if (needsRehash(user.passwordHash)) {
     const passwordHash = await hashPassword(password);

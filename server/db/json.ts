@@ -11,21 +11,42 @@ import {
   type Table,
 } from "drizzle-orm";
 
-/** The SQL for all of `table`'s rows that the query selects as one JSON array (null for none), in `order`. */
-export function jsonRows(table: Table, order: AnyColumn): SQL<unknown[][] | null> {
-  const columns = sql.join(Object.values(getTableColumns(table)), sql`, `);
-  return sql<unknown[][] | null>`json_agg(json_build_array(${columns}) order by ${order})`;
+/** Names of `table`'s columns (as drizzle names them): those a list reads, when its view needs fewer than all. */
+export type ColumnKey<T extends Table> = keyof InferSelectModel<T> & string;
+
+/**
+ * The SQL for all of `table`'s rows that the query selects as one JSON array (null for none), in `order`, with
+ * the columns `keys` (all by default): each column less is a field less to build, carry and parse per row.
+ */
+export function jsonRows<T extends Table>(
+  table: T,
+  order: AnyColumn,
+  keys: readonly ColumnKey<T>[] = columnKeys(table),
+): SQL<unknown[][] | null> {
+  const columns: Record<string, AnyColumn> = getTableColumns(table);
+  const list = sql.join(
+    keys.flatMap((key) => columns[key] ?? []),
+    sql`, `,
+  );
+  return sql<unknown[][] | null>`json_agg(json_build_array(${list}) order by ${order})`;
 }
 
-/** The rows that `jsonRows` read. */
-export function rowsFromJson<T extends Table>(table: T, rows: unknown[][] | null): InferSelectModel<T>[] {
-  const columns = Object.entries(getTableColumns(table));
+/** The rows that `jsonRows` read, with the same `keys`. */
+export function rowsFromJson<T extends Table, K extends ColumnKey<T>>(
+  table: T,
+  rows: unknown[][] | null,
+  keys: readonly K[] = columnKeys(table) as K[],
+): Pick<InferSelectModel<T>, K>[] {
+  const all: Record<string, AnyColumn> = getTableColumns(table);
+  const columns = keys.map((key) => [key, all[key]] as const);
   return (rows ?? []).map((values) => {
     const row: Record<string, unknown> = {};
     for (const [i, [key, column]] of columns.entries()) {
       const value = values[i];
-      row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+      row[key] = value === null || value === undefined || !column ? null : column.mapFromDriverValue(value);
     }
-    return row as InferSelectModel<T>;
+    return row as Pick<InferSelectModel<T>, K>;
   });
 }
+
+const columnKeys = <T extends Table>(table: T) => Object.keys(getTableColumns(table)) as ColumnKey<T>[];

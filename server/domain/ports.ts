@@ -40,8 +40,29 @@ export const portSpec: RefSpec<PortRow> = {
 
 type FixedIp = { subnet_id: string; ip_address: string };
 
+/** The columns a port's view shows: a list reads no others (host_pinned and intent_revision are the server's). */
+const VIEW_COLUMNS = [
+  "id",
+  "name",
+  "networkId",
+  "projectId",
+  "macAddress",
+  "deviceOwner",
+  "deviceId",
+  "hostId",
+  "vifType",
+  "adminStateUp",
+  "portSecurityEnabled",
+  "allowedAddressPairs",
+  "status",
+  "statusMessage",
+  "createdAt",
+  "updatedAt",
+] as const satisfies readonly (keyof PortRow)[];
+type ViewedPort = Pick<PortRow, (typeof VIEW_COLUMNS)[number]>;
+
 /** A port as `actor` may see it (the host it is bound to is for admins). */
-function portView(actor: Actor, row: PortRow, fixedIps: FixedIp[], groups: string[]) {
+function portView(actor: Actor, row: ViewedPort, fixedIps: FixedIp[], groups: string[]) {
   return hostFieldsFor(
     actor,
     {
@@ -90,7 +111,7 @@ async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): P
   const ofChosen = (portId: AnyColumn) =>
     chosen === undefined ? undefined : inArray(portId, ex.select({ id: ports.id }).from(ports).where(chosen));
   const [listed] = await ex
-    .select({ rows: jsonRows(ports, ports.createdAt) })
+    .select({ rows: jsonRows(ports, ports.createdAt, VIEW_COLUMNS) })
     .from(ports)
     .where(chosen);
   const [addresses] = await ex
@@ -115,7 +136,7 @@ async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): P
     ),
   );
   const groupIds = byPort(groups?.rows ?? []);
-  return rowsFromJson(ports, listed?.rows ?? null).map((row) =>
+  return rowsFromJson(ports, listed?.rows ?? null, VIEW_COLUMNS).map((row) =>
     portView(actor, row, fixedIps.get(row.id) ?? [], groupIds.get(row.id) ?? []),
   );
 }
