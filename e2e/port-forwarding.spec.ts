@@ -11,10 +11,19 @@ test("forwards a port of a floating IP from its page, refuses a taken one by its
   page,
 }) => {
   const { url } = readStack();
-  const fip = await apiMutation<Fip>(url, "floatingIp.create", { floating_network_id: "public" });
+  // An instance of its own: the demo's have floating IPs (vm2's from the host page's test), which forbids forwarding.
+  const server = await apiMutation<{ id: string }>(url, "server.create", {
+    name: "pf-vm",
+    project_id: "demo",
+    network_id: "demo-net",
+  });
+  const fip = await apiMutation<Fip>(url, "floatingIp.create", {
+    floating_network_id: "public",
+    project_id: "demo",
+  });
   try {
     const vm = await apiQuery<{ port_id: string; addresses: Record<string, string[]> }>(url, "server.show", {
-      id: "vm2",
+      id: server.id,
     });
     const fixed = Object.values(vm.addresses)[0]?.[0] ?? "";
     await gotoSettled(page, `/floating-ips/${fip.id}`);
@@ -51,5 +60,6 @@ test("forwards a port of a floating IP from its page, refuses a taken one by its
     expect(await apiQuery<unknown[]>(url, "portForwarding.list", { floatingip_id: fip.id })).toEqual([]);
   } finally {
     await apiMutation(url, "floatingIp.delete", { id: fip.id });
+    await apiMutation(url, "server.delete", { id: server.id });
   }
 });
