@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../agent/host/exec";
-import { pingOnce } from "../agent/testing/host";
+import { pingOnce, pingWithin } from "../agent/testing/host";
 import type { PluggedInterface } from "../lib/host-snapshot";
 import { type Stack, startStack } from "./testing/stack";
 import { addWorkload, plugWorkload } from "./testing/workload";
@@ -144,7 +144,7 @@ describe("binding a workload plugged by iface-id", () => {
     expect(ms).toBeLessThan(2_000);
     console.info(`plug -> ACTIVE in ${ms} ms`);
     expect(await portTag(vmTap)).toBe(probeTag);
-    expect(await pingOnce(workloadNs, "10.77.0.5")).toBe(true);
+    expect(await pingWithin(workloadNs, "10.77.0.5", 3)).toBe(true);
   });
 
   it("goes DOWN and unbound when unplugged, and ACTIVE again when plugged again", async () => {
@@ -157,7 +157,7 @@ describe("binding a workload plugged by iface-id", () => {
     const again = await portUntil("vm-port", (p) => p.status === "ACTIVE");
     expect(again.port["binding:host_id"]).toBe(host);
     expect(await portTag(vmTap)).toBe(probeTag);
-    expect(await pingOnce(workloadNs, "10.77.0.5")).toBe(true);
+    expect(await pingWithin(workloadNs, "10.77.0.5", 3)).toBe(true);
   });
 
   it("keeps a host set with `port set --host` when unplugged, until `port unset --host`", async () => {
@@ -201,7 +201,7 @@ describe("binding a workload plugged by iface-id", () => {
     expect(await pingOnce(strayNs, "10.77.0.5")).toBe(false);
     // The bound workload is untouched, and the host's own report says so too.
     expect(pluggedOnHost().find((i) => i.name === vmTap)).toMatchObject({ state: "bound", port_id: portId });
-    expect(await pingOnce(workloadNs, "10.77.0.5")).toBe(true);
+    expect(await pingWithin(workloadNs, "10.77.0.5", 3)).toBe(true);
     const inspect = await stack.cli("host", "inspect", host, "--section", "bindings");
     expect(inspect.stdout).toContain(`${strayTap} iface-id=${nobody} unbound tag 4095`);
     expect((await stack.cliJson<PortShow>("port", "show", "vm-port")).status).toBe("ACTIVE");
