@@ -135,7 +135,11 @@ test("a trace's OVS hops show their outcome, the raw flows behind details, and s
   await gotoSettled(page, `/trace?from=vm1&to=${outside}`);
   await page.getByTestId("trace-explain").click();
   await expect(page.getByTestId("trace-verdict")).toBeVisible();
-  const flowHop = page.locator('[data-testid="hop"][data-action="switched"]').first();
+  // The first hop OVS switched (a security group's verdict is a switched hop too, without flows).
+  const flowHop = page
+    .locator('[data-testid="hop"][data-action="switched"]')
+    .filter({ has: page.getByTestId("hop-flows") })
+    .first();
   await expect(flowHop.getByTestId("hop-outcome")).toContainText(/^out: /);
   await expect(flowHop.getByTestId("hop-flows")).not.toHaveAttribute("open", "");
   await expect(flowHop.getByTestId("hop-local-tag")).toHaveText(/^local tag \d+$/);
