@@ -2,29 +2,24 @@
 // the real command against the real router over HTTP (no OVS needed: nothing is applied).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../server/testkit";
-import { runNetlens, serveApi } from "./testing/api-server";
+import { adminCli } from "./testing/api-server";
 
 let api: TestApi;
-let cli: (...args: string[]) => ReturnType<typeof runNetlens>;
+type Served = Awaited<ReturnType<typeof adminCli>>;
+let cli: Served["cli"];
 let close: () => Promise<void>;
+let json: Served["json"];
 
 beforeAll(async () => {
   api = await createTestApi({ demo: true });
-  const server = await serveApi(api.services);
-  const { token } = await api.admin.caller.token.issue({ name: "security group test" });
-  cli = (...args) => runNetlens({ NETLENS_URL: server.url, NETLENS_TOKEN: token }, args);
+  const served = await adminCli(api, "security group test");
+  ({ cli, json } = served);
   close = async () => {
-    await server.close();
+    await served.close();
     await api.close();
   };
 }, 60_000);
 afterAll(() => close());
-
-const json = async (...args: string[]) => {
-  const out = await cli(...args, "-f", "json");
-  expect(out.stderr).toBe("");
-  return JSON.parse(out.stdout);
-};
 
 // Each `netlens` run starts tsx (about a second).
 describe("netlens security group", { timeout: 60_000 }, () => {

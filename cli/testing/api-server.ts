@@ -8,6 +8,7 @@ import { run } from "../../agent/host/exec";
 import { appRouter } from "../../server/api/root";
 import { createRequestContext, type Services } from "../../server/api/trpc";
 import { requestFacts, toHeaders } from "../../server/auth/http";
+import type { TestApi } from "../../server/testkit";
 
 export async function serveApi(services: Services): Promise<{ url: string; close: () => Promise<void> }> {
   const http = createHTTPServer({
@@ -41,4 +42,20 @@ export function runNetlens(env: Record<string, string>, args: string[]) {
       .map((k) => [k, undefined]),
   );
   return run(netlens, args, { env: { ...process.env, ...unset, ...env }, allowFailure: true });
+}
+
+/**
+ * `api` served over HTTP and `netlens` run against it with an admin token named `tokenName`; `json` runs a command
+ * with `-f json` and refuses any word on stderr.
+ */
+export async function adminCli(api: TestApi, tokenName: string) {
+  const server = await serveApi(api.services);
+  const { token } = await api.admin.caller.token.issue({ name: tokenName });
+  const cli = (...args: string[]) => runNetlens({ NETLENS_URL: server.url, NETLENS_TOKEN: token }, args);
+  const json = async (...args: string[]) => {
+    const out = await cli(...args, "-f", "json");
+    if (out.stderr !== "") throw new Error(`netlens ${args.join(" ")} wrote to stderr: ${out.stderr}`);
+    return JSON.parse(out.stdout);
+  };
+  return { cli, json, close: server.close };
 }
