@@ -145,6 +145,8 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
       chain_prefix: options.chainPrefix,
       integration_bridge: options.integrationBridge,
       bridge_mappings: { ...options.bridgeMappings },
+      roles: [...options.roles],
+      local_ip: options.localIp ?? null,
       applied_revision: converger.appliedRevision,
       version: AGENT_VERSION,
     }),

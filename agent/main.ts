@@ -21,6 +21,10 @@ const { values } = parseArgs({
     "ovs-rundir": { type: "string" },
     "integration-bridge": { type: "string" },
     "bridge-mapping": { type: "string", multiple: true, default: [] },
+    host: { type: "string" },
+    role: { type: "string", multiple: true },
+    "local-ip": { type: "string" },
+    "tunnel-bridge": { type: "string" },
     "datapath-type": { type: "string" },
     prefix: { type: "string" },
     "chain-prefix": { type: "string" },
@@ -37,7 +41,8 @@ const { values } = parseArgs({
 });
 
 const usage = `usage: tsx agent/main.ts --ovsdb unix:DIR/db.sock [--listen 127.0.0.1:9797] [--integration-bridge br-int]
-  [--bridge-mapping physnet:bridge]... [--datapath-type netdev|system|dummy] [--prefix P] [--chain-prefix netlens]
+  [--bridge-mapping physnet:bridge]... [--host NAME] [--role compute|network]... [--local-ip IP]
+  [--tunnel-bridge br-tun] [--datapath-type netdev|system|dummy] [--prefix P] [--chain-prefix netlens]
   [--state-dir .netlens/agent] [--token-file STATE_DIR/token] [--ovs-rundir DIR] [--log-level info]
   [--inspect-interval-ms 2000] [--metadata-url http://127.0.0.1:3000/api/metadata] [--cleanup]`;
 
@@ -90,6 +95,10 @@ async function main(): Promise<void> {
     ovsRunDir: values["ovs-rundir"] === undefined ? undefined : resolve(values["ovs-rundir"]),
     integrationBridge: values["integration-bridge"],
     bridgeMappings: parseMappings(values["bridge-mapping"]),
+    host: values.host,
+    roles: values.role,
+    localIp: values["local-ip"],
+    tunnelBridge: values["tunnel-bridge"],
     datapathType: values["datapath-type"],
     prefix: values.prefix,
     chainPrefix: values["chain-prefix"],

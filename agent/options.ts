@@ -2,8 +2,8 @@
 // names, namespace and chain prefixes), so none may hold anything but the characters we allow.
 import { join } from "node:path";
 import { z } from "zod";
-import { bridgeName, namespacePrefix } from "../lib/names";
-import { physicalNetworkName } from "../lib/schemas/common";
+import { bridgeName, hostName, hostRole, namespacePrefix } from "../lib/names";
+import { ipv4, physicalNetworkName } from "../lib/schemas/common";
 
 /** iptables chain names are at most 28 characters; the longest of ours is `<p>-float-snat` (11 more). */
 export const chainPrefix = z
@@ -30,7 +30,14 @@ export const agentOptions = z.object({
   stateDir: z.string().min(1),
   /** After an apply that changed something, plan again against the new host state; it must be empty. */
   verify: z.boolean().default(true),
-  host: z.string().min(1).optional(),
+  /** The host's name as the server schedules with; the machine's host name by default. */
+  host: hostName.optional(),
+  /** What the host is for (Neutron: which agents run on it); both by default, as on one host. */
+  roles: z.array(hostRole).min(1).default(["compute", "network"]),
+  /** The VXLAN tunnel endpoint (Neutron's `local_ip`): an address of this host on the underlay. None: no tunnels. */
+  localIp: ipv4.optional(),
+  /** The tunnel bridge (Neutron's br-tun), made when the host has a local IP. */
+  tunnelBridge: bridgeName.default("br-tun"),
   /** How often the host is read for inspection while a `snapshots` subscriber listens (changes made by hand). */
   inspectIntervalMs: z.number().int().min(100).max(600_000).default(2000),
   /** How often the agent checks that the host still holds what it was given (0: never). */
@@ -47,11 +54,11 @@ export function parseAgentOptions(input: unknown): AgentOptions {
     throw new Error(`Invalid agent options: ${z.prettifyError(parsed.error)}`);
   }
   const options = parsed.data;
-  const bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
+  const bridges = [options.integrationBridge, options.tunnelBridge, ...Object.values(options.bridgeMappings)];
   if (new Set(bridges).size !== bridges.length) {
     throw new Error(`Invalid agent options: bridges must differ (${bridges.join(", ")})`);
   }
-  return options;
+  return { ...options, roles: [...new Set(options.roles)] };
 }
 
 /** Where DHCP servers keep their files: `<state dir>/dhcp/<network id>/` (Neutron's dhcp_confs). */

@@ -42,6 +42,21 @@ export const bridgeName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,10}$/, "Bridge name: 1-11 characters of A-Z a-z 0-9 _ -");
 
+/**
+ * A host's name as agents register it and users schedule with (`router create --host`): a DNS name of labels,
+ * as Nova and Neutron take `binding:host_id`.
+ */
+export const hostName = z
+  .string()
+  .max(253, "Host name: at most 253 characters")
+  .regex(
+    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+    "Host name: DNS labels of A-Z a-z 0-9 and -, separated by dots",
+  );
+
+/** What a host is for: compute hosts run instances and bound ports, network nodes routers and DHCP. */
+export const hostRole = z.enum(["compute", "network"]);
+
 /** Namespace prefix: lets a test run beside a live stack; "" for the live one. */
 export const namespacePrefix = z
   .string()

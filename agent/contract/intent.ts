@@ -175,6 +175,21 @@ export const intentDhcp = z.object({
   metadata: z.boolean().optional(),
 });
 
+/**
+ * A VXLAN network as it reaches the other hosts (Neutron's OVS agent with l2population): br-tun carries it with
+ * `segmentation_id` as VNI only towards the hosts that have ports on it, and knows which MAC is behind which
+ * tunnel, so that unicast goes to one host and floods to those only.
+ */
+export const intentTunnelNetwork = z.object({
+  network_id: uuid,
+  /** The VNI. */
+  segmentation_id: z.number().int().min(1).max(16777215),
+  /** The tunnel addresses (their `local_ip`) of the other hosts with ports on this network. */
+  remote_ips: z.array(ipv4).max(10_000),
+  /** The network's ports on other hosts: their MAC (and address, for an ARP responder) behind that host's tunnel. */
+  remote_ports: z.array(z.object({ mac_address: mac, ip_address: ipv4, remote_ip: ipv4 })).max(100_000),
+});
+
 export const hostIntent = z.object({
   revision: z.number().int().min(1),
   networks: z.array(intentNetwork),
@@ -188,6 +203,8 @@ export const hostIntent = z.object({
   ports_elsewhere: z.array(intentPortElsewhere).optional(),
   /** The ports this host filters; absent: an intent of a server that enforces no security groups. */
   firewall: z.array(intentFirewallPort).optional(),
+  /** The VXLAN networks this host has ports on, towards the other hosts; absent: none (one host). */
+  tunnels: z.array(intentTunnelNetwork).optional(),
   /**
    * What this push may put back although its part of the intent did not change since the last apply (a hand
    * change: drift). Absent or "all": the whole host converges, as an intent alone always did. A list of resource
@@ -210,6 +227,7 @@ export const intentEnvelope = hostIntent.extend({
   ports: z.array(z.unknown()).optional(),
   ports_elsewhere: z.array(z.unknown()).optional(),
   firewall: z.array(z.unknown()).optional(),
+  tunnels: z.array(z.unknown()).optional(),
 });
 
 export type HostIntent = z.infer<typeof hostIntent>;
@@ -228,6 +246,7 @@ export type IntentPort = z.infer<typeof intentPort>;
 export type IntentPortElsewhere = z.infer<typeof intentPortElsewhere>;
 export type IntentFirewallPort = z.infer<typeof intentFirewallPort>;
 export type IntentFirewallRule = z.infer<typeof intentFirewallRule>;
+export type IntentTunnelNetwork = z.infer<typeof intentTunnelNetwork>;
 
 /** What the agent answers to `apply`. Errors name the resource (router, instance, floating IP or network id; a
  * DHCP server's errors name its network). */
@@ -251,6 +270,10 @@ export type AgentInfo = {
   chain_prefix?: string;
   integration_bridge: string;
   bridge_mappings: Record<string, string>;
+  /** What the host is for; both on a one-host install. */
+  roles?: ("compute" | "network")[];
+  /** Its VXLAN tunnel endpoint (Neutron's `local_ip`); null: it has no tunnels. */
+  local_ip?: string | null;
   applied_revision: number;
   version: string;
 };
