@@ -1,13 +1,18 @@
 // Several servers on one PostgreSQL: each server's events reach every other server's subscribers through
 // NOTIFY on one channel, heard by a LISTEN on a connection of its own. Each event is delivered once per server:
 // at once to the server that emitted it, and from the channel to the others (a server skips what it sent).
+// While a server's connection is down, what it emits waits in a backlog and goes out in order once it is back;
+// what it may have missed meanwhile it cannot know, so its own subscribers are told to read everything again.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { type ChangeEvent, type EventBus, resourceKinds } from "./events";
+import { type ChangeEvent, type EventBus, RESYNC, resourceKinds } from "./events";
 
 export const EVENTS_CHANNEL = "netlens_events";
+
+/** Events kept while disconnected; past it the oldest go, and the other servers are told to resync instead. */
+const BACKLOG_LIMIT = 10_000;
 
 /**
  * What goes on the channel. Events carry ids, never the resources (subscribers read those from the database),
@@ -18,7 +23,7 @@ const notice = z.object({
   event: z.object({
     kind: z.enum(resourceKinds),
     id: z.string(),
-    action: z.enum(["create", "update", "delete", "status"]),
+    action: z.enum(["create", "update", "delete", "status", "resync"]),
     project_id: z.string().optional(),
   }),
 });
@@ -35,8 +40,8 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Connects `bus` to the other servers' buses. A lost connection is made again after `retryMs`; events sent or
- * notified while it is down are not replayed (the next event of a resource brings its subscribers up to date).
+ * Connects `bus` to the other servers' buses. A lost connection is made again after `retryMs`; then the events
+ * emitted meanwhile are sent, and this server's subscribers get a resync for those it may not have heard.
  */
 export async function shareEvents(
   bus: EventBus,
@@ -82,23 +87,44 @@ export async function shareEvents(
   };
   const reopen = () => {
     if (closed) return;
-    open().catch((error: unknown) => {
+    open().then(caughtUp, (error: unknown) => {
       logger.warn({ err: error }, "could not reconnect the event channel; retrying");
       setTimeout(reopen, retryMs).unref();
     });
   };
 
   // One connection sends them all, one after the other: the other servers hear this server's events in order.
-  const send = (event: ChangeEvent) => {
+  let backlog: ChangeEvent[] = [];
+  let overflowed = false;
+  const notify = (event: ChangeEvent) => {
     const payload = JSON.stringify({ origin, event } satisfies z.infer<typeof notice>);
     sending = sending
       .then(async () => {
         if (!client) throw new Error("the event channel is disconnected");
         await client.query("SELECT pg_notify($1, $2)", [EVENTS_CHANNEL, payload]);
       })
-      .catch((error: unknown) =>
-        logger.warn({ err: error, event }, "an event did not reach the other servers"),
-      );
+      .catch((error: unknown) => {
+        logger.warn(
+          { err: error, event },
+          "an event did not reach the other servers; kept for the reconnect",
+        );
+        keep(event);
+      });
+  };
+  const keep = (event: ChangeEvent) => {
+    backlog.push(event);
+    if (backlog.length > BACKLOG_LIMIT) {
+      backlog = backlog.slice(-BACKLOG_LIMIT);
+      overflowed = true;
+    }
+  };
+  const send = (event: ChangeEvent) => (client ? notify(event) : keep(event));
+  const caughtUp = () => {
+    const pending = overflowed ? [RESYNC, ...backlog] : backlog;
+    backlog = [];
+    overflowed = false;
+    for (const event of pending) notify(event);
+    bus.receive(RESYNC);
   };
 
   await open();

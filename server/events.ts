@@ -19,11 +19,17 @@ export type ResourceKind = (typeof resourceKinds)[number];
 export type ChangeEvent = {
   kind: ResourceKind;
   id: string;
-  /** "status" comes from the dispatcher (what the host did), the others from API mutations. */
-  action: "create" | "update" | "delete" | "status";
+  /**
+   * "status" comes from the dispatcher (what the host did), the others from API mutations, but "resync": events
+   * may have been missed (the channel between servers was down), so anything may have changed.
+   */
+  action: "create" | "update" | "delete" | "status" | "resync";
   /** Owner, so that tenants only hear about their own project. Absent for hosts. */
   project_id?: string;
 };
+
+/** Tells every subscriber (tenants too: it names nothing) to read everything again. */
+export const RESYNC: ChangeEvent = { kind: "project", id: "*", action: "resync" };
 
 export class EventBus {
   readonly #emitter = new EventEmitter();

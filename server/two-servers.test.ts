@@ -26,11 +26,11 @@ const silent = pino({ level: "silent" });
 
 type Server = { api: TestApi; connect: NonNullable<TestApi["connect"]>; events: SharedEvents };
 
-async function startServer(url: string | undefined): Promise<Server> {
+async function startServer(url: string | undefined, retryMs = 50): Promise<Server> {
   const api = await createTestApi({ url });
   const connect = api.connect;
   if (!connect) throw new Error("A PostgreSQL database gives connections of its own");
-  return { api, connect, events: await shareEvents(api.bus, connect, silent, 50) };
+  return { api, connect, events: await shareEvents(api.bus, connect, silent, retryMs) };
 }
 
 function dispatcherOf(server: Server, agent: FakeAgent): Dispatcher {
@@ -132,6 +132,36 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
       timeout: 5_000,
     });
     controller.abort();
+  });
+
+  it("sends what a server emitted while its channel was down once it is back, and has its subscribers resync", async () => {
+    const before = await connections("netlens events");
+    // A third server that waits long enough before reconnecting for a change to be made through it meanwhile.
+    const c = await startServer(target?.url, 1_500);
+    try {
+      const controller = new AbortController();
+      const onB = subscribe(b, controller.signal);
+      const onC = subscribe(c, controller.signal);
+      const [cs] = (await connections("netlens events")).filter((pid) => !before.includes(pid));
+      if (cs === undefined) throw new Error("no event connection of C's");
+      await endConnections([cs]);
+      await vi.waitFor(async () => expect(await connections("netlens events")).not.toContain(cs), {
+        timeout: 5_000,
+        interval: 20,
+      });
+      const made = await c.api.caller.network.create({ name: "made-while-c-was-deaf" });
+      const madeEvent = { kind: "network", id: made.id, action: "create" };
+      expect(onC).toContainEqual(madeEvent);
+      expect(onB).not.toContainEqual(madeEvent);
+      await vi.waitFor(() => expect(onB).toContainEqual(madeEvent), { timeout: 5_000 });
+      await vi.waitFor(() => expect(onC).toContainEqual({ kind: "project", id: "*", action: "resync" }));
+      controller.abort();
+      expect(onB.filter((e) => e.id === made.id)).toEqual([madeEvent]);
+      expect(onB).not.toContainEqual({ kind: "project", id: "*", action: "resync" });
+    } finally {
+      await c.events.close();
+      await c.api.close();
+    }
   });
 
   it("has one agent apply each revision once, in order, and hands the lead over when its holder stops", async () => {

@@ -50,6 +50,7 @@ export const appRouter = router({
       if (!actor) return;
       const mine =
         actor.role === "admin" ||
+        event.action === "resync" ||
         (event.project_id !== undefined && actor.projectIds.includes(event.project_id));
       if (mine) yield { kind: event.kind, id: event.id, action: event.action };
     }

@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agents, floatingIps, instances, networks, ports, routers } from "../db/schema";
 import { MEMBER_STATUS_MESSAGE } from "../domain/refs";
+import { RESYNC } from "../events";
 import { createTestApi, type TestApi } from "../testkit";
 import { buildFixture, type Fixture } from "./fixture.testing";
 import { createCaller } from "./root";
@@ -168,6 +169,10 @@ describe("a member of alpha", () => {
     const first = await next;
     expect(first.value).toEqual({ kind: "network", id: seen.id, action: "create" });
     expect(hidden.id).not.toBe(seen.id);
+    // A resync names nothing of anyone's: every subscriber reads what it may see again.
+    const resync = iterator.next();
+    api.bus.receive(RESYNC);
+    expect((await resync).value).toEqual({ kind: "project", id: "*", action: "resync" });
     controller.abort();
   });
 
