@@ -110,7 +110,10 @@ export const securityGroupCreate = z.object({
   name: name.default(""),
   description: description.default(""),
   project_id: ref.optional(),
-  stateful: z.boolean().default(true),
+  /** Stateless groups (no connection tracking: replies need rules of their own) are not enforced here. */
+  stateful: z
+    .literal(true, { error: "Stateless security groups are not supported: the firewall tracks connections" })
+    .default(true),
 });
 
 export const securityGroupUpdate = z.object({

@@ -52,6 +52,16 @@ describe("the default group", () => {
     );
   });
 
+  it("is refused stateless: replies would pass that no rule allows", async () => {
+    const before = await api.caller.securityGroup.list();
+    await expectRefused(
+      api,
+      () => api.caller.securityGroup.create({ name: "no-conntrack", stateful: false as true }),
+      "Stateless security groups are not supported: the firewall tracks connections",
+    );
+    expect(await api.caller.securityGroup.list()).toEqual(before);
+  });
+
   it("is not given to the network's own ports", async () => {
     await api.caller.router.create({ name: "sg-router", project_id: "sg-project" });
     await api.caller.router.addInterface({ id: "sg-router", subnet_id: "sg-subnet" });
