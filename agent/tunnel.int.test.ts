@@ -148,6 +148,8 @@ describe("VXLAN between lab hosts (l2population)", () => {
     // On every port of the underlay (a Linux bridge hands forwarded frames to none of its own device's taps).
     const capture = await startCapture(lab?.underlay ?? "", "any", ["udp", "port", "4789"]);
     expect(capture.error).toBeUndefined();
+    // It must ask for the other instance's MAC again: br-tun's ARP responder answers on its own host.
+    await run("ip", ["-n", probeNs[1] ?? "", "neigh", "flush", "all"]);
     expect(await pingOnce(probeNs[1] ?? "", instances[0].ip_address)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await stopCapture(capture);
@@ -158,6 +160,8 @@ describe("VXLAN between lab hosts (l2population)", () => {
     const [a, b] = [host(0).localIp, host(1).localIp];
     // The echo request and its reply, each way encapsulated with the network's VNI.
     expect(new Set(vxlan)).toEqual(new Set([`${b} > ${a} vni ${VNI}`, `${a} > ${b} vni ${VNI}`]));
+    expect(capture.lines.filter((line) => line.includes("ARP"))).toEqual([]);
+    expect(capture.lines.join("\n")).toContain(`ICMP echo request`);
   });
 
   it("shows br-tun's VXLAN port with its endpoints in host inspection", async () => {
