@@ -11,6 +11,7 @@ import { advisoryLeadership } from "./agents/leadership";
 import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
+import { TokenChecks } from "./auth/token-checks";
 import { createDb, type Database } from "./db/client";
 import type { MtuSettings } from "./domain/mtu";
 import { type Env, env } from "./env";
@@ -130,6 +131,7 @@ async function startServices(): Promise<RunningServices> {
     loginThrottle: new LoginThrottle(auth.throttle),
     loginFailureDelayMs: auth.failureDelayMs,
     credentialPolicy: auth.credentials,
+    tokenChecks: new TokenChecks(),
     traceAgents,
     mtu: mtuSettingsOf(config),
     metadataSecret: async () => (await readFile(config.NETLENS_AGENT_TOKEN_FILE, "utf8")).trim(),

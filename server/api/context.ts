@@ -9,9 +9,28 @@ import { type Context, createRequestContext, type Services } from "./trpc";
 
 /** What procedures may reach of the process's services: not the database handle (its close) nor the dispatcher. */
 export async function requestServices(): Promise<Services> {
-  const { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents, mtu } =
-    await getServices();
-  return { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents, mtu };
+  const {
+    db,
+    bus,
+    inspection,
+    loginThrottle,
+    loginFailureDelayMs,
+    credentialPolicy,
+    tokenChecks,
+    traceAgents,
+    mtu,
+  } = await getServices();
+  return {
+    db,
+    bus,
+    inspection,
+    loginThrottle,
+    loginFailureDelayMs,
+    credentialPolicy,
+    tokenChecks,
+    traceAgents,
+    mtu,
+  };
 }
 
 export async function httpContext(
