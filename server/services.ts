@@ -96,11 +96,13 @@ async function startServices(): Promise<RunningServices> {
     );
   await renew();
   setInterval(renew, Math.min(auth.credentials.tokenLifetimeMs / 4, 3600_000)).unref();
+  // How every client of the agent reaches it: its token, and the CA of its certificate over https://.
+  const agentAccess = { tokenFile: config.NETLENS_AGENT_TOKEN_FILE, caFile: config.NETLENS_AGENT_CA_FILE };
   const dispatcher = new Dispatcher({
     db: database.db,
     bus,
     url: config.NETLENS_AGENT_URL,
-    agent: createAgentClient({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
+    agent: createAgentClient({ url: config.NETLENS_AGENT_URL, ...agentAccess }),
     logger: logger.child({ part: "dispatcher" }),
     leadership,
   });
@@ -111,10 +113,8 @@ async function startServices(): Promise<RunningServices> {
     logger: logger.child({ part: "inspect" }),
     repairer: dispatcher,
   });
-  inspection.addAgent({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE });
-  const traceAgents = createTraceAgents((row) =>
-    createTraceAgentClient({ url: row.url, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
-  );
+  inspection.addAgent({ url: config.NETLENS_AGENT_URL, ...agentAccess });
+  const traceAgents = createTraceAgents((row) => createTraceAgentClient({ url: row.url, ...agentAccess }));
   closeOnSignals(async () => {
     await dispatcher.stop();
     inspection.close();
