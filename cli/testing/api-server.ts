@@ -8,7 +8,7 @@ import { run } from "../../agent/host/exec";
 import { appRouter } from "../../server/api/root";
 import { createRequestContext, type Services } from "../../server/api/trpc";
 import { requestFacts, toHeaders } from "../../server/auth/http";
-import type { TestApi } from "../../server/testkit";
+import { createTestApi, type TestApi } from "../../server/testkit";
 
 export async function serveApi(services: Services): Promise<{ url: string; close: () => Promise<void> }> {
   const http = createHTTPServer({
@@ -58,4 +58,18 @@ export async function adminCli(api: TestApi, tokenName: string) {
     return JSON.parse(out.stdout);
   };
   return { cli, json, close: server.close };
+}
+
+/** A CLI test file's set-up: a test API (`options` as createTestApi's), served, with `adminCli`'s commands. */
+export async function servedAdminCli(tokenName: string, options?: Parameters<typeof createTestApi>[0]) {
+  const api = await createTestApi(options);
+  const served = await adminCli(api, tokenName);
+  return {
+    ...served,
+    api,
+    close: async () => {
+      await served.close();
+      await api.close();
+    },
+  };
 }

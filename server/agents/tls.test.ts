@@ -34,44 +34,27 @@ let token: string;
 const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
 const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
-/** A CA, as the README makes it: ca-NAME.crt and its key. */
-const makeCa = (name: string) =>
+/**
+ * NAME.crt and NAME.key, as the README makes them: a CA of its own, or (`signedBy`) an agent's certificate for
+ * `altName` signed by the CA `ca`.
+ */
+const makeCert = (name: string, signedBy?: { ca: string; altName: string }) =>
   openssl(
     "req",
     "-x509",
     ...EC,
-    "-days",
-    "1",
-    "-subj",
-    `/CN=${name}`,
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.crt`,
-  );
-
-/** The agent's certificate for `altName`, signed by the CA `ca`: NAME.crt and NAME.key. */
-const makeCert = (name: string, ca: string, altName: string) =>
-  openssl(
-    "req",
-    "-x509",
-    ...EC,
-    "-days",
-    "1",
-    "-subj",
-    `/CN=${name}`,
-    "-addext",
-    `subjectAltName=${altName}`,
-    "-addext",
-    "basicConstraints=critical,CA:FALSE",
-    "-CA",
-    `${ca}.crt`,
-    "-CAkey",
-    `${ca}.key`,
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.crt`,
+    ...["-days", "1", "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.crt`],
+    ...(signedBy === undefined
+      ? []
+      : [
+          ...[
+            "-addext",
+            `subjectAltName=${signedBy.altName}`,
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+          ],
+          ...["-CA", `${signedBy.ca}.crt`, "-CAkey", `${signedBy.ca}.key`],
+        ]),
   );
 
 const tlsOf = async (name: string) => ({
@@ -94,11 +77,11 @@ beforeAll(async () => {
   token = randomBytes(16).toString("hex");
   tokenFile = join(dir, "token");
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
-  makeCa("ca");
-  makeCa("other-ca");
-  makeCert("agent", "ca", "IP:127.0.0.1");
-  makeCert("stranger", "other-ca", "IP:127.0.0.1");
-  makeCert("elsewhere", "ca", "IP:192.0.2.12");
+  makeCert("ca");
+  makeCert("other-ca");
+  makeCert("agent", { ca: "ca", altName: "IP:127.0.0.1" });
+  makeCert("stranger", { ca: "other-ca", altName: "IP:127.0.0.1" });
+  makeCert("elsewhere", { ca: "ca", altName: "IP:192.0.2.12" });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -9,27 +9,17 @@ import { type Context, createRequestContext, type Services } from "./trpc";
 
 /** What procedures may reach of the process's services: not the database handle (its close) nor the dispatcher. */
 export async function requestServices(): Promise<Services> {
-  const {
-    db,
-    bus,
-    inspection,
-    loginThrottle,
-    loginFailureDelayMs,
-    credentialPolicy,
-    tokenChecks,
-    traceAgents,
-    mtu,
-  } = await getServices();
+  const s = await getServices();
   return {
-    db,
-    bus,
-    inspection,
-    loginThrottle,
-    loginFailureDelayMs,
-    credentialPolicy,
-    tokenChecks,
-    traceAgents,
-    mtu,
+    db: s.db,
+    bus: s.bus,
+    inspection: s.inspection,
+    loginThrottle: s.loginThrottle,
+    loginFailureDelayMs: s.loginFailureDelayMs,
+    credentialPolicy: s.credentialPolicy,
+    tokenChecks: s.tokenChecks,
+    traceAgents: s.traceAgents,
+    mtu: s.mtu,
   };
 }
 
