@@ -79,8 +79,8 @@ async function portViewsText(ex: Executor, actor: Actor, chosen: SQL | undefined
         portId: ipAllocations.portId,
         list: jsonArrayText(
           jsonObjectText([
-            ["subnet_id", sql`${ipAllocations.subnetId}`, "id"],
-            ["ip_address", sql`${ipAllocations.ipAddress}`, "string"],
+            ["subnet_id", sql`${ipAllocations.subnetId}`, "bare"],
+            ["ip_address", sql`${ipAllocations.ipAddress}`, "bare"],
           ]),
         ).as("fixed_ips"),
       })
@@ -100,22 +100,22 @@ async function portViewsText(ex: Executor, actor: Actor, chosen: SQL | undefined
   );
   const admin = actor.role === "admin";
   const fields: readonly (readonly [keyof PortView, SQL, JsonField[2]])[] = [
-    ["id", sql`${ports.id}`, "id"],
+    ["id", sql`${ports.id}`, "bare"],
     ["name", sql`${ports.name}`, "string"],
-    ["network_id", sql`${ports.networkId}`, "id"],
-    ["project_id", sql`${ports.projectId}`, "id"],
-    ["tenant_id", sql`${ports.projectId}`, "id"],
-    ["mac_address", sql`${ports.macAddress}`, "string"],
+    ["network_id", sql`${ports.networkId}`, "bare"],
+    ["project_id", sql`${ports.projectId}`, "bare"],
+    ["tenant_id", sql`${ports.projectId}`, "bare"],
+    ["mac_address", sql`${ports.macAddress}`, "bare"],
     ["fixed_ips", sql`coalesce(${addresses.list}, '[]')`, "raw"],
     ["device_owner", sql`${ports.deviceOwner}`, "string"],
     ["device_id", sql`${ports.deviceId}`, "string"],
     ["binding:host_id", admin ? sql`${ports.hostId}` : sql`''`, "string"],
-    ["binding:vif_type", sql`${ports.vifType}`, "string"],
+    ["binding:vif_type", sql`${ports.vifType}`, "bare"],
     ["admin_state_up", sql`${ports.adminStateUp}`, "plain"],
     ["security_groups", sql`coalesce(${groups.list}, '[]')`, "raw"],
     ["port_security_enabled", sql`${ports.portSecurityEnabled}`, "plain"],
     ["allowed_address_pairs", sql`${ports.allowedAddressPairs}`, "json"],
-    ["status", sql`${ports.status}`, "string"],
+    ["status", sql`${ports.status}`, "bare"],
     [
       "status_message",
       admin
