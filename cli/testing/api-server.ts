@@ -45,8 +45,8 @@ export function runNetlens(env: Record<string, string>, args: string[]) {
 }
 
 /**
- * `api` served over HTTP and `netlens` run against it with an admin token named `tokenName`; `json` runs a command
- * with `-f json` and refuses any word on stderr.
+ * `api` served over HTTP (at `url`) and `netlens` run against it with an admin token named `tokenName`; `json` runs
+ * a command with `-f json` and refuses any word on stderr.
  */
 export async function adminCli(api: TestApi, tokenName: string) {
   const server = await serveApi(api.services);
@@ -57,7 +57,7 @@ export async function adminCli(api: TestApi, tokenName: string) {
     if (out.stderr !== "") throw new Error(`netlens ${args.join(" ")} wrote to stderr: ${out.stderr}`);
     return JSON.parse(out.stdout);
   };
-  return { cli, json, close: server.close };
+  return { url: server.url, cli, json, close: server.close };
 }
 
 /** A CLI test file's set-up: a test API (`options` as createTestApi's), served, with `adminCli`'s commands. */
