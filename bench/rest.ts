@@ -110,8 +110,9 @@ const cases: { name: string; goal: string; met?: (median: number) => boolean; ti
     times: await measure(RUNS, () => call("POST", "/identity/v3/auth/tokens", undefined, tokenAuth)),
   },
   {
-    // scrypt at OWASP's baseline costs a few hundred ms on purpose (server/auth/password.ts): no goal here. The
-    // remembered verifications are forgotten before each call, as for a password not used in the last minutes.
+    // scrypt at OWASP's baseline costs a few hundred ms on purpose (server/auth/password.ts): the 50 ms is shown
+    // against it so that the table says plainly which issue meets it, not sought. The remembered verifications
+    // are forgotten before each call, as for a password not used in the last minutes.
     name: "POST /v3/auth/tokens (password, first: scrypt)",
     goal: "< 50 ms (not sought)",
     met: (m) => m < 50,
