@@ -1,53 +1,48 @@
-// The host agent daemon. Example (what `npm run up` runs):
+// The host agent daemon, configured by flags and/or a config file (--config; scripts/netlens-agent.service runs it
+// so on another host, serving HTTPS). Example (what `npm run up` runs):
 //   tsx agent/main.ts --listen 127.0.0.1:9797 --ovsdb unix:.netlens/ovs/db.sock --integration-bridge br-int \
 //     --bridge-mapping public:br-ex --prefix '' --chain-prefix netlens --state-dir .netlens/agent \
 //     --token-file .netlens/agent/token
 // `--cleanup` removes everything of ours from the host and exits (scripts/up.sh calls it on Ctrl-C).
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import pino from "pino";
 import { createAgent } from "./agent";
-import { parseListen, serveAgent } from "./api/http";
+import { type AgentTls, parseListen, serveAgent } from "./api/http";
+import { agentFlags } from "./flags";
 import { parseMetadataUrl, serveMetadataRelay } from "./metadata/relay";
 import { metadataSettings, parseAgentOptions } from "./options";
 
-const { values } = parseArgs({
-  options: {
-    // Not 9697: that port belongs to Neutron's metadata proxy in every router namespace.
-    listen: { type: "string", default: "127.0.0.1:9797" },
-    ovsdb: { type: "string" },
-    "ovs-rundir": { type: "string" },
-    "integration-bridge": { type: "string" },
-    "bridge-mapping": { type: "string", multiple: true, default: [] },
-    host: { type: "string" },
-    role: { type: "string", multiple: true },
-    "local-ip": { type: "string" },
-    "tunnel-bridge": { type: "string" },
-    "host-netns": { type: "string" },
-    "datapath-type": { type: "string" },
-    prefix: { type: "string" },
-    "chain-prefix": { type: "string" },
-    "state-dir": { type: "string", default: ".netlens/agent" },
-    "token-file": { type: "string" },
-    // Where the metadata proxies' requests go (Neutron's nova_metadata_host): the server's metadata service.
-    "metadata-url": { type: "string", default: "http://127.0.0.1:3000/api/metadata" },
-    "log-level": { type: "string", default: "info" },
-    "inspect-interval-ms": { type: "string" },
-    cleanup: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
-  strict: true,
-});
+/** The flags over the config file over the defaults; a bad flag or file ends the daemon with what was wrong. */
+function optionValues() {
+  try {
+    return agentFlags(process.argv.slice(2), (file) => readFileSync(file, "utf8"));
+  } catch (error) {
+    process.stderr.write(`netlens-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+}
+const values = optionValues();
 
-const usage = `usage: tsx agent/main.ts --ovsdb unix:DIR/db.sock [--listen 127.0.0.1:9797] [--integration-bridge br-int]
+const usage = `usage: tsx agent/main.ts --ovsdb unix:DIR/db.sock [--config /etc/netlens/agent.conf] [--listen 127.0.0.1:9797]
+  [--tls-cert FILE --tls-key FILE] [--integration-bridge br-int]
   [--bridge-mapping physnet:bridge]... [--host NAME] [--role compute|network]... [--local-ip IP]
   [--tunnel-bridge br-tun] [--host-netns NAME] [--datapath-type netdev|system|dummy] [--prefix P] [--chain-prefix netlens]
   [--state-dir .netlens/agent] [--token-file STATE_DIR/token] [--ovs-rundir DIR] [--log-level info]
-  [--inspect-interval-ms 2000] [--metadata-url http://127.0.0.1:3000/api/metadata] [--cleanup]`;
+  [--inspect-interval-ms 2000] [--metadata-url http://127.0.0.1:3000/api/metadata] [--cleanup]
+The config file: "key = value" lines (or one JSON object) whose keys are the long options; flags win over it.`;
 
 const logger = pino({ name: "netlens-agent", level: values["log-level"] });
+
+/** --tls-cert and --tls-key, both or neither: the agent serves HTTPS with them (agents on other hosts). */
+async function tlsOf(cert: string | undefined, key: string | undefined): Promise<AgentTls | undefined> {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined)
+    throw new Error("--tls-cert and --tls-key go together: the certificate and its private key");
+  return { cert: await readFile(cert, "utf8"), key: await readFile(key, "utf8") };
+}
 
 async function readOrCreateToken(path: string): Promise<string> {
   try {
@@ -115,7 +110,8 @@ async function main(): Promise<void> {
     return;
   }
   const token = await readOrCreateToken(resolve(values["token-file"] ?? `${stateDir}/token`));
-  const http = await serveAgent(agent, token, parseListen(values.listen));
+  const tls = await tlsOf(values["tls-cert"], values["tls-key"]);
+  const http = await serveAgent(agent, token, parseListen(values.listen), tls);
   logger.info({ url: http.url }, "agent listening");
   const relay = await serveMetadataRelay({
     socketPath: metadataSettings(options).relaySocket,

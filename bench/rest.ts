@@ -110,10 +110,12 @@ const cases: { name: string; goal: string; met?: (median: number) => boolean; ti
     times: await measure(RUNS, () => call("POST", "/identity/v3/auth/tokens", undefined, tokenAuth)),
   },
   {
-    // scrypt at OWASP's baseline costs a few hundred ms on purpose (server/auth/password.ts): no goal here. The
-    // remembered verifications are forgotten before each call, as for a password not used in the last minutes.
+    // scrypt at OWASP's baseline costs a few hundred ms on purpose (server/auth/password.ts): the 50 ms is shown
+    // against it so that the table says plainly which issue meets it, not sought. The remembered verifications
+    // are forgotten before each call, as for a password not used in the last minutes.
     name: "POST /v3/auth/tokens (password, first: scrypt)",
-    goal: "(scrypt's cost)",
+    goal: "< 50 ms (not sought)",
+    met: (m) => m < 50,
     times: await measure(Math.max(3, Math.floor(RUNS / 3)), () => {
       recentPasswords.clear();
       return call("POST", "/identity/v3/auth/tokens", undefined, passwordAuth);
@@ -161,6 +163,15 @@ console.log(
     ]),
   ),
 );
+const tokenIssue = cases.filter(({ name }) => name.startsWith("POST /v3/auth/tokens"));
+console.log();
+console.log("Token issue within 50 ms of server time (median):");
+for (const { name, times } of tokenIssue) {
+  const m = median(times.wall);
+  const method = name.replace("POST /v3/auth/tokens ", "");
+  console.log(`- ${method}: ${m < 50 ? "meets it" : "does NOT meet it"} (${ms(m)} ms)`);
+}
+console.log("  (a first password login runs one scrypt at OWASP's cost on purpose: server/auth/password.ts)");
 console.log();
 console.log(
   markdownTable(

@@ -2,25 +2,20 @@
 // A change made with the CLI is found by resource, user and time, with the CLI named as its user agent; a member
 // is refused.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi, testUser } from "../server/testkit";
-import { runNetlens, serveApi } from "./testing/api-server";
+import { type TestApi, testUser } from "../server/testkit";
+import { runNetlens, servedAdminCli } from "./testing/api-server";
 
 let api: TestApi;
 let url: string;
 let memberPassword: string;
-let close: () => Promise<void>;
+let served: Awaited<ReturnType<typeof servedAdminCli>> | undefined;
 
 beforeAll(async () => {
-  api = await createTestApi();
+  served = await servedAdminCli("audit test");
+  ({ api, url } = served);
   memberPassword = (await testUser(api.services, "erin", "admin", "member")).password;
-  const server = await serveApi(api.services);
-  url = server.url;
-  close = async () => {
-    await server.close();
-    await api.close();
-  };
 }, 60_000);
-afterAll(() => close());
+afterAll(() => served?.close());
 
 /** `netlens ARGS` as `user`. */
 const cli = (user: string, password: string, ...args: string[]) =>

@@ -5,28 +5,26 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi, testUser } from "../server/testkit";
-import { runNetlens, serveApi } from "./testing/api-server";
+import { type TestApi, testUser } from "../server/testkit";
+import { runNetlens, servedAdminCli } from "./testing/api-server";
 
 let api: TestApi;
 let url: string;
-let stateDir: string;
-let close: () => Promise<void>;
+let stateDir = "";
+let served: Awaited<ReturnType<typeof servedAdminCli>> | undefined;
 let demoPassword: string;
 
+// The served API only: these tests log in by password and by the tokens they issue, not with adminCli's.
 beforeAll(async () => {
-  api = await createTestApi({ demo: true });
+  served = await servedAdminCli("auth test", { demo: true });
+  ({ api, url } = served);
   demoPassword = (await testUser(api.services, "demo", "demo", "member")).password;
-  const server = await serveApi(api.services);
-  url = server.url;
   stateDir = await mkdtemp(join(tmpdir(), "netlens-cli-auth-"));
-  close = async () => {
-    await server.close();
-    await rm(stateDir, { recursive: true, force: true });
-    await api.close();
-  };
 }, 60_000);
-afterAll(() => close());
+afterAll(async () => {
+  await served?.close();
+  if (stateDir !== "") await rm(stateDir, { recursive: true, force: true });
+});
 
 /** `netlens ARGS` with only the given credentials in its environment (none of the caller's). */
 const cli = (env: Record<string, string>, ...args: string[]) =>

@@ -5,27 +5,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE_KEY } from "../server/api/fixture.testing";
-import { createTestApi, type TestApi } from "../server/testkit";
-import { runNetlens, serveApi } from "./testing/api-server";
+import type { TestApi } from "../server/testkit";
+import { servedAdminCli } from "./testing/api-server";
 
 let api: TestApi;
 let dir: string;
-let cli: (...args: string[]) => ReturnType<typeof runNetlens>;
-let close: () => Promise<void>;
+type Served = Awaited<ReturnType<typeof servedAdminCli>>;
+let served: Served | undefined;
+let cli: Served["cli"];
 
 beforeAll(async () => {
-  api = await createTestApi({ demo: true });
-  const server = await serveApi(api.services);
-  const { token } = await api.admin.caller.token.issue({ name: "keypair test" });
+  served = await servedAdminCli("keypair test", { demo: true });
+  ({ api, cli } = served);
   dir = await mkdtemp(join(tmpdir(), "netlens-keypair-"));
-  cli = (...args) => runNetlens({ NETLENS_URL: server.url, NETLENS_TOKEN: token }, args);
-  close = async () => {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-    await api.close();
-  };
 }, 60_000);
-afterAll(() => close());
+afterAll(async () => {
+  await served?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
 
 // Each `netlens` run starts tsx (about a second).
 describe("netlens keypair", { timeout: 60_000 }, () => {

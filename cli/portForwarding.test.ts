@@ -1,32 +1,26 @@
 // `netlens floating ip port forwarding …` with the openstack CLI's verbs and flags: the real command against the
 // real router over HTTP (no OVS needed: nothing is applied).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi } from "../server/testkit";
-import { adminCli } from "./testing/api-server";
+import type { TestApi } from "../server/testkit";
+import { servedAdminCli } from "./testing/api-server";
 
 let api: TestApi;
-type Served = Awaited<ReturnType<typeof adminCli>>;
+type Served = Awaited<ReturnType<typeof servedAdminCli>>;
+let served: Served | undefined;
 let cli: Served["cli"];
-let close: () => Promise<void>;
 let json: Served["json"];
 let fip: string;
 let vm2Ip: string;
 
 beforeAll(async () => {
-  api = await createTestApi({ demo: true });
-  const served = await adminCli(api, "port forwarding test");
-  ({ cli, json } = served);
+  served = await servedAdminCli("port forwarding test", { demo: true });
+  ({ api, cli, json } = served);
   fip = (await api.caller.floatingIp.create({ floating_network_id: "public", project_id: "demo" }))
     .floating_ip_address;
   vm2Ip = (await api.caller.server.show({ id: "vm2" })).addresses["demo-net"]?.[0] ?? "";
-  close = async () => {
-    await served.close();
-    await api.close();
-  };
 }, 60_000);
-afterAll(() => close());
+afterAll(() => served?.close());
 
-// Each `netlens` run starts tsx (about a second).
 describe("netlens floating ip port forwarding", { timeout: 60_000 }, () => {
   it("creates, lists, shows, sets and deletes with openstack's flags", async () => {
     const created = await json(

@@ -1,27 +1,19 @@
 // `netlens security group …`, `port create/set` with security options and `server add/remove security group`:
 // the real command against the real router over HTTP (no OVS needed: nothing is applied).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi } from "../server/testkit";
-import { adminCli } from "./testing/api-server";
+import { servedAdminCli } from "./testing/api-server";
 
-let api: TestApi;
-type Served = Awaited<ReturnType<typeof adminCli>>;
+type Served = Awaited<ReturnType<typeof servedAdminCli>>;
+let served: Served | undefined;
 let cli: Served["cli"];
-let close: () => Promise<void>;
 let json: Served["json"];
 
 beforeAll(async () => {
-  api = await createTestApi({ demo: true });
-  const served = await adminCli(api, "security group test");
+  served = await servedAdminCli("security group test", { demo: true });
   ({ cli, json } = served);
-  close = async () => {
-    await served.close();
-    await api.close();
-  };
 }, 60_000);
-afterAll(() => close());
+afterAll(() => served?.close());
 
-// Each `netlens` run starts tsx (about a second).
 describe("netlens security group", { timeout: 60_000 }, () => {
   it("creates a group and rules with openstack's flags, and lists them with openstack's columns", async () => {
     expect(

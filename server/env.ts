@@ -18,6 +18,11 @@ const schema = z.object({
   NETLENS_AGENT_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:9797"),
   NETLENS_AGENT_TOKEN_FILE: z.string().trim().min(1).default(".netlens/agent/token"),
   /**
+   * The CA (PEM) that signed the agents' certificates, for https:// agent URLs (agents on other hosts); unset:
+   * the system's CAs. Verification is never turned off.
+   */
+  NETLENS_AGENT_CA_FILE: z.string().trim().min(1).optional(),
+  /**
    * Where the server leaves what it makes on a first start (passwords, the CLI's token); default: the parent of
    * NETLENS_DATA_DIR. `npm run up` gives it the web server's own directory, `.netlens/web`.
    */

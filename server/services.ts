@@ -11,6 +11,7 @@ import { advisoryLeadership } from "./agents/leadership";
 import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
+import { TokenChecks } from "./auth/token-checks";
 import { createDb, type Database } from "./db/client";
 import type { MtuSettings } from "./domain/mtu";
 import { type Env, env } from "./env";
@@ -95,11 +96,13 @@ async function startServices(): Promise<RunningServices> {
     );
   await renew();
   setInterval(renew, Math.min(auth.credentials.tokenLifetimeMs / 4, 3600_000)).unref();
+  // How every client of the agent reaches it: its token, and the CA of its certificate over https://.
+  const agentAccess = { tokenFile: config.NETLENS_AGENT_TOKEN_FILE, caFile: config.NETLENS_AGENT_CA_FILE };
   const dispatcher = new Dispatcher({
     db: database.db,
     bus,
     url: config.NETLENS_AGENT_URL,
-    agent: createAgentClient({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
+    agent: createAgentClient({ url: config.NETLENS_AGENT_URL, ...agentAccess }),
     logger: logger.child({ part: "dispatcher" }),
     leadership,
   });
@@ -110,10 +113,8 @@ async function startServices(): Promise<RunningServices> {
     logger: logger.child({ part: "inspect" }),
     repairer: dispatcher,
   });
-  inspection.addAgent({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE });
-  const traceAgents = createTraceAgents((row) =>
-    createTraceAgentClient({ url: row.url, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
-  );
+  inspection.addAgent({ url: config.NETLENS_AGENT_URL, ...agentAccess });
+  const traceAgents = createTraceAgents((row) => createTraceAgentClient({ url: row.url, ...agentAccess }));
   closeOnSignals(async () => {
     await dispatcher.stop();
     inspection.close();
@@ -130,6 +131,7 @@ async function startServices(): Promise<RunningServices> {
     loginThrottle: new LoginThrottle(auth.throttle),
     loginFailureDelayMs: auth.failureDelayMs,
     credentialPolicy: auth.credentials,
+    tokenChecks: new TokenChecks(),
     traceAgents,
     mtu: mtuSettingsOf(config),
     metadataSecret: async () => (await readFile(config.NETLENS_AGENT_TOKEN_FILE, "utf8")).trim(),

@@ -15,6 +15,7 @@ import {
 import { sessionOf } from "./auth/access";
 import { hashPassword } from "./auth/password";
 import { LoginThrottle } from "./auth/throttle";
+import { TokenChecks } from "./auth/token-checks";
 import { createDb, type Database, type Db, type Executor } from "./db/client";
 import * as schema from "./db/schema";
 import { defaultMtuSettings } from "./domain/mtu";
@@ -62,6 +63,7 @@ export function testServices(db: Db, policy: Partial<AuthPolicy> = {}): Services
     loginThrottle: new LoginThrottle(auth.throttle),
     loginFailureDelayMs: auth.failureDelayMs,
     credentialPolicy: auth.credentials,
+    tokenChecks: new TokenChecks(),
     traceAgents: noTraceAgents,
     mtu: defaultMtuSettings,
   };

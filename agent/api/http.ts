@@ -1,7 +1,9 @@
-// Serves the agent's router over HTTP with tRPC's standalone adapter. 127.0.0.1 unless told otherwise.
-import type { Server } from "node:http";
+// Serves the agent's router with tRPC's standalone adapter: over HTTPS when given a certificate and its key (an
+// agent on another host than the server's), else over HTTP (127.0.0.1 unless told otherwise).
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Agent } from "../agent";
 import { createAgentRouter, isAuthorized } from "./router";
 
@@ -15,15 +17,22 @@ export function parseListen(value: string): Listen {
   return { host: match[1].replace(/^\[|\]$/g, ""), port };
 }
 
+/** The agent's certificate chain and private key (PEM), as read from --tls-cert and --tls-key. */
+export type AgentTls = { cert: string; key: string };
+
 export async function serveAgent(
   agent: Pick<Agent, "info" | "apply" | "monitor" | "tracer">,
   token: string,
   listen: Listen,
+  tls?: AgentTls,
 ): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
-  const server = createHTTPServer({
+  const handler = createHTTPHandler({
     router: createAgentRouter(agent),
     createContext: ({ req }) => ({ authorized: isAuthorized(req.headers.authorization, token) }),
   });
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, handler)
+    : createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
@@ -35,7 +44,7 @@ export async function serveAgent(
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     server,
-    url: `http://${host}:${address.port}`,
+    url: `${tls ? "https" : "http"}://${host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

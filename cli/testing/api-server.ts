@@ -8,7 +8,7 @@ import { run } from "../../agent/host/exec";
 import { appRouter } from "../../server/api/root";
 import { createRequestContext, type Services } from "../../server/api/trpc";
 import { requestFacts, toHeaders } from "../../server/auth/http";
-import type { TestApi } from "../../server/testkit";
+import { createTestApi, type TestApi } from "../../server/testkit";
 
 export async function serveApi(services: Services): Promise<{ url: string; close: () => Promise<void> }> {
   const http = createHTTPServer({
@@ -45,8 +45,8 @@ export function runNetlens(env: Record<string, string>, args: string[]) {
 }
 
 /**
- * `api` served over HTTP and `netlens` run against it with an admin token named `tokenName`; `json` runs a command
- * with `-f json` and refuses any word on stderr.
+ * `api` served over HTTP (at `url`) and `netlens` run against it with an admin token named `tokenName`; `json` runs
+ * a command with `-f json` and refuses any word on stderr.
  */
 export async function adminCli(api: TestApi, tokenName: string) {
   const server = await serveApi(api.services);
@@ -57,5 +57,19 @@ export async function adminCli(api: TestApi, tokenName: string) {
     if (out.stderr !== "") throw new Error(`netlens ${args.join(" ")} wrote to stderr: ${out.stderr}`);
     return JSON.parse(out.stdout);
   };
-  return { cli, json, close: server.close };
+  return { url: server.url, cli, json, close: server.close };
+}
+
+/** A CLI test file's set-up: a test API (`options` as createTestApi's), served, with `adminCli`'s commands. */
+export async function servedAdminCli(tokenName: string, options?: Parameters<typeof createTestApi>[0]) {
+  const api = await createTestApi(options);
+  const served = await adminCli(api, tokenName);
+  return {
+    ...served,
+    api,
+    close: async () => {
+      await served.close();
+      await api.close();
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClient
 import { EventSource } from "eventsource";
 import type { AgentRouter } from "../../agent/api/router";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
+import { agentFetch } from "./fetch";
 
 /** What the dispatcher needs from an agent; tests hand it a fake. */
 export type AgentApi = {
@@ -28,8 +29,12 @@ async function authorization(tokenFile: string): Promise<{ authorization: string
   return { authorization: `Bearer ${(await readFile(tokenFile, "utf8")).trim()}` };
 }
 
-/** A tRPC client of one agent: queries and mutations over HTTP, subscriptions (`snapshots`) over SSE. */
-export function agentTrpcClient(options: { url: string; tokenFile: string }) {
+/** Where an agent is, the file of its token and, for https:// URLs, the CA its certificate is signed by. */
+export type AgentClientOptions = { url: string; tokenFile: string; caFile?: string | undefined };
+
+/** A tRPC client of one agent: queries and mutations over HTTP(S), subscriptions (`snapshots`) over SSE. */
+export function agentTrpcClient(options: AgentClientOptions) {
+  const send = agentFetch(options.caFile);
   return createTRPCClient<AgentRouter>({
     links: [
       splitLink({
@@ -41,19 +46,19 @@ export function agentTrpcClient(options: { url: string; tokenFile: string }) {
           // its fetch, like every other call to the agent.
           eventSourceOptions: {
             fetch: async (input, init) =>
-              fetch(input, {
+              send(input, {
                 ...init,
                 headers: { ...init.headers, ...(await authorization(options.tokenFile)) },
               }),
           },
         }),
-        false: httpLink({ url: options.url, headers: () => authorization(options.tokenFile) }),
+        false: httpLink({ url: options.url, fetch: send, headers: () => authorization(options.tokenFile) }),
       }),
     ],
   });
 }
 
-export function createAgentClient(options: { url: string; tokenFile: string }): AgentApi {
+export function createAgentClient(options: AgentClientOptions): AgentApi {
   const client = agentTrpcClient(options);
   return {
     info: () => client.info.query(),

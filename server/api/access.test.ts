@@ -62,6 +62,7 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   "subnet.update": { who: "admin", input: () => ({ id: "subnet-a", name: "renamed" }) },
   "subnet.delete": { who: "admin", input: () => ({ id: "spare-subnet-a" }) },
   "port.list": { who: "member" },
+  "port.listText": { who: "member" },
   "port.show": { who: "member", input: () => ({ id: "port-a" }) },
   "port.create": { who: "admin", input: () => ({ network_id: "net-a" }) },
   "port.update": { who: "admin", input: () => ({ id: "port-a", name: "renamed" }) },

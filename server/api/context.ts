@@ -9,9 +9,18 @@ import { type Context, createRequestContext, type Services } from "./trpc";
 
 /** What procedures may reach of the process's services: not the database handle (its close) nor the dispatcher. */
 export async function requestServices(): Promise<Services> {
-  const { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents, mtu } =
-    await getServices();
-  return { db, bus, inspection, loginThrottle, loginFailureDelayMs, credentialPolicy, traceAgents, mtu };
+  const s = await getServices();
+  return {
+    db: s.db,
+    bus: s.bus,
+    inspection: s.inspection,
+    loginThrottle: s.loginThrottle,
+    loginFailureDelayMs: s.loginFailureDelayMs,
+    credentialPolicy: s.credentialPolicy,
+    tokenChecks: s.tokenChecks,
+    traceAgents: s.traceAgents,
+    mtu: s.mtu,
+  };
 }
 
 export async function httpContext(

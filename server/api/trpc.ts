@@ -7,14 +7,10 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { AuditTrail } from "../audit/trail";
 import type { Session } from "../auth/access";
-import {
-  type CredentialPolicy,
-  defaultCredentialPolicy,
-  sessionFromCookie,
-  sessionFromToken,
-} from "../auth/credentials";
+import { type CredentialPolicy, defaultCredentialPolicy, sessionFromCookie } from "../auth/credentials";
 import { clearedSessionCookie, type RequestFacts } from "../auth/http";
 import { defaultThrottle, type LoginThrottle, type ThrottlePolicy } from "../auth/throttle";
+import type { TokenChecks } from "../auth/token-checks";
 import type { Db } from "../db/client";
 import { DomainError, foreignKeyViolation, uniqueViolation } from "../domain/errors";
 import type { MtuSettings } from "../domain/mtu";
@@ -55,6 +51,8 @@ export type Services = {
   loginFailureDelayMs: number;
   /** How long sessions and API tokens last. */
   credentialPolicy: CredentialPolicy;
+  /** API tokens checked a moment ago: one per server process, one per test API. */
+  tokenChecks: TokenChecks;
   /** How a trace reaches the host's agent. */
   traceAgents: TraceAgents;
   /** The physical networks' MTUs, which bound and derive networks' MTUs. */
@@ -88,7 +86,7 @@ export async function createInnerContext(
 export async function createRequestContext(services: Services, request: RequestFacts): Promise<Context> {
   const authenticate = async (): Promise<{ session: Session | null; authError?: string }> => {
     if (request.bearer !== undefined) {
-      const checked = await sessionFromToken(services.db, request.bearer);
+      const checked = await services.tokenChecks.check(services.db, request.bearer);
       return checked.session ? checked : { session: null, authError: checked.error };
     }
     if (request.sessionCookie) {
@@ -203,7 +201,21 @@ const audited = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(audited).use(domainErrors).use(sameSiteMutations);
+/**
+ * A mutation may revoke a token or change who its caller is (a password, a user, a role): whatever it changed,
+ * tokens are checked again from the next request on (server/auth/token-checks.ts).
+ */
+const freshTokenChecks = t.middleware(async ({ ctx, type, next }) => {
+  const result = await next();
+  if (type === "mutation") ctx.tokenChecks.forgetAll();
+  return result;
+});
+
+export const publicProcedure = t.procedure
+  .use(audited)
+  .use(freshTokenChecks)
+  .use(domainErrors)
+  .use(sameSiteMutations);
 
 export const memberProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "Log in first" });

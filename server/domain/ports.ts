@@ -5,8 +5,9 @@ import type { FixedIpInput } from "../../lib/schemas/common";
 import type { portCreate, portList, portUpdate } from "../../lib/schemas/port";
 import type { PortSecurityInput } from "../../lib/schemas/securityGroup";
 import type { Executor } from "../db/client";
-import { jsonRows, rowsFromJson } from "../db/json";
+import { type JsonField, jsonArrayText, jsonObjectText } from "../db/json";
 import {
+  type AddressPair,
   type AllocationRow,
   floatingIps,
   instances,
@@ -17,6 +18,7 @@ import {
   portForwardings,
   portSecurityGroups,
   ports,
+  type Status,
   type VifType,
 } from "../db/schema";
 import { badRequest, conflict, notFound } from "./errors";
@@ -26,7 +28,7 @@ import { randomMac } from "./mac";
 import { networkSpec } from "./networks";
 import { securePort } from "./portSecurity";
 import { owningProject, projectSpec } from "./projects";
-import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { label, MEMBER_STATUS_MESSAGE, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -40,105 +42,102 @@ export const portSpec: RefSpec<PortRow> = {
 
 type FixedIp = { subnet_id: string; ip_address: string };
 
-/** The columns a port's view shows: a list reads no others (host_pinned and intent_revision are the server's). */
-const VIEW_COLUMNS = [
-  "id",
-  "name",
-  "networkId",
-  "projectId",
-  "macAddress",
-  "deviceOwner",
-  "deviceId",
-  "hostId",
-  "vifType",
-  "adminStateUp",
-  "portSecurityEnabled",
-  "allowedAddressPairs",
-  "status",
-  "statusMessage",
-  "createdAt",
-  "updatedAt",
-] as const satisfies readonly (keyof PortRow)[];
-type ViewedPort = Pick<PortRow, (typeof VIEW_COLUMNS)[number]>;
-
-/** A port as `actor` may see it (the host it is bound to is for admins). */
-function portView(actor: Actor, row: ViewedPort, fixedIps: FixedIp[], groups: string[]) {
-  return hostFieldsFor(
-    actor,
-    {
-      id: row.id,
-      name: row.name,
-      network_id: row.networkId,
-      project_id: row.projectId,
-      tenant_id: row.projectId,
-      mac_address: row.macAddress,
-      fixed_ips: fixedIps,
-      device_owner: row.deviceOwner,
-      device_id: row.deviceId,
-      "binding:host_id": row.hostId,
-      "binding:vif_type": row.vifType,
-      admin_state_up: row.adminStateUp,
-      security_groups: groups,
-      port_security_enabled: row.portSecurityEnabled,
-      allowed_address_pairs: row.allowedAddressPairs,
-      status: row.status,
-      status_message: row.statusMessage,
-      created_at: row.createdAt.toISOString(),
-      updated_at: row.updatedAt.toISOString(),
-    },
-    { "binding:host_id": "" },
-  );
-}
-export type PortView = ReturnType<typeof portView>;
-
-/** `pairs` of a port's ID and one of its things, as each port's list of things (in the pairs' order). */
-function byPort<T>(pairs: readonly (readonly [string, T])[]): Map<string, T[]> {
-  const lists = new Map<string, T[]>();
-  for (const [port, thing] of pairs) {
-    const list = lists.get(port);
-    if (list) list.push(thing);
-    else lists.set(port, [thing]);
-  }
-  return lists;
-}
+export type PortView = {
+  id: string;
+  name: string;
+  network_id: string;
+  project_id: string;
+  tenant_id: string;
+  mac_address: string;
+  fixed_ips: FixedIp[];
+  device_owner: string;
+  device_id: string;
+  "binding:host_id": string;
+  "binding:vif_type": VifType;
+  admin_state_up: boolean;
+  security_groups: string[];
+  port_security_enabled: boolean;
+  allowed_address_pairs: AddressPair[];
+  status: Status;
+  status_message: string | null;
+  created_at: string;
+  updated_at: string;
+};
 
 /**
- * The ports `chosen` selects, oldest first, with their addresses and groups: three queries whatever the count,
- * each answering one JSON value (server/db/json.ts says why).
+ * A port's view as JSON text, for each port `chosen` selects, oldest first: one query whatever the count, its
+ * addresses and groups aggregated beside it (server/db/json.ts says why text). Where a port is bound and why its
+ * host failed are for admins, as hostFieldsFor keeps them in the other views.
  */
-async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): Promise<PortView[]> {
+async function portViewsText(ex: Executor, actor: Actor, chosen: SQL | undefined): Promise<string> {
   // The addresses and groups of the chosen ports; of all of them (no join to make) when all are chosen.
   const ofChosen = (portId: AnyColumn) =>
     chosen === undefined ? undefined : inArray(portId, ex.select({ id: ports.id }).from(ports).where(chosen));
+  const addresses = ex.$with("addresses").as(
+    ex
+      .select({
+        portId: ipAllocations.portId,
+        list: jsonArrayText(
+          jsonObjectText([
+            ["subnet_id", sql`${ipAllocations.subnetId}`, "bare"],
+            ["ip_address", sql`${ipAllocations.ipAddress}`, "bare"],
+          ]),
+        ).as("fixed_ips"),
+      })
+      .from(ipAllocations)
+      .where(ofChosen(ipAllocations.portId))
+      .groupBy(ipAllocations.portId),
+  );
+  const groups = ex.$with("groups").as(
+    ex
+      .select({
+        portId: portSecurityGroups.portId,
+        list: jsonArrayText(sql`'"' || ${portSecurityGroups.securityGroupId} || '"'`).as("security_groups"),
+      })
+      .from(portSecurityGroups)
+      .where(ofChosen(portSecurityGroups.portId))
+      .groupBy(portSecurityGroups.portId),
+  );
+  const admin = actor.role === "admin";
+  const fields: readonly (readonly [keyof PortView, SQL, JsonField[2]])[] = [
+    ["id", sql`${ports.id}`, "bare"],
+    ["name", sql`${ports.name}`, "string"],
+    ["network_id", sql`${ports.networkId}`, "bare"],
+    ["project_id", sql`${ports.projectId}`, "bare"],
+    ["tenant_id", sql`${ports.projectId}`, "bare"],
+    ["mac_address", sql`${ports.macAddress}`, "bare"],
+    ["fixed_ips", sql`coalesce(${addresses.list}, '[]')`, "raw"],
+    ["device_owner", sql`${ports.deviceOwner}`, "string"],
+    ["device_id", sql`${ports.deviceId}`, "string"],
+    ["binding:host_id", admin ? sql`${ports.hostId}` : sql`''`, "string"],
+    ["binding:vif_type", sql`${ports.vifType}`, "bare"],
+    ["admin_state_up", sql`${ports.adminStateUp}`, "plain"],
+    ["security_groups", sql`coalesce(${groups.list}, '[]')`, "raw"],
+    ["port_security_enabled", sql`${ports.portSecurityEnabled}`, "plain"],
+    ["allowed_address_pairs", sql`${ports.allowedAddressPairs}`, "json"],
+    ["status", sql`${ports.status}`, "bare"],
+    [
+      "status_message",
+      admin
+        ? sql`${ports.statusMessage}`
+        : sql`case when ${ports.statusMessage} is null then null else ${MEMBER_STATUS_MESSAGE}::text end`,
+      "string",
+    ],
+    ["created_at", sql`${ports.createdAt}`, "time"],
+    ["updated_at", sql`${ports.updatedAt}`, "time"],
+  ];
   const [listed] = await ex
-    .select({ rows: jsonRows(ports, ports.createdAt, VIEW_COLUMNS) })
+    .with(addresses, groups)
+    .select({ text: jsonArrayText(jsonObjectText(fields), sql`${ports.createdAt}`) })
     .from(ports)
+    .leftJoin(addresses, eq(addresses.portId, ports.id))
+    .leftJoin(groups, eq(groups.portId, ports.id))
     .where(chosen);
-  const [addresses] = await ex
-    .select({
-      rows: sql<
-        [string, string, string][] | null
-      >`json_agg(json_build_array(${ipAllocations.portId}, ${ipAllocations.subnetId}, ${ipAllocations.ipAddress}))`,
-    })
-    .from(ipAllocations)
-    .where(ofChosen(ipAllocations.portId));
-  const [groups] = await ex
-    .select({
-      rows: sql<
-        [string, string][] | null
-      >`json_agg(json_build_array(${portSecurityGroups.portId}, ${portSecurityGroups.securityGroupId}))`,
-    })
-    .from(portSecurityGroups)
-    .where(ofChosen(portSecurityGroups.portId));
-  const fixedIps = byPort(
-    (addresses?.rows ?? []).map(
-      ([port, subnet_id, ip_address]) => [port, { subnet_id, ip_address }] as const,
-    ),
-  );
-  const groupIds = byPort(groups?.rows ?? []);
-  return rowsFromJson(ports, listed?.rows ?? null, VIEW_COLUMNS).map((row) =>
-    portView(actor, row, fixedIps.get(row.id) ?? [], groupIds.get(row.id) ?? []),
-  );
+  return listed?.text ?? "[]";
+}
+
+async function portViews(ex: Executor, actor: Actor, chosen: SQL | undefined): Promise<PortView[]> {
+  return JSON.parse(await portViewsText(ex, actor, chosen)) as PortView[];
 }
 
 export function allocationsOf(ex: Executor, portIds: string[]): Promise<AllocationRow[]> {
@@ -146,11 +145,12 @@ export function allocationsOf(ex: Executor, portIds: string[]): Promise<Allocati
   return ex.select().from(ipAllocations).where(inArray(ipAllocations.portId, portIds));
 }
 
-export async function listPorts(
+/** What `filter` chooses of the ports `actor` may see. */
+async function listed(
   ex: Executor,
   actor: Actor,
   filter: z.infer<typeof portList>,
-): Promise<PortView[]> {
+): Promise<SQL | undefined> {
   const where: (SQL | undefined)[] = [ownedScope(actor, ports.projectId)];
   if (filter?.project_id) {
     where.push(eq(ports.projectId, (await resolveRef(ex, actor, projectSpec, filter.project_id)).id));
@@ -160,7 +160,24 @@ export async function listPorts(
   }
   if (filter?.device_owner !== undefined) where.push(eq(ports.deviceOwner, filter.device_owner));
   if (filter?.device_id !== undefined) where.push(eq(ports.deviceId, filter.device_id));
-  return portViews(ex, actor, and(...where));
+  return and(...where);
+}
+
+export async function listPorts(
+  ex: Executor,
+  actor: Actor,
+  filter: z.infer<typeof portList>,
+): Promise<PortView[]> {
+  return portViews(ex, actor, await listed(ex, actor, filter));
+}
+
+/** The same list as JSON text, for an answer that sends it as it is (a REST list without a query). */
+export async function listPortsText(
+  ex: Executor,
+  actor: Actor,
+  filter: z.infer<typeof portList>,
+): Promise<string> {
+  return portViewsText(ex, actor, await listed(ex, actor, filter));
 }
 
 export async function showPort(ex: Executor, actor: Actor, ref: string): Promise<PortView> {

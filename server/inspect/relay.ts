@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { AgentInfo } from "../../agent/contract/intent";
 import type { SnapshotEvent } from "../../agent/contract/snapshot";
 import type { HostSnapshot } from "../../lib/host-snapshot";
-import { agentTrpcClient } from "../agents/client";
+import { type AgentClientOptions, agentTrpcClient } from "../agents/client";
 
 export type RelayStatus = {
   url: string;
@@ -26,10 +26,8 @@ export type RelayEvent =
   | { type: "snapshot"; url: string; host: string; event: SnapshotEvent }
   | { type: "status"; url: string; status: RelayStatus };
 
-export type RelayOptions = {
-  url: string;
-  /** Holds the agent's bearer token (read at every request, so also at every connect). */
-  tokenFile: string;
+/** The agent's URL, token file (read at every request, so also at every connect) and CA (https://). */
+export type RelayOptions = AgentClientOptions & {
   logger: Logger;
   retry?: { minMs: number; maxMs: number };
 };
@@ -46,7 +44,7 @@ function applySnapshotEvent(current: HostSnapshot | null, event: SnapshotEvent):
 }
 
 export class HostRelay {
-  readonly #o: Required<RelayOptions>;
+  readonly #o: RelayOptions & Required<Pick<RelayOptions, "retry">>;
   readonly #client: ReturnType<typeof agentTrpcClient>;
   readonly #events = new EventEmitter();
   #snapshot: HostSnapshot | null = null;

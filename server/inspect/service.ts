@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { SnapshotDeltaEvent } from "../../agent/contract/snapshot";
 import type { HostSnapshot, PluggedInterface } from "../../lib/host-snapshot";
 import { recordBindings } from "../agents/bindings";
+import type { AgentClientOptions } from "../agents/client";
 import { compileIntent } from "../agents/intent";
 import { loadIntentInputs } from "../agents/snapshot";
 import type { Db } from "../db/client";
@@ -75,12 +76,13 @@ export class Inspection {
   }
 
   /** Starts relaying one agent's host. */
-  addAgent(options: { url: string; tokenFile: string }): HostRelay {
+  addAgent(options: AgentClientOptions): HostRelay {
     const existing = this.#relays.get(options.url);
     if (existing) return existing;
     const relay = new HostRelay({
       url: options.url,
       tokenFile: options.tokenFile,
+      caFile: options.caFile,
       logger: this.#o.logger,
       retry: this.#o.retry,
     });

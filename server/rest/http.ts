@@ -15,10 +15,12 @@ export class RestError extends Error {
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
+  return jsonText(status, JSON.stringify(body), headers);
+}
+
+/** An answer whose body is JSON text already. */
+export function jsonText(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 export const noContent = (headers: Record<string, string> = {}) =>

@@ -80,7 +80,7 @@ async function tokenBody(
 async function identify(call: RestCall, identity: ReturnType<typeof keystoneAuth.parse>["auth"]["identity"]) {
   const { ctx } = call;
   if (identity.token) {
-    const checked = await sessionFromToken(ctx.db, identity.token.id);
+    const checked = await ctx.tokenChecks.check(ctx.db, identity.token.id);
     if (!checked.session) throw unauthorized(checked.error);
     return checked.session.userId;
   }
@@ -147,8 +147,9 @@ async function subject(call: RestCall): Promise<Response> {
   const value = req.headers.get("x-subject-token")?.trim() ?? "";
   if (value === "") throw new RestError(400, "ValidationError", "X-Subject-Token is required");
   if (req.method === "DELETE") {
-    if (!(await revokeToken(ctx.db, ctx.session, value)))
-      throw new RestError(404, "NotFound", "Could not find token");
+    const revoked = await revokeToken(ctx.db, ctx.session, value);
+    ctx.tokenChecks.forgetAll();
+    if (!revoked) throw new RestError(404, "NotFound", "Could not find token");
     return noContent();
   }
   const checked = await sessionFromToken(ctx.db, value);

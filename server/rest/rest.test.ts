@@ -1,10 +1,13 @@
 // The OpenStack REST API (Keystone v3 tokens, Neutron v2.0) as OpenStack clients call it, over the two-project
 // world of the tenancy tests: tokens by password and by token, scoped, validated and revoked; Neutron's bodies,
 // codes, list queries and error types; a member sees its project only and writes nothing; refusals write nothing.
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFixture, type Fixture } from "../api/fixture.testing";
 import { issueToken, PRUNE_BATCH } from "../auth/credentials";
 import { parseTrustedProxies } from "../auth/proxies";
+import { ports } from "../db/schema";
+import { MEMBER_STATUS_MESSAGE } from "../domain/refs";
 import { createTestApi, type TestApi, tableCounts } from "../testkit";
 import { serveRest } from "./serve";
 
@@ -548,6 +551,39 @@ describe("Neutron v2.0", () => {
     const ip = ports.body.ports[0].fixed_ips[0].ip_address;
     const byIp = await call("GET", `/networking/v2.0/ports?fixed_ips=ip_address%3D${ip}`, { token: admin });
     expect(byIp.body.ports.map((p: { id: string }) => p.id)).toEqual([ports.body.ports[0].id]);
+  });
+
+  it("lists ports as the database writes them the same as through a query: escaped names, ISO times, a member's hidden fields", async () => {
+    const name = `q"uote \\ back ☃ 'single'`;
+    const made = await api.caller.port.create({ name, network_id: "net-a", project_id: "alpha" });
+    await api.services.db
+      .update(ports)
+      .set({ hostId: "host-9", status: "ERROR", statusMessage: 'failed: "x"' })
+      .where(eq(ports.id, made.id));
+    const [row] = await api.services.db.select().from(ports).where(eq(ports.id, made.id));
+    for (const [token, hostId, statusMessage] of [
+      [admin, "host-9", 'failed: "x"'],
+      [alice, "", MEMBER_STATUS_MESSAGE],
+    ] as const) {
+      // No query: the database's text as it is; limit=0 (no limit): the views through the list query.
+      const whole = await call("GET", "/networking/v2.0/ports", { token });
+      const queried = await call("GET", "/networking/v2.0/ports?limit=0", { token });
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get("content-type")).toBe("application/json");
+      expect(whole.body).toEqual(queried.body);
+      const port = whole.body.ports.find((p: { id: string }) => p.id === made.id);
+      expect(port).toMatchObject({
+        name,
+        "binding:host_id": hostId,
+        status_message: statusMessage,
+        created_at: row?.createdAt.toISOString(),
+        updated_at: row?.updatedAt.toISOString(),
+        fixed_ips: made.fixed_ips,
+        security_groups: made.security_groups,
+        allowed_address_pairs: [],
+      });
+    }
+    await api.caller.port.delete({ id: made.id });
   });
 
   it("adds and removes a router interface with Neutron's answer", async () => {

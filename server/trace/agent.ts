@@ -7,7 +7,7 @@ import type {
   TraceProbeResult,
   TraceQuestion,
 } from "../../agent/contract/trace";
-import { agentTrpcClient } from "../agents/client";
+import { type AgentClientOptions, agentTrpcClient } from "../agents/client";
 import type { Db } from "../db/client";
 import type { AgentRow } from "../db/schema";
 import { conflict } from "../domain/errors";
@@ -26,7 +26,7 @@ export type TraceAgents = {
   agentFor(db: Db): Promise<{ host: string; prefix: string; agent: TraceAgent }>;
 };
 
-export function createTraceAgentClient(options: { url: string; tokenFile: string }): TraceAgent {
+export function createTraceAgentClient(options: AgentClientOptions): TraceAgent {
   const client = agentTrpcClient(options);
   return {
     ask: (questions) => client.trace.query({ questions }),
