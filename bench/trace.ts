@@ -89,6 +89,19 @@ async function bareCommands(questions: TraceQuestion[], ctl: string, db: string)
           allowFailure: true,
         });
         break;
+      case "conntrack":
+        await run("ip", [
+          "netns",
+          "exec",
+          q.namespace,
+          "conntrack",
+          "-L",
+          "--orig-src",
+          q.src,
+          "--orig-dst",
+          q.dst,
+        ]);
+        break;
       case "ovs": {
         const flow = [`in_port=${q.in_port}`, q.protocol, `dl_src=${q.dl_src}`, `dl_dst=${q.dl_dst}`];
         flow.push(`nw_src=${q.nw_src}`, `nw_dst=${q.nw_dst}`);

@@ -3,6 +3,7 @@
 // `--to metadata` (or 169.254.169.254) traces an instance's request to the metadata service, over tcp/80. With a
 // member's token, the server answers with the host's internals masked; the same command prints that view.
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { conntrackText } from "../../lib/conntrack";
 import type { Hop, TraceResult } from "../../lib/schemas/trace";
 import { ownRuleText } from "../../lib/trace-rule-text";
 import { formatOption, run } from "../command";
@@ -35,6 +36,7 @@ function hopLines(name: string, hops: Hop[]): string[] {
     for (const text of hop.decided_by.text.split("\n")) lines.push(`        ${hop.decided_by.kind}: ${text}`);
     const rule = ownRuleText(hop.rule);
     if (rule !== null) lines.push(`        rule: ${rule}`);
+    if (hop.conntrack !== undefined) lines.push(`        conntrack: ${conntrackText(hop.conntrack)}`);
     for (const evidence of hop.probe?.evidence ?? []) lines.push(`        probe: ${evidence}`);
   });
   if (hops.length === 0) lines.push("  (none)");

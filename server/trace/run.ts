@@ -12,6 +12,7 @@ import { badRequest, conflict, DomainError } from "../domain/errors";
 import type { Actor } from "../domain/tx";
 import type { TraceAgent, TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
+import { conntrackQuestion, matchConntrack, trackedConnections, withConntrack } from "./conntrack";
 import { daemonsOf, dhcpFacts, dhcpQuestion, workloadEnds } from "./daemons";
 import { diagnose } from "./diagnose";
 import { loadTraceModel, type TraceModel } from "./facts";
@@ -238,6 +239,11 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   };
   const forward = await walk(ctx, "forward", { place: source, packet: original, srcKnown }, []);
   const arrived = target !== undefined && forward.deliveredAt === target;
+  // The connection's entries in the routers that translate it: read beside the reply's walk; in probe mode after
+  // the probe, so that the real packet's own entry shows.
+  const tracked = trackedConnections(forward.nat, input.protocol);
+  const readEntries = () => hostAnswers.ask(tracked.map(conntrackQuestion)).catch(() => []);
+  const entries = input.probe ? null : readEntries();
   let reply: WalkResult | null = null;
   if (arrived) {
     reply = await walk(
@@ -339,6 +345,15 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
       ...probeDiagnoses(probed.outcome, result.forward, result.reply, input.port ?? null, to.address ?? ""),
     ]);
   }
+  const answers = await (entries ?? readEntries());
+  tracked.forEach((connection, index) => {
+    const answer = answers[index];
+    // A host that cannot list its connections (no conntrack tool) still traces: the hops go without an entry.
+    if (answer?.kind !== "conntrack" || !answer.ok) return;
+    const found = matchConntrack(answer.entries, connection);
+    result.forward = withConntrack(result.forward, connection.namespace, found, "forward");
+    result.reply = withConntrack(result.reply, connection.namespace, found, "reply");
+  });
   result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
   return result;
 }
