@@ -2,7 +2,7 @@
 // host agent to answer it are the agent's contract (agent/contract/trace.ts).
 import { z } from "zod";
 import type { ConntrackEntry } from "../host-snapshot";
-import { ref } from "./common";
+import { ipv4, ref } from "./common";
 
 // ---- The API: trace.run ----
 
@@ -21,6 +21,12 @@ export const traceRun = z
     port: z.number().int().min(1).max(65535).optional(),
     /** Send a real packet and report per hop whether it was seen. */
     probe: z.boolean().default(false),
+    /**
+     * The source address the packet carries when it is not the instance's own (a spoofed source, or an address
+     * the port holds as an allowed address pair): `from` must then be an instance. Explain only: a probe sends
+     * from the instance's own address.
+     */
+    source_address: ipv4.optional(),
   })
   .refine((input) => input.protocol === "icmp" || input.port !== undefined, {
     error: "A port is required for tcp and udp",
@@ -29,6 +35,10 @@ export const traceRun = z
   .refine((input) => input.protocol !== "icmp" || input.port === undefined, {
     error: "A port makes no sense for icmp",
     path: ["port"],
+  })
+  .refine((input) => !(input.probe && input.source_address !== undefined), {
+    error: "A probe sends from the instance's own address: a source address is for explain only",
+    path: ["source_address"],
   });
 export type TraceRunInput = z.input<typeof traceRun>;
 

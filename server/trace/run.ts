@@ -131,6 +131,10 @@ async function traceIn(setting: TraceSetting, asked: TraceRun): Promise<TraceRes
     probeNote = ` (sent from the uplink's own address ${from.uplink.address}, not ${from.address})`;
     from = { ...from, address: from.uplink.address };
   }
+  if (input.source_address !== undefined && from.kind !== "instance")
+    throw badRequest(
+      `Only an instance sends from another source address: trace --from INSTANCE --source-address ${input.source_address}`,
+    );
   if (from.kind === "floating_ip" && from.instance === null) {
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
@@ -160,7 +164,8 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   const source = placeOf(from, places);
   const target = server === null ? placeOf(to, places) : server.kind === "none" ? undefined : server.place;
   if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);
-  const original = { src: from.address ?? "", dst: to.address ?? "" };
+  // A source address asked for is what the instance puts in the packet (its port's filter judges it).
+  const original = { src: input.source_address ?? from.address ?? "", dst: to.address ?? "" };
 
   // One round trip for what every walk needs: our OVS ports, the nat rules of the routers the ends imply, the
   // uplinks' MACs (the only devices whose MAC the intent does not choose); and with them the walk's first route.
