@@ -13,7 +13,7 @@ export function conntrackInvolves(entry: ConntrackEntry, address: string): boole
 export function conntrackText(conntrack: HopConntrack): string {
   const { entry } = conntrack;
   if (entry === null)
-    return "no entry: conntrack tracks no such connection here (the next packet is a new one)";
+    return "no entry: conntrack tracks no such connection here (none lately, or one refused by a reset, which it forgets at once): the next packet is a new one";
   const end = (address: string, port: number | null) => (port === null ? address : `${address}:${port}`);
   const pair = `${end(entry.original.src, entry.original.sport)} > ${end(entry.original.dst, entry.original.dport)}, reply ${end(entry.reply.src, entry.reply.sport)} > ${end(entry.reply.dst, entry.reply.dport)}`;
   const state = [entry.state, ...entry.flags].filter((w) => w !== null).join(" ");
