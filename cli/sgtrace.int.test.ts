@@ -1,10 +1,13 @@
 // Security groups in a trace, end to end through the `netlens` CLI on a real agent: with the default group
 // letting in only its own members, a ping from outside to an instance's floating IP is named
 // security-group-blocks at the instance's port with the rule to create; once that very command has run, the
-// trace is delivered with the rule named, and a real ping (--probe) confirms it. Traffic stays in the test's
-// namespaces (198.51.100.0/24 is the outside).
+// trace is delivered with the rule named, and a real ping (--probe) confirms it. A real ping and a real TCP
+// connection through the router, then traced, show their conntrack entries (the NAT pair, the state) on the NAT
+// hop and on the reply's hop conntrack lets back. Traffic stays in the test's namespaces (198.51.100.0/24 is the
+// outside).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TraceResult } from "../lib/schemas/trace";
+import { pingOnce, tcpPeerAddress } from "../agent/testing/host";
+import type { Hop, TraceResult } from "../lib/schemas/trace";
 import { type Stack, startStack } from "./testing/stack";
 
 const FIP = "198.51.100.215";
@@ -14,6 +17,13 @@ let stack: Stack;
 let port = "";
 const PF_FIP = "198.51.100.216";
 let forwarding = { id: "" };
+let uplinkNs = "";
+let vmBNs = "";
+
+/** The hops a router's conntrack entry concerns: the forward NAT hop, the reply's hop conntrack reverses. */
+const natHop = (result: TraceResult) => result.forward.find((h) => h.action === "dnat");
+const conntrackReplyHop = (result: TraceResult): Hop | undefined =>
+  result.reply.find((h) => h.decided_by.kind === "conntrack");
 
 async function trace(...flags: string[]): Promise<TraceResult> {
   return traceTo(FIP, ...flags);
@@ -54,6 +64,8 @@ beforeAll(async () => {
     ...["--port", vmB.port_id, "--internal-protocol-port", "22", "--external-protocol-port", "2222"],
     ...["--protocol", "tcp", PF_FIP],
   );
+  uplinkNs = (await stack.cliJson<{ uplink_namespace: string }>("network", "show", "ext")).uplink_namespace;
+  vmBNs = (await stack.cliJson<{ namespace: string }>("server", "show", "vm_b")).namespace;
 });
 
 afterAll(async () => {
@@ -105,6 +117,52 @@ describe("trace: security groups", () => {
     const probed = await trace("--probe");
     expect(probed.probe?.result, JSON.stringify(probed, null, 2)).toBe("reply");
     expect(probed.verdict).toBe("delivered");
+    // Read after the probe: its own echo request is tracked by the router.
+    expect(natHop(probed)?.conntrack?.entry).toMatchObject({ protocol: "icmp", original: { dst: FIP } });
+  });
+
+  it("shows the conntrack entry of a ping through the floating IP, with its NAT pair; none for a flow never sent", async () => {
+    expect(await pingOnce(uplinkNs, FIP)).toBe(true);
+    const traced = await trace();
+    const pair = {
+      protocol: "icmp",
+      original: { src: OUTSIDE, dst: FIP },
+      reply: { src: "10.0.0.5", dst: OUTSIDE },
+    };
+    expect(natHop(traced)?.conntrack, JSON.stringify(traced, null, 2)).toMatchObject({
+      entry: pair,
+      agrees: true,
+    });
+    expect(natHop(traced)?.conntrack?.entry?.text).toMatch(/^icmp\s+1\s/);
+    // Back, conntrack lets the reply through and reverses the DNAT: the same entry decides there.
+    expect(conntrackReplyHop(traced)?.conntrack).toMatchObject({ entry: pair });
+    const printed = await stack.cli("trace", "--from", OUTSIDE, "--to", FIP);
+    expect(printed.stdout).toContain(`conntrack: icmp ${OUTSIDE} > ${FIP}, reply 10.0.0.5 > ${OUTSIDE}`);
+
+    // UDP to the floating IP was never sent: the NAT hop says conntrack tracks nothing of it.
+    const never = await trace("--protocol", "udp", "--port", "5353");
+    // OVS carries it to the port (a udp flow asked of ofproto/trace by its own field), whose group drops it.
+    expect(
+      never.diagnoses.map((d) => d.code),
+      JSON.stringify(never, null, 2),
+    ).toEqual(["security-group-blocks"]);
+    expect(natHop(never)?.conntrack, JSON.stringify(never, null, 2)).toEqual({
+      entry: null,
+      agrees: false,
+      others: 0,
+    });
+    const plain = await stack.cli(
+      "trace",
+      "--from",
+      OUTSIDE,
+      "--to",
+      FIP,
+      "--protocol",
+      "udp",
+      "--port",
+      "5353",
+    );
+    expect(plain.stdout).toContain("conntrack: no entry");
   });
 
   it("follows a port forwarding's DNAT to the internal address and port, and names the forwarding", async () => {
@@ -133,5 +191,60 @@ describe("trace: security groups", () => {
       conntrack: true,
     });
     expect(allowed.reply.at(-1)?.packet).toEqual({ src: PF_FIP, dst: OUTSIDE });
+
+    // A real connection through the forwarding, then traced: its entry, the ports translated, the state.
+    expect(await tcpPeerAddress(vmBNs, uplinkNs, PF_FIP, 22, 2222)).toBe(OUTSIDE);
+    const connected = await traceTo(PF_FIP, ...flags);
+    const entry = natHop(connected)?.conntrack?.entry;
+    expect(entry, JSON.stringify(connected, null, 2)).toMatchObject({
+      protocol: "tcp",
+      original: { src: OUTSIDE, dst: PF_FIP, dport: 2222 },
+      reply: { src: "10.0.0.6", sport: 22, dst: OUTSIDE },
+    });
+    expect(entry?.state).toMatch(/^[A-Z_]+$/);
+    expect(entry?.flags).toContain("ASSURED");
+    expect(natHop(connected)?.conntrack?.agrees).toBe(true);
+  });
+
+  it("names port-security-spoof at the instance's port for a forged source address, until it is an allowed pair", async () => {
+    const FORGED = "10.0.0.99";
+    const spoof = (...flags: string[]) =>
+      stack.cli("trace", "--from", "vm_a", "--to", OUTSIDE, "--source-address", FORGED, ...flags);
+    const printed = await spoof("-f", "json");
+    expect(printed.code, printed.stderr).toBe(3);
+    const spoofed = JSON.parse(printed.stdout) as TraceResult;
+    expect(
+      spoofed.diagnoses.map((d) => d.code),
+      JSON.stringify(spoofed, null, 2),
+    ).toEqual(["port-security-spoof"]);
+    const last = spoofed.forward.length - 1;
+    expect(spoofed.forward[last]).toMatchObject({
+      action: "dropped",
+      where: { port_id: port },
+      decided_by: { kind: "security_group" },
+      packet: { src: FORGED, dst: OUTSIDE },
+    });
+    // Dropped where it leaves the port: the instance's own route came before it, nothing after.
+    expect(spoofed.forward[0]).toMatchObject({ action: "routed", packet: { src: FORGED } });
+    const [diagnosis] = spoofed.diagnoses;
+    expect(diagnosis?.hop).toBe(`forward[${last}]`);
+    expect(diagnosis?.fix).toContain(`netlens port set --allowed-address ip-address=${FORGED} ${port}`);
+
+    // The address made an allowed address pair of the port: its filter lets it out.
+    await stack.cliOk("port", "set", "--allowed-address", `ip-address=${FORGED}`, port);
+    const paired = JSON.parse((await spoof("-f", "json")).stdout) as TraceResult;
+    expect(paired.diagnoses.map((d) => d.code)).not.toContain("port-security-spoof");
+    expect(
+      paired.forward.find((h) => h.where.port_id === port && h.decided_by.kind === "security_group"),
+      JSON.stringify(paired, null, 2),
+    ).toMatchObject({ action: "switched", packet: { src: FORGED } });
+
+    // Refused, with nothing traced: a probe (it sends from the instance's own address), and an end no instance.
+    const probe = await spoof("--probe");
+    expect(probe.code).not.toBe(0);
+    expect(probe.stderr).toContain("a source address is for explain only");
+    const outside = await stack.cli("trace", "--from", OUTSIDE, "--to", FIP, "--source-address", FORGED);
+    expect(outside.code).not.toBe(0);
+    expect(outside.stderr).toContain("Only an instance sends from another source address");
   });
 });

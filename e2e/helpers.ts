@@ -48,3 +48,10 @@ export async function snap(page: Page, testInfo: TestInfo, name: string) {
   await testInfo.attach(name, { body: await page.screenshot(), contentType: "image/png" });
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`) });
 }
+
+/** The trace page's Explain, clicked and waited for: the verdict is shown. */
+export async function clickExplain(page: Page) {
+  await page.getByTestId("trace-explain").click();
+  await expect(page.getByTestId("trace-explain")).not.toHaveAttribute("aria-busy", "true");
+  await expect(page.getByTestId("trace-verdict")).toBeVisible();
+}

@@ -2,8 +2,8 @@
 // the graph and the hop list names the DNAT rule; both ends can also be picked on the graph (vm1, then the
 // external network); with the subnet's gateway off the router (gateway-not-router, made through the API), the
 // reply's last hop is red with the reason and the fix. The demo is put back after.
-import { expect, type Page, test } from "@playwright/test";
-import { gotoSettled, snap } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { clickExplain, gotoSettled, snap } from "./helpers";
 import { readStack } from "./stack";
 import {
   apiQuery,
@@ -45,12 +45,6 @@ async function demoAddresses(url: string) {
   return { outside, fixed: fip.fixed_ip_address, fip: fip.floating_ip_address };
 }
 
-async function explain(page: Page) {
-  await page.getByTestId("trace-explain").click();
-  await expect(page.getByTestId("trace-explain")).not.toHaveAttribute("aria-busy", "true");
-  await expect(page.getByTestId("trace-verdict")).toBeVisible();
-}
-
 test("trace from the outside world to vm1's floating IP; then with the gateway off the router", async ({
   page,
 }, testInfo) => {
@@ -77,7 +71,7 @@ test("trace from the outside world to vm1's floating IP; then with the gateway o
   await page.getByTestId("trace-from-options").locator(`[data-value="${outside}"]`).click();
   await page.getByTestId("trace-to").fill(fip);
   await page.getByTestId("trace-to-options").locator(`[data-value="${fip}"]`).click();
-  await explain(page);
+  await clickExplain(page);
   await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "delivered");
   // The link is shareable.
   await expect(page).toHaveURL(
@@ -124,7 +118,7 @@ test("trace from the outside world to vm1's floating IP; then with the gateway o
   await expect(page.getByTestId("trace-to")).toHaveValue(outside);
   await expect(page).toHaveURL(new RegExp(`/trace\\?from=vm1&to=${outside.replaceAll(".", "\\.")}$`));
   await expect(page.getByTestId("trace-pick-tag")).toHaveText(["From", "To"]);
-  await explain(page);
+  await clickExplain(page);
   await expect(page.getByTestId("trace-verdict")).toHaveAttribute("data-verdict", "delivered");
   await expect(
     page

@@ -2,7 +2,7 @@
 // with zod before any word of them reaches a command line on the agent; the agent then checks what only it knows
 // (the namespace is one of its own, the bridge is one of its bridges). Part of the agent's contract.
 import { z } from "zod";
-import type { NatRuleCounters } from "../../lib/host-snapshot";
+import type { ConntrackEntry, NatRuleCounters } from "../../lib/host-snapshot";
 import { bridgeName, interfaceName, ownNamespaceName } from "../../lib/names";
 import { ipv4 } from "../../lib/schemas/common";
 import { type ProbeOutcome, traceProtocols } from "../../lib/schemas/trace";
@@ -54,6 +54,12 @@ export const portsQuestion = z.object({ kind: z.literal("ports") });
  */
 export const daemonsQuestion = z.object({ kind: z.literal("daemons"), namespace });
 
+/**
+ * The connections conntrack tracks in a router namespace whose original direction goes from `src` to `dst`
+ * (`conntrack -L --orig-src SRC --orig-dst DST`): the entry that translates a traced packet, if there is one.
+ */
+export const conntrackQuestion = z.object({ kind: z.literal("conntrack"), namespace, src: ipv4, dst: ipv4 });
+
 export const traceQuestion = z.discriminatedUnion("kind", [
   routeQuestion,
   ovsQuestion,
@@ -61,6 +67,7 @@ export const traceQuestion = z.discriminatedUnion("kind", [
   linksQuestion,
   portsQuestion,
   daemonsQuestion,
+  conntrackQuestion,
 ]);
 export type TraceQuestion = z.infer<typeof traceQuestion>;
 export type RouteQuestion = z.infer<typeof routeQuestion>;
@@ -121,7 +128,9 @@ export type TraceAnswer =
   | { kind: "ports"; ok: true; ports: TracePort[]; bridges: string[] }
   | { kind: "ports"; ok: false; error: string }
   | { kind: "daemons"; ok: true; daemons: TraceDaemon[] }
-  | { kind: "daemons"; ok: false; error: string };
+  | { kind: "daemons"; ok: false; error: string }
+  | { kind: "conntrack"; ok: true; entries: ConntrackEntry[] }
+  | { kind: "conntrack"; ok: false; error: string };
 
 /** What the agent says about itself with every answer: the names the server needs to ask good questions. */
 export type TraceHostInfo = {

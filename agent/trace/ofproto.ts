@@ -114,7 +114,7 @@ export function parseOfprotoTrace(text: string, ports: Map<number, string>): Ovs
   return { bridges, rules, outputs, vlan, notes, datapath_actions: datapathActions, text };
 }
 
-/** The ofproto/trace flow argument: `in_port=NAME,PROTO,dl_src=…,dl_dst=…,nw_src=…,nw_dst=…[,tp_dst=N]`. */
+/** The ofproto/trace flow argument: `in_port=NAME,PROTO,dl_src=…,dl_dst=…,nw_src=…,nw_dst=…[,PROTO_dst=N]`. */
 export function ofprotoFlow(flow: {
   in_port: string;
   protocol: "icmp" | "tcp" | "udp";
@@ -135,6 +135,9 @@ export function ofprotoFlow(flow: {
   // An echo request, as ping sends it; a SYN for tcp.
   if (flow.protocol === "icmp") fields.push("icmp_type=8", "icmp_code=0");
   if (flow.protocol === "tcp") fields.push("tcp_flags=0x002");
-  if (flow.tp_dst !== undefined && flow.protocol !== "icmp") fields.push(`tp_dst=${flow.tp_dst}`);
+  // The protocol's own field: ofproto/trace reads `tp_dst` as TCP's, and refuses it on a udp flow ("prerequisites
+  // not met for setting tp_dst").
+  if (flow.tp_dst !== undefined && flow.protocol !== "icmp")
+    fields.push(`${flow.protocol}_dst=${flow.tp_dst}`);
   return fields.join(",");
 }

@@ -65,7 +65,10 @@ describe("ofproto/trace", () => {
     );
     expect(
       ofprotoFlow({ ...base, protocol: "tcp", nw_src: "10.0.0.5", nw_dst: "10.0.0.6", tp_dst: 22 }),
-    ).toMatch(/,tcp_flags=0x002,tp_dst=22$/);
+    ).toMatch(/,tcp_flags=0x002,tcp_dst=22$/);
+    expect(
+      ofprotoFlow({ ...base, protocol: "udp", nw_src: "10.0.0.5", nw_dst: "10.0.0.6", tp_dst: 53 }),
+    ).toMatch(/,udp,.*,udp_dst=53$/);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   traceProbe,
   traceQuestions,
 } from "../contract/trace";
+import { listConntrackBetween } from "../host/conntrack";
 import { mapLimit } from "../host/exec";
 import { type IpResult, IpSessions } from "../host/ip-session";
 import { saveNat } from "../host/iptables";
@@ -25,6 +26,7 @@ import type { Ovs } from "../host/ovs";
 import { unixctl, vswitchdControlSocket } from "../host/unixctl";
 import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave } from "../plan/iptables";
+import { parseConntrack } from "../read/conntrack";
 import { observeDaemons } from "../read/observe";
 import { ofprotoFlow, parseDpifShow, parseOfprotoTrace, portsOfBridge } from "./ofproto";
 import { sendProbe } from "./probe";
@@ -97,9 +99,8 @@ export class Tracer {
     const started = performance.now();
     const { questions } = traceQuestions.parse(raw);
     for (const q of questions) {
-      if (q.kind === "route" || q.kind === "nat" || q.kind === "links" || q.kind === "daemons")
-        this.checkNamespace(q.namespace);
       if (q.kind === "ovs") this.checkBridge(q.bridge);
+      else if (q.kind !== "ports") this.checkNamespace(q.namespace);
     }
     const answers: (TraceAnswer | undefined)[] = new Array(questions.length);
 
@@ -187,6 +188,16 @@ export class Tracer {
               answers[index] = { kind: "daemons", ok: true, daemons: await this.daemons(q.namespace) };
             } catch (error) {
               answers[index] = { kind: "daemons", ok: false, error: message(error) };
+            }
+          });
+          break;
+        case "conntrack":
+          tasks.push(async () => {
+            try {
+              const text = await listConntrackBetween(q.namespace, q.src, q.dst);
+              answers[index] = { kind: "conntrack", ok: true, entries: parseConntrack(text) };
+            } catch (error) {
+              answers[index] = { kind: "conntrack", ok: false, error: message(error) };
             }
           });
           break;

@@ -1,8 +1,9 @@
-// netlens trace --from X --to Y [--protocol icmp|tcp|udp] [--port N] [--probe] [-f table|json]
+// netlens trace --from X --to Y [--protocol icmp|tcp|udp] [--port N] [--probe] [--source-address A] [-f table|json]
 // Prints the forward and reply paths hop by hop with what decided each hop, the diagnoses, and the verdict.
 // `--to metadata` (or 169.254.169.254) traces an instance's request to the metadata service, over tcp/80. With a
 // member's token, the server answers with the host's internals masked; the same command prints that view.
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { conntrackText } from "../../lib/conntrack";
 import type { Hop, TraceResult } from "../../lib/schemas/trace";
 import { ownRuleText } from "../../lib/trace-rule-text";
 import { formatOption, run } from "../command";
@@ -35,6 +36,7 @@ function hopLines(name: string, hops: Hop[]): string[] {
     for (const text of hop.decided_by.text.split("\n")) lines.push(`        ${hop.decided_by.kind}: ${text}`);
     const rule = ownRuleText(hop.rule);
     if (rule !== null) lines.push(`        rule: ${rule}`);
+    if (hop.conntrack !== undefined) lines.push(`        conntrack: ${conntrackText(hop.conntrack)}`);
     for (const evidence of hop.probe?.evidence ?? []) lines.push(`        probe: ${evidence}`);
   });
   if (hops.length === 0) lines.push("  (none)");
@@ -72,6 +74,10 @@ export function traceCommands(program: Command): void {
     )
     .option("--port <port>", "destination port (tcp, udp)", portNumber)
     .option("--probe", "send a real packet and report where it was seen")
+    .option(
+      "--source-address <address>",
+      "the source address an instance's packet carries, when not its own (a spoofed source; explain only)",
+    )
     .addOption(formatOption())
     .action(
       run(
@@ -83,6 +89,7 @@ export function traceCommands(program: Command): void {
             protocol: "icmp" | "tcp" | "udp";
             port?: number;
             probe?: boolean;
+            sourceAddress?: string;
             format: Format;
           },
         ) => {
@@ -92,6 +99,7 @@ export function traceCommands(program: Command): void {
             protocol: o.protocol,
             ...(o.port === undefined ? {} : { port: o.port }),
             probe: o.probe === true,
+            ...(o.sourceAddress === undefined ? {} : { source_address: o.sourceAddress }),
           });
           if (o.format === "json") printJson(result);
           else console.log(terminalText(formatTrace(result)));

@@ -3,6 +3,7 @@
 // decided it (the route, the NAT rule, the OVS flow: monospace, as the host said it; a member reads it in its own
 // resources' terms, without the host's names). Failing hops are red, with the diagnosis and its fix under them.
 import { useEffect, useRef } from "react";
+import { conntrackText } from "@/lib/conntrack";
 import type { Diagnosis, Hop, TraceResult } from "@/lib/schemas/trace";
 import { ownRuleText } from "@/lib/trace-rule-text";
 import type { Topology } from "../topology/model";
@@ -169,6 +170,24 @@ function HopRow({
         // The security group rule that let the packet through a port's filter, or the port forwarding it took.
         <p data-testid="hop-resource-rule" className="mt-1 text-[11px]">
           {ownRuleText(hop.rule)}
+        </p>
+      ) : null}
+      {hop.conntrack !== undefined ? (
+        // The connection's entry in the router: once it exists, it (not the nat rules) translates the
+        // connection's packets and lets its replies back.
+        <p
+          data-testid="hop-conntrack"
+          data-found={hop.conntrack.entry !== null}
+          className="mt-1 flex gap-1 text-[11px]"
+        >
+          <span className="shrink-0 rounded bg-[var(--hover)] px-1 text-[10px] uppercase text-[var(--fg)]">
+            conntrack entry
+          </span>
+          <span
+            className={`font-mono break-all ${hop.conntrack.entry !== null && !hop.conntrack.agrees ? "text-[var(--color-state-error)]" : ""}`}
+          >
+            {conntrackText(hop.conntrack)}
+          </span>
         </p>
       ) : null}
       {hop.probe ? (

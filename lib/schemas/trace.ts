@@ -1,7 +1,8 @@
 // Packet path tracing: the API's input (trace.run) and its answer, hop by hop. The questions the server asks a
 // host agent to answer it are the agent's contract (agent/contract/trace.ts).
 import { z } from "zod";
-import { ref } from "./common";
+import type { ConntrackEntry } from "../host-snapshot";
+import { ipv4, ref } from "./common";
 
 // ---- The API: trace.run ----
 
@@ -20,6 +21,12 @@ export const traceRun = z
     port: z.number().int().min(1).max(65535).optional(),
     /** Send a real packet and report per hop whether it was seen. */
     probe: z.boolean().default(false),
+    /**
+     * The source address the packet carries when it is not the instance's own (a spoofed source, or an address
+     * the port holds as an allowed address pair): `from` must then be an instance. Explain only: a probe sends
+     * from the instance's own address.
+     */
+    source_address: ipv4.optional(),
   })
   .refine((input) => input.protocol === "icmp" || input.port !== undefined, {
     error: "A port is required for tcp and udp",
@@ -28,6 +35,10 @@ export const traceRun = z
   .refine((input) => input.protocol !== "icmp" || input.port === undefined, {
     error: "A port makes no sense for icmp",
     path: ["port"],
+  })
+  .refine((input) => !(input.probe && input.source_address !== undefined), {
+    error: "A probe sends from the instance's own address: a source address is for explain only",
+    path: ["source_address"],
   });
 export type TraceRunInput = z.input<typeof traceRun>;
 
@@ -117,6 +128,21 @@ export type HopProbe = {
   evidence: string[];
 };
 
+/**
+ * The connection's entry in the connection tracking table of the router that translates it (a NAT hop, and the
+ * reply's hop that conntrack reverses): the pair it translates (original direction, and the reply as it is
+ * expected back), its state and flags. Once an entry exists, conntrack alone decides the connection's later
+ * packets and its replies: the nat rules are not read again for it.
+ */
+export type HopConntrack = {
+  /** null: conntrack tracks no such connection there (none lately): the next packet is new, NATed by the rules. */
+  entry: ConntrackEntry | null;
+  /** The entry translates as the nat rules do now (one made before a rule changed keeps its old translation). */
+  agrees: boolean;
+  /** Other entries of the same two addresses (other source ports or ping ids: other connections). */
+  others: number;
+};
+
 export type Hop = {
   where: HopWhere;
   action: HopAction;
@@ -127,6 +153,8 @@ export type Hop = {
   decided_by: DecidedBy;
   /** The resource rule behind `decided_by`, when a resource's rule decided the hop. */
   rule?: HopRule;
+  /** NAT hops in a router: the connection's conntrack entry there (absent: the host was not asked, or failed). */
+  conntrack?: HopConntrack;
   probe?: HopProbe;
 };
 

@@ -239,11 +239,16 @@ function traceModel(inputs: TraceInputs, intent: HostIntent): TraceModel {
 function portFilters(inputs: TraceInputs, intent: HostIntent): Map<string, PortFilter> {
   const names = new Map(inputs.groups.map((g) => [g.id, g.name]));
   const rules = portRules(inputs.security, inputs.allocations);
+  // Each port's groups, gathered once (not a pass over every port's groups for each of a thousand ports).
+  const groupsOf = new Map<string, PortFilter["groups"]>();
+  for (const g of inputs.security.portGroups) {
+    const list = groupsOf.get(g.portId) ?? [];
+    list.push({ id: g.securityGroupId, name: names.get(g.securityGroupId) ?? "" });
+    groupsOf.set(g.portId, list);
+  }
   const filters = new Map<string, PortFilter>();
   for (const entry of intent.firewall ?? []) {
-    const groups = inputs.security.portGroups
-      .filter((g) => g.portId === entry.port_id)
-      .map((g) => ({ id: g.securityGroupId, name: names.get(g.securityGroupId) ?? "" }));
+    const groups = groupsOf.get(entry.port_id) ?? [];
     const named = (rules.get(entry.port_id) ?? []).map((r) => ({
       ...r,
       group_name: names.get(r.row.securityGroupId) ?? "",

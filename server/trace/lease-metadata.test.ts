@@ -79,6 +79,8 @@ function answer(q: TraceQuestion): TraceAnswer {
       return { kind: "ports", ok: true, ports: [], bridges: [info.integration_bridge] };
     case "links":
       return { kind: "links", ok: true, links: [] };
+    case "conntrack":
+      return { kind: "conntrack", ok: true, entries: [] };
     default: {
       const unreachable: never = q;
       throw new Error(`unscripted ${JSON.stringify(unreachable)}`);
@@ -242,5 +244,25 @@ describe("a trace of an end that cannot get its lease", () => {
         message: expect.stringContaining(`has no host entry for Port wl-port (${port.mac_address})`),
       }),
     ]);
+  });
+});
+
+describe("a trace from an address the instance does not hold", () => {
+  it("ends at the instance's port with port-security-spoof; a probe cannot send it", async () => {
+    const forged = "10.65.0.99";
+    const result = await api.caller.trace.run({ from: "iso-vm", to: "metadata", source_address: forged });
+    expect(result.diagnoses.map((d) => d.code)).toEqual(["port-security-spoof"]);
+    expect(result.forward.at(-1)).toMatchObject({
+      action: "dropped",
+      decided_by: { kind: "security_group" },
+      packet: { src: forged, dst: "169.254.169.254" },
+    });
+    expect(result.diagnoses[0]?.hop).toBe(`forward[${result.forward.length - 1}]`);
+    // Its own address passes the same port.
+    const own = await api.caller.trace.run({ from: "iso-vm", to: "metadata", source_address: vm.address });
+    expect(own.diagnoses.map((d) => d.code)).not.toContain("port-security-spoof");
+    await expect(
+      api.caller.trace.run({ from: "iso-vm", to: "metadata", source_address: forged, probe: true }),
+    ).rejects.toThrow("a source address is for explain only");
   });
 });

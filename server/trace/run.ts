@@ -12,6 +12,7 @@ import { badRequest, conflict, DomainError } from "../domain/errors";
 import type { Actor } from "../domain/tx";
 import type { TraceAgent, TraceAgents } from "./agent";
 import { HostAnswers } from "./ask";
+import { conntrackQuestion, matchConntrack, trackedConnections, withConntrack } from "./conntrack";
 import { daemonsOf, dhcpFacts, dhcpQuestion, workloadEnds } from "./daemons";
 import { diagnose } from "./diagnose";
 import { loadTraceModel, type TraceModel } from "./facts";
@@ -130,6 +131,10 @@ async function traceIn(setting: TraceSetting, asked: TraceRun): Promise<TraceRes
     probeNote = ` (sent from the uplink's own address ${from.uplink.address}, not ${from.address})`;
     from = { ...from, address: from.uplink.address };
   }
+  if (input.source_address !== undefined && from.kind !== "instance")
+    throw badRequest(
+      `Only an instance sends from another source address: trace --from INSTANCE --source-address ${input.source_address}`,
+    );
   if (from.kind === "floating_ip" && from.instance === null) {
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
@@ -159,7 +164,8 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   const source = placeOf(from, places);
   const target = server === null ? placeOf(to, places) : server.kind === "none" ? undefined : server.place;
   if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);
-  const original = { src: from.address ?? "", dst: to.address ?? "" };
+  // A source address asked for is what the instance puts in the packet (its port's filter judges it).
+  const original = { src: input.source_address ?? from.address ?? "", dst: to.address ?? "" };
 
   // One round trip for what every walk needs: our OVS ports, the nat rules of the routers the ends imply, the
   // uplinks' MACs (the only devices whose MAC the intent does not choose); and with them the walk's first route.
@@ -238,6 +244,11 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   };
   const forward = await walk(ctx, "forward", { place: source, packet: original, srcKnown }, []);
   const arrived = target !== undefined && forward.deliveredAt === target;
+  // The connection's entries in the routers that translate it: read beside the reply's walk; in probe mode after
+  // the probe, so that the real packet's own entry shows.
+  const tracked = trackedConnections(forward.nat, input.protocol);
+  const readEntries = () => hostAnswers.ask(tracked.map(conntrackQuestion)).catch(() => []);
+  const entries = input.probe ? null : readEntries();
   let reply: WalkResult | null = null;
   if (arrived) {
     reply = await walk(
@@ -339,6 +350,15 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
       ...probeDiagnoses(probed.outcome, result.forward, result.reply, input.port ?? null, to.address ?? ""),
     ]);
   }
+  const answers = await (entries ?? readEntries());
+  tracked.forEach((connection, index) => {
+    const answer = answers[index];
+    // A host that cannot list its connections (no conntrack tool) still traces: the hops go without an entry.
+    if (answer?.kind !== "conntrack" || !answer.ok) return;
+    const found = matchConntrack(answer.entries, connection);
+    result.forward = withConntrack(result.forward, connection.namespace, found, "forward");
+    result.reply = withConntrack(result.reply, connection.namespace, found, "reply");
+  });
   result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
   return result;
 }

@@ -141,6 +141,7 @@ export function wayIn(
     rule,
     node_id,
     ...(ports === undefined ? {} : { ports }),
+    entered: { ...packet, port: ctx.port },
   };
   return {
     packet: { ...packet, dst: to },
@@ -274,6 +275,8 @@ export function wayOut(
     after: rule.to,
     rule,
     node_id,
+    // After a DNAT here, the DNAT's record has what came in: conntrack's original is the connection before both.
+    entered: { ...packet, port: ctx.port },
   };
   trail.natted(nat);
   trail.inside(place, oif, {

@@ -57,6 +57,18 @@ const admin: TraceResult = {
         fixed_ip_address: FIXED,
         conntrack: false,
       },
+      conntrack: {
+        entry: {
+          protocol: "icmp",
+          state: null,
+          original: { src: OUTSIDE, dst: FIP, sport: null, dport: null },
+          reply: { src: FIXED, dst: OUTSIDE, sport: null, dport: null },
+          flags: [],
+          text: `icmp 1 29 src=${OUTSIDE} dst=${FIP} type=8 code=0 id=7 src=${FIXED} dst=${OUTSIDE} type=0 code=0 id=7 mark=2 zone=0 use=1`,
+        },
+        agrees: true,
+        others: 0,
+      },
     }),
     hop({
       where: {
@@ -110,6 +122,18 @@ const admin: TraceResult = {
         router_id: "bravo-router",
         external_ip_address: BRAVO_GW,
         conntrack: false,
+      },
+      conntrack: {
+        entry: {
+          protocol: "icmp",
+          state: null,
+          original: { src: "10.2.0.5", dst: OUTSIDE, sport: null, dport: null },
+          reply: { src: OUTSIDE, dst: BRAVO_GW, sport: null, dport: null },
+          flags: [],
+          text: `icmp 1 29 src=10.2.0.5 dst=${OUTSIDE} src=${OUTSIDE} dst=${BRAVO_GW} mark=0 use=1`,
+        },
+        agrees: true,
+        others: 0,
       },
     }),
   ],
@@ -209,6 +233,23 @@ describe("a member's view of a trace", () => {
       decided_by: { kind: "model", text: OUTSIDE_PROJECT },
     });
     for (const secret of ["bravo", BRAVO_GW, "port-gw-b"]) expect(text, secret).not.toContain(secret);
+  });
+
+  it("shows its own router's conntrack entry of its connection: the NAT pair, without the host's line", () => {
+    expect(view.forward[2]?.conntrack).toEqual({
+      entry: {
+        protocol: "icmp",
+        state: null,
+        original: { src: OUTSIDE, dst: FIP, sport: null, dport: null },
+        reply: { src: FIXED, dst: OUTSIDE, sport: null, dport: null },
+        flags: [],
+        text: "",
+      },
+      agrees: true,
+      others: 0,
+    });
+    expect(text).not.toContain("mark=");
+    expect(view.reply[0]).not.toHaveProperty("conntrack");
   });
 
   it("keeps each diagnosis's code and hop, in the member's words", () => {

@@ -4,10 +4,12 @@
 // the host's own words (`ip route get`, iptables, ofproto/trace, tcpdump), fixes in host commands, and anything
 // of another project (its resources, its addresses). Built up from what may be shown, never by deleting what
 // may not: a field the admin's answer gains later stays out of the member's until it is added here. PURE.
+import type { ConntrackTuple } from "../../lib/host-snapshot";
 import type {
   Diagnosis,
   DiagnosisCode,
   Hop,
+  HopConntrack,
   HopRule,
   ProbeOutcome,
   TraceEndpointView,
@@ -108,7 +110,38 @@ function tenantHop(hop: Hop, scope: TenantScope): Hop {
     packet,
     decided_by: { kind: hop.decided_by.kind, text: ruleText(hop, rule, packet, scope) },
     ...(rule === undefined ? {} : { rule }),
+    ...(hop.conntrack === undefined ? {} : { conntrack: tenantConntrack(hop.conntrack, scope) }),
     ...probe,
+  };
+}
+
+/**
+ * The member's own router's entry for the member's own connection: its addresses are those the hops show
+ * already (the member's and the peer's, another project's hidden as everywhere), its ports and state are the
+ * connection's. The host's line goes: its timeout, mark and zone are the host's bookkeeping.
+ */
+function tenantConntrack(conntrack: HopConntrack, scope: TenantScope): HopConntrack {
+  const { entry } = conntrack;
+  const tuple = (t: ConntrackTuple): ConntrackTuple => ({
+    src: address(t.src, scope),
+    dst: address(t.dst, scope),
+    sport: t.sport,
+    dport: t.dport,
+  });
+  return {
+    entry:
+      entry === null
+        ? null
+        : {
+            protocol: entry.protocol,
+            state: entry.state,
+            original: tuple(entry.original),
+            reply: tuple(entry.reply),
+            flags: entry.flags,
+            text: "",
+          },
+    agrees: conntrack.agrees,
+    others: conntrack.others,
   };
 }
 

@@ -23,6 +23,8 @@ export type ConnNat = {
   node_id: string;
   /** A port forwarding's DNAT: the destination port before and after (conntrack reverses it too). */
   ports?: { before: number; after: number };
+  /** The packet as it came into the namespace, with its destination port (null: icmp): conntrack's original. */
+  entered: Packet & { port: number | null };
 };
 
 /** What happened, for the diagnoses: each event points at the hop it concerns (its index in the list). */
