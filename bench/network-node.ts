@@ -272,7 +272,14 @@ async function applyOk(agent: Agent, intent: HostIntent): Promise<string> {
   return t ? [t.observe_ms, t.plan_ms, t.execute_ms, t.verify_ms].map((v) => v.toFixed(0)).join("/") : "";
 }
 
-/** A ping stream (every 50 ms, at most 400) from the uplink to a floating IP, until stopped. */
+/** Packets a ping stream sends in a second: the tail it leaves uncounted, still on its way when it is stopped. */
+const PINGS_PER_SECOND = 20;
+
+/**
+ * A ping stream (every 50 ms, at most 400) from the uplink to a floating IP, until stopped. `stop` lets it run
+ * one more second, then counts as lost the packets never answered but those of that last second (packets go
+ * out at most every 50 ms, so the last 20 sent include every one of it).
+ */
 function pingStream(): { stop: () => Promise<{ sent: number; lost: number[] }> } {
   const child: ChildProcess = spawn("ip", [
     "netns",
@@ -281,7 +288,7 @@ function pingStream(): { stop: () => Promise<{ sent: number; lost: number[] }> }
     "ping",
     "-n",
     "-i",
-    "0.05",
+    String(1 / PINGS_PER_SECOND),
     "-c",
     "400",
     PINGED,
@@ -293,13 +300,14 @@ function pingStream(): { stop: () => Promise<{ sent: number; lost: number[] }> }
   const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   return {
     stop: async () => {
+      await sleep(1000);
       child.kill("SIGINT");
       await exited;
-      const sent = Number(/(\d+) packets transmitted/.exec(out)?.[1] ?? Number.NaN);
+      const transmitted = Number(/(\d+) packets transmitted/.exec(out)?.[1] ?? Number.NaN);
       const answered = new Set([...out.matchAll(/icmp_seq=(\d+) /g)].map((m) => Number(m[1])));
-      // The last one sent may still be on its way when ping is stopped: not counted.
+      const sent = transmitted - PINGS_PER_SECOND;
       const lost: number[] = [];
-      for (let seq = 1; seq < sent; seq++) if (!answered.has(seq)) lost.push(seq);
+      for (let seq = 1; seq <= sent; seq++) if (!answered.has(seq)) lost.push(seq);
       return { sent, lost };
     },
   };

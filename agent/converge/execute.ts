@@ -184,17 +184,17 @@ export async function executeActions(
         deps.ovs.modifyFlows(a.bridge, a.add, later).catch((e: unknown) => fail(a.resource, message(e))),
       ),
     );
+  // 5. Daemons, once their devices have their addresses (and NAT its redirect): files, then a start or a
+  // reload, per namespace. They need no OVS port nor flow, so they start while OVS is still at work (at 500
+  // routers the flows step waits seconds on vswitchd, and 500 haproxy starts take as long).
+  const daemons = () => runDaemons(of("daemon-files", "daemon-start", "daemon-reload"), deps.locks, fail);
   await step("configure", () =>
     Promise.all([
       step("ovs", ovs).then(() => step("flows", flows)),
-      step("namespaces", () => mapLimit(namespaces, PARALLEL, configure)),
+      step("namespaces", () => mapLimit(namespaces, PARALLEL, configure)).then(() =>
+        step("daemons", daemons),
+      ),
     ]),
-  );
-
-  // 5. Daemons, once their devices have their addresses (and NAT its redirect): files, then a start or a
-  // reload, per namespace.
-  await step("daemons", () =>
-    runDaemons(of("daemon-files", "daemon-start", "daemon-reload"), deps.locks, fail),
   );
 
   // 6. Probes on DHCP subnets take their lease, once the servers answer.
