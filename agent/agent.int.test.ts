@@ -282,6 +282,41 @@ describe("agent on a real host", () => {
     expect(counted.text).toContain("20 packets transmitted, 20 received, 0% packet loss");
   });
 
+  it("takes the stopped agent's picture of the host at start-up, unless the host no longer holds what it shows", async () => {
+    if (options === undefined || sandbox === undefined) throw new Error("not started");
+    const intent: HostIntent = { ...withVlan(labIntent(5), vlanRouter()), repair: [] };
+    /** Stops the agent, makes `whileDown` happen, starts another: its log lines. */
+    const restart = async (whileDown = async () => {}) => {
+      const lines: { msg?: string; kept?: boolean; mode?: string; read?: number }[] = [];
+      await need().close();
+      agent = undefined;
+      await whileDown();
+      agent = await createAgent(
+        options ?? { ovsdb: "", stateDir: "" },
+        pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+      );
+      return lines;
+    };
+    // As left: the first pushed intent reads no namespace.
+    let lines = await restart();
+    expect((await need().apply(intent)).changes).toBe(0);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: "the last agent's picture of the host", kept: true }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "applied", mode: "incremental", read: 0 }));
+    // The router's gateway port deleted while no agent ran: the host is read, and the port made again.
+    const db = sandbox.db;
+    lines = await restart(async () => {
+      await run("ovs-vsctl", [`--db=${db}`, "del-port", `tap${ids.gatewayPort.slice(0, 11)}`]);
+    });
+    expect((await need().apply(intent)).changes).toBeGreaterThan(0);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: "the last agent's picture of the host", kept: false }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "applied", mode: "full" }));
+    expect(await pingOnce(uplinkNs, "203.0.113.20")).toBe(true);
+  });
+
   it("serves the API over HTTP with the bearer token only", async () => {
     const token = randomBytes(16).toString("hex");
     const http = await serveAgent(need(), token, { host: "127.0.0.1", port: 0 });

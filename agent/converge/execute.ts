@@ -1,7 +1,7 @@
 // Executes a plan: groups its actions into as few commands as possible (one OVS transaction for deletions and
-// one for additions, one `ip -batch` in the root namespace, one per namespace, one iptables-restore per router,
-// one replace-flows per bridge), runs the independent ones at once, and reports failures against the resource
-// that owns the action.
+// one for additions, one `ip -batch` in the root namespace, one per namespace, one iptables-restore of all its
+// tables per router, one replace-flows per bridge), runs the independent ones at once, and reports failures
+// against the resource that owns the action.
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { ArpAnnouncer } from "../host/arping";
@@ -194,15 +194,12 @@ export async function executeActions(
             .with(`sysctl:${a.ns}`, () => enableForwarding(a.ns))
             .catch((e: unknown) => fail(a.resource, message(e))),
         ),
-      ...nat
-        .filter((a) => a.ns === ns)
-        .map((a) =>
-          deps.locks
-            .with(`iptables:${a.ns}`, () =>
-              restoreTables(a.ns, renderRestore(a.chains, a.deleteJumps, a.addJumps, a.edits, a.table)),
-            )
-            .catch((e: unknown) => fail(a.resource, message(e))),
-        ),
+      restoreNamespace(
+        ns,
+        nat.filter((a) => a.ns === ns),
+        deps,
+        fail,
+      ),
     ]);
   // Each bridge's flow changes in one bundle: removals and additions of our flows, nobody else's. After the OVS
   // ports: a flow naming a port made in this apply would not parse before it.
@@ -212,17 +209,17 @@ export async function executeActions(
         deps.ovs.modifyFlows(a.bridge, a.add, later).catch((e: unknown) => fail(a.resource, message(e))),
       ),
     );
+  // 5. Daemons, once their devices have their addresses (and NAT its redirect): files, then a start or a
+  // reload, per namespace. They need no OVS port nor flow, so they start while OVS is still at work (at 500
+  // routers the flows step waits seconds on vswitchd, and 500 haproxy starts take as long).
+  const daemons = () => runDaemons(of("daemon-files", "daemon-start", "daemon-reload"), deps.locks, fail);
   await step("configure", () =>
     Promise.all([
       step("ovs", ovs).then(() => step("flows", flows)),
-      step("namespaces", () => mapLimit(namespaces, PARALLEL, configure)),
+      step("namespaces", () => mapLimit(namespaces, PARALLEL, configure)).then(() =>
+        step("daemons", daemons),
+      ),
     ]),
-  );
-
-  // 5. Daemons, once their devices have their addresses (and NAT its redirect): files, then a start or a
-  // reload, per namespace.
-  await step("daemons", () =>
-    runDaemons(of("daemon-files", "daemon-start", "daemon-reload"), deps.locks, fail),
   );
 
   // 6. Probes on DHCP subnets take their lease, once the servers answer.
@@ -285,6 +282,27 @@ async function perNamespace<A extends Action & { ns: string }>(
     const { failures } = await deps.locks.with(`ip:${ns}`, () => batch(ns, lines));
     for (const failure of failures) fail(failure.resource, `${ns}: ${failure.line}: ${failure.message}`);
   });
+}
+
+/**
+ * One namespace's tables (nat, and a router's mangle) in one `iptables-restore`: a process per namespace rather
+ * than per table (each table is still its own commit). Should it fail, every table's resource is told.
+ */
+async function restoreNamespace(
+  ns: string,
+  actions: Of<"nat-chains">[],
+  deps: ExecuteDeps,
+  fail: (resource: string, message: string) => void,
+): Promise<void> {
+  if (actions.length === 0) return;
+  const text = actions
+    .map((a) => renderRestore(a.chains, a.deleteJumps, a.addJumps, a.edits, a.table))
+    .join("");
+  await deps.locks
+    .with(`iptables:${ns}`, () => restoreTables(ns, text))
+    .catch((e: unknown) => {
+      for (const a of actions) fail(a.resource, message(e));
+    });
 }
 
 /** One namespace's links, addresses and routes in one `ip -batch`; with `readBack`, what it holds after. */

@@ -26,6 +26,7 @@ import { admitIntent, type Refused } from "./admit";
 import { ensureBridges } from "./bridges";
 import { executeActions } from "./execute";
 import { KeyedLock, Serial } from "./lock";
+import { stillAsPictured, takePicture, writePicture } from "./picture-file";
 import {
   flowParts,
   holdUnasked,
@@ -96,6 +97,12 @@ export class Converger {
    * apply starts from this picture instead of reading the host. null: read the whole host next time.
    */
   #picture: ObservedHost | null = null;
+  /**
+   * The picture the agent before this one left as it stopped: the first apply takes it as its picture if the
+   * host, read cheaply, is still as it shows (converge/picture-file.ts). Used once.
+   */
+  #restored: ObservedHost | null;
+  readonly #picturePath: string;
   /** What the host must hold (the last intent applied): rebuilt from this when the host lost it. */
   #lastIntent: HostIntent | null;
   /** The OVS daemons that run now (pids): another pair means OVS restarted. */
@@ -107,7 +114,12 @@ export class Converger {
   /** The firewall's flows as rendered by this apply and the last. */
   readonly #firewallCache = new FirewallCache();
 
-  private constructor(deps: ConvergerDeps, state: AgentState, lastIntent: HostIntent | null) {
+  private constructor(
+    deps: ConvergerDeps,
+    state: AgentState,
+    lastIntent: HostIntent | null,
+    restored: ObservedHost | null,
+  ) {
     const { options } = deps;
     this.#ovs = deps.ovs;
     this.#options = options;
@@ -129,6 +141,8 @@ export class Converger {
     this.#bridges = agentBridges(options);
     this.#statePath = join(options.stateDir, "state.json");
     this.#intentPath = join(options.stateDir, "intent.json");
+    this.#picturePath = join(options.stateDir, "picture.json");
+    this.#restored = restored;
     this.#runDir = deps.runDir;
     this.#ownNamespace = ownNamespacePattern(options.prefix);
     this.#state = state;
@@ -139,7 +153,9 @@ export class Converger {
   static async start(deps: ConvergerDeps): Promise<Converger> {
     const state = await readState(join(deps.options.stateDir, "state.json"), deps.log);
     const intent = await readIntent(join(deps.options.stateDir, "intent.json"), deps.log);
-    return new Converger(deps, state, intent);
+    // Only with the intent and state it was left beside: without them it pictures nothing we know.
+    const picture = await takePicture(join(deps.options.stateDir, "picture.json"), deps.log);
+    return new Converger(deps, state, intent, intent === null ? null : picture);
   }
 
   get appliedRevision(): number {
@@ -194,6 +210,7 @@ export class Converger {
       const intent = this.#lastIntent;
       if (intent === null) return;
       this.#picture = null;
+      this.#restored = null;
       await this.#reported(() => this.#converge({ ...intent, repair: [] }));
     });
   }
@@ -265,10 +282,13 @@ export class Converger {
     return this.#announcer.drained();
   }
 
-  /** Waits for a running apply. */
+  /** Waits for a running apply; leaves the picture of the host for the next start. */
   async close(): Promise<void> {
     clearInterval(this.#watch);
-    await this.#serial.run(async () => {});
+    await this.#serial.run(async () => {
+      const picture = this.#picture;
+      if (picture !== null && this.#lastIntent !== null) await writePicture(this.#picturePath, picture);
+    });
     await this.#announcer.drained();
   }
 
@@ -302,6 +322,7 @@ export class Converger {
         this.#log.warn({ lost, ovs_restarted: restarted }, "the host lost what it was given: rebuilding it");
         if (restarted) await ensureBridges(this.#ovs, this.#options, this.#log);
         this.#picture = null;
+        this.#restored = null;
         await this.#reported(() => this.#converge({ ...intent, repair: [] }));
       });
     } finally {
@@ -327,6 +348,7 @@ export class Converger {
     } catch (error) {
       // Whatever ran is unknown: the next apply reads the whole host.
       this.#picture = null;
+      this.#restored = null;
       throw error;
     } finally {
       this.#announcer.release();
@@ -456,7 +478,8 @@ export class Converger {
    */
   async #look(intent: HostIntent): Promise<{ scope: Scope | null; host: ObservedHost }> {
     const repair = intent.repair ?? "all";
-    const last = this.#picture;
+    const last = this.#picture ?? (repair === "all" ? null : await this.#restore(intent));
+    this.#restored = null;
     if (last === null || repair === "all") return { scope: null, host: await this.#observe(intent) };
     const scope = selectScope({
       ...this.#parts(intent, last),
@@ -478,6 +501,32 @@ export class Converger {
       bridges: [],
     });
     return { scope, host };
+  }
+
+  /**
+   * The picture the last agent left, if the host still is as it shows: namespaces listed, OVS ports, root veth
+   * ends and flows read (a handful of processes), namespace contents taken from it. Null: read the whole host.
+   */
+  async #restore(intent: HostIntent): Promise<ObservedHost | null> {
+    const saved = this.#restored;
+    if (saved === null) return null;
+    const fresh = await this.#observe(intent, {
+      previous: saved,
+      links: new Set(),
+      nat: new Set(),
+      list: true,
+      ovsPorts: true,
+      bridges: this.#bridges,
+    });
+    const named = namespacesOf(intent, this.#settings.prefix);
+    const ours = new Set(
+      (await listNamespaces()).filter(
+        (name) => this.#ownNamespace.test(name) && (this.#state.owned.has(name) || named.has(name)),
+      ),
+    );
+    const kept = stillAsPictured(saved, fresh, ours);
+    this.#log.info({ kept, namespaces: ours.size }, "the last agent's picture of the host");
+    return kept ? fresh : null;
   }
 
   /** Reads what the actions touched; what the intent still asks of it (minus failed and held resources). */

@@ -81,7 +81,7 @@ export async function writeIntent(path: string, intent: HostIntent): Promise<voi
 }
 
 /** Temp file, fsync, rename: the rename is atomic, the fsync makes it durable before it happens. */
-async function writeAtomically(path: string, text: string): Promise<void> {
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp`;
   const file = await open(tmp, "w", 0o600);
   try {

@@ -1,5 +1,6 @@
 // iptables inside a router namespace: read the nat (and mangle) table with iptables-save, write whole chains of
-// ours with one `iptables-restore --noflush` per table (atomic; chains of others are neither listed nor flushed).
+// ours with one `iptables-restore --noflush` per namespace (each table one atomic commit; chains of others are
+// neither listed nor flushed).
 import { run } from "./exec";
 
 /**
@@ -11,9 +12,12 @@ export async function saveNat(ns: string): Promise<string> {
   return stdout;
 }
 
-/** The mangle table, where the router marks what enters from outside (planning only: no counters). */
-export async function saveMangle(ns: string): Promise<string> {
-  const { stdout } = await run("ip", ["netns", "exec", ns, "iptables-save", "-t", "mangle"]);
+/**
+ * Every table of the namespace with counters, in one process (a router's nat and mangle: the planner reads both
+ * from this text, each under its `*table` line).
+ */
+export async function saveTables(ns: string): Promise<string> {
+  const { stdout } = await run("ip", ["netns", "exec", ns, "iptables-save", "-c"]);
   return stdout;
 }
 

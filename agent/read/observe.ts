@@ -4,7 +4,7 @@ import { ownNamespacePattern } from "../../lib/names";
 import { readDaemon } from "../host/daemon";
 import { mapLimit } from "../host/exec";
 import { type NamespaceLinks, readNamespace, readRootVeths } from "../host/ip";
-import { saveMangle, saveNat } from "../host/iptables";
+import { saveTables } from "../host/iptables";
 import { listNamespaces } from "../host/netns";
 import type { Ovs } from "../host/ovs";
 import { dhcpPaths } from "../plan/dhcp";
@@ -100,14 +100,16 @@ export async function observeHost(
     const readNat = isRouter && (!scope || old === undefined || scope.nat.has(name));
     const known = scope?.known?.get(name);
     const readDaemons = !scope || old === undefined || scope.links.has(name);
+    // nat and mangle from one iptables-save: a process per router rather than per table.
+    const tables = readNat ? saveTables(name) : null;
     const [links, nat, mangle, daemons] = await Promise.all([
       readLinks ? (known ?? readNamespace(name)) : (old as ObservedNamespace),
-      readNat
-        ? saveNat(name).then((text) => parseIptablesSave(text, settings.chainPrefix).table)
-        : (old?.nat ?? null),
-      readNat
-        ? saveMangle(name).then((text) => parseIptablesSave(text, settings.chainPrefix, "mangle").table)
-        : old?.mangle,
+      tables === null
+        ? (old?.nat ?? null)
+        : tables.then((text) => parseIptablesSave(text, settings.chainPrefix).table),
+      tables === null
+        ? old?.mangle
+        : tables.then((text) => parseIptablesSave(text, settings.chainPrefix, "mangle").table),
       readDaemons ? observeDaemons(settings, kind ?? "", id) : (old?.daemons ?? []),
     ]);
     return {
