@@ -142,7 +142,13 @@ function planFromEmpty(intent: HostIntent, sandbox: Sandbox): Action[] {
     dhcpDir: join(sandbox.dir, "agent", "dhcp"),
     ...metadataSettings({ stateDir: join(sandbox.dir, "agent") }),
   };
-  const empty = { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
+  const empty = {
+    namespaces: new Map(),
+    ovsPorts: [],
+    tunnelPorts: [],
+    flows: new Map(),
+    rootLinks: new Map(),
+  };
   return diffHost(planHost(intent, settings, new Map()), empty, prefix);
 }
 

@@ -34,6 +34,14 @@ function host(): ObservedHost {
         },
       ],
     ]),
+    tunnelPorts: [
+      {
+        name: "vxlan-c000020c",
+        bridge: "br-tun",
+        options: { remote_ip: "192.0.2.12", local_ip: "192.0.2.11", in_key: "flow", out_key: "flow" },
+        ofport: 3,
+      },
+    ],
     ovsPorts: [
       {
         name: "tapc1000000-00",
@@ -74,12 +82,15 @@ describe("the picture an agent leaves as it stops", () => {
     expect(stillAsPictured(host(), now, new Set([ns]))).toBe(true);
   });
 
-  it("no longer holds when a namespace, a port, its root end or a flow differs", () => {
+  it("no longer holds when a namespace, a port, a tunnel, its root end or a flow differs", () => {
     expect(stillAsPictured(host(), host(), new Set())).toBe(false);
     expect(stillAsPictured(host(), host(), new Set([ns, `${ns}x`]))).toBe(false);
     const renumbered = host();
     renumbered.ovsPorts = renumbered.ovsPorts.map((p) => ({ ...p, ofport: 7 }));
     expect(stillAsPictured(host(), renumbered, new Set([ns]))).toBe(false);
+    const untunnelled = host();
+    untunnelled.tunnelPorts = [];
+    expect(stillAsPictured(host(), untunnelled, new Set([ns]))).toBe(false);
     const down = host();
     down.rootLinks.set("tapc1000000-00", { name: "tapc1000000-00", up: false, mtu: 1500 });
     expect(stillAsPictured(host(), down, new Set([ns]))).toBe(false);

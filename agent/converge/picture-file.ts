@@ -7,12 +7,19 @@
 // file is removed as it is read: a crash later (no close) leaves none, and that start reads the whole host.
 import { readFile, rm } from "node:fs/promises";
 import type { Logger } from "pino";
-import type { ObservedHost, ObservedNamespace, ObservedOvsPort, ObservedRootLink } from "../plan/pictures";
+import type {
+  ObservedHost,
+  ObservedNamespace,
+  ObservedOvsPort,
+  ObservedRootLink,
+  ObservedTunnelPort,
+} from "../plan/pictures";
 import { writeAtomically } from "./state";
 
 type PictureJson = {
   namespaces: ObservedNamespace[];
   ovsPorts: ObservedOvsPort[];
+  tunnelPorts: ObservedTunnelPort[];
   flows: [string, string[]][];
   rootLinks: ObservedRootLink[];
 };
@@ -21,6 +28,7 @@ export async function writePicture(path: string, host: ObservedHost): Promise<vo
   const body: PictureJson = {
     namespaces: [...host.namespaces.values()],
     ovsPorts: host.ovsPorts,
+    tunnelPorts: host.tunnelPorts,
     flows: [...host.flows],
     rootLinks: [...host.rootLinks.values()],
   };
@@ -43,6 +51,7 @@ export async function takePicture(path: string, log: Logger): Promise<ObservedHo
     return {
       namespaces: new Map(body.namespaces.map((ns) => [ns.name, ns])),
       ovsPorts: body.ovsPorts,
+      tunnelPorts: body.tunnelPorts ?? [],
       flows: new Map(body.flows),
       rootLinks: new Map(body.rootLinks.map((link) => [link.name, link])),
     };
@@ -55,7 +64,7 @@ export async function takePicture(path: string, log: Logger): Promise<ObservedHo
 /**
  * Whether the host, as read cheaply now (`fresh`: namespaces listed, OVS ports, root veth ends and flows read,
  * namespace contents not), still is what `saved` pictured: the same namespaces of ours, the same OVS ports (tags,
- * external_ids, ofports: an OVS restart renumbers them), the same state of their root veth ends, the same flows.
+ * external_ids, ofports: an OVS restart renumbers them) and tunnel ports, the same state of their root veth ends, the same flows.
  * Root veths that are no port of ours (other software's) may come and go meanwhile.
  */
 export function stillAsPictured(
@@ -67,6 +76,8 @@ export function stillAsPictured(
   for (const name of namespaces) if (!saved.namespaces.has(name)) return false;
   const ports = (list: ObservedOvsPort[]) => list.map((p) => JSON.stringify(p)).sort();
   if (!sameList(ports(saved.ovsPorts), ports(fresh.ovsPorts))) return false;
+  const tunnels = (list: ObservedTunnelPort[]) => list.map((p) => JSON.stringify(p)).sort();
+  if (!sameList(tunnels(saved.tunnelPorts), tunnels(fresh.tunnelPorts))) return false;
   for (const port of saved.ovsPorts) {
     const before = saved.rootLinks.get(port.name);
     const now = fresh.rootLinks.get(port.name);
