@@ -158,7 +158,8 @@ async function touch(
   fields: Partial<typeof routers.$inferInsert> = {},
 ) {
   // A router no network node took keeps saying so while it waits.
-  const waiting = router.host === null ? { statusMessage: unscheduledMessage(router) } : {};
+  const named = { id: router.id, name: fields.name ?? router.name };
+  const waiting = router.host === null ? { statusMessage: unscheduledMessage(named) } : {};
   await tx.db
     .update(routers)
     .set({ ...fields, ...(await pending(tx)), ...waiting })

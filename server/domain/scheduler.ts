@@ -1,12 +1,12 @@
 // Where routers, lab instances and DHCP servers go when there are several hosts: Neutron's L3 and DHCP agent
 // schedulers and Nova's, in their least-loaded form: among the live hosts with the role, the one with the fewest
 // already (ties: the host that registered first). An admin may name the host instead (`--host`).
-import { and, asc, count, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull } from "drizzle-orm";
 import type { HostRole } from "../../lib/schemas/host";
 import type { Executor } from "../db/client";
 import { type AgentRow, instances, ports, type RouterRow, routers } from "../db/schema";
 import { badRequest } from "./errors";
-import { hostView, knownAgents } from "./hosts";
+import { hostView, instanceLoad, knownAgents, loadMap, routerLoad } from "./hosts";
 import { label } from "./refs";
 import { pending, type Tx } from "./tx";
 
@@ -53,25 +53,6 @@ async function hostsWithLoad(
   }));
 }
 
-const loadMap = (rows: { host: string | null; n: number }[]) =>
-  new Map(rows.flatMap((r) => (r.host === null ? [] : [[r.host, r.n] as const])));
-
-const routerLoad = async (ex: Executor) =>
-  loadMap(
-    await ex
-      .select({ host: routers.host, n: count() })
-      .from(routers)
-      .where(isNotNull(routers.host))
-      .groupBy(routers.host),
-  );
-const instanceLoad = async (ex: Executor) =>
-  loadMap(
-    await ex
-      .select({ host: instances.host, n: count() })
-      .from(instances)
-      .where(isNotNull(instances.host))
-      .groupBy(instances.host),
-  );
 /** How many ports of `deviceOwner` each host has: the load of the DHCP scheduler. */
 export const portLoad = async (ex: Executor, deviceOwner: string) =>
   loadMap(
