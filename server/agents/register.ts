@@ -68,11 +68,15 @@ export async function registerAgent(
         bridgeMappings: info.bridge_mappings,
         roles: parsed.data.roles ?? null,
         localIp,
-        wantedRevision: sql`greatest((SELECT max(${agents.wantedRevision}) FROM ${agents}), ${info.applied_revision}) + 1`,
         lastSeen: new Date(),
         lastError: null,
       })
       .where(eq(agents.id, agentId));
+    // Past whatever it last applied, and every host with it: one more host may change the others' intents
+    // (tunnels), and a revision means the same on every host.
+    await tx.db.update(agents).set({
+      wantedRevision: sql`greatest((SELECT max(${agents.wantedRevision}) FROM ${agents}), ${info.applied_revision}) + 1`,
+    });
     await scheduleWaiting(tx);
     await scheduleWaitingDhcp(tx);
   });
