@@ -28,7 +28,9 @@ describe("pickHost", () => {
   it("passes over dead hosts and hosts without the role, and finds none when none is left", () => {
     const hosts = [host("net1", ["network"], 0, false), host("both", ["compute", "network"], 9)];
     expect(pickHost(hosts, "network")).toBe("both");
-    expect(pickHost([host("net1", ["network"], 0, false), host("cmp1", ["compute"], 0)], "network")).toBeNull();
+    expect(
+      pickHost([host("net1", ["network"], 0, false), host("cmp1", ["compute"], 0)], "network"),
+    ).toBeNull();
     expect(pickHost([], "compute")).toBeNull();
   });
 
@@ -82,7 +84,9 @@ describe("scheduling on several hosts", () => {
 
   it("takes the host an admin names, and refuses one that cannot take it, writing nothing", async () => {
     expect((await api.caller.router.create({ name: "r1", host: "net2" })).host).toBe("net2");
-    expect((await api.caller.server.create({ name: "vm1", network_id: "n1", host: "cmp2" })).host).toBe("cmp2");
+    expect((await api.caller.server.create({ name: "vm1", network_id: "n1", host: "cmp2" })).host).toBe(
+      "cmp2",
+    );
     await expectRefused(
       api,
       () => api.caller.router.create({ name: "r2", host: "cmp1" }),
@@ -110,7 +114,11 @@ describe("scheduling on several hosts", () => {
     await api.caller.router.addInterface({ id: router.id, subnet_id: "s1" });
     expect(router.host).toBe("net1");
     const moved = await api.caller.router.update({ id: router.id, host: "net2" });
-    expect(moved).toMatchObject({ host: "net2", status: "PENDING", interfaces: [{ ip_address: "10.1.0.1" }] });
+    expect(moved).toMatchObject({
+      host: "net2",
+      status: "PENDING",
+      interfaces: [{ ip_address: "10.1.0.1" }],
+    });
     const [qr] = await api.db.select().from(ports).where(eq(ports.deviceId, router.id));
     expect(qr).toMatchObject({ hostId: "net2", vifType: "ovs" });
     await expectRefused(
@@ -121,7 +129,10 @@ describe("scheduling on several hosts", () => {
   });
 
   it("leaves a router PENDING with the reason while no network node is alive", async () => {
-    await api.db.update(agents).set({ lastSeen: new Date(0) }).where(eq(agents.host, "net1"));
+    await api.db
+      .update(agents)
+      .set({ lastSeen: new Date(0) })
+      .where(eq(agents.host, "net1"));
     await api.db.update(agents).set({ lastError: "connect ECONNREFUSED" }).where(eq(agents.host, "net2"));
     const router = await api.caller.router.create({ name: "r1" });
     expect(router).toMatchObject({
@@ -139,7 +150,12 @@ describe("scheduling on several hosts", () => {
     const member = await testUser(api.services, "tenant-member", "tenant", "member");
     const router = await api.caller.router.create({ name: "r1", project_id: "tenant" });
     await api.caller.network.create({ name: "tn", project_id: "tenant" });
-    await api.caller.subnet.create({ name: "ts", network_id: "tn", cidr: "10.2.0.0/24", project_id: "tenant" });
+    await api.caller.subnet.create({
+      name: "ts",
+      network_id: "tn",
+      cidr: "10.2.0.0/24",
+      project_id: "tenant",
+    });
     const server = await api.caller.server.create({ name: "vm1", network_id: "tn", project_id: "tenant" });
     expect([router.host, server.host]).toEqual(["net1", "cmp1"]);
     expect((await member.caller.router.show({ id: router.id })).host).toBeNull();
