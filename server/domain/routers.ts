@@ -181,7 +181,7 @@ async function setGateway(tx: Tx, router: RouterRow, info: GatewayInfo): Promise
     return;
   }
   if (current && sameNetwork) await clearGateway(tx, router);
-  await checkBridgeMappings(tx.db, network);
+  await checkBridgeMappings(tx.db, network, router.host);
   const [networkSubnet] = await tx.db
     .select()
     .from(subnets)
@@ -263,8 +263,15 @@ export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>):
 export async function updateRouter(tx: Tx, input: z.infer<typeof routerUpdate>): Promise<RouterView> {
   let router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
   if (input.host !== undefined && input.host !== router.host) {
-    // Moved as Neutron's `network agent add router` does: the same ports and addresses, on the new node.
-    await placeRouter(tx, router, await routerHost(tx.db, input.host));
+    // Moved as Neutron's `network agent add router` does: the same ports and addresses, on the new node, which
+    // must reach the gateway's physical network.
+    const host = await routerHost(tx.db, input.host);
+    const gateway = router.gwPortId ? await portSpec.byId(tx.db, router.gwPortId) : undefined;
+    const [external] = gateway
+      ? await tx.db.select().from(networks).where(eq(networks.id, gateway.networkId))
+      : [];
+    if (external) await checkBridgeMappings(tx.db, external, host);
+    await placeRouter(tx, router, host);
     router = await resolveRef(tx.db, tx.actor, routerSpec, router.id);
   }
   if (input.external_gateway_info === null) await clearGateway(tx, router);

@@ -128,6 +128,36 @@ describe("scheduling on several hosts", () => {
     );
   });
 
+  it("moves a router with a gateway only to a network node that maps the gateway's physical network", async () => {
+    await api.db
+      .update(agents)
+      .set({ bridgeMappings: { public: "br-ex" } })
+      .where(eq(agents.host, "net1"));
+    await api.db.update(agents).set({ bridgeMappings: {} }).where(eq(agents.host, "net2"));
+    await api.caller.network.create({
+      name: "ext",
+      "router:external": true,
+      "provider:network_type": "flat",
+      "provider:physical_network": "public",
+    });
+    await api.caller.subnet.create({
+      name: "ext-sub",
+      network_id: "ext",
+      cidr: "198.51.100.0/24",
+      enable_dhcp: false,
+    });
+    const router = await api.caller.router.create({
+      name: "r1",
+      external_gateway_info: { network_id: "ext" },
+    });
+    expect(router.host).toBe("net1");
+    await expectRefused(
+      api,
+      () => api.caller.router.update({ id: router.id, host: "net2" }),
+      "Physical network public has no bridge mapping on host net2",
+    );
+  });
+
   it("leaves a router PENDING with the reason while no network node is alive", async () => {
     await api.db
       .update(agents)
