@@ -175,8 +175,9 @@ export class Dispatcher {
     // does go again when what it says changed without a new one (a port bound on a host: ./bindings.ts).
     const body = JSON.stringify({ ...compiled, revision: 0 });
     const unchanged = body === this.#applied?.body;
-    if (inputs.revision <= recorded.applied && unchanged && this.#applied?.revision === compiled.revision)
-      return;
+    // (With several hosts, a revision recorded without a push counts as carried: see below.)
+    const carried = this.#applied?.revision === compiled.revision || severalHosts(inputs);
+    if (inputs.revision <= recorded.applied && unchanged && carried) return;
     const repair: RepairTargets = recorded.auto ? "all" : recorded.asked;
     const elsewhere = placedElsewhere(inputs);
     // With several hosts most changes are another host's: this one's intent is the same but for its number, and
