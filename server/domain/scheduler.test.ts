@@ -174,6 +174,9 @@ describe("scheduling on several hosts", () => {
     // Still saying so after a change that is not a move.
     const renamed = await api.caller.router.update({ id: router.id, name: "r1b" });
     expect(renamed.status_message).toMatch(/^No live network node to host router r1b/);
+    // Waiting is no failure on a host: a member reads why, without any host's name.
+    const member = await testUser(api.services, "waiting-member", "admin", "member");
+    expect((await member.caller.router.show({ id: router.id })).status_message).toBe(renamed.status_message);
   });
 
   it("shows a router's and an instance's host to admins only", async () => {
