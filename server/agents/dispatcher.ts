@@ -184,7 +184,7 @@ export class Dispatcher {
     // that number is recorded as applied without troubling the agent (which would apply nothing).
     if (severalHosts(inputs) && unchanged && repair !== "all" && repair.length === 0) {
       const same = { revision: compiled.revision, changes: 0, duration_ms: 0, errors: this.#lastErrors };
-      await this.#recordApplied(agentId, same, repair, elsewhere);
+      await this.#recordApplied(agentId, same, repair, elsewhere, false);
       return;
     }
     const intent: HostIntent = { ...compiled, repair };
@@ -201,7 +201,7 @@ export class Dispatcher {
       },
       "agent applied intent",
     );
-    await this.#recordApplied(agentId, result, repair, elsewhere);
+    await this.#recordApplied(agentId, result, repair, elsewhere, true);
     this.#applied = { body, revision: result.revision };
     this.#lastErrors = result.errors;
   }
@@ -223,11 +223,17 @@ export class Dispatcher {
     result: ApplyResult,
     repaired: RepairTargets,
     elsewhere: readonly string[],
+    sent: boolean,
   ): Promise<void> {
     const events = await this.#o.db.transaction(async (tx) => {
       await tx
         .update(agents)
-        .set({ appliedRevision: result.revision, lastSeen: new Date(), lastError: null })
+        .set({
+          appliedRevision: result.revision,
+          ...(sent ? { sentRevision: result.revision } : {}),
+          lastSeen: new Date(),
+          lastError: null,
+        })
         .where(eq(agents.id, agentId));
       // What was asked meanwhile goes out with the next push.
       await repairPushed(tx, agentId, repaired);
