@@ -20,13 +20,14 @@ import {
 } from "../db/schema";
 import { badRequest } from "./errors";
 import { associate, floatingIpSpec } from "./floatingIps";
-import { agentPrefix, knownAgents } from "./hosts";
+import { prefixOfHost } from "./hosts";
 import { findKeypair } from "./keypairs";
 import { networkSpec } from "./networks";
 import { groupsOfPorts, securePort } from "./portSecurity";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { instanceHost } from "./scheduler";
 import { resolveGroupOf } from "./securityGroups";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -43,10 +44,14 @@ type ServerParts = {
   networks: NetworkRow[];
   allocations: AllocationRow[];
   floatingIps: FloatingIpRow[];
-  prefix: string | null;
+  /** The namespace prefix of a host's agent. */
+  prefixOf: (host: string | null) => string | null;
   /** The names of each port's security groups. */
   groups: Map<string, string[]>;
 };
+
+const namespaceOf = (prefix: string | null, portId: string) =>
+  prefix === null ? null : namespaceNames.instance(prefix, portId);
 
 function serverView(row: InstanceRow, parts: ServerParts) {
   const port = parts.ports.find((p) => p.id === row.portId);
@@ -71,7 +76,7 @@ function serverView(row: InstanceRow, parts: ServerParts) {
     key_name: row.keyName,
     /** As Nova shows them: by name. */
     security_groups: (parts.groups.get(row.portId) ?? []).map((name) => ({ name })),
-    namespace: parts.prefix === null ? null : namespaceNames.instance(parts.prefix, row.portId),
+    namespace: namespaceOf(parts.prefixOf(row.host), row.portId),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
@@ -95,7 +100,7 @@ async function views(ex: Executor, actor: Actor, rows: InstanceRow[]): Promise<S
       ),
     allocations: await allocationsOf(ex, portIds),
     floatingIps: await ex.select().from(floatingIps).where(inArray(floatingIps.fixedPortId, portIds)),
-    prefix: await agentPrefix(ex),
+    prefixOf: await prefixOfHost(ex),
     groups: await groupNames(ex, portIds),
   };
   return rows.map((row) => hostFieldsFor(actor, serverView(row, parts), { host: null, namespace: null }));
@@ -134,12 +139,12 @@ export async function showServer(ex: Executor, actor: Actor, ref: string): Promi
 
 export async function createServer(tx: Tx, input: z.infer<typeof serverCreate>): Promise<ServerView> {
   const network = await resolveRef(tx.db, tx.actor, networkSpec, input.network_id);
+  // Placed first: a host asked for that cannot take it is refused before anything is written.
+  const host = await instanceHost(tx.db, input.host);
   const projectId = await owningProject(tx, input.project_id);
   // Copied in, as Nova does: deleting the key pair later does not take the key from the instance.
   const key = input.key_name === undefined ? null : await findKeypair(tx.db, tx.actor, input.key_name);
   const id = randomUUID();
-  // With one host, the instance goes where the agent is (unknown until it first answers: null = that host).
-  const host = (await knownAgents(tx.db))[0]?.host ?? null;
   const port = await addPort(tx, {
     network,
     projectId,
