@@ -18,6 +18,23 @@ const schema = z.object({
   NETLENS_AGENT_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:9797"),
   NETLENS_AGENT_TOKEN_FILE: z.string().trim().min(1).default(".netlens/agent/token"),
   /**
+   * Several hosts: every agent's URL, comma-separated, each with its token file after `=` when it is not
+   * NETLENS_AGENT_TOKEN_FILE (`https://compute1:9797=/etc/netlens/compute1.token,https://network1:9797`). Set, it
+   * replaces NETLENS_AGENT_URL.
+   */
+  NETLENS_AGENTS: z
+    .string()
+    .optional()
+    .transform((list, ctx) => {
+      if (list === undefined) return undefined;
+      try {
+        return parseAgentList(list);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
    * Where the server leaves what it makes on a first start (passwords, the CLI's token); default: the parent of
    * NETLENS_DATA_DIR. `npm run up` gives it the web server's own directory, `.netlens/web`.
    */
@@ -84,6 +101,38 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
+
+/** An agent the server dials; `tokenFile` absent: NETLENS_AGENT_TOKEN_FILE. */
+export type AgentEndpoint = { url: string; tokenFile?: string };
+
+const agentUrl = z.url({ protocol: /^https?$/ });
+
+/** `url[=tokenfile],...` as NETLENS_AGENTS takes it; a URL given twice would be two dispatchers for one agent. */
+export function parseAgentList(list: string): AgentEndpoint[] {
+  const entries = list
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  if (entries.length === 0) throw new Error("lists no agent (url[=token file], comma-separated)");
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const at = entry.indexOf("=");
+    const url = (at < 0 ? entry : entry.slice(0, at)).trim();
+    const tokenFile = at < 0 ? undefined : entry.slice(at + 1).trim();
+    if (!agentUrl.safeParse(url).success) throw new Error(`${url || entry}: not an http(s) URL of an agent`);
+    if (tokenFile === "") throw new Error(`${url}: the token file after "=" is empty`);
+    if (seen.has(url)) throw new Error(`${url} is listed twice`);
+    seen.add(url);
+    return tokenFile === undefined ? { url } : { url, tokenFile };
+  });
+}
+
+/** The agents to dial: NETLENS_AGENTS, else the one of NETLENS_AGENT_URL; each with its token file. */
+export const agentEndpoints = (config: Env): Required<AgentEndpoint>[] =>
+  (config.NETLENS_AGENTS ?? [{ url: config.NETLENS_AGENT_URL }]).map((a) => ({
+    url: a.url,
+    tokenFile: a.tokenFile ?? config.NETLENS_AGENT_TOKEN_FILE,
+  }));
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
   // An empty variable means "not set", as shells and .env files commonly write it.

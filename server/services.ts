@@ -1,5 +1,5 @@
 // The running server's parts, made once per process: database (with the demo seed and the first accounts), event
-// bus, dispatcher, host inspection, the trace's agent clients, the login throttle; stopped and the database closed
+// bus, a dispatcher per agent, host inspection, the trace's agent clients, the login throttle; stopped and the database closed
 // on SIGTERM and SIGINT.
 // Next.js route handlers call getServices(); tests build their own parts (see testkit.ts).
 import { readFile } from "node:fs/promises";
@@ -7,13 +7,14 @@ import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
 import { Dispatcher } from "./agents/dispatcher";
+import { Dispatchers } from "./agents/dispatchers";
 import { advisoryLeadership } from "./agents/leadership";
 import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
 import { createDb, type Database } from "./db/client";
 import type { MtuSettings } from "./domain/mtu";
-import { type Env, env } from "./env";
+import { agentEndpoints, type Env, env } from "./env";
 import { EventBus } from "./events";
 import { shareEvents } from "./events-postgres";
 import { Inspection } from "./inspect/service";
@@ -25,10 +26,10 @@ import { createTraceAgentClient, createTraceAgents } from "./trace/agent";
 /** What the API's contexts carry (Services), and what only the process holds: database handle, dispatcher. */
 export type RunningServices = Services & {
   database: Database;
-  dispatcher: Dispatcher;
+  dispatchers: Dispatchers;
   inspection: Inspection;
-  /** What signs metadata requests: the token this server and its agent share (read when asked: it may change). */
-  metadataSecret: () => Promise<string>;
+  /** What signs metadata requests: the tokens this server shares with its agents (read when asked: they change). */
+  metadataSecrets: () => Promise<string[]>;
 };
 
 /** The physical networks' MTUs as configured (Neutron's global_physnet_mtu and physical_network_mtus). */
@@ -83,7 +84,6 @@ async function startServices(): Promise<RunningServices> {
   // PostgreSQL may have other servers on it: they hear each other's events and take turns at each agent.
   const connect = database.connect;
   const shared = connect ? await shareEvents(bus, connect, logger.child({ part: "events" })) : undefined;
-  const leadership = connect ? advisoryLeadership(connect, logger.child({ part: "dispatcher" })) : undefined;
   const renewal = {
     stateDir: stateDirOf(config),
     credentials: auth.credentials,
@@ -95,44 +95,59 @@ async function startServices(): Promise<RunningServices> {
     );
   await renew();
   setInterval(renew, Math.min(auth.credentials.tokenLifetimeMs / 4, 3600_000)).unref();
-  const dispatcher = new Dispatcher({
-    db: database.db,
-    bus,
-    url: config.NETLENS_AGENT_URL,
-    agent: createAgentClient({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
-    logger: logger.child({ part: "dispatcher" }),
-    leadership,
-  });
-  await dispatcher.start();
+  const endpoints = agentEndpoints(config);
+  // One dispatcher per agent (one leadership too: each holds its agent's lock on a connection of its own).
+  const dispatchers = new Dispatchers(
+    endpoints.map(
+      (endpoint) =>
+        new Dispatcher({
+          db: database.db,
+          bus,
+          url: endpoint.url,
+          agent: createAgentClient(endpoint),
+          logger: logger.child({ part: "dispatcher", agent: endpoint.url }),
+          leadership: connect
+            ? advisoryLeadership(connect, logger.child({ part: "dispatcher", agent: endpoint.url }))
+            : undefined,
+        }),
+    ),
+  );
+  await dispatchers.start();
   const inspection = new Inspection({
     db: database.db,
     bus,
     logger: logger.child({ part: "inspect" }),
-    repairer: dispatcher,
+    repairer: dispatchers,
   });
-  inspection.addAgent({ url: config.NETLENS_AGENT_URL, tokenFile: config.NETLENS_AGENT_TOKEN_FILE });
+  for (const endpoint of endpoints) inspection.addAgent(endpoint);
+  const tokenFileOf = (url: string) =>
+    endpoints.find((e) => e.url === url)?.tokenFile ?? config.NETLENS_AGENT_TOKEN_FILE;
   const traceAgents = createTraceAgents((row) =>
-    createTraceAgentClient({ url: row.url, tokenFile: config.NETLENS_AGENT_TOKEN_FILE }),
+    createTraceAgentClient({ url: row.url, tokenFile: tokenFileOf(row.url) }),
   );
   closeOnSignals(async () => {
-    await dispatcher.stop();
+    await dispatchers.stop();
     inspection.close();
     await shared?.close();
     await database.close();
   });
-  logger.info({ database: database.kind, agent: config.NETLENS_AGENT_URL }, "netlens server started");
+  logger.info({ database: database.kind, agents: endpoints.map((e) => e.url) }, "netlens server started");
   return {
     database,
     db: database.db,
     bus,
-    dispatcher,
+    dispatchers,
     inspection,
     loginThrottle: new LoginThrottle(auth.throttle),
     loginFailureDelayMs: auth.failureDelayMs,
     credentialPolicy: auth.credentials,
     traceAgents,
     mtu: mtuSettingsOf(config),
-    metadataSecret: async () => (await readFile(config.NETLENS_AGENT_TOKEN_FILE, "utf8")).trim(),
+    metadataSecrets: async () => {
+      const files = [...new Set(endpoints.map((e) => e.tokenFile))];
+      const read = await Promise.allSettled(files.map((file) => readFile(file, "utf8")));
+      return read.flatMap((r) => (r.status === "fulfilled" ? [r.value.trim()] : []));
+    },
   };
 }
 

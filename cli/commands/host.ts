@@ -14,7 +14,12 @@ export function hostCommands(program: Command): void {
           await client.host.list.query(),
           [
             field("Host", "host"),
+            field("Roles", "roles"),
+            field("Tunnel Address", "local_ip"),
+            field("Bridge Mappings", "bridge_mappings"),
             field("Online", "online"),
+            field("Routers", "routers"),
+            field("Instances", "instances"),
             field("Last Seen", "last_seen"),
             field("Wanted Revision", "wanted_revision"),
             field("Applied Revision", "applied_revision"),

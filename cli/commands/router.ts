@@ -53,6 +53,7 @@ export function routerCommands(program: Command): void {
     .addOption(formatOption())
     .option("--project <project>", "owning project")
     .option("--disable", "create administratively down")
+    .option("--host <host>", "the network node to put it on (default: the live one with the fewest routers)")
     .action(
       run(async (client, name: string, o) => {
         const created = await client.router.create.mutate({
@@ -60,6 +61,7 @@ export function routerCommands(program: Command): void {
           project_id: o.project,
           admin_state_up: o.disable !== true,
           external_gateway_info: gatewayInfo(o),
+          host: o.host,
         });
         printOne(created, o.format as Format);
       }),
@@ -72,6 +74,7 @@ export function routerCommands(program: Command): void {
     .option("--no-route", "clear the extra routes (with --route: replace them)")
     .option("--enable", "administratively up")
     .option("--disable", "administratively down")
+    .option("--host <host>", "move it to this network node (its ports and addresses go with it)")
     .action(
       run(async (client, id: string, o) => {
         let routes: Route[] | undefined;
@@ -90,6 +93,7 @@ export function routerCommands(program: Command): void {
           admin_state_up: o.enable ? true : o.disable ? false : undefined,
           external_gateway_info: gatewayInfo(o),
           routes,
+          host: o.host,
         });
       }),
     );

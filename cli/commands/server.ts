@@ -35,6 +35,7 @@ export function serverCommands(program: Command): void {
     .option("--project <project>", "owning project")
     .option("--user-data <file>", "user data file for the metadata service (cloud-init)")
     .option("--key-name <keypair>", "one of your key pairs, for the metadata service's public-keys")
+    .option("--host <host>", "the compute host to start it on (default: the live one with the fewest)")
     .action(
       run(async (client, name: string, o) => {
         const network = o.network ?? o.nic?.["net-id"];
@@ -48,6 +49,7 @@ export function serverCommands(program: Command): void {
           fixed_ip_address: o.fixedIp ?? o.nic?.["v4-fixed-ip"],
           user_data: userData,
           key_name: o.keyName,
+          host: o.host,
         });
         printOne(created, o.format as Format);
       }),

@@ -107,7 +107,7 @@ export async function startStack() {
     stops.push(() => base.close());
     const metadataDeps = {
       db: base.db,
-      secret: async () => (await readFile(tokenFile, "utf8")).trim(),
+      secrets: async () => [(await readFile(tokenFile, "utf8")).trim()],
       log: pino({ level: "silent" }),
     };
     const metadata = await listenFetch((request) => serveMetadata(metadataDeps, request), metadataPort);

@@ -60,6 +60,26 @@ export function HostsList() {
         href={(h) => `/hosts/${encodeURIComponent(h.host ?? "")}`}
         columns={[
           { key: "host", header: "Host", cell: (h) => h.host ?? h.url, sort: (h) => h.host },
+          { key: "roles", header: "Roles", cell: (h) => h.roles.join(", "), sort: (h) => h.roles.join() },
+          {
+            key: "tunnel",
+            header: "Tunnel address",
+            cell: (h) => <span className="font-mono text-xs">{h.local_ip ?? "—"}</span>,
+            sort: (h) => h.local_ip,
+          },
+          {
+            key: "mappings",
+            header: "Bridge mappings",
+            cell: (h) => (
+              <span className="font-mono text-xs">
+                {Object.entries(h.bridge_mappings)
+                  .map(([physnet, bridge]) => `${physnet}:${bridge}`)
+                  .join(", ")}
+              </span>
+            ),
+          },
+          { key: "routers", header: "Routers", cell: (h) => h.routers, sort: (h) => h.routers },
+          { key: "instances", header: "Instances", cell: (h) => h.instances, sort: (h) => h.instances },
           {
             key: "state",
             header: "State",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { byRef, fixedIp, hostRoute, listFilter, name, ref } from "./common";
+import { scheduledHost } from "./host";
 
 export const externalGatewayInfo = z.object({
   network_id: ref,
@@ -15,6 +16,8 @@ export const routerCreate = z.object({
   project_id: ref.optional(),
   admin_state_up: z.boolean().default(true),
   external_gateway_info: externalGatewayInfo.optional(),
+  /** The network node to put it on (admins); default: the live one with the fewest routers. */
+  host: scheduledHost.optional(),
 });
 
 export const routerUpdate = z.object({
@@ -25,6 +28,8 @@ export const routerUpdate = z.object({
   external_gateway_info: externalGatewayInfo.nullable().optional(),
   /** Replaces the whole list, as Neutron's PUT does. */
   routes: z.array(routerRoute).optional(),
+  /** Moves it to this network node (admins), as `openstack network agent add router` does. */
+  host: scheduledHost.optional(),
 });
 
 /** add_router_interface / remove_router_interface: exactly one of subnet_id or port_id. */

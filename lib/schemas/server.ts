@@ -1,6 +1,7 @@
 // "server" as in `openstack server`: here a lab instance, a namespace with one port (see DESIGN.md §3).
 import { z } from "zod";
 import { byRef, ipv4, listFilter, name, ref } from "./common";
+import { scheduledHost } from "./host";
 
 /** Nova's limit on user data, decoded. */
 export const USER_DATA_MAX_BYTES = 65535;
@@ -22,6 +23,8 @@ export const serverCreate = z.object({
   user_data: userData.optional(),
   /** One of the caller's key pairs: its public key is handed to the instance by the metadata service. */
   key_name: ref.optional(),
+  /** The compute host to start it on (admins, Nova's `--host`); default: the live one with the fewest. */
+  host: scheduledHost.optional(),
 });
 
 export const serverFloatingIp = z.object({ id: ref, floating_ip_address: ipv4 });

@@ -7,12 +7,12 @@ import type { IntentDhcp, IntentDhcpSubnet } from "../../agent/contract/intent";
 import { prefixlenOf } from "../../lib/ip";
 import { METADATA_ADDRESS } from "../../lib/router-nat";
 import type { AllocationRow, NetworkRow, PortRow, SubnetRow } from "../db/schema";
+import { type Placement, placedHere } from "./placement";
 
 /** Neutron's default dhcp_lease_duration. */
 export const DHCP_LEASE_SECONDS = 86_400;
 
-export type DhcpInputs = {
-  host: string | null;
+export type DhcpInputs = Placement & {
   networks: NetworkRow[];
   subnets: SubnetRow[];
   ports: Pick<PortRow, "id" | "networkId" | "macAddress" | "deviceOwner" | "hostId">[];
@@ -37,9 +37,7 @@ export function compileDhcp(input: DhcpInputs): IntentDhcp[] {
   return input.networks.flatMap((network) => {
     const subnets = subnetsOf.get(network.id) ?? [];
     const onNetwork = portsOf.get(network.id) ?? [];
-    const port = onNetwork.find(
-      (p) => p.deviceOwner === "network:dhcp" && (p.hostId === "" || p.hostId === input.host),
-    );
+    const port = onNetwork.find((p) => p.deviceOwner === "network:dhcp" && placedHere(input, p.hostId));
     if (subnets.length === 0 || port === undefined) return [];
     const served = new Map(subnets.map((s) => [s.id, s]));
     const addresses = (allocationsOf.get(port.id) ?? []).flatMap((a) => {

@@ -1,22 +1,20 @@
 // Pushes each host's whole intent to its agent after every committed change: one push in flight per host,
 // kicks that arrive meanwhile coalesce into the next push, failures retry with backoff while the agent is down.
 // With several servers, only the leading one's dispatcher pushes (./leadership.ts); the others wait to lead.
-import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import type { Db } from "../db/client";
-import { agents, instances, ports } from "../db/schema";
-import { DHCP_OWNER, dhcpDeviceId, RESERVED_DHCP_DEVICE } from "../domain/dhcp";
+import { agents } from "../db/schema";
 import type { ChangeEvent, EventBus } from "../events";
 import { type AgentApi, IntentRefusedError } from "./client";
 import { compileIntent } from "./intent";
 import type { Leadership } from "./leadership";
+import { placedElsewhere, severalHosts } from "./placement";
+import { registerAgent } from "./register";
 import { askRepair, type RepairTargets, repairPushed } from "./repair";
 import { loadIntentInputs } from "./snapshot";
 import { recordStatuses } from "./status";
-
-/** Ports the agent wires itself (router and DHCP ports; lab probes are found by their server). */
-const AGENT_OWNERS = ["network:router_interface", "network:router_gateway", DHCP_OWNER];
 
 export type DispatcherOptions = {
   db: Db;
@@ -47,8 +45,10 @@ export class Dispatcher {
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   #unsubscribe: (() => void) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  /** The intent (without its repairs) this dispatcher's last push had applied. */
-  #applied: string | undefined;
+  /** The intent (without its repairs and revision) this dispatcher's last push had applied, and its revision. */
+  #applied: { body: string; revision: number } | undefined;
+  /** What the agent answered to that push, said again for a revision that changed nothing on its host. */
+  #lastErrors: ApplyResult["errors"] = [];
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -173,9 +173,19 @@ export class Dispatcher {
     // A kick whose change an earlier push already carried (its event came after that push read the model; with
     // several servers, events from the others often do): the agent has this very intent. The same revision
     // does go again when what it says changed without a new one (a port bound on a host: ./bindings.ts).
-    const text = JSON.stringify(compiled);
-    if (inputs.revision <= recorded.applied && text === this.#applied) return;
+    const body = JSON.stringify({ ...compiled, revision: 0 });
+    const unchanged = body === this.#applied?.body;
+    if (inputs.revision <= recorded.applied && unchanged && this.#applied?.revision === compiled.revision)
+      return;
     const repair: RepairTargets = recorded.auto ? "all" : recorded.asked;
+    const elsewhere = placedElsewhere(inputs);
+    // With several hosts most changes are another host's: this one's intent is the same but for its number, and
+    // that number is recorded as applied without troubling the agent (which would apply nothing).
+    if (severalHosts(inputs) && unchanged && repair !== "all" && repair.length === 0) {
+      const same = { revision: compiled.revision, changes: 0, duration_ms: 0, errors: this.#lastErrors };
+      await this.#recordApplied(agentId, same, repair, elsewhere);
+      return;
+    }
     const intent: HostIntent = { ...compiled, repair };
     this.#o.logger.debug({ host: inputs.host, revision: intent.revision }, "pushing intent");
     const result = await this.#o.agent.apply(intent);
@@ -190,55 +200,29 @@ export class Dispatcher {
       },
       "agent applied intent",
     );
-    await this.#recordApplied(agentId, result, repair);
-    this.#applied = text;
+    await this.#recordApplied(agentId, result, repair, elsewhere);
+    this.#applied = { body, revision: result.revision };
+    this.#lastErrors = result.errors;
   }
 
   /**
-   * First contact (or contact after a failure): remember who the agent is, schedule what waited for a host,
-   * and move the wanted revision past whatever the agent last applied, since it refuses older revisions.
+   * First contact (or contact after a failure): remember who the agent is and schedule what waited for a host
+   * (./register.ts). A host it cannot be (a name or tunnel address another agent has) gets nothing.
    */
   async #register(agentId: number, info: AgentInfo): Promise<void> {
-    await this.#o.db.transaction(async (tx) => {
-      await tx
-        .update(agents)
-        .set({
-          host: info.host,
-          prefix: info.prefix,
-          bridgeMappings: info.bridge_mappings,
-          wantedRevision: sql`greatest(${agents.wantedRevision}, ${info.applied_revision}) + 1`,
-          lastSeen: new Date(),
-          lastError: null,
-        })
-        .where(eq(agents.id, agentId));
-      await tx.update(instances).set({ host: info.host }).where(isNull(instances.host));
-      // A workload's port is bound when it is plugged (server/agents/bindings.ts), not when an agent appears.
-      const probePorts = tx.select({ id: instances.portId }).from(instances);
-      await tx
-        .update(ports)
-        .set({ hostId: info.host, vifType: "ovs" })
-        .where(
-          and(
-            or(inArray(ports.deviceOwner, AGENT_OWNERS), inArray(ports.id, probePorts)),
-            eq(ports.hostId, ""),
-          ),
-        );
-      // DHCP ports made before any agent answered: now the host's, under Neutron's device_id for it.
-      const reserved = await tx
-        .select({ id: ports.id, networkId: ports.networkId })
-        .from(ports)
-        .where(and(eq(ports.deviceOwner, DHCP_OWNER), eq(ports.deviceId, RESERVED_DHCP_DEVICE)));
-      for (const p of reserved)
-        await tx
-          .update(ports)
-          .set({ deviceId: dhcpDeviceId(info.host, p.networkId) })
-          .where(eq(ports.id, p.id));
-    });
+    await registerAgent({ db: this.#o.db, bus: this.#o.bus }, agentId, info, this.#o.logger);
     this.#info = info;
+    // Whatever it had may be gone (a restarted agent): the next push goes, changed or not.
+    this.#applied = undefined;
     this.#o.bus.emit({ kind: "host", id: String(agentId), action: "update" });
   }
 
-  async #recordApplied(agentId: number, result: ApplyResult, repaired: RepairTargets): Promise<void> {
+  async #recordApplied(
+    agentId: number,
+    result: ApplyResult,
+    repaired: RepairTargets,
+    elsewhere: readonly string[],
+  ): Promise<void> {
     const events = await this.#o.db.transaction(async (tx) => {
       await tx
         .update(agents)
@@ -246,7 +230,7 @@ export class Dispatcher {
         .where(eq(agents.id, agentId));
       // What was asked meanwhile goes out with the next push.
       await repairPushed(tx, agentId, repaired);
-      return recordStatuses(tx, result.revision, result.errors);
+      return recordStatuses(tx, result.revision, result.errors, elsewhere);
     });
     for (const event of events) this.#o.bus.emit(event);
     this.#o.bus.emit({ kind: "host", id: String(agentId), action: "status" });
@@ -290,7 +274,9 @@ export class Dispatcher {
         .update(agents)
         .set({ lastSeen: new Date(), lastError: null })
         .where(eq(agents.id, agentId));
-      if (!this.#info || (row && info.applied_revision < row.applied)) {
+      // Against what it was last sent: a revision recorded without a push (nothing changed there) is not lost.
+      const sent = Math.min(row?.applied ?? 0, this.#applied?.revision ?? Number.MAX_SAFE_INTEGER);
+      if (!this.#info || info.applied_revision < sent) {
         this.#info = undefined;
         this.kick();
       }

@@ -1,6 +1,7 @@
 // For tests: an agent in memory that records each intent it applies. It fails a revision that is not newer than
 // the one it applied (the real agent refuses an older one and re-applies an equal one: here a second push of a
-// revision shows); it can be down, refuse every intent, or answer with errors.
+// revision shows); it can be down, refuse every intent, or answer with errors. It says it is host h1 with both
+// roles unless told otherwise (a host of several: its name, roles and tunnel address).
 import type { AgentInfo, ApplyResult, HostIntent } from "../../agent/contract/intent";
 import { type AgentApi, IntentRefusedError } from "./client";
 
@@ -14,10 +15,12 @@ export class FakeAgent implements AgentApi {
   errors: ApplyResult["errors"] = [];
   mappings: Record<string, string> = { public: "br-ex" };
 
+  constructor(readonly self: Pick<AgentInfo, "host" | "roles" | "local_ip"> = { host: "h1" }) {}
+
   async info(): Promise<AgentInfo> {
     if (this.down) throw new Error("connect ECONNREFUSED");
     return {
-      host: "h1",
+      ...this.self,
       prefix: "t-",
       integration_bridge: "br-int",
       bridge_mappings: this.mappings,

@@ -25,11 +25,15 @@ import type {
 import { uplinkSubnet } from "../domain/topology";
 import { compileDhcp } from "./dhcp-intent";
 import { compileFirewall, type SecurityInputs } from "./firewall-intent";
+import { type PeerHost, placedHere, severalHosts, uplinkHere } from "./placement";
+import { compileTunnels } from "./tunnels";
 
 export type IntentInputs = {
   revision: number;
   /** The host compiled for; rows not yet scheduled (host null) belong to it while there is one host. */
   host: string | null;
+  /** Every host known, in registration order (./placement.ts); absent: this one alone. */
+  hosts?: PeerHost[];
   networks: NetworkRow[];
   subnets: SubnetRow[];
   ports: PortRow[];
@@ -86,57 +90,59 @@ export function compileIntent(input: CompileInputs): HostIntent {
   };
   const portById = new Map(input.ports.map((p) => [p.id, p]));
 
-  const routers: IntentRouter[] = input.routers.map((router) => {
-    const gateway = address(router.gwPortId ? portById.get(router.gwPortId) : undefined);
-    const interfaces = input.ports
-      .filter((p) => p.deviceOwner === "network:router_interface" && p.deviceId === router.id)
-      .flatMap((p) => {
-        const a = address(p);
-        return a ? [a.fields] : [];
+  const routers: IntentRouter[] = input.routers
+    .filter((r) => placedHere(input, r.host))
+    .map((router) => {
+      const gateway = address(router.gwPortId ? portById.get(router.gwPortId) : undefined);
+      const interfaces = input.ports
+        .filter((p) => p.deviceOwner === "network:router_interface" && p.deviceId === router.id)
+        .flatMap((p) => {
+          const a = address(p);
+          return a ? [a.fields] : [];
+        });
+      // NAT for a floating IP lives on the router's gateway: without a gateway there is nothing to translate to.
+      const floating: IntentFloatingIp[] = gateway
+        ? input.floatingIps.flatMap((f) =>
+            f.routerId === router.id && f.fixedPortId !== null && f.fixedIpAddress !== null
+              ? [{ id: f.id, floating_ip_address: f.floatingIpAddress, fixed_ip_address: f.fixedIpAddress }]
+              : [],
+          )
+        : [];
+      // A floating IP forwards ports through the router it was put on (its router_id), with no port of its own.
+      const forwarding = new Map(
+        input.floatingIps.flatMap((f) =>
+          gateway && f.routerId === router.id && f.fixedPortId === null ? [[f.id, f.floatingIpAddress]] : [],
+        ),
+      );
+      const portForwardings: IntentPortForwarding[] = input.portForwardings.flatMap((pf) => {
+        const address = forwarding.get(pf.floatingIpId);
+        return address === undefined
+          ? []
+          : [
+              {
+                id: pf.id,
+                floatingip_id: pf.floatingIpId,
+                floating_ip_address: address,
+                protocol: pf.protocol,
+                internal_ip_address: pf.internalIpAddress,
+                internal_port_start: pf.internalPortStart,
+                internal_port_end: pf.internalPortEnd,
+                external_port_start: pf.externalPortStart,
+                external_port_end: pf.externalPortEnd,
+              },
+            ];
       });
-    // NAT for a floating IP lives on the router's gateway: without a gateway there is nothing to translate to.
-    const floating: IntentFloatingIp[] = gateway
-      ? input.floatingIps.flatMap((f) =>
-          f.routerId === router.id && f.fixedPortId !== null && f.fixedIpAddress !== null
-            ? [{ id: f.id, floating_ip_address: f.floatingIpAddress, fixed_ip_address: f.fixedIpAddress }]
-            : [],
-        )
-      : [];
-    // A floating IP forwards ports through the router it was put on (its router_id), with no port of its own.
-    const forwarding = new Map(
-      input.floatingIps.flatMap((f) =>
-        gateway && f.routerId === router.id && f.fixedPortId === null ? [[f.id, f.floatingIpAddress]] : [],
-      ),
-    );
-    const portForwardings: IntentPortForwarding[] = input.portForwardings.flatMap((pf) => {
-      const address = forwarding.get(pf.floatingIpId);
-      return address === undefined
-        ? []
-        : [
-            {
-              id: pf.id,
-              floatingip_id: pf.floatingIpId,
-              floating_ip_address: address,
-              protocol: pf.protocol,
-              internal_ip_address: pf.internalIpAddress,
-              internal_port_start: pf.internalPortStart,
-              internal_port_end: pf.internalPortEnd,
-              external_port_start: pf.externalPortStart,
-              external_port_end: pf.externalPortEnd,
-            },
-          ];
+      return {
+        id: router.id,
+        gateway: gateway
+          ? { ...gateway.fields, gateway_ip: gateway.subnet.gatewayIp, enable_snat: router.enableSnat }
+          : null,
+        interfaces,
+        routes: router.routes,
+        floating_ips: floating,
+        port_forwardings: portForwardings,
+      };
     });
-    return {
-      id: router.id,
-      gateway: gateway
-        ? { ...gateway.fields, gateway_ip: gateway.subnet.gatewayIp, enable_snat: router.enableSnat }
-        : null,
-      interfaces,
-      routes: router.routes,
-      floating_ips: floating,
-      port_forwardings: portForwardings,
-    };
-  });
 
   const dhcp = compileDhcp(input);
   // A probe whose subnet this host serves by DHCP takes its address that way, as a VM does, with the routes
@@ -144,7 +150,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
   const servedSubnets = new Map(dhcp.flatMap((d) => d.subnets.map((s) => [s.id, s])));
 
   const instances: IntentInstance[] = input.instances
-    .filter((i) => i.host === null || i.host === input.host)
+    .filter((i) => placedHere(input, i.host))
     .flatMap((instance) => {
       const a = address(portById.get(instance.portId));
       const network = a && networkById.get(a.fields.network_id);
@@ -164,6 +170,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
   const uplinks: IntentUplink[] = input.networks.flatMap((network) => {
     const subnet = uplinkSubnet(network, input.subnets);
     if (!subnet || subnet.gatewayIp === null || network.physicalNetwork === null) return [];
+    if (!uplinkHere(input, network.physicalNetwork)) return [];
     usedNetworks.add(network.id);
     return [
       {
@@ -200,6 +207,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
     ports,
     ports_elsewhere: elsewhere,
     ...(input.security ? { firewall: compileFirewall(input.security, input.allocations, filtered) } : {}),
+    ...(severalHosts(input) ? { tunnels: compileTunnels(input) } : {}),
   };
 }
 

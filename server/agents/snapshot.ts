@@ -16,16 +16,19 @@ import {
   subnets,
 } from "../db/schema";
 import type { IntentInputs } from "./intent";
+import { peersOf } from "./placement";
 
 export async function loadIntentInputs(db: Db, agentId: number): Promise<IntentInputs> {
   return db.transaction(
     async (tx) => {
-      const agent = (await tx.select().from(agents)).find((a) => a.id === agentId);
+      const all = await tx.select().from(agents).orderBy(asc(agents.id));
+      const agent = all.find((a) => a.id === agentId);
       if (!agent) throw new Error(`Agent ${agentId} is not registered`);
       const portRows = await tx.select().from(ports).orderBy(asc(ports.createdAt));
       return {
         revision: agent.wantedRevision,
         host: agent.host,
+        hosts: peersOf(all),
         networks: await tx.select().from(networks).orderBy(asc(networks.createdAt)),
         subnets: await tx.select().from(subnets).orderBy(asc(subnets.createdAt)),
         ports: portRows,

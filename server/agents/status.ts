@@ -1,6 +1,6 @@
 // What an applied revision means for the model: resources changed at or before it are realised (ACTIVE, or
 // DOWN where nothing runs), except those the agent named in its errors (ERROR with its message).
-import { and, eq, inArray, lte, or, type SQL } from "drizzle-orm";
+import { and, eq, inArray, lte, notInArray, or, type SQL } from "drizzle-orm";
 import type { DbTx } from "../db/client";
 import { floatingIps, instances, networks, ports, routers, type Status } from "../db/schema";
 import type { ChangeEvent, ResourceKind } from "../events";
@@ -36,6 +36,8 @@ export async function recordStatuses(
   tx: DbTx,
   revision: number,
   errors: readonly { resource_id: string; message: string }[],
+  /** Resources another host realises: left as they are (./placement.ts placedElsewhere). */
+  elsewhere: readonly string[] = [],
 ): Promise<ChangeEvent[]> {
   const messages = new Map<string, string>();
   for (const e of errors)
@@ -49,7 +51,13 @@ export async function recordStatuses(
     const rows = (await tx
       .select()
       .from(table)
-      .where(and(lte(table.intentRevision, revision), or(...touched)))) as Row[];
+      .where(
+        and(
+          lte(table.intentRevision, revision),
+          or(...touched),
+          elsewhere.length > 0 ? notInArray(table.id, [...elsewhere]) : undefined,
+        ),
+      )) as Row[];
     for (const row of rows) {
       // A port fails with what it belongs to (the router or instance the agent names).
       const message =

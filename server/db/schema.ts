@@ -18,6 +18,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { Role } from "../../lib/schemas/auth";
+import type { HostRole } from "../../lib/schemas/host";
 import type { NetworkType } from "../../lib/schemas/network";
 
 export type Status = "PENDING" | "ACTIVE" | "DOWN" | "ERROR";
@@ -154,6 +155,11 @@ export const routers = pgTable("routers", {
   gwPortId: uuid("gw_port_id").references(() => ports.id, { onDelete: "restrict" }),
   enableSnat: boolean("enable_snat").notNull().default(true),
   routes: jsonb("routes").$type<Route[]>().notNull().default([]),
+  /**
+   * The network node its namespace lives on (Neutron's L3 agent scheduling); null while no network node is alive
+   * to take it (with one host: until that host's agent first answers).
+   */
+  host: text("host"),
   ...realised(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -324,6 +330,13 @@ export const agents = pgTable("agents", {
   host: text("host").unique(),
   prefix: text("prefix"),
   bridgeMappings: jsonb("bridge_mappings").$type<Record<string, string>>(),
+  /** What the host is for (Neutron's agent types); null until known. Both on a one-host install. */
+  roles: jsonb("roles").$type<HostRole[]>(),
+  /**
+   * Its VXLAN tunnel endpoint (Neutron's `local_ip`); null: none. Unique: two hosts on one address would each
+   * get the other's traffic, so the second to report it is refused.
+   */
+  localIp: text("local_ip").unique(),
   wantedRevision: integer("wanted_revision").notNull().default(0),
   appliedRevision: integer("applied_revision").notNull().default(0),
   /**

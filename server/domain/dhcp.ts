@@ -4,13 +4,14 @@
 // through the port API (ports.ts refuses owned ports); subnets and networks release it themselves. It is made
 // here rather than with ports.ts's addPort, which resolves subnets and networks and so cannot be imported by them.
 import { createHash } from "node:crypto";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { ipAllocations, type NetworkRow, type PortRow, ports, type SubnetRow } from "../db/schema";
 import { conflict } from "./errors";
-import { knownAgents } from "./hosts";
+
 import { allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
 import { label } from "./refs";
+import { leastLoaded, portLoad } from "./scheduler";
 import { pending, type Tx } from "./tx";
 
 export const DHCP_OWNER = "network:dhcp";
@@ -75,9 +76,9 @@ export async function syncDhcpPort(tx: Tx, network: NetworkRow): Promise<void> {
   if (changed) tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
 }
 
-/** The port row, on the host of the one agent (with one host for now, as servers and routers are placed). */
+/** The port row, on the network node the scheduler picks (none alive yet: placed when one registers). */
 async function insertDhcpPort(tx: Tx, network: NetworkRow): Promise<PortRow> {
-  const host = (await knownAgents(tx.db))[0]?.host ?? "";
+  const host = (await dhcpHost(tx)) ?? "";
   const values = {
     networkId: network.id,
     projectId: network.projectId,
@@ -95,6 +96,27 @@ async function insertDhcpPort(tx: Tx, network: NetworkRow): Promise<PortRow> {
       .onConflictDoNothing()
       .returning();
     if (row) return row;
+  }
+}
+
+/** Where a network's DHCP server goes: the live network node serving the fewest networks. */
+const dhcpHost = async (tx: Tx) => leastLoaded(tx.db, "network", await portLoad(tx.db, DHCP_OWNER));
+
+/** DHCP servers made before any network node answered go to one now (its registration's transaction). */
+export async function scheduleWaitingDhcp(tx: Tx): Promise<void> {
+  const waiting = await tx.db
+    .select()
+    .from(ports)
+    .where(and(eq(ports.deviceOwner, DHCP_OWNER), eq(ports.hostId, "")))
+    .orderBy(asc(ports.createdAt));
+  for (const port of waiting) {
+    const host = await dhcpHost(tx);
+    if (host === null) continue;
+    // Neutron's device_id for a DHCP port names its agent's host and the network.
+    const deviceId =
+      port.deviceId === RESERVED_DHCP_DEVICE ? dhcpDeviceId(host, port.networkId) : port.deviceId;
+    await tx.db.update(ports).set({ hostId: host, vifType: "ovs", deviceId }).where(eq(ports.id, port.id));
+    tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
   }
 }
 

@@ -1,19 +1,28 @@
 // Host agents as the model sees them: what they told about themselves (`info`) and how far they applied.
-import { asc, isNotNull } from "drizzle-orm";
+import { asc, count, isNotNull } from "drizzle-orm";
 import type { Executor } from "../db/client";
-import { type AgentRow, agents, type NetworkRow } from "../db/schema";
+import { type AgentRow, agents, instances, type NetworkRow, routers } from "../db/schema";
 import { badRequest } from "./errors";
 
 /** An agent not heard from for this long is shown offline (the dispatcher checks in more often). */
 const ONLINE_WINDOW_MS = 45_000;
 
-export function hostView(row: AgentRow, now = Date.now()) {
+/** How many routers and instances are scheduled on each host. */
+export type HostLoad = { routers: number; instances: number };
+
+export function hostView(row: AgentRow, now = Date.now(), load: HostLoad = { routers: 0, instances: 0 }) {
   return {
     id: row.id,
     host: row.host,
     url: row.url,
     prefix: row.prefix,
+    /** Unknown until it reports; one that reports none is both (a one-host install). */
+    roles: row.host === null ? [] : (row.roles ?? ["compute", "network"]),
+    /** Its VXLAN tunnel endpoint (Neutron's local_ip); null: no tunnels. */
+    local_ip: row.localIp,
     bridge_mappings: row.bridgeMappings ?? {},
+    routers: load.routers,
+    instances: load.instances,
     wanted_revision: row.wantedRevision,
     applied_revision: row.appliedRevision,
     last_seen: row.lastSeen?.toISOString() ?? null,
@@ -26,10 +35,41 @@ export type HostView = ReturnType<typeof hostView>;
 
 export async function listHosts(ex: Executor): Promise<HostView[]> {
   const rows = await ex.select().from(agents).orderBy(asc(agents.id));
-  return rows.map((row) => hostView(row));
+  const [routerCounts, instanceCounts] = [await routerLoad(ex), await instanceLoad(ex)];
+  const now = Date.now();
+  return rows.map((row) =>
+    hostView(row, now, {
+      routers: (row.host && routerCounts.get(row.host)) || 0,
+      instances: (row.host && instanceCounts.get(row.host)) || 0,
+    }),
+  );
 }
 
-/** Agents that have told us who they are; with one host for now, the first is "the host". */
+/** Per host, how many of something it has (rows of `host`, count). */
+export const loadMap = (rows: { host: string | null; n: number }[]) =>
+  new Map(rows.flatMap((r) => (r.host === null ? [] : [[r.host, r.n] as const])));
+
+/** Routers per host: what the L3 scheduler weighs. */
+export const routerLoad = async (ex: Executor) =>
+  loadMap(
+    await ex
+      .select({ host: routers.host, n: count() })
+      .from(routers)
+      .where(isNotNull(routers.host))
+      .groupBy(routers.host),
+  );
+
+/** Lab instances per host: what the compute scheduler weighs. */
+export const instanceLoad = async (ex: Executor) =>
+  loadMap(
+    await ex
+      .select({ host: instances.host, n: count() })
+      .from(instances)
+      .where(isNotNull(instances.host))
+      .groupBy(instances.host),
+  );
+
+/** Agents that have told us who they are, in registration order (the first is the one-host install's host). */
 export async function knownAgents(ex: Executor): Promise<AgentRow[]> {
   return ex.select().from(agents).where(isNotNull(agents.host)).orderBy(asc(agents.id));
 }

@@ -24,11 +24,12 @@ import {
   subnets,
 } from "../db/schema";
 import { badRequest, conflict, notFound } from "./errors";
-import { checkBridgeMappings, knownAgents } from "./hosts";
+import { checkBridgeMappings } from "./hosts";
 import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { placeRouter, routerHost, unscheduledMessage } from "./scheduler";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -69,6 +70,8 @@ function routerView(row: RouterRow, parts: RouterParts) {
       : null,
     routes: row.routes,
     interfaces: interfaces.flatMap((p) => fixedIps(p.id).map((f) => ({ port_id: p.id, ...f }))),
+    /** The network node its namespace is on (admins only; null: waiting for one, see status_message). */
+    host: row.host,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
@@ -87,7 +90,9 @@ async function views(ex: Executor, actor: Actor, rows: RouterRow[]): Promise<Rou
     ex,
     owned.map((p) => p.id),
   );
-  return rows.map((row) => hostFieldsFor(actor, routerView(row, { ports: owned, allocations }), {}));
+  return rows.map((row) =>
+    hostFieldsFor(actor, routerView(row, { ports: owned, allocations }), { host: null }),
+  );
 }
 
 export async function listRouters(ex: Executor, actor: Actor, filter: z.infer<typeof routerList>) {
@@ -152,9 +157,12 @@ async function touch(
   action: "create" | "update",
   fields: Partial<typeof routers.$inferInsert> = {},
 ) {
+  // A router no network node took keeps saying so while it waits.
+  const named = { id: router.id, name: fields.name ?? router.name };
+  const waiting = router.host === null ? { statusMessage: unscheduledMessage(named) } : {};
   await tx.db
     .update(routers)
-    .set({ ...fields, ...(await pending(tx)) })
+    .set({ ...fields, ...(await pending(tx)), ...waiting })
     .where(eq(routers.id, router.id));
   tx.changed({ kind: "router", id: router.id, action, project_id: router.projectId });
 }
@@ -181,7 +189,7 @@ async function setGateway(tx: Tx, router: RouterRow, info: GatewayInfo): Promise
     .limit(1);
   if (!networkSubnet)
     throw badRequest(`Bad router request: External network ${label(network)} has no subnet.`);
-  const host = (await knownAgents(tx.db))[0]?.host ?? "";
+  const host = router.host ?? "";
   const port = await addPort(tx, {
     network,
     projectId: router.projectId,
@@ -230,23 +238,35 @@ async function checkRoutes(tx: Tx, router: RouterRow, routes: Route[]): Promise<
 }
 
 export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>): Promise<RouterView> {
+  const host = await routerHost(tx.db, input.host);
   const [router] = await tx.db
     .insert(routers)
     .values({
       projectId: await owningProject(tx, input.project_id),
       name: input.name,
       adminStateUp: input.admin_state_up,
+      host,
       ...(await pending(tx)),
     })
     .returning();
   if (!router) throw new Error("insert returned nothing");
+  if (host === null)
+    await tx.db
+      .update(routers)
+      .set({ statusMessage: unscheduledMessage(router) })
+      .where(eq(routers.id, router.id));
   if (input.external_gateway_info) await setGateway(tx, router, input.external_gateway_info);
   tx.changed({ kind: "router", id: router.id, action: "create", project_id: router.projectId });
   return showRouter(tx.db, tx.actor, router.id);
 }
 
 export async function updateRouter(tx: Tx, input: z.infer<typeof routerUpdate>): Promise<RouterView> {
-  const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
+  let router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
+  if (input.host !== undefined && input.host !== router.host) {
+    // Moved as Neutron's `network agent add router` does: the same ports and addresses, on the new node.
+    await placeRouter(tx, router, await routerHost(tx.db, input.host));
+    router = await resolveRef(tx.db, tx.actor, routerSpec, router.id);
+  }
   if (input.external_gateway_info === null) await clearGateway(tx, router);
   else if (input.external_gateway_info) await setGateway(tx, router, input.external_gateway_info);
   if (input.routes !== undefined) await checkRoutes(tx, router, input.routes);
@@ -264,7 +284,7 @@ export async function addRouterInterface(
 ): Promise<RouterView> {
   const router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
   const attached = (await attachedSubnets(tx, router.id)).map((a) => a.subnet);
-  const host = (await knownAgents(tx.db))[0]?.host ?? "";
+  const host = router.host ?? "";
   let port: PortRow;
   if (input.subnet_id !== undefined) {
     const subnet = await resolveRef(tx.db, tx.actor, subnetSpec, input.subnet_id);
@@ -304,7 +324,13 @@ export async function addRouterInterface(
     checkAttachable(own, attached);
     await tx.db
       .update(ports)
-      .set({ deviceOwner: INTERFACE, deviceId: router.id, ...(await pending(tx)) })
+      .set({
+        deviceOwner: INTERFACE,
+        deviceId: router.id,
+        // Wired by the router's node from now on (its binding:host_id, as Neutron's L3 agent binds it).
+        ...(host === "" ? {} : { hostId: host, vifType: "ovs" as const }),
+        ...(await pending(tx)),
+      })
       .where(eq(ports.id, port.id));
     tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
   }

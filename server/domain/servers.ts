@@ -20,13 +20,14 @@ import {
 } from "../db/schema";
 import { badRequest } from "./errors";
 import { associate, floatingIpSpec } from "./floatingIps";
-import { agentPrefix, knownAgents } from "./hosts";
+import { agentPrefix } from "./hosts";
 import { findKeypair } from "./keypairs";
 import { networkSpec } from "./networks";
 import { groupsOfPorts, securePort } from "./portSecurity";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { instanceHost } from "./scheduler";
 import { resolveGroupOf } from "./securityGroups";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -134,12 +135,12 @@ export async function showServer(ex: Executor, actor: Actor, ref: string): Promi
 
 export async function createServer(tx: Tx, input: z.infer<typeof serverCreate>): Promise<ServerView> {
   const network = await resolveRef(tx.db, tx.actor, networkSpec, input.network_id);
+  // Placed first: a host asked for that cannot take it is refused before anything is written.
+  const host = await instanceHost(tx.db, input.host);
   const projectId = await owningProject(tx, input.project_id);
   // Copied in, as Nova does: deleting the key pair later does not take the key from the instance.
   const key = input.key_name === undefined ? null : await findKeypair(tx.db, tx.actor, input.key_name);
   const id = randomUUID();
-  // With one host, the instance goes where the agent is (unknown until it first answers: null = that host).
-  const host = (await knownAgents(tx.db))[0]?.host ?? null;
   const port = await addPort(tx, {
     network,
     projectId,

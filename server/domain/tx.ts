@@ -72,12 +72,14 @@ async function lockRevision(db: DbTx): Promise<void> {
 
 /**
  * Bumps every host's wanted revision in the change's own transaction, so that a committed change always has a
- * revision the dispatcher will push. With no agent known yet the revision is 0: the first push covers it.
+ * revision the dispatcher will push. With no agent known yet the revision is 0: the first push covers it. All
+ * hosts move to one number past the highest: a resource's revision then means the same on every host (a host
+ * that registered later, further on, would otherwise be realising revisions the others never reach).
  */
 async function bumpRevision(db: DbTx): Promise<number> {
   const rows = await db
     .update(agents)
-    .set({ wantedRevision: sql`${agents.wantedRevision} + 1` })
+    .set({ wantedRevision: sql`(SELECT max(${agents.wantedRevision}) FROM ${agents}) + 1` })
     .returning({ revision: agents.wantedRevision });
   return Math.max(0, ...rows.map((r) => r.revision));
 }

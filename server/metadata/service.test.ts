@@ -63,7 +63,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const deps = () => ({ db: api.db, secret: async () => SECRET, log: pino({ level: "silent" }) });
+const deps = () => ({ db: api.db, secrets: async () => [SECRET], log: pino({ level: "silent" }) });
 
 function ask(
   path: string,

@@ -9,7 +9,8 @@ import { isUuid } from "../domain/refs";
 import { answerMetadata } from "./documents";
 import { findMetadataSubject } from "./lookup";
 
-export type MetadataDeps = { db: Executor; secret: () => Promise<string>; log: Logger };
+/** `secrets`: the agents' tokens (each host's relay signs with its own). */
+export type MetadataDeps = { db: Executor; secrets: () => Promise<string[]>; log: Logger };
 
 /** Where the service is mounted: what comes after it is the path the instance asked for. */
 export const METADATA_MOUNT = "/api/metadata";
@@ -38,7 +39,7 @@ export async function serveMetadata(deps: MetadataDeps, request: Request): Promi
   const via = viaOf(request.headers);
   if (typeof via === "string") return plain(400, `Bad request: ${via}`);
   const signature = request.headers.get(METADATA_HEADERS.signature) ?? "";
-  if (!verifyVia(await deps.secret(), via, signature)) {
+  if (!(await deps.secrets()).some((secret) => verifyVia(secret, via, signature))) {
     deps.log.warn({ via }, "metadata request with a missing or wrong signature refused");
     return plain(403, "Forbidden: the request did not come through a netlens metadata proxy");
   }

@@ -7,11 +7,12 @@
 // 2,000 ports: whole rows were most of a trace's time), and without the floating IPs' own ports, which only hold
 // their address in IPAM: the compiler never looks at them, and the floating IP row says all the trace needs.
 // facts.test.ts holds the compiled intent to the one the dispatcher sends.
-import { asc, eq, ne } from "drizzle-orm";
+import { asc, ne } from "drizzle-orm";
 import type { HostIntent, IntentRouter } from "../../agent/contract/intent";
 import { parseCidr } from "../../lib/ip";
 import { portRules } from "../agents/firewall-intent";
 import { type CompileInputs, compileIntent } from "../agents/intent";
+import { peersOf } from "../agents/placement";
 import type { Db } from "../db/client";
 import {
   agents,
@@ -115,7 +116,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         ruleRows,
         groupRows,
       ] = await Promise.all([
-        tx.select({ wantedRevision: agents.wantedRevision }).from(agents).where(eq(agents.host, host)),
+        tx.select().from(agents).orderBy(asc(agents.id)),
         tx.select().from(networks).orderBy(asc(networks.createdAt)),
         tx.select().from(subnets).orderBy(asc(subnets.createdAt)),
         tx
@@ -156,8 +157,9 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         tx.select({ id: securityGroups.id, name: securityGroups.name }).from(securityGroups),
       ]);
       return {
-        revision: agentRows[0]?.wantedRevision ?? 0,
+        revision: agentRows.find((a) => a.host === host)?.wantedRevision ?? 0,
         host,
+        hosts: peersOf(agentRows),
         networks: networkRows,
         subnets: subnetRows,
         ports: portRows,

@@ -9,7 +9,7 @@ const log = logger.child({ part: "metadata" });
 
 async function handle(request: Request): Promise<Response> {
   const services = await getServices();
-  return serveMetadata({ db: services.db, secret: services.metadataSecret, log }, request);
+  return serveMetadata({ db: services.db, secrets: services.metadataSecrets, log }, request);
 }
 
 export { handle as GET, handle as HEAD };

@@ -1,0 +1,152 @@
+// Where routers, lab instances and DHCP servers go when there are several hosts: Neutron's L3 and DHCP agent
+// schedulers and Nova's, in their least-loaded form: among the live hosts with the role, the one with the fewest
+// already (ties: the host that registered first). An admin may name the host instead (`--host`).
+import { and, asc, count, eq, inArray, isNull } from "drizzle-orm";
+import type { HostRole } from "../../lib/schemas/host";
+import type { Executor } from "../db/client";
+import { type AgentRow, instances, ports, type RouterRow, routers } from "../db/schema";
+import { badRequest } from "./errors";
+import { hostView, instanceLoad, knownAgents, loadMap, routerLoad } from "./hosts";
+import { label } from "./refs";
+import { pending, type Tx } from "./tx";
+
+const ROUTER_OWNERS = ["network:router_interface", "network:router_gateway"];
+
+/** A host as the scheduler weighs it. */
+export type Candidate = { host: string; roles: readonly HostRole[]; live: boolean; load: number };
+
+/** A host that reported no roles is both (a one-host install, or an agent older than roles). */
+export const hasRole = (roles: readonly HostRole[] | null, role: HostRole) =>
+  roles === null || roles.includes(role);
+
+/**
+ * PURE: the live candidate with the role and the fewest of what is being placed; candidates come in registration
+ * order, which breaks ties. With a single host it is the host, live or not, as before there were several: what it
+ * misses while down it gets when it answers. Null: nowhere to go now.
+ */
+export function pickHost(candidates: readonly Candidate[], role: HostRole): string | null {
+  if (candidates.length === 1) {
+    const [only] = candidates;
+    return only?.roles.includes(role) ? only.host : null;
+  }
+  let best: Candidate | undefined;
+  for (const c of candidates) {
+    if (!c.live || !c.roles.includes(role)) continue;
+    if (best === undefined || c.load < best.load) best = c;
+  }
+  return best?.host ?? null;
+}
+
+type Known = AgentRow & { host: string };
+
+async function hostsWithLoad(
+  ex: Executor,
+  loads: Map<string, number>,
+  now = Date.now(),
+): Promise<Candidate[]> {
+  const rows = (await knownAgents(ex)).filter((a): a is Known => a.host !== null);
+  return rows.map((a) => ({
+    host: a.host,
+    roles: a.roles ?? ["compute", "network"],
+    live: hostView(a, now).online,
+    load: loads.get(a.host) ?? 0,
+  }));
+}
+
+/** How many ports of `deviceOwner` each host has: the load of the DHCP scheduler. */
+export const portLoad = async (ex: Executor, deviceOwner: string) =>
+  loadMap(
+    await ex
+      .select({ host: ports.hostId, n: count() })
+      .from(ports)
+      .where(eq(ports.deviceOwner, deviceOwner))
+      .groupBy(ports.hostId),
+  );
+
+/**
+ * The host an admin named for a router (role network) or an instance (role compute): one whose agent registered
+ * with that role. Refused otherwise, before anything is written.
+ */
+async function requestedHost(ex: Executor, host: string, role: HostRole, what: string): Promise<string> {
+  const known = (await knownAgents(ex)).filter((a): a is Known => a.host !== null);
+  const agent = known.find((a) => a.host === host);
+  if (!agent) {
+    const names = known.map((a) => a.host);
+    throw badRequest(
+      `Host ${host} has no agent (${names.length === 0 ? "no agent has reported yet" : `known hosts: ${names.join(", ")}`}).`,
+      "HostNotFound",
+    );
+  }
+  if (!hasRole(agent.roles, role))
+    throw badRequest(
+      `Host ${host} is not a ${role} node (roles: ${(agent.roles ?? []).join(", ")}): it cannot host ${what}.`,
+    );
+  return host;
+}
+
+/** Where a new router goes: the named network node, else the live one with the fewest routers; null: none alive. */
+export async function routerHost(ex: Executor, requested?: string): Promise<string | null> {
+  if (requested !== undefined) return requestedHost(ex, requested, "network", "a router");
+  return pickHost(await hostsWithLoad(ex, await routerLoad(ex)), "network");
+}
+
+/** Where a new lab instance goes: the named compute host, else the live one with the fewest instances. */
+export async function instanceHost(ex: Executor, requested?: string): Promise<string | null> {
+  if (requested !== undefined) return requestedHost(ex, requested, "compute", "an instance");
+  return pickHost(await hostsWithLoad(ex, await instanceLoad(ex)), "compute");
+}
+
+/** The live host with `role` and the least of `loads`; null: none. */
+export async function leastLoaded(
+  ex: Executor,
+  role: HostRole,
+  loads: Map<string, number>,
+): Promise<string | null> {
+  return pickHost(await hostsWithLoad(ex, loads), role);
+}
+
+/** Why a router has no host: shown as its status message until a network node takes it. */
+export const unscheduledMessage = (router: Pick<RouterRow, "id" | "name">) =>
+  `No live network node to host router ${label(router)}: it stays PENDING and is scheduled when one registers.`;
+
+/**
+ * Puts the router on `host` (null: nowhere, with the message saying why), its namespace's ports with it: their
+ * binding:host_id is where the router runs. The router goes PENDING for the host(s) to apply.
+ */
+export async function placeRouter(tx: Tx, router: RouterRow, host: string | null): Promise<void> {
+  await tx.db
+    .update(routers)
+    .set({ ...(await pending(tx)), host, statusMessage: host === null ? unscheduledMessage(router) : null })
+    .where(eq(routers.id, router.id));
+  await tx.db
+    .update(ports)
+    .set({ hostId: host ?? "", vifType: host === null ? "unbound" : "ovs" })
+    .where(and(eq(ports.deviceId, router.id), inArray(ports.deviceOwner, ROUTER_OWNERS)));
+  tx.changed({ kind: "router", id: router.id, action: "update", project_id: router.projectId });
+}
+
+/**
+ * Routers and instances that waited for a host (no live network node, or made before any agent answered) go
+ * where the scheduler says now that one registered. Runs in the registering agent's transaction.
+ */
+export async function scheduleWaiting(tx: Tx): Promise<void> {
+  for (const router of await tx.db
+    .select()
+    .from(routers)
+    .where(isNull(routers.host))
+    .orderBy(asc(routers.createdAt))) {
+    const host = await routerHost(tx.db);
+    if (host !== null) await placeRouter(tx, router, host);
+  }
+  for (const instance of await tx.db
+    .select()
+    .from(instances)
+    .where(isNull(instances.host))
+    .orderBy(asc(instances.createdAt))) {
+    const host = await instanceHost(tx.db);
+    if (host === null) continue;
+    await tx.db.update(instances).set({ host }).where(eq(instances.id, instance.id));
+    await tx.db.update(ports).set({ hostId: host, vifType: "ovs" }).where(eq(ports.id, instance.portId));
+    tx.changed({ kind: "server", id: instance.id, action: "update", project_id: instance.projectId });
+  }
+}
