@@ -14,6 +14,7 @@ import { InterfaceMonitor } from "./host/ovsdb-monitor";
 import {
   type AgentOptions,
   type AgentOptionsInput,
+  agentBridges,
   dhcpDir,
   metadataSettings,
   ovsRunDir,
@@ -55,7 +56,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
   const log = logger ?? pino({ name: "netlens-agent" });
   const ovs = new Ovs(options.ovsdb, ovsRunDir(options));
   const host = options.host ?? hostname();
-  const bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
+  const bridges = agentBridges(options);
 
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   await ensureBridges(ovs, options, log);

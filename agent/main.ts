@@ -25,6 +25,7 @@ const { values } = parseArgs({
     role: { type: "string", multiple: true },
     "local-ip": { type: "string" },
     "tunnel-bridge": { type: "string" },
+    "host-netns": { type: "string" },
     "datapath-type": { type: "string" },
     prefix: { type: "string" },
     "chain-prefix": { type: "string" },
@@ -42,7 +43,7 @@ const { values } = parseArgs({
 
 const usage = `usage: tsx agent/main.ts --ovsdb unix:DIR/db.sock [--listen 127.0.0.1:9797] [--integration-bridge br-int]
   [--bridge-mapping physnet:bridge]... [--host NAME] [--role compute|network]... [--local-ip IP]
-  [--tunnel-bridge br-tun] [--datapath-type netdev|system|dummy] [--prefix P] [--chain-prefix netlens]
+  [--tunnel-bridge br-tun] [--host-netns NAME] [--datapath-type netdev|system|dummy] [--prefix P] [--chain-prefix netlens]
   [--state-dir .netlens/agent] [--token-file STATE_DIR/token] [--ovs-rundir DIR] [--log-level info]
   [--inspect-interval-ms 2000] [--metadata-url http://127.0.0.1:3000/api/metadata] [--cleanup]`;
 
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     roles: values.role,
     localIp: values["local-ip"],
     tunnelBridge: values["tunnel-bridge"],
+    hostNetns: values["host-netns"],
     datapathType: values["datapath-type"],
     prefix: values.prefix,
     chainPrefix: values["chain-prefix"],

@@ -38,6 +38,15 @@ export const agentOptions = z.object({
   localIp: ipv4.optional(),
   /** The tunnel bridge (Neutron's br-tun), made when the host has a local IP. */
   tunnelBridge: bridgeName.default("br-tun"),
+  /**
+   * The network namespace that is this host's own (a lab host: scripts/lab-hosts.sh), where its OVS runs and our
+   * veths' host ends go; the agent stays in the root namespace (its API reachable by the server) and runs
+   * iproute2 there with `ip -n`. None: the root namespace is the host's.
+   */
+  hostNetns: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "Host namespace: 1-64 characters of A-Z a-z 0-9 _ . -")
+    .optional(),
   /** How often the host is read for inspection while a `snapshots` subscriber listens (changes made by hand). */
   inspectIntervalMs: z.number().int().min(100).max(600_000).default(2000),
   /** How often the agent checks that the host still holds what it was given (0: never). */
@@ -83,4 +92,13 @@ export function ovsRunDir(options: AgentOptions): string {
     throw new Error("Give ovsRunDir (--ovs-rundir) when OVSDB is not a unix: socket");
   }
   return match[1];
+}
+
+/** The agent's bridges: integration first, the mapped physical ones, then br-tun on a host with a local IP. */
+export function agentBridges(options: AgentOptions): string[] {
+  return [
+    options.integrationBridge,
+    ...Object.values(options.bridgeMappings),
+    ...(options.localIp === undefined ? [] : [options.tunnelBridge]),
+  ];
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Agent } from "../agent";
 import { intentEnvelope } from "../contract/intent";
 import { traceProbe, traceQuestions } from "../contract/trace";
+import { IntentRefusedError } from "../converge/admit";
 import { RevisionConflictError } from "../converge/loop";
 import { TraceRequestError } from "../trace/tracer";
 
@@ -57,6 +58,8 @@ export function createAgentRouter(agent: Pick<Agent, "info" | "apply" | "monitor
         if (error instanceof RevisionConflictError) {
           throw new TRPCError({ code: "CONFLICT", message: error.message, cause: error });
         }
+        if (error instanceof IntentRefusedError)
+          throw new TRPCError({ code: "BAD_REQUEST", message: error.message, cause: error });
         throw error;
       }
     }),

@@ -13,8 +13,18 @@ import {
   intentPort,
   intentPortElsewhere,
   intentRouter,
+  intentTunnelNetwork,
   intentUplink,
 } from "../contract/intent";
+import { tunnelsRefusal } from "../plan/tunnels";
+
+/** An intent refused whole before anything runs (the caller's mistake): nothing on the host changes. */
+export class IntentRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IntentRefusedError";
+  }
+}
 
 export type Refused = {
   resource_id: string;
@@ -28,7 +38,12 @@ type Fields = Record<string, unknown>;
 const uuidOf = (value: unknown): string | null =>
   typeof value === "string" && UUID.test(value) ? value : null;
 
-export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent; refused: Refused[] } {
+/** `localIp`: this host's tunnel endpoint (null: none), which no tunnel may point at. */
+export function admitIntent(
+  raw: unknown,
+  prefix: string,
+  localIp: string | null = null,
+): { intent: HostIntent; refused: Refused[] } {
   const envelope = intentEnvelope.parse(raw);
   const refused: Refused[] = [];
   const admit = <T>(
@@ -99,5 +114,11 @@ export function admitIntent(raw: unknown, prefix: string): { intent: HostIntent;
   // A refused firewall port is not left open: its interface's traffic is dropped (plan/firewall.ts).
   if (envelope.firewall !== undefined)
     intent.firewall = admit("firewall port", envelope.firewall, intentFirewallPort, "port_id", () => null);
+  if (envelope.tunnels !== undefined) {
+    intent.tunnels = admit("tunnel network", envelope.tunnels, intentTunnelNetwork, "network_id", () => null);
+    // A tunnel towards this host itself (two hosts given one address) would loop: no part of it is applied.
+    const refusal = tunnelsRefusal(intent.tunnels, localIp);
+    if (refusal !== null) throw new IntentRefusedError(refusal);
+  }
   return { intent, refused };
 }

@@ -1,9 +1,10 @@
-// The bridges every intent builds on: the integration bridge and one per mapped physical network, joined by
-// patch ports. Made once at start-up; a restart finds them and changes nothing.
+// The bridges every intent builds on: the integration bridge, one per mapped physical network and, on a host
+// with a tunnel endpoint, br-tun, joined by patch ports. Made once at start-up; a restart finds them and changes nothing.
 import type { Logger } from "pino";
 import { deviceNames } from "../../lib/names";
 import type { Ovs, OvsCommand } from "../host/ovs";
 import type { AgentOptions } from "../options";
+import { TUNNEL_PATCH } from "../plan/tunnels";
 
 export async function ensureBridges(ovs: Ovs, options: AgentOptions, log: Logger): Promise<void> {
   const commands: OvsCommand[] = [];
@@ -21,6 +22,15 @@ export async function ensureBridges(ovs: Ovs, options: AgentOptions, log: Logger
     commands.push(["set", "Interface", intPatch, "type=patch", `options:peer=${phyPatch}`]);
     commands.push(["--may-exist", "add-port", physical, phyPatch]);
     commands.push(["set", "Interface", phyPatch, "type=patch", `options:peer=${intPatch}`]);
+  }
+  if (options.localIp !== undefined) {
+    // br-tun, joined to br-int as Neutron's OVS agent does (its VXLAN ports come with the intent's tunnels).
+    const { onTunnel, onIntegration } = TUNNEL_PATCH;
+    bridge(options.tunnelBridge);
+    commands.push(["--may-exist", "add-port", options.integrationBridge, onIntegration]);
+    commands.push(["set", "Interface", onIntegration, "type=patch", `options:peer=${onTunnel}`]);
+    commands.push(["--may-exist", "add-port", options.tunnelBridge, onTunnel]);
+    commands.push(["set", "Interface", onTunnel, "type=patch", `options:peer=${onIntegration}`]);
   }
   await ovs.transact(commands);
   if (options.datapathType === "system") return;

@@ -8,7 +8,7 @@ import type { ArpAnnouncer } from "../host/arping";
 import { mapLimit } from "../host/exec";
 import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
 import { enableForwarding, restoreTables } from "../host/iptables";
-import { externalIdsArg, type Ovs, type OvsCommand } from "../host/ovs";
+import { externalIdsArg, mapColumnArg, type Ovs, type OvsCommand } from "../host/ovs";
 import { type Action, describeAction } from "../plan/actions";
 import { renderRestore } from "../plan/iptables";
 import { runDaemons } from "./daemon-steps";
@@ -21,6 +21,8 @@ export type ExecuteDeps = {
   logger: Logger;
   /** Gratuitous ARPs go out after the apply, in the background. */
   announcer: Pick<ArpAnnouncer, "announce">;
+  /** Where the host's own devices (our veths' host ends) are: a lab host's namespace; null: the root one. */
+  hostNamespace: string | null;
 };
 export type ExecuteOptions = {
   /** Each namespace's `ip -batch` reads its devices, addresses and routes back after its writes. */
@@ -91,20 +93,19 @@ export async function executeActions(
   // 2. Namespaces that go away (their veths go with them), devices that go away.
   await step("remove", () =>
     Promise.all([
-      rootBatch(
-        [
-          ...of("root-link-del").map((a) => ({ line: `link del ${a.dev}`, resource: a.resource })),
-          ...of("netns-del").map((a) => ({ line: `netns del ${a.ns}`, resource: a.resource })),
-        ],
+      hostBatch(
+        deps.hostNamespace,
+        of("root-link-del").map((a) => ({ line: `link del ${a.dev}`, resource: a.resource })),
+        of("netns-del").map((a) => ({ line: `netns del ${a.ns}`, resource: a.resource })),
+        true,
         fail,
       ),
       perNamespace(of("link-del"), (a) => [`link del ${a.dev}`], deps, fail),
     ]),
   );
 
-  // 3. New namespaces and veth pairs, created from the root namespace in one batch.
+  // 3. New namespaces and veth pairs, created from the host's namespace in one batch.
   const rootLines: BatchLine[] = [];
-  for (const a of of("netns-add")) rootLines.push({ line: `netns add ${a.ns}`, resource: a.resource });
   for (const a of of("veth-add")) {
     const mac = a.mac === null ? "" : ` address ${a.mac}`;
     rootLines.push({
@@ -117,7 +118,15 @@ export async function executeActions(
   for (const a of of("root-link-set")) {
     rootLines.push({ line: `link set ${a.dev} mtu ${a.mtu} up`, resource: a.resource });
   }
-  await step("root", () => rootBatch(rootLines, fail));
+  await step("root", () =>
+    hostBatch(
+      deps.hostNamespace,
+      rootLines,
+      of("netns-add").map((a) => ({ line: `netns add ${a.ns}`, resource: a.resource })),
+      false,
+      fail,
+    ),
+  );
 
   // 4. What only needs the devices to exist, at once: the OVS ports (one transaction that waits for vswitchd,
   //    then the check that it could open them), each namespace's links, addresses and routes (one batch),
@@ -138,7 +147,23 @@ export async function executeActions(
       },
       fail,
     );
-    const created = setOk.filter((a) => a.create);
+    const tunnelOk = await ovsTransaction(
+      deps.ovs,
+      of("tunnel-port-set"),
+      (a) => [
+        ...(a.create ? [["--may-exist", "add-port", a.bridge, a.port]] : []),
+        [
+          "set",
+          "Interface",
+          a.port,
+          "type=vxlan",
+          mapColumnArg("options", a.options),
+          externalIdsArg(a.externalIds),
+        ],
+      ],
+      fail,
+    );
+    const created = [...setOk, ...tunnelOk].filter((a) => a.create);
     if (created.length > 0) {
       const broken = new Set(await deps.ovs.brokenInterfaces(created.map((a) => a.port)));
       for (const a of created) {
@@ -214,12 +239,34 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function rootBatch(
-  lines: BatchLine[],
+/**
+ * Lines of the host's namespace (its links) and namespace lines (`netns add|del`), in that order for removals
+ * (`removing`), the other way for additions: one batch in the root namespace; two on a lab host, whose links
+ * are in its namespace while namespace names are mounts made from the root one (`ip -n` would make them in a
+ * mount namespace of its own, gone when it exits).
+ */
+async function hostBatch(
+  hostNamespace: string | null,
+  hostLines: BatchLine[],
+  namespaceLines: BatchLine[],
+  removing: boolean,
   fail: (resource: string, message: string) => void,
 ): Promise<void> {
-  for (const failure of (await batch(null, lines)).failures)
-    fail(failure.resource, `${failure.line}: ${failure.message}`);
+  const run = async (ns: string | null, lines: BatchLine[]) => {
+    for (const failure of (await batch(ns, lines)).failures)
+      fail(failure.resource, `${failure.line}: ${failure.message}`);
+  };
+  const steps: [string | null, BatchLine[]][] = [
+    [hostNamespace, hostLines],
+    [null, namespaceLines],
+  ];
+  if (!removing) steps.reverse();
+  if (hostNamespace === null)
+    return run(
+      null,
+      steps.flatMap(([, lines]) => lines),
+    );
+  for (const [ns, lines] of steps) await run(ns, lines);
 }
 
 async function perNamespace<A extends Action & { ns: string }>(

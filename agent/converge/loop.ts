@@ -13,7 +13,7 @@ import type { ApplyResult, HostIntent } from "../contract/intent";
 import { ArpAnnouncer } from "../host/arping";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
-import { type AgentOptions, dhcpDir, metadataSettings } from "../options";
+import { type AgentOptions, agentBridges, dhcpDir, metadataSettings } from "../options";
 import { type Action, describeAction } from "../plan/actions";
 import { type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
@@ -120,10 +120,13 @@ export class Converger {
       chainPrefix: options.chainPrefix,
       integrationBridge: options.integrationBridge,
       bridgeMappings: options.bridgeMappings,
+      ...(options.localIp === undefined
+        ? {}
+        : { tunnelBridge: options.tunnelBridge, localIp: options.localIp }),
       dhcpDir: dhcpDir(options),
       ...metadataSettings(options),
     };
-    this.#bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
+    this.#bridges = agentBridges(options);
     this.#statePath = join(options.stateDir, "state.json");
     this.#intentPath = join(options.stateDir, "intent.json");
     this.#runDir = deps.runDir;
@@ -148,7 +151,7 @@ export class Converger {
     return this.#serial.run(async () => {
       // Refused before it runs: an invalid envelope or an older intent is the caller's mistake and leaves
       // health alone. A bad resource inside is not: it is reported, and the rest applies.
-      const { intent, refused } = admitIntent(raw, this.#settings.prefix);
+      const { intent, refused } = admitIntent(raw, this.#settings.prefix, this.#settings.localIp ?? null);
       if (intent.revision < this.appliedRevision)
         throw new RevisionConflictError(intent.revision, this.appliedRevision);
       return this.#reported(async () => {
@@ -164,7 +167,7 @@ export class Converger {
   /** The actions a full apply would run now, without running them. */
   plan(raw: unknown): Promise<Action[]> {
     return this.#serial.run(async () => {
-      const { intent, refused } = admitIntent(raw, this.#settings.prefix);
+      const { intent, refused } = admitIntent(raw, this.#settings.prefix, this.#settings.localIp ?? null);
       const host = await this.#observe(intent);
       const plan = this.#planFor(intent, host);
       for (const r of refused) if (r.namespace !== null) plan.keep.add(r.namespace);
@@ -214,7 +217,14 @@ export class Converger {
     const { prefix, chainPrefix, dhcpDir, metadataDir } = this.#settings;
     const host = await observeHost(
       this.#ovs,
-      { prefix, chainPrefix, dhcpDir, metadataDir, bridges: this.#bridges },
+      {
+        prefix,
+        chainPrefix,
+        dhcpDir,
+        metadataDir,
+        bridges: this.#bridges,
+        hostNamespace: this.#options.hostNetns ?? null,
+      },
       scope,
     );
     const named = intent === null ? new Set<string>() : namespacesOf(intent, prefix);
@@ -362,6 +372,7 @@ export class Converger {
           locks: this.#locks,
           logger: this.#log,
           announcer: this.#announcer,
+          hostNamespace: this.#options.hostNetns ?? null,
         },
         { readBack: this.#options.verify },
       );
@@ -512,14 +523,8 @@ export class Converger {
   }
 
   #parts(intent: HostIntent, host: ObservedHost) {
-    const { integrationBridge, bridgeMappings } = this.#settings;
     const vlans = planLocalVlans(intent, this.#existingVlans(host), this.#workloadVlans().keys());
-    const flows = planBridgeFlows(
-      intent,
-      { integrationBridge, bridgeMappings },
-      vlans,
-      this.#bridgeState(host),
-    );
+    const flows = planBridgeFlows(intent, this.#settings, vlans, this.#bridgeState(host));
     return { parts: intentParts(intent, this.#settings, vlans), flows: flowParts(flows) };
   }
 

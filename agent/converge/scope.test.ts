@@ -147,6 +147,7 @@ describe("incremental scope", () => {
     const empty: ObservedHost = {
       namespaces: new Map(),
       ovsPorts: [],
+      tunnelPorts: [],
       flows: new Map(),
       rootLinks: new Map(),
     };

@@ -146,12 +146,15 @@ export function restrictToScope(
       ...plan,
       namespaces: plan.namespaces.filter((ns) => inScope(ns.name)),
       ovsPorts: plan.ovsPorts.filter((p) => inScope(p.externalIds["netlens-namespace"])),
+      tunnelPorts: plan.tunnelPorts.filter((p) => scope.bridges.has(p.bridge)),
       flows: plan.flows.filter((f) => scope.bridges.has(f.bridge)),
     },
     observed: {
       ...observed,
       namespaces: new Map([...observed.namespaces].filter(([name]) => inScope(name))),
       ovsPorts: observed.ovsPorts.filter((p) => inScope(p.externalIds["netlens-namespace"])),
+      // A VXLAN port is the tunnel bridge's, as its flows (which name it): diffed when they are.
+      tunnelPorts: observed.tunnelPorts.filter((p) => scope.bridges.has(p.bridge)),
     },
   };
 }
@@ -217,6 +220,7 @@ export function verifyScope(
     switch (action.kind) {
       case "ovs-port-del":
       case "ovs-port-set":
+      case "tunnel-port-set":
         ovsPorts = true;
         break;
       case "flows-set":

@@ -73,9 +73,9 @@ export async function readNamespaceJson(ns: string): Promise<{ addr: string; rou
   return { addr, route };
 }
 
-/** veth ends in the root namespace: where our taps live. */
-export async function readRootVeths(): Promise<Map<string, ObservedRootLink>> {
-  const { stdout } = await run("ip", ["-json", "link", "show", "type", "veth"]);
+/** veth ends in the host's namespace (the root one for null): where our taps live. */
+export async function readRootVeths(hostNamespace: string | null): Promise<Map<string, ObservedRootLink>> {
+  const { stdout } = await run("ip", [...onHost(hostNamespace), "-json", "link", "show", "type", "veth"]);
   const links = JSON.parse(stdout || "[]") as JsonLink[];
   const result = new Map<string, ObservedRootLink>();
   for (const link of links) {
@@ -88,6 +88,10 @@ export async function readRootVeths(): Promise<Map<string, ObservedRootLink>> {
   }
   return result;
 }
+
+/** iproute2's arguments that run it in the host's namespace: none for the root namespace. */
+export const onHost = (hostNamespace: string | null): string[] =>
+  hostNamespace === null ? [] : ["-n", hostNamespace];
 
 /** A line of a batch and what to blame when it fails. */
 export type BatchLine = { line: string; resource: string };

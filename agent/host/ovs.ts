@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FLOW_COOKIE, normalizeFlow } from "../plan/ovs";
-import type { ObservedOvsPort } from "../plan/pictures";
+import type { ObservedOvsPort, ObservedTunnelPort } from "../plan/pictures";
 import { run } from "./exec";
 
 /** One ovs-vsctl command (without the `--` separators). */
@@ -34,6 +34,11 @@ export class Ovs {
 
   /** The ports whose Interface external_ids carry `netlens-prefix=<prefix>`, with bridge, tag and ofport. */
   async listPorts(prefix: string): Promise<ObservedOvsPort[]> {
+    return (await this.listOwnPorts(prefix)).ports;
+  }
+
+  /** Our ports (as listPorts) and, apart, our VXLAN ports with their options: one ovs-vsctl call. */
+  async listOwnPorts(prefix: string): Promise<{ ports: ObservedOvsPort[]; tunnels: ObservedTunnelPort[] }> {
     const stdout = await this.vsctl([
       "--format=json",
       "--",
@@ -45,7 +50,7 @@ export class Ovs {
       "list",
       "Port",
       "--",
-      "--columns=name,ofport,external_ids",
+      "--columns=name,ofport,external_ids,type,options",
       "list",
       "Interface",
     ]);
@@ -68,12 +73,22 @@ export class Ovs {
         portInfo.set(String(name), { bridge, tag: typeof tags[0] === "number" ? tags[0] : null });
     }
     const result: ObservedOvsPort[] = [];
-    for (const [name, ofport, externalIds] of interfaces.data) {
+    const tunnels: ObservedTunnelPort[] = [];
+    for (const [name, ofport, externalIds, type, options] of interfaces.data) {
       const ids = ovsMap(externalIds);
       if (ids["netlens-prefix"] !== prefix) continue;
       const info = portInfo.get(String(name));
       if (info === undefined) continue; // an Interface row without a port: being deleted
       const number = ovsSet(ofport)[0];
+      if (type === "vxlan") {
+        tunnels.push({
+          name: String(name),
+          bridge: info.bridge,
+          options: ovsMap(options),
+          ofport: typeof number === "number" ? number : null,
+        });
+        continue;
+      }
       result.push({
         name: String(name),
         bridge: info.bridge,
@@ -82,7 +97,7 @@ export class Ovs {
         ofport: typeof number === "number" ? number : null,
       });
     }
-    return result;
+    return { ports: result, tunnels };
   }
 
   /** The interfaces among `names` that vswitchd could not open (ofport -1 or none yet). */
@@ -169,8 +184,13 @@ export function ovsMap(value: unknown): Record<string, string> {
  * values are quoted so that an empty value (the live stack's prefix "") stays a string.
  */
 export function externalIdsArg(ids: Record<string, string>): string {
-  const pairs = Object.entries(ids).map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`);
-  return `external_ids={${pairs.join(",")}}`;
+  return mapColumnArg("external_ids", ids);
+}
+
+/** `COLUMN={"k"="v",...}`: a map column set whole (as externalIdsArg). */
+export function mapColumnArg(column: string, map: Record<string, string>): string {
+  const pairs = Object.entries(map).map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`);
+  return `${column}={${pairs.join(",")}}`;
 }
 
 /**

@@ -28,6 +28,16 @@ export type Action = Base &
         /** false: the port exists on the right bridge and only tag/external_ids change. */
         create: boolean;
       }
+    /** A VXLAN port towards another host, made or set to these options (Interface type=vxlan). */
+    | {
+        kind: "tunnel-port-set";
+        port: string;
+        bridge: string;
+        options: Record<string, string>;
+        /** `netlens-prefix`: how we recognise it as ours. */
+        externalIds: Record<string, string>;
+        create: boolean;
+      }
     | { kind: "lo-up"; ns: string }
     | { kind: "link-set"; ns: string; dev: string; mac: string | null; mtu: number }
     | { kind: "addr-del"; ns: string; dev: string; address: string }
@@ -84,6 +94,7 @@ export const actionOrder: readonly ActionKind[] = [
   "veth-add",
   "root-link-set",
   "ovs-port-set",
+  "tunnel-port-set",
   "lo-up",
   "link-set",
   "addr-del",
@@ -121,6 +132,8 @@ export function describeAction(action: Action): string {
       return `link set ${action.dev} mtu ${action.mtu} up`;
     case "ovs-port-set":
       return `ovs ${action.create ? "add-port" : "set port"} ${action.bridge} ${action.port} tag=${action.tag ?? "none"}`;
+    case "tunnel-port-set":
+      return `ovs ${action.create ? "add-port" : "set port"} ${action.bridge} ${action.port} type=vxlan remote_ip=${action.options.remote_ip ?? "?"}`;
     case "lo-up":
       return `${action.ns}: link set lo up`;
     case "link-set":

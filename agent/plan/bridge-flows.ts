@@ -1,11 +1,29 @@
-// All our flows of each bridge for an intent: the patch ports' VLAN translation (plan/ovs.ts) and, on the
-// integration bridge, the firewall (plan/firewall.ts) over the ports there. Pure; the apply and its scope both
+// All our flows of each bridge for an intent: the patch ports' VLAN translation (plan/ovs.ts), the tunnel
+// bridge's (plan/tunnels.ts) on a host with a tunnel endpoint and, on the integration bridge, the firewall
+// (plan/firewall.ts) over the ports there. Pure; the apply and its scope both
 // plan flows through here, so that they agree.
 import { deviceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
 import { type BridgePort, type FilteredPort, type FirewallCache, planFirewall } from "./firewall";
 import { planFlows } from "./ovs";
 import type { DesiredFlows } from "./pictures";
+import { planTunnels } from "./tunnels";
+
+/** The bridges' names, and the tunnel endpoint (with br-tun) of a host that has one. */
+export type BridgeSettings = {
+  integrationBridge: string;
+  bridgeMappings: Record<string, string>;
+  tunnelBridge?: string;
+  localIp?: string;
+};
+
+/** The tunnel bridge's settings when the host has a tunnel endpoint, else null. */
+export function tunnelSettings(settings: BridgeSettings) {
+  const { integrationBridge, tunnelBridge, localIp } = settings;
+  return tunnelBridge === undefined || localIp === undefined
+    ? null
+    : { integrationBridge, tunnelBridge, localIp };
+}
 
 /** What the firewall needs to know of the integration bridge besides the intent. */
 export type BridgeState = {
@@ -24,17 +42,21 @@ export const noBridgeState: BridgeState = { present: null, workloadPorts: new Ma
 
 export function planBridgeFlows(
   intent: HostIntent,
-  settings: { integrationBridge: string; bridgeMappings: Record<string, string> },
+  settings: BridgeSettings,
   localVlans: ReadonlyMap<string, number>,
   bridge: BridgeState,
 ): DesiredFlows[] {
   const flows = planFlows(settings.integrationBridge, settings.bridgeMappings, intent.networks, localVlans);
   const { filtered, others } = firewallPorts(intent, localVlans, bridge);
-  return flows.map((f) =>
-    f.bridge === settings.integrationBridge
-      ? { ...f, flows: [...f.flows, ...planFirewall(filtered, others, bridge.cache)].sort() }
-      : f,
-  );
+  const tunnel = tunnelSettings(settings);
+  const tunnels = tunnel === null ? null : planTunnels(intent, tunnel, localVlans);
+  const integration = [...planFirewall(filtered, others, bridge.cache), ...(tunnels?.integrationFlows ?? [])];
+  return [
+    ...flows.map((f) =>
+      f.bridge === settings.integrationBridge ? { ...f, flows: [...f.flows, ...integration].sort() } : f,
+    ),
+    ...(tunnels === null ? [] : [tunnels.tunnelFlows]),
+  ];
 }
 
 /**

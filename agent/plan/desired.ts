@@ -2,7 +2,13 @@
 // (e.g. a gateway on an unmapped physical network) is reported and left exactly as the host has it.
 import { namespaceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
-import { type BridgeState, noBridgeState, planBridgeFlows } from "./bridge-flows";
+import {
+  type BridgeSettings,
+  type BridgeState,
+  noBridgeState,
+  planBridgeFlows,
+  tunnelSettings,
+} from "./bridge-flows";
 import type { PlanContext } from "./context";
 import { planDhcp } from "./dhcp";
 import { planInstance, planUplink } from "./lab-endpoints";
@@ -10,12 +16,11 @@ import { assignLocalVlans } from "./localVlans";
 import type { MetadataSettings } from "./metadata-proxy";
 import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./pictures";
 import { planRouter } from "./router";
+import { planTunnels } from "./tunnels";
 
-export type HostSettings = {
+export type HostSettings = BridgeSettings & {
   prefix: string;
   chainPrefix: string;
-  integrationBridge: string;
-  bridgeMappings: Record<string, string>;
   /** Where DHCP servers keep their files: one directory per network. */
   dhcpDir: string;
 } & MetadataSettings;
@@ -117,5 +122,7 @@ export function planHost(
           ...ovsPorts.filter((p) => p.bridge === settings.integrationBridge).map((p) => p.name),
         ]);
   const flows = planBridgeFlows(intent, settings, ctx.localVlans, { ...bridge, present });
-  return { namespaces, ovsPorts, flows, errors, keep };
+  const tunnel = tunnelSettings(settings);
+  const tunnelPorts = tunnel === null ? [] : planTunnels(intent, tunnel, ctx.localVlans).ports;
+  return { namespaces, ovsPorts, tunnelPorts, flows, errors, keep };
 }

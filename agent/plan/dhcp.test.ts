@@ -110,7 +110,13 @@ describe("dnsmasq's command line", () => {
 
 describe("the DHCP namespace in the plan", () => {
   const intent = { ...labIntent(1, null), dhcp: [labDhcp()] };
-  const empty: ObservedHost = { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
+  const empty: ObservedHost = {
+    namespaces: new Map(),
+    ovsPorts: [],
+    tunnelPorts: [],
+    flows: new Map(),
+    rootLinks: new Map(),
+  };
 
   it("is qdhcp-<network> with ns-<port> holding the port's address, its tap on br-int with the network's tag", () => {
     const plan = planHost(intent, settings, new Map());
@@ -248,7 +254,13 @@ describe("what dnsmasq needs", () => {
 describe("a probe on a DHCP subnet", () => {
   const lab = labIntent(1, null);
   const intent = { ...lab, instances: lab.instances.map((i) => ({ ...i, dhcp: true })), dhcp: [labDhcp()] };
-  const empty: ObservedHost = { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
+  const empty: ObservedHost = {
+    namespaces: new Map(),
+    ovsPorts: [],
+    tunnelPorts: [],
+    flows: new Map(),
+    rootLinks: new Map(),
+  };
 
   it("asks for one lease instead of adding its address and routes, after the DHCP server starts", () => {
     const actions = diffHost(planHost(intent, settings, new Map()), empty, settings.prefix);

@@ -40,6 +40,8 @@ export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: s
     }
   }
 
+  actions.push(...diffTunnelPorts(desired, observed, prefix));
+
   // Namespaces.
   for (const name of observed.namespaces.keys()) {
     if (desiredNamespaces.has(name) || desired.keep.has(name)) continue;
@@ -182,6 +184,33 @@ function diffNamespace(
 
 function announce(ns: string, dev: string, address: string, resource: string): Action {
   return { kind: "arp-announce", ns, dev, address: address.replace(/\/\d+$/, ""), resource };
+}
+
+/** VXLAN ports (owned by their bridge): those no network needs go, a missing or changed one is (re)made. */
+function diffTunnelPorts(desired: DesiredPlan, observed: ObservedHost, prefix: string): Action[] {
+  const actions: Action[] = [];
+  const wanted = new Map(desired.tunnelPorts.map((p) => [p.name, p]));
+  for (const port of observed.tunnelPorts)
+    if (!wanted.has(port.name))
+      actions.push({ kind: "ovs-port-del", port: port.name, resource: port.bridge });
+  const seen = new Map(observed.tunnelPorts.map((p) => [p.name, p]));
+  for (const port of desired.tunnelPorts) {
+    const have = seen.get(port.name);
+    const set = {
+      kind: "tunnel-port-set",
+      port: port.name,
+      bridge: port.bridge,
+      options: port.options,
+      externalIds: { "netlens-prefix": prefix },
+    } as const;
+    if (have === undefined || have.bridge !== port.bridge || have.ofport === null || have.ofport < 0) {
+      if (have !== undefined) actions.push({ kind: "ovs-port-del", port: port.name, resource: port.bridge });
+      actions.push({ ...set, create: true, resource: port.bridge });
+    } else if (!sameRecord(have.options, port.options)) {
+      actions.push({ ...set, create: false, resource: port.bridge });
+    }
+  }
+  return actions;
 }
 
 function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {

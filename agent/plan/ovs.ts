@@ -62,7 +62,7 @@ export function planFlows(
         }
         case "vxlan":
         case "local":
-          // Never leaves the host through a physical bridge (br-tun comes later).
+          // Never leaves the host through a physical bridge (vxlan: through br-tun, plan/tunnels.ts).
           break;
         default: {
           const unreachable: never = network.network_type;

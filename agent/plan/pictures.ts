@@ -76,6 +76,9 @@ export type DesiredOvsPort = {
   resourceId: string;
 };
 
+/** A VXLAN port on the tunnel bridge towards one other host; `options` as OVSDB holds them (all strings). */
+export type DesiredTunnelPort = { name: string; bridge: string; options: Record<string, string> };
+
 /** All flows of one bridge, in the form `ovs-ofctl dump-flows --names` prints them (cookie first). */
 export type DesiredFlows = { bridge: string; flows: string[] };
 
@@ -84,6 +87,8 @@ export type PlanError = { resource_id: string; message: string };
 export type DesiredHost = {
   namespaces: DesiredNamespace[];
   ovsPorts: DesiredOvsPort[];
+  /** The tunnel bridge's VXLAN ports (none on a host without a tunnel endpoint). */
+  tunnelPorts: DesiredTunnelPort[];
   flows: DesiredFlows[];
   /** Resources the planner refused (e.g. a gateway on an unmapped physical network); they get no changes. */
   errors: PlanError[];
@@ -121,6 +126,9 @@ export type ObservedOvsPort = {
   ofport: number | null;
 };
 
+/** A VXLAN port of ours (external_ids `netlens-prefix`): where it is, how it is set, whether vswitchd opened it. */
+export type ObservedTunnelPort = DesiredTunnelPort & { ofport: number | null };
+
 export type ObservedRootLink = { name: string; up: boolean; mtu: number };
 
 export type ObservedHost = {
@@ -128,6 +136,8 @@ export type ObservedHost = {
   namespaces: Map<string, ObservedNamespace>;
   /** Only OVS ports whose external_ids carry our prefix. */
   ovsPorts: ObservedOvsPort[];
+  /** Our VXLAN ports. */
+  tunnelPorts: ObservedTunnelPort[];
   /** Flows per managed bridge, normalised like DesiredFlows. */
   flows: Map<string, string[]>;
   /** veth ends in the root namespace, by name. */

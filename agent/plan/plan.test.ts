@@ -430,6 +430,7 @@ describe("diff", () => {
     const empty: ObservedHost = {
       namespaces: new Map(),
       ovsPorts: [],
+      tunnelPorts: [],
       flows: new Map(),
       rootLinks: new Map(),
     };

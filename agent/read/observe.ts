@@ -20,6 +20,8 @@ export type ObserveSettings = {
   bridges: string[];
   dhcpDir: string;
   metadataDir: string;
+  /** Where the host's own devices are (a lab host's namespace); null: the root namespace. */
+  hostNamespace: string | null;
 };
 
 /** Processes started at once while reading namespaces: enough to hide latency, few enough for 2 cores. */
@@ -77,12 +79,14 @@ export async function observeHost(
   const pattern = ownNamespacePattern(settings.prefix);
   const bridges = scope?.bridges ?? settings.bridges;
   const previous = scope?.previous;
-  const [names, ovsPorts, rootLinks, flowLists] = await Promise.all([
+  const [names, { ports: ovsPorts, tunnels: tunnelPorts }, rootLinks, flowLists] = await Promise.all([
     scope && !scope.list
       ? [...scope.previous.namespaces.keys()]
       : listNamespaces().then((all) => all.filter((name) => pattern.test(name))),
-    scope && !scope.ovsPorts ? scope.previous.ovsPorts : ovs.listPorts(settings.prefix),
-    scope && !scope.list ? scope.previous.rootLinks : readRootVeths(),
+    scope && !scope.ovsPorts
+      ? { ports: scope.previous.ovsPorts, tunnels: scope.previous.tunnelPorts }
+      : ovs.listOwnPorts(settings.prefix),
+    scope && !scope.list ? scope.previous.rootLinks : readRootVeths(settings.hostNamespace),
     Promise.all(bridges.map((bridge) => readFlows(ovs, bridge, scope))),
   ]);
   // With a scope, a namespace it does not name and the picture does not hold (made by someone else) is left out.
@@ -126,7 +130,7 @@ export async function observeHost(
   bridges.forEach((bridge, index) => {
     flows.set(bridge, flowLists[index] ?? []);
   });
-  return { namespaces, ovsPorts, flows, rootLinks };
+  return { namespaces, ovsPorts, tunnelPorts, flows, rootLinks };
 }
 
 /** A bridge's flows: whole, or only what the scope's filter covers, merged into the last picture's. */

@@ -3,7 +3,13 @@ import type { DesiredHost, ObservedHost } from "../plan/pictures";
 
 /** What the host would report after applying `desired` perfectly. */
 export function observedFrom(desired: DesiredHost): ObservedHost {
-  const host: ObservedHost = { namespaces: new Map(), ovsPorts: [], flows: new Map(), rootLinks: new Map() };
+  const host: ObservedHost = {
+    namespaces: new Map(),
+    ovsPorts: [],
+    tunnelPorts: [],
+    flows: new Map(),
+    rootLinks: new Map(),
+  };
   for (const ns of desired.namespaces) {
     host.namespaces.set(ns.name, {
       name: ns.name,
@@ -32,6 +38,7 @@ export function observedFrom(desired: DesiredHost): ObservedHost {
     externalIds: { ...p.externalIds },
     ofport: 3,
   }));
+  host.tunnelPorts = desired.tunnelPorts.map((p) => ({ ...p, options: { ...p.options }, ofport: 4 }));
   for (const f of desired.flows) host.flows.set(f.bridge, [...f.flows].reverse());
   return host;
 }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Lab "hosts" on one machine: each host is a network namespace `<prefix><name>` running its own Open vSwitch
+# (scripts/ovs-sandbox.sh started inside it, files under DIR/<name>), with a bridge `br-phy` (netdev datapath)
+# that holds the host's underlay veth and, on the bridge's own device, the host's tunnel address: OVS userspace
+# tunnelling routes and ARPs from there. The hosts are joined by an underlay of their own: the namespace
+# `<prefix>underlay` with a Linux bridge, addresses 192.0.2.0/24. Nothing in the root namespace changes.
+#
+#   scripts/lab-hosts.sh start DIR PREFIX NAME...   # host i (from 1) gets the tunnel address 192.0.2.(10+i)
+#   scripts/lab-hosts.sh stop DIR PREFIX            # stops each host's OVS, removes the namespaces and DIR's files
+#
+# start prints one line per host: `host NAME netns NS ovsdb unix:DIR/NAME/db.sock rundir DIR/NAME local_ip IP`.
+# The agent of a host runs in the root namespace with `--host-netns NS --ovsdb ... --ovs-rundir ... --local-ip IP
+# --datapath-type netdev`: its API stays reachable, OVS is reached through its unix sockets.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+sandbox="$here/ovs-sandbox.sh"
+
+usage() {
+  echo "usage: $0 start DIR PREFIX NAME... | stop DIR PREFIX" >&2
+  exit 2
+}
+
+[[ $# -ge 2 ]] || usage
+verb=$1
+dir=$2
+prefix=${3-}
+[[ "$prefix" =~ ^[a-z0-9-]{1,12}$ ]] || {
+  echo "lab-hosts: PREFIX must be 1-12 characters of a-z 0-9 -" >&2
+  exit 2
+}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+underlay="${prefix}underlay"
+
+ns_exists() { [[ -e "/run/netns/$1" ]]; }
+
+start() {
+  shift 3
+  [[ $# -ge 1 && $# -le 200 ]] || usage
+  ns_exists "$underlay" || ip netns add "$underlay"
+  ip -n "$underlay" link set lo up
+  ip -n "$underlay" link show dev underlay >/dev/null 2>&1 ||
+    ip -n "$underlay" link add underlay type bridge
+  ip -n "$underlay" link set underlay up
+  local i=0 name ns ip_addr hostdir
+  for name in "$@"; do
+    i=$((i + 1))
+    # The underlay veth's end in the underlay namespace is `u-<name>`: 15 characters at most.
+    [[ "$name" =~ ^[a-z0-9]([a-z0-9-]{0,11})$ ]] || {
+      echo "lab-hosts: host name $name: 1-12 characters of a-z 0-9 -" >&2
+      exit 2
+    }
+    ns="${prefix}${name}"
+    ip_addr="192.0.2.$((10 + i))"
+    hostdir="$dir/$name"
+    mkdir -p "$hostdir"
+    ns_exists "$ns" || ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    if ! ip -n "$underlay" link show dev "u-$name" >/dev/null 2>&1; then
+      ip -n "$underlay" link add "u-$name" type veth peer name underlay0 netns "$ns"
+    fi
+    ip -n "$underlay" link set "u-$name" master underlay up
+    ip -n "$ns" link set underlay0 up
+    # vswitchd opens the host's devices (and makes its bridges' taps) in the namespace it starts in.
+    ip netns exec "$ns" bash "$sandbox" start "$hostdir" >/dev/null
+    ovs-vsctl --db="unix:$hostdir/db.sock" --timeout=10 \
+      -- --may-exist add-br br-phy -- set Bridge br-phy datapath_type=netdev \
+      -- --may-exist add-port br-phy underlay0
+    ip -n "$ns" addr replace "$ip_addr/24" dev br-phy
+    ip -n "$ns" link set br-phy up
+    echo "$name" >>"$dir/hosts"
+    sort -u -o "$dir/hosts" "$dir/hosts"
+    echo "host $name netns $ns ovsdb unix:$hostdir/db.sock rundir $hostdir local_ip $ip_addr"
+  done
+}
+
+stop() {
+  local name ns
+  if [[ -f "$dir/hosts" ]]; then
+    while read -r name; do
+      [[ -n "$name" ]] || continue
+      ns="${prefix}${name}"
+      # Inside its namespace, so that the sandbox's cleanup of leftover bridge taps looks there.
+      if ns_exists "$ns"; then
+        ip netns exec "$ns" bash "$sandbox" stop "$dir/$name" >/dev/null || true
+        ip netns del "$ns"
+      fi
+      rm -rf "${dir:?}/$name"
+    done <"$dir/hosts"
+    rm -f "$dir/hosts"
+  fi
+  if ns_exists "$underlay"; then ip netns del "$underlay"; fi
+  echo "lab hosts in $dir stopped"
+}
+
+case "$verb" in
+start) start "$@" ;;
+stop) stop ;;
+*) usage ;;
+esac
