@@ -82,6 +82,8 @@ export function toTopology(api: ApiLists): Topology {
         project_id: r.project_id,
         status: r.status,
         admin_state_up: r.admin_state_up,
+        host: r.host,
+        status_message: r.status_message,
         gateway:
           info === null
             ? null

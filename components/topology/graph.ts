@@ -36,6 +36,8 @@ export type RouterData = Common & {
   gatewayIp: string | null;
   routes: { destination: string; nexthop: string }[];
   floatingIps: FipBadge[];
+  /** Why it is on no host (a router waiting for a network node); null: it has one (or it is not said). */
+  waiting: string | null;
 };
 export type InstanceData = Common & {
   ip: string | null;
@@ -231,6 +233,7 @@ export function buildGraph(
         gatewayIp: r.gateway?.ip_address ?? null,
         routes: r.routes,
         floatingIps: fips,
+        waiting: r.host === null && r.status === "PENDING" ? (r.status_message ?? null) : null,
       },
     });
     if (r.gateway && networkIds.has(r.gateway.network_id)) {

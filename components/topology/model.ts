@@ -47,6 +47,9 @@ export type TopoRouter = {
   gateway: (TopoPort & { enable_snat: boolean }) | null;
   interfaces: TopoPort[];
   routes: { destination: string; nexthop: string }[];
+  /** Its network node (shown to admins only), and its status message (why it has none yet). */
+  host?: string | null;
+  status_message?: string | null;
 };
 
 export type TopoInstance = {

@@ -214,6 +214,15 @@ const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProp
   const snat = data.snat === null ? "no gateway" : data.snat ? "SNAT on" : "SNAT off";
   return (
     <Card kind="router" {...data} selected={selected} subtitle={`router · ${snat}`}>
+      {data.waiting === null ? null : (
+        <div
+          className="truncate text-[var(--color-state-pending)]"
+          data-testid="router-waiting"
+          title={data.waiting}
+        >
+          ⏳ {data.waiting}
+        </div>
+      )}
       {data.routes.map((r) => (
         <div key={`${r.destination}>${r.nexthop}`} className="truncate" title="extra route">
           ↪ {r.destination} via {r.nexthop}

@@ -175,15 +175,16 @@ export class Dispatcher {
     // does go again when what it says changed without a new one (a port bound on a host: ./bindings.ts).
     const body = JSON.stringify({ ...compiled, revision: 0 });
     const unchanged = body === this.#applied?.body;
-    if (inputs.revision <= recorded.applied && unchanged && this.#applied?.revision === compiled.revision)
-      return;
+    // (With several hosts, a revision recorded without a push counts as carried: see below.)
+    const carried = this.#applied?.revision === compiled.revision || severalHosts(inputs);
+    if (inputs.revision <= recorded.applied && unchanged && carried) return;
     const repair: RepairTargets = recorded.auto ? "all" : recorded.asked;
     const elsewhere = placedElsewhere(inputs);
     // With several hosts most changes are another host's: this one's intent is the same but for its number, and
     // that number is recorded as applied without troubling the agent (which would apply nothing).
     if (severalHosts(inputs) && unchanged && repair !== "all" && repair.length === 0) {
       const same = { revision: compiled.revision, changes: 0, duration_ms: 0, errors: this.#lastErrors };
-      await this.#recordApplied(agentId, same, repair, elsewhere);
+      await this.#recordApplied(agentId, same, repair, elsewhere, false);
       return;
     }
     const intent: HostIntent = { ...compiled, repair };
@@ -200,7 +201,7 @@ export class Dispatcher {
       },
       "agent applied intent",
     );
-    await this.#recordApplied(agentId, result, repair, elsewhere);
+    await this.#recordApplied(agentId, result, repair, elsewhere, true);
     this.#applied = { body, revision: result.revision };
     this.#lastErrors = result.errors;
   }
@@ -222,11 +223,17 @@ export class Dispatcher {
     result: ApplyResult,
     repaired: RepairTargets,
     elsewhere: readonly string[],
+    sent: boolean,
   ): Promise<void> {
     const events = await this.#o.db.transaction(async (tx) => {
       await tx
         .update(agents)
-        .set({ appliedRevision: result.revision, lastSeen: new Date(), lastError: null })
+        .set({
+          appliedRevision: result.revision,
+          ...(sent ? { sentRevision: result.revision } : {}),
+          lastSeen: new Date(),
+          lastError: null,
+        })
         .where(eq(agents.id, agentId));
       // What was asked meanwhile goes out with the next push.
       await repairPushed(tx, agentId, repaired);

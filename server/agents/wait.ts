@@ -12,7 +12,10 @@ export async function wantedRevision(ex: Executor): Promise<number> {
   return row?.revision ?? 0;
 }
 
-/** True once every agent applied `revision`; false on timeout or when no agent exists to apply anything. */
+/**
+ * True once every agent applied `revision`, or its own wanted revision where that is older (a host whose intent a
+ * later change did not reach has nothing to apply at that number); false on timeout or when no agent exists.
+ */
 export async function waitForApplied(
   deps: { db: Executor; bus: EventBus },
   revision: number,
@@ -20,9 +23,13 @@ export async function waitForApplied(
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = await deps.db.select({ applied: agents.appliedRevision }).from(agents);
+    const rows = await deps.db
+      .select({ applied: agents.appliedRevision, wanted: agents.wantedRevision })
+      .from(agents);
     if (rows.length === 0) return false;
-    if (rows.every((r) => r.applied >= revision)) return true;
+    // A revision no host has been given yet is waited for as it is.
+    const future = rows.every((r) => r.wanted < revision);
+    if (rows.every((r) => r.applied >= (future ? revision : Math.min(revision, r.wanted)))) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await new Promise<void>((resolve) => {

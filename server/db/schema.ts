@@ -340,6 +340,11 @@ export const agents = pgTable("agents", {
   wantedRevision: integer("wanted_revision").notNull().default(0),
   appliedRevision: integer("applied_revision").notNull().default(0),
   /**
+   * The last revision sent to the agent. With several hosts, a revision that changes nothing on this host is
+   * recorded as applied without being sent: the agent (and its snapshots) still say this one.
+   */
+  sentRevision: integer("sent_revision").notNull().default(0),
+  /**
    * What the next push may put back as the intent says after drift: resource ids (as the agent knows them) or
    * all. Kept here, not in a server's memory, because the server asked may not be the one that pushes.
    */

@@ -79,14 +79,30 @@ export async function agentPrefix(ex: Executor): Promise<string | null> {
 }
 
 /**
- * A router gateway on a physical network needs a bridge for it on the host, or traffic has no way out
- * (the old external_network_bridge trap). Agents not yet heard from cannot be checked; they report the
- * error when they apply.
+ * The namespace prefix of the host a row is placed on (each host's agent has its own); a row not placed yet:
+ * the first host's, which is where it goes with one host. Null: no agent known.
  */
-export async function checkBridgeMappings(ex: Executor, network: NetworkRow): Promise<void> {
+export async function prefixOfHost(ex: Executor): Promise<(host: string | null) => string | null> {
+  const known = await knownAgents(ex);
+  const first = known[0]?.prefix ?? null;
+  return (host) => (host === null ? first : (known.find((a) => a.host === host)?.prefix ?? first));
+}
+
+/**
+ * A router gateway on a physical network needs a bridge for it on the router's host, or traffic has no way out
+ * (the old external_network_bridge trap). Agents not yet heard from cannot be checked; they report the
+ * error when they apply. `host` null: every network node known (a router not placed yet may go to any).
+ */
+export async function checkBridgeMappings(
+  ex: Executor,
+  network: NetworkRow,
+  host: string | null,
+): Promise<void> {
   const physnet = network.physicalNetwork;
   if (physnet === null) return;
   for (const agent of await knownAgents(ex)) {
+    const elsewhere = host !== null ? agent.host !== host : !(agent.roles?.includes("network") ?? true);
+    if (elsewhere) continue;
     if (agent.bridgeMappings && !(physnet in agent.bridgeMappings)) {
       throw badRequest(`Physical network ${physnet} has no bridge mapping on host ${agent.host}`);
     }

@@ -29,7 +29,7 @@ import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
-import { placeRouter, routerHost, unscheduledMessage } from "./scheduler";
+import { placeRouter, routerHost, waitingMessage } from "./scheduler";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -90,9 +90,16 @@ async function views(ex: Executor, actor: Actor, rows: RouterRow[]): Promise<Rou
     ex,
     owned.map((p) => p.id),
   );
-  return rows.map((row) =>
-    hostFieldsFor(actor, routerView(row, { ports: owned, allocations }), { host: null }),
-  );
+  return rows.map((row) => {
+    const view = routerView(row, { ports: owned, allocations });
+    // Waiting for a network node is no failure on a host: members read why, as admins do.
+    const waiting = row.host === null && row.status === "PENDING";
+    return hostFieldsFor(
+      actor,
+      view,
+      waiting ? { host: null, status_message: view.status_message } : { host: null },
+    );
+  });
 }
 
 export async function listRouters(ex: Executor, actor: Actor, filter: z.infer<typeof routerList>) {
@@ -159,10 +166,13 @@ async function touch(
 ) {
   // A router no network node took keeps saying so while it waits.
   const named = { id: router.id, name: fields.name ?? router.name };
-  const waiting = router.host === null ? { statusMessage: unscheduledMessage(named) } : {};
   await tx.db
     .update(routers)
-    .set({ ...fields, ...(await pending(tx)), ...waiting })
+    .set({
+      ...fields,
+      ...(await pending(tx)),
+      statusMessage: await waitingMessage(tx.db, named, router.host),
+    })
     .where(eq(routers.id, router.id));
   tx.changed({ kind: "router", id: router.id, action, project_id: router.projectId });
 }
@@ -181,7 +191,7 @@ async function setGateway(tx: Tx, router: RouterRow, info: GatewayInfo): Promise
     return;
   }
   if (current && sameNetwork) await clearGateway(tx, router);
-  await checkBridgeMappings(tx.db, network);
+  await checkBridgeMappings(tx.db, network, router.host);
   const [networkSubnet] = await tx.db
     .select()
     .from(subnets)
@@ -250,11 +260,9 @@ export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>):
     })
     .returning();
   if (!router) throw new Error("insert returned nothing");
-  if (host === null)
-    await tx.db
-      .update(routers)
-      .set({ statusMessage: unscheduledMessage(router) })
-      .where(eq(routers.id, router.id));
+  const waiting = await waitingMessage(tx.db, router, host);
+  if (waiting !== null)
+    await tx.db.update(routers).set({ statusMessage: waiting }).where(eq(routers.id, router.id));
   if (input.external_gateway_info) await setGateway(tx, router, input.external_gateway_info);
   tx.changed({ kind: "router", id: router.id, action: "create", project_id: router.projectId });
   return showRouter(tx.db, tx.actor, router.id);
@@ -263,8 +271,15 @@ export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>):
 export async function updateRouter(tx: Tx, input: z.infer<typeof routerUpdate>): Promise<RouterView> {
   let router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
   if (input.host !== undefined && input.host !== router.host) {
-    // Moved as Neutron's `network agent add router` does: the same ports and addresses, on the new node.
-    await placeRouter(tx, router, await routerHost(tx.db, input.host));
+    // Moved as Neutron's `network agent add router` does: the same ports and addresses, on the new node, which
+    // must reach the gateway's physical network.
+    const host = await routerHost(tx.db, input.host);
+    const gateway = router.gwPortId ? await portSpec.byId(tx.db, router.gwPortId) : undefined;
+    const [external] = gateway
+      ? await tx.db.select().from(networks).where(eq(networks.id, gateway.networkId))
+      : [];
+    if (external) await checkBridgeMappings(tx.db, external, host);
+    await placeRouter(tx, router, host);
     router = await resolveRef(tx.db, tx.actor, routerSpec, router.id);
   }
   if (input.external_gateway_info === null) await clearGateway(tx, router);

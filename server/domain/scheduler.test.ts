@@ -128,6 +128,36 @@ describe("scheduling on several hosts", () => {
     );
   });
 
+  it("moves a router with a gateway only to a network node that maps the gateway's physical network", async () => {
+    await api.db
+      .update(agents)
+      .set({ bridgeMappings: { public: "br-ex" } })
+      .where(eq(agents.host, "net1"));
+    await api.db.update(agents).set({ bridgeMappings: {} }).where(eq(agents.host, "net2"));
+    await api.caller.network.create({
+      name: "ext",
+      "router:external": true,
+      "provider:network_type": "flat",
+      "provider:physical_network": "public",
+    });
+    await api.caller.subnet.create({
+      name: "ext-sub",
+      network_id: "ext",
+      cidr: "198.51.100.0/24",
+      enable_dhcp: false,
+    });
+    const router = await api.caller.router.create({
+      name: "r1",
+      external_gateway_info: { network_id: "ext" },
+    });
+    expect(router.host).toBe("net1");
+    await expectRefused(
+      api,
+      () => api.caller.router.update({ id: router.id, host: "net2" }),
+      "Physical network public has no bridge mapping on host net2",
+    );
+  });
+
   it("leaves a router PENDING with the reason while no network node is alive", async () => {
     await api.db
       .update(agents)
@@ -144,6 +174,9 @@ describe("scheduling on several hosts", () => {
     // Still saying so after a change that is not a move.
     const renamed = await api.caller.router.update({ id: router.id, name: "r1b" });
     expect(renamed.status_message).toMatch(/^No live network node to host router r1b/);
+    // Waiting is no failure on a host: a member reads why, without any host's name.
+    const member = await testUser(api.services, "waiting-member", "admin", "member");
+    expect((await member.caller.router.show({ id: router.id })).status_message).toBe(renamed.status_message);
   });
 
   it("shows a router's and an instance's host to admins only", async () => {

@@ -105,9 +105,18 @@ export async function leastLoaded(
   return pickHost(await hostsWithLoad(ex, loads), role);
 }
 
-/** Why a router has no host: shown as its status message until a network node takes it. */
-export const unscheduledMessage = (router: Pick<RouterRow, "id" | "name">) =>
-  `No live network node to host router ${label(router)}: it stays PENDING and is scheduled when one registers.`;
+/**
+ * Why a router on `host` null has no host, shown as its status message until a network node takes it; null when
+ * it has one, or before any agent answered (a first start: the one host is on its way).
+ */
+export async function waitingMessage(
+  ex: Executor,
+  router: Pick<RouterRow, "id" | "name">,
+  host: string | null,
+): Promise<string | null> {
+  if (host !== null || (await knownAgents(ex)).length === 0) return null;
+  return `No live network node to host router ${label(router)}: it stays PENDING and is scheduled when one registers.`;
+}
 
 /**
  * Puts the router on `host` (null: nowhere, with the message saying why), its namespace's ports with it: their
@@ -116,7 +125,7 @@ export const unscheduledMessage = (router: Pick<RouterRow, "id" | "name">) =>
 export async function placeRouter(tx: Tx, router: RouterRow, host: string | null): Promise<void> {
   await tx.db
     .update(routers)
-    .set({ ...(await pending(tx)), host, statusMessage: host === null ? unscheduledMessage(router) : null })
+    .set({ ...(await pending(tx)), host, statusMessage: await waitingMessage(tx.db, router, host) })
     .where(eq(routers.id, router.id));
   await tx.db
     .update(ports)

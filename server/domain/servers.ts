@@ -20,7 +20,7 @@ import {
 } from "../db/schema";
 import { badRequest } from "./errors";
 import { associate, floatingIpSpec } from "./floatingIps";
-import { agentPrefix } from "./hosts";
+import { prefixOfHost } from "./hosts";
 import { findKeypair } from "./keypairs";
 import { networkSpec } from "./networks";
 import { groupsOfPorts, securePort } from "./portSecurity";
@@ -44,10 +44,14 @@ type ServerParts = {
   networks: NetworkRow[];
   allocations: AllocationRow[];
   floatingIps: FloatingIpRow[];
-  prefix: string | null;
+  /** The namespace prefix of a host's agent. */
+  prefixOf: (host: string | null) => string | null;
   /** The names of each port's security groups. */
   groups: Map<string, string[]>;
 };
+
+const namespaceOf = (prefix: string | null, portId: string) =>
+  prefix === null ? null : namespaceNames.instance(prefix, portId);
 
 function serverView(row: InstanceRow, parts: ServerParts) {
   const port = parts.ports.find((p) => p.id === row.portId);
@@ -72,7 +76,7 @@ function serverView(row: InstanceRow, parts: ServerParts) {
     key_name: row.keyName,
     /** As Nova shows them: by name. */
     security_groups: (parts.groups.get(row.portId) ?? []).map((name) => ({ name })),
-    namespace: parts.prefix === null ? null : namespaceNames.instance(parts.prefix, row.portId),
+    namespace: namespaceOf(parts.prefixOf(row.host), row.portId),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
@@ -96,7 +100,7 @@ async function views(ex: Executor, actor: Actor, rows: InstanceRow[]): Promise<S
       ),
     allocations: await allocationsOf(ex, portIds),
     floatingIps: await ex.select().from(floatingIps).where(inArray(floatingIps.fixedPortId, portIds)),
-    prefix: await agentPrefix(ex),
+    prefixOf: await prefixOfHost(ex),
     groups: await groupNames(ex, portIds),
   };
   return rows.map((row) => hostFieldsFor(actor, serverView(row, parts), { host: null, namespace: null }));

@@ -284,9 +284,14 @@ export class Inspection {
   async #driftOf(row: AgentRow, relay: HostRelay, snapshot: HostSnapshot): Promise<DriftItem[] | null> {
     const revision = snapshot.sections.revision;
     const applied = revision?.kind === "revision" ? revision.applied_revision : -1;
-    if (applied !== row.wantedRevision) return null;
+    // The host has the latest intent: it applied it, or (several hosts) that revision changed nothing there and
+    // it still has the one sent before.
+    const current =
+      applied === row.wantedRevision ||
+      (applied === row.sentRevision && row.appliedRevision === row.wantedRevision);
+    if (!current) return null;
     const inputs = await loadIntentInputs(this.#o.db, row.id);
-    if (inputs.revision !== applied) return null;
+    if (inputs.revision !== row.wantedRevision) return null;
     const info = relay.status().info;
     return computeDrift(compileIntent(inputs), inputs, snapshot.sections, {
       host: snapshot.host,
