@@ -9,6 +9,7 @@ import type { AgentInfo, ApplyResult, IntentEnvelope } from "./contract/intent";
 import { Binder } from "./converge/binder";
 import { ensureBridges } from "./converge/bridges";
 import { type ApplyOutcome, Converger } from "./converge/loop";
+import { namespaceExists } from "./host/netns";
 import { Ovs } from "./host/ovs";
 import { InterfaceMonitor } from "./host/ovsdb-monitor";
 import {
@@ -58,6 +59,10 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
   const host = options.host ?? hostname();
   const bridges = agentBridges(options);
 
+  if (options.hostNetns !== undefined && !(await namespaceExists(options.hostNetns)))
+    throw new Error(
+      `Host namespace ${options.hostNetns} does not exist (--host-netns: see scripts/lab-hosts.sh)`,
+    );
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   await ensureBridges(ovs, options, log);
 
@@ -128,6 +133,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     chainPrefix: options.chainPrefix,
     integrationBridge: options.integrationBridge,
     bridgeMappings: options.bridgeMappings,
+    ...(options.localIp === undefined ? {} : { tunnelBridge: options.tunnelBridge }),
     ovsRunDir: ovsRunDir(options),
     dhcpDir: dhcpDir(options),
     metadataDir: metadataSettings(options).metadataDir,

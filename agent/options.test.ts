@@ -13,6 +13,7 @@ describe("agent options", () => {
       localIp: "192.0.2.11",
     });
     expect(options).toMatchObject({ host: "compute1.lab", roles: ["compute"], localIp: "192.0.2.11" });
+    expect(parseAgentOptions({ ...base, hostNetns: "lab-compute1" }).hostNetns).toBe("lab-compute1");
   });
 
   it("refuses a host name, role or local IP that is not one, naming it", () => {
@@ -22,5 +23,8 @@ describe("agent options", () => {
       /Invalid IP address 192.0.2.300/,
     );
     expect(() => parseAgentOptions({ ...base, tunnelBridge: "br-int" })).toThrow(/bridges must differ/);
+    expect(() => parseAgentOptions({ ...base, hostNetns: "../root" })).toThrow(
+      /Host namespace: 1-64 characters/,
+    );
   });
 });

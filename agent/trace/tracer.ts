@@ -35,6 +35,8 @@ export type TracerSettings = {
   chainPrefix: string;
   integrationBridge: string;
   bridgeMappings: Record<string, string>;
+  /** br-tun, on a host with a tunnel endpoint: its flows can be traced too. */
+  tunnelBridge?: string;
   /** Where ovs-vswitchd keeps its pid file and control socket (the sandbox's run directory). */
   ovsRunDir: string;
   /** Where the DHCP servers and the metadata proxies keep their files (their pid files among them). */
@@ -64,7 +66,11 @@ export class Tracer {
     private readonly settings: TracerSettings,
   ) {
     this.pattern = ownNamespacePattern(settings.prefix);
-    this.bridges = [settings.integrationBridge, ...Object.values(settings.bridgeMappings)];
+    this.bridges = [
+      settings.integrationBridge,
+      ...Object.values(settings.bridgeMappings),
+      ...(settings.tunnelBridge === undefined ? [] : [settings.tunnelBridge]),
+    ];
   }
 
   info(): TraceHostInfo {
