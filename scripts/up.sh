@@ -115,7 +115,8 @@ trap cleanup INT TERM EXIT
 
 # The agents share one token (made here when missing): the web server dials each with it.
 if [[ ! -s $state/agent/token ]]; then
-  install -d -m 700 "$state/agent"
+  # Others may pass, not list: the daemons the agents start (dnsmasq, haproxy) read their files below as nobody.
+  install -d -m 711 "$state/agent"
   (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$state/agent/token" && echo >>"$state/agent/token")
 fi
 agent_urls=()
