@@ -15,15 +15,13 @@ export class FakeAgent implements AgentApi {
   errors: ApplyResult["errors"] = [];
   mappings: Record<string, string> = { public: "br-ex" };
 
-  constructor(
-    readonly self: Pick<AgentInfo, "host" | "roles" | "local_ip"> & { prefix?: string } = { host: "h1" },
-  ) {}
+  constructor(readonly self: Pick<AgentInfo, "host" | "roles" | "local_ip"> = { host: "h1" }) {}
 
   async info(): Promise<AgentInfo> {
     if (this.down) throw new Error("connect ECONNREFUSED");
     return {
       ...this.self,
-      prefix: this.self.prefix ?? "t-",
+      prefix: "t-",
       integration_bridge: "br-int",
       bridge_mappings: this.mappings,
       applied_revision: this.applied,
