@@ -3,7 +3,11 @@
 # (scripts/ovs-sandbox.sh started inside it, files under DIR/<name>), with a bridge `br-phy` (netdev datapath)
 # that holds the host's underlay veth and, on the bridge's own device, the host's tunnel address: OVS userspace
 # tunnelling routes and ARPs from there. The hosts are joined by an underlay of their own: the namespace
-# `<prefix>underlay` with a Linux bridge, addresses 192.0.2.0/24. Nothing in the root namespace changes.
+# `<prefix>underlay` with a Linux bridge, addresses 192.0.2.0/24. The physical network `public` joins them too,
+# as a provider network's wire joins real hosts: a Linux bridge `public` there, and in each host the port
+# `public0` on the OVS bridge br-ex (where an agent maps `public`), so that a flat or VLAN network on `public`
+# reaches across hosts (a router moved to another network node still reaches the lab's outside world on the
+# first one). Nothing in the root namespace changes.
 #
 #   scripts/lab-hosts.sh start DIR PREFIX NAME...   # host i (from 1) gets the tunnel address 192.0.2.(10+i)
 #   scripts/lab-hosts.sh stop DIR PREFIX            # stops each host's OVS, removes the namespaces and DIR's files
@@ -43,10 +47,13 @@ start() {
   ip -n "$underlay" link show dev underlay >/dev/null 2>&1 ||
     ip -n "$underlay" link add underlay type bridge
   ip -n "$underlay" link set underlay up
+  ip -n "$underlay" link show dev public >/dev/null 2>&1 ||
+    ip -n "$underlay" link add public type bridge
+  ip -n "$underlay" link set public up
   local i=0 name ns ip_addr hostdir
   for name in "$@"; do
     i=$((i + 1))
-    # The underlay veth's end in the underlay namespace is `u-<name>`: 15 characters at most.
+    # The veths' ends in the underlay namespace are `u-<name>` and `p-<name>`: 15 characters at most.
     [[ "$name" =~ ^[a-z0-9]([a-z0-9-]{0,11})$ ]] || {
       echo "lab-hosts: host name $name: 1-12 characters of a-z 0-9 -" >&2
       exit 2
@@ -62,11 +69,18 @@ start() {
     fi
     ip -n "$underlay" link set "u-$name" master underlay up
     ip -n "$ns" link set underlay0 up
+    if ! ip -n "$underlay" link show dev "p-$name" >/dev/null 2>&1; then
+      ip -n "$underlay" link add "p-$name" type veth peer name public0 netns "$ns"
+    fi
+    ip -n "$underlay" link set "p-$name" master public up
+    ip -n "$ns" link set public0 up
     # vswitchd opens the host's devices (and makes its bridges' taps) in the namespace it starts in.
     ip netns exec "$ns" bash "$sandbox" start "$hostdir" >/dev/null
     ovs-vsctl --db="unix:$hostdir/db.sock" --timeout=10 \
       -- --may-exist add-br br-phy -- set Bridge br-phy datapath_type=netdev \
-      -- --may-exist add-port br-phy underlay0
+      -- --may-exist add-port br-phy underlay0 \
+      -- --may-exist add-br br-ex -- set Bridge br-ex datapath_type=netdev \
+      -- --may-exist add-port br-ex public0
     ip -n "$ns" addr replace "$ip_addr/24" dev br-phy
     ip -n "$ns" link set br-phy up
     echo "$name" >>"$dir/hosts"

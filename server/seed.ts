@@ -35,6 +35,12 @@ export async function seedDemo(deps: SeedDeps): Promise<void> {
   await transact(deps, await seedActor(deps), (tx) => demoTopology(tx, deps.mtu ?? defaultMtuSettings));
 }
 
+/** Whether an earlier start decided about the demo (seeded or not): nothing is seeded again. */
+export async function demoDecided(db: Deps["db"]): Promise<boolean> {
+  const [decided] = await db.select().from(firstStart).where(eq(firstStart.decision, DEMO));
+  return decided !== undefined;
+}
+
 /**
  * At start-up. On a database's first start, seeds the demo when `asked` (NETLENS_SEED_DEMO) and records the
  * decision either way, in the seed's own transaction; later starts find it and seed nothing. So a demo that
@@ -42,8 +48,7 @@ export async function seedDemo(deps: SeedDeps): Promise<void> {
  * one. Returns whether it seeded.
  */
 export async function seedDemoOnFirstStart(deps: SeedDeps, asked: boolean): Promise<boolean> {
-  const [decided] = await deps.db.select().from(firstStart).where(eq(firstStart.decision, DEMO));
-  if (decided) return false;
+  if (await demoDecided(deps.db)) return false;
   if (!asked) {
     await deps.db.insert(firstStart).values({ decision: DEMO, outcome: "not asked" }).onConflictDoNothing();
     return false;

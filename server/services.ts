@@ -14,13 +14,14 @@ import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
 import { TokenChecks } from "./auth/token-checks";
 import { createDb, type Database } from "./db/client";
+import { knownAgents } from "./domain/hosts";
 import type { MtuSettings } from "./domain/mtu";
 import { agentEndpoints, type Env, env } from "./env";
 import { EventBus } from "./events";
 import { shareEvents } from "./events-postgres";
 import { Inspection } from "./inspect/service";
 import { logger } from "./logger";
-import { seedDemoOnFirstStart } from "./seed";
+import { demoDecided, seedDemoOnFirstStart } from "./seed";
 import { closeOnSignals } from "./shutdown";
 import { createTraceAgentClient, createTraceAgents } from "./trace/agent";
 
@@ -62,6 +63,11 @@ export async function openDatabase(config: Env, bus: EventBus, log: Logger = log
   const database = await createDb(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.NETLENS_DATA_DIR },
   );
+  await seedAndBootstrap(database, config, bus, log);
+  return database;
+}
+
+async function seedAndBootstrap(database: Database, config: Env, bus: EventBus, log: Logger): Promise<void> {
   if (
     await seedDemoOnFirstStart({ db: database.db, bus, mtu: mtuSettingsOf(config) }, config.NETLENS_SEED_DEMO)
   ) {
@@ -74,28 +80,29 @@ export async function openDatabase(config: Env, bus: EventBus, log: Logger = log
     credentials: authPolicyOf(config).credentials,
     logger: log.child({ part: "accounts" }),
   });
-  return database;
+}
+
+/** How long a start waits for its agents to say who they are before it seeds the demo anyway. */
+const INTRODUCTIONS_MS = 20_000;
+
+/** Until `count` agents have told their host (the scheduler places among those), or `timeoutMs` passed. */
+async function agentsIntroduced(db: Database["db"], count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await knownAgents(db)).length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function startServices(): Promise<RunningServices> {
   const config = env();
   const auth = authPolicyOf(config);
   const bus = new EventBus();
-  const database = await openDatabase(config, bus);
+  const database = await createDb(
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.NETLENS_DATA_DIR },
+  );
   // PostgreSQL may have other servers on it: they hear each other's events and take turns at each agent.
   const connect = database.connect;
   const shared = connect ? await shareEvents(bus, connect, logger.child({ part: "events" })) : undefined;
-  const renewal = {
-    stateDir: stateDirOf(config),
-    credentials: auth.credentials,
-    logger: logger.child({ part: "accounts" }),
-  };
-  const renew = () =>
-    renewCliToken(database.db, renewal).catch((err: unknown) =>
-      logger.error({ err }, "renewing the CLI's API token failed"),
-    );
-  await renew();
-  setInterval(renew, Math.min(auth.credentials.tokenLifetimeMs / 4, 3600_000)).unref();
   const endpoints = agentEndpoints(config);
   // How every client of an agent reaches it: its token, and the CA of its certificate over https://.
   const caFile = config.NETLENS_AGENT_CA_FILE;
@@ -116,6 +123,21 @@ async function startServices(): Promise<RunningServices> {
     ),
   );
   await dispatchers.start();
+  // The demo's routers and instances are spread over the hosts by the scheduler: let the hosts be known first.
+  if (config.NETLENS_SEED_DEMO && !(await demoDecided(database.db)))
+    await agentsIntroduced(database.db, endpoints.length, INTRODUCTIONS_MS);
+  await seedAndBootstrap(database, config, bus, logger);
+  const renewal = {
+    stateDir: stateDirOf(config),
+    credentials: auth.credentials,
+    logger: logger.child({ part: "accounts" }),
+  };
+  const renew = () =>
+    renewCliToken(database.db, renewal).catch((err: unknown) =>
+      logger.error({ err }, "renewing the CLI's API token failed"),
+    );
+  await renew();
+  setInterval(renew, Math.min(auth.credentials.tokenLifetimeMs / 4, 3600_000)).unref();
   const inspection = new Inspection({
     db: database.db,
     bus,

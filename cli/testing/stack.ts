@@ -2,17 +2,21 @@
 // (with a test prefix, its own bridges and the dummy datapath, so that it runs beside a live `npm run up`), the
 // API over HTTP on a free port (the same router Next serves, on an in-memory database) with a real dispatcher,
 // the OpenStack REST API (Keystone, Neutron) on another, and the real `netlens` command pointed at it.
+// startLabStack: the same over lab hosts (scripts/lab-hosts.sh), an agent process each as `npm run up -- --hosts`
+// starts them (its own host, role, tunnel address, host namespace, OVS), the API dialing them all.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { run } from "../../agent/host/exec";
 import { freePort, startSandbox } from "../../agent/testing/host";
+import { type LabHost, type LabHosts, startLabHosts } from "../../agent/testing/lab-hosts";
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";
+import { Dispatchers } from "../../server/agents/dispatchers";
 import { Inspection } from "../../server/inspect/service";
 import { METADATA_MOUNT, serveMetadata } from "../../server/metadata/service";
 import { listenFetch, listenRest } from "../../server/node-fetch.testing";
@@ -41,153 +45,268 @@ export async function until<T>(
   }
 }
 
+/** What a stack's teardown runs, last pushed first; stop() runs each once, whatever failed before. */
+type Stops = (() => Promise<unknown>)[];
+
+/** A test directory that others may pass (not list): dnsmasq, once it has dropped root, reads its files there. */
+async function stackDir(stops: Stops): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "netlens-stack-"));
+  await chmod(dir, 0o711);
+  stops.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const teardown = (stops: Stops) => async () => {
+  for (const step of stops.splice(0).reverse()) await step().catch(() => undefined);
+};
+
+/** An agent the stack dials: where it listens and the arguments it was started with (its host, OVS, prefix). */
+type StackAgent = { url: string; args: string[] };
+
+/**
+ * Starts agent/main.ts with `args` listening on a free port; its stop (SIGTERM, then `--cleanup` removing what
+ * it made) is pushed on `stops`.
+ */
+async function spawnAgent(args: string[], tokenFile: string, metadataPort: number, stops: Stops) {
+  // Removing what the agent made comes after the agent stopped, before its OVS goes.
+  stops.push(() => run(tsx, [...args, "--cleanup"]));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    tsx,
+    [
+      ...args,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--token-file",
+      tokenFile,
+      "--metadata-url",
+      `http://127.0.0.1:${metadataPort}${METADATA_MOUNT}`,
+    ],
+    { stdio: ["ignore", process.env.NETLENS_STACK_LOG ? process.stderr : "ignore", "inherit"] },
+  );
+  stops.push(async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  });
+  return { url: `http://127.0.0.1:${port}`, args };
+}
+
+/** The arguments every stack agent shares: its namespace and chain prefixes, and its log level. */
+const commonArgs = (prefix: string, chainPrefix: string) => [
+  join(repo, "agent/main.ts"),
+  "--prefix",
+  prefix,
+  "--chain-prefix",
+  chainPrefix,
+  // NETLENS_STACK_LOG=debug: the agent's log (on our stderr), to see where a test or a bench spends its time.
+  "--log-level",
+  process.env.NETLENS_STACK_LOG ?? "warn",
+];
+
 export async function startStack() {
   const tag = randomBytes(2).toString("hex");
   const prefix = `t${tag}-`;
-  const agentArgs = [
-    join(repo, "agent/main.ts"),
-    "--integration-bridge",
-    `t${tag}-int`,
-    "--bridge-mapping",
-    `public:t${tag}-ex`,
-    "--datapath-type",
-    "dummy",
-    "--prefix",
-    prefix,
-    "--chain-prefix",
-    `t${tag}`,
-    // NETLENS_STACK_LOG=debug: the agent's log (on our stderr), to see where a test or a bench spends its time.
-    "--log-level",
-    process.env.NETLENS_STACK_LOG ?? "warn",
-  ];
-  const dir = await mkdtemp(join(tmpdir(), "netlens-stack-"));
-  // Others may pass (not list): dnsmasq, once it has dropped root, reads its files in the agent's state dir here.
-  await chmod(dir, 0o711);
-  const stops: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const step of stops.reverse()) await step().catch(() => undefined);
-  };
-
+  const stops: Stops = [];
+  const stop = teardown(stops);
   try {
+    const dir = await stackDir(stops);
     const sandbox = await startSandbox("stack");
     stops.push(() => sandbox.stop());
-    const stateArgs = ["--ovsdb", sandbox.db, "--state-dir", join(dir, "agent")];
-    // Removing what the agent made comes after the agent stopped, before the sandbox goes.
-    stops.push(() => run(tsx, [...agentArgs, ...stateArgs, "--cleanup"]));
-
-    const agentPort = await freePort();
-    const agentUrl = `http://127.0.0.1:${agentPort}`;
     const tokenFile = join(dir, "agent/token");
-    // The metadata service listens there once the database exists (below); the agent's relay forwards to it.
+    // The metadata service listens there once the database exists; the agent's relay forwards to it.
     const metadataPort = await freePort();
-    const agentProcess: ChildProcess = spawn(
-      tsx,
+    const agent = await spawnAgent(
       [
-        ...agentArgs,
-        ...stateArgs,
-        "--listen",
-        `127.0.0.1:${agentPort}`,
-        "--token-file",
-        tokenFile,
-        "--metadata-url",
-        `http://127.0.0.1:${metadataPort}${METADATA_MOUNT}`,
+        ...commonArgs(prefix, `t${tag}`),
+        "--integration-bridge",
+        `t${tag}-int`,
+        "--bridge-mapping",
+        `public:t${tag}-ex`,
+        "--datapath-type",
+        "dummy",
+        "--ovsdb",
+        sandbox.db,
+        "--state-dir",
+        join(dir, "agent"),
       ],
-      { stdio: ["ignore", process.env.NETLENS_STACK_LOG ? process.stderr : "ignore", "inherit"] },
+      tokenFile,
+      metadataPort,
+      stops,
     );
-    stops.push(async () => {
-      if (agentProcess.exitCode !== null) return;
-      const exited = new Promise((r) => agentProcess.once("exit", r));
-      agentProcess.kill("SIGTERM");
-      await exited;
-    });
-    const agent = createAgentClient({ url: agentUrl, tokenFile });
-    await until("the agent", async () => (await readFile(tokenFile, "utf8")) && (await agent.info()));
-
-    const base = await createTestApi();
-    stops.push(() => base.close());
-    const metadataDeps = {
-      db: base.db,
-      secrets: async () => [(await readFile(tokenFile, "utf8")).trim()],
-      log: pino({ level: "silent" }),
-    };
-    const metadata = await listenFetch((request) => serveMetadata(metadataDeps, request), metadataPort);
-    stops.push(() => metadata.close());
-    const dispatcher = new Dispatcher({
-      db: base.db,
-      bus: base.bus,
-      agent,
-      url: agentUrl,
-      logger: pino({ level: "silent" }),
-      retry: { minMs: 50, maxMs: 500 },
-    });
-    await dispatcher.start();
-    stops.push(() => dispatcher.stop());
-    // Host inspection as the server runs it: the agent's snapshot stream relayed, drift computed.
-    const inspection = new Inspection({
-      db: base.db,
-      bus: base.bus,
-      logger: pino({ level: "silent" }),
-      repairer: dispatcher,
-      retry: { minMs: 50, maxMs: 500 },
-    });
-    inspection.addAgent({ url: agentUrl, tokenFile });
-    stops.push(async () => inspection.close());
-    // Packet tracing reaches this agent with this stack's token file (the server uses its env's).
-    const connector = () => createTraceAgentClient({ url: agentUrl, tokenFile });
-    const api = await base.with({ inspection, traceAgents: createTraceAgents(connector) });
-
-    // Requests are authenticated as in the server (bearer token or cookie); the CLI runs as the test API's admin
-    // through an API token in NETLENS_TOKEN, as a script would.
-    const { token } = await api.admin.caller.token.issue({ name: "cli integration test" });
-    const server = await serveApi(api.services);
-    stops.push(server.close);
-    const { url } = server;
-    // For the `openstack` command: Keystone under /identity, Neutron under /networking, as Next serves them.
-    const rest = await listenRest({ services: api.services, trustedProxies: [] });
-    stops.push(() => rest.close());
-
-    /** Runs `netlens ARGS` against this stack with the API token `as` (a member's, say). */
-    const cliAs = async (as: string, ...args: string[]): Promise<CliResult> =>
-      run(netlens, args, {
-        env: { ...process.env, NETLENS_URL: url, NETLENS_TOKEN: as },
-        allowFailure: true,
-      });
-    /** Runs `netlens ARGS` against this stack, as its admin. */
-    const cli = (...args: string[]): Promise<CliResult> => cliAs(token, ...args);
-
-    /** Runs `netlens ARGS -f json` and parses its output; a failure throws with what the CLI printed. */
-    const cliJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
-      const result = await cli(...args, "-f", "json");
-      if (result.code !== 0) throw new Error(`netlens ${args.join(" ")}: ${result.stderr}`);
-      return JSON.parse(result.stdout) as T;
-    };
-
-    /** Runs `netlens ARGS --wait`, expecting success. */
-    const cliOk = async (...args: string[]): Promise<string> => {
-      const result = await cli("--wait", ...args);
-      if (result.code !== 0) throw new Error(`netlens ${args.join(" ")}: ${result.stderr}`);
-      return result.stdout;
-    };
-
+    const served = await serveStack({ agents: [agent], tokenFile, metadataPort, stops });
     return {
+      ...served,
       prefix,
       chainPrefix: `t${tag}`,
       integrationBridge: `t${tag}-int`,
       /** The agent's --state-dir (its DHCP servers' and metadata proxies' files are under it). */
       agentStateDir: join(dir, "agent"),
       sandbox,
-      url,
-      restUrl: rest.url,
-      api,
-      inspection,
-      cli,
-      cliAs,
-      cliJson,
-      cliOk,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+export type LabStack = Awaited<ReturnType<typeof startLabStack>>;
+/** A lab host of the stack: the lab's host and what its agent was given. */
+export type LabStackHost = LabHost & { role: "network" | "compute"; prefix: string; url: string };
+
+/**
+ * The stack over lab hosts `names` (a name starting with `network` is a network node mapping `public` to its
+ * br-ex, any other a compute host), as `npm run up -- --hosts` runs them, with a short prefix of its own (lab
+ * namespaces `l<tag>-<name>`, each host's own `<tag><name initial and number>-`) so that it runs beside a live
+ * lab. The API registers the agents in the order given: ties in scheduling go to the first.
+ */
+export async function startLabStack(names: string[]) {
+  const tag = randomBytes(2).toString("hex");
+  const stops: Stops = [];
+  const stop = teardown(stops);
+  try {
+    const dir = await stackDir(stops);
+    const lab: LabHosts = await startLabHosts(`l${tag}-`, names);
+    stops.push(() => lab.stop());
+    // One token for all, made before they start (each would make its own otherwise), as `npm run up` does.
+    const tokenFile = join(dir, "agent/token");
+    await mkdir(join(dir, "agent"), { recursive: true, mode: 0o711 });
+    await writeFile(tokenFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    const metadataPort = await freePort();
+    const hosts: LabStackHost[] = [];
+    for (const host of lab.hosts) {
+      const role = host.name.startsWith("network") ? "network" : "compute";
+      const prefix = `t${tag}${host.name[0]}${host.name.replace(/^\D*/, "")}-`;
+      const agent = await spawnAgent(
+        [
+          ...commonArgs(prefix, `t${tag}`),
+          "--host",
+          host.name,
+          "--role",
+          role,
+          "--local-ip",
+          host.localIp,
+          "--host-netns",
+          host.netns,
+          "--ovsdb",
+          host.ovsdb,
+          "--ovs-rundir",
+          host.runDir,
+          "--datapath-type",
+          "netdev",
+          "--integration-bridge",
+          "br-int",
+          ...(role === "network" ? ["--bridge-mapping", "public:br-ex"] : []),
+          "--state-dir",
+          join(dir, "agent", host.name),
+        ],
+        tokenFile,
+        metadataPort,
+        stops,
+      );
+      hosts.push({ ...host, role, prefix, url: agent.url });
+    }
+    const served = await serveStack({ agents: hosts, tokenFile, metadataPort, stops });
+    return { ...served, chainPrefix: `t${tag}`, lab, hosts, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * The server's half over agents that are starting: the API on an in-memory database, the metadata service, a
+ * dispatcher per agent (started in the order given), host inspection and tracing, the REST API, and the CLI.
+ */
+async function serveStack(o: {
+  agents: readonly Pick<StackAgent, "url">[];
+  tokenFile: string;
+  metadataPort: number;
+  stops: Stops;
+}) {
+  const { tokenFile, stops } = o;
+  const endpoints = o.agents.map((a) => ({ url: a.url, tokenFile }));
+  for (const endpoint of endpoints) {
+    const agent = createAgentClient(endpoint);
+    await until(
+      `the agent at ${endpoint.url}`,
+      async () => (await readFile(tokenFile, "utf8")) && (await agent.info()),
+    );
+  }
+
+  const base = await createTestApi();
+  stops.push(() => base.close());
+  const metadataDeps = {
+    db: base.db,
+    secrets: async () => [(await readFile(tokenFile, "utf8")).trim()],
+    log: pino({ level: "silent" }),
+  };
+  const metadata = await listenFetch((request) => serveMetadata(metadataDeps, request), o.metadataPort);
+  stops.push(() => metadata.close());
+  const dispatchers = new Dispatchers(
+    endpoints.map(
+      (endpoint) =>
+        new Dispatcher({
+          db: base.db,
+          bus: base.bus,
+          agent: createAgentClient(endpoint),
+          url: endpoint.url,
+          logger: pino({ level: "silent" }),
+          retry: { minMs: 50, maxMs: 500 },
+        }),
+    ),
+  );
+  // One after the other: the agents' rows, and so the scheduler's ties, in the order given.
+  await dispatchers.start();
+  stops.push(() => dispatchers.stop());
+  // Host inspection as the server runs it: the agents' snapshot streams relayed, drift computed.
+  const inspection = new Inspection({
+    db: base.db,
+    bus: base.bus,
+    logger: pino({ level: "silent" }),
+    repairer: dispatchers,
+    retry: { minMs: 50, maxMs: 500 },
+  });
+  for (const endpoint of endpoints) inspection.addAgent(endpoint);
+  stops.push(async () => inspection.close());
+  // Packet tracing reaches the agents with this stack's token file (the server uses its env's).
+  const connector = (row: { url: string }) => createTraceAgentClient({ url: row.url, tokenFile });
+  const api = await base.with({ inspection, traceAgents: createTraceAgents(connector) });
+
+  // Requests are authenticated as in the server (bearer token or cookie); the CLI runs as the test API's admin
+  // through an API token in NETLENS_TOKEN, as a script would.
+  const { token } = await api.admin.caller.token.issue({ name: "cli integration test" });
+  const server = await serveApi(api.services);
+  stops.push(server.close);
+  const { url } = server;
+  // For the `openstack` command: Keystone under /identity, Neutron under /networking, as Next serves them.
+  const rest = await listenRest({ services: api.services, trustedProxies: [] });
+  stops.push(() => rest.close());
+
+  /** Runs `netlens ARGS` against this stack with the API token `as` (a member's, say). */
+  const cliAs = async (as: string, ...args: string[]): Promise<CliResult> =>
+    run(netlens, args, {
+      env: { ...process.env, NETLENS_URL: url, NETLENS_TOKEN: as },
+      allowFailure: true,
+    });
+  /** Runs `netlens ARGS` against this stack, as its admin. */
+  const cli = (...args: string[]): Promise<CliResult> => cliAs(token, ...args);
+
+  /** Runs `netlens ARGS -f json` and parses its output; a failure throws with what the CLI printed. */
+  const cliJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
+    const result = await cli(...args, "-f", "json");
+    if (result.code !== 0) throw new Error(`netlens ${args.join(" ")}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  };
+
+  /** Runs `netlens ARGS --wait`, expecting success. */
+  const cliOk = async (...args: string[]): Promise<string> => {
+    const result = await cli("--wait", ...args);
+    if (result.code !== 0) throw new Error(`netlens ${args.join(" ")}: ${result.stderr}`);
+    return result.stdout;
+  };
+
+  return { url, restUrl: rest.url, api, inspection, cli, cliAs, cliJson, cliOk };
 }

@@ -44,14 +44,21 @@ export function placedHere(p: Placement, rowHost: string | null): boolean {
  */
 export function uplinkHere(p: Placement, physicalNetwork: string): boolean {
   if (!severalHosts(p)) return true;
-  const holder = p.hosts?.find(
+  const holder = uplinkHolder(p.hosts ?? [], physicalNetwork);
+  return holder !== undefined && holder.host === p.host;
+}
+
+/** The first network node (in registration order) that maps `physicalNetwork`: where its outside world lives. */
+export const uplinkHolder = <H extends PeerHost>(
+  hosts: readonly H[],
+  physicalNetwork: string,
+): H | undefined =>
+  hosts.find(
     (h) =>
       (h.roles === null || h.roles.includes("network")) &&
       h.bridge_mappings !== null &&
       physicalNetwork in h.bridge_mappings,
   );
-  return holder !== undefined && holder.host === p.host;
-}
 
 type PlacedRows = Placement & {
   routers: readonly { id: string; host: string | null }[];

@@ -2,11 +2,12 @@ import { and, asc, eq, inArray, or, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { namespaceNames } from "../../lib/names";
 import type { NetworkType, networkCreate, networkList, networkUpdate } from "../../lib/schemas/network";
+import { peersOf, uplinkHolder } from "../agents/placement";
 import type { Executor } from "../db/client";
 import { type NetworkRow, networks, ports, type SubnetRow, subnets } from "../db/schema";
 import { removeDhcpPorts } from "./dhcp";
 import { badRequest, conflict } from "./errors";
-import { agentPrefix } from "./hosts";
+import { knownAgents } from "./hosts";
 import { checkMtu, type MtuSettings, maxMtu } from "./mtu";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, type RefSpec, resolveRef } from "./refs";
@@ -27,6 +28,19 @@ export const networkSpec: RefSpec<NetworkRow> = {
   byName: (ex, name) => ex.select().from(networks).where(eq(networks.name, name)),
   visible,
 };
+
+/**
+ * The namespace prefix of the host holding an external network's outside world: with several hosts the first
+ * network node mapping its physical network (as the intents place it), with one host that host's.
+ */
+async function uplinkPrefixes(ex: Executor): Promise<(row: NetworkRow) => string | null> {
+  const known = await knownAgents(ex);
+  const first = known[0]?.prefix ?? null;
+  if (known.length < 2) return () => first;
+  const peers = peersOf(known).map((peer, i) => ({ ...peer, prefix: known[i]?.prefix ?? null }));
+  return (row) =>
+    row.physicalNetwork === null ? first : (uplinkHolder(peers, row.physicalNetwork)?.prefix ?? null);
+}
 
 function networkView(row: NetworkRow, networkSubnets: readonly SubnetRow[], prefix: string | null) {
   const uplink = uplinkSubnet(row, networkSubnets);
@@ -56,12 +70,12 @@ export type NetworkView = ReturnType<typeof networkView>;
 async function views(ex: Executor, actor: Actor, rows: NetworkRow[]): Promise<NetworkView[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [related, prefix] = await Promise.all([
+  const [related, prefixOf] = await Promise.all([
     ex.select().from(subnets).where(inArray(subnets.networkId, ids)).orderBy(asc(subnets.createdAt)),
-    agentPrefix(ex),
+    uplinkPrefixes(ex),
   ]);
   return rows.map((row) =>
-    hostFieldsFor(actor, networkView(row, related, prefix), { uplink_namespace: null }),
+    hostFieldsFor(actor, networkView(row, related, prefixOf(row)), { uplink_namespace: null }),
   );
 }
 
@@ -182,7 +196,7 @@ export async function createNetwork(
     const [row] = rows;
     if (row) {
       tx.changed({ kind: "network", id: row.id, action: "create", project_id: row.projectId });
-      return networkView(row, [], await agentPrefix(tx.db));
+      return networkView(row, [], (await uplinkPrefixes(tx.db))(row));
     }
     if (provider.segmentGiven || provider.type === "flat") throw conflict(inUse({ ...provider, segment }));
   }
