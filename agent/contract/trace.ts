@@ -37,6 +37,13 @@ export const ovsQuestion = z.object({
    * a reply on the host; absent, ofproto/trace takes every packet for a new connection (trk,new).
    */
   established: z.boolean().optional(),
+  /**
+   * A frame a VXLAN tunnel brings in (in_port is the tunnel port): its VNI and the outer addresses, the remote
+   * host's tunnel endpoint and this host's.
+   */
+  tun_id: z.number().int().min(0).max(16777215).optional(),
+  tun_src: ipv4.optional(),
+  tun_dst: ipv4.optional(),
 });
 
 /** The rules of our nat chains in a router namespace, with counters. */

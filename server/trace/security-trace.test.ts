@@ -64,6 +64,7 @@ function answer(q: TraceQuestion): TraceAnswer {
 /** The walk's context for one step: the host is this file's scripted one. */
 const context = (filters: WalkContext["filters"]): WalkContext => ({
   host: new HostAnswers(agent),
+  across: null,
   info,
   protocol: "icmp",
   port: null,

@@ -161,6 +161,7 @@ function outputOf(q: OvsQuestion): string | null {
 function context(agent: TraceAgent): WalkContext {
   return {
     host: new HostAnswers(agent),
+    across: null,
     info,
     protocol: "icmp",
     port: null,
