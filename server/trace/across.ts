@@ -36,7 +36,6 @@ export async function crossHosts(
       : {
           from,
           to: to.host,
-          tap: leg.from.tap,
           target: leg.to.device.tap,
           network_id: leg.from.network_id,
           port_id: leg.to.device.port_id,

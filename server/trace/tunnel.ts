@@ -11,28 +11,24 @@ import type { TunnelHost, WalkEvent } from "./walk-state";
 /** Where host A's trace sends the frame into a tunnel: the port, the remote address it names, the VNI set. */
 export type TunnelExit = { port: string; remote_ip: string; vni: number | null };
 
-/** `set_field:0x5->tun_id` (as ofproto/trace prints a load) or `load:0x5->NXM_NX_TUN_ID[]`. */
+/** `load:0x5->NXM_NX_TUN_ID[]` (as ofproto/trace prints br-tun's flows) or `set_field:0x5->tun_id`. */
 function vniOf(action: string): number | null {
-  const set = /^(?:set_field|load):(0x[0-9a-f]+|\d+)->(?:tun_id|NXM_NX_TUN_ID\[\])$/.exec(action)?.[1];
+  const set = /^(?:load|set_field):(0x[0-9a-f]+|\d+)->(?:NXM_NX_TUN_ID\[\]|tun_id)$/.exec(action)?.[1];
   return set === undefined ? null : Number(set);
 }
 
 /**
- * The tunnels OVS sends the frame into, in the order of its rules: each `output:vxlan-…` with the VNI last
- * set before it (the flood table outputs to several).
+ * The tunnels OVS sends the frame into: the `vxlan-…` ports among its outputs (the agent names a tunnel push
+ * after its remote address: ofproto/trace prints port numbers), with the VNI br-tun's flows set last.
  */
 export function tunnelExits(trace: OvsTrace): TunnelExit[] {
-  const exits: TunnelExit[] = [];
-  let vni: number | null = null;
-  for (const rule of trace.rules)
-    for (const action of rule.actions) {
-      vni = vniOf(action) ?? vni;
-      const port = /^output:"?(vxlan-[0-9a-f]{8})"?$/.exec(action)?.[1];
-      const remote_ip = port === undefined ? null : remoteOfTunnelPort(port);
-      if (port !== undefined && remote_ip !== null && !exits.some((e) => e.port === port))
-        exits.push({ port, remote_ip, vni });
-    }
-  return exits;
+  const vni = trace.rules
+    .flatMap((r) => r.actions)
+    .reduce<number | null>((last, action) => vniOf(action) ?? last, null);
+  return trace.outputs.flatMap((port) => {
+    const remote_ip = remoteOfTunnelPort(port);
+    return remote_ip === null ? [] : [{ port, remote_ip, vni }];
+  });
 }
 
 /**
@@ -76,12 +72,10 @@ export function tunnelQuestion(
   };
 }
 
-/** The two sides of a leg between hosts: the hosts, the sender's tap, the receiver's, and the network. */
+/** The two sides of a leg between hosts: the hosts, the receiver's tap on B, the network and the port. */
 export type HostsLeg = {
   from: TunnelHost;
   to: TunnelHost;
-  /** The sender's tap on A, the receiver's on B. */
-  tap: string;
   target: string;
   network_id: string;
   port_id: string | null;

@@ -104,16 +104,17 @@ function hostOvs(self: TunnelHost, places: Place[], tunnels: Record<string, stri
       );
     }
     const remote = tunnels[q.dl_dst];
+    // As OVS 3.1 prints it: the load of the VNI, the tunnel port by number, the push named by the agent.
     const unicast = remote
-      ? ["pop_vlan", `set_field:0x${VNI.toString(16)}->tun_id`, `output:${tunnelPortName(remote)}`]
-      : ["drop"];
+      ? ["pop_vlan", `load:0x${VNI.toString(16)}->NXM_NX_TUN_ID[]`, "output:2"]
+      : ["resubmit(,22)"];
     return ovsTrace(
       [q.bridge, bridge],
       [
-        { bridge: q.bridge, table: 0, text: "priority 0", actions: ["NORMAL", "output:patch-tun"] },
+        { bridge: q.bridge, table: 0, text: "priority 0", actions: ["NORMAL"] },
         { bridge, table: 20, text: `dl_dst=${q.dl_dst}, priority 2`, actions: unicast },
       ],
-      remote ? [tunnelPortName(remote)] : [],
+      remote ? [tunnelPortName(remote), "underlay0"] : [],
     );
   };
 }
@@ -366,23 +367,18 @@ describe("walk across hosts", () => {
 });
 
 describe("tunnel exits", () => {
-  it("reads the VNI a load sets and the remote address the port's name encodes", () => {
+  it("reads the VNI a load sets and the tunnels among the outputs (the flood table sends to several)", () => {
     const trace = ovsTrace(
-      ["br-int", "br-tun"],
+      ["br-int", "br-tun", "br-phy"],
       [
         {
           bridge: "br-tun",
           table: 22,
           text: "dl_vlan=3, priority 1",
-          actions: [
-            "strip_vlan",
-            "load:0x3e8->NXM_NX_TUN_ID[]",
-            "output:vxlan-0a000102",
-            'output:"vxlan-0a000103"',
-          ],
+          actions: ["strip_vlan", "load:0x3e8->NXM_NX_TUN_ID[]", "output:2", "output:3"],
         },
       ],
-      [],
+      ["vxlan-0a000102", "vxlan-0a000103", "underlay0"],
     );
     expect(tunnelExits(trace)).toEqual([
       { port: "vxlan-0a000102", remote_ip: "10.0.1.2", vni: 1000 },
