@@ -18,6 +18,7 @@ import { diagnose } from "./diagnose";
 import type { TraceModel } from "./facts";
 import type { Place } from "./places";
 import type { Endpoint } from "./resolve";
+import { tenantView } from "./tenant-view";
 import { tunnelExits } from "./tunnel";
 import { walk } from "./walk";
 import type { Across, HostSide, TunnelHost, WalkContext, WalkResult } from "./walk-state";
@@ -363,6 +364,43 @@ describe("walk across hosts", () => {
     const walked = result as WalkResult;
     expect(walked.hops.at(-1)?.decided_by.text).toContain("ECONNREFUSED");
     expect(diagnosesOf(walked).map((d) => d.code)).toEqual(["host-down"]);
+  });
+});
+
+describe("a member's view of a trace across hosts", () => {
+  it("shows the path without the hosts, their tunnel addresses, bridges or ports", async () => {
+    const { fromOne } = twoHosts({ tunnel: false });
+    const dropped = await walk(await fromOne(), "forward", forward, []);
+    const { fromOne: again } = twoHosts();
+    const delivered = await walk(await again(), "forward", forward, []);
+    const view = tenantView(
+      {
+        verdict: "dropped",
+        from: { kind: "instance", id: "vm1", name: "vm1", address: "10.0.0.5" },
+        to: { kind: "instance", id: "vm2", name: "vm2", address: "10.0.0.6" },
+        protocol: "icmp",
+        port: null,
+        mode: "explain",
+        // The dropped walk, with its diagnoses; the delivered one stands in for the reply's hops.
+        forward: dropped.hops,
+        reply: delivered.hops,
+        diagnoses: diagnosesOf(dropped),
+        duration_ms: 1,
+      },
+      {
+        names: new Map([
+          ["vm1", "vm1"],
+          ["vm2", "vm2"],
+          ["net", "net"],
+        ]),
+        hidden: new Set(),
+      },
+    );
+    expect(view.reply.map((h) => h.decided_by.text)).toContain("switched on network net");
+    expect(view.diagnoses).toEqual([expect.objectContaining({ code: "tunnel-missing", hop: "forward[1]" })]);
+    const text = JSON.stringify(view);
+    for (const secret of ["compute1", "compute2", "192.168.0", "vxlan-", "c1-", "c2-", "VNI", "drift repair"])
+      expect(text, secret).not.toContain(secret);
   });
 });
 
