@@ -183,6 +183,8 @@ describe("VXLAN between lab hosts (l2population)", () => {
     expect(out.notes).toContain(`tunneling to ${host(1).localIp} via br-phy`);
     expect(out.outputs[0]).toBe(tunnelPort(host(1).localIp));
 
+    // The agent tells the server which bridge takes tunnelled frames in.
+    expect(agent(1).tracer.info().tunnel_bridge).toBe("br-tun");
     const tunnelled: OvsQuestion = {
       ...sent,
       bridge: "br-tun",

@@ -138,6 +138,8 @@ export type TraceHostInfo = {
   bridge_mappings: Record<string, string>;
   /** The prefix of our nat chains in router namespaces (lib/router-nat.ts names them). */
   chain_prefix: string;
+  /** br-tun, where a VXLAN tunnel brings frames in from other hosts; null: no tunnel endpoint here. */
+  tunnel_bridge: string | null;
 };
 
 export type TraceAnswers = { info: TraceHostInfo; answers: TraceAnswer[]; duration_ms: number };

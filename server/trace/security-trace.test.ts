@@ -24,6 +24,7 @@ const info: TraceHostInfo = {
   integration_bridge: "s-int",
   bridge_mappings: {},
   chain_prefix: "s",
+  tunnel_bridge: null,
 };
 
 let base: TestApi;

@@ -29,6 +29,7 @@ const hostInfo = (host: string, prefix: string): TraceHostInfo => ({
   integration_bridge: `${prefix}int`,
   bridge_mappings: {},
   chain_prefix: prefix,
+  tunnel_bridge: `${prefix}tun`,
 });
 
 const vmPlace = (namespace: string, id: string, mac: string, address: string): Place => ({

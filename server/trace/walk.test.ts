@@ -22,6 +22,7 @@ const info: TraceHostInfo = {
   integration_bridge: "t-int",
   bridge_mappings: { public: "t-ex" },
   chain_prefix: "t",
+  tunnel_bridge: null,
 };
 
 let macs = 0;
