@@ -8,13 +8,13 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OvsPortsSection } from "../lib/host-snapshot";
-import { namespaceNames } from "../lib/names";
+import { deviceNames, namespaceNames, tunnelPortName as tunnelPort } from "../lib/names";
 import { type Agent, createAgent } from "./agent";
 import { createAgentRouter } from "./api/router";
 import type { HostIntent, IntentInstance } from "./contract/intent";
+import type { OvsQuestion, TraceAnswer } from "./contract/trace";
 import { run } from "./host/exec";
 import { startCapture, stopCapture } from "./host/tcpdump";
-import { tunnelPortName as tunnelPort } from "./plan/tunnels";
 import { namespacesWithPrefix, pingOnce, pingWithin } from "./testing/host";
 import { ids } from "./testing/intent";
 import { type LabHost, type LabHosts, startLabHosts } from "./testing/lab-hosts";
@@ -162,6 +162,49 @@ describe("VXLAN between lab hosts (l2population)", () => {
     expect(new Set(vxlan)).toEqual(new Set([`${b} > ${a} vni ${VNI}`, `${a} > ${b} vni ${VNI}`]));
     expect(capture.lines.filter((line) => line.includes("ARP"))).toEqual([]);
     expect(capture.lines.join("\n")).toContain(`ICMP echo request`);
+  });
+
+  it("traces vm1's frame into compute1's tunnel towards compute2, and compute2's br-tun from that tunnel to vm2", async () => {
+    const [from, to] = instances;
+    const sent: OvsQuestion = {
+      kind: "ovs",
+      bridge: agent(0).tracer.info().integration_bridge,
+      in_port: deviceNames.tap(from.port_id),
+      protocol: "icmp",
+      dl_src: from.mac_address,
+      dl_dst: to.mac_address,
+      nw_src: from.ip_address,
+      nw_dst: to.ip_address,
+    };
+    const ovs = (answer: TraceAnswer | undefined) => {
+      if (answer?.kind !== "ovs" || !answer.ok) throw new Error(`no trace: ${JSON.stringify(answer)}`);
+      return answer.trace;
+    };
+    const out = ovs((await agent(0).tracer.answer({ questions: [sent] })).answers[0]);
+    // br-int, br-tun, then the underlay's bridge that carries the encapsulated packet out.
+    expect(out.bridges.slice(0, 2)).toEqual([sent.bridge, "br-tun"]);
+    expect(out.rules.flatMap((r) => r.actions)).toContain(`load:0x${VNI.toString(16)}->NXM_NX_TUN_ID[]`);
+    expect(out.notes).toContain(`tunneling to ${host(1).localIp} via br-phy`);
+    expect(out.outputs[0]).toBe(tunnelPort(host(1).localIp));
+
+    // The agent tells the server which bridge takes tunnelled frames in.
+    expect(agent(1).tracer.info().tunnel_bridge).toBe("br-tun");
+    const tunnelled: OvsQuestion = {
+      ...sent,
+      bridge: "br-tun",
+      in_port: tunnelPort(host(0).localIp),
+      tun_id: VNI,
+      tun_src: host(0).localIp,
+      tun_dst: host(1).localIp,
+    };
+    const answers = await agent(1).tracer.answer({
+      questions: [tunnelled, { ...tunnelled, tun_id: VNI + 1 }],
+    });
+    const into = ovs(answers.answers[0]);
+    expect(into.bridges).toEqual(["br-tun", agent(1).tracer.info().integration_bridge]);
+    expect(into.outputs).toEqual([deviceNames.tap(to.port_id)]);
+    // Another VNI is no network of this host's: br-tun drops it.
+    expect(ovs(answers.answers[1]).outputs).toEqual([]);
   });
 
   it("shows br-tun's VXLAN port with its endpoints in host inspection", async () => {

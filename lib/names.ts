@@ -10,6 +10,21 @@ export const namespaceNames = {
   dhcp: (prefix: string, networkId: string) => `${prefix}qdhcp-${networkId}`,
 };
 
+/** `vxlan-<the remote address in 8 hex digits>`, as Neutron names a tunnel port (at most 15 characters). */
+export function tunnelPortName(remoteIp: string): string {
+  return `vxlan-${remoteIp
+    .split(".")
+    .map((octet) => Number(octet).toString(16).padStart(2, "0"))
+    .join("")}`;
+}
+
+/** The remote address a `vxlan-<8 hex>` port's name encodes (tunnelPortName's inverse); null: not one. */
+export function remoteOfTunnelPort(name: string): string | null {
+  const hex = /^vxlan-([0-9a-f]{8})$/.exec(name)?.[1];
+  if (hex === undefined) return null;
+  return [0, 2, 4, 6].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(".");
+}
+
 /** Linux interface names are at most 15 characters: a 3-letter kind and 11 characters of the port id. */
 export const deviceNames = {
   routerInterface: (portId: string) => `qr-${portId.slice(0, 11)}`,

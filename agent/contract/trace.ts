@@ -37,6 +37,13 @@ export const ovsQuestion = z.object({
    * a reply on the host; absent, ofproto/trace takes every packet for a new connection (trk,new).
    */
   established: z.boolean().optional(),
+  /**
+   * A frame a VXLAN tunnel brings in (in_port is the tunnel port): its VNI and the outer addresses, the remote
+   * host's tunnel endpoint and this host's.
+   */
+  tun_id: z.number().int().min(0).max(16777215).optional(),
+  tun_src: ipv4.optional(),
+  tun_dst: ipv4.optional(),
 });
 
 /** The rules of our nat chains in a router namespace, with counters. */
@@ -140,6 +147,8 @@ export type TraceHostInfo = {
   bridge_mappings: Record<string, string>;
   /** The prefix of our nat chains in router namespaces (lib/router-nat.ts names them). */
   chain_prefix: string;
+  /** br-tun, where a VXLAN tunnel brings frames in from other hosts; null: no tunnel endpoint here. */
+  tunnel_bridge: string | null;
 };
 
 export type TraceAnswers = { info: TraceHostInfo; answers: TraceAnswer[]; duration_ms: number };

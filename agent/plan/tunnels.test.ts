@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { tunnelPortName } from "../../lib/names";
 import type { HostIntent, IntentTunnelNetwork } from "../contract/intent";
 import { admitIntent, IntentRefusedError } from "../converge/admit";
 import { ids, labIntent, unitSettings } from "../testing/intent";
 import { observedFrom } from "../testing/observed";
 import { planHost } from "./desired";
 import { diffHost } from "./diff";
-import { planTunnels, tunnelPortName } from "./tunnels";
+import { planTunnels } from "./tunnels";
 
 const settings = { ...unitSettings, tunnelBridge: "br-tun", localIp: "192.0.2.11" };
 const tunnel = { integrationBridge: "br-int", tunnelBridge: "br-tun", localIp: "192.0.2.11" };

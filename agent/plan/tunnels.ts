@@ -11,6 +11,7 @@
 //   table 20  per network and remote MAC: strip the VLAN, set the VNI, out to that MAC's host; else to 22
 //   table 21  per network and remote address: the ARP reply, back where the request came from; else to 22
 //   table 22  per network: strip the VLAN, set the VNI, out to each of its hosts (the flood list)
+import { tunnelPortName } from "../../lib/names";
 import type { HostIntent, IntentTunnelNetwork } from "../contract/intent";
 import { FLOW_COOKIE, loadNetwork } from "./ovs";
 import type { DesiredFlows, DesiredTunnelPort } from "./pictures";
@@ -34,14 +35,6 @@ export type TunnelSettings = {
   /** This host's tunnel endpoint (Neutron's local_ip). */
   localIp: string;
 };
-
-/** `vxlan-<the remote address in 8 hex digits>`, as Neutron names a tunnel port (at most 15 characters). */
-export function tunnelPortName(remoteIp: string): string {
-  return `vxlan-${remoteIp
-    .split(".")
-    .map((octet) => Number(octet).toString(16).padStart(2, "0"))
-    .join("")}`;
-}
 
 const hex = (value: number) => `0x${value.toString(16)}`;
 

@@ -1,6 +1,7 @@
 // Reading `ovs-appctl ofproto/trace` and `dpif/show`. PURE: text in, data out, so that the parsing is tested
 // without a vswitchd. We keep OVS's own words (rule text, actions, its "-> ..." notes) and only pull out what
 // the server needs to compose a path: the bridges crossed, the VLAN pushed, and the ports the packet leaves by.
+import { tunnelPortName } from "../../lib/names";
 import type { OvsTrace, OvsTraceRule } from "../contract/trace";
 
 /** Datapath port number -> port name, per datapath ("netdev@ovs-netdev", "dummy@ovs-dummy"). */
@@ -108,13 +109,20 @@ export function parseOfprotoTrace(text: string, ports: Map<number, string>): Ovs
       outputs.push(ports.get(number) ?? `dp${number}`);
       continue;
     }
+    // The userspace datapath sends into a VXLAN tunnel by pushing its header (all tunnel ports share one
+    // datapath port): the port is the one named after the header's remote address.
+    const tunnel = /tnl_push\(.*?ipv4\(src=[\d.]+,dst=([\d.]+)/.exec(action)?.[1];
+    if (tunnel !== undefined) outputs.push(tunnelPortName(tunnel));
     const push = /^push_vlan\(vid=(\d+)/.exec(action);
     if (push?.[1] !== undefined && vlan === null) vlan = Number(push[1]);
   }
   return { bridges, rules, outputs, vlan, notes, datapath_actions: datapathActions, text };
 }
 
-/** The ofproto/trace flow argument: `in_port=NAME,PROTO,dl_src=…,dl_dst=…,nw_src=…,nw_dst=…[,PROTO_dst=N]`. */
+/**
+ * The ofproto/trace flow argument: `in_port=NAME,[tun_id=…,tun_src=…,tun_dst=…,]PROTO,dl_src=…,dl_dst=…,nw_src=…,
+ * nw_dst=…[,PROTO_dst=N]`; the tunnel fields for a frame a VXLAN port brings in.
+ */
 export function ofprotoFlow(flow: {
   in_port: string;
   protocol: "icmp" | "tcp" | "udp";
@@ -123,9 +131,15 @@ export function ofprotoFlow(flow: {
   nw_src: string;
   nw_dst: string;
   tp_dst?: number;
+  tun_id?: number;
+  tun_src?: string;
+  tun_dst?: string;
 }): string {
   const fields = [
     `in_port=${flow.in_port}`,
+    ...(flow.tun_id === undefined ? [] : [`tun_id=0x${flow.tun_id.toString(16)}`]),
+    ...(flow.tun_src === undefined ? [] : [`tun_src=${flow.tun_src}`]),
+    ...(flow.tun_dst === undefined ? [] : [`tun_dst=${flow.tun_dst}`]),
     flow.protocol,
     `dl_src=${flow.dl_src}`,
     `dl_dst=${flow.dl_dst}`,

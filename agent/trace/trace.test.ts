@@ -72,6 +72,66 @@ describe("ofproto/trace", () => {
   });
 });
 
+// compute1 of a two-host lab: vm1's frame to vm2 on compute2 leaves br-tun by the VXLAN port, which the
+// userspace datapath turns into a tunnel header push, out of the underlay's bridge.
+const tunnelTrace = `Flow: icmp,in_port=2,vlan_tci=0x0000,dl_src=fa:16:3e:00:00:0a,dl_dst=fa:16:3e:00:00:0b,nw_src=10.0.0.10,nw_dst=10.0.0.11,nw_tos=0,nw_ecn=0,nw_ttl=0,nw_frag=no,icmp_type=8,icmp_code=0
+
+bridge("br-int")
+----------------
+ 0. priority 0, cookie 0x4e4c
+    NORMAL
+     -> forwarding to learned port
+
+bridge("br-tun")
+----------------
+ 0. in_port=1, priority 1, cookie 0x4e4c
+    resubmit(,2)
+ 2. dl_dst=00:00:00:00:00:00/01:00:00:00:00:00, priority 0, cookie 0x4e4c
+    resubmit(,20)
+20. dl_vlan=1,dl_dst=fa:16:3e:00:00:0b, priority 2, cookie 0x4e4c
+    pop_vlan
+    load:0x3e9->NXM_NX_TUN_ID[]
+    output:2
+     -> output to native tunnel
+     -> tunneling to 192.0.2.12 via br-phy
+     -> tunneling from 9a:b1:48:14:7d:41 192.0.2.11 to aa:46:87:9f:0f:41 192.0.2.12
+
+bridge("br-phy")
+----------------
+ 0. priority 0
+    NORMAL
+     -> forwarding to learned port
+
+Final flow: unchanged
+Megaflow: recirc_id=0,eth,ip,in_port=2,dl_src=fa:16:3e:00:00:0a,dl_dst=fa:16:3e:00:00:0b,nw_ecn=0,nw_frag=no
+Datapath actions: tnl_push(tnl_port(6),header(size=50,type=4,eth(dst=aa:46:87:9f:0f:41,src=9a:b1:48:14:7d:41,dl_type=0x0800),ipv4(src=192.0.2.11,dst=192.0.2.12,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=4789,csum=0x0),vxlan(flags=0x8000000,vni=0x3e9)),out_port(2)),1
+`;
+
+describe("ofproto/trace into a VXLAN tunnel", () => {
+  it("names the tunnel a header push goes into after its remote address, before the underlay's port", () => {
+    const parsed = parseOfprotoTrace(tunnelTrace, new Map([[1, "underlay0"]]));
+    expect(parsed.bridges).toEqual(["br-int", "br-tun", "br-phy"]);
+    expect(parsed.outputs).toEqual(["vxlan-c000020c", "underlay0"]);
+    expect(parsed.notes).toContain("tunneling to 192.0.2.12 via br-phy");
+  });
+
+  it("writes the tunnel fields of a frame a VXLAN port brings in", () => {
+    expect(
+      ofprotoFlow({
+        in_port: "vxlan-c000020b",
+        tun_id: 1001,
+        tun_src: "192.0.2.11",
+        tun_dst: "192.0.2.12",
+        protocol: "icmp",
+        dl_src: "fa:16:3e:00:00:0a",
+        dl_dst: "fa:16:3e:00:00:0b",
+        nw_src: "10.0.0.10",
+        nw_dst: "10.0.0.11",
+      }),
+    ).toMatch(/^in_port=vxlan-c000020b,tun_id=0x3e9,tun_src=192\.0\.2\.11,tun_dst=192\.0\.2\.12,icmp,/);
+  });
+});
+
 describe("host answers", () => {
   it("prints a route as `ip route get` does", () => {
     expect(

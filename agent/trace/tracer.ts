@@ -82,6 +82,7 @@ export class Tracer {
       integration_bridge: this.settings.integrationBridge,
       bridge_mappings: { ...this.settings.bridgeMappings },
       chain_prefix: this.settings.chainPrefix,
+      tunnel_bridge: this.settings.tunnelBridge ?? null,
     };
   }
 

@@ -174,6 +174,8 @@ export const diagnosisCodes = [
   "mtu-mismatch",
   "security-group-blocks",
   "port-security-spoof",
+  "tunnel-missing",
+  "host-down",
 ] as const;
 export type DiagnosisCode = (typeof diagnosisCodes)[number];
 

@@ -186,6 +186,12 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
   for (const l of events)
     if (l.event.type === "filter-drop") add(filterDiagnosis(model.ports, l.event, l.ref));
 
+  // 8. tunnel-missing, host-down: the hosts the path crosses.
+  for (const l of events) {
+    if (l.event.type === "tunnel-missing") add(tunnelMissing(l.event, l.ref));
+    if (l.event.type === "host-down") add(hostDown(l.event.host, l.ref));
+  }
+
   // Drops that no named trap explains.
   for (const l of events) {
     if (found.some((f) => f.hop === l.ref)) continue;
@@ -206,6 +212,39 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
     }
   }
   return found;
+}
+
+function tunnelMissing(event: Extract<WalkEvent, { type: "tunnel-missing" }>, hop: string): Diagnosis {
+  const { from, to } = event;
+  const towards = to.local_ip === null ? "" : ` (${to.local_ip})`;
+  const has =
+    event.tunnels.length === 0
+      ? "no VXLAN port on this network"
+      : `tunnels to ${event.tunnels.join(", ")} only`;
+  const cause =
+    to.local_ip === null
+      ? `host ${to.host} has no tunnel endpoint: its agent runs without --local-ip`
+      : from.local_ip === null
+        ? `host ${from.host} has no tunnel endpoint: its agent runs without --local-ip`
+        : `${from.host}'s br-tun has ${has}`;
+  return {
+    code: "tunnel-missing",
+    hop,
+    message: `The destination is on host ${to.host}, but host ${from.host} sends nothing into a VXLAN tunnel towards ${to.host}${towards}: ${cause}.`,
+    fix:
+      to.local_ip === null || from.local_ip === null
+        ? `Start the agent of ${to.local_ip === null ? to.host : from.host} with --local-ip ADDRESS (its tunnel endpoint on the underlay), then netlens drift repair --all.`
+        : `netlens drift repair --all (the agent of ${from.host} lays its tunnels again); check that ${to.host}'s --local-ip ${to.local_ip} is the address ${from.host} reaches it by.`,
+  };
+}
+
+function hostDown(host: { host: string; last_seen: string | null }, hop: string): Diagnosis {
+  return {
+    code: "host-down",
+    hop,
+    message: `The packet reaches host ${host.host}, whose agent does not answer (${host.last_seen === null ? "never heard from" : `last seen ${host.last_seen}`}): the trace cannot read what it does there.`,
+    fix: `Bring the agent on ${host.host} back (systemctl status netlens-agent there); netlens host list shows when it answers again.`,
+  };
 }
 
 function routeFix(kind: Place["kind"]): string {

@@ -20,6 +20,7 @@ const info: TraceHostInfo = {
   integration_bridge: "p-int",
   bridge_mappings: {},
   chain_prefix: "p",
+  tunnel_bridge: null,
 };
 
 /** What the scripted host runs and holds, per case. */

@@ -107,7 +107,8 @@ export function crossLeg(trail: Trail, leg: Leg, answer: TraceAnswer | undefined
   return reached;
 }
 
-function ovsText(trace: OvsTrace, target: string): string {
+/** OVS's rules for the frame, where it goes out, and whether that is `target`. */
+export function ovsText(trace: OvsTrace, target: string): string {
   const lines = trace.rules.map(
     (r) => `${r.bridge} table ${r.table}: ${r.text} -> ${r.actions.join(", ") || "(no action)"}`,
   );

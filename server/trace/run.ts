@@ -231,6 +231,7 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   const fipIds = new Map(model.floatingIps.map((f) => [f.floatingIpAddress, f.id]));
   const ctx: WalkContext = {
     host: hostAnswers,
+    across: null,
     info,
     protocol: input.protocol,
     port: input.port ?? null,

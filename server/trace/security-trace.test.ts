@@ -24,6 +24,7 @@ const info: TraceHostInfo = {
   integration_bridge: "s-int",
   bridge_mappings: {},
   chain_prefix: "s",
+  tunnel_bridge: null,
 };
 
 let base: TestApi;
@@ -66,6 +67,7 @@ function answer(q: TraceQuestion): TraceAnswer {
 /** The walk's context for one step: the host is this file's scripted one. */
 const context = (filters: WalkContext["filters"]): WalkContext => ({
   host: new HostAnswers(agent),
+  across: null,
   info,
   protocol: "icmp",
   port: null,

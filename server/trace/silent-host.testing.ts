@@ -41,6 +41,7 @@ export const silentHost: TraceAgents = {
           integration_bridge: "t-int",
           bridge_mappings: { public: "t-ex" },
           chain_prefix: "t",
+          tunnel_bridge: null,
         },
         answers: questions.map(silence),
         duration_ms: 0,

@@ -282,6 +282,15 @@ const tenantDiagnoses: Record<DiagnosisCode, Pick<Diagnosis, "message" | "fix">>
     message: "A device on the path has an MTU other than its network's: full-size packets are dropped there.",
     fix: "An admin sets the device back to the network's MTU (the admin's trace names it), or sets the network's MTU.",
   },
+  "tunnel-missing": {
+    message:
+      "The destination is on another host, and no tunnel joins the two hosts for this network: the packet cannot get there.",
+    fix: "An admin repairs the tunnels between the hosts: the admin's trace names them.",
+  },
+  "host-down": {
+    message: "The packet reaches a host whose agent does not answer: the trace cannot follow it there.",
+    fix: "An admin brings the host's agent back: the admin's trace names the host.",
+  },
 };
 
 function tenantDiagnosis(d: Diagnosis): Diagnosis {

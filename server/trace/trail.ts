@@ -10,7 +10,8 @@ import type { ConnNat, Packet, WalkEvent, WalkResult } from "./walk-state";
 type HopSpec = { action: HopAction; decided_by: DecidedBy; vlan?: number; rule?: HopRule | undefined };
 
 export class Trail {
-  readonly #host: string;
+  /** The host the packet is on: a tunnel carries it to another. */
+  #host: string;
   readonly #hops: Hop[] = [];
   readonly #points: HopPoints = [];
   readonly #events: WalkEvent[] = [];
@@ -62,6 +63,11 @@ export class Trail {
       spec,
       point,
     );
+  }
+
+  /** A tunnel delivered the packet to `host`: the hops from here on are there. */
+  onHost(host: string): void {
+    this.#host = host;
   }
 
   event(event: WalkEvent): void {

@@ -51,6 +51,10 @@ export type WalkEvent =
       iif: string | null;
     }
   | { type: "no-device"; hop: number; place: Place; oif: string }
+  /** The packet's destination is on `to`, and `from` sends nothing into a tunnel towards it. */
+  | { type: "tunnel-missing"; hop: number; from: TunnelHost; to: TunnelHost; tunnels: string[] }
+  /** The host the packet reaches cannot be asked: its agent is offline. */
+  | { type: "host-down"; hop: number; host: TunnelHost }
   | {
       type: "filter-drop";
       hop: number;
@@ -59,6 +63,24 @@ export type WalkEvent =
       verdict: "blocked" | "spoof";
       packet: FilteredPacket;
     };
+
+/** A host the walk crosses, as its agent row has it. */
+export type TunnelHost = {
+  host: string;
+  /** Its VXLAN tunnel endpoint (Neutron's local_ip); null: it has no tunnels. */
+  local_ip: string | null;
+  /** Its tunnel bridge (br-tun); null: its agent runs without one. */
+  tunnel_bridge: string | null;
+  /** Whether its agent answers (hosts.ts's liveness), and when it was last heard from. */
+  online: boolean;
+  last_seen: string | null;
+};
+
+/** A host the walk may cross to: its row, and its agent's answers (null: it has no agent to ask). */
+export type HostSide = { host: TunnelHost; answers: HostAnswers | null };
+
+/** The hosts of a trace: where each place is, by namespace, and each host by name. */
+export type Across = { hostOf: ReadonlyMap<string, string>; hosts: ReadonlyMap<string, HostSide> };
 
 export type WalkResult = {
   hops: Hop[];
@@ -73,8 +95,10 @@ export type WalkResult = {
 };
 
 export type WalkContext = {
-  /** The host's answers for this trace: each question asked once, several per round trip. */
+  /** The answers of the host the walk is on: each question asked once, several per round trip. */
   host: HostAnswers;
+  /** With several hosts: where each place is, and the others' agents (a tunnel leads there). */
+  across: Across | null;
   info: TraceHostInfo;
   protocol: TraceProtocol;
   port: number | null;

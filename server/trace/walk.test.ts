@@ -22,6 +22,7 @@ const info: TraceHostInfo = {
   integration_bridge: "t-int",
   bridge_mappings: { public: "t-ex" },
   chain_prefix: "t",
+  tunnel_bridge: null,
 };
 
 let macs = 0;
@@ -161,6 +162,7 @@ function outputOf(q: OvsQuestion): string | null {
 function context(agent: TraceAgent): WalkContext {
   return {
     host: new HostAnswers(agent),
+    across: null,
     info,
     protocol: "icmp",
     port: null,

@@ -7,6 +7,7 @@
 
 import type { RouteQuestion, TraceQuestion } from "../../agent/contract/trace";
 import type { NatRuleCounters } from "../../lib/host-snapshot";
+import { crossHosts, otherHost } from "./across";
 import { crossLeg, type Leg, switchLeg } from "./leg";
 import type { Place } from "./places";
 import { crossFilter, filterDrops } from "./port-filter";
@@ -21,7 +22,7 @@ import {
   wayOut,
 } from "./steps";
 import { Trail } from "./trail";
-import type { ConnNat, Packet, WalkContext, WalkResult } from "./walk-state";
+import type { ConnNat, HostSide, Packet, WalkContext, WalkResult } from "./walk-state";
 
 const MAX_PLACES = 12;
 
@@ -65,8 +66,11 @@ async function natOf(
   return rules;
 }
 
-/** Where the packet is: the place, the device it came in by (null: sent from here), the leg that brought it. */
-type Arrival = { place: Place; iif: string | null; leg: Leg | null };
+/**
+ * Where the packet is: the place, the device it came in by (null: sent from here), the leg that brought it, and
+ * the host that leg crossed to (null: the same host).
+ */
+type Arrival = { place: Place; iif: string | null; leg: Leg | null; remote: HostSide | null };
 
 /**
  * Walks from `start` (a packet sent from `place`) until it is delivered or dropped. `direction` reply: NAT comes
@@ -85,10 +89,18 @@ export async function walk(
   // A port forwarding changes the destination port on the way: the context follows the packet.
   let ctx = walkContext;
   const trail = new Trail(ctx.info.host, start);
-  let arrival: Arrival = { place: start.place, iif: null, leg: null };
+  let arrival: Arrival = { place: start.place, iif: null, leg: null, remote: null };
   for (let visited = 0; visited < MAX_PLACES; visited++) {
-    const { place, iif, leg } = arrival;
-    const legQuestions = leg?.question ? [leg.question] : [];
+    const { place, iif, leg, remote } = arrival;
+    // A leg to another host is crossed first: the walk goes on there, with that host's answers.
+    if (leg !== null && remote !== null) {
+      // As on one host, the filter's verdict names a drop in B's OVS trace (recorded below).
+      const filtered = filterDrops(ctx, trail, direction, "ingress", leg.to);
+      const crossed = await crossHosts(ctx, trail, leg, remote);
+      if (crossed === null || (!filtered && !crossed.reached)) return trail.end(null);
+      ctx = crossed.ctx;
+    }
+    const legQuestions = leg?.question && remote === null ? [leg.question] : [];
     const rules = place.kind === "router" ? await natOf(ctx, place.namespace, legQuestions) : [];
     const way = wayIn(ctx, direction, place, iif, trail.packet, rules, forwardNat);
     const arrived = way?.packet ?? trail.packet;
@@ -105,11 +117,14 @@ export async function walk(
         : [];
     const answers = await ctx.host.ask([...legQuestions, ...(question ? [question] : [])], replyStart);
     // What happens here counts once the leg that brought the packet is known to carry it.
-    if (leg !== null) {
+    if (leg !== null && remote === null) {
       // The model's verdict on the port's filter comes first: OVS's trace of a dropped packet ends in the same
       // filter, and the hop names it with the rule to create rather than as a frame the network lost.
       const filtered = filterDrops(ctx, trail, direction, "ingress", leg.to);
       if (!filtered && !crossLeg(trail, leg, leg.question ? answers[0] : undefined)) return trail.end(null);
+      const into = { namespace: leg.to.place.namespace, interface: leg.to.device.name };
+      if (!crossFilter(ctx, trail, direction, "ingress", leg.to, into)) return trail.end(null);
+    } else if (leg !== null) {
       const into = { namespace: leg.to.place.namespace, interface: leg.to.device.name };
       if (!crossFilter(ctx, trail, direction, "ingress", leg.to, into)) return trail.end(null);
     }
@@ -132,7 +147,7 @@ export async function walk(
       crossLeg(trail, next, undefined);
       return trail.end(null);
     }
-    arrival = { place: hop.next.place, iif: hop.next.device.name, leg: next };
+    arrival = { place: hop.next.place, iif: hop.next.device.name, leg: next, remote: otherHost(ctx, next) };
   }
   const { place, leg } = arrival;
   if (leg?.question && !crossLeg(trail, leg, (await ctx.host.ask([leg.question]))[0])) return trail.end(null);
