@@ -3,7 +3,7 @@
 // plan flows through here, so that they agree.
 import { deviceNames } from "../../lib/names";
 import type { HostIntent } from "../contract/intent";
-import { type BridgePort, type FilteredPort, type FirewallCache, planFirewall } from "./firewall";
+import { type BridgePort, digestOf, type FilteredPort, type FirewallCache, planFirewall } from "./firewall";
 import { planFlows } from "./ovs";
 import type { DesiredFlows } from "./pictures";
 
@@ -18,23 +18,58 @@ export type BridgeState = {
   workloadPorts: ReadonlyMap<string, string>;
   /** Flows rendered earlier in this apply or the last (none: render all). */
   cache?: FirewallCache;
+  /** The last plan of the bridges, reused while its inputs stay (an apply plans them up to three times). */
+  memo?: BridgeFlowsMemo;
 };
+
+/** The bridges' flows last planned, for one intent (by identity) and the rest of the inputs (by value). */
+export class BridgeFlowsMemo {
+  #last: { intent: HostIntent; key: string; flows: DesiredFlows[] } | null = null;
+
+  get(intent: HostIntent, key: string, plan: () => DesiredFlows[]): DesiredFlows[] {
+    if (this.#last?.intent === intent && this.#last.key === key) return this.#last.flows;
+    const flows = plan();
+    this.#last = { intent, key, flows };
+    return flows;
+  }
+}
 
 export const noBridgeState: BridgeState = { present: null, workloadPorts: new Map() };
 
+type BridgeSettings = { integrationBridge: string; bridgeMappings: Record<string, string> };
+
+/** Each bridge's flows, in no particular order (the diff compares them as sets). */
 export function planBridgeFlows(
   intent: HostIntent,
-  settings: { integrationBridge: string; bridgeMappings: Record<string, string> },
+  settings: BridgeSettings,
+  localVlans: ReadonlyMap<string, number>,
+  bridge: BridgeState,
+): DesiredFlows[] {
+  const { memo } = bridge;
+  if (memo === undefined) return render(intent, settings, localVlans, bridge);
+  const present = bridge.present === null ? null : [...bridge.present];
+  const key = JSON.stringify([settings, [...localVlans], present, [...bridge.workloadPorts]]);
+  return memo.get(intent, key, () => render(intent, settings, localVlans, bridge));
+}
+
+function render(
+  intent: HostIntent,
+  settings: BridgeSettings,
   localVlans: ReadonlyMap<string, number>,
   bridge: BridgeState,
 ): DesiredFlows[] {
   const flows = planFlows(settings.integrationBridge, settings.bridgeMappings, intent.networks, localVlans);
   const { filtered, others } = firewallPorts(intent, localVlans, bridge);
-  return flows.map((f) =>
-    f.bridge === settings.integrationBridge
-      ? { ...f, flows: [...f.flows, ...planFirewall(filtered, others, bridge.cache)].sort() }
-      : f,
-  );
+  const groups = intent.security_groups ?? [];
+  return flows.map((f) => {
+    if (f.bridge !== settings.integrationBridge) return f;
+    const firewall = planFirewall(filtered, others, groups, bridge.cache);
+    return {
+      ...f,
+      flows: [...f.flows, ...firewall.flows],
+      digest: `${firewall.digest}:${digestOf(f.flows)}`,
+    };
+  });
 }
 
 /**
