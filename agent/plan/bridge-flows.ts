@@ -64,9 +64,11 @@ function render(
   return flows.map((f) => {
     if (f.bridge !== settings.integrationBridge) return f;
     const firewall = planFirewall(filtered, others, groups, bridge.cache);
+    // Appended rather than copied together: ~12,000 flows on 1,000 filtered ports.
+    firewall.flows.push(...f.flows);
     return {
       ...f,
-      flows: [...f.flows, ...firewall.flows],
+      flows: firewall.flows,
       digest: `${firewall.digest}:${digestOf(f.flows)}`,
     };
   });
