@@ -44,15 +44,6 @@ export async function pingOnce(ns: string, address: string): Promise<boolean> {
   return code === 0;
 }
 
-/**
- * A ping answered within `seconds` (one a second until then): for a path that has just been wired, whose last
- * flows (a newly bound port's security groups) may land a moment after its port went ACTIVE.
- */
-export async function pingWithin(ns: string, address: string, seconds: number): Promise<boolean> {
-  const { code } = await nsExec(ns, ["ping", "-c", "1", "-w", String(seconds), address], true);
-  return code === 0;
-}
-
 export async function namespacesWithPrefix(prefix: string): Promise<string[]> {
   const { stdout } = await run("ip", ["netns", "list"]);
   return stdout
