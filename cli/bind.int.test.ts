@@ -1,12 +1,12 @@
 // Port binding end to end, a workload plugged by hand the way Nova and os-vif plug a VM: a namespace, a veth whose
 // namespace end has the port's MAC and address (set statically here), the other end added to the integration
-// bridge with `external_ids:iface-id=<port id>`. The agent binds it (tag, port ACTIVE with its host), a lab probe
-// on the same network answers its ping; unplugged it goes DOWN, plugged again ACTIVE; an iface-id naming no port
-// is reported unbound on the dead VLAN and breaks nothing.
+// bridge with `external_ids:iface-id=<port id>`. The agent binds it (tag, its security groups' flows, then port
+// ACTIVE with its host), a lab probe on the same network answers its ping at once; unplugged it goes DOWN,
+// plugged again ACTIVE; an iface-id naming no port is reported unbound on the dead VLAN and breaks nothing.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../agent/host/exec";
-import { pingOnce, pingWithin } from "../agent/testing/host";
+import { pingOnce } from "../agent/testing/host";
 import type { PluggedInterface } from "../lib/host-snapshot";
 import { type Stack, startStack } from "./testing/stack";
 import { addWorkload, plugWorkload } from "./testing/workload";
@@ -79,6 +79,23 @@ describe("binding a workload plugged by iface-id", () => {
   let mac: string;
   let probeTag: string;
 
+  /** The workload's firewall flows are on the bridge: anti-spoofing (71), its egress (72) and ingress (82). */
+  async function expectFiltered(): Promise<void> {
+    const { stdout } = await run("ovs-ofctl", [
+      "--names",
+      "--no-stats",
+      "dump-flows",
+      `unix:${stack.sandbox.dir}/${intBridge}.mgmt`,
+      "cookie=0x4e4c/-1",
+    ]);
+    const flows = stdout.split("\n");
+    const has = (table: number, text: string) =>
+      flows.some((f) => f.includes(`table=${table},`) && f.includes(text));
+    expect(has(71, `in_port=${vmTap},dl_src=${mac}`)).toBe(true);
+    expect(has(72, `ct_state=+new-est+trk,in_port=${vmTap}`)).toBe(true);
+    expect(has(82, `ct_state=+new-est+trk,reg6=0x${Number(probeTag).toString(16)},dl_dst=${mac}`)).toBe(true);
+  }
+
   it("creates the port with openstack's device fields and lists them in openstack's columns", async () => {
     await stack.cliOk("network", "create", "bindnet");
     await stack.cliOk(
@@ -144,7 +161,10 @@ describe("binding a workload plugged by iface-id", () => {
     expect(ms).toBeLessThan(2_000);
     console.info(`plug -> ACTIVE in ${ms} ms`);
     expect(await portTag(vmTap)).toBe(probeTag);
-    expect(await pingWithin(workloadNs, "10.77.0.5", 3)).toBe(true);
+    // As Neutron reports a device up only once its filter is set: ACTIVE means its security groups' flows are
+    // in, and a ping its default group allows is answered at once.
+    await expectFiltered();
+    expect(await pingOnce(workloadNs, "10.77.0.5")).toBe(true);
   });
 
   it("goes DOWN and unbound when unplugged, and ACTIVE again when plugged again", async () => {
@@ -157,7 +177,8 @@ describe("binding a workload plugged by iface-id", () => {
     const again = await portUntil("vm-port", (p) => p.status === "ACTIVE");
     expect(again.port["binding:host_id"]).toBe(host);
     expect(await portTag(vmTap)).toBe(probeTag);
-    expect(await pingWithin(workloadNs, "10.77.0.5", 3)).toBe(true);
+    await expectFiltered();
+    expect(await pingOnce(workloadNs, "10.77.0.5")).toBe(true);
   });
 
   it("keeps a host set with `port set --host` when unplugged, until `port unset --host`", async () => {
@@ -201,7 +222,7 @@ describe("binding a workload plugged by iface-id", () => {
     expect(await pingOnce(strayNs, "10.77.0.5")).toBe(false);
     // The bound workload is untouched, and the host's own report says so too.
     expect(pluggedOnHost().find((i) => i.name === vmTap)).toMatchObject({ state: "bound", port_id: portId });
-    expect(await pingWithin(workloadNs, "10.77.0.5", 3)).toBe(true);
+    expect(await pingOnce(workloadNs, "10.77.0.5")).toBe(true);
     const inspect = await stack.cli("host", "inspect", host, "--section", "bindings");
     expect(inspect.stdout).toContain(`${strayTap} iface-id=${nobody} unbound tag 4095`);
     expect((await stack.cliJson<PortShow>("port", "show", "vm-port")).status).toBe("ACTIVE");

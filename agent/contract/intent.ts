@@ -92,7 +92,7 @@ export const intentPort = z.object({
 });
 
 /**
- * One security group rule as the server compiled it for a port (Neutron's fields, IPv4 only): `protocol` is the
+ * One security group rule as the server compiled it (Neutron's fields, IPv4 only): `protocol` is the
  * IP protocol number (null: any); the port range is TCP/UDP/SCTP ports, or for ICMP the type (min) and code
  * (max). `remote_ip_prefixes`: the addresses the other end may have, null for any; a rule naming a remote group
  * carries the addresses of that group's members that the server knows (none: the rule matches nothing).
@@ -106,10 +106,21 @@ export const intentFirewallRule = z.object({
 });
 
 /**
+ * A security group of the ports this host filters, with its rules, once for all its ports (as Neutron's server
+ * hands its agents `security_groups` beside the devices that name them): a rule added to a group of 1,000 ports
+ * travels and applies once.
+ */
+export const intentSecurityGroup = z.object({
+  id: uuid,
+  rules: z.array(intentFirewallRule).max(10_000),
+});
+
+/**
  * A port the host filters, as Neutron's `openvswitch` firewall driver does (lab probes and bound workload ports;
  * never the network service's own ports): it may send only from its MAC and fixed IPs and its allowed address
- * pairs, and only what its security groups' rules allow passes (stateful: replies pass). `port_security_enabled`
- * false: neither filter nor anti-spoofing.
+ * pairs, and only what the rules of its security groups (`security_groups`, ids of the intent's) allow passes
+ * (stateful: replies pass). A group the intent lacks allows nothing. `port_security_enabled` false: neither
+ * filter nor anti-spoofing.
  */
 export const intentFirewallPort = z.object({
   port_id: uuid,
@@ -118,7 +129,7 @@ export const intentFirewallPort = z.object({
   fixed_ips: z.array(ipv4).max(64),
   allowed_address_pairs: z.array(z.object({ ip_address: cidr, mac_address: mac })).max(1024),
   port_security_enabled: z.boolean(),
-  rules: z.array(intentFirewallRule).max(10_000),
+  security_groups: z.array(uuid).max(1024),
 });
 
 /** A port bound (or pinned by binding:host_id) to another host: an interface here naming it is not bound. */
@@ -203,6 +214,8 @@ export const hostIntent = z.object({
   ports_elsewhere: z.array(intentPortElsewhere).optional(),
   /** The ports this host filters; absent: an intent of a server that enforces no security groups. */
   firewall: z.array(intentFirewallPort).optional(),
+  /** The security groups of the ports in `firewall`; absent: none. */
+  security_groups: z.array(intentSecurityGroup).optional(),
   /** The VXLAN networks this host has ports on, towards the other hosts; absent: none (one host). */
   tunnels: z.array(intentTunnelNetwork).optional(),
   /**
@@ -227,6 +240,7 @@ export const intentEnvelope = hostIntent.extend({
   ports: z.array(z.unknown()).optional(),
   ports_elsewhere: z.array(z.unknown()).optional(),
   firewall: z.array(z.unknown()).optional(),
+  security_groups: z.array(z.unknown()).optional(),
   tunnels: z.array(z.unknown()).optional(),
 });
 
@@ -246,6 +260,7 @@ export type IntentPort = z.infer<typeof intentPort>;
 export type IntentPortElsewhere = z.infer<typeof intentPortElsewhere>;
 export type IntentFirewallPort = z.infer<typeof intentFirewallPort>;
 export type IntentFirewallRule = z.infer<typeof intentFirewallRule>;
+export type IntentSecurityGroup = z.infer<typeof intentSecurityGroup>;
 export type IntentTunnelNetwork = z.infer<typeof intentTunnelNetwork>;
 
 /** What the agent answers to `apply`. Errors name the resource (router, instance, floating IP or network id; a

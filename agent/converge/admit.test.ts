@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ids, labIntent, labRouter } from "../testing/intent";
-import { admitIntent } from "./admit";
+import { Admitted, admitIntent } from "./admit";
 
 describe("admitting an intent resource by resource", () => {
   it("takes a whole valid intent as it is", () => {
@@ -38,5 +38,26 @@ describe("admitting an intent resource by resource", () => {
 
   it("refuses the whole intent when its envelope is wrong (no revision)", () => {
     expect(() => admitIntent({ ...labIntent(1), revision: 0 }, "t1-")).toThrow();
+  });
+
+  it("takes a firewall port the last intent had as it was admitted, and checks a changed one again", () => {
+    const admitted = new Admitted();
+    const port = {
+      port_id: "c0000000-0000-4000-8000-0000000000c1",
+      network_id: "c0000000-0000-4000-8000-0000000000c2",
+      mac_address: "fa:16:3e:00:00:c1",
+      fixed_ips: ["10.0.0.5"],
+      allowed_address_pairs: [],
+      port_security_enabled: true,
+      security_groups: [],
+    };
+    const admit = (firewall: unknown[]) => admitIntent({ ...labIntent(1), firewall }, "t1-", null, admitted);
+    const first = admit([port]).intent.firewall?.[0];
+    expect(admit([{ ...port }]).intent.firewall?.[0]).toBe(first);
+    const changed = admit([{ ...port, fixed_ips: ["10.0.0.6"] }]).intent.firewall?.[0];
+    expect(changed).toMatchObject({ fixed_ips: ["10.0.0.6"] });
+    const refused = admit([{ ...port, fixed_ips: ["not an address"] }]);
+    expect(refused.intent.firewall).toEqual([]);
+    expect(refused.refused.map((r) => r.resource_id)).toEqual([port.port_id]);
   });
 });

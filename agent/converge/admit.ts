@@ -13,6 +13,7 @@ import {
   intentPort,
   intentPortElsewhere,
   intentRouter,
+  intentSecurityGroup,
   intentTunnelNetwork,
   intentUplink,
 } from "../contract/intent";
@@ -38,11 +39,37 @@ type Fields = Record<string, unknown>;
 const uuidOf = (value: unknown): string | null =>
   typeof value === "string" && UUID.test(value) ? value : null;
 
+/**
+ * Items admitted by the last intent, by their text: the same item in the next one is taken as it was, neither
+ * checked nor copied again (a push changes a few of 1,000 ports; the firewall also reuses what it rendered for
+ * an item it has seen).
+ */
+export class Admitted {
+  #last = new Map<string, unknown>();
+  #next = new Map<string, unknown>();
+
+  take(text: string, check: () => unknown): unknown {
+    const item = this.#last.get(text) ?? this.#next.get(text) ?? check();
+    this.#next.set(text, item);
+    return item;
+  }
+
+  /** Once an intent is admitted: what it did not repeat is forgotten. */
+  done(): void {
+    this.#last = this.#next;
+    this.#next = new Map();
+  }
+}
+
+/** Lists whose items are many and mostly the same from one intent to the next. */
+const REMEMBERED = new Set(["port", "firewall port", "security group"]);
+
 /** `localIp`: this host's tunnel endpoint (null: none), which no tunnel may point at. */
 export function admitIntent(
   raw: unknown,
   prefix: string,
   localIp: string | null = null,
+  admitted: Admitted = new Admitted(),
 ): { intent: HostIntent; refused: Refused[] } {
   const envelope = intentEnvelope.parse(raw);
   const refused: Refused[] = [];
@@ -54,7 +81,10 @@ export function admitIntent(
     namespaceOf: (item: Fields) => string | null,
   ): T[] =>
     items.flatMap((item, index) => {
-      const parsed = schema.safeParse(item);
+      const check = () => schema.safeParse(item);
+      const parsed = (
+        REMEMBERED.has(kind) ? admitted.take(`${kind} ${JSON.stringify(item)}`, check) : check()
+      ) as ReturnType<typeof check>;
       if (parsed.success) return [parsed.data];
       const fields: Fields = typeof item === "object" && item !== null ? (item as Fields) : {};
       refused.push({
@@ -120,5 +150,15 @@ export function admitIntent(
     const refusal = tunnelsRefusal(intent.tunnels, localIp);
     if (refusal !== null) throw new IntentRefusedError(refusal);
   }
+  // A refused group allows nothing on the ports that name it (plan/firewall.ts).
+  if (envelope.security_groups !== undefined)
+    intent.security_groups = admit(
+      "security group",
+      envelope.security_groups,
+      intentSecurityGroup,
+      "id",
+      () => null,
+    );
+  admitted.done();
   return { intent, refused };
 }

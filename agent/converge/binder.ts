@@ -1,6 +1,7 @@
 // Binds what others plug into our integration bridge with `external_ids:iface-id=<port id>` (a VM's tap, a
 // container's veth), as Neutron's OVS agent does: on every change the OVSDB monitor sees and after every apply,
-// one pass between applies reads the bridge, plans (plan/bindings.ts) and sets the ports' tags. What became of
+// one pass between applies reads the bridge, plans (plan/bindings.ts) and sets the ports' tags; when the bound
+// ports changed, an apply wires them (their security groups' flows) before they are reported. What became of
 // each interface is the snapshot's `bindings` section, from which the server sets the ports' status and host.
 import type { Logger } from "pino";
 import type { BindingsSection, PluggedInterface } from "../../lib/host-snapshot";
@@ -49,6 +50,8 @@ export class Binder {
   #workloadOnly = "";
   /** Bound interfaces by port id: the firewall's flows name them (a full apply plans them: Converger.refresh). */
   #ports: ReadonlyMap<string, string> = new Map();
+  /** The last refresh for the bound ports failed: the next pass refreshes before it reports them. */
+  #unfiltered = false;
   /** The drop flows the last pass left; null until the first pass has read the bridge. */
   #drops: ReadonlySet<string> | null = null;
   #timer: NodeJS.Timeout | undefined;
@@ -114,7 +117,7 @@ export class Binder {
   }
 
   async #pass(): Promise<void> {
-    const refresh = await this.#d.host.exclusive(async () => {
+    const { refresh, interfaces } = await this.#d.host.exclusive(async () => {
       const { ovs, integrationBridge, prefix } = this.#d;
       const intent = this.#d.host.lastIntent ?? emptyIntent;
       const { plugged, ownTags } = await readIntegrationPorts(ovs, integrationBridge, prefix);
@@ -126,19 +129,26 @@ export class Binder {
       await this.#dropDead(new Set(deadPortFlows(plan.interfaces, plugged)));
       if (plan.changes.length > 0) this.#d.log.info({ changes: plan.changes }, "bound plugged interfaces");
       this.#vlans = new Map(wanted.flatMap((network) => tagOf(vlans, network)));
-      this.#publish(plan.interfaces);
       const only = [...new Set(wanted.filter((network) => !ownTags.has(network)))].sort().join(",");
       const ports = new Map(
         plan.interfaces.flatMap((i) =>
           i.state === "bound" && i.port_id !== null ? [[i.port_id, i.name]] : [],
         ),
       );
-      const changed = only !== this.#workloadOnly || !samePorts(ports, this.#ports);
+      const changed = this.#unfiltered || only !== this.#workloadOnly || !samePorts(ports, this.#ports);
       this.#workloadOnly = only;
       this.#ports = ports;
-      return changed;
+      if (!changed) this.#publish(plan.interfaces);
+      return { refresh: changed, interfaces: plan.interfaces };
     });
-    if (refresh) await this.#d.host.refresh();
+    if (!refresh) return;
+    // As Neutron reports a device up only once its filter is set: what was bound or unbound is reported once the
+    // apply that wires it (its security groups' flows, its network's) has run. Should it fail, the next pass
+    // applies again before it reports.
+    this.#unfiltered = true;
+    await this.#d.host.refresh();
+    this.#unfiltered = false;
+    this.#publish(interfaces);
   }
 
   /**

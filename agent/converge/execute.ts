@@ -206,7 +206,9 @@ export async function executeActions(
   const flows = () =>
     Promise.all(
       flowSets.map(({ action: a, later }) =>
-        deps.ovs.modifyFlows(a.bridge, a.add, later).catch((e: unknown) => fail(a.resource, message(e))),
+        deps.ovs
+          .modifyFlows(a.bridge, a.add, later, a.atomic)
+          .catch((e: unknown) => fail(a.resource, message(e))),
       ),
     );
   // 5. Daemons, once their devices have their addresses (and NAT its redirect): files, then a start or a

@@ -15,14 +15,14 @@ import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
 import { type AgentOptions, agentBridges, dhcpDir, metadataSettings } from "../options";
 import { type Action, describeAction } from "../plan/actions";
-import { type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
+import { BridgeFlowsMemo, type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
 import { FirewallCache } from "../plan/firewall";
 import { observedLocalVlans } from "../plan/localVlans";
 import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
-import { admitIntent, type Refused } from "./admit";
+import { Admitted, admitIntent, type Refused } from "./admit";
 import { ensureBridges } from "./bridges";
 import { executeActions } from "./execute";
 import { KeyedLock, Serial } from "./lock";
@@ -113,6 +113,9 @@ export class Converger {
   readonly #announcer: ArpAnnouncer;
   /** The firewall's flows as rendered by this apply and the last. */
   readonly #firewallCache = new FirewallCache();
+  readonly #flowsMemo = new BridgeFlowsMemo();
+  /** What the last intent's items were admitted as (converge/admit.ts). */
+  readonly #admitted = new Admitted();
 
   private constructor(
     deps: ConvergerDeps,
@@ -167,7 +170,12 @@ export class Converger {
     return this.#serial.run(async () => {
       // Refused before it runs: an invalid envelope or an older intent is the caller's mistake and leaves
       // health alone. A bad resource inside is not: it is reported, and the rest applies.
-      const { intent, refused } = admitIntent(raw, this.#settings.prefix, this.#settings.localIp ?? null);
+      const { intent, refused } = admitIntent(
+        raw,
+        this.#settings.prefix,
+        this.#settings.localIp ?? null,
+        this.#admitted,
+      );
       if (intent.revision < this.appliedRevision)
         throw new RevisionConflictError(intent.revision, this.appliedRevision);
       return this.#reported(async () => {
@@ -562,7 +570,7 @@ export class Converger {
     for (const port of host.ovsPorts)
       if (port.bridge === this.#settings.integrationBridge && port.ofport !== null && port.ofport > 0)
         present.add(port.name);
-    return { present, workloadPorts, cache: this.#firewallCache };
+    return { present, workloadPorts, cache: this.#firewallCache, memo: this.#flowsMemo };
   }
 
   /** The local VLANs in use: our ports' tags, and those of the workloads the binder wired (ours win). */

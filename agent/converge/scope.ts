@@ -66,7 +66,11 @@ export function intentParts(
 
 /** The flows of each bridge as a part: `flows:<bridge>`, owned by the bridge. */
 export function flowParts(flows: DesiredFlows[]): Part[] {
-  return flows.map((f) => ({ key: flowKey(f.bridge), resourceId: f.bridge, digest: digestOf(f.flows) }));
+  return flows.map((f) => ({
+    key: flowKey(f.bridge),
+    resourceId: f.bridge,
+    digest: f.digest ?? digestOf(f.flows),
+  }));
 }
 
 export const flowKey = (bridge: string) => `flows:${bridge}`;

@@ -143,17 +143,17 @@ export class Ovs {
   }
 
   /**
-   * Adds and removes flows of ours in one bundle (one transaction). A removal matches the flow strictly (match
-   * and priority, which name at most one flow of a table) and our cookie, so a flow someone else added to the
-   * same bridge is never touched.
+   * Adds and removes flows of ours, in one bundle (one transaction) unless `atomic` is false (then in order,
+   * removals first). A removal matches the flow strictly (match and priority, which name at most one flow of a
+   * table) and our cookie, so a flow someone else added to the same bridge is never touched.
    */
-  async modifyFlows(bridge: string, add: string[], remove: string[]): Promise<void> {
+  async modifyFlows(bridge: string, add: string[], remove: string[], atomic = true): Promise<void> {
     const lines = [
       ...remove.map((flow) => `delete_strict ${strictMatchOf(flow)}`),
       ...add.map((flow) => `add ${flow}`),
     ];
     if (lines.length === 0) return;
-    await run("ovs-ofctl", ["--bundle", "add-flows", this.mgmt(bridge), "-"], {
+    await run("ovs-ofctl", [...(atomic ? ["--bundle"] : []), "add-flows", this.mgmt(bridge), "-"], {
       input: `${lines.join("\n")}\n`,
     });
   }

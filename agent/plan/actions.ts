@@ -58,7 +58,8 @@ export type Action = Base &
         deleteJumps: string[];
         addJumps: string[];
       }
-    | { kind: "flows-set"; bridge: string; add: string[]; remove: string[] }
+    /** `atomic`: in one bundle (one transaction); else flow by flow, removals first. */
+    | { kind: "flows-set"; bridge: string; add: string[]; remove: string[]; atomic: boolean }
     /** Stops a daemon of a namespace (the one its pid file names, if it runs); `purge`: then removes that
      * directory of its files (the daemon is no longer wanted). */
     | { kind: "daemon-stop"; ns: string; program: DaemonProgram; pidFile: string; purge: string | null }
@@ -151,7 +152,7 @@ export function describeAction(action: Action): string {
     case "nat-chains":
       return `${action.ns}: iptables-restore --noflush -t ${action.table} of ${natSummary(action)}`;
     case "flows-set":
-      return `ovs-ofctl --bundle add-flows ${action.bridge} (+${action.add.length} -${action.remove.length} flows)`;
+      return `ovs-ofctl${action.atomic ? " --bundle" : ""} add-flows ${action.bridge} (+${action.add.length} -${action.remove.length} flows)`;
     case "daemon-stop":
       return `${action.ns}: stop ${action.program} (${action.pidFile})${action.purge ? `, remove ${action.purge}` : ""}`;
     case "daemon-files":

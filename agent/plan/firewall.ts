@@ -1,18 +1,28 @@
 // Security groups and port security on the integration bridge with conntrack flows, as Neutron's `openvswitch`
-// firewall driver lays them out (its tables 60/71/72/81/82), pure. Every flow is written as `ovs-ofctl --names
-// --no-stats dump-flows` prints it (after normalizeFlow), so that the apply diffs them as text with the others.
+// firewall driver lays them out (its tables 60/71/72/81/82/91/92), pure. Every flow is written as `ovs-ofctl
+// --names --no-stats dump-flows` prints it (after normalizeFlow), so that the apply diffs them as text with the
+// others.
 //
 //   table 0   which port a packet comes from: a filtered port's goes to 71 (egress), any other port of ours
 //             (router, DHCP, port security off) straight to 60, its network's local VLAN in reg6 either way
 //   table 60  towards a filtered port (its network in reg6, its MAC): to 81 (ingress); everything else NORMAL
 //   table 71  egress anti-spoofing: only the port's MAC with its fixed IPs and allowed address pairs (IP and ARP),
 //             DHCP as a client only; IP goes through conntrack in the network's zone
-//   table 72  egress rules: replies and related pass, +inv dropped, new connections a rule allows committed
+//   table 72  egress: replies and related pass, +inv dropped; a new connection goes through the rules of each of
+//             the port's groups (73), then to 91
+//   table 73  egress rules, once per group (its index in reg7): a rule that matches sets reg8[0]
+//   table 91  a new connection a rule allowed (reg8[0]) is committed and switched; the rest dropped
 //   table 81  ingress: ARP switched, the VLAN tag popped, IP through conntrack (once: a packet already tracked
 //             on its way out of a filtered port on this host keeps that state)
-//   table 82  ingress rules, as table 72, then out of the port itself
+//   table 82  ingress, as 72: the port's groups' rules (83), then to 92
+//   table 83  ingress rules, once per group: a rule that matches sets reg9[0]
+//   table 92  a new connection a rule allowed (reg9[0]) is committed and goes out of the port itself
+//
+// Neutron's driver writes every rule once per port; here a group's rules are written once for all its ports
+// (each port's flow walks its groups), so that a rule added to a group of 1,000 ports is one flow, not 1,000.
+import { createHash } from "node:crypto";
 import { parseCidr } from "../../lib/ip";
-import type { IntentFirewallPort, IntentFirewallRule } from "../contract/intent";
+import type { IntentFirewallPort, IntentFirewallRule, IntentSecurityGroup } from "../contract/intent";
 import { FIREWALL_TABLES, FLOW_COOKIE, loadNetwork } from "./ovs";
 
 const T = FIREWALL_TABLES;
@@ -34,6 +44,7 @@ const reg6 = (vlan: number) => `reg6=0x${vlan.toString(16)}`;
 /** The flows that hold whatever ports there are: the tables' defaults. */
 function baseFlows(): string[] {
   const toSwitch = `resubmit(,${T.ingressSwitch})`;
+  const commit = "ct(commit,zone=NXM_NX_REG6[0..15])";
   return [
     flow(T.ingressSwitch, "priority=0 actions=NORMAL"),
     flow(T.egressBase, "priority=0 actions=drop"),
@@ -41,6 +52,8 @@ function baseFlows(): string[] {
     flow(T.egressRules, `priority=80,ct_state=+est-rel-inv+trk actions=${toSwitch}`),
     flow(T.egressRules, `priority=80,ct_state=+rel-inv+trk actions=${toSwitch}`),
     flow(T.egressRules, "priority=0 actions=drop"),
+    flow(T.acceptedEgress, `priority=70,ip,${EGRESS_ALLOWED} actions=${commit},${toSwitch}`),
+    flow(T.acceptedEgress, "priority=0 actions=drop"),
     // ARP is not filtered on the way in (anti-spoofing filtered it on the way out of filtered ports).
     flow(T.ingressBase, "priority=100,arp actions=NORMAL"),
     // From a patch port the packet carries its local VLAN; it leaves by an access port, untagged.
@@ -54,19 +67,52 @@ function baseFlows(): string[] {
     flow(T.ingressBase, "priority=0 actions=drop"),
     flow(T.ingressRules, "priority=90,ct_state=+inv+trk actions=drop"),
     flow(T.ingressRules, "priority=0 actions=drop"),
+    flow(T.acceptedIngress, "priority=0 actions=drop"),
   ];
 }
 
+/** A group's rules set these bits (a register of their own per direction, so that egress never opens ingress). */
+const EGRESS_ALLOWED = "reg8=0x1/0x1";
+const INGRESS_ALLOWED = "reg9=0x1/0x1";
+const ALLOW = { egress: "load:0x1->NXM_NX_REG8[0]", ingress: "load:0x1->NXM_NX_REG9[0]" } as const;
+const BASE_FLOWS: readonly string[] = baseFlows();
+
 /**
- * Flows already rendered, by what they depend on alone (a port's interface, its network's VLAN, its entry or
- * one rule of it). An apply renders the bridge's flows several times (its scope's digest, the plan, what it
- * settles) and a rule added to a group changes every member's entry but only one rule's flows each: each is
- * rendered once. Kept for two generations (the converge loop starts one per apply), so what an apply no longer
- * uses goes.
+ * Whether a flow is one of a group's rules (tables 73 and 83). Each only sets an "allowed" bit, and a packet that
+ * matches none of them is dropped: such flows removed one by one, then added one by one, never let through more
+ * than the rules before (while removing) or after (while adding) do, so they need no bundle.
+ */
+export function groupRuleFlow(flow: string): boolean {
+  return flow.includes(`,table=${T.egressGroups},`) || flow.includes(`,table=${T.ingressGroups},`);
+}
+
+/**
+ * Each group's index in reg7 (what its rules match): from its id, so that it stays while groups come and go; a
+ * rare clash takes the next free one, in the order of the ids.
+ */
+export function groupIndexes(ids: Iterable<string>): Map<string, number> {
+  const out = new Map<string, number>();
+  const taken = new Set<number>();
+  for (const id of [...new Set(ids)].sort()) {
+    let index = Number.parseInt(id.slice(0, 8), 16) || 1;
+    while (taken.has(index)) index = (index % 0xffffffff) + 1;
+    taken.add(index);
+    out.set(id, index);
+  }
+  return out;
+}
+
+/**
+ * Flows already rendered, by what they depend on alone. A port's: by its entry (the same object while the intent
+ * repeats it: converge/admit.ts), its interface, its network's VLAN and its groups' indexes. A rule's: by its
+ * group's index and the rule, kept for two generations (the converge loop starts one per apply), so what an
+ * apply no longer uses goes. An apply renders the bridge's flows once for its plan and digests: a rule added to
+ * a group of 1,000 ports renders that rule, and the 1,000 ports' flows are taken as they were.
  */
 export class FirewallCache {
   #current = new Map<string, readonly string[]>();
   #previous = new Map<string, readonly string[]>();
+  readonly #ports = new WeakMap<IntentFirewallPort, { key: string; flows: readonly string[] }>();
 
   rotate(): void {
     this.#previous = this.#current;
@@ -79,35 +125,72 @@ export class FirewallCache {
     this.#current.set(key, flows);
     return flows;
   }
+
+  port(entry: IntentFirewallPort, key: string, render: () => readonly string[]): readonly string[] {
+    const hit = this.#ports.get(entry);
+    if (hit?.key === key) return hit.flows;
+    const flows = render();
+    this.#ports.set(entry, { key, flows });
+    return flows;
+  }
 }
 
 /** No cache: each call renders anew. */
-const uncached = { get: (_key: string, render: () => readonly string[]) => render() };
-type Cache = Pick<FirewallCache, "get">;
+const uncached = {
+  get: (_key: string, render: () => readonly string[]) => render(),
+  port: (_entry: IntentFirewallPort, _key: string, render: () => readonly string[]) => render(),
+};
+type Cache = Pick<FirewallCache, "get" | "port">;
+
+/** Digests of flow lists already rendered: a bridge's digest is taken over them, not over all its flows. */
+const digests = new WeakMap<readonly string[], string>();
+export function digestOf(flows: readonly string[]): string {
+  let digest = digests.get(flows);
+  if (digest === undefined) {
+    digest = createHash("sha256").update(flows.join("\n")).digest("base64url").slice(0, 22);
+    digests.set(flows, digest);
+  }
+  return digest;
+}
 
 /**
- * Every firewall flow of the integration bridge. `others`: the bridge's other ports of ours (routers', DHCP
- * servers'), classified so that what they send towards a filtered port passes its ingress filter.
+ * Every firewall flow of the integration bridge, and a digest of them. `others`: the bridge's other ports of
+ * ours (routers', DHCP servers'), classified so that what they send towards a filtered port passes its ingress
+ * filter. `groups`: the intent's security groups; only those a filtered port here names are written.
  */
 export function planFirewall(
   filtered: readonly FilteredPort[],
   others: readonly BridgePort[],
+  groups: readonly IntentSecurityGroup[],
   cache: Cache = uncached,
-): string[] {
-  const flows = new Set(baseFlows());
-  for (const port of others) flows.add(classify(port, T.ingressSwitch));
+): { flows: string[]; digest: string } {
+  const units: (readonly string[])[] = [BASE_FLOWS, others.map((port) => classify(port, T.ingressSwitch))];
+  const named = filtered.flatMap((p) => (p.entry?.port_security_enabled ? p.entry.security_groups : []));
+  const indexes = groupIndexes(named);
   for (const port of filtered) {
-    const key = JSON.stringify([port.name, port.vlan, port.entry]);
-    for (const f of cache.get(key, () => filteredPortFlows(port, cache))) flows.add(f);
+    const { entry } = port;
+    const walk = (entry?.security_groups ?? []).map((id) => indexes.get(id) ?? 0);
+    const render = () => filteredPortFlows(port, walk);
+    units.push(entry === null ? render() : cache.port(entry, `${port.name} ${port.vlan} ${walk}`, render));
   }
-  return [...flows];
+  for (const group of groups) {
+    const index = indexes.get(group.id);
+    if (index === undefined) continue;
+    for (const rule of group.rules)
+      units.push(cache.get(JSON.stringify([index, rule]), () => ruleFlows(index, rule)));
+  }
+  // Two ports may share a flow (a MAC in both's allowed address pairs): the diff takes the flows as a set.
+  const flows = units.flat();
+  const digest = createHash("sha256").update(units.map(digestOf).join(",")).digest("base64url").slice(0, 22);
+  return { flows, digest };
 }
 
-function filteredPortFlows(port: FilteredPort, cache: Cache): string[] {
+/** `walk`: the indexes of the port's groups, in its order. */
+function filteredPortFlows(port: FilteredPort, walk: readonly number[]): string[] {
   const { entry } = port;
   if (entry === null) return [flow(0, `priority=10,in_port=${port.name} actions=drop`)];
   if (!entry.port_security_enabled) return [classify(port, T.ingressSwitch)];
-  return [classify(port, T.egressBase), ...portFlows(port, entry, cache)];
+  return [classify(port, T.egressBase), ...portFlows(port, entry, walk)];
 }
 
 function classify(port: BridgePort, table: number): string {
@@ -122,10 +205,18 @@ function sources(entry: IntentFirewallPort): { mac: string; ip: string }[] {
   ];
 }
 
-function portFlows(port: BridgePort, entry: IntentFirewallPort, cache: Cache): string[] {
+/** A new connection's way through the rules of each of the port's groups, then to the table that judges it. */
+const throughGroups = (walk: readonly number[], groupsTable: number, accepted: number) =>
+  [
+    ...walk.map((i) => `load:0x${i.toString(16)}->NXM_NX_REG7[],resubmit(,${groupsTable})`),
+    `resubmit(,${accepted})`,
+  ].join(",");
+
+function portFlows(port: BridgePort, entry: IntentFirewallPort, walk: readonly number[]): string[] {
   const { name, vlan } = port;
   const macs = [...new Set([entry.mac_address, ...entry.allowed_address_pairs.map((p) => p.mac_address)])];
   const toSwitch = `resubmit(,${T.ingressSwitch})`;
+  const isNew = "ct_state=+new-est+trk";
   const out: string[] = [];
   for (const mac of macs) {
     const to = `${reg6(vlan)},dl_dst=${mac}`;
@@ -140,6 +231,20 @@ function portFlows(port: BridgePort, entry: IntentFirewallPort, cache: Cache): s
     out.push(flow(T.ingressRules, `priority=95,udp,${to},tp_src=67,tp_dst=68 actions=output:${name}`));
     out.push(flow(T.ingressRules, `priority=80,ct_state=+est-rel-inv+trk,${to} actions=output:${name}`));
     out.push(flow(T.ingressRules, `priority=80,ct_state=+rel-inv+trk,${to} actions=output:${name}`));
+    if (walk.length > 0) {
+      out.push(
+        flow(
+          T.ingressRules,
+          `priority=70,${isNew},${to} actions=${throughGroups(walk, T.ingressGroups, T.acceptedIngress)}`,
+        ),
+      );
+      out.push(
+        flow(
+          T.acceptedIngress,
+          `priority=70,ip,${reg6(vlan)},${INGRESS_ALLOWED},dl_dst=${mac} actions=ct(commit,zone=NXM_NX_REG6[0..15]),output:${name}`,
+        ),
+      );
+    }
   }
   // No DHCP server on a filtered port: it would answer its neighbours' requests.
   out.push(flow(T.egressBase, `priority=70,udp,in_port=${name},tp_src=67,tp_dst=68 actions=drop`));
@@ -155,41 +260,35 @@ function portFlows(port: BridgePort, entry: IntentFirewallPort, cache: Cache): s
       ),
     );
   }
-  for (const rule of entry.rules) {
-    const key = JSON.stringify([name, vlan, rule.direction === "egress" ? [] : macs, rule]);
-    out.push(...cache.get(key, () => ruleFlows(port, macs, rule)));
-  }
+  if (walk.length > 0)
+    out.push(
+      flow(
+        T.egressRules,
+        `priority=70,${isNew},in_port=${name} actions=${throughGroups(walk, T.egressGroups, T.acceptedEgress)}`,
+      ),
+    );
   return out;
 }
 
-/** One rule's flows for one port (with its MACs, for an ingress rule). */
-function ruleFlows({ name, vlan }: BridgePort, macs: string[], rule: IntentFirewallRule): string[] {
-  const toSwitch = `resubmit(,${T.ingressSwitch})`;
-  if (rule.direction === "egress")
-    return ruleMatches(rule, `in_port=${name}`, "nw_dst").map((match) =>
-      flow(T.egressRules, `priority=70,${match} actions=ct(commit,zone=${vlan}),${toSwitch}`),
-    );
-  return macs.flatMap((mac) =>
-    ruleMatches(rule, `${reg6(vlan)},dl_dst=${mac}`, "nw_src").map((match) =>
-      flow(T.ingressRules, `priority=70,${match} actions=ct(commit,zone=${vlan}),output:${name}`),
-    ),
+/** One rule's flows in its group's table: each sets the direction's "allowed" bit. */
+function ruleFlows(index: number, rule: IntentFirewallRule): string[] {
+  const egress = rule.direction === "egress";
+  const table = egress ? T.egressGroups : T.ingressGroups;
+  return ruleMatches(rule, `reg7=0x${index.toString(16)}`, egress ? "nw_dst" : "nw_src").map((match) =>
+    flow(table, `priority=70,${match} actions=${ALLOW[rule.direction]}`),
   );
 }
 
 const PROTOCOL_KEYWORDS: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp", 132: "sctp" };
 
 /**
- * The matches of one rule for one port, in dump-flows' order of fields (ct_state, protocol, reg6, in_port,
- * dl_dst, nw_src/nw_dst, nw_proto, tp_dst / icmp_type, icmp_code). A remote group comes as its members'
- * addresses, one flow per address: each flow stands alone, so that a member joining or leaving adds or removes
- * exactly its own flows in the diff, where conjunctions would renumber their ids across ports as rules come and
- * go (and the diff, which compares text, would rewrite them all).
+ * The matches of one rule of a group (`group`: its reg7 match), in dump-flows' order of fields (protocol, reg7,
+ * nw_src/nw_dst, nw_proto, tp_dst / icmp_type, icmp_code). A remote group comes as its members' addresses, one
+ * flow per address: each flow stands alone, so that a member joining or leaving adds or removes exactly its own
+ * flows in the diff, where conjunctions would renumber their ids as rules come and go (and the diff, which
+ * compares text, would rewrite them all).
  */
-export function ruleMatches(
-  rule: IntentFirewallRule,
-  port: string,
-  remoteField: "nw_src" | "nw_dst",
-): string[] {
+function ruleMatches(rule: IntentFirewallRule, group: string, remoteField: "nw_src" | "nw_dst"): string[] {
   const keyword = rule.protocol === null ? "ip" : (PROTOCOL_KEYWORDS[rule.protocol] ?? "ip");
   const proto =
     rule.protocol !== null && PROTOCOL_KEYWORDS[rule.protocol] === undefined
@@ -200,7 +299,7 @@ export function ruleMatches(
   const l4 = layer4(rule);
   const out: string[] = [];
   for (const remote of [...new Set(remotes)])
-    for (const ports of l4) out.push(`ct_state=+new-est+trk,${keyword},${port}${remote}${proto}${ports}`);
+    for (const ports of l4) out.push(`${keyword},${group}${remote}${proto}${ports}`);
   return out;
 }
 

@@ -27,4 +27,12 @@ describe("flow filters", () => {
     const merged = mergeFlows([classify, ssh("fa:16:3e:00:00:01"), web], filter, [ssh("fa:16:3e:00:00:02")]);
     expect(merged).toEqual([classify, ssh("fa:16:3e:00:00:02"), web].sort());
   });
+
+  it("takes a field whole: not as the start of another, not in the actions, and as the last one", () => {
+    expect(covered(ssh("fa:16:3e:00:00:01"), ["tp_dst=22"])).toBe(true);
+    expect(covered(ssh("fa:16:3e:00:00:01"), ["tp_dst=2"])).toBe(false);
+    expect(covered(ssh("fa:16:3e:00:00:01"), ["commit"])).toBe(false);
+    expect(covered(classify, ["in_port=tap1"])).toBe(true);
+    expect(covered(classify, ["in_port=tap"])).toBe(false);
+  });
 });

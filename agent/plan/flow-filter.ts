@@ -29,9 +29,17 @@ export function commonMatch(flows: readonly string[]): string[] {
  * (OVS may return more: flows more specific on a field than the filter, which are read back all the same).
  */
 export function covered(flow: string, filter: readonly string[]): boolean {
-  // As text (`,field,` in `,match,`): this runs over every flow of the bridge, ~30,000 of them.
-  const match = `,${flow.split(" actions=")[0] ?? ""},`;
-  return filter.every((f) => match.includes(`,${f},`));
+  // As text, in place (a field between commas, or the last one before the actions): this runs over every flow
+  // of the bridge, ~12,000 of them, and most fail on their first field.
+  const end = flow.indexOf(" actions=");
+  const match = end < 0 ? flow.length : end;
+  return filter.every((field) => {
+    for (let at = flow.indexOf(field); at >= 0 && at < match; at = flow.indexOf(field, at + 1)) {
+      const after = at + field.length;
+      if (flow[at - 1] === "," && (after === match || flow[after] === ",")) return true;
+    }
+    return false;
+  });
 }
 
 /**

@@ -10,13 +10,20 @@ export const FLOW_COOKIE = "0x4e4c";
 
 const flow = (body: string) => `cookie=${FLOW_COOKIE},${body}`;
 
-/** The integration bridge's tables of the firewall (plan/firewall.ts), Neutron's numbers. */
+/**
+ * The integration bridge's tables of the firewall (plan/firewall.ts): Neutron's numbers, and the security groups'
+ * own rules (73, 83) that every port of a group passes through.
+ */
 export const FIREWALL_TABLES = {
   ingressSwitch: 60,
   egressBase: 71,
   egressRules: 72,
+  egressGroups: 73,
   ingressBase: 81,
   ingressRules: 82,
+  ingressGroups: 83,
+  acceptedEgress: 91,
+  acceptedIngress: 92,
 } as const;
 
 /** `load:` of a network's local VLAN into reg6 (the firewall's "which network"), as dump-flows prints it. */

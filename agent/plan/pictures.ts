@@ -80,7 +80,8 @@ export type DesiredOvsPort = {
 export type DesiredTunnelPort = { name: string; bridge: string; options: Record<string, string> };
 
 /** All flows of one bridge, in the form `ovs-ofctl dump-flows --names` prints them (cookie first). */
-export type DesiredFlows = { bridge: string; flows: string[] };
+/** `digest`: of the flows, where the planner has one cheaper than hashing them all (converge/scope.ts). */
+export type DesiredFlows = { bridge: string; flows: string[]; digest?: string };
 
 export type PlanError = { resource_id: string; message: string };
 

@@ -367,8 +367,11 @@ describe("local VLANs", () => {
 describe("flows", () => {
   it("translates the local tag to untagged (flat) on the patch ports and drops the rest", () => {
     const plan = planHost(labIntent(1), settings, new Map());
-    // The integration bridge's table 0 (the firewall's tables are plan/firewall.test.ts's).
-    const table0 = plan.flows.map((f) => ({ ...f, flows: f.flows.filter((l) => !l.includes("table=")) }));
+    // The integration bridge's table 0 (the firewall's tables are plan/firewall.test.ts's), in any order.
+    const table0 = plan.flows.map((f) => ({
+      bridge: f.bridge,
+      flows: f.flows.filter((l) => !l.includes("table=")).sort(),
+    }));
     expect(table0).toEqual([
       {
         bridge: "br-int",
@@ -455,6 +458,33 @@ describe("diff", () => {
     expect(sortActions(diffHost(plan, empty, settings.prefix))).toEqual(
       diffHost(plan, empty, settings.prefix),
     );
+  });
+
+  it("changes a group's rules flow by flow, and anything else (or several kinds) in one bundle", () => {
+    const rule = (port: number) =>
+      `cookie=0x4e4c,table=83,priority=70,tcp,reg7=0xab,tp_dst=${port} actions=load:0x1->NXM_NX_REG9[0]`;
+    const portFlow = "cookie=0x4e4c,priority=10,in_port=tapx actions=drop";
+    const flowsSet = (want: string[], have: string[]) => {
+      const host: ObservedHost = {
+        namespaces: new Map(),
+        ovsPorts: [],
+        tunnelPorts: [],
+        flows: new Map([["br-int", have]]),
+        rootLinks: new Map(),
+      };
+      const plan = {
+        namespaces: [],
+        ovsPorts: [],
+        tunnelPorts: [],
+        flows: [{ bridge: "br-int", flows: want }],
+        errors: [],
+        keep: new Set<string>(),
+      };
+      return diffHost(plan, host, settings.prefix).find((a) => a.kind === "flows-set");
+    };
+    expect(flowsSet([rule(22), rule(80)], [rule(443)])).toMatchObject({ atomic: false });
+    expect(flowsSet([portFlow], [])).toMatchObject({ atomic: false });
+    expect(flowsSet([rule(22), portFlow], [])).toMatchObject({ atomic: true });
   });
 
   it("removes what is ours and no longer wanted, and nothing that is not ours", () => {

@@ -45,8 +45,8 @@ export async function pingOnce(ns: string, address: string): Promise<boolean> {
 }
 
 /**
- * A ping answered within `seconds` (one a second until then): for a path that has just been wired, whose last
- * flows (a newly bound port's security groups) may land a moment after its port went ACTIVE.
+ * A ping answered within `seconds` (one a second until then): for a path that has just been wired (a tunnel
+ * whose far end learns the first frames, a router that has just moved).
  */
 export async function pingWithin(ns: string, address: string, seconds: number): Promise<boolean> {
   const { code } = await nsExec(ns, ["ping", "-c", "1", "-w", String(seconds), address], true);

@@ -31,7 +31,11 @@ describe("the firewall part of the intent", () => {
       fixed_ips: [ipOf(vm1)],
       allowed_address_pairs: [],
     });
-    expect(entry?.rules).toEqual(
+    // The group's rules travel once, beside the ports that name it.
+    expect(entry?.security_groups).toHaveLength(1);
+    const rulesOf = (id: string | undefined) => compiled.security_groups?.find((g) => g.id === id)?.rules;
+    expect(compiled.security_groups).toHaveLength(1);
+    expect(rulesOf(entry?.security_groups[0])).toEqual(
       expect.arrayContaining([
         {
           direction: "ingress",
@@ -96,7 +100,8 @@ describe("the firewall part of the intent", () => {
       { ip_address: "10.0.0.200/32", mac_address: port.mac_address },
       { ip_address: "10.0.1.0/24", mac_address: "fa:16:3e:aa:bb:cc" },
     ]);
-    expect(entry?.rules).toContainEqual({
+    expect(entry?.security_groups).toEqual([group.id]);
+    expect(compiled.security_groups?.find((g) => g.id === group.id)?.rules).toContainEqual({
       direction: "ingress",
       protocol: 6,
       port_range_min: 80,
@@ -105,7 +110,7 @@ describe("the firewall part of the intent", () => {
     });
     expect(compiled.firewall?.find((f) => f.port_id === open.id)).toMatchObject({
       port_security_enabled: false,
-      rules: [],
+      security_groups: [],
     });
   });
 });

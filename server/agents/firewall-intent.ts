@@ -1,10 +1,14 @@
 // PURE: the firewall part of a host's intent, as Neutron's server hands its `openvswitch` firewall driver a
 // port's security: per port the host filters (lab probes and bindable workload ports, never the network
-// service's own), its MAC, fixed IPs, allowed address pairs, port security, and the rules of all its security
-// groups, with each remote group resolved to the addresses of its members (their fixed IPs and allowed address
+// service's own), its MAC, fixed IPs, allowed address pairs, port security and security groups; and once per
+// group its rules, with each remote group resolved to the addresses of its members (their fixed IPs and allowed address
 // pairs, as Neutron counts them) wherever those ports are. The trace reads the same rules with their rows
 // (portRules) to name the rule that lets a packet through.
-import type { IntentFirewallPort, IntentFirewallRule } from "../../agent/contract/intent";
+import type {
+  IntentFirewallPort,
+  IntentFirewallRule,
+  IntentSecurityGroup,
+} from "../../agent/contract/intent";
 import { isIpv4, parseCidr } from "../../lib/ip";
 import { protocolNumber } from "../../lib/schemas/securityGroup";
 import type { AllocationRow, PortRow, SecurityGroupRuleRow } from "../db/schema";
@@ -25,11 +29,8 @@ const asCidr = (value: string): string => {
 /** A rule of one of a port's groups, with the firewall rule it compiles to (its remote group resolved). */
 export type PortRule = { row: SecurityGroupRuleRow; compiled: IntentFirewallRule };
 
-/** Per port: the rules of all its security groups, each compiled as the firewall applies it. */
-export function portRules(
-  security: SecurityInputs,
-  allocations: readonly AllocationRow[],
-): Map<string, PortRule[]> {
+/** Each group's members' addresses (their fixed IPs and allowed address pairs), and each port's groups. */
+function membership(security: SecurityInputs, allocations: readonly AllocationRow[]) {
   const ipsOf = addressesOf(allocations);
   const portById = new Map(security.ports.map((p) => [p.id, p]));
   const groupsOf = new Map<string, string[]>();
@@ -45,8 +46,18 @@ export function portRules(
   const rulesOf = new Map<string, SecurityGroupRuleRow[]>();
   for (const rule of security.rules)
     rulesOf.set(rule.securityGroupId, [...(rulesOf.get(rule.securityGroupId) ?? []), rule]);
-
-  const compileRule = (rule: SecurityGroupRuleRow): IntentFirewallRule => ({
+  // A rule compiles to the same thing on each port of its group: once per rule, not once per port (a remote
+  // group of 1,000 members, sorted for each of its 1,000 ports, was most of a trace's time).
+  const compiled = new Map<string, IntentFirewallRule>();
+  const compileRule = (rule: SecurityGroupRuleRow): IntentFirewallRule => {
+    let done = compiled.get(rule.id);
+    if (done === undefined) {
+      done = compileOne(rule);
+      compiled.set(rule.id, done);
+    }
+    return done;
+  };
+  const compileOne = (rule: SecurityGroupRuleRow): IntentFirewallRule => ({
     direction: rule.direction,
     protocol: protocolNumber(rule.protocol),
     port_range_min: rule.portRangeMin,
@@ -58,22 +69,22 @@ export function portRules(
           ? [asCidr(rule.remoteIpPrefix)]
           : null,
   });
-  // A group's rule compiles to the same thing on each of its ports: once per rule, not once per port (a remote
-  // group of 1,000 members, sorted for each of its 1,000 ports, was most of a trace's time).
-  const compiled = new Map<string, PortRule>();
-  const compileOnce = (row: SecurityGroupRuleRow): PortRule => {
-    let rule = compiled.get(row.id);
-    if (rule === undefined) {
-      rule = { row, compiled: compileRule(row) };
-      compiled.set(row.id, rule);
-    }
-    return rule;
-  };
+  return { ipsOf, portById, groupsOf, rulesOf, compileRule };
+}
+
+/** Per port: the rules of all its security groups, each compiled as the firewall applies it. */
+export function portRules(
+  security: SecurityInputs,
+  allocations: readonly AllocationRow[],
+): Map<string, PortRule[]> {
+  const { groupsOf, rulesOf, compileRule } = membership(security, allocations);
   const out = new Map<string, PortRule[]>();
   for (const [portId, groups] of groupsOf)
     out.set(
       portId,
-      groups.flatMap((group) => (rulesOf.get(group) ?? []).map(compileOnce)),
+      groups.flatMap((group) =>
+        (rulesOf.get(group) ?? []).map((row) => ({ row, compiled: compileRule(row) })),
+      ),
     );
   return out;
 }
@@ -84,31 +95,19 @@ function addressesOf(allocations: readonly AllocationRow[]): Map<string, string[
   return ipsOf;
 }
 
-/** `portIds`: the ports this host filters. */
+/** `portIds`: the ports this host filters; with the groups they name, each group's rules compiled once. */
 export function compileFirewall(
   security: SecurityInputs,
   allocations: readonly AllocationRow[],
   portIds: readonly string[],
-): IntentFirewallPort[] {
-  const ipsOf = addressesOf(allocations);
-  const portById = new Map(security.ports.map((p) => [p.id, p]));
-  const rulesOf = portRules(security, allocations);
-  // Compiled rules are shared by the ports of their group: each one's key is written once.
-  const keys = new Map<IntentFirewallRule, string>();
-  const keyOf = (rule: IntentFirewallRule): string => {
-    let key = keys.get(rule);
-    if (key === undefined) {
-      key = JSON.stringify(rule);
-      keys.set(rule, key);
-    }
-    return key;
-  };
-  return portIds.flatMap((portId) => {
+): { firewall: IntentFirewallPort[]; security_groups: IntentSecurityGroup[] } {
+  const { ipsOf, portById, groupsOf, rulesOf, compileRule } = membership(security, allocations);
+  const named = new Set<string>();
+  const firewall = portIds.flatMap((portId) => {
     const port = portById.get(portId);
     if (port === undefined) return [];
-    // The same rule in two of the port's groups is one rule.
-    const rules = new Map<string, IntentFirewallRule>();
-    for (const { compiled } of rulesOf.get(portId) ?? []) rules.set(keyOf(compiled), compiled);
+    const groups = [...new Set(groupsOf.get(portId) ?? [])].sort();
+    for (const g of groups) named.add(g);
     return [
       {
         port_id: port.id,
@@ -120,8 +119,18 @@ export function compileFirewall(
           mac_address: p.mac_address,
         })),
         port_security_enabled: port.portSecurityEnabled,
-        rules: [...rules.values()],
+        security_groups: groups,
       },
     ];
   });
+  const security_groups = [...named].sort().map((id) => {
+    // The same rule twice in a group (a remote group and its prefix resolve alike) is one rule.
+    const rules = new Map<string, IntentFirewallRule>();
+    for (const row of rulesOf.get(id) ?? []) {
+      const compiled = compileRule(row);
+      rules.set(JSON.stringify(compiled), compiled);
+    }
+    return { id, rules: [...rules.values()] };
+  });
+  return { firewall, security_groups };
 }

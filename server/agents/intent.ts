@@ -206,7 +206,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
     dhcp,
     ports,
     ports_elsewhere: elsewhere,
-    ...(input.security ? { firewall: compileFirewall(input.security, input.allocations, filtered) } : {}),
+    ...(input.security ? compileFirewall(input.security, input.allocations, filtered) : {}),
     ...(severalHosts(input) ? { tunnels: compileTunnels(input) } : {}),
   };
 }

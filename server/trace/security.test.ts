@@ -60,7 +60,7 @@ const filter = (fields: Partial<PortFilter["entry"]> = {}): PortFilter => ({
     fixed_ips: ["10.0.0.5"],
     allowed_address_pairs: [{ ip_address: "10.0.0.128/25", mac_address: "fa:16:3e:00:00:05" }],
     port_security_enabled: true,
-    rules: [ssh.compiled, egressAll.compiled],
+    security_groups: ["sg-web"],
     ...fields,
   },
   groups: [{ id: "sg-web", name: "web" }],
