@@ -14,6 +14,8 @@ export const namespaceNames = {
 export const deviceNames = {
   routerInterface: (portId: string) => `qr-${portId.slice(0, 11)}`,
   routerGateway: (portId: string) => `qg-${portId.slice(0, 11)}`,
+  /** An HA router's port on its project's HA network, over which keepalived speaks VRRP. */
+  routerHa: (portId: string) => `ha-${portId.slice(0, 11)}`,
   /** The root-namespace end of a port's veth pair, plugged into br-int (Nova's tap naming). */
   tap: (portId: string) => `tap${portId.slice(0, 11)}`,
   /** The namespace end of a DHCP port's veth (Neutron's `ns-` name when it plugs with veths). */

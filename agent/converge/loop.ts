@@ -13,7 +13,7 @@ import type { ApplyResult, HostIntent } from "../contract/intent";
 import { ArpAnnouncer } from "../host/arping";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
-import { type AgentOptions, dhcpDir, metadataSettings } from "../options";
+import { type AgentOptions, dhcpDir, haDir, metadataSettings } from "../options";
 import { type Action, describeAction } from "../plan/actions";
 import { type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
@@ -121,6 +121,7 @@ export class Converger {
       integrationBridge: options.integrationBridge,
       bridgeMappings: options.bridgeMappings,
       dhcpDir: dhcpDir(options),
+      haDir: haDir(options),
       ...metadataSettings(options),
     };
     this.#bridges = [options.integrationBridge, ...Object.values(options.bridgeMappings)];
@@ -211,10 +212,10 @@ export class Converger {
    * the same shape, and its ports, are not ours: invisible, so never changed or removed.
    */
   async #observe(intent: HostIntent | null, scope?: ObserveScope): Promise<ObservedHost> {
-    const { prefix, chainPrefix, dhcpDir, metadataDir } = this.#settings;
+    const { prefix, chainPrefix, dhcpDir, metadataDir, haDir } = this.#settings;
     const host = await observeHost(
       this.#ovs,
-      { prefix, chainPrefix, dhcpDir, metadataDir, bridges: this.#bridges },
+      { prefix, chainPrefix, dhcpDir, metadataDir, haDir, bridges: this.#bridges },
       scope,
     );
     const named = intent === null ? new Set<string>() : namespacesOf(intent, prefix);

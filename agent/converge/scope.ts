@@ -33,6 +33,7 @@ export function intentParts(
     const nets = [
       ...(router.gateway ? [router.gateway.network_id] : []),
       ...router.interfaces.map((i) => i.network_id),
+      ...(router.ha ? [router.ha.ha_port.network_id] : []),
     ];
     parts.push({
       key: namespaceNames.router(settings.prefix, router.id),

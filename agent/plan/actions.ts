@@ -54,8 +54,9 @@ export type Action = Base &
     | { kind: "daemon-stop"; ns: string; program: DaemonProgram; pidFile: string; purge: string | null }
     /** Writes a daemon's files (path -> content), each replaced whole. */
     | { kind: "daemon-files"; ns: string; dir: string; files: Record<string, string> }
-    | { kind: "daemon-start"; ns: string; program: DaemonProgram; args: string[] }
-    /** SIGHUP: dnsmasq re-reads its hosts, addn-hosts and options files and keeps running. */
+    | { kind: "daemon-start"; ns: string; program: DaemonProgram; args: string[]; pidFile: string }
+    /** SIGHUP: dnsmasq re-reads its hosts, addn-hosts and options files, keepalived its configuration; both keep
+     * running. */
     | { kind: "daemon-reload"; ns: string; program: DaemonProgram; pidFile: string }
     /** Asks DHCP for the device's lease (udhcpc) and sets the address and routes it hands out. */
     | { kind: "dhcp-lease"; ns: string; dev: string }

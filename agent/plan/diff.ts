@@ -135,7 +135,8 @@ function diffNamespace(
       });
     }
     const have = new Set(current.addresses);
-    const want = new Set(device.addresses);
+    // keepalived's addresses (an HA router's, on the MASTER) are neither the agent's to add nor to remove.
+    const want = new Set([...device.addresses, ...(device.vips ?? [])]);
     for (const address of sortAddresses(current.addresses.filter((a) => !want.has(a)))) {
       actions.push({ kind: "addr-del", ns: ns.name, dev: device.name, address, resource });
     }
@@ -153,8 +154,11 @@ function diffNamespace(
     haveRoutes.set(normaliseDestination(route.destination), route.via);
   }
   const wantRoutes = new Map(ns.routes.map((r) => [normaliseDestination(r.destination), r.via]));
+  // keepalived's routes (an HA router's, on the MASTER) are left to it.
+  const keepalived = new Set((ns.vipRoutes ?? []).map((r) => normaliseDestination(r.destination)));
   for (const destination of haveRoutes.keys()) {
-    if (!wantRoutes.has(destination)) actions.push({ kind: "route-del", ns: ns.name, destination, resource });
+    if (!wantRoutes.has(destination) && !keepalived.has(destination))
+      actions.push({ kind: "route-del", ns: ns.name, destination, resource });
   }
   for (const [destination, via] of wantRoutes) {
     if (haveRoutes.get(destination) !== via) {

@@ -118,6 +118,8 @@ function observe(sections: HostSections): Observed {
       case "health":
       // Connections come and go with traffic: nothing the model asks for.
       case "conntrack":
+      // Which host is an HA router's MASTER is VRRP's choice, reported as the router's ha_state.
+      case "ha":
       // Workloads plugged by others are not the intent's: what became of them updates their ports instead.
       case "bindings":
         break;
