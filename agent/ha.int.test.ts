@@ -1,16 +1,19 @@
 // HA routers against real OVS, namespaces and keepalived: two in-process agents standing for two network nodes
 // (agent/testing/ha.ts), each given the same HA router. Exactly one node becomes active and holds the router's
 // addresses; the uplink reaches the instance through its floating IP; when that node goes down the other takes
-// over within the failover goal and the floating IP answers again; the node that comes back stays standby.
+// over within the failover goal and the floating IP answers again; the node that comes back stays standby; a
+// keepalived that dies hands the router over too, and its agent respawns it as standby.
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HaSection } from "../lib/host-snapshot";
 import { deviceNames } from "../lib/names";
 import {
+  bringBack,
   FIP,
   type HaLab,
   type HaNode,
   holdersOf,
+  killKeepalived,
   pingGap,
   startHaLab,
   takeDown,
@@ -131,11 +134,28 @@ describe("an HA router on two network nodes", () => {
   it("takes the node back as standby: the router stays where it is (nopreempt)", async () => {
     if (active === null) throw new Error("no active node");
     const back = other(active);
-    expect((await back.agent.apply(back.intent(2))).errors).toEqual([]);
+    expect((await bringBack(back, 2)).errors).toEqual([]);
     // Four adverts: time for a preempting node to have taken the router back.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([active.name]);
     expect(await haStateOf(back)).toBe("standby");
+    expect(await pingOnce(need().uplinkNs, FIP)).toBe(true);
+  }, 30_000);
+
+  it("fails over when the active keepalived dies; its agent respawns it, and it drops the router's addresses", async () => {
+    if (active === null) throw new Error("no active node");
+    const dead = active;
+    const survivor = other(dead);
+    const stream = await pingGap(need().uplinkNs, FIP, { intervalS: 0.1, durationS: 8 }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await killKeepalived(dead);
+    });
+    expect(stream.gapS).toBeLessThan(GOAL_S);
+    expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([survivor.name]);
+    // The agent's watch (every 2 s) has found it dead and started it again: standby, holding nothing of the router's.
+    expect(await haStateOf(dead)).toBe("standby");
+    const names = devicesOf(dead);
+    expect(await addressesIn(dead)).toEqual([`${names.ha} ${names.haAddress}`]);
     expect(await pingOnce(need().uplinkNs, FIP)).toBe(true);
   }, 30_000);
 });

@@ -1,14 +1,16 @@
 // npm run bench:ha (root): how long an HA router's floating IP stays unreachable when its active node fails
 // (goal < 3 s), from a bounded ping stream (one every 0.1 s) from the outside world: the longest time between two
 // replies. Two network nodes as in the integration test (agent/testing/ha.ts: two agents on one OVS sandbox,
-// dummy datapath, prefixes of their own), VRRP adverts every 0.5 s. Cases: the active node goes down (its router's
-// ports cut, its keepalived killed: the other node hears no advert), and its keepalived is stopped (it gives the
-// router up with a priority-0 advert). After each run the node comes back (the agent applies the next revision)
-// as standby. Floor: what VRRP itself takes to notice (RFC 5798's Master_Down_Interval, 3 adverts and the skew;
+// dummy datapath, prefixes of their own), VRRP adverts every 0.5 s. Cases: the active node goes down (its agent
+// stopped, its router's ports cut, its keepalived killed: the other node hears no advert), and its keepalived is
+// stopped (it gives the router up with a priority-0 advert). After each run the node comes back as standby (its
+// agent started again, or applying the next revision). Floor: what VRRP itself takes to notice (RFC 5798's Master_Down_Interval, 3 adverts and the skew;
 // the skew alone after a priority-0 advert), computed from the same settings.
 import pino from "pino";
+import type { ApplyResult } from "../agent/contract/intent";
 import { DEFAULT_PRIORITY } from "../agent/plan/keepalived";
 import {
+  bringBack,
   FIP,
   type HaLab,
   type HaNode,
@@ -27,7 +29,13 @@ const SKEW_S = ((256 - DEFAULT_PRIORITY) * ADVERT_INT) / 256;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Case = { label: string; fail: (node: HaNode) => Promise<void>; floorS: number };
+/** `recover`: how the failed node comes back (its agent started again, or still running). */
+type Case = {
+  label: string;
+  fail: (node: HaNode) => Promise<void>;
+  recover: (node: HaNode, revision: number) => Promise<ApplyResult>;
+  floorS: number;
+};
 
 async function activeNode(lab: HaLab): Promise<HaNode> {
   const node = await waitForOneHolder(lab, FIP, 10_000);
@@ -47,11 +55,17 @@ async function main(): Promise<void> {
 
     const cases: Case[] = [
       {
-        label: "active node down (ports cut, keepalived killed)",
+        label: "active node down (agent stopped, ports cut, keepalived killed)",
         fail: takeDown,
+        recover: bringBack,
         floorS: 3 * ADVERT_INT + SKEW_S,
       },
-      { label: "active keepalived stopped (SIGTERM)", fail: stopKeepalived, floorS: SKEW_S },
+      {
+        label: "active keepalived stopped (SIGTERM)",
+        fail: stopKeepalived,
+        recover: (node, revision) => node.agent.apply(node.intent(revision)),
+        floorS: SKEW_S,
+      },
     ];
     const rows: string[][] = [];
     for (const c of cases) {
@@ -66,7 +80,9 @@ async function main(): Promise<void> {
         // The failed node comes back, as standby.
         revision++;
         for (const node of lab.nodes) {
-          const result = await node.agent.apply(node.intent(revision));
+          const result = await (node === active
+            ? c.recover(node, revision)
+            : node.agent.apply(node.intent(revision)));
           if (result.errors.length > 0) throw new Error(JSON.stringify(result.errors));
         }
         await sleep(1500);

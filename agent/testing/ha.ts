@@ -9,8 +9,9 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { namespaceNames } from "../../lib/names";
 import { type Agent, createAgent } from "../agent";
-import type { HostIntent } from "../contract/intent";
+import type { ApplyResult, HostIntent } from "../contract/intent";
 import { run } from "../host/exec";
+import type { AgentOptionsInput } from "../options";
 import { haDir } from "../options";
 import { keepalivedPaths } from "../plan/keepalived";
 import { namespacesWithPrefix, type Sandbox, startSandbox } from "./host";
@@ -18,7 +19,10 @@ import { haNetwork, haRouter, ids, labIntent } from "./intent";
 
 export type HaNode = {
   name: "a" | "b";
+  /** Replaced when the node comes back (bringBack). */
   agent: Agent;
+  options: AgentOptionsInput;
+  logger: Logger;
   prefix: string;
   routerNs: string;
   bridges: string[];
@@ -55,23 +59,23 @@ export async function startHaLab(
       const prefix = `${base}${name}-`;
       const bridges = [`${base}${name}i`, `${base}${name}e`];
       const [integrationBridge = "", external = ""] = bridges;
-      const agent = await createAgent(
-        {
-          ovsdb: sandbox.db,
-          integrationBridge,
-          bridgeMappings: { public: external },
-          datapathType,
-          prefix,
-          stateDir: join(sandbox.dir, `agent-${name}`),
-          host: `network-${name}`,
-          roles: ["network"],
-        },
-        logger,
-      );
+      const options: AgentOptionsInput = {
+        ovsdb: sandbox.db,
+        integrationBridge,
+        bridgeMappings: { public: external },
+        datapathType,
+        prefix,
+        stateDir: join(sandbox.dir, `agent-${name}`),
+        host: `network-${name}`,
+        roles: ["network"],
+      };
+      const agent = await createAgent(options, logger);
       const node = name === "a" ? 1 : 2;
       made.push({
         name,
         agent,
+        options,
+        logger,
         prefix,
         routerNs: namespaceNames.router(prefix, ids.router),
         bridges,
@@ -193,20 +197,32 @@ export async function waitForOneHolder(
 }
 
 /**
- * The node goes down as a host does: its router's ports are cut (their veths deleted: nothing it held answers
- * any more, no advert leaves) and its keepalived dies without a word (SIGKILL, the VRRP child first).
+ * The node goes down as a host does: its agent stops, its router's ports are cut (their veths deleted: nothing
+ * it held answers any more, no advert leaves) and its keepalived dies without a word.
  */
 export async function takeDown(node: HaNode): Promise<void> {
+  await node.agent.close();
   const { stdout } = await run("ip", ["-n", node.routerNs, "-o", "link", "show"]);
   const devices = [...stdout.matchAll(/^\d+: ((?:qg|qr|ha)-[0-9a-f-]+)@/gm)].map((m) => m[1] ?? "");
   await run("ip", ["-n", node.routerNs, "-batch", "-"], {
     input: `${devices.map((dev) => `link del ${dev}`).join("\n")}\n`,
   });
+  await killKeepalived(node);
+}
+
+/** The node's keepalived dies without a word (SIGKILL, the VRRP child first: no priority-0 advert). */
+export async function killKeepalived(node: HaNode): Promise<void> {
   const paths = keepalivedPaths(haDir(node.agent.options), ids.router);
   for (const pidFile of [paths.vrrpPid, paths.pid]) {
     const pid = Number.parseInt((await readFile(pidFile, "utf8")).trim(), 10);
     process.kill(pid, "SIGKILL");
   }
+}
+
+/** The node taken down comes back: its agent starts again and applies `revision`. */
+export async function bringBack(node: HaNode, revision: number): Promise<ApplyResult> {
+  node.agent = await createAgent(node.options, node.logger);
+  return node.agent.apply(node.intent(revision));
 }
 
 /** The node's keepalived is stopped (SIGTERM): it gives the router up at once (a priority-0 advert). */
