@@ -14,6 +14,7 @@ import {
   FIP,
   type HaLab,
   type HaNode,
+  holdersOf,
   pingGap,
   startHaLab,
   stopKeepalived,
@@ -39,7 +40,10 @@ type Case = {
 
 async function activeNode(lab: HaLab): Promise<HaNode> {
   const node = await waitForOneHolder(lab, FIP, 10_000);
-  if (node === null) throw new Error("no node holds the floating IP");
+  if (node === null) {
+    const holding = (await holdersOf(lab, FIP)).map((n) => n.name);
+    throw new Error(`not one node holds the floating IP, but [${holding.join(", ")}]`);
+  }
   return node;
 }
 

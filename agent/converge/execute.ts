@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { ArpAnnouncer } from "../host/arping";
 import { mapLimit } from "../host/exec";
 import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
-import { enableForwarding, restoreTables } from "../host/iptables";
+import { disableIpv6, enableForwarding, restoreTables } from "../host/iptables";
 import { externalIdsArg, type Ovs, type OvsCommand } from "../host/ovs";
 import { type Action, describeAction } from "../plan/actions";
 import { renderRestore } from "../plan/iptables";
@@ -118,6 +118,14 @@ export async function executeActions(
     rootLines.push({ line: `link set ${a.dev} mtu ${a.mtu} up`, resource: a.resource });
   }
   await step("root", () => rootBatch(rootLines, fail));
+  // IPv6 off where asked, while the namespace's new devices are still down.
+  await step("ipv6-off", () =>
+    mapLimit(of("ipv6-off"), PARALLEL, (a) =>
+      deps.locks
+        .with(`sysctl:${a.ns}`, () => disableIpv6(a.ns))
+        .catch((e: unknown) => fail(a.resource, message(e))),
+    ),
+  );
 
   // 4. What only needs the devices to exist, at once: the OVS ports (one transaction that waits for vswitchd,
   //    then the check that it could open them), each namespace's links, addresses and routes (one batch),

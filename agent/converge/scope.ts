@@ -252,6 +252,7 @@ export function verifyScope(
         links.add(action.ns);
         break;
       case "forwarding":
+      case "ipv6-off":
       case "arp-announce":
         break;
       case "nat-chains":

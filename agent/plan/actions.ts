@@ -35,6 +35,8 @@ export type Action = Base &
     | { kind: "route-del"; ns: string; destination: string }
     | { kind: "route-set"; ns: string; destination: string; via: string }
     | { kind: "forwarding"; ns: string }
+    /** IPv6 off in a new namespace (every device, and those made later), before its devices come up. */
+    | { kind: "ipv6-off"; ns: string }
     | {
         kind: "nat-chains";
         ns: string;
@@ -84,6 +86,7 @@ export const actionOrder: readonly ActionKind[] = [
   "netns-add",
   "veth-add",
   "root-link-set",
+  "ipv6-off",
   "ovs-port-set",
   "lo-up",
   "link-set",
@@ -136,6 +139,8 @@ export function describeAction(action: Action): string {
       return `${action.ns}: route replace ${action.destination} via ${action.via}`;
     case "forwarding":
       return `${action.ns}: sysctl net.ipv4.ip_forward=1`;
+    case "ipv6-off":
+      return `${action.ns}: sysctl net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1`;
     case "nat-chains":
       return `${action.ns}: iptables-restore --noflush -t ${action.table} of ${natSummary(action)}`;
     case "flows-set":

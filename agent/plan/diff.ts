@@ -78,6 +78,7 @@ function diffNamespace(
     actions.push(...strayDaemons(ns, resource));
     actions.push({ kind: "netns-add", ns: ns.name, resource });
     if (ns.forwarding) actions.push({ kind: "forwarding", ns: ns.name, resource });
+    if (ns.ipv6 === false) actions.push({ kind: "ipv6-off", ns: ns.name, resource });
   }
   if (!seen?.loUp) actions.push({ kind: "lo-up", ns: ns.name, resource });
 

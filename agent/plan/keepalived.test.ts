@@ -113,13 +113,17 @@ describe("an HA router's plan", () => {
     expect(haTap?.tag).not.toBeNull();
   });
 
-  it("makes the namespace without adding a VIP or announcing one, then starts keepalived", () => {
+  it("makes the namespace without IPv6, adding no VIP and announcing none, then starts keepalived", () => {
     const actions = diffHost(planHost(haIntent(), settings, new Map()), emptyHost(), settings.prefix).filter(
       (a) => "ns" in a && a.ns === routerNs,
     );
     const added = actions.flatMap((a) => (a.kind === "addr-add" ? [`${a.dev} ${a.address}`] : []));
     expect(added).toEqual(["ha-c9100000-00 169.254.192.1/18"]);
     expect(actions.filter((a) => a.kind === "arp-announce" || a.kind === "route-set")).toEqual([]);
+    // IPv6 off before the devices come up: the standby's qg-/qr- share the MASTER's MACs.
+    expect(actions.filter((a) => a.kind === "ipv6-off")).toEqual([
+      { kind: "ipv6-off", ns: routerNs, resource: ids.router },
+    ]);
     expect(actions.filter((a) => a.kind === "daemon-start").map((a) => a.program)).toEqual([
       "haproxy",
       "keepalived",

@@ -64,6 +64,12 @@ export type DesiredNamespace = {
   routes: DesiredRoute[];
   /** An HA router's routes, which keepalived sets on the MASTER only: the agent leaves those destinations be. */
   vipRoutes?: DesiredRoute[];
+  /**
+   * false: IPv6 off in the namespace, set as it is made, before its devices come up (an HA router's: its
+   * standby's devices have the MASTER's MACs, and their IPv6 chatter as they come up (DAD, router solicitations,
+   * MLD reports) would teach the switches that those MACs are behind the standby). Absent: left as the kernel has it.
+   */
+  ipv6?: false;
   /** net.ipv4.ip_forward=1: routers only. */
   forwarding: boolean;
   /** Router namespaces only. */

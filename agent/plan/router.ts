@@ -107,6 +107,7 @@ export function planRouter(
       devices: [...split.devices, ...haDevices],
       routes: [],
       vipRoutes: split.vips.routes,
+      ipv6: false,
       daemons: [...(namespace.daemons ?? []), keepalivedDaemon(settings.haDir, router.id, ha, split.vips)],
     },
     ports,
