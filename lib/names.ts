@@ -26,6 +26,12 @@ export const deviceNames = {
   phyPatch: (bridge: string) => `phy-${bridge}`,
 };
 
+/**
+ * An HA router's primary VIP (Neutron's): the one address VRRP adverts carry, on the `ha-` device of the node
+ * whose keepalived is MASTER; its other addresses follow it.
+ */
+export const haPrimaryVip = (vrId: number) => `169.254.0.${vrId}/24`;
+
 const uuidPattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
 /** A lowercase UUID, as every id of ours is written. */

@@ -4,7 +4,7 @@
 // addresses (qr-, the gateway's, the floating IPs) are `virtual_ipaddress_excluded` and its routes
 // `virtual_routes`: keepalived adds them (with gratuitous ARPs) on the node that becomes MASTER and removes them on
 // the others. Pure: the configuration text and the daemon.
-import { deviceNames } from "../../lib/names";
+import { deviceNames, haPrimaryVip } from "../../lib/names";
 import type { IntentRouterHa } from "../contract/intent";
 import type { Address, DesiredDaemon, DesiredDevice, DesiredRoute } from "./pictures";
 
@@ -22,7 +22,7 @@ export function keepalivedPaths(haDir: string, routerId: string) {
 
 /** The address whose presence on `ha-` says that this node is the router's MASTER (what VRRP adverts carry). */
 export function primaryVip(ha: Pick<IntentRouterHa, "vr_id">): Address {
-  return `169.254.0.${ha.vr_id}/24`;
+  return haPrimaryVip(ha.vr_id);
 }
 
 /** What keepalived holds on the MASTER: addresses with their device, routes (with the gateway's device). */
