@@ -167,6 +167,8 @@ function diffNamespace(
     }
   }
 
+  if (seen !== undefined) actions.push(...leftByKeepalived(ns, seen, haveRoutes));
+
   if (ns.daemons !== undefined || seen?.daemons !== undefined)
     actions.push(...diffDaemons(ns.daemons ?? [], seen?.daemons ?? [], ns.name, resource));
   if (ns.dhcpClient !== undefined) return leaseInstead(actions, ns.dhcpClient);
@@ -181,6 +183,33 @@ function diffNamespace(
     if (change.chains.length > 0 || change.edits.length > 0 || change.addJumps.length > 0) {
       actions.push({ kind: "nat-chains", ns: ns.name, table, ...change, resource });
     }
+  }
+  return actions;
+}
+
+/**
+ * An HA router whose keepalived is about to start (it died, or never ran): it comes up BACKUP, so the addresses
+ * and routes a dead one left behind from its time as MASTER go first, or two nodes would hold the router's.
+ */
+function leftByKeepalived(
+  ns: DesiredNamespace,
+  seen: ObservedNamespace,
+  haveRoutes: ReadonlyMap<string, string | null>,
+): Action[] {
+  const wanted = ns.daemons?.some((d) => d.program === "keepalived") ?? false;
+  const running = seen.daemons?.some((d) => d.program === "keepalived" && d.pid !== null) ?? false;
+  if (!wanted || running) return [];
+  const resource = ns.resourceId;
+  const actions: Action[] = [];
+  for (const device of ns.devices) {
+    const current = seen.devices.find((d) => d.name === device.name);
+    for (const address of device.vips ?? [])
+      if (current?.addresses.includes(address))
+        actions.push({ kind: "addr-del", ns: ns.name, dev: device.name, address, resource });
+  }
+  for (const route of ns.vipRoutes ?? []) {
+    const destination = normaliseDestination(route.destination);
+    if (haveRoutes.has(destination)) actions.push({ kind: "route-del", ns: ns.name, destination, resource });
   }
   return actions;
 }

@@ -157,6 +157,38 @@ describe("an HA router's plan", () => {
   });
 });
 
+describe("a keepalived that died on the MASTER", () => {
+  it("is started again only once what it left (the router's addresses and routes) is gone: it comes up BACKUP", () => {
+    const plan = planHost(haIntent(), settings, new Map());
+    const master = withVips(observedFrom(plan), routerOf(plan));
+    const seen = master.namespaces.get(routerNs);
+    if (seen === undefined) throw new Error("no router namespace observed");
+    master.namespaces.set(routerNs, {
+      ...seen,
+      daemons: (seen.daemons ?? []).map((d) => (d.program === "keepalived" ? { ...d, pid: null } : d)),
+    });
+    const actions = diffHost(plan, master, settings.prefix).map((a) =>
+      a.kind === "addr-del"
+        ? `addr-del ${a.dev} ${a.address}`
+        : a.kind === "route-del"
+          ? `route-del ${a.destination}`
+          : a.kind === "daemon-start"
+            ? `start ${a.program}`
+            : a.kind,
+    );
+    expect(actions).toEqual([
+      "addr-del qg-c1000000-00 203.0.113.10/24",
+      "addr-del qg-c1000000-00 203.0.113.20/32",
+      "addr-del qr-c2000000-00 10.0.0.1/24",
+      "addr-del ha-c9100000-00 169.254.0.1/24",
+      "route-del default",
+      "route-del 10.10.0.0/16",
+      "daemon-files",
+      "start keepalived",
+    ]);
+  });
+});
+
 /** The host as the MASTER's keepalived leaves it: every VIP on its device, the virtual routes set. */
 function withVips(host: ObservedHost, router: DesiredNamespace): ObservedHost {
   const seen = host.namespaces.get(router.name);
