@@ -20,11 +20,6 @@ export function keepalivedPaths(haDir: string, routerId: string) {
   return { dir, config: `${dir}/keepalived.conf`, pid: `${dir}/keepalived.pid`, vrrpPid: `${dir}/vrrp.pid` };
 }
 
-/** The address whose presence on `ha-` says that this node is the router's MASTER (what VRRP adverts carry). */
-export function primaryVip(ha: Pick<IntentRouterHa, "vr_id">): Address {
-  return haPrimaryVip(ha.vr_id);
-}
-
 /** What keepalived holds on the MASTER: addresses with their device, routes (with the gateway's device). */
 export type KeepalivedVips = {
   haDevice: string;
@@ -65,7 +60,7 @@ export function renderKeepalivedConfig(ha: IntentRouterHa, vips: KeepalivedVips)
     `        ${dev}`,
     "    }",
     "    virtual_ipaddress {",
-    `        ${primaryVip(ha)} dev ${dev}`,
+    `        ${haPrimaryVip(ha.vr_id)} dev ${dev}`,
     "    }",
     ...block("virtual_ipaddress_excluded", excluded),
     ...block("virtual_routes", routes),

@@ -3,12 +3,12 @@
 // An HA router also has its ha- device and keepalived, which holds those addresses and routes instead of the
 // agent (on the MASTER only); its nat and mangle tables are the same on every node (they match only where the
 // addresses are, as in Neutron).
-import { deviceNames, namespaceNames } from "../../lib/names";
+import { deviceNames, haPrimaryVip, namespaceNames } from "../../lib/names";
 import { floatingAddresses, renderRouterMangle, renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
-import { haDeviceOf, handToKeepalived, keepalivedDaemon, primaryVip } from "./keepalived";
+import { haDeviceOf, handToKeepalived, keepalivedDaemon } from "./keepalived";
 import { type MetadataSettings, metadataProxy } from "./metadata-proxy";
 import type { DesiredDevice, DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./pictures";
 
@@ -100,7 +100,9 @@ export function planRouter(
   const haPort = ha.ha_port;
   const haAddress = `${haPort.ip_address}/${haPort.prefixlen}`;
   plug(haPort.port_id, haPort.network_id, haPort.mac_address, split.vips.haDevice, [haAddress], false);
-  const haDevices = devices.slice(split.devices.length).map((d) => ({ ...d, vips: [primaryVip(ha)] }));
+  const haDevices = devices
+    .slice(split.devices.length)
+    .map((d) => ({ ...d, vips: [haPrimaryVip(ha.vr_id)] }));
   return {
     namespace: {
       ...namespace,
