@@ -34,7 +34,10 @@ export function diffDaemons(
     const start: Action = { kind: "daemon-start", ns, program, args: daemon.args, pidFile, resource };
     const stop: Action = { kind: "daemon-stop", ns, program, pidFile, purge: null, resource };
     if (running === undefined) {
-      actions.push(files, start);
+      const orphans = (daemon.children ?? []).map(
+        (child): Action => ({ kind: "daemon-stop", ns, program, pidFile: child, purge: null, resource }),
+      );
+      actions.push(...orphans, files, start);
       continue;
     }
     const stale = Object.entries(daemon.files).some(([path, text]) => running.files[path] !== text);
