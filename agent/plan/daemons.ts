@@ -34,10 +34,7 @@ export function diffDaemons(
     const start: Action = { kind: "daemon-start", ns, program, args: daemon.args, pidFile, resource };
     const stop: Action = { kind: "daemon-stop", ns, program, pidFile, purge: null, resource };
     if (running === undefined) {
-      const orphans = (daemon.children ?? []).map(
-        (child): Action => ({ kind: "daemon-stop", ns, program, pidFile: child, purge: null, resource }),
-      );
-      actions.push(...orphans, files, start);
+      actions.push(files, start);
       continue;
     }
     const stale = Object.entries(daemon.files).some(([path, text]) => running.files[path] !== text);

@@ -177,8 +177,6 @@ describe("a keepalived that died on the MASTER", () => {
             : a.kind,
     );
     expect(actions).toEqual([
-      // Its VRRP child, if it outlived it.
-      "daemon-stop",
       "addr-del qg-c1000000-00 203.0.113.10/24",
       "addr-del qg-c1000000-00 203.0.113.20/32",
       "addr-del qr-c2000000-00 10.0.0.1/24",

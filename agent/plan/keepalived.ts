@@ -87,7 +87,6 @@ export function keepalivedDaemon(
     pidFile: paths.pid,
     args: ["-P", "-f", paths.config, "-p", paths.pid, "-r", paths.vrrpPid],
     files: { [paths.config]: renderKeepalivedConfig(ha, vips) },
-    children: [paths.vrrpPid],
   };
 }
 

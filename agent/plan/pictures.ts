@@ -42,11 +42,6 @@ export type DesiredDaemon = {
   pidFile: string;
   args: string[];
   files: Record<string, string>;
-  /**
-   * Pid files of the processes it forks (keepalived's VRRP child): one that outlived its parent is stopped
-   * before the daemon starts again, or two would speak for the router.
-   */
-  children?: string[];
 };
 
 /** A daemon of ours a namespace has: pid and command line of the process its pid file names, if it runs; each
