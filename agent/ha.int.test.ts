@@ -1,8 +1,7 @@
 // HA routers against real OVS, namespaces and keepalived: two in-process agents standing for two network nodes
 // (agent/testing/ha.ts), each given the same HA router. Exactly one node becomes active and holds the router's
 // addresses; the uplink reaches the instance through its floating IP; when that node goes down the other takes
-// over within the failover goal and the floating IP answers again; the node that comes back stays standby; a
-// keepalived that dies hands the router over too, and its agent respawns it as standby.
+// over within the failover goal and the floating IP answers again; the node that comes back stays standby.
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HaSection } from "../lib/host-snapshot";
@@ -13,7 +12,6 @@ import {
   type HaLab,
   type HaNode,
   holdersOf,
-  killKeepalived,
   pingGap,
   startHaLab,
   takeDown,
@@ -122,7 +120,10 @@ describe("an HA router on two network nodes", () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await takeDown(down);
     });
-    logger.info({ gap_s: stream.gapS, ...stream }, "failover");
+    // The figure the issue asks for, printed with the test's output.
+    process.stdout.write(
+      `failover: floating IP unreachable ${stream.gapS} s (${stream.received}/${stream.sent} answered)\n`,
+    );
     expect(stream.gapS).toBeLessThan(GOAL_S);
     expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([survivor.name]);
     expect(await pingOnce(need().uplinkNs, FIP)).toBe(true);
@@ -139,23 +140,6 @@ describe("an HA router on two network nodes", () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([active.name]);
     expect(await haStateOf(back)).toBe("standby");
-    expect(await pingOnce(need().uplinkNs, FIP)).toBe(true);
-  }, 30_000);
-
-  it("fails over when the active keepalived dies; its agent respawns it, and it drops the router's addresses", async () => {
-    if (active === null) throw new Error("no active node");
-    const dead = active;
-    const survivor = other(dead);
-    const stream = await pingGap(need().uplinkNs, FIP, { intervalS: 0.1, durationS: 8 }, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      await killKeepalived(dead);
-    });
-    expect(stream.gapS).toBeLessThan(GOAL_S);
-    expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([survivor.name]);
-    // The agent's watch (every 2 s) has found it dead and started it again: standby, holding nothing of the router's.
-    expect(await haStateOf(dead)).toBe("standby");
-    const names = devicesOf(dead);
-    expect(await addressesIn(dead)).toEqual([`${names.ha} ${names.haAddress}`]);
     expect(await pingOnce(need().uplinkNs, FIP)).toBe(true);
   }, 30_000);
 });

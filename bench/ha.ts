@@ -1,11 +1,10 @@
 // npm run bench:ha (root): how long an HA router's floating IP stays unreachable when its active node fails
 // (goal < 3 s), from a bounded ping stream (one every 0.1 s) from the outside world: the longest time between two
 // replies. Two network nodes as in the integration test (agent/testing/ha.ts: two agents on one OVS sandbox,
-// dummy datapath, prefixes of their own), VRRP adverts every 0.5 s. Cases: the active node goes down (its agent
-// stopped, its router's ports cut, its keepalived killed: the other node hears no advert), and its keepalived is
-// stopped (it gives the router up with a priority-0 advert). After each run the node comes back as standby (its
-// agent started again, or applying the next revision). Floor: what VRRP itself takes to notice (RFC 5798's Master_Down_Interval, 3 adverts and the skew;
-// the skew alone after a priority-0 advert), computed from the same settings.
+// dummy datapath, prefixes of their own), VRRP adverts every 0.5 s. Case: the active node goes down (its agent
+// stopped, its router's ports cut, its keepalived killed: the other node hears no advert). After each run the
+// node comes back as standby (its agent started again). Floor: what VRRP itself takes to notice (RFC 5798's
+// Master_Down_Interval: 3 adverts and the skew), computed from the same settings.
 import pino from "pino";
 import type { ApplyResult } from "../agent/contract/intent";
 import { DEFAULT_PRIORITY } from "../agent/plan/keepalived";
@@ -17,7 +16,6 @@ import {
   holdersOf,
   pingGap,
   startHaLab,
-  stopKeepalived,
   takeDown,
   waitForOneHolder,
 } from "../agent/testing/ha";
@@ -63,12 +61,6 @@ async function main(): Promise<void> {
         fail: takeDown,
         recover: bringBack,
         floorS: 3 * ADVERT_INT + SKEW_S,
-      },
-      {
-        label: "active keepalived stopped (SIGTERM)",
-        fail: stopKeepalived,
-        recover: (node, revision) => node.agent.apply(node.intent(revision)),
-        floorS: SKEW_S,
       },
     ];
     const rows: string[][] = [];

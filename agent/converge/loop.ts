@@ -3,8 +3,7 @@
 // execute.ts, the only caller of the host's writers. Full applies read the whole host (start-up, a failure, a
 // repair of "all"); incremental ones (a repair list, as the server pushes) start from the picture the last apply
 // left and look only at what scope.ts selects. It also watches for a host that lost what it was given (a reboot,
-// OVS restarted) and rebuilds it from the last intent without waiting to be asked, and respawns an HA router's
-// keepalived that died.
+// OVS restarted) and rebuilds it from the last intent without waiting to be asked.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -12,7 +11,6 @@ import type { Logger } from "pino";
 import { namespaceNames, ownNamespacePattern } from "../../lib/names";
 import type { ApplyResult, HostIntent } from "../contract/intent";
 import { ArpAnnouncer } from "../host/arping";
-import { readDaemon } from "../host/daemon";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
 import { type AgentOptions, dhcpDir, haDir, metadataSettings } from "../options";
@@ -21,7 +19,6 @@ import { type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
 import { FirewallCache } from "../plan/firewall";
-import { keepalivedPaths } from "../plan/keepalived";
 import { observedLocalVlans } from "../plan/localVlans";
 import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
@@ -292,15 +289,7 @@ export class Converger {
         if (intent === null) return;
         const present = new Set(await listNamespaces());
         const lost = [...this.#state.owned].filter((ns) => !present.has(ns));
-        if (!restarted && lost.length === 0) {
-          const dead = await this.#deadKeepalived(intent);
-          if (dead.length === 0) return;
-          // As Neutron's process monitor respawns it: a MASTER's addresses would otherwise stay with no VRRP
-          // speaking for them. It comes back BACKUP and drops them; the other node has taken the router over.
-          this.#log.warn({ routers: dead }, "keepalived died: respawning it");
-          await this.#reported(() => this.#converge({ ...intent, repair: dead }));
-          return;
-        }
+        if (!restarted && lost.length === 0) return;
         this.#log.warn({ lost, ovs_restarted: restarted }, "the host lost what it was given: rebuilding it");
         if (restarted) await ensureBridges(this.#ovs, this.#options, this.#log);
         this.#picture = null;
@@ -309,18 +298,6 @@ export class Converger {
     } finally {
       this.#checking = false;
     }
-  }
-
-  /** HA routers applied as asked (settled) whose keepalived does not run. */
-  async #deadKeepalived(intent: HostIntent): Promise<string[]> {
-    const dead: string[] = [];
-    for (const router of intent.routers) {
-      if (router.ha === undefined) continue;
-      if (!this.#state.settled.get(namespaceNames.router(this.#settings.prefix, router.id))) continue;
-      const paths = keepalivedPaths(this.#settings.haDir, router.id);
-      if ((await readDaemon("keepalived", paths.dir, paths.pid, [])).pid === null) dead.push(router.id);
-    }
-    return dead;
   }
 
   async #reported(task: () => Promise<ApplyResult>): Promise<ApplyResult> {

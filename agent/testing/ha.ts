@@ -211,7 +211,7 @@ export async function takeDown(node: HaNode): Promise<void> {
 }
 
 /** The node's keepalived dies without a word (SIGKILL, the VRRP child first: no priority-0 advert). */
-export async function killKeepalived(node: HaNode): Promise<void> {
+async function killKeepalived(node: HaNode): Promise<void> {
   const paths = keepalivedPaths(haDir(node.agent.options), ids.router);
   for (const pidFile of [paths.vrrpPid, paths.pid]) {
     const pid = Number.parseInt((await readFile(pidFile, "utf8")).trim(), 10);
@@ -223,12 +223,6 @@ export async function killKeepalived(node: HaNode): Promise<void> {
 export async function bringBack(node: HaNode, revision: number): Promise<ApplyResult> {
   node.agent = await createAgent(node.options, node.logger);
   return node.agent.apply(node.intent(revision));
-}
-
-/** The node's keepalived is stopped (SIGTERM): it gives the router up at once (a priority-0 advert). */
-export async function stopKeepalived(node: HaNode): Promise<void> {
-  const pidFile = keepalivedPaths(haDir(node.agent.options), ids.router).pid;
-  process.kill(Number.parseInt((await readFile(pidFile, "utf8")).trim(), 10), "SIGTERM");
 }
 
 /**
