@@ -17,6 +17,7 @@ import {
   type AgentOptionsInput,
   agentBridges,
   dhcpDir,
+  haDir,
   metadataSettings,
   ovsRunDir,
   parseAgentOptions,
@@ -111,6 +112,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     chainPrefix: options.chainPrefix,
     bridges,
     dhcpDir: dhcpDir(options),
+    haDir: haDir(options),
     owns: (namespace) => converger.owns(namespace),
   });
   const monitor = new HostMonitor(
@@ -137,6 +139,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
     ovsRunDir: ovsRunDir(options),
     dhcpDir: dhcpDir(options),
     metadataDir: metadataSettings(options).metadataDir,
+    haDir: haDir(options),
   });
   if (options.watchIntervalMs > 0) converger.watch(options.watchIntervalMs);
   // What was plugged while no agent ran is bound now (a failed pass is logged and tried again).

@@ -84,6 +84,11 @@ export function metadataSettings(options: Pick<AgentOptions, "stateDir">) {
   return { metadataDir: dir, relaySocket: join(dir, "relay.sock") };
 }
 
+/** Where HA routers' keepalived keeps its files: `<state dir>/ha/<router id>/` (Neutron's ha_confs_path). */
+export function haDir(options: Pick<AgentOptions, "stateDir">): string {
+  return join(options.stateDir, "ha");
+}
+
 /** The run directory holding `<bridge>.mgmt` sockets. */
 export function ovsRunDir(options: AgentOptions): string {
   if (options.ovsRunDir !== undefined) return options.ovsRunDir;

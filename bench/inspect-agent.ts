@@ -12,7 +12,7 @@ import { serveAgent } from "../agent/api/http";
 import type { SnapshotEvent } from "../agent/contract/snapshot";
 import { run } from "../agent/host/exec";
 import { Ovs } from "../agent/host/ovs";
-import { dhcpDir } from "../agent/options";
+import { dhcpDir, haDir } from "../agent/options";
 import { showAndListArgs } from "../agent/read/ovs-ports";
 import { SnapshotReader } from "../agent/read/snapshot-reader";
 import { createAgentTestClient } from "../agent/testing/client";
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
       chainPrefix: agent.options.chainPrefix,
       bridges: [intBridge, exBridge],
       dhcpDir: dhcpDir(agent.options),
+      haDir: haDir(agent.options),
       owns: () => true,
     };
     const ovs = new Ovs(sandbox.db, sandbox.dir);

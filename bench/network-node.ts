@@ -15,7 +15,13 @@ import { ensureBridges } from "../agent/converge/bridges";
 import { mapLimit, run } from "../agent/host/exec";
 import { listNamespaces } from "../agent/host/netns";
 import { Ovs } from "../agent/host/ovs";
-import { type AgentOptionsInput, metadataSettings, ovsRunDir, parseAgentOptions } from "../agent/options";
+import {
+  type AgentOptionsInput,
+  haDir,
+  metadataSettings,
+  ovsRunDir,
+  parseAgentOptions,
+} from "../agent/options";
 import type { Action } from "../agent/plan/actions";
 import { type HostSettings, planHost } from "../agent/plan/desired";
 import { diffHost } from "../agent/plan/diff";
@@ -140,6 +146,7 @@ function planFromEmpty(intent: HostIntent, sandbox: Sandbox): Action[] {
     integrationBridge: intBridge,
     bridgeMappings: { public: exBridge },
     dhcpDir: join(sandbox.dir, "agent", "dhcp"),
+    haDir: haDir({ stateDir: join(sandbox.dir, "agent") }),
     ...metadataSettings({ stateDir: join(sandbox.dir, "agent") }),
   };
   const empty = {

@@ -190,7 +190,7 @@ async function startFloorServer(stack: Stack, list: Workload[]): Promise<FloorSe
   await run("ip", ["-n", names.serverNs, "addr", "add", "10.61.0.2/24", "dev", device]);
   await run("ovs-vsctl", [db, "add-port", bridge, names.serverTap, "tag=1"]);
   await writeDaemonFiles(paths.dir, floorFiles(dhcp, paths, false));
-  await startDaemon(names.serverNs, "dnsmasq", dnsmasqArgs(dhcp, paths, device));
+  await startDaemon(names.serverNs, "dnsmasq", dnsmasqArgs(dhcp, paths, device), paths.pid);
   return { dhcp, paths };
 }
 

@@ -3,7 +3,7 @@
 // the server relays and compares them, the dashboard and the CLI show them. Types only.
 
 /** Sections per namespace of ours (`<prefix>qrouter-*`, `<prefix>qprobe-*`, `<prefix>quplink-*`, `<prefix>qdhcp-*`). */
-export type NamespaceSectionKind = "addr" | "routes" | "nat" | "dhcp" | "conntrack";
+export type NamespaceSectionKind = "addr" | "routes" | "nat" | "dhcp" | "conntrack" | "ha";
 
 /**
  * Where a section lives in a snapshot: the host-wide ones by name, the per-namespace ones as
@@ -119,6 +119,24 @@ export type DhcpSection = Hashed & {
   log: string[];
 };
 
+/** What this host is for an HA router (Neutron's `ha_state`). */
+export type HaState = "active" | "standby" | "fault";
+
+/**
+ * HA router namespaces only: the router's keepalived as the agent runs it (`pid` as for dnsmasq) and what this
+ * host is for the router: `active` when keepalived runs and holds the primary VIP (169.254.0.<vr_id>/24) on the
+ * `ha-` device, i.e. it is VRRP MASTER and holds the router's addresses; `standby` when it runs without; `fault`
+ * when it does not run or the `ha-` device is missing or down.
+ */
+export type HaSection = Hashed & {
+  kind: "ha";
+  namespace: string;
+  router_id: string;
+  ha_state: HaState;
+  running: boolean;
+  pid: number | null;
+};
+
 /** One direction of a tracked connection: addresses, and ports (TCP, UDP) where the protocol has them. */
 export type ConntrackTuple = { src: string; dst: string; sport: number | null; dport: number | null };
 
@@ -195,6 +213,7 @@ export type HostSection =
   | NatSection
   | DhcpSection
   | ConntrackSection
+  | HaSection
   | RevisionSection
   | HealthSection
   | BindingsSection;

@@ -29,6 +29,8 @@ export function remoteOfTunnelPort(name: string): string | null {
 export const deviceNames = {
   routerInterface: (portId: string) => `qr-${portId.slice(0, 11)}`,
   routerGateway: (portId: string) => `qg-${portId.slice(0, 11)}`,
+  /** An HA router's port on its project's HA network, over which keepalived speaks VRRP. */
+  routerHa: (portId: string) => `ha-${portId.slice(0, 11)}`,
   /** The root-namespace end of a port's veth pair, plugged into br-int (Nova's tap naming). */
   tap: (portId: string) => `tap${portId.slice(0, 11)}`,
   /** The namespace end of a DHCP port's veth (Neutron's `ns-` name when it plugs with veths). */
@@ -38,6 +40,12 @@ export const deviceNames = {
   intPatch: (bridge: string) => `int-${bridge}`,
   phyPatch: (bridge: string) => `phy-${bridge}`,
 };
+
+/**
+ * An HA router's primary VIP (Neutron's): the one address VRRP adverts carry, on the `ha-` device of the node
+ * whose keepalived is MASTER; its other addresses follow it.
+ */
+export const haPrimaryVip = (vrId: number) => `169.254.0.${vrId}/24`;
 
 const uuidPattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 

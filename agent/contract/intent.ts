@@ -54,6 +54,23 @@ export const intentPortForwarding = z.object({
   external_port_end: portNumber,
 });
 
+/**
+ * What makes a router highly available (Neutron's L3 HA): its namespace on two or more network nodes, keepalived
+ * in each running VRRP over the project's HA network through the `ha-` device of this node's own HA port. All
+ * start as BACKUP without preemption; the one that becomes MASTER holds the router's addresses and routes, which
+ * keepalived adds (and announces with gratuitous ARPs) and removes: the standby holds none.
+ */
+export const intentRouterHa = z.object({
+  /** The VRRP virtual router id, unique among the project's HA routers (they share its HA network). */
+  vr_id: z.number().int().min(1).max(255),
+  /** This node's port on the HA network (169.254.192.0/18): its own, never a VIP. */
+  ha_port: z.object(portAddress),
+  /** VRRP priority; equal on every node (Neutron's), so that no node takes the router back (nopreempt). */
+  priority: z.number().int().min(1).max(254).optional(),
+  /** Seconds between adverts (Neutron's ha_vrrp_advert_int, 2); VRRPv3 takes hundredths of a second. */
+  advert_int: z.number().min(0.01).max(40.95).multipleOf(0.01).optional(),
+});
+
 export const intentRouter = z.object({
   id: uuid,
   gateway: intentRouterGateway.nullable(),
@@ -61,6 +78,8 @@ export const intentRouter = z.object({
   routes: z.array(route),
   floating_ips: z.array(intentFloatingIp),
   port_forwardings: z.array(intentPortForwarding),
+  /** Absent: a legacy router, its addresses set by the agent on this one host. */
+  ha: intentRouterHa.optional(),
 });
 
 /** A lab instance: namespace `<prefix>qprobe-<port id>` holding one veth (eth0) on br-int. */
@@ -250,6 +269,7 @@ export type IntentEnvelope = z.infer<typeof intentEnvelope>;
 export type IntentNetwork = z.infer<typeof intentNetwork>;
 export type IntentRouter = z.infer<typeof intentRouter>;
 export type IntentRouterGateway = z.infer<typeof intentRouterGateway>;
+export type IntentRouterHa = z.infer<typeof intentRouterHa>;
 export type IntentFloatingIp = z.infer<typeof intentFloatingIp>;
 export type IntentPortForwarding = z.infer<typeof intentPortForwarding>;
 export type IntentInstance = z.infer<typeof intentInstance>;

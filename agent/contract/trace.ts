@@ -121,7 +121,11 @@ export type TracePort = {
 };
 
 /** A daemon of ours in a namespace: running or not; for dnsmasq, its hosts file (null: none). */
-export type TraceDaemon = { program: "dnsmasq" | "haproxy"; running: boolean; hosts: string | null };
+export type TraceDaemon = {
+  program: "dnsmasq" | "haproxy" | "keepalived";
+  running: boolean;
+  hosts: string | null;
+};
 
 export type TraceAnswer =
   | { kind: "route"; ok: true; route: RouteGet; text: string }

@@ -1,5 +1,5 @@
-// The daemon steps of an apply (execute.ts calls them in its order): each namespace's daemons (dnsmasq, haproxy)
-// stopped, their files written, started or reloaded, in that order under the namespace's lock.
+// The daemon steps of an apply (execute.ts calls them in its order): each namespace's daemons (dnsmasq, haproxy,
+// keepalived) stopped, their files written, started or reloaded, in that order under the namespace's lock.
 import { reloadDaemon, startDaemon, stopDaemon, writeDaemonFiles } from "../host/daemon";
 import { mapLimit } from "../host/exec";
 import type { DaemonAction } from "../plan/actions";
@@ -37,7 +37,7 @@ function daemonStep(a: DaemonAction): Promise<void> {
     case "daemon-files":
       return writeDaemonFiles(a.dir, a.files);
     case "daemon-start":
-      return startDaemon(a.ns, a.program, a.args);
+      return startDaemon(a.ns, a.program, a.args, a.pidFile);
     case "daemon-reload":
       return reloadDaemon(a.program, a.pidFile);
     default: {

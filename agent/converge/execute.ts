@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { ArpAnnouncer } from "../host/arping";
 import { mapLimit } from "../host/exec";
 import { type BatchLine, batch, type NamespaceLinks } from "../host/ip";
-import { enableForwarding, restoreTables } from "../host/iptables";
+import { disableIpv6, enableForwarding, restoreTables } from "../host/iptables";
 import { externalIdsArg, mapColumnArg, type Ovs, type OvsCommand } from "../host/ovs";
 import { type Action, describeAction } from "../plan/actions";
 import { renderRestore } from "../plan/iptables";
@@ -125,6 +125,14 @@ export async function executeActions(
       of("netns-add").map((a) => ({ line: `netns add ${a.ns}`, resource: a.resource })),
       false,
       fail,
+    ),
+  );
+  // IPv6 off where asked, while the namespace's new devices are still down.
+  await step("ipv6-off", () =>
+    mapLimit(of("ipv6-off"), PARALLEL, (a) =>
+      deps.locks
+        .with(`sysctl:${a.ns}`, () => disableIpv6(a.ns))
+        .catch((e: unknown) => fail(a.resource, message(e))),
     ),
   );
 

@@ -13,7 +13,7 @@ import type { ApplyResult, HostIntent } from "../contract/intent";
 import { ArpAnnouncer } from "../host/arping";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
-import { type AgentOptions, agentBridges, dhcpDir, metadataSettings } from "../options";
+import { type AgentOptions, agentBridges, dhcpDir, haDir, metadataSettings } from "../options";
 import { type Action, describeAction } from "../plan/actions";
 import { BridgeFlowsMemo, type BridgeState, planBridgeFlows } from "../plan/bridge-flows";
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
@@ -139,6 +139,7 @@ export class Converger {
         ? {}
         : { tunnelBridge: options.tunnelBridge, localIp: options.localIp }),
       dhcpDir: dhcpDir(options),
+      haDir: haDir(options),
       ...metadataSettings(options),
     };
     this.#bridges = agentBridges(options);
@@ -239,7 +240,7 @@ export class Converger {
    * the same shape, and its ports, are not ours: invisible, so never changed or removed.
    */
   async #observe(intent: HostIntent | null, scope?: ObserveScope): Promise<ObservedHost> {
-    const { prefix, chainPrefix, dhcpDir, metadataDir } = this.#settings;
+    const { prefix, chainPrefix, dhcpDir, metadataDir, haDir } = this.#settings;
     const host = await observeHost(
       this.#ovs,
       {
@@ -247,6 +248,7 @@ export class Converger {
         chainPrefix,
         dhcpDir,
         metadataDir,
+        haDir,
         bridges: this.#bridges,
         hostNamespace: this.#options.hostNetns ?? null,
       },

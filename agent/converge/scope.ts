@@ -33,6 +33,7 @@ export function intentParts(
     const nets = [
       ...(router.gateway ? [router.gateway.network_id] : []),
       ...router.interfaces.map((i) => i.network_id),
+      ...(router.ha ? [router.ha.ha_port.network_id] : []),
     ];
     parts.push({
       key: namespaceNames.router(settings.prefix, router.id),
@@ -259,6 +260,7 @@ export function verifyScope(
         links.add(action.ns);
         break;
       case "forwarding":
+      case "ipv6-off":
       case "arp-announce":
         break;
       case "nat-chains":

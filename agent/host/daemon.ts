@@ -1,6 +1,7 @@
 // The daemons the agent runs inside namespaces, as Neutron's agents do: dnsmasq (Debian's dnsmasq-base) as a
-// network's DHCP server, haproxy as a metadata proxy. Each is started inside its namespace, where it forks into
-// the background and writes its pid file; reloaded with SIGHUP (dnsmasq); stopped with SIGTERM. A pid is only
+// network's DHCP server, haproxy as a metadata proxy, keepalived as an HA router's VRRP. Each is started inside
+// its namespace, where it forks into the background and writes its pid file; reloaded with SIGHUP (dnsmasq,
+// keepalived); stopped with SIGTERM. A pid is only
 // ever signalled when /proc says that it is that program started with that very pid file (ours), never on the
 // pid file's word alone: the process may have died and its pid gone to another one.
 import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
@@ -25,7 +26,7 @@ async function ourProcess(
     const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").filter((a) => a !== "");
     const [path, ...args] = argv;
     if (path === undefined || path.split("/").at(-1) !== program) return null;
-    // dnsmasq takes `--pid-file=PATH`, haproxy `-p PATH`.
+    // dnsmasq takes `--pid-file=PATH`, haproxy and keepalived `-p PATH`.
     if (!args.some((a) => a === pidFile || a === `--pid-file=${pidFile}`)) return null;
     // A zombie still has its cmdline emptied; a stopped daemon is as good as dead for its clients.
     const state = /^\d+ \(.*\) (\S)/.exec(await readFile(`/proc/${pid}/stat`, "utf8"))?.[1];
@@ -120,11 +121,21 @@ export async function readLogTail(path: string, count: number): Promise<string[]
 }
 
 /**
- * Starts the daemon in the namespace; it returns once the daemon has forked and written its pid file (both
- * programs bind their port before they fork).
+ * Starts the daemon in the namespace; it returns once the daemon runs under its pid file. dnsmasq and haproxy
+ * bind their port and write it before the command returns; keepalived's forked parent writes it a moment after.
  */
-export async function startDaemon(ns: string, program: DaemonProgram, args: string[]): Promise<void> {
+export async function startDaemon(
+  ns: string,
+  program: DaemonProgram,
+  args: string[],
+  pidFile: string,
+): Promise<void> {
   await run("nsenter", [`--net=${netnsPath(ns)}`, program, ...args], { timeoutMs: 10_000 });
+  const deadline = Date.now() + 5000;
+  while ((await ourProcess(program, pidFile)) === null) {
+    if (Date.now() > deadline) throw new Error(`${program} did not start (no process under ${pidFile})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** SIGHUP to the daemon of ours: dnsmasq re-reads its hosts and options files. Fails when it does not run. */

@@ -45,6 +45,8 @@ export type Action = Base &
     | { kind: "route-del"; ns: string; destination: string }
     | { kind: "route-set"; ns: string; destination: string; via: string }
     | { kind: "forwarding"; ns: string }
+    /** IPv6 off in a new namespace (every device, and those made later), before its devices come up. */
+    | { kind: "ipv6-off"; ns: string }
     | {
         kind: "nat-chains";
         ns: string;
@@ -65,8 +67,9 @@ export type Action = Base &
     | { kind: "daemon-stop"; ns: string; program: DaemonProgram; pidFile: string; purge: string | null }
     /** Writes a daemon's files (path -> content), each replaced whole. */
     | { kind: "daemon-files"; ns: string; dir: string; files: Record<string, string> }
-    | { kind: "daemon-start"; ns: string; program: DaemonProgram; args: string[] }
-    /** SIGHUP: dnsmasq re-reads its hosts, addn-hosts and options files and keeps running. */
+    | { kind: "daemon-start"; ns: string; program: DaemonProgram; args: string[]; pidFile: string }
+    /** SIGHUP: dnsmasq re-reads its hosts, addn-hosts and options files, keepalived its configuration; both keep
+     * running. */
     | { kind: "daemon-reload"; ns: string; program: DaemonProgram; pidFile: string }
     /** Asks DHCP for the device's lease (udhcpc) and sets the address and routes it hands out. */
     | { kind: "dhcp-lease"; ns: string; dev: string }
@@ -94,6 +97,7 @@ export const actionOrder: readonly ActionKind[] = [
   "netns-add",
   "veth-add",
   "root-link-set",
+  "ipv6-off",
   "ovs-port-set",
   "tunnel-port-set",
   "lo-up",
@@ -149,6 +153,8 @@ export function describeAction(action: Action): string {
       return `${action.ns}: route replace ${action.destination} via ${action.via}`;
     case "forwarding":
       return `${action.ns}: sysctl net.ipv4.ip_forward=1`;
+    case "ipv6-off":
+      return `${action.ns}: sysctl net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1`;
     case "nat-chains":
       return `${action.ns}: iptables-restore --noflush -t ${action.table} of ${natSummary(action)}`;
     case "flows-set":

@@ -124,7 +124,12 @@ function firewallPorts(
   }
   const others: BridgePort[] = [];
   for (const router of intent.routers) {
-    for (const p of [...(router.gateway ? [router.gateway] : []), ...router.interfaces])
+    const haPort = router.ha?.ha_port;
+    for (const p of [
+      ...(router.gateway ? [router.gateway] : []),
+      ...router.interfaces,
+      ...(haPort ? [haPort] : []),
+    ])
       others.push(...at(deviceNames.tap(p.port_id), p.network_id));
   }
   for (const dhcp of intent.dhcp ?? []) others.push(...at(deviceNames.tap(dhcp.port_id), dhcp.network_id));

@@ -1,4 +1,4 @@
-// The daemons of a namespace (dnsmasq, haproxy) as the plan wants them against what the host runs. Pure.
+// The daemons of a namespace (dnsmasq, haproxy, keepalived) as the plan wants them against what the host runs. Pure.
 import type { Action } from "./actions";
 import type {
   DaemonProgram,
@@ -9,10 +9,11 @@ import type {
 } from "./pictures";
 
 /**
- * What re-reads its files on SIGHUP and keeps running: dnsmasq (its hosts and options; leases are kept). haproxy
+ * What re-reads its files on SIGHUP and keeps running: dnsmasq (its hosts and options; leases are kept),
+ * keepalived (its VIPs and routes; the MASTER stays MASTER, where a restart would hand the router over). haproxy
  * is restarted instead (its configuration names only the router or network, which never changes).
  */
-const RELOADS_ON_HUP: Record<DaemonProgram, boolean> = { dnsmasq: true, haproxy: false };
+const RELOADS_ON_HUP: Record<DaemonProgram, boolean> = { dnsmasq: true, haproxy: false, keepalived: true };
 
 /**
  * What each daemon needs: started when it does not run; restarted when its command line changed (a subnet came
@@ -30,7 +31,7 @@ export function diffDaemons(
     const { program, pidFile } = daemon;
     const running = seen.find((s) => s.program === program && s.pid !== null);
     const files: Action = { kind: "daemon-files", ns, dir: daemon.dir, files: daemon.files, resource };
-    const start: Action = { kind: "daemon-start", ns, program, args: daemon.args, resource };
+    const start: Action = { kind: "daemon-start", ns, program, args: daemon.args, pidFile, resource };
     const stop: Action = { kind: "daemon-stop", ns, program, pidFile, purge: null, resource };
     if (running === undefined) {
       actions.push(files, start);

@@ -13,9 +13,8 @@ import type { PlanContext } from "./context";
 import { planDhcp } from "./dhcp";
 import { planInstance, planUplink } from "./lab-endpoints";
 import { assignLocalVlans } from "./localVlans";
-import type { MetadataSettings } from "./metadata-proxy";
 import type { DesiredHost, DesiredNamespace, DesiredOvsPort, PlanError } from "./pictures";
-import { planRouter } from "./router";
+import { planRouter, type RouterSettings } from "./router";
 import { planTunnels } from "./tunnels";
 
 export type HostSettings = BridgeSettings & {
@@ -23,7 +22,7 @@ export type HostSettings = BridgeSettings & {
   chainPrefix: string;
   /** Where DHCP servers keep their files: one directory per network. */
   dhcpDir: string;
-} & MetadataSettings;
+} & RouterSettings;
 
 export type DesiredPlan = DesiredHost & {
   /** Namespaces of refused resources: the diff must neither change nor delete them (nor their OVS ports). */
@@ -45,6 +44,7 @@ export function planLocalVlans(
     ...intent.routers.flatMap((r) => [
       ...(r.gateway ? [r.gateway.network_id] : []),
       ...r.interfaces.map((i) => i.network_id),
+      ...(r.ha ? [r.ha.ha_port.network_id] : []),
     ]),
     ...intent.instances.map((i) => i.network_id),
     ...(intent.dhcp ?? []).map((d) => d.network_id),

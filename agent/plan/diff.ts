@@ -96,6 +96,7 @@ function diffNamespace(
     actions.push(...strayDaemons(ns, resource));
     actions.push({ kind: "netns-add", ns: ns.name, resource });
     if (ns.forwarding) actions.push({ kind: "forwarding", ns: ns.name, resource });
+    if (ns.ipv6 === false) actions.push({ kind: "ipv6-off", ns: ns.name, resource });
   }
   if (!seen?.loUp) actions.push({ kind: "lo-up", ns: ns.name, resource });
 
@@ -153,7 +154,8 @@ function diffNamespace(
       });
     }
     const have = new Set(current.addresses);
-    const want = new Set(device.addresses);
+    // keepalived's addresses (an HA router's, on the MASTER) are neither the agent's to add nor to remove.
+    const want = new Set([...device.addresses, ...(device.vips ?? [])]);
     for (const address of sortAddresses(current.addresses.filter((a) => !want.has(a)))) {
       actions.push({ kind: "addr-del", ns: ns.name, dev: device.name, address, resource });
     }
@@ -171,14 +173,19 @@ function diffNamespace(
     haveRoutes.set(normaliseDestination(route.destination), route.via);
   }
   const wantRoutes = new Map(ns.routes.map((r) => [normaliseDestination(r.destination), r.via]));
+  // keepalived's routes (an HA router's, on the MASTER) are left to it.
+  const keepalived = new Set((ns.vipRoutes ?? []).map((r) => normaliseDestination(r.destination)));
   for (const destination of haveRoutes.keys()) {
-    if (!wantRoutes.has(destination)) actions.push({ kind: "route-del", ns: ns.name, destination, resource });
+    if (!wantRoutes.has(destination) && !keepalived.has(destination))
+      actions.push({ kind: "route-del", ns: ns.name, destination, resource });
   }
   for (const [destination, via] of wantRoutes) {
     if (haveRoutes.get(destination) !== via) {
       actions.push({ kind: "route-set", ns: ns.name, destination, via, resource });
     }
   }
+
+  if (seen !== undefined) actions.push(...leftByKeepalived(ns, seen, haveRoutes));
 
   if (ns.daemons !== undefined || seen?.daemons !== undefined)
     actions.push(...diffDaemons(ns.daemons ?? [], seen?.daemons ?? [], ns.name, resource));
@@ -194,6 +201,33 @@ function diffNamespace(
     if (change.chains.length > 0 || change.edits.length > 0 || change.addJumps.length > 0) {
       actions.push({ kind: "nat-chains", ns: ns.name, table, ...change, resource });
     }
+  }
+  return actions;
+}
+
+/**
+ * An HA router whose keepalived is about to start (it died, or never ran): it comes up BACKUP, so the addresses
+ * and routes a dead one left behind from its time as MASTER go first, or two nodes would hold the router's.
+ */
+function leftByKeepalived(
+  ns: DesiredNamespace,
+  seen: ObservedNamespace,
+  haveRoutes: ReadonlyMap<string, string | null>,
+): Action[] {
+  const wanted = ns.daemons?.some((d) => d.program === "keepalived") ?? false;
+  const running = seen.daemons?.some((d) => d.program === "keepalived" && d.pid !== null) ?? false;
+  if (!wanted || running) return [];
+  const resource = ns.resourceId;
+  const actions: Action[] = [];
+  for (const device of ns.devices) {
+    const current = seen.devices.find((d) => d.name === device.name);
+    for (const address of device.vips ?? [])
+      if (current?.addresses.includes(address))
+        actions.push({ kind: "addr-del", ns: ns.name, dev: device.name, address, resource });
+  }
+  for (const route of ns.vipRoutes ?? []) {
+    const destination = normaliseDestination(route.destination);
+    if (haveRoutes.has(destination)) actions.push({ kind: "route-del", ns: ns.name, destination, resource });
   }
   return actions;
 }

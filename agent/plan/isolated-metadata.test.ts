@@ -50,7 +50,14 @@ describe("metadata in the DHCP namespace of an isolated network", () => {
         files: plan.namespaces.find((n) => n.name === ns)?.daemons?.[1]?.files,
         resource: ids.tenant,
       },
-      { kind: "daemon-start", ns, program: "haproxy", args: expect.any(Array), resource: ids.tenant },
+      {
+        kind: "daemon-start",
+        ns,
+        program: "haproxy",
+        args: expect.any(Array),
+        pidFile: expect.any(String),
+        resource: ids.tenant,
+      },
     ]);
   });
 

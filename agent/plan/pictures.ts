@@ -21,12 +21,18 @@ export type DesiredDevice = {
    * upstream routers keep ARP entries for hours, and a floating IP that moved would stay unreachable.
    */
   announce: boolean;
+  /**
+   * An HA router's addresses that keepalived holds on this device while this node is MASTER (and removes when
+   * it is not): the agent neither adds nor removes them. Absent: none.
+   */
+  vips?: Address[];
 };
 
 export type DesiredRoute = { destination: string; via: string };
 
-/** What runs inside our namespaces: a network's DHCP server, a router's (or network's) metadata proxy. */
-export type DaemonProgram = "dnsmasq" | "haproxy";
+/** What runs inside our namespaces: a network's DHCP server, a router's (or network's) metadata proxy, an HA
+ * router's VRRP. */
+export type DaemonProgram = "dnsmasq" | "haproxy" | "keepalived";
 
 /** A daemon in a namespace: its command line and its files (path -> content), all of which must be as rendered. */
 export type DesiredDaemon = {
@@ -56,6 +62,14 @@ export type DesiredNamespace = {
   resourceId: string;
   devices: DesiredDevice[];
   routes: DesiredRoute[];
+  /** An HA router's routes, which keepalived sets on the MASTER only: the agent leaves those destinations be. */
+  vipRoutes?: DesiredRoute[];
+  /**
+   * false: IPv6 off in the namespace, set as it is made, before its devices come up (an HA router's: its
+   * standby's devices have the MASTER's MACs, and their IPv6 chatter as they come up (DAD, router solicitations,
+   * MLD reports) would teach the switches that those MACs are behind the standby). Absent: left as the kernel has it.
+   */
+  ipv6?: false;
   /** net.ipv4.ip_forward=1: routers only. */
   forwarding: boolean;
   /** Router namespaces only. */

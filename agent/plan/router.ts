@@ -1,17 +1,24 @@
 // A router's namespace (Neutron's qrouter-<id>): qr- devices for its interfaces, qg- for its gateway with the
 // floating IPs as /32, the default and extra routes, forwarding, its nat and mangle tables and its metadata proxy.
-import { deviceNames, namespaceNames } from "../../lib/names";
+// An HA router also has its ha- device and keepalived, which holds those addresses and routes instead of the
+// agent (on the MASTER only); its nat and mangle tables are the same on every node (they match only where the
+// addresses are, as in Neutron).
+import { deviceNames, haPrimaryVip, namespaceNames } from "../../lib/names";
 import { floatingAddresses, renderRouterMangle, renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { sortAddresses } from "./addresses";
 import { localVlanOf, networkOf, type PlanContext, physicalBridgeOf, portExternalIds } from "./context";
+import { haDeviceOf, handToKeepalived, keepalivedDaemon } from "./keepalived";
 import { type MetadataSettings, metadataProxy } from "./metadata-proxy";
 import type { DesiredDevice, DesiredNamespace, DesiredOvsPort, DesiredRoute } from "./pictures";
+
+/** Where HA routers keep keepalived's files: one directory per router. */
+export type RouterSettings = MetadataSettings & { haDir: string };
 
 export function planRouter(
   router: IntentRouter,
   ctx: PlanContext,
-  metadata: MetadataSettings,
+  settings: RouterSettings,
 ): { namespace: DesiredNamespace; ports: DesiredOvsPort[] } {
   const ns = namespaceNames.router(ctx.prefix, router.id);
   const devices: DesiredDevice[] = [];
@@ -73,19 +80,37 @@ export function planRouter(
   }
   for (const route of router.routes) routes.push({ destination: route.destination, via: route.nexthop });
 
+  const namespace: DesiredNamespace = {
+    name: ns,
+    kind: "router",
+    resourceId: router.id,
+    devices,
+    routes,
+    forwarding: true,
+    nat: renderRouterNat(router, ctx.chainPrefix),
+    mangle: renderRouterMangle(router, ctx.chainPrefix),
+    // Instances behind the router read their metadata through it (Neutron's enable_metadata_proxy).
+    daemons: router.interfaces.length > 0 ? [metadataProxy({ kind: "router", id: router.id }, settings)] : [],
+  };
+  const ha = router.ha;
+  if (ha === undefined) return { namespace, ports };
+
+  const gatewayDevice = gateway === null ? null : deviceNames.routerGateway(gateway.port_id);
+  const split = handToKeepalived(devices, routes, haDeviceOf(ha), gatewayDevice);
+  const haPort = ha.ha_port;
+  const haAddress = `${haPort.ip_address}/${haPort.prefixlen}`;
+  plug(haPort.port_id, haPort.network_id, haPort.mac_address, split.vips.haDevice, [haAddress], false);
+  const haDevices = devices
+    .slice(split.devices.length)
+    .map((d) => ({ ...d, vips: [haPrimaryVip(ha.vr_id)] }));
   return {
     namespace: {
-      name: ns,
-      kind: "router",
-      resourceId: router.id,
-      devices,
-      routes,
-      forwarding: true,
-      nat: renderRouterNat(router, ctx.chainPrefix),
-      mangle: renderRouterMangle(router, ctx.chainPrefix),
-      // Instances behind the router read their metadata through it (Neutron's enable_metadata_proxy).
-      daemons:
-        router.interfaces.length > 0 ? [metadataProxy({ kind: "router", id: router.id }, metadata)] : [],
+      ...namespace,
+      devices: [...split.devices, ...haDevices],
+      routes: [],
+      vipRoutes: split.vips.routes,
+      ipv6: false,
+      daemons: [...(namespace.daemons ?? []), keepalivedDaemon(settings.haDir, router.id, ha, split.vips)],
     },
     ports,
   };

@@ -10,6 +10,7 @@ import type { Ovs } from "../host/ovs";
 import { dhcpPaths } from "../plan/dhcp";
 import { mergeFlows } from "../plan/flow-filter";
 import { parseIptablesSave } from "../plan/iptables";
+import { keepalivedPaths } from "../plan/keepalived";
 import { metadataProxyPaths } from "../plan/metadata-proxy";
 import { FLOW_COOKIE } from "../plan/ovs";
 import type { ObservedDaemon, ObservedHost, ObservedNamespace } from "../plan/pictures";
@@ -22,6 +23,7 @@ export type ObserveSettings = {
   metadataDir: string;
   /** Where the host's own devices are (a lab host's namespace); null: the root namespace. */
   hostNamespace: string | null;
+  haDir: string;
 };
 
 /** Processes started at once while reading namespaces: enough to hide latency, few enough for 2 cores. */
@@ -50,9 +52,12 @@ export type ObserveScope = {
   flowFilters?: ReadonlyMap<string, readonly string[]>;
 };
 
-/** The daemons a namespace of ours may run: dnsmasq in a DHCP namespace, haproxy in a router's or a DHCP's. */
+/**
+ * The daemons a namespace of ours may run: dnsmasq in a DHCP namespace, haproxy in a router's or a DHCP's,
+ * keepalived in an HA router's.
+ */
 export async function observeDaemons(
-  settings: Pick<ObserveSettings, "dhcpDir" | "metadataDir">,
+  settings: Pick<ObserveSettings, "dhcpDir" | "metadataDir" | "haDir">,
   kind: string,
   id: string,
 ): Promise<ObservedDaemon[]> {
@@ -66,6 +71,10 @@ export async function observeDaemons(
   if (kind === "qrouter" || kind === "qdhcp") {
     const paths = metadataProxyPaths(settings.metadataDir, id);
     daemons.push(await readDaemon("haproxy", paths.dir, paths.pid, [paths.config]));
+  }
+  if (kind === "qrouter") {
+    const paths = keepalivedPaths(settings.haDir, id);
+    daemons.push(await readDaemon("keepalived", paths.dir, paths.pid, [paths.config]));
   }
   // A daemon neither running nor configured is no daemon of this namespace.
   return daemons.filter((d) => d.pid !== null || Object.values(d.files).some((text) => text !== null));

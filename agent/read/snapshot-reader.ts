@@ -1,11 +1,13 @@
 // Reads the host's sections for inspection: one ovs-vsctl call, then per namespace of ours one `ip -json -batch`
-// (addr + route) and, for routers, one `iptables-save -t nat -c` and one `conntrack -L`, a few at a time. A section whose raw text is
+// (addr + route) and, for routers, one `iptables-save -t nat -c` and one `conntrack -L` (and for an HA router,
+// its keepalived and ha_state), a few at a time. A section whose raw text is
 // the same as last time is taken from the previous read without parsing or hashing it again: at idle (the common
 // case) a read costs the processes and string compares only.
 import type {
   AddrSection,
   ConntrackSection,
   DhcpSection,
+  HaSection,
   HostSection,
   HostSections,
   IpJsonLink,
@@ -27,7 +29,9 @@ import { listNamespaces, namespaceExists } from "../host/netns";
 import type { Ovs } from "../host/ovs";
 import { dhcpPaths } from "../plan/dhcp";
 import { parseIptablesSave, stripSaveTimestamps } from "../plan/iptables";
+import { keepalivedPaths } from "../plan/keepalived";
 import { parseConntrack } from "./conntrack";
+import { haState } from "./ha-state";
 import { parseOvsPorts, showAndListArgs, splitShowAndList } from "./ovs-ports";
 import { contentHash, namespaceSectionKey } from "./sections";
 
@@ -38,6 +42,8 @@ export type ReaderSettings = {
   bridges: string[];
   /** Where DHCP servers keep their files (agent/options.ts dhcpDir). */
   dhcpDir: string;
+  /** Where HA routers' keepalived keeps its files (agent/options.ts haDir). */
+  haDir: string;
   /** Whether a namespace named like ours is one the agent made: another of the same shape is not shown. */
   owns: (namespace: string) => boolean;
   /** Namespaces read at once: enough to hide process latency, few enough to leave a 2-core host alone. */
@@ -78,7 +84,7 @@ export class SnapshotReader {
     put(ovsPart);
     const parts = await mapLimit(names, this.settings.parallel ?? 4, async (name) => {
       const [, kind, id = ""] = pattern.exec(name) ?? [];
-      const [ip, nat, conntrack, dhcp] = await Promise.all([
+      const [ip, nat, conntrack, dhcp, keepalived] = await Promise.all([
         this.readIp(name).catch((error: unknown) =>
           this.fallback(name, [`addr:${name}`, `routes:${name}`], error, failures),
         ),
@@ -97,8 +103,9 @@ export class SnapshotReader {
               this.fallback(name, [`dhcp:${name}`], error, failures),
             )
           : [],
+        kind === "qrouter" ? this.readKeepalived(id).catch(() => null) : null,
       ]);
-      return [...ip, ...nat, ...conntrack, ...dhcp];
+      return [...ip, ...nat, ...conntrack, ...dhcp, ...this.haSection(name, id, ip, keepalived)];
     });
     for (const part of parts) put(part);
     const errors: string[] = [];
@@ -205,6 +212,33 @@ export class SnapshotReader {
     });
   }
 
+  /** An HA router's keepalived (null: the router is not HA here, no configuration and no process). */
+  private async readKeepalived(routerId: string): Promise<{ pid: number | null } | null> {
+    const paths = keepalivedPaths(this.settings.haDir, routerId);
+    const daemon = await readDaemon("keepalived", paths.dir, paths.pid, [paths.config]);
+    return daemon.pid === null && daemon.files[paths.config] === null ? null : { pid: daemon.pid };
+  }
+
+  /** ha_state from the namespace's addresses just read: cheap, so built again on every read. */
+  private haSection(
+    namespace: string,
+    routerId: string,
+    ip: HostSection[],
+    keepalived: { pid: number | null } | null,
+  ): HostSection[] {
+    if (keepalived === null) return [];
+    const addr = ip.find((s) => s.kind === "addr");
+    const links = addr?.kind === "addr" ? addr.links : [];
+    const data = {
+      router_id: routerId,
+      ha_state: haState(links, keepalived.pid !== null),
+      running: keepalived.pid !== null,
+      pid: keepalived.pid,
+    };
+    const section: HaSection = { kind: "ha", namespace, hash: contentHash(JSON.stringify(data)), ...data };
+    return [section];
+  }
+
   private async readNat(namespace: string): Promise<HostSection[]> {
     const text = stripSaveTimestamps(await saveNat(namespace));
     return this.remember(`nat:${namespace}`, text, () => {
@@ -253,6 +287,7 @@ export function keyOf(section: HostSection): SnapshotSectionKey {
     case "nat":
     case "dhcp":
     case "conntrack":
+    case "ha":
       return namespaceSectionKey(section.namespace, section.kind satisfies NamespaceSectionKind);
     default: {
       const unreachable: never = section;

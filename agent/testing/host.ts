@@ -233,7 +233,7 @@ export function steadyPing(ns: string, address: string, options: string[]) {
 }
 
 /**
- * Stops the daemons (dnsmasq, haproxy) an agent under `dir` left running: a test that kills its agent and deletes
+ * Stops the daemons (dnsmasq, haproxy, keepalived) an agent under `dir` left running: a test that kills its agent and deletes
  * its namespaces by hand would leave them, and each keeps its old namespace alive. Only processes of those
  * programs whose command line names a path under `dir` are touched.
  */
@@ -245,7 +245,7 @@ export async function stopDaemonsUnder(dir: string): Promise<void> {
       () => [],
     );
     const program = argv[0]?.split("/").at(-1);
-    if ((program === "haproxy" || program === "dnsmasq") && argv.some((a) => a.includes(`${dir}/`)))
-      process.kill(Number(pid), "SIGTERM");
+    const ours = program === "haproxy" || program === "dnsmasq" || program === "keepalived";
+    if (ours && argv.some((a) => a.includes(`${dir}/`))) process.kill(Number(pid), "SIGTERM");
   }
 }

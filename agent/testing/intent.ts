@@ -11,6 +11,7 @@ export const unitSettings: HostSettings = {
   dhcpDir: "/var/lib/netlens-test/dhcp",
   metadataDir: "/var/lib/netlens-test/metadata",
   relaySocket: "/var/lib/netlens-test/metadata/relay.sock",
+  haDir: "/var/lib/netlens-test/ha",
   integrationBridge: "br-int",
   bridgeMappings: { public: "br-ex" },
 };
@@ -27,7 +28,36 @@ export const ids = {
   instance: "d0000000-0000-4000-8000-000000000001",
   instancePort: "c4000000-0000-4000-8000-000000000004",
   fip: "f0000000-0000-4000-8000-000000000001",
+  haNetwork: "a9000000-0000-4000-8000-000000000009",
+  haPort1: "c9100000-0000-4000-8000-000000000001",
+  haPort2: "c9200000-0000-4000-8000-000000000002",
 } as const;
+
+/** The project's HA network as Neutron makes it (169.254.192.0/18), here a vlan network on the physical one. */
+export const haNetwork = {
+  id: ids.haNetwork,
+  network_type: "vlan",
+  physical_network: "public",
+  segmentation_id: 199,
+  mtu: 1500,
+} as const;
+
+/** The lab router made HA, as node 1 or node 2 of two sees it: the same VIPs, each node its own HA port. */
+export function haRouter(node: 1 | 2, overrides: Partial<IntentRouter> = {}): IntentRouter {
+  return labRouter({
+    ha: {
+      vr_id: 1,
+      ha_port: {
+        port_id: node === 1 ? ids.haPort1 : ids.haPort2,
+        network_id: ids.haNetwork,
+        mac_address: `fa:16:3e:00:09:0${node}`,
+        ip_address: `169.254.192.${node}`,
+        prefixlen: 18,
+      },
+    },
+    ...overrides,
+  });
+}
 
 export const physnet = "public";
 

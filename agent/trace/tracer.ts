@@ -41,9 +41,10 @@ export type TracerSettings = {
   tunnelBridge?: string;
   /** Where ovs-vswitchd keeps its pid file and control socket (the sandbox's run directory). */
   ovsRunDir: string;
-  /** Where the DHCP servers and the metadata proxies keep their files (their pid files among them). */
+  /** Where the DHCP servers, the metadata proxies and keepalived keep their files (their pid files among them). */
   dhcpDir: string;
   metadataDir: string;
+  haDir: string;
 };
 
 /** A question naming something that is not ours: the caller's mistake, answered with BAD_REQUEST. */

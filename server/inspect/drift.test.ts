@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import type { HostIntent } from "../../agent/contract/intent";
 import { dhcpIds, labDhcp } from "../../agent/testing/dhcp";
-import { ids, labIntent } from "../../agent/testing/intent";
-import type { HostSections, SnapshotOvsPort } from "../../lib/host-snapshot";
+import { haNetwork, haRouter, ids, labIntent } from "../../agent/testing/intent";
+import type { HaState, HostSections, SnapshotOvsPort } from "../../lib/host-snapshot";
 import { deviceNames, namespaceNames } from "../../lib/names";
 import { floatingIpRules, routerOwnRules } from "../../lib/router-nat";
 import { computeDrift } from "./drift";
@@ -298,5 +298,60 @@ describe("drift of a DHCP server", () => {
     expect(drift).toMatchObject([
       { kind: "network", id: ids.tenant, extra: [{ what: "namespace", text: dns }, { what: "ovs-port" }] },
     ]);
+  });
+});
+
+describe("drift of an HA router", () => {
+  const intent = { ...labIntent(3, haRouter(1)), networks: [...labIntent(3).networks, haNetwork] };
+  const rns = namespaceNames.router(prefix, ids.router);
+  const haDev = deviceNames.routerHa(ids.haPort1);
+
+  /** The lab host with the router made HA, as its agent reports it where keepalived is in `state`. */
+  function haHost(state: HaState, holding: boolean): HostSections {
+    const host = perfectHost(intent);
+    const addr = host[`netns/${rns}/addr`];
+    const routes = host[`netns/${rns}/routes`];
+    const ports = host.ovsPorts;
+    if (addr?.kind !== "addr" || routes?.kind !== "routes" || ports?.kind !== "ovsPorts")
+      throw new Error("lab");
+    ports.ports.push(port("t-int", deviceNames.tap(ids.haPort1), 3, ids.haNetwork, rns));
+    if (!holding) {
+      addr.links = addr.links.map((l) => (l.ifname === "lo" ? l : link(l.ifname ?? "")));
+      routes.routes = [];
+    }
+    addr.links.push(link(haDev, "169.254.192.1/18", ...(state === "active" ? ["169.254.0.1/24"] : [])));
+    const running = state !== "fault";
+    host[`netns/${rns}/ha`] = {
+      hash: "x",
+      kind: "ha",
+      namespace: rns,
+      router_id: ids.router,
+      ha_state: state,
+      running,
+      pid: running ? 4242 : null,
+    };
+    return host;
+  }
+
+  it("is none where it is active and holds the router's addresses, nor where it is standby and holds none", () => {
+    expect(computeDrift(intent, inputs, haHost("active", true), settings)).toEqual([]);
+    expect(computeDrift(intent, inputs, haHost("standby", false), settings)).toEqual([]);
+  });
+
+  it("shows the router's addresses and routes on a standby as extra: two hosts would answer for them", () => {
+    const [item, ...others] = computeDrift(intent, inputs, haHost("standby", true), settings);
+    expect(others).toEqual([]);
+    expect(item?.missing).toEqual([]);
+    expect(item?.extra).toEqual([
+      { what: "address", text: `203.0.113.10/24 on ${deviceNames.routerGateway(ids.gatewayPort)}` },
+      { what: "address", text: `203.0.113.20/32 on ${deviceNames.routerGateway(ids.gatewayPort)}` },
+      { what: "address", text: `10.0.0.1/24 on ${deviceNames.routerInterface(ids.interfacePort)}` },
+      { what: "route", text: "default via 203.0.113.1" },
+    ]);
+  });
+
+  it("names a keepalived that does not run as a missing process of the router", () => {
+    const [item] = computeDrift(intent, inputs, haHost("fault", false), settings);
+    expect(item?.missing).toEqual([{ what: "process", text: `keepalived in ${rns} (ha_state fault)` }]);
   });
 });

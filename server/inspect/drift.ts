@@ -4,13 +4,14 @@
 import type { HostIntent } from "../../agent/contract/intent";
 import type {
   DhcpSection,
+  HaState,
   HostSections,
   IpJsonLink,
   IpJsonRoute,
   NatSection,
   SnapshotOvsPort,
 } from "../../lib/host-snapshot";
-import { deviceNames, namespaceNames, ownNamespacePattern } from "../../lib/names";
+import { deviceNames, haPrimaryVip, namespaceNames, ownNamespacePattern } from "../../lib/names";
 import { chainNames, METADATA_ADDRESS, routerFloatingIps, routerOwnRules } from "../../lib/router-nat";
 import type { IntentInputs } from "../agents/intent";
 
@@ -76,6 +77,8 @@ type Observed = {
   routes: Map<string, IpJsonRoute[]>;
   nat: Map<string, NatSection>;
   dhcp: Map<string, DhcpSection>;
+  /** HA routers' namespaces: what this host is for the router. */
+  haStates: Map<string, HaState>;
   ports: SnapshotOvsPort[];
   bridges: string[];
 };
@@ -87,6 +90,7 @@ function observe(sections: HostSections): Observed {
     routes: new Map(),
     nat: new Map(),
     dhcp: new Map(),
+    haStates: new Map(),
     ports: [],
     bridges: [],
   };
@@ -108,6 +112,9 @@ function observe(sections: HostSections): Observed {
       case "dhcp":
         o.namespaces.add(section.namespace);
         o.dhcp.set(section.namespace, section);
+        break;
+      case "ha":
+        o.haStates.set(section.namespace, section.ha_state);
         break;
       case "ovsPorts":
         o.ports = section.ports;
@@ -266,8 +273,14 @@ export function computeDrift(
     const gateway = router.gateway;
     const qg = gateway ? deviceNames.routerGateway(gateway.port_id) : null;
     const qrs = router.interfaces.map((i) => deviceNames.routerInterface(i.port_id));
-    checkNamespace(item, ns, [...(qg ? [qg] : []), ...qrs]);
+    const ha = router.ha;
+    const haDev = ha === undefined ? null : deviceNames.routerHa(ha.ha_port.port_id);
+    checkNamespace(item, ns, [...(qg ? [qg] : []), ...qrs, ...(haDev ? [haDev] : [])]);
     const present = o.namespaces.has(ns);
+    // An HA router's addresses and routes are keepalived's, on the host where it is active only: elsewhere each
+    // one there is extra (two hosts answering for one address).
+    const haState = o.haStates.get(ns);
+    const holds = ha === undefined || haState === "active";
 
     const fipItem = (fipId: string, address: string) =>
       out.item("floating_ip", fipId, address, ns, router.id);
@@ -276,9 +289,10 @@ export function computeDrift(
     const ownAddresses = new Set<string>();
     if (gateway !== null && qg !== null) {
       const gw = `${gateway.ip_address}/${gateway.prefixlen}`;
-      ownAddresses.add(gw);
-      const have = checkDevice(item, ns, qg, [gw]);
+      if (holds) ownAddresses.add(gw);
+      const have = checkDevice(item, ns, qg, holds ? [gw] : []);
       for (const fip of floating) {
+        if (!holds) break;
         const address = `${fip.address}/32`;
         ownAddresses.add(address);
         if (present && (have === null || !have.has(address)))
@@ -294,15 +308,34 @@ export function computeDrift(
     for (const iface of router.interfaces) {
       const dev = deviceNames.routerInterface(iface.port_id);
       const want = `${iface.ip_address}/${iface.prefixlen}`;
-      const have = checkDevice(item, ns, dev, [want]);
+      const have = checkDevice(item, ns, dev, holds ? [want] : []);
       for (const address of have ?? [])
-        if (address !== want) item.extra.push({ what: "address", text: `${address} on ${dev}` });
+        if (!holds || address !== want) item.extra.push({ what: "address", text: `${address} on ${dev}` });
       checkPort(item, deviceNames.tap(iface.port_id), integration, "local");
     }
-    checkRoutes(item, ns, [
-      ...(gateway?.gateway_ip ? [{ destination: "default", via: gateway.gateway_ip }] : []),
-      ...router.routes.map((r) => ({ destination: r.destination, via: r.nexthop })),
-    ]);
+    if (ha !== undefined && haDev !== null) {
+      const own = `${ha.ha_port.ip_address}/${ha.ha_port.prefixlen}`;
+      const vip = haPrimaryVip(ha.vr_id);
+      for (const address of checkDevice(item, ns, haDev, [own]) ?? [])
+        if (address !== own && (!holds || address !== vip))
+          item.extra.push({ what: "address", text: `${address} on ${haDev}` });
+      checkPort(item, deviceNames.tap(ha.ha_port.port_id), integration, "local");
+      if (present && (haState === undefined || haState === "fault"))
+        item.missing.push({
+          what: "process",
+          text: `keepalived in ${ns} (ha_state ${haState ?? "unknown"})`,
+        });
+    }
+    checkRoutes(
+      item,
+      ns,
+      holds
+        ? [
+            ...(gateway?.gateway_ip ? [{ destination: "default", via: gateway.gateway_ip }] : []),
+            ...router.routes.map((r) => ({ destination: r.destination, via: r.nexthop })),
+          ]
+        : [],
+    );
 
     // NAT: each rule belongs to the floating IP it names, the others to the router.
     const nat = o.nat.get(ns);
