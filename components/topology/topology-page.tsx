@@ -7,6 +7,7 @@ import { AdminOnly } from "../auth/viewer";
 import { useDialogs } from "../forms/dialog-context";
 import { useTRPC } from "../trpc/provider";
 import { Button, Select } from "../ui/controls";
+import { BenchProbe } from "./bench-probe";
 import { TopologyCanvas } from "./canvas";
 import { TopologyActionsContext } from "./context";
 import { findNode, matchNodes, NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
@@ -46,6 +47,11 @@ export function TopologyPage() {
   // What the search box matches as it is typed: lit on the graph before Enter picks the best.
   const [matches, setMatches] = useState<ReadonlySet<string>>(NO_MATCHES);
   const selectedNode = laid.nodes.find((n) => n.id === selected);
+  // bench:ui measures this page as users get it: `/?bench=1` adds its probe (read after hydration).
+  const [benched, setBenched] = useState(false);
+  useEffect(() => setBenched(new URLSearchParams(window.location.search).has("bench")), []);
+  const [fitted, setFitted] = useState(false);
+  const onFitted = useCallback(() => setFitted(true), []);
 
   return (
     <TopologyActionsContext.Provider value={actions}>
@@ -109,7 +115,14 @@ export function TopologyPage() {
           {/* On a phone the graph fills the screen and the panel rises from the bottom as a sheet. */}
           <div className="flex min-h-0 flex-1 flex-col md:flex-row">
             <div className="relative min-h-0 min-w-0 flex-1" data-testid="topology" data-ready={laid.ready}>
-              <TopologyCanvas laid={laid} selected={selected} matches={matches} onSelect={setSelected} />
+              <TopologyCanvas
+                laid={laid}
+                selected={selected}
+                matches={matches}
+                onSelect={setSelected}
+                onFitted={onFitted}
+              />
+              {benched ? <BenchProbe fitted={fitted} laid={laid} /> : null}
             </div>
             {selectedNode ? <SidePanel node={selectedNode} onClose={() => setSelected(null)} /> : null}
           </div>
