@@ -9,9 +9,9 @@ import type { LaidOut } from "./use-layout";
 export type BenchResult = {
   nodes: number;
   edges: number;
-  /** React Flow nodes in the DOM (zoomed out, a network's instances are one node). */
+  /** React Flow nodes in the DOM (zoomed out, a network's instances are one node; far out, all are one picture). */
   renderedNodes: number;
-  /** Instances drawn, as nodes or as boxes of the zoomed-out blocks. */
+  /** Instances drawn, as nodes, as boxes of the zoomed-out blocks or in the picture. */
   drawnInstances: number;
   /** Building the graph and laying it out, on the main thread. */
   layoutMs: number;
@@ -57,7 +57,10 @@ function whenComplete(store: ReturnType<typeof useStoreApi>): Promise<void> {
           .filter((el) => el.querySelector("path")?.getAttribute("d"))
           .map((el) => el.dataset.id),
       );
+      // Far out, the picture's canvas must have drawn every node it holds.
+      const pictures = [...document.querySelectorAll<HTMLElement>("[data-testid=topology-picture]")];
       const done =
+        pictures.every((el) => el.dataset.drawn === el.dataset.nodes) &&
         [...inView].every((id) => shownNodes.has(id)) &&
         edges.every(
           (e) => e.hidden || !inView.has(e.source) || !inView.has(e.target) || drawnEdges.has(e.id),
@@ -123,7 +126,11 @@ export function BenchProbe({ fitted, laid }: { fitted: boolean; laid: LaidOut })
         renderedNodes: rendered.length,
         drawnInstances:
           rendered.filter((n) => n.classList.contains("react-flow__node-instance")).length +
-          document.querySelectorAll("[data-instance]").length,
+          document.querySelectorAll("[data-instance]").length +
+          [...document.querySelectorAll<HTMLElement>("[data-testid=topology-picture]")].reduce(
+            (sum, el) => sum + Number(el.dataset.instances ?? 0),
+            0,
+          ),
         layoutMs: laid.layoutMs,
         completeMs,
       };

@@ -17,10 +17,11 @@ import { useTheme } from "../ui/theme";
 import { NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
 import { nodeTypes } from "./nodes";
 import { detailedSelector, type InstanceBlockNode, instanceBlocks, overviewEdges } from "./overview";
+import { type PictureNode, pictureOf, pictureSelector } from "./picture";
 import { reuseUnchanged } from "./stable";
 import type { LaidOut } from "./use-layout";
 
-type CanvasNode = TopologyNode | InstanceBlockNode;
+type CanvasNode = TopologyNode | InstanceBlockNode | PictureNode;
 
 const minimapColor: Record<CanvasNode["type"], string> = {
   external: "#0284c7",
@@ -28,12 +29,13 @@ const minimapColor: Record<CanvasNode["type"], string> = {
   network: "#0d9488",
   instance: "#64748b",
   instances: "#64748b",
+  picture: "#64748b",
 };
 
 /**
- * Zoomed in on a topology this big, React Flow mounts only the nodes in view (a full card costs to mount, and
- * most are off screen). Zoomed out, every node is mounted: the overview keeps them few and cheap, and panning
- * is then a pure CSS transform, with no visible set to compute on each frame. Small graphs keep every node.
+ * From this many nodes a graph is big: far out (below PICTURE_ZOOM) it is drawn as one picture (picture.tsx),
+ * nearer React Flow mounts only the nodes in view (a card costs to mount, and most are off screen). Small graphs
+ * keep every node at every zoom.
  */
 const VISIBLE_ONLY_FROM = 300;
 const NO_MATCHES: ReadonlySet<string> = new Set();
@@ -58,10 +60,14 @@ export function TopologyCanvas({
   onFitted?: () => void;
 }) {
   const theme = useTheme();
-  const { setViewport, setCenter } = useReactFlow();
+  const { setViewport, setCenter, screenToFlowPosition } = useReactFlow();
   const store = useStoreApi<CanvasNode>();
   const detailed = useStore(detailedSelector);
+  const far = useStore(pictureSelector);
   const hasSize = useStore(sized);
+  const shown = useMemo(() => laid.nodes.filter((n) => !n.hidden), [laid.nodes]);
+  const big = shown.length >= VISIBLE_ONLY_FROM;
+  const picture = big && far;
 
   const previousBlocks = useRef<InstanceBlockNode[]>([]);
   const blocks = useMemo(() => {
@@ -69,12 +75,20 @@ export function TopologyCanvas({
     previousBlocks.current = next;
     return next;
   }, [laid.nodes, laid.edges]);
-  const edges = useMemo(() => (detailed ? laid.edges : overviewEdges(laid.edges)), [detailed, laid.edges]);
+  const pictured = useMemo(
+    () => (picture ? pictureOf(shown, laid.edges) : null),
+    [picture, shown, laid.edges],
+  );
+  // Hidden nodes and edges (collapsed networks' instances) are not handed over: React Flow would still process
+  // them on every change.
+  const edges = useMemo(() => {
+    if (pictured) return [];
+    return detailed ? laid.edges.filter((e) => !e.hidden) : overviewEdges(laid.edges);
+  }, [pictured, detailed, laid.edges]);
   // Selection is ours (one node, from a click or a search); only the selected node gets a new object.
   const nodes = useMemo(() => {
-    const base: CanvasNode[] = detailed
-      ? laid.nodes
-      : [...laid.nodes.filter((n) => n.type !== "instance"), ...blocks];
+    if (pictured) return [pictured];
+    const base: CanvasNode[] = detailed ? shown : [...shown.filter((n) => n.type !== "instance"), ...blocks];
     return base.map((n): CanvasNode => {
       const matched = matches.has(n.id) ? { className: "search-match" } : {};
       if (n.id === selected) return { ...n, ...matched, selected: true } as CanvasNode;
@@ -85,7 +99,7 @@ export function TopologyCanvas({
       }
       return n;
     });
-  }, [detailed, laid.nodes, blocks, selected, matches]);
+  }, [pictured, detailed, shown, blocks, selected, matches]);
 
   // Fit once, before React Flow gets the nodes: the first picture is drawn at the zoom it will be seen at
   // (zoomed out, the overview), not at zoom 1 and then again. Later updates keep the user's viewport.
@@ -107,6 +121,18 @@ export function TopologyCanvas({
   }, [fitted, onFitted]);
 
   const onNodeClick: NodeMouseHandler<CanvasNode> = (event, node) => {
+    if (node.type === "picture") {
+      // Far out, a click picks the node drawn under the pointer (the last drawn on top), or nothing.
+      const at = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      const hit = shown.findLast(
+        (n) =>
+          at.x >= n.position.x &&
+          at.x <= n.position.x + NODE_WIDTH[n.type] &&
+          at.y >= n.position.y &&
+          at.y <= n.position.y + nodeHeight(n),
+      );
+      return onSelect(hit?.id ?? null);
+    }
     if (node.type !== "instances") return onSelect(node.id);
     // Zoomed out, a click on an instance's box picks the instance; elsewhere in the block, its network.
     const cell = event.target instanceof Element ? event.target.closest("[data-instance]") : null;
@@ -135,7 +161,7 @@ export function TopologyCanvas({
     const target = event.target instanceof HTMLElement ? event.target : null;
     if (!target?.classList.contains("react-flow__node")) return;
     const node = nodes.find((n) => n.id === target.dataset.id);
-    if (!node) return;
+    if (!node || node.type === "picture") return;
     event.preventDefault();
     onSelect(node.type === "instances" ? node.data.networkId : node.id);
   };
@@ -151,7 +177,7 @@ export function TopologyCanvas({
       nodesDraggable={false}
       nodesConnectable={false}
       edgesFocusable={false}
-      onlyRenderVisibleElements={detailed && nodes.length >= VISIBLE_ONLY_FROM}
+      onlyRenderVisibleElements={big && !picture}
       minZoom={FIT.minZoom}
       maxZoom={2}
       proOptions={{ hideAttribution: true }}
@@ -161,7 +187,8 @@ export function TopologyCanvas({
       <Controls position="bottom-left" />
       {/* A map helps find one's way in a graph bigger than the screen; on a small one it only covers nodes (an
           instance's status, its floating IP). On a phone it would cover much of the graph: pinch and drag. */}
-      {laid.nodes.length >= MINIMAP_FROM ? (
+      {/* The picture is its own map. */}
+      {shown.length >= MINIMAP_FROM && !picture ? (
         <MiniMap
           className="max-md:hidden"
           position="bottom-right"

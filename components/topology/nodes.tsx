@@ -20,6 +20,7 @@ import {
 } from "./graph";
 import { GRID_TOP } from "./layout";
 import { detailedSelector, type InstanceBlockNode } from "./overview";
+import { PictureView } from "./picture";
 
 const kindColor: Record<NodeKind, string> = {
   external: "var(--color-kind-external)",
@@ -284,4 +285,5 @@ export const nodeTypes = {
   router: RouterNodeView,
   instance: InstanceNodeView,
   instances: InstanceBlockView,
+  picture: PictureView,
 } satisfies NodeTypes;
