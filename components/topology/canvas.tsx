@@ -15,13 +15,14 @@ import {
 import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
 import { useTheme } from "../ui/theme";
 import { NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
+import type { LaneNode } from "./lanes";
 import { nodeTypes } from "./nodes";
 import { detailedSelector, type InstanceBlockNode, instanceBlocks, overviewEdges } from "./overview";
 import { type PictureNode, pictureOf, pictureSelector } from "./picture";
 import { reuseUnchanged } from "./stable";
 import type { LaidOut } from "./use-layout";
 
-type CanvasNode = TopologyNode | InstanceBlockNode | PictureNode;
+type CanvasNode = TopologyNode | InstanceBlockNode | PictureNode | LaneNode;
 
 const minimapColor: Record<CanvasNode["type"], string> = {
   external: "#0284c7",
@@ -30,6 +31,7 @@ const minimapColor: Record<CanvasNode["type"], string> = {
   instance: "#64748b",
   instances: "#64748b",
   picture: "#64748b",
+  lane: "transparent",
 };
 
 /**
@@ -50,6 +52,7 @@ export function TopologyCanvas({
   matches = NO_MATCHES,
   onSelect,
   onFitted,
+  arrangement = "layers",
 }: {
   laid: LaidOut;
   selected: string | null;
@@ -58,6 +61,8 @@ export function TopologyCanvas({
   onSelect: (id: string | null) => void;
   /** Called once the first picture is fitted to the view and handed to React Flow (bench:ui times from it). */
   onFitted?: () => void;
+  /** How the graph is arranged: the view is fitted again when it changes. */
+  arrangement?: string;
 }) {
   const theme = useTheme();
   const { setViewport, setCenter, screenToFlowPosition } = useReactFlow();
@@ -88,7 +93,10 @@ export function TopologyCanvas({
   // Selection is ours (one node, from a click or a search); only the selected node gets a new object.
   const nodes = useMemo(() => {
     if (pictured) return [pictured];
-    const base: CanvasNode[] = detailed ? shown : [...shown.filter((n) => n.type !== "instance"), ...blocks];
+    const base: CanvasNode[] = [
+      ...laid.lanes,
+      ...(detailed ? shown : [...shown.filter((n) => n.type !== "instance"), ...blocks]),
+    ];
     return base.map((n): CanvasNode => {
       const matched = matches.has(n.id) ? { className: "search-match" } : {};
       if (n.id === selected) return { ...n, ...matched, selected: true } as CanvasNode;
@@ -99,15 +107,16 @@ export function TopologyCanvas({
       }
       return n;
     });
-  }, [pictured, detailed, shown, blocks, selected, matches]);
+  }, [pictured, laid.lanes, detailed, shown, blocks, selected, matches]);
 
-  // Fit once, before React Flow gets the nodes: the first picture is drawn at the zoom it will be seen at
-  // (zoomed out, the overview), not at zoom 1 and then again. Later updates keep the user's viewport.
+  // Fit before React Flow gets the nodes: the first picture is drawn at the zoom it will be seen at (zoomed
+  // out, the overview), not at zoom 1 and then again. Live updates keep the user's viewport; a new arrangement
+  // (`arrangement` changed: grouped by host or not) is fitted again.
   const [fitted, setFitted] = useState(false);
-  const fittedOnce = useRef(false);
+  const fittedFor = useRef<string | null>(null);
   useEffect(() => {
-    if (fittedOnce.current || !laid.ready || !hasSize) return;
-    fittedOnce.current = true;
+    if (fittedFor.current === arrangement || !laid.ready || !hasSize) return;
+    fittedFor.current = arrangement;
     const visible = laid.nodes.filter((n) => !n.hidden);
     if (visible.length > 0) {
       const { width, height } = store.getState();
@@ -115,7 +124,7 @@ export function TopologyCanvas({
       void setViewport(getViewportForBounds(bounds, width, height, FIT.minZoom, FIT.maxZoom, FIT.padding));
     }
     setFitted(true);
-  }, [laid.ready, laid.nodes, hasSize, store, setViewport]);
+  }, [arrangement, laid.ready, laid.nodes, hasSize, store, setViewport]);
   useEffect(() => {
     if (fitted) onFitted?.();
   }, [fitted, onFitted]);
@@ -133,6 +142,7 @@ export function TopologyCanvas({
       );
       return onSelect(hit?.id ?? null);
     }
+    if (node.type === "lane") return onSelect(null);
     if (node.type !== "instances") return onSelect(node.id);
     // Zoomed out, a click on an instance's box picks the instance; elsewhere in the block, its network.
     const cell = event.target instanceof Element ? event.target.closest("[data-instance]") : null;
@@ -161,7 +171,7 @@ export function TopologyCanvas({
     const target = event.target instanceof HTMLElement ? event.target : null;
     if (!target?.classList.contains("react-flow__node")) return;
     const node = nodes.find((n) => n.id === target.dataset.id);
-    if (!node || node.type === "picture") return;
+    if (!node || node.type === "picture" || node.type === "lane") return;
     event.preventDefault();
     onSelect(node.type === "instances" ? node.data.networkId : node.id);
   };

@@ -36,12 +36,16 @@ export type RouterData = Common & {
   gatewayIp: string | null;
   routes: { destination: string; nexthop: string }[];
   floatingIps: FipBadge[];
+  /** The host its namespace is on; null: not known, or not for this viewer. */
+  host: string | null;
 };
 export type InstanceData = Common & {
   ip: string | null;
   floatingIps: FipBadge[];
   /** Its port's binding: "on <host>", "bound" (host hidden), "not bound", or null when unknown. */
   binding: string | null;
+  /** The host it is scheduled to (else the one its port is bound on); null: not known, or not for this viewer. */
+  host: string | null;
 };
 
 export type ExternalNetworkNode = Node<ExternalNetworkData, "external">;
@@ -231,6 +235,7 @@ export function buildGraph(
         gatewayIp: r.gateway?.ip_address ?? null,
         routes: r.routes,
         floatingIps: fips,
+        host: r.host ?? null,
       },
     });
     if (r.gateway && networkIds.has(r.gateway.network_id)) {
@@ -272,6 +277,7 @@ export function buildGraph(
         ip: i.port.ip_address,
         floatingIps: badges(fipsByPort.get(i.port.port_id) ?? []),
         binding: i.binding === undefined ? null : bindingText(i.binding),
+        host: i.host || (i.binding?.bound && i.binding.host) || null,
       },
     });
     if (networkIds.has(i.port.network_id)) {

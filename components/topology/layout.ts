@@ -21,7 +21,7 @@ type SkeletonKind = Exclude<NodeKind, "instance">;
 const LAYER: Record<SkeletonKind, number> = { external: 0, router: 1, network: 2 };
 const LAYERS = 3;
 
-const PADDING = 20;
+export const PADDING = 20;
 /** Between neighbours in a layer, and between layers. */
 const NODE_GAP = 48;
 const LAYER_GAP = 110;
@@ -337,8 +337,13 @@ export function layoutGraph(nodes: readonly TopologyNode[], edges: readonly Topo
       x: PADDING + orphan++ * (NODE_WIDTH.instance + GRID_GAP_X),
       y: bottom,
     };
-    const width = NODE_WIDTH[n.type];
-    const height = nodeHeight(n);
-    return { ...n, position, width, height, handles: handlesOf(n.type, width, height) } as TopologyNode;
+    return sizedNode(n, position);
   });
+}
+
+/** The node at `position`, with its size and handles. */
+export function sizedNode(n: TopologyNode, position: { x: number; y: number }): TopologyNode {
+  const width = NODE_WIDTH[n.type];
+  const height = nodeHeight(n);
+  return { ...n, position, width, height, handles: handlesOf(n.type, width, height) } as TopologyNode;
 }

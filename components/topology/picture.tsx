@@ -8,6 +8,7 @@ import { type Node, type NodeProps, useStore } from "@xyflow/react";
 import { memo, useEffect, useRef } from "react";
 import { type DisplayState, displayState, stateStyle } from "../ui/status";
 import { NODE_WIDTH, type NodeKind, type TopologyEdge, type TopologyNode } from "./graph";
+import { type LaneNode, laneLabel } from "./lanes";
 
 /** Below this zoom a graph of VISIBLE_ONLY_FROM nodes or more is drawn as one picture (a card under ~30 px). */
 export const PICTURE_ZOOM = 0.12;
@@ -22,13 +23,19 @@ export type PictureData = {
   /** Router-network links: from the source's bottom centre to the target's top centre. */
   lines: [number, number, number, number][];
   instances: number;
+  /** Grouped by host: each lane's box and its host's name. */
+  lanes: { x: number; y: number; w: number; h: number; label: string }[];
 };
 export type PictureNode = Node<PictureData, "picture">;
 
 export const PICTURE_ID = "picture";
 
 /** The picture of every visible node and link, placed at the graph's bounds. */
-export function pictureOf(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]): PictureNode {
+export function pictureOf(
+  nodes: readonly TopologyNode[],
+  edges: readonly TopologyEdge[],
+  laneNodes: readonly LaneNode[] = [],
+): PictureNode {
   let left = Number.POSITIVE_INFINITY;
   let top = Number.POSITIVE_INFINITY;
   let right = Number.NEGATIVE_INFINITY;
@@ -42,7 +49,20 @@ export function pictureOf(nodes: readonly TopologyNode[], edges: readonly Topolo
     right = Math.max(right, n.position.x + NODE_WIDTH[n.type]);
     bottom = Math.max(bottom, n.position.y + (n.height ?? 0));
   }
-  if (byId.size === 0) left = top = right = bottom = 0;
+  for (const l of laneNodes) {
+    left = Math.min(left, l.position.x);
+    top = Math.min(top, l.position.y);
+    right = Math.max(right, l.position.x + (l.width ?? 0));
+    bottom = Math.max(bottom, l.position.y + (l.height ?? 0));
+  }
+  if (byId.size === 0 && laneNodes.length === 0) left = top = right = bottom = 0;
+  const lanes = laneNodes.map((l) => ({
+    x: l.position.x - left,
+    y: l.position.y - top,
+    w: l.width ?? 0,
+    h: l.height ?? 0,
+    label: laneLabel(l.data.host),
+  }));
   const shapes: Shape[] = [];
   let instances = 0;
   for (const n of byId.values()) {
@@ -78,7 +98,7 @@ export function pictureOf(nodes: readonly TopologyNode[], edges: readonly Topolo
     selectable: false,
     focusable: false,
     ariaLabel: `Topology picture: ${byId.size} nodes, zoom in to read them`,
-    data: { shapes, lines, instances },
+    data: { shapes, lines, instances, lanes },
   };
 }
 
@@ -102,6 +122,18 @@ function draw(canvas: HTMLCanvasElement, data: PictureData, width: number, heigh
   if (!ctx) return;
   const style = getComputedStyle(canvas);
   ctx.setTransform(scale, 0, 0, scale, 0, 0);
+  // Lanes first, behind everything: a dashed box and the host's name, large enough to read far out.
+  ctx.strokeStyle = resolve(style, "var(--border)");
+  ctx.fillStyle = resolve(style, "var(--fg)");
+  ctx.lineWidth = Math.max(1 / scale, 4);
+  ctx.setLineDash([24, 16]);
+  const font = Math.max(14 / scale, 40);
+  ctx.font = `600 ${font}px sans-serif`;
+  for (const l of data.lanes) {
+    ctx.strokeRect(l.x, l.y, l.w, l.h);
+    ctx.fillText(l.label, l.x + 16, l.y - font / 3);
+  }
+  ctx.setLineDash([]);
   ctx.strokeStyle = resolve(style, "var(--muted)");
   ctx.globalAlpha = 0.6;
   ctx.lineWidth = Math.max(1 / scale, 2);
