@@ -109,7 +109,11 @@ export function nodeHeight(node: TopologyNode): number {
             (node.data.instanceCount > 0 ? 1 : 0))
       );
     case "router":
-      return 62 + LINE * (node.data.routes.length + node.data.floatingIps.length);
+      // +1 line for its host, where the viewer may see it.
+      return (
+        62 +
+        LINE * (node.data.routes.length + node.data.floatingIps.length + (node.data.host !== null ? 1 : 0))
+      );
     case "instance":
       return 52 + 18 * node.data.floatingIps.length;
   }
