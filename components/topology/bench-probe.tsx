@@ -3,7 +3,7 @@
 // zoom the canvas while counting frames. Mounted by the bench page, and by the topology page when its URL asks
 // (`/?bench=1`), so that the real page, with the API's data, is measured the same way.
 import { useReactFlow, useStoreApi } from "@xyflow/react";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import type { LaidOut } from "./use-layout";
 
 export type BenchResult = {
@@ -74,7 +74,9 @@ function whenComplete(store: ReturnType<typeof useStoreApi>): Promise<void> {
 
 /** Records the bench result on the first complete frame after the canvas fitted `laid`, and installs the hooks. */
 export function BenchProbe({ fitted, laid }: { fitted: boolean; laid: LaidOut }) {
-  const { getViewport, setViewport, setCenter, getNodes } = useReactFlow();
+  const { getViewport, setViewport, setCenter } = useReactFlow();
+  const nodes = useRef(laid.nodes);
+  nodes.current = laid.nodes;
   const store = useStoreApi();
   useEffect(() => {
     window.__netlensPan = (ms) =>
@@ -102,19 +104,19 @@ export function BenchProbe({ fitted, laid }: { fitted: boolean; laid: LaidOut })
       });
     window.__netlensZoom = async (zoom) => {
       const started = performance.now();
-      // The middle network of the row, its instances below it: where an operator reads cards.
-      const networks = getNodes()
+      // The middle network in reading order, its instances below it: where an operator reads cards. From the
+      // laid-out graph: far out, React Flow holds only the picture.
+      const networks = nodes.current
         .filter((n) => n.type === "network")
-        .sort((a, b) => a.position.x - b.position.x);
+        .sort((a, b) => a.position.y - b.position.y || a.position.x - b.position.x);
       const middle = networks[Math.floor(networks.length / 2)];
-      if (middle) {
-        const x = middle.position.x + (middle.width ?? 0) / 2;
-        await setCenter(x, middle.position.y + (middle.height ?? 0) + 150, { zoom });
-      }
+      if (!middle) throw new Error("no network to zoom in on");
+      const x = middle.position.x + (middle.width ?? 0) / 2;
+      await setCenter(x, middle.position.y + (middle.height ?? 0) + 150, { zoom });
       await whenComplete(store);
       return performance.now() - started;
     };
-  }, [getViewport, setViewport, setCenter, getNodes, store]);
+  }, [getViewport, setViewport, setCenter, store]);
   useEffect(() => {
     if (!fitted) return;
     void whenComplete(store).then(() => {
