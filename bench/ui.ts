@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
 import { freePort } from "../agent/testing/host";
-import type { BenchResult } from "../components/topology/bench-view";
+import type { BenchResult } from "../components/topology/bench-probe";
 import { chromiumLaunchOptions } from "../e2e/chromium";
 import { CLIENT_HEADER } from "../lib/client-header";
+import { type CloudSize, seedCloud } from "./cloud";
 import { markdownTable, median } from "./stats";
 
 const root = join(import.meta.dirname, "..");
@@ -70,31 +71,43 @@ function spread(xs: number[], digits = 0): string {
   return xs.length < 2 ? f(median(xs)) : `${f(median(xs))} (${f(Math.min(...xs))}-${f(Math.max(...xs))})`;
 }
 
+/** A generated topology on the bench page, or the cloud seeded in the database on the topology page itself. */
+type Size = { label: string; path: string; cloud: boolean };
+
+const CLOUD: CloudSize = { routers: 100, networks: 1000, instances: 10_000, hosts: 20 };
+const generated = (routers: number, networks: number, instances: number, expand = false): Size => ({
+  label: `${routers} routers / ${networks} networks / ${instances.toLocaleString("en")} instances, generated${expand ? " (all expanded)" : ""}`,
+  path: `/bench?routers=${routers}&networks=${networks}&instances=${instances}${expand ? "&expand=1" : ""}`,
+  cloud: false,
+});
+const SIZES: Size[] = [
+  generated(20, 200, 200),
+  generated(20, 200, 2000),
+  generated(20, 200, 2000, true),
+  {
+    label: `cloud: ${CLOUD.routers} routers / ${CLOUD.networks.toLocaleString("en")} networks / ${CLOUD.instances.toLocaleString("en")} instances on ${CLOUD.hosts} hosts, topology page + API`,
+    path: "/?bench=1",
+    cloud: true,
+  },
+];
+
 async function main() {
+  // `--only cloud` / `--only generated`: one half.
+  const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+  const sizes = SIZES.filter((s) => only === undefined || (only === "cloud") === s.cloud);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "netlens-bench-ui-"));
+  if (sizes.some((s) => s.cloud)) {
+    const started = performance.now();
+    await seedCloud(join(dir, "data"), CLOUD);
+    console.error(`seeded the cloud in ${Math.round(performance.now() - started)} ms (not measured)`);
+  }
   const next = await startNext(port, dir);
   const session = await login(port);
   const browser = await chromium.launch({
     headless: true,
     ...chromiumLaunchOptions,
   });
-  const sizes: { label: string; routers: number; networks: number; instances: number; expand?: boolean }[] = [
-    { label: "20 routers / 200 networks / 200 instances", routers: 20, networks: 200, instances: 200 },
-    {
-      label: "20 routers / 200 networks / 2,000 instances (collapsed)",
-      routers: 20,
-      networks: 200,
-      instances: 2000,
-    },
-    {
-      label: "20 routers / 200 networks / 2,000 instances (all expanded)",
-      routers: 20,
-      networks: 200,
-      instances: 2000,
-      expand: true,
-    },
-  ];
   const rows: string[][] = [];
   try {
     for (const size of sizes) {
@@ -110,9 +123,7 @@ async function main() {
         await page
           .context()
           .addCookies([{ name: "netlens_session", value: session, domain: "127.0.0.1", path: "/" }]);
-        await page.goto(
-          `http://127.0.0.1:${port}/bench?routers=${size.routers}&networks=${size.networks}&instances=${size.instances}${size.expand ? "&expand=1" : ""}`,
-        );
+        await page.goto(`http://127.0.0.1:${port}${size.path}`);
         await page.waitForFunction(() => window.__netlensBench !== undefined, undefined, { timeout: 60_000 });
         result = await page.evaluate(() => window.__netlensBench);
         if (!result) throw new Error("no bench result");

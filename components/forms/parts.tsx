@@ -144,6 +144,9 @@ export function ProjectSelect({ error, hint }: { error?: string | undefined; hin
 export function NetworkSelect({ defaultValue, error }: { defaultValue: string; error?: string | undefined }) {
   const trpc = useTRPC();
   const networks = useQuery(trpc.network.list.queryOptions(undefined));
+  // A network chosen on the graph may be newer than the list held (it refetches when asked): it stays chosen,
+  // named by its id until the list has it.
+  const unlisted = defaultValue !== "" && !networks.data?.some((n) => n.id === defaultValue);
   return (
     <Field label="Network" name="network_id" error={error}>
       {(p) => (
@@ -151,6 +154,7 @@ export function NetworkSelect({ defaultValue, error }: { defaultValue: string; e
           <option value="" disabled>
             Choose a network
           </option>
+          {unlisted ? <option value={defaultValue}>{defaultValue}</option> : null}
           {networks.data?.map((n) => (
             <option key={n.id} value={n.id}>
               {n.name || n.id}

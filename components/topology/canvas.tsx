@@ -15,12 +15,14 @@ import {
 import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
 import { useTheme } from "../ui/theme";
 import { NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
+import type { LaneNode } from "./lanes";
 import { nodeTypes } from "./nodes";
 import { detailedSelector, type InstanceBlockNode, instanceBlocks, overviewEdges } from "./overview";
+import { type PictureNode, pictureOf, pictureSelector } from "./picture";
 import { reuseUnchanged } from "./stable";
 import type { LaidOut } from "./use-layout";
 
-type CanvasNode = TopologyNode | InstanceBlockNode;
+type CanvasNode = TopologyNode | InstanceBlockNode | PictureNode | LaneNode;
 
 const minimapColor: Record<CanvasNode["type"], string> = {
   external: "#0284c7",
@@ -28,12 +30,14 @@ const minimapColor: Record<CanvasNode["type"], string> = {
   network: "#0d9488",
   instance: "#64748b",
   instances: "#64748b",
+  picture: "#64748b",
+  lane: "transparent",
 };
 
 /**
- * Zoomed in on a topology this big, React Flow mounts only the nodes in view (a full card costs to mount, and
- * most are off screen). Zoomed out, every node is mounted: the overview keeps them few and cheap, and panning
- * is then a pure CSS transform, with no visible set to compute on each frame. Small graphs keep every node.
+ * From this many nodes a graph is big: far out (below PICTURE_ZOOM) it is drawn as one picture (picture.tsx),
+ * nearer React Flow mounts only the nodes in view (a card costs to mount, and most are off screen). Small graphs
+ * keep every node at every zoom.
  */
 const VISIBLE_ONLY_FROM = 300;
 const NO_MATCHES: ReadonlySet<string> = new Set();
@@ -48,6 +52,7 @@ export function TopologyCanvas({
   matches = NO_MATCHES,
   onSelect,
   onFitted,
+  arrangement = "layers",
 }: {
   laid: LaidOut;
   selected: string | null;
@@ -56,12 +61,18 @@ export function TopologyCanvas({
   onSelect: (id: string | null) => void;
   /** Called once the first picture is fitted to the view and handed to React Flow (bench:ui times from it). */
   onFitted?: () => void;
+  /** How the graph is arranged: the view is fitted again when it changes. */
+  arrangement?: string;
 }) {
   const theme = useTheme();
-  const { setViewport, setCenter } = useReactFlow();
+  const { setViewport, setCenter, screenToFlowPosition } = useReactFlow();
   const store = useStoreApi<CanvasNode>();
   const detailed = useStore(detailedSelector);
+  const far = useStore(pictureSelector);
   const hasSize = useStore(sized);
+  const shown = useMemo(() => laid.nodes.filter((n) => !n.hidden), [laid.nodes]);
+  const big = shown.length >= VISIBLE_ONLY_FROM;
+  const picture = big && far;
 
   const previousBlocks = useRef<InstanceBlockNode[]>([]);
   const blocks = useMemo(() => {
@@ -69,12 +80,23 @@ export function TopologyCanvas({
     previousBlocks.current = next;
     return next;
   }, [laid.nodes, laid.edges]);
-  const edges = useMemo(() => (detailed ? laid.edges : overviewEdges(laid.edges)), [detailed, laid.edges]);
+  const pictured = useMemo(
+    () => (picture ? pictureOf(shown, laid.edges) : null),
+    [picture, shown, laid.edges],
+  );
+  // Hidden nodes and edges (collapsed networks' instances) are not handed over: React Flow would still process
+  // them on every change.
+  const edges = useMemo(() => {
+    if (pictured) return [];
+    return detailed ? laid.edges.filter((e) => !e.hidden) : overviewEdges(laid.edges);
+  }, [pictured, detailed, laid.edges]);
   // Selection is ours (one node, from a click or a search); only the selected node gets a new object.
   const nodes = useMemo(() => {
-    const base: CanvasNode[] = detailed
-      ? laid.nodes
-      : [...laid.nodes.filter((n) => n.type !== "instance"), ...blocks];
+    if (pictured) return [pictured];
+    const base: CanvasNode[] = [
+      ...laid.lanes,
+      ...(detailed ? shown : [...shown.filter((n) => n.type !== "instance"), ...blocks]),
+    ];
     return base.map((n): CanvasNode => {
       const matched = matches.has(n.id) ? { className: "search-match" } : {};
       if (n.id === selected) return { ...n, ...matched, selected: true } as CanvasNode;
@@ -85,15 +107,16 @@ export function TopologyCanvas({
       }
       return n;
     });
-  }, [detailed, laid.nodes, blocks, selected, matches]);
+  }, [pictured, laid.lanes, detailed, shown, blocks, selected, matches]);
 
-  // Fit once, before React Flow gets the nodes: the first picture is drawn at the zoom it will be seen at
-  // (zoomed out, the overview), not at zoom 1 and then again. Later updates keep the user's viewport.
+  // Fit before React Flow gets the nodes: the first picture is drawn at the zoom it will be seen at (zoomed
+  // out, the overview), not at zoom 1 and then again. Live updates keep the user's viewport; a new arrangement
+  // (`arrangement` changed: grouped by host or not) is fitted again.
   const [fitted, setFitted] = useState(false);
-  const fittedOnce = useRef(false);
+  const fittedFor = useRef<string | null>(null);
   useEffect(() => {
-    if (fittedOnce.current || !laid.ready || !hasSize) return;
-    fittedOnce.current = true;
+    if (fittedFor.current === arrangement || !laid.ready || !hasSize) return;
+    fittedFor.current = arrangement;
     const visible = laid.nodes.filter((n) => !n.hidden);
     if (visible.length > 0) {
       const { width, height } = store.getState();
@@ -101,12 +124,25 @@ export function TopologyCanvas({
       void setViewport(getViewportForBounds(bounds, width, height, FIT.minZoom, FIT.maxZoom, FIT.padding));
     }
     setFitted(true);
-  }, [laid.ready, laid.nodes, hasSize, store, setViewport]);
+  }, [arrangement, laid.ready, laid.nodes, hasSize, store, setViewport]);
   useEffect(() => {
     if (fitted) onFitted?.();
   }, [fitted, onFitted]);
 
   const onNodeClick: NodeMouseHandler<CanvasNode> = (event, node) => {
+    if (node.type === "picture") {
+      // Far out, a click picks the node drawn under the pointer (the last drawn on top), or nothing.
+      const at = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      const hit = shown.findLast(
+        (n) =>
+          at.x >= n.position.x &&
+          at.x <= n.position.x + NODE_WIDTH[n.type] &&
+          at.y >= n.position.y &&
+          at.y <= n.position.y + nodeHeight(n),
+      );
+      return onSelect(hit?.id ?? null);
+    }
+    if (node.type === "lane") return onSelect(null);
     if (node.type !== "instances") return onSelect(node.id);
     // Zoomed out, a click on an instance's box picks the instance; elsewhere in the block, its network.
     const cell = event.target instanceof Element ? event.target.closest("[data-instance]") : null;
@@ -135,7 +171,7 @@ export function TopologyCanvas({
     const target = event.target instanceof HTMLElement ? event.target : null;
     if (!target?.classList.contains("react-flow__node")) return;
     const node = nodes.find((n) => n.id === target.dataset.id);
-    if (!node) return;
+    if (!node || node.type === "picture" || node.type === "lane") return;
     event.preventDefault();
     onSelect(node.type === "instances" ? node.data.networkId : node.id);
   };
@@ -151,7 +187,7 @@ export function TopologyCanvas({
       nodesDraggable={false}
       nodesConnectable={false}
       edgesFocusable={false}
-      onlyRenderVisibleElements={detailed && nodes.length >= VISIBLE_ONLY_FROM}
+      onlyRenderVisibleElements={big && !picture}
       minZoom={FIT.minZoom}
       maxZoom={2}
       proOptions={{ hideAttribution: true }}
@@ -161,7 +197,8 @@ export function TopologyCanvas({
       <Controls position="bottom-left" />
       {/* A map helps find one's way in a graph bigger than the screen; on a small one it only covers nodes (an
           instance's status, its floating IP). On a phone it would cover much of the graph: pinch and drag. */}
-      {laid.nodes.length >= MINIMAP_FROM ? (
+      {/* The picture is its own map. */}
+      {shown.length >= MINIMAP_FROM && !picture ? (
         <MiniMap
           className="max-md:hidden"
           position="bottom-right"

@@ -38,12 +38,16 @@ export type RouterData = Common & {
   floatingIps: FipBadge[];
   /** Why it is on no host (a router waiting for a network node); null: it has one (or it is not said). */
   waiting: string | null;
+  /** The host its namespace is on; null: not known, or not for this viewer. */
+  host: string | null;
 };
 export type InstanceData = Common & {
   ip: string | null;
   floatingIps: FipBadge[];
   /** Its port's binding: "on <host>", "bound" (host hidden), "not bound", or null when unknown. */
   binding: string | null;
+  /** The host it is scheduled to (else the one its port is bound on); null: not known, or not for this viewer. */
+  host: string | null;
 };
 
 export type ExternalNetworkNode = Node<ExternalNetworkData, "external">;
@@ -107,7 +111,11 @@ export function nodeHeight(node: TopologyNode): number {
             (node.data.instanceCount > 0 ? 1 : 0))
       );
     case "router":
-      return 62 + LINE * (node.data.routes.length + node.data.floatingIps.length);
+      // +1 line for its host, where the viewer may see it.
+      return (
+        62 +
+        LINE * (node.data.routes.length + node.data.floatingIps.length + (node.data.host !== null ? 1 : 0))
+      );
     case "instance":
       return 52 + 18 * node.data.floatingIps.length;
   }
@@ -233,7 +241,8 @@ export function buildGraph(
         gatewayIp: r.gateway?.ip_address ?? null,
         routes: r.routes,
         floatingIps: fips,
-        waiting: r.host === null && r.status === "PENDING" ? (r.status_message ?? null) : null,
+        waiting: (r.host ?? null) === null && r.status === "PENDING" ? (r.status_message ?? null) : null,
+        host: r.host ?? null,
       },
     });
     if (r.gateway && networkIds.has(r.gateway.network_id)) {
@@ -275,6 +284,7 @@ export function buildGraph(
         ip: i.port.ip_address,
         floatingIps: badges(fipsByPort.get(i.port.port_id) ?? []),
         binding: i.binding === undefined ? null : bindingText(i.binding),
+        host: i.host || (i.binding?.bound && i.binding.host) || null,
       },
     });
     if (networkIds.has(i.port.network_id)) {

@@ -162,3 +162,51 @@ describe("overview", () => {
     expect(again.every((e, i) => e === first[i])).toBe(true);
   });
 });
+
+describe("wrapping a wide picture", () => {
+  const bounds = (nodes: readonly TopologyNode[]) => {
+    const xs = nodes.flatMap((n) => [n.position.x, n.position.x + NODE_WIDTH[n.type]]);
+    const ys = nodes.flatMap((n) => [n.position.y, n.position.y + (n.height ?? 0)]);
+    return { width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+  };
+  const overlaps = (nodes: readonly TopologyNode[]) => {
+    const boxes = nodes.map((n) => ({
+      n,
+      right: n.position.x + NODE_WIDTH[n.type],
+      bottom: n.position.y + (n.height ?? 0),
+    }));
+    boxes.sort((a, b) => a.n.position.x - b.n.position.x);
+    let count = 0;
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) {
+        if (b.n.position.x >= a.right) break;
+        if (b.n.position.y < a.bottom && a.n.position.y < b.bottom) count++;
+      }
+    }
+    return count;
+  };
+
+  it("wraps 1,000 networks and 10,000 instances into bands about as wide as tall, nothing overlapping", () => {
+    const { nodes, edges, at } = laidOut(generateTopology(100, 1000, 10_000));
+    const { width, height } = bounds(nodes);
+    // One row was ~490,000 px wide.
+    expect(width).toBeLessThan(60_000);
+    expect(width / height).toBeGreaterThan(0.5);
+    expect(width / height).toBeLessThan(2);
+    expect(overlaps(nodes)).toBe(0);
+    // Each router is still above its networks and instances below their network.
+    for (const e of edges) {
+      const a = at.get(e.source);
+      const b = at.get(e.target);
+      if (!a || !b) throw new Error("missing node");
+      if (e.data?.kind !== "gateway") expect(b.position.y).toBeGreaterThan(a.position.y);
+      if (e.data?.kind === "interface") expect(Math.abs(centre(a) - centre(b))).toBeLessThan(width / 4);
+    }
+  });
+
+  it("leaves a picture of a few networks in one row", () => {
+    const { nodes } = laidOut(generateTopology(2, 6, 12));
+    const networks = nodes.filter((n) => n.type === "network");
+    expect(new Set(networks.map((n) => n.position.y)).size).toBe(1);
+  });
+});

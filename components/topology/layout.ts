@@ -21,7 +21,7 @@ type SkeletonKind = Exclude<NodeKind, "instance">;
 const LAYER: Record<SkeletonKind, number> = { external: 0, router: 1, network: 2 };
 const LAYERS = 3;
 
-const PADDING = 20;
+export const PADDING = 20;
 /** Between neighbours in a layer, and between layers. */
 const NODE_GAP = 48;
 const LAYER_GAP = 110;
@@ -155,6 +155,91 @@ function spreadInOrder(wanted: readonly number[], widths: readonly number[]): nu
   return y.map((v, i) => v + (offsets[i] ?? 0));
 }
 
+/** A picture wider than this is wrapped into bands (about 20 networks side by side). */
+const WRAP_FROM = 10_000;
+const BAND_GAP = 2 * LAYER_GAP;
+
+/**
+ * A wide picture (1,000 networks side by side are ~490,000 px) is cut along x into k bands stacked one under the
+ * other, k chosen so that the whole is about as wide as tall: k ≈ sqrt(width / band height), the band's
+ * height being that of the rows under the external networks (with their instances, so opening networks may
+ * re-wrap). Each router goes to
+ * the band its centre falls in, each network to its first router's band (a router stays over its networks), an
+ * unlinked network by its own centre, and instances with their network; a band keeps the order and spacing of the
+ * row it was cut from. External networks stay in the top row, centred over the bands. Smaller pictures are left
+ * as they are. In place.
+ */
+function wrapWide(
+  place: Map<string, { x: number; y: number }>,
+  order: readonly (readonly string[])[],
+  byId: ReadonlyMap<string, TopologyNode>,
+  linked: Links,
+  members: ReadonlyMap<string, readonly TopologyNode[]>,
+): void {
+  const widthOf = (id: string) => {
+    const n = byId.get(id);
+    return n ? NODE_WIDTH[n.type] : 0;
+  };
+  const skeleton = order.flat();
+  const right = Math.max(0, ...skeleton.map((id) => (place.get(id)?.x ?? 0) + widthOf(id)));
+  const width = right - PADDING;
+  if (width <= WRAP_FROM) return;
+  // The rows under the external networks, instances included: what each band repeats.
+  const rows = [...(order[LAYER.router] ?? []), ...(order[LAYER.network] ?? [])];
+  let rowsTop = Number.POSITIVE_INFINITY;
+  let rowsBottom = 0;
+  for (const n of rows.flatMap((id) => [byId.get(id) ?? [], ...(members.get(id) ?? [])].flat())) {
+    const at = place.get(n.id);
+    if (!at) continue;
+    rowsTop = Math.min(rowsTop, at.y);
+    rowsBottom = Math.max(rowsBottom, at.y + nodeHeight(n));
+  }
+  const span = rowsBottom - rowsTop + BAND_GAP;
+  const bands = Math.max(1, Math.round(Math.sqrt(width / span)));
+  const bandWidth = width / bands;
+  const centreBand = (id: string) => {
+    const x = (place.get(id)?.x ?? 0) + widthOf(id) / 2 - PADDING;
+    return Math.min(bands - 1, Math.max(0, Math.floor(x / bandWidth)));
+  };
+  const band = new Map<string, number>();
+  for (const id of order[LAYER.router] ?? []) band.set(id, centreBand(id));
+  for (const id of order[LAYER.network] ?? []) {
+    const router = (linked.get(id) ?? []).find((other) => band.has(other));
+    band.set(id, router === undefined ? centreBand(id) : (band.get(router) ?? 0));
+  }
+  const lefts = new Array<number>(bands).fill(Number.POSITIVE_INFINITY);
+  const rights = new Array<number>(bands).fill(PADDING);
+  const each = (visit: (id: string, b: number, node: TopologyNode) => void) => {
+    for (const [id, b] of band) {
+      const n = byId.get(id);
+      if (!n) continue;
+      visit(id, b, n);
+      for (const m of members.get(id) ?? []) visit(m.id, b, m);
+    }
+  };
+  each((id, b, n) => {
+    const at = place.get(id);
+    if (!at) return;
+    lefts[b] = Math.min(lefts[b] ?? 0, at.x);
+    rights[b] = Math.max(rights[b] ?? 0, at.x + NODE_WIDTH[n.type]);
+  });
+  each((id, b) => {
+    const at = place.get(id);
+    if (at) place.set(id, { x: at.x - (lefts[b] ?? 0) + PADDING, y: at.y + b * span });
+  });
+  // The external networks' row, with their own instances, centred over the widest band.
+  const wrapped = Math.max(...rights.map((r, b) => r - (lefts[b] ?? 0)));
+  const top = order[LAYER.external] ?? [];
+  const topIds = top.flatMap((id) => [id, ...(members.get(id) ?? []).map((m) => m.id)]);
+  const topLeft = Math.min(...top.map((id) => place.get(id)?.x ?? 0));
+  const topRight = Math.max(...top.map((id) => (place.get(id)?.x ?? 0) + widthOf(id)));
+  const shift = PADDING + (wrapped - (topRight - topLeft)) / 2 - topLeft;
+  for (const id of topIds) {
+    const at = place.get(id);
+    if (at) place.set(id, { x: at.x + shift, y: at.y });
+  }
+}
+
 /**
  * Gives every node its position, size and handles. Skeleton nodes are centred in their box, top-aligned in
  * their layer; instances fill a grid of GRID_COLUMNS under their network, in name order.
@@ -241,6 +326,8 @@ export function layoutGraph(nodes: readonly TopologyNode[], edges: readonly Topo
     }
   });
 
+  wrapWide(place, order, byId, linked, members);
+
   // Instances on no network in view (filtered out by project) get a row of their own below everything.
   const bottom =
     nodes.reduce((max, n) => Math.max(max, (place.get(n.id)?.y ?? 0) + nodeHeight(n)), y) + LAYER_GAP;
@@ -250,8 +337,13 @@ export function layoutGraph(nodes: readonly TopologyNode[], edges: readonly Topo
       x: PADDING + orphan++ * (NODE_WIDTH.instance + GRID_GAP_X),
       y: bottom,
     };
-    const width = NODE_WIDTH[n.type];
-    const height = nodeHeight(n);
-    return { ...n, position, width, height, handles: handlesOf(n.type, width, height) } as TopologyNode;
+    return sizedNode(n, position);
   });
+}
+
+/** The node at `position`, with its size and handles. */
+export function sizedNode(n: TopologyNode, position: { x: number; y: number }): TopologyNode {
+  const width = NODE_WIDTH[n.type];
+  const height = nodeHeight(n);
+  return { ...n, position, width, height, handles: handlesOf(n.type, width, height) } as TopologyNode;
 }

@@ -18,8 +18,10 @@ import {
   type NodeKind,
   type RouterNode,
 } from "./graph";
+import { type LaneNode, laneLabel } from "./lanes";
 import { GRID_TOP } from "./layout";
 import { detailedSelector, type InstanceBlockNode } from "./overview";
+import { PictureView } from "./picture";
 
 const kindColor: Record<NodeKind, string> = {
   external: "var(--color-kind-external)",
@@ -223,6 +225,12 @@ const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProp
           ⏳ {data.waiting}
         </div>
       )}
+      {/* Hosts are for admins: a member's topology has none. */}
+      {data.host !== null ? (
+        <div className="truncate text-[var(--muted)]" data-testid="node-host">
+          on {data.host}
+        </div>
+      ) : null}
       {data.routes.map((r) => (
         <div key={`${r.destination}>${r.nexthop}`} className="truncate" title="extra route">
           ↪ {r.destination} via {r.nexthop}
@@ -286,6 +294,26 @@ const InstanceBlockView = memo(function InstanceBlockView({ data }: NodeProps<In
   );
 });
 
+/** A host's lane (grouped by host), behind its routers and instances: a dashed box with the host's name. */
+const LaneView = memo(function LaneView({ data, width, height }: NodeProps<LaneNode>) {
+  return (
+    <div
+      data-testid="host-lane"
+      data-host={data.host ?? ""}
+      className="pointer-events-none rounded-xl border-2 border-dashed border-[var(--border)] bg-[var(--fg)]/[0.02]"
+      style={{ width, height }}
+    >
+      <div className="px-3 pt-2 text-sm font-semibold">
+        {laneLabel(data.host)}
+        <span className="ml-2 text-xs font-normal text-[var(--muted)]">
+          {data.routers} router{data.routers === 1 ? "" : "s"} · {data.instances} instance
+          {data.instances === 1 ? "" : "s"}
+        </span>
+      </div>
+    </div>
+  );
+});
+
 /** At module scope: a new object on each render would make React Flow re-mount every node. */
 export const nodeTypes = {
   external: ExternalNetworkNodeView,
@@ -293,4 +321,6 @@ export const nodeTypes = {
   router: RouterNodeView,
   instance: InstanceNodeView,
   instances: InstanceBlockView,
+  picture: PictureView,
+  lane: LaneView,
 } satisfies NodeTypes;

@@ -259,6 +259,11 @@ export function SidePanel({ node, onClose }: { node: TopologyNode; onClose: () =
           ✕
         </button>
       </div>
+      {(node.type === "router" || node.type === "instance") && node.data.host !== null ? (
+        <p className="text-sm" data-testid="panel-host">
+          <span className="text-[var(--muted)]">Host</span> {node.data.host}
+        </p>
+      ) : null}
       {node.type === "network" || node.type === "external" ? <NetworkActions node={node} /> : null}
       {node.type === "router" ? <RouterActions node={node} /> : null}
       {node.type === "instance" ? <InstanceActions node={node} /> : null}

@@ -3,10 +3,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { AdminOnly } from "../auth/viewer";
+import { AdminOnly, useIsAdmin } from "../auth/viewer";
 import { useDialogs } from "../forms/dialog-context";
 import { useTRPC } from "../trpc/provider";
-import { Button, Select } from "../ui/controls";
+import { Button, Checkbox, Select } from "../ui/controls";
+import { BenchProbe } from "./bench-probe";
 import { TopologyCanvas } from "./canvas";
 import { TopologyActionsContext } from "./context";
 import { findNode, matchNodes, NODE_WIDTH, nodeHeight, type TopologyNode } from "./graph";
@@ -41,11 +42,19 @@ export function TopologyPage() {
     [collapsed],
   );
   const actions = useMemo(() => ({ toggleCollapse }), [toggleCollapse]);
-  const laid = useTopologyLayout(visible, collapsed);
+  // One lane per host: hosts are for admins, and only they are offered the grouping (a member's topology has none).
+  const isAdmin = useIsAdmin();
+  const [byHostChoice, setByHost] = useState(false);
+  const laid = useTopologyLayout(visible, collapsed, byHostChoice && isAdmin);
   const [selected, setSelected] = useState<string | null>(null);
   // What the search box matches as it is typed: lit on the graph before Enter picks the best.
   const [matches, setMatches] = useState<ReadonlySet<string>>(NO_MATCHES);
   const selectedNode = laid.nodes.find((n) => n.id === selected);
+  // bench:ui measures this page as users get it: `/?bench=1` adds its probe (read after hydration).
+  const [benched, setBenched] = useState(false);
+  useEffect(() => setBenched(new URLSearchParams(window.location.search).has("bench")), []);
+  const [fitted, setFitted] = useState(false);
+  const onFitted = useCallback(() => setFitted(true), []);
 
   return (
     <TopologyActionsContext.Provider value={actions}>
@@ -72,6 +81,14 @@ export function TopologyPage() {
               </Select>
             </span>
             <SearchBox nodes={laid.nodes} onFound={setSelected} onMatches={setMatches} />
+            <AdminOnly>
+              <Checkbox
+                label="Group by host"
+                checked={byHostChoice}
+                onChange={(e) => setByHost(e.target.checked)}
+                data-testid="group-by-host"
+              />
+            </AdminOnly>
             <AdminOnly>
               <span className="mx-1 h-5 w-px bg-[var(--border)]" />
               <Button onClick={() => open({ type: "network-create" })} data-testid="create-network">
@@ -109,7 +126,15 @@ export function TopologyPage() {
           {/* On a phone the graph fills the screen and the panel rises from the bottom as a sheet. */}
           <div className="flex min-h-0 flex-1 flex-col md:flex-row">
             <div className="relative min-h-0 min-w-0 flex-1" data-testid="topology" data-ready={laid.ready}>
-              <TopologyCanvas laid={laid} selected={selected} matches={matches} onSelect={setSelected} />
+              <TopologyCanvas
+                laid={laid}
+                selected={selected}
+                matches={matches}
+                onSelect={setSelected}
+                onFitted={onFitted}
+                arrangement={byHostChoice && isAdmin ? "lanes" : "layers"}
+              />
+              {benched ? <BenchProbe fitted={fitted} laid={laid} /> : null}
             </div>
             {selectedNode ? <SidePanel node={selectedNode} onClose={() => setSelected(null)} /> : null}
           </div>

@@ -101,6 +101,7 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   },
   "securityGroupRule.delete": { who: "admin", input: (f) => ({ id: f.ruleA }) },
   "server.list": { who: "member" },
+  "topology.get": { who: "member" },
   "server.show": { who: "member", input: () => ({ id: "vm-a" }) },
   "server.create": { who: "admin", input: () => ({ name: "walk-vm", network_id: "net-a" }) },
   "server.delete": { who: "admin", input: () => ({ id: "vm-a" }) },

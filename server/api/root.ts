@@ -18,6 +18,7 @@ import { securityGroupRuleRouter } from "./routers/securityGroupRule";
 import { serverRouter } from "./routers/server";
 import { subnetRouter } from "./routers/subnet";
 import { tokenRouter } from "./routers/token";
+import { topologyRouter } from "./routers/topology";
 import { traceRouter } from "./routers/trace";
 import { userRouter } from "./routers/user";
 import { createCallerFactory, memberProcedure, router } from "./trpc";
@@ -40,6 +41,7 @@ export const appRouter = router({
   keypair: keypairRouter,
   host: hostRouter,
   trace: traceRouter,
+  topology: topologyRouter,
   audit: auditRouter,
   ...inspectRouters,
   /** {kind, id, action} for every committed change and every status the hosts report; tenants hear their own. */

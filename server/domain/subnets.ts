@@ -35,7 +35,7 @@ export const subnetSpec: RefSpec<VisibleSubnet> = {
 };
 
 /** The SQL form of subnetSpec.visible for list queries; undefined = no restriction (admins). */
-function visibleScope(actor: Actor): SQL | undefined {
+export function visibleScope(actor: Actor): SQL | undefined {
   if (actor.role === "admin") return undefined;
   return or(
     ownedScope(actor, subnets.projectId),
