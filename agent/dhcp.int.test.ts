@@ -6,7 +6,7 @@
 // lease, and the qdhcp namespace and its files gone.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -258,6 +258,25 @@ describe("DHCP on a real host", () => {
     expect(section.log.join("\n")).toContain(
       "DHCPACK(ns-c5000000-00) 10.0.0.5 fa:16:3e:00:00:05 host-10-0-0-5",
     );
+  });
+
+  it("leases the address of a port that went to the next port given it (another MAC), as a VM reusing it", async () => {
+    // The workload's port is deleted and its address given to a new port: dnsmasq still holds the old lease.
+    client?.kill("SIGKILL");
+    await rm(join(leases, "bound"), { force: true });
+    const reused = { ...dhcpClient, mac_address: "fa:16:3e:00:00:55" };
+    const hosts = withRoute().hosts.map((h) => (h.ip_address === dhcpClient.ip_address ? reused : h));
+    expect((await need().apply(intent(next(), [{ ...withRoute(), hosts }]))).errors).toEqual([]);
+    await nsExec(clientNs, ["ip", "addr", "flush", "dev", "eth0"]);
+    await nsExec(clientNs, ["ip", "link", "set", "eth0", "address", reused.mac_address]);
+    client = spawn("ip", ["netns", "exec", clientNs, ...withScript(clientArgs), "-f", "-t", "10"], {
+      env: { ...process.env, LEASE_DIR: leases },
+      stdio: "ignore",
+    });
+    expect(await lease("bound")).toMatchObject({ ip: dhcpClient.ip_address, hostname: "host-10-0-0-5" });
+    // Back as the tests after this one have it.
+    client?.kill("SIGKILL");
+    expect((await need().apply(intent(next(), [withRoute()]))).errors).toEqual([]);
   });
 
   it("shows a dnsmasq killed by hand as drift, and a repair starts it again", async () => {

@@ -38,7 +38,11 @@ export function diffDaemons(
       continue;
     }
     const stale = Object.entries(daemon.files).some(([path, text]) => running.files[path] !== text);
-    if (!sameList(running.args, daemon.args) || (stale && !RELOADS_ON_HUP[program]))
+    if (
+      !sameList(running.args, daemon.args) ||
+      (stale && !RELOADS_ON_HUP[program]) ||
+      linesRemoved(running.files, daemon.files, daemon.restartOnRemoval)
+    )
       actions.push(stop, files, start);
     else if (stale) actions.push(files, { kind: "daemon-reload", ns, program, pidFile, resource });
   }
@@ -78,6 +82,17 @@ export function strayDaemons(ns: DesiredNamespace, resource: string): Action[] {
     purge: null,
     resource,
   }));
+}
+
+/** Whether a line of `path` as the host has it is missing from the wanted file. */
+function linesRemoved(
+  have: Record<string, string | null>,
+  want: Record<string, string>,
+  path: string | undefined,
+): boolean {
+  if (path === undefined) return false;
+  const wanted = new Set((want[path] ?? "").split("\n"));
+  return (have[path] ?? "").split("\n").some((line) => line !== "" && !wanted.has(line));
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -227,11 +227,21 @@ describe("what dnsmasq needs", () => {
   it("nothing when it runs as asked", () => {
     expect(diff(running)).toEqual([]);
   });
-  it("a reload (SIGHUP), never a restart, when only a file changed", () => {
+  it("a reload (SIGHUP) when only a file changed; a restart when a host left (its lease would hold the address)", () => {
     expect(diff({ ...running, files: { ...running.files, [`${dir}/host`]: "old\n" } })).toEqual([
       "daemon-files",
       "daemon-reload",
     ]);
+    const hosts = (text: string) => ({ ...running, files: { ...running.files, [`${dir}/host`]: text } });
+    const leases: DesiredDaemon = {
+      ...want,
+      restartOnRemoval: `${dir}/host`,
+      files: { [`${dir}/host`]: "a\nh\n" },
+    };
+    const kinds = (seen: ObservedDaemon) => diffDaemons([leases], [seen], ns, "r").map((a) => a.kind);
+    // A host added: reloaded; a host gone (or given to another MAC): restarted.
+    expect(kinds(hosts("h\n"))).toEqual(["daemon-files", "daemon-reload"]);
+    expect(kinds(hosts("a\ngone\nh\n"))).toEqual(["daemon-stop", "daemon-files", "daemon-start"]);
   });
   it("a start when it is dead (drift), a restart when its command line changed", () => {
     expect(diff({ ...running, pid: null })).toEqual(["daemon-files", "daemon-start"]);

@@ -161,6 +161,7 @@ export function planDhcp(
             [paths.addnHosts]: renderAddnHosts(dhcp),
             [paths.opts]: renderOpts(dhcp),
           },
+          restartOnRemoval: paths.host,
         },
         ...(dhcp.metadata === true
           ? [metadataProxy({ kind: "network", id: dhcp.network_id }, metadata)]

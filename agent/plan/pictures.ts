@@ -42,6 +42,12 @@ export type DesiredDaemon = {
   pidFile: string;
   args: string[];
   files: Record<string, string>;
+  /**
+   * A file one of whose lines going away needs a restart, not a reload: dnsmasq keeps the lease of a host that
+   * left its hosts file in memory (`--leasefile-ro`), so a new port given the same address would be refused until
+   * it ran out (Neutron releases it with dhcp_release; a restart forgets it, and the others renew their own).
+   */
+  restartOnRemoval?: string;
 };
 
 /** A daemon of ours a namespace has: pid and command line of the process its pid file names, if it runs; each

@@ -88,8 +88,9 @@ export function decorate(
     const onForward = forwardSet.has(n.id);
     const onReply = replySet.has(n.id);
     const failed = failedNodes.has(n.id);
+    // Off the path: grayed, not faded (faded text falls below WCAG's contrast; gray keeps its luminance).
     if (!onForward && !onReply && !failed)
-      return { ...n, style: { ...n.style, opacity: 0.45 } } as TopologyNode;
+      return { ...n, style: { ...n.style, filter: "grayscale(1)" } } as TopologyNode;
     const colour = failed ? TRACE_COLOR.failed : onForward ? TRACE_COLOR.forward : TRACE_COLOR.reply;
     const trace = [onForward ? "forward" : "", onReply ? "reply" : "", failed ? "failed" : ""].filter(
       Boolean,
