@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { namespaceNames } from "../../lib/names";
 import { planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
-import type { ObservedHost } from "../plan/pictures";
 import { labDhcp } from "../testing/dhcp";
 import { ids, labIntent, labRouter, manyFloatingIps, unitSettings } from "../testing/intent";
+import { emptyHost } from "../testing/observed";
 import { flowKey, holdUnasked, intentParts, type Part, restrictToScope, selectScope } from "./scope";
 
 const settings = unitSettings;
@@ -144,13 +144,7 @@ describe("incremental scope", () => {
   it("cuts plan and host down to the scope, so the diff neither makes nor removes anything outside it", () => {
     const intent = labIntent(1, labRouter({ floating_ips: manyFloatingIps(2) }));
     const plan = planHost(intent, settings, new Map());
-    const empty: ObservedHost = {
-      namespaces: new Map(),
-      ovsPorts: [],
-      tunnelPorts: [],
-      flows: new Map(),
-      rootLinks: new Map(),
-    };
+    const empty = emptyHost();
     const stale = namespaceNames.router("t1-", "b0000000-0000-4000-8000-0000000000ff");
     empty.namespaces.set(stale, { name: stale, loUp: true, devices: [], routes: [], nat: null });
     const cut = restrictToScope(plan, empty, {

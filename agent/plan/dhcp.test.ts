@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { admitIntent } from "../converge/admit";
 import { dhcpClient, dhcpIds, labDhcp } from "../testing/dhcp";
 import { ids, labIntent, unitSettings } from "../testing/intent";
+import { emptyHost } from "../testing/observed";
 import { diffDaemons } from "./daemons";
 import { planHost } from "./desired";
 import { dhcpPaths, dnsmasqArgs, renderAddnHosts, renderHosts, renderOpts } from "./dhcp";
@@ -110,13 +111,7 @@ describe("dnsmasq's command line", () => {
 
 describe("the DHCP namespace in the plan", () => {
   const intent = { ...labIntent(1, null), dhcp: [labDhcp()] };
-  const empty: ObservedHost = {
-    namespaces: new Map(),
-    ovsPorts: [],
-    tunnelPorts: [],
-    flows: new Map(),
-    rootLinks: new Map(),
-  };
+  const empty = emptyHost();
 
   it("is qdhcp-<network> with ns-<port> holding the port's address, its tap on br-int with the network's tag", () => {
     const plan = planHost(intent, settings, new Map());
@@ -264,13 +259,7 @@ describe("what dnsmasq needs", () => {
 describe("a probe on a DHCP subnet", () => {
   const lab = labIntent(1, null);
   const intent = { ...lab, instances: lab.instances.map((i) => ({ ...i, dhcp: true })), dhcp: [labDhcp()] };
-  const empty: ObservedHost = {
-    namespaces: new Map(),
-    ovsPorts: [],
-    tunnelPorts: [],
-    flows: new Map(),
-    rootLinks: new Map(),
-  };
+  const empty = emptyHost();
 
   it("asks for one lease instead of adding its address and routes, after the DHCP server starts", () => {
     const actions = diffHost(planHost(intent, settings, new Map()), empty, settings.prefix);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { haNetwork, haRouter, ids, labIntent, unitSettings } from "../testing/intent";
-import { observedFrom } from "../testing/observed";
+import { emptyHost, observedFrom } from "../testing/observed";
 import { planHost } from "./desired";
 import { diffHost } from "./diff";
 import { handToKeepalived, renderKeepalivedConfig } from "./keepalived";
@@ -206,8 +206,4 @@ function withVips(host: ObservedHost, router: DesiredNamespace): ObservedHost {
     ],
   });
   return { ...host, namespaces };
-}
-
-function emptyHost(): ObservedHost {
-  return { namespaces: new Map(), ovsPorts: [], tunnelPorts: [], flows: new Map(), rootLinks: new Map() };
 }

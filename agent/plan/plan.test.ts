@@ -4,7 +4,7 @@ import { renderRouterNat } from "../../lib/router-nat";
 import type { IntentRouter } from "../contract/intent";
 import { labDhcp } from "../testing/dhcp";
 import { ids, labIntent, labRouter, unitSettings } from "../testing/intent";
-import { observedFrom } from "../testing/observed";
+import { emptyHost, observedFrom } from "../testing/observed";
 import { sortActions } from "./actions";
 import { planHost } from "./desired";
 import { diffHost } from "./diff";
@@ -430,13 +430,7 @@ describe("diff", () => {
 
   it("builds an empty host in order: namespaces, veths, OVS ports, addresses, routes, NAT, flows", () => {
     const plan = planHost(labIntent(1), settings, new Map());
-    const empty: ObservedHost = {
-      namespaces: new Map(),
-      ovsPorts: [],
-      tunnelPorts: [],
-      flows: new Map(),
-      rootLinks: new Map(),
-    };
+    const empty = emptyHost();
     const kinds = diffHost(plan, empty, settings.prefix).map((a) => a.kind);
     expect([...new Set(kinds)]).toEqual([
       // The router's metadata proxy, in case one of ours outlived the namespace (nothing when none runs).

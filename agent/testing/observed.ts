@@ -1,15 +1,14 @@
 // The host as the agent would read it after applying a plan perfectly: the unit tests diff changes against it.
 import type { DesiredHost, ObservedHost } from "../plan/pictures";
 
+/** A host with nothing of ours on it. */
+export function emptyHost(): ObservedHost {
+  return { namespaces: new Map(), ovsPorts: [], tunnelPorts: [], flows: new Map(), rootLinks: new Map() };
+}
+
 /** What the host would report after applying `desired` perfectly. */
 export function observedFrom(desired: DesiredHost): ObservedHost {
-  const host: ObservedHost = {
-    namespaces: new Map(),
-    ovsPorts: [],
-    tunnelPorts: [],
-    flows: new Map(),
-    rootLinks: new Map(),
-  };
+  const host = emptyHost();
   for (const ns of desired.namespaces) {
     host.namespaces.set(ns.name, {
       name: ns.name,
