@@ -8,9 +8,10 @@ import { type Agent, createAgent } from "../agent/agent";
 import type { HostIntent, IntentInstance } from "../agent/contract/intent";
 import { mapLimit, run } from "../agent/host/exec";
 import { renderRestore } from "../agent/plan/iptables";
-import { namespacesWithPrefix, type Sandbox, startSandbox } from "../agent/testing/host";
+import { type Sandbox, startSandbox } from "../agent/testing/host";
 import { ids, labIntent, labRouter, manyFloatingIps } from "../agent/testing/intent";
 import { renderRouterNat } from "../lib/router-nat";
+import { AGENT_VS_FLOOR_HEADER, tearDownBenchHost } from "./host";
 import { markdownTable, median, time } from "./stats";
 
 const tag = randomBytes(2).toString("hex");
@@ -306,24 +307,10 @@ async function main(): Promise<void> {
     if (only !== "instances") await routerCases(b);
     if (only !== "routers") await instanceCase(b, runs);
   } finally {
-    if (agent !== undefined) {
-      await agent.cleanup();
-      await agent.close();
-    }
-    for (const ns of await namespacesWithPrefix(prefix))
-      await run("ip", ["netns", "del", ns], { allowFailure: true });
-    await sandbox.stop();
+    await tearDownBenchHost(agent, prefix, sandbox);
   }
 
-  const header = [
-    "case",
-    "agent ms",
-    "floor ms",
-    "ratio",
-    "goal",
-    "met",
-    "agent: observe/plan/execute/verify ms",
-  ];
+  const header = AGENT_VS_FLOOR_HEADER;
   const table = rows.map((r) => {
     const ratio = r.floor === null ? null : r.agent / r.floor;
     const met = ratio === null ? r.agent < r.limit : ratio <= r.limit;

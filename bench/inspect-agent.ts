@@ -18,6 +18,7 @@ import { SnapshotReader } from "../agent/read/snapshot-reader";
 import { createAgentTestClient } from "../agent/testing/client";
 import { namespacesWithPrefix, startSandbox } from "../agent/testing/host";
 import { labIntent, labRouter, manyFloatingIps } from "../agent/testing/intent";
+import { tearDownBenchHost } from "./host";
 import { markdownTable, median, time } from "./stats";
 
 const tag = randomBytes(2).toString("hex");
@@ -230,13 +231,7 @@ async function main(): Promise<void> {
     console.error(`host: ${sizes}; ${deltasAtIdle} deltas during ${IDLE_MS / 1000} s idle`);
   } finally {
     await http?.close();
-    if (agent !== undefined) {
-      await agent.cleanup();
-      await agent.close();
-    }
-    for (const ns of await namespacesWithPrefix(prefix))
-      await run("ip", ["netns", "del", ns], { allowFailure: true });
-    await sandbox.stop();
+    await tearDownBenchHost(agent, prefix, sandbox);
   }
 
   const header = ["case", "agent", "floor", "unit", "ratio", "goal", "met"];

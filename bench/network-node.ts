@@ -26,9 +26,10 @@ import type { Action } from "../agent/plan/actions";
 import { type HostSettings, planHost } from "../agent/plan/desired";
 import { diffHost } from "../agent/plan/diff";
 import { renderRestore } from "../agent/plan/iptables";
-import { namespacesWithPrefix, pingWithin, type Sandbox, startSandbox } from "../agent/testing/host";
+import { pingWithin, type Sandbox, startSandbox } from "../agent/testing/host";
 import { ids, labIntent, labRouter } from "../agent/testing/intent";
 import { namespaceNames } from "../lib/names";
+import { AGENT_VS_FLOOR_HEADER, tearDownBenchHost } from "./host";
 import { markdownTable, median, time } from "./stats";
 
 const tag = randomBytes(2).toString("hex");
@@ -435,23 +436,9 @@ async function main(): Promise<void> {
       "",
     ]);
   } finally {
-    if (agent !== undefined) {
-      await agent.cleanup().catch(() => undefined);
-      await agent.close();
-    }
-    for (const ns of await namespacesWithPrefix(prefix))
-      await run("ip", ["netns", "del", ns], { allowFailure: true });
-    await sandbox.stop();
+    await tearDownBenchHost(agent, prefix, sandbox);
   }
-  const header = [
-    "case",
-    "agent ms",
-    "floor ms",
-    "ratio",
-    "goal",
-    "met",
-    "agent: observe/plan/execute/verify ms",
-  ];
+  const header = AGENT_VS_FLOOR_HEADER;
   console.log(markdownTable(header, rows));
   console.log(`\nruns: ${runs}, medians; agent execute steps (ms):\n${stepsShown.join("\n")}`);
 }
