@@ -33,13 +33,25 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
       bridgeMappings,
       lastSeen: new Date(),
     });
-  const vlan = (name: string, physnet = "public") =>
-    api.caller.network.create({
+  /** A provider network on `physnet` (vlan segment 2101 unless flat) with its subnet `<name>-sub`. */
+  const provider = async (
+    name: string,
+    o: { flat?: boolean; physnet?: string; cidr?: string; dhcp?: boolean; external?: boolean } = {},
+  ) => {
+    await api.caller.network.create({
       name,
-      "provider:network_type": "vlan",
-      "provider:physical_network": physnet,
-      "provider:segmentation_id": 2101,
+      "router:external": o.external ?? false,
+      "provider:network_type": o.flat ? "flat" : "vlan",
+      "provider:physical_network": o.physnet ?? "public",
+      ...(o.flat ? {} : { "provider:segmentation_id": 2101 }),
     });
+    await api.caller.subnet.create({
+      name: `${name}-sub`,
+      network_id: name,
+      cidr: o.cidr ?? "10.21.0.0/24",
+      enable_dhcp: o.dhcp ?? false,
+    });
+  };
 
   beforeEach(async () => {
     api = await createTestApi();
@@ -53,14 +65,8 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
   });
 
   it("puts instances of a vlan or flat network only on compute hosts mapping its physical network", async () => {
-    await vlan("pv");
-    await api.caller.subnet.create({ name: "pv-sub", network_id: "pv", cidr: "10.21.0.0/24" });
-    await api.caller.network.create({
-      name: "pf",
-      "provider:network_type": "flat",
-      "provider:physical_network": "public",
-    });
-    await api.caller.subnet.create({ name: "pf-sub", network_id: "pf", cidr: "10.22.0.0/24" });
+    await provider("pv", { dhcp: true });
+    await provider("pf", { flat: true, cidr: "10.22.0.0/24", dhcp: true });
     const hosts = [];
     for (const [name, network] of [
       ["v1", "pv"],
@@ -82,13 +88,7 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
   });
 
   it("refuses a named host that cannot bind on the network, and a network no compute host maps", async () => {
-    await vlan("pv");
-    await api.caller.subnet.create({
-      name: "pv-sub",
-      network_id: "pv",
-      cidr: "10.21.0.0/24",
-      enable_dhcp: false,
-    });
+    await provider("pv");
     expect((await api.caller.server.create({ name: "v1", network_id: "pv", host: "cmp3" })).host).toBe(
       "cmp3",
     );
@@ -97,13 +97,7 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
       () => api.caller.server.create({ name: "v2", network_id: "pv", host: "cmp1" }),
       "Host cmp1 cannot bind a port on network pv: it has no bridge mapping for physical network public (its bridge mappings: other:br-other), so it cannot host an instance on it.",
     );
-    await vlan("lonely", "physnet9");
-    await api.caller.subnet.create({
-      name: "lonely-sub",
-      network_id: "lonely",
-      cidr: "10.24.0.0/24",
-      enable_dhcp: false,
-    });
+    await provider("lonely", { physnet: "physnet9", cidr: "10.24.0.0/24" });
     await expectRefused(
       api,
       () => api.caller.server.create({ name: "v3", network_id: "lonely" }),
@@ -112,20 +106,13 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
   });
 
   it("leaves a DHCP server waiting while no network node maps the network, without refusing it", async () => {
-    await vlan("lonely", "physnet9");
-    await api.caller.subnet.create({ name: "lonely-sub", network_id: "lonely", cidr: "10.24.0.0/24" });
+    await provider("lonely", { physnet: "physnet9", cidr: "10.24.0.0/24", dhcp: true });
     const [dhcp] = await api.caller.port.list({ device_owner: "network:dhcp" });
     expect(dhcp?.["binding:host_id"]).toBe("");
   });
 
   it("waits instances out while their hosts are down, then places them on a mapping host only", async () => {
-    await vlan("pv");
-    await api.caller.subnet.create({
-      name: "pv-sub",
-      network_id: "pv",
-      cidr: "10.21.0.0/24",
-      enable_dhcp: false,
-    });
+    await provider("pv");
     await api.db
       .update(agents)
       .set({ lastSeen: new Date(0) })
@@ -147,18 +134,7 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
   });
 
   it("puts a router with a gateway on a flat external network on a network node that maps it", async () => {
-    await api.caller.network.create({
-      name: "ext",
-      "router:external": true,
-      "provider:network_type": "flat",
-      "provider:physical_network": "public",
-    });
-    await api.caller.subnet.create({
-      name: "ext-sub",
-      network_id: "ext",
-      cidr: "198.51.100.0/24",
-      enable_dhcp: false,
-    });
+    await provider("ext", { flat: true, external: true, cidr: "198.51.100.0/24" });
     // net1 has fewer routers than net2 but cannot reach `public`: the gateway takes the router to net2.
     const router = await api.caller.router.create({
       name: "r1",
@@ -169,13 +145,7 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
   });
 
   it("refuses a router interface on a vlan network its network node cannot reach, and such a move", async () => {
-    await vlan("pv");
-    await api.caller.subnet.create({
-      name: "pv-sub",
-      network_id: "pv",
-      cidr: "10.21.0.0/24",
-      enable_dhcp: false,
-    });
+    await provider("pv");
     const r1 = await api.caller.router.create({ name: "r1", host: "net1" });
     await expectRefused(
       api,
