@@ -89,37 +89,39 @@ async function requestedHost(ex: Executor, host: string, role: HostRole, what: s
 }
 
 /**
- * The named host, else the live one with `role`, able to bind a port on `network`, with the least of `loads`;
- * null: none alive now. A host that cannot bind there, or a network none with the role maps, is refused.
+ * Where a new router goes: the named network node, else the live one with the fewest routers among those that
+ * map its gateway's physical network (`gateway`, its external network); null: none alive. The gateway itself
+ * refuses a node without that mapping (./hosts.ts checkBridgeMappings), in its own words.
  */
-async function placeNew(
+export async function routerHost(
   ex: Executor,
-  role: HostRole,
-  what: string,
-  loads: (ex: Executor) => Promise<Map<string, number>>,
-  requested: string | undefined,
-  network: Reach | null,
+  requested?: string,
+  gateway: Reach | null = null,
 ): Promise<string | null> {
-  if (requested !== undefined) {
-    const host = await requestedHost(ex, requested, role, what);
-    await checkReach(ex, network, role, host, what);
-    return host;
-  }
-  const host = await leastLoaded(ex, role, await loads(ex), network);
-  if (host === null) await checkReach(ex, network, role, null, what);
-  return host;
+  if (requested !== undefined) return requestedHost(ex, requested, "network", "a router");
+  return leastLoaded(ex, "network", await routerLoad(ex), gateway);
 }
 
 /**
- * Where a new router goes: the named network node, else the live one with the fewest routers, among those
- * mapping its gateway's physical network (`gateway`, its external network); null: none alive.
+ * Where a new lab instance on `network` goes: the named compute host, else the live one with the fewest among
+ * those that can bind a port on it; null: none alive now. A host that cannot bind there, or a network no compute
+ * host maps, is refused.
  */
-export const routerHost = (ex: Executor, requested?: string, gateway: Reach | null = null) =>
-  placeNew(ex, "network", "a router", routerLoad, requested, gateway);
-
-/** Where a new lab instance on `network` goes: the named compute host, else the live one with the fewest. */
-export const instanceHost = (ex: Executor, requested?: string, network: Reach | null = null) =>
-  placeNew(ex, "compute", "an instance", instanceLoad, requested, network);
+export async function instanceHost(
+  ex: Executor,
+  requested?: string,
+  network: Reach | null = null,
+): Promise<string | null> {
+  const what = "an instance";
+  if (requested !== undefined) {
+    const host = await requestedHost(ex, requested, "compute", what);
+    await checkReach(ex, network, "compute", host, what);
+    return host;
+  }
+  const host = await leastLoaded(ex, "compute", await instanceLoad(ex), network);
+  if (host === null) await checkReach(ex, network, "compute", null, what);
+  return host;
+}
 
 /** The live host with `role` and the least of `loads` that can bind a port on `network`; null: none. */
 export async function leastLoaded(
