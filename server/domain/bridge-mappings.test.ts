@@ -160,4 +160,21 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
       /^Host net1 cannot bind a port on network pv/,
     );
   });
+
+  it("pins a port (binding:host_id) only to a host that maps its network's physical network", async () => {
+    await provider("pv");
+    await expectRefused(
+      api,
+      () => api.caller.port.create({ name: "p1", network_id: "pv", "binding:host_id": "cmp1" }),
+      "Host cmp1 cannot bind a port on network pv: it has no bridge mapping for physical network public (its bridge mappings: other:br-other), so it cannot host this port on it.",
+    );
+    const port = await api.caller.port.create({ name: "p1", network_id: "pv", "binding:host_id": "cmp3" });
+    expect(port["binding:host_id"]).toBe("cmp3");
+    await api.caller.port.update({ id: port.id, "binding:host_id": "" });
+    await expectRefused(
+      api,
+      () => api.caller.port.update({ id: port.id, "binding:host_id": "net1" }),
+      /^Host net1 cannot bind a port on network pv/,
+    );
+  });
 });
