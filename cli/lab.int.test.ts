@@ -203,10 +203,13 @@ describe("provider networks across compute hosts, each through its own bridge ma
     return { wire: wire.map((c) => c.lines), vxlan: vxlan.lines };
   }
 
-  /** VXLAN packets a compute host sent (the outer source is its tunnel address). */
+  /** VXLAN packets a compute host sent (the outer source is its tunnel address; `-i any` names the device first). */
   const fromComputes = (lines: string[]) => {
-    const sources = [host("compute1").localIp, host("compute2").localIp].map((ip) => `IP ${ip}.`);
-    return lines.filter((line) => sources.some((s) => line.startsWith(s)));
+    const computes = new Set([host("compute1").localIp, host("compute2").localIp]);
+    return lines.filter((line) => {
+      const outer = /IP (\S+)\.\d+ > \S+\.4789: VXLAN/.exec(line);
+      return outer !== null && computes.has(outer[1] ?? "");
+    });
   };
 
   it("registers every host's own bridge for `public`: br-prov on compute2, br-ex elsewhere", async () => {
@@ -268,6 +271,11 @@ describe("provider networks across compute hosts, each through its own bridge ma
     }
     expect(fromComputes(seen.vxlan)).toEqual([]);
     expect(seen.vxlan.join("\n")).not.toContain(a.ip);
+
+    // The same captures see the vxlan network's ping between the same hosts as VXLAN, and not on the wire.
+    const tunnelled = await pingCaptured(vm.vm1, vm.vm2);
+    expect(fromComputes(tunnelled.vxlan).length).toBeGreaterThanOrEqual(2);
+    expect(tunnelled.wire.flat().join("\n")).not.toContain(vm.vm1.ip);
   });
 
   it("pings across compute hosts on the flat network: untagged on the wire, no VXLAN", async () => {
