@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { agents, ports } from "../db/schema";
 import { createTestApi, expectRefused, type TestApi } from "../testkit";
 import { reaches } from "./bridge-mappings";
+import { scheduleWaitingDhcp } from "./dhcp";
 import { scheduleWaiting } from "./scheduler";
 import { transact } from "./tx";
 
@@ -21,6 +22,9 @@ describe("reaches", () => {
     expect(reaches(null, vlan)).toBe(true);
   });
 });
+
+/** Who schedules what waited, in an agent's registration (server/agents/register.ts). */
+const agentsActor = { user: "netlens agents", role: "admin", projectId: "", projectIds: [] } as const;
 
 describe("scheduling ports of provider networks by bridge mappings", () => {
   let api: TestApi;
@@ -105,10 +109,15 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
     );
   });
 
-  it("leaves a DHCP server waiting while no network node maps the network, without refusing it", async () => {
+  it("leaves a DHCP server waiting while no network node maps the network, until one that maps it comes", async () => {
     await provider("lonely", { physnet: "physnet9", cidr: "10.24.0.0/24", dhcp: true });
     const [dhcp] = await api.caller.port.list({ device_owner: "network:dhcp" });
     expect(dhcp?.["binding:host_id"]).toBe("");
+    // A network node that maps it registers: the server goes there, not to the others (net1 has none either).
+    await register("net9", ["network"], { physnet9: "br-9" });
+    await transact(api.services, agentsActor, (tx) => scheduleWaitingDhcp(tx));
+    const [placed] = await api.caller.port.list({ device_owner: "network:dhcp" });
+    expect(placed?.["binding:host_id"]).toBe("net9");
   });
 
   it("waits instances out while their hosts are down, then places them on a mapping host only", async () => {
@@ -126,7 +135,6 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
     expect(waiting.host).toBeNull();
     await api.db.update(agents).set({ lastSeen: new Date() }).where(eq(agents.host, "cmp3"));
     // As an agent's registration does, in its transaction.
-    const agentsActor = { user: "netlens agents", role: "admin", projectId: "", projectIds: [] } as const;
     await transact(api.services, agentsActor, (tx) => scheduleWaiting(tx));
     expect((await api.caller.server.show({ id: "v1" })).host).toBe("cmp3");
     const [port] = await api.db.select().from(ports).where(eq(ports.id, waiting.port_id));
