@@ -99,6 +99,7 @@ export async function createAgent(input: AgentOptionsInput, logger?: Logger): Pr
   const binder = new Binder({
     ovs,
     integrationBridge: options.integrationBridge,
+    bridgeMappings: options.bridgeMappings,
     prefix: options.prefix,
     host: converger,
     log,

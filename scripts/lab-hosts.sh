@@ -5,14 +5,16 @@
 # tunnelling routes and ARPs from there. The hosts are joined by an underlay of their own: the namespace
 # `<prefix>underlay` with a Linux bridge, addresses 192.0.2.0/24. The physical network `public` joins them too,
 # as a provider network's wire joins real hosts: a Linux bridge `public` there, and in each host the port
-# `public0` on the OVS bridge br-ex (where an agent maps `public`), so that a flat or VLAN network on `public`
-# reaches across hosts (a router moved to another network node still reaches the lab's outside world on the
-# first one). Nothing in the root namespace changes.
+# `public0` on an OVS bridge (br-ex, or the one given after the host's name: each host may name the bridge of a
+# physical network its own way, as Neutron's bridge_mappings allow), where the host's agent maps `public`, so that
+# a flat or VLAN network on `public` reaches across hosts (a router moved to another network node still reaches
+# the lab's outside world on the first one). Nothing in the root namespace changes.
 #
-#   scripts/lab-hosts.sh start DIR PREFIX NAME...   # host i (from 1) gets the tunnel address 192.0.2.(10+i)
-#   scripts/lab-hosts.sh stop DIR PREFIX            # stops each host's OVS, removes the namespaces and DIR's files
+#   scripts/lab-hosts.sh start DIR PREFIX NAME[:BRIDGE]...  # host i (from 1): tunnel address 192.0.2.(10+i)
+#   scripts/lab-hosts.sh stop DIR PREFIX                    # stops each host's OVS, removes namespaces and files
 #
-# start prints one line per host: `host NAME netns NS ovsdb unix:DIR/NAME/db.sock rundir DIR/NAME local_ip IP`.
+# start prints one line per host:
+# `host NAME netns NS ovsdb unix:DIR/NAME/db.sock rundir DIR/NAME local_ip IP public_bridge BRIDGE`.
 # The agent of a host runs in the root namespace with `--host-netns NS --ovsdb ... --ovs-rundir ... --local-ip IP
 # --datapath-type netdev`: its API stays reachable, OVS is reached through its unix sockets.
 set -euo pipefail
@@ -21,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sandbox="$here/ovs-sandbox.sh"
 
 usage() {
-  echo "usage: $0 start DIR PREFIX NAME... | stop DIR PREFIX" >&2
+  echo "usage: $0 start DIR PREFIX NAME[:BRIDGE]... | stop DIR PREFIX" >&2
   exit 2
 }
 
@@ -39,9 +41,30 @@ underlay="${prefix}underlay"
 
 ns_exists() { [[ -e "/run/netns/$1" ]]; }
 
+# NAME[:BRIDGE] of argument $1 into `name` and `bridge`, or exit with why not.
+parse_host() {
+  name=${1%%:*}
+  bridge=br-ex
+  if [[ $1 == *:* ]]; then bridge=${1#*:}; fi
+  # The veths' ends in the underlay namespace are `u-<name>` and `p-<name>`: 15 characters at most.
+  [[ "$name" =~ ^[a-z0-9]([a-z0-9-]{0,11})$ ]] || {
+    echo "lab-hosts: host name $name: 1-12 characters of a-z 0-9 -" >&2
+    exit 2
+  }
+  # Not br-phy (the underlay's) nor br-int or br-tun (the agent's); 11 characters at most, as the agent's
+  # bridge names (its patch ports `int-<bridge>` and `phy-<bridge>` are devices of 15).
+  [[ "$bridge" =~ ^[a-z][a-z0-9-]{0,10}$ && ! "$bridge" =~ ^br-(phy|int|tun)$ ]] || {
+    echo "lab-hosts: host $name: bridge $bridge: 1-11 characters of a-z 0-9 -, not br-phy, br-int or br-tun" >&2
+    exit 2
+  }
+}
+
 start() {
   shift 3
   [[ $# -ge 1 && $# -le 200 ]] || usage
+  local i=0 spec name bridge ns ip_addr hostdir
+  # Every argument is checked before anything is made.
+  for spec in "$@"; do parse_host "$spec"; done
   ns_exists "$underlay" || ip netns add "$underlay"
   ip -n "$underlay" link set lo up
   ip -n "$underlay" link show dev underlay >/dev/null 2>&1 ||
@@ -50,14 +73,9 @@ start() {
   ip -n "$underlay" link show dev public >/dev/null 2>&1 ||
     ip -n "$underlay" link add public type bridge
   ip -n "$underlay" link set public up
-  local i=0 name ns ip_addr hostdir
-  for name in "$@"; do
+  for spec in "$@"; do
     i=$((i + 1))
-    # The veths' ends in the underlay namespace are `u-<name>` and `p-<name>`: 15 characters at most.
-    [[ "$name" =~ ^[a-z0-9]([a-z0-9-]{0,11})$ ]] || {
-      echo "lab-hosts: host name $name: 1-12 characters of a-z 0-9 -" >&2
-      exit 2
-    }
+    parse_host "$spec"
     ns="${prefix}${name}"
     ip_addr="192.0.2.$((10 + i))"
     hostdir="$dir/$name"
@@ -79,13 +97,13 @@ start() {
     ovs-vsctl --db="unix:$hostdir/db.sock" --timeout=10 \
       -- --may-exist add-br br-phy -- set Bridge br-phy datapath_type=netdev \
       -- --may-exist add-port br-phy underlay0 \
-      -- --may-exist add-br br-ex -- set Bridge br-ex datapath_type=netdev \
-      -- --may-exist add-port br-ex public0
+      -- --may-exist add-br "$bridge" -- set Bridge "$bridge" datapath_type=netdev \
+      -- --may-exist add-port "$bridge" public0
     ip -n "$ns" addr replace "$ip_addr/24" dev br-phy
     ip -n "$ns" link set br-phy up
     echo "$name" >>"$dir/hosts"
     sort -u -o "$dir/hosts" "$dir/hosts"
-    echo "host $name netns $ns ovsdb unix:$hostdir/db.sock rundir $hostdir local_ip $ip_addr"
+    echo "host $name netns $ns ovsdb unix:$hostdir/db.sock rundir $hostdir local_ip $ip_addr public_bridge $bridge"
   done
 }
 

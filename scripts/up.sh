@@ -60,8 +60,9 @@ lab_lines=()
 if ((lab_hosts)); then
   names=(network1)
   for i in $(seq 1 $((lab_hosts - 1))); do names+=("compute$i"); done
-  # A line per host: host NAME netns NS ovsdb OVSDB rundir DIR local_ip IP (scripts/lab-hosts.sh). The web server
-  # dials the agents in this order (computes first): ties in scheduling go to the host listed first.
+  # A line per host: host NAME netns NS ovsdb OVSDB rundir DIR local_ip IP public_bridge BRIDGE
+  # (scripts/lab-hosts.sh). The web server dials the agents in this order (computes first): ties in scheduling
+  # go to the host listed first.
   mapfile -t lab_lines < <(bash scripts/lab-hosts.sh start "$state/lab" "$lab_prefix" "${names[@]}" | sort -k2,2)
 fi
 agent_count=$((lab_hosts ? lab_hosts : 1))
@@ -78,10 +79,12 @@ agent_args() {
     args+=(--ovsdb "unix:$state/ovs/db.sock" --bridge-mapping public:br-ex --state-dir "$state/agent")
     return
   fi
-  local name netns ovsdb rundir local_ip role=compute
-  read -r _ name _ netns _ ovsdb _ rundir _ local_ip <<<"${lab_lines[$1]}"
-  [[ $name == network* ]] && role=network && args+=(--bridge-mapping public:br-ex)
+  local name netns ovsdb rundir local_ip public_bridge role=compute
+  read -r _ name _ netns _ ovsdb _ rundir _ local_ip _ public_bridge <<<"${lab_lines[$1]}"
+  [[ $name == network* ]] && role=network
+  # Every host maps `public`, as provider networks need on each host with ports on them.
   args+=(
+    --bridge-mapping "public:$public_bridge"
     --host "$name" --role "$role" --local-ip "$local_ip" --host-netns "$netns" --ovsdb "$ovsdb"
     --ovs-rundir "$rundir" --datapath-type netdev --prefix "$name-" --state-dir "$state/agent/$name"
   )

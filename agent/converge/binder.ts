@@ -29,6 +29,8 @@ export type BinderHost = {
 export type BinderDeps = {
   ovs: Ovs;
   integrationBridge: string;
+  /** physical network -> bridge: a port on a physical network not in it is not bound here. */
+  bridgeMappings: Readonly<Record<string, string>>;
   prefix: string;
   host: BinderHost;
   log: Logger;
@@ -122,9 +124,9 @@ export class Binder {
       const intent = this.#d.host.lastIntent ?? emptyIntent;
       const { plugged, ownTags } = await readIntegrationPorts(ovs, integrationBridge, prefix);
       const existing = new Map([...pluggedLocalVlans(plugged), ...ownTags]);
-      const wanted = workloadNetworks(intent, plugged);
+      const wanted = workloadNetworks(intent, plugged, this.#d.bridgeMappings);
       const vlans = planLocalVlans(intent, existing, wanted);
-      const plan = planBindings(intent, plugged, vlans);
+      const plan = planBindings(intent, plugged, vlans, this.#d.bridgeMappings);
       await ovs.transact(plan.changes.flatMap(tagCommands));
       await this.#dropDead(new Set(deadPortFlows(plan.interfaces, plugged)));
       if (plan.changes.length > 0) this.#d.log.info({ changes: plan.changes }, "bound plugged interfaces");

@@ -41,6 +41,9 @@ const intent: HostIntent = {
   ports_elsewhere: [{ port_id: remote, host: "h2" }],
 };
 
+/** This host's bridge mappings: none (the networks above are local). */
+const mappings = {};
+
 const plug = (name: string, ifaceId: string, extra: Partial<ObservedPlugged> = {}): ObservedPlugged => ({
   name,
   ifaceId,
@@ -65,7 +68,7 @@ describe("planBindings", () => {
       [net, 1],
       [net2, 2],
     ]);
-    const { interfaces, changes } = planBindings(intent, plugged, vlans);
+    const { interfaces, changes } = planBindings(intent, plugged, vlans, mappings);
     expect(interfaces.map((i) => [i.name, i.state, i.tag, i.port_id])).toEqual([
       ["tap1", "bound", 1, port],
       ["tap2", "bound", 2, port2],
@@ -94,7 +97,7 @@ describe("planBindings", () => {
       plug("gone", unknown, { ofport: -1 }),
       plug("x actions=output:1", unknown),
     ];
-    const { interfaces } = planBindings(intent, plugged, new Map([[net, 1]]));
+    const { interfaces } = planBindings(intent, plugged, new Map([[net, 1]]), mappings);
     expect(deadPortFlows(interfaces, plugged)).toEqual([
       "cookie=0x4e4c4201,priority=2,in_port=tap5 actions=drop",
     ]);
@@ -105,6 +108,7 @@ describe("planBindings", () => {
       intent,
       [plug("tap1", port, { ofport: -1, tag: 1, netUuid: net })],
       new Map([[net, 1]]),
+      mappings,
     );
     expect(interfaces[0]).toMatchObject({ state: "unplugged", port_id: port, tag: DEAD_VLAN });
     expect(changes).toEqual([{ port: "tap1", tag: DEAD_VLAN, netUuid: null }]);
@@ -112,22 +116,51 @@ describe("planBindings", () => {
 
   it("gives a network only a workload uses a local VLAN that no other network takes, and keeps it", () => {
     const plugged = [plug("tap1", port, { tag: 1, netUuid: net }), plug("tap2", port2)];
-    const first = planLocalVlans(intent, pluggedLocalVlans(plugged), workloadNetworks(intent, plugged));
+    const first = planLocalVlans(
+      intent,
+      pluggedLocalVlans(plugged),
+      workloadNetworks(intent, plugged, mappings),
+    );
     expect([...first]).toEqual([
       [net, 1],
       [net2, 2],
     ]);
     // Once tagged, the tag it carries is kept although the network has no port of ours.
     const bound = [plug("tap2", port2, { tag: 2, netUuid: net2 })];
-    expect([...planLocalVlans(intent, pluggedLocalVlans(bound), workloadNetworks(intent, bound))]).toEqual([
-      [net2, 2],
-    ]);
+    expect([
+      ...planLocalVlans(intent, pluggedLocalVlans(bound), workloadNetworks(intent, bound, mappings)),
+    ]).toEqual([[net2, 2]]);
   });
 
   it("binds nothing without an intent that offers the port", () => {
     const empty: HostIntent = { revision: 1, networks: [], routers: [], instances: [], uplinks: [] };
-    expect(workloadNetworks(empty, [plug("tap1", port)])).toEqual([]);
-    expect(planBindings(empty, [plug("tap1", port)], new Map()).interfaces[0]?.state).toBe("unbound");
+    expect(workloadNetworks(empty, [plug("tap1", port)], mappings)).toEqual([]);
+    expect(planBindings(empty, [plug("tap1", port)], new Map(), mappings).interfaces[0]?.state).toBe(
+      "unbound",
+    );
+  });
+
+  it("binds a port on a vlan network only where this host has a bridge for its physical network", () => {
+    const vlan = {
+      ...network(net),
+      network_type: "vlan" as const,
+      physical_network: "public",
+      segmentation_id: 2101,
+    };
+    const onVlan: HostIntent = { ...intent, networks: [vlan, network(net2)] };
+    const plugged = [plug("tap1", port)];
+    expect(workloadNetworks(onVlan, plugged, { public: "br-prov" })).toEqual([net]);
+    expect(
+      planBindings(onVlan, plugged, new Map([[net, 1]]), { public: "br-prov" }).interfaces[0],
+    ).toMatchObject({ state: "bound", tag: 1 });
+    // Not mapped here: on the dead VLAN, saying why, and its network needs no local VLAN for it.
+    expect(workloadNetworks(onVlan, plugged, { other: "br-ex" })).toEqual([]);
+    expect(planBindings(onVlan, plugged, new Map(), { other: "br-ex" }).interfaces[0]).toMatchObject({
+      state: "error",
+      tag: DEAD_VLAN,
+      port_id: port,
+      message: `Physical network public of network ${net} has no bridge mapping on this host: port ${port} cannot be bound here`,
+    });
   });
 });
 

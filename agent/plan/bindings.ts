@@ -1,7 +1,8 @@
 // Binding as Neutron's OVS agent does it, pure: each interface someone plugged into the integration bridge with
 // `external_ids:iface-id=<port id>` is tagged with its network's local VLAN when the host's intent offers that
 // port, and left on the dead VLAN (4095) otherwise (no such port, admin down, bound on another host, plugged
-// twice), so that it reaches nobody until it is bound.
+// twice, on a flat or vlan network whose physical network this host has no bridge for), so that it reaches nobody
+// until it is bound.
 import type { PluggedInterface, PluggedInterfaceState } from "../../lib/host-snapshot";
 import type { HostIntent, IntentPort } from "../contract/intent";
 
@@ -57,8 +58,16 @@ type Decision = {
   portId: string | null;
 };
 
-function decide(intent: HostIntent, plugged: readonly ObservedPlugged[]): Decision[] {
+/** physical network -> bridge, as the agent was started with (`--bridge-mapping`). */
+type BridgeMappings = Readonly<Record<string, string>>;
+
+function decide(
+  intent: HostIntent,
+  plugged: readonly ObservedPlugged[],
+  mappings: BridgeMappings,
+): Decision[] {
   const offered = new Map((intent.ports ?? []).map((p) => [p.port_id, p]));
+  const physnets = new Map(intent.networks.map((n) => [n.id, n.physical_network]));
   const elsewhere = new Map((intent.ports_elsewhere ?? []).map((p) => [p.port_id, p.host]));
   const holder = new Map<string, string>();
   return plugged.map((p): Decision => {
@@ -106,13 +115,29 @@ function decide(intent: HostIntent, plugged: readonly ObservedPlugged[]): Decisi
         portId: port.port_id,
         message: `Port ${port.port_id} is administratively down`,
       };
+    // Neutron's OVS mechanism driver fails such a binding (binding_failed): the port would have no path.
+    const physnet = physnets.get(port.network_id) ?? null;
+    if (physnet !== null && !Object.hasOwn(mappings, physnet))
+      return {
+        plugged: p,
+        state: "error",
+        port,
+        portId: port.port_id,
+        message: `Physical network ${physnet} of network ${port.network_id} has no bridge mapping on this host: port ${port.port_id} cannot be bound here`,
+      };
     return { plugged: p, state: "bound", port, portId: port.port_id, message: null };
   });
 }
 
 /** The networks of the interfaces that will be bound: each needs a local VLAN on the integration bridge. */
-export function workloadNetworks(intent: HostIntent, plugged: readonly ObservedPlugged[]): string[] {
-  return decide(intent, plugged).flatMap((d) => (d.state === "bound" && d.port ? [d.port.network_id] : []));
+export function workloadNetworks(
+  intent: HostIntent,
+  plugged: readonly ObservedPlugged[],
+  mappings: BridgeMappings,
+): string[] {
+  return decide(intent, plugged, mappings).flatMap((d) =>
+    d.state === "bound" && d.port ? [d.port.network_id] : [],
+  );
 }
 
 /** The local VLAN tags that bound workloads carry now (their other_config:net_uuid and tag). */
@@ -129,10 +154,11 @@ export function planBindings(
   intent: HostIntent,
   plugged: readonly ObservedPlugged[],
   localVlans: ReadonlyMap<string, number>,
+  mappings: BridgeMappings,
 ): { interfaces: PluggedInterface[]; changes: PortTagChange[] } {
   const interfaces: PluggedInterface[] = [];
   const changes: PortTagChange[] = [];
-  for (const d of decide(intent, plugged)) {
+  for (const d of decide(intent, plugged, mappings)) {
     let { state, message } = d;
     const network = d.port?.network_id ?? null;
     let tag = DEAD_VLAN;

@@ -35,7 +35,7 @@ export function physicalBridgeOf(
   if (bridge === undefined) {
     throw new Error(
       `Physical network ${physicalNetwork} of network ${networkId} has no bridge mapping on this host ` +
-        "(the port would have no path to the external network)",
+        "(its port would have no path to that network)",
     );
   }
   return bridge;

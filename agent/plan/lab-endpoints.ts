@@ -10,7 +10,10 @@ export function planInstance(
   instance: IntentInstance,
   ctx: PlanContext,
 ): { namespace: DesiredNamespace; ports: DesiredOvsPort[] } {
-  networkOf(ctx, instance.network_id);
+  const network = networkOf(ctx, instance.network_id);
+  // On a flat or vlan network the port leaves through this host's own bridge for its physical network: without
+  // one it would be plugged with no path (Neutron's binding fails there), so the instance is refused by name.
+  if (network.physical_network !== null) physicalBridgeOf(ctx, network.physical_network, network.id);
   const ns = namespaceNames.instance(ctx.prefix, instance.port_id);
   const peer = deviceNames.tap(instance.port_id);
   const routes: DesiredRoute[] = [];

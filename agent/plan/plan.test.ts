@@ -410,6 +410,32 @@ describe("flows", () => {
     );
   });
 
+  it("translates on the host's own bridge for the physical network, whatever another host names it", () => {
+    const intent = labIntent(1, null);
+    const network = intent.networks[0];
+    const instance = intent.instances[0];
+    if (network === undefined || instance === undefined) throw new Error("fixture");
+    network.network_type = "vlan";
+    network.segmentation_id = 2101;
+    instance.network_id = network.id;
+    const plan = planHost(intent, { ...settings, bridgeMappings: { public: "br-prov" } }, new Map());
+    expect(plan.errors).toEqual([]);
+    const onBridge = new Map(plan.flows.map((f) => [f.bridge, f.flows]));
+    expect([...onBridge.keys()].sort()).toEqual(["br-int", "br-prov"]);
+    expect(onBridge.get("br-prov")).toContain(
+      "cookie=0x4e4c,priority=4,in_port=phy-br-prov,dl_vlan=1 actions=mod_vlan_vid:2101,NORMAL",
+    );
+    expect(onBridge.get("br-int")).toContain(
+      "cookie=0x4e4c,priority=3,in_port=int-br-prov,dl_vlan=2101 actions=mod_vlan_vid:1,load:0x1->NXM_NX_REG6[],resubmit(,60)",
+    );
+    // A host without a bridge for it refuses the instance by name rather than plugging it with no path.
+    const unmapped = planHost(intent, { ...settings, bridgeMappings: {} }, new Map());
+    expect(unmapped.errors.find((e) => e.resource_id === ids.instance)?.message).toBe(
+      `Physical network public of network ${network.id} has no bridge mapping on this host (its port would have no path to that network)`,
+    );
+    expect(unmapped.namespaces.filter((n) => n.kind === "instance")).toEqual([]);
+  });
+
   it("normalises ovs-ofctl's dump-flows lines to our form", () => {
     expect(
       normalizeFlow(

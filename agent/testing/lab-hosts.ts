@@ -19,6 +19,8 @@ export type LabHost = {
   runDir: string;
   /** Its tunnel endpoint on the underlay (192.0.2.0/24), on its br-phy. */
   localIp: string;
+  /** The OVS bridge holding its port on the physical network `public` (what its agent maps `public` to). */
+  publicBridge: string;
 };
 
 export type LabHosts = {
@@ -29,8 +31,15 @@ export type LabHosts = {
   stop: () => Promise<void>;
 };
 
-/** Starts hosts `names` with namespace prefix `prefix` (1-12 of a-z 0-9 -); stop() removes all of it. */
-export async function startLabHosts(prefix: string, names: string[]): Promise<LabHosts> {
+/**
+ * Starts hosts `names` with namespace prefix `prefix` (1-12 of a-z 0-9 -), each host's port on `public` on its
+ * bridge in `publicBridges` (br-ex when not named there); stop() removes all of it.
+ */
+export async function startLabHosts(
+  prefix: string,
+  names: string[],
+  publicBridges: Readonly<Record<string, string>> = {},
+): Promise<LabHosts> {
   const dir = await mkdtemp(join(tmpdir(), `netlens-lab-${prefix}`));
   const stop = async () => {
     // Daemons of an agent whose state dir is in here (a test that failed before its cleanup).
@@ -40,14 +49,20 @@ export async function startLabHosts(prefix: string, names: string[]): Promise<La
   };
   let stdout: string;
   try {
-    ({ stdout } = await run("bash", [labScript, "start", dir, prefix, ...names]));
+    const specs = names.map((name) => {
+      const bridge = publicBridges[name];
+      return bridge === undefined ? name : `${name}:${bridge}`;
+    });
+    ({ stdout } = await run("bash", [labScript, "start", dir, prefix, ...specs]));
   } catch (error) {
     await stop();
     throw error;
   }
   const hosts = stdout
     .split("\n")
-    .map((line) => /^host (\S+) netns (\S+) ovsdb (\S+) rundir (\S+) local_ip (\S+)$/.exec(line))
+    .map((line) =>
+      /^host (\S+) netns (\S+) ovsdb (\S+) rundir (\S+) local_ip (\S+) public_bridge (\S+)$/.exec(line),
+    )
     .flatMap((m) =>
       m === null
         ? []
@@ -58,6 +73,7 @@ export async function startLabHosts(prefix: string, names: string[]): Promise<La
               ovsdb: m[3] ?? "",
               runDir: m[4] ?? "",
               localIp: m[5] ?? "",
+              publicBridge: m[6] ?? "",
             },
           ],
     );

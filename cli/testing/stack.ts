@@ -157,18 +157,19 @@ export type LabStack = Awaited<ReturnType<typeof startLabStack>>;
 export type LabStackHost = LabHost & { role: "network" | "compute"; prefix: string; url: string };
 
 /**
- * The stack over lab hosts `names` (a name starting with `network` is a network node mapping `public` to its
- * br-ex, any other a compute host), as `npm run up -- --hosts` runs them, with a short prefix of its own (lab
- * namespaces `l<tag>-<name>`, each host's own `<tag><name initial and number>-`) so that it runs beside a live
- * lab. The API registers the agents in the order given: ties in scheduling go to the first.
+ * The stack over lab hosts `names` (a name starting with `network` is a network node, any other a compute host;
+ * each maps `public` to the bridge holding its port on that wire: br-ex, or its own name in `publicBridges`), as
+ * `npm run up -- --hosts` runs them, with a short prefix of its own (lab namespaces `l<tag>-<name>`, each host's
+ * own `<tag><name initial and number>-`) so that it runs beside a live lab. The API registers the agents in the
+ * order given: ties in scheduling go to the first.
  */
-export async function startLabStack(names: string[]) {
+export async function startLabStack(names: string[], publicBridges: Readonly<Record<string, string>> = {}) {
   const tag = randomBytes(2).toString("hex");
   const stops: Stops = [];
   const stop = teardown(stops);
   try {
     const dir = await stackDir(stops);
-    const lab: LabHosts = await startLabHosts(`l${tag}-`, names);
+    const lab: LabHosts = await startLabHosts(`l${tag}-`, names, publicBridges);
     stops.push(() => lab.stop());
     // One token for all, made before they start (each would make its own otherwise), as `npm run up` does.
     const tokenFile = join(dir, "agent/token");
@@ -198,7 +199,8 @@ export async function startLabStack(names: string[]) {
           "netdev",
           "--integration-bridge",
           "br-int",
-          ...(role === "network" ? ["--bridge-mapping", "public:br-ex"] : []),
+          "--bridge-mapping",
+          `public:${host.publicBridge}`,
           "--state-dir",
           join(dir, "agent", host.name),
         ],

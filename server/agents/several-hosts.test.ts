@@ -18,8 +18,13 @@ describe("several hosts", () => {
   const dispatchers: Dispatcher[] = [];
   const fakes = new Map<string, FakeAgent>();
 
-  const start = async (self: Pick<AgentInfo, "host" | "roles" | "local_ip">) => {
+  /** A host's stand-in agent, mapping `public` to br-ex unless given its own `mappings`. */
+  const start = async (
+    self: Pick<AgentInfo, "host" | "roles" | "local_ip">,
+    mappings?: Record<string, string>,
+  ) => {
     const agent = new FakeAgent(self);
+    if (mappings !== undefined) agent.mappings = mappings;
     fakes.set(self.host, agent);
     const dispatcher = new Dispatcher({
       db: api.db,
@@ -184,5 +189,48 @@ describe("several hosts", () => {
     await expect.poll(async () => (await api.caller.router.show({ id: router.id })).status).toBe("ACTIVE");
     expect((await api.caller.router.show({ id: router.id })).host).toBe("network2");
     expect(last("network2").routers.map((r) => r.id)).toEqual([router.id]);
+  });
+
+  it("gives a vlan network to each host with ports on it, by physical network, never as a tunnel", async () => {
+    await start({ host: "compute3", roles: ["compute"], local_ip: "192.0.2.13" }, { public: "br-prov" });
+    await start({ host: "compute4", roles: ["compute"], local_ip: "192.0.2.14" }, {});
+    await settle();
+    await api.caller.network.create({
+      name: "pv",
+      "provider:network_type": "vlan",
+      "provider:physical_network": "public",
+      "provider:segmentation_id": 2101,
+    });
+    await api.caller.subnet.create({ name: "pv-sub", network_id: "pv", cidr: "10.21.0.0/24" });
+    const pv1 = await api.caller.server.create({ name: "pv1", network_id: "pv", host: "compute1" });
+    // compute3 names its bridge for `public` its own way: the scheduler takes it all the same.
+    const pv2 = await api.caller.server.create({ name: "pv2", network_id: "pv", host: "compute3" });
+    await expect(
+      api.caller.server.create({ name: "pv3", network_id: "pv", host: "compute4" }),
+    ).rejects.toThrow(/^Host compute4 cannot bind a port on network pv/);
+    await settle();
+    const pv = await api.caller.network.show({ id: "pv" });
+    const carried = {
+      id: pv.id,
+      network_type: "vlan",
+      physical_network: "public",
+      segmentation_id: 2101,
+      mtu: 1500,
+    };
+    // Each host resolves `public` to its own bridge (agent/plan/ovs.ts): the intent names the physical network.
+    for (const [name, vm] of [
+      ["compute1", pv1],
+      ["compute3", pv2],
+    ] as const) {
+      const intent = last(name);
+      expect(intent.networks).toContainEqual(carried);
+      expect(intent.instances.map((i) => i.id)).toEqual([vm.id]);
+      expect(intent.tunnels ?? []).toEqual([]);
+    }
+    // Its DHCP server's network node has it too, again without a tunnel; hosts with no port on it do not.
+    expect(last("network1").networks).toContainEqual(carried);
+    expect(last("network1").tunnels?.map((t) => t.network_id)).not.toContain(pv.id);
+    for (const name of ["compute2", "compute4"])
+      expect(last(name).networks.map((n) => n.id)).not.toContain(pv.id);
   });
 });

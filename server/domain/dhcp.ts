@@ -6,12 +6,12 @@
 import { createHash } from "node:crypto";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { ipAllocations, type NetworkRow, type PortRow, ports, type SubnetRow } from "../db/schema";
+import type { Reach } from "./bridge-mappings";
 import { conflict } from "./errors";
-
 import { allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
 import { label } from "./refs";
-import { leastLoaded, portLoad } from "./scheduler";
+import { leastLoaded, networkOfPort, portLoad } from "./scheduler";
 import { pending, type Tx } from "./tx";
 
 export const DHCP_OWNER = "network:dhcp";
@@ -78,7 +78,7 @@ export async function syncDhcpPort(tx: Tx, network: NetworkRow): Promise<void> {
 
 /** The port row, on the network node the scheduler picks (none alive yet: placed when one registers). */
 async function insertDhcpPort(tx: Tx, network: NetworkRow): Promise<PortRow> {
-  const host = (await dhcpHost(tx)) ?? "";
+  const host = (await dhcpHost(tx, network)) ?? "";
   const values = {
     networkId: network.id,
     projectId: network.projectId,
@@ -99,8 +99,12 @@ async function insertDhcpPort(tx: Tx, network: NetworkRow): Promise<PortRow> {
   }
 }
 
-/** Where a network's DHCP server goes: the live network node serving the fewest networks. */
-const dhcpHost = async (tx: Tx) => leastLoaded(tx.db, "network", await portLoad(tx.db, DHCP_OWNER));
+/**
+ * Where a network's DHCP server goes: the live network node serving the fewest networks among those that map its
+ * physical network (flat, vlan). None: it waits, as a network no DHCP agent can reach stays unserved in Neutron.
+ */
+const dhcpHost = async (tx: Tx, network: Reach | null) =>
+  leastLoaded(tx.db, "network", await portLoad(tx.db, DHCP_OWNER), network);
 
 /** DHCP servers made before any network node answered go to one now (its registration's transaction). */
 export async function scheduleWaitingDhcp(tx: Tx): Promise<void> {
@@ -110,7 +114,7 @@ export async function scheduleWaitingDhcp(tx: Tx): Promise<void> {
     .where(and(eq(ports.deviceOwner, DHCP_OWNER), eq(ports.hostId, "")))
     .orderBy(asc(ports.createdAt));
   for (const port of waiting) {
-    const host = await dhcpHost(tx);
+    const host = await dhcpHost(tx, await networkOfPort(tx.db, port.id));
     if (host === null) continue;
     // Neutron's device_id for a DHCP port names its agent's host and the network.
     const deviceId =

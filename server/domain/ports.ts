@@ -21,6 +21,7 @@ import {
   type Status,
   type VifType,
 } from "../db/schema";
+import { checkReach, type Reach } from "./bridge-mappings";
 import { badRequest, conflict, notFound } from "./errors";
 import { knownAgents } from "./hosts";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
@@ -29,6 +30,7 @@ import { networkSpec } from "./networks";
 import { securePort } from "./portSecurity";
 import { owningProject, projectSpec } from "./projects";
 import { label, MEMBER_STATUS_MESSAGE, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
+import { networkOfPort } from "./scheduler";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -350,7 +352,7 @@ export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Pro
     adminStateUp: input.admin_state_up,
     deviceOwner: input.device_owner,
     deviceId: input.device_id,
-    ...(await requestedHost(tx, undefined, input["binding:host_id"])),
+    ...(await requestedHost(tx, network, undefined, input["binding:host_id"])),
     security: input,
   });
   return showPort(tx.db, tx.actor, row.id);
@@ -359,10 +361,11 @@ export async function createPort(tx: Tx, input: z.infer<typeof portCreate>): Pro
 /**
  * binding:host_id as asked through the API: a host with an agent, pinned (only that host binds the port, and it
  * stays when the port is unplugged); "" unpins it. A port plugged on one host cannot be moved to another by
- * writing a name: it is unplugged there first.
+ * writing a name: it is unplugged there first. On a flat or vlan network the host must map its physical network.
  */
 async function requestedHost(
   tx: Tx,
+  network: Reach | null,
   port: PortRow | undefined,
   host: string | undefined,
 ): Promise<{ hostId?: string; hostPinned?: boolean }> {
@@ -380,6 +383,7 @@ async function requestedHost(
       `Invalid input for binding:host_id: host ${host} has no agent (${hosts.length === 0 ? "no agent has reported yet" : `known hosts: ${hosts.join(", ")}`}).`,
     );
   }
+  await checkReach(tx.db, network, "compute", host, "this port");
   return { hostId: host, hostPinned: true };
 }
 
@@ -440,7 +444,7 @@ export async function updatePort(tx: Tx, input: z.infer<typeof portUpdate>): Pro
       adminStateUp: input.admin_state_up,
       deviceOwner: input.device_owner,
       deviceId: input.device_id,
-      ...(await requestedHost(tx, port, host)),
+      ...(await requestedHost(tx, await networkOfPort(tx.db, port.id), port, host)),
       ...(await pending(tx)),
     })
     .where(eq(ports.id, port.id));

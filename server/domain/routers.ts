@@ -23,13 +23,14 @@ import {
   type SubnetRow,
   subnets,
 } from "../db/schema";
+import { checkReach } from "./bridge-mappings";
 import { badRequest, conflict, notFound } from "./errors";
 import { checkBridgeMappings } from "./hosts";
 import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
-import { placeRouter, routerHost, waitingMessage } from "./scheduler";
+import { networkOfPort, placeRouter, routerHost, waitingMessage } from "./scheduler";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -248,7 +249,11 @@ async function checkRoutes(tx: Tx, router: RouterRow, routes: Route[]): Promise<
 }
 
 export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>): Promise<RouterView> {
-  const host = await routerHost(tx.db, input.host);
+  // A gateway given at once takes the router to a network node that maps its external network.
+  const gateway = input.external_gateway_info
+    ? await resolveRef(tx.db, tx.actor, networkSpec, input.external_gateway_info.network_id)
+    : null;
+  const host = await routerHost(tx.db, input.host, gateway);
   const [router] = await tx.db
     .insert(routers)
     .values({
@@ -279,6 +284,8 @@ export async function updateRouter(tx: Tx, input: z.infer<typeof routerUpdate>):
       ? await tx.db.select().from(networks).where(eq(networks.id, gateway.networkId))
       : [];
     if (external) await checkBridgeMappings(tx.db, external, host);
+    for (const attached of await attachedSubnets(tx, router.id))
+      await checkReach(tx.db, await networkOfPort(tx.db, attached.portId), "network", host, "a router");
     await placeRouter(tx, router, host);
     router = await resolveRef(tx.db, tx.actor, routerSpec, router.id);
   }
@@ -349,6 +356,8 @@ export async function addRouterInterface(
       .where(eq(ports.id, port.id));
     tx.changed({ kind: "port", id: port.id, action: "update", project_id: port.projectId });
   }
+  // The router's node wires the interface: it must map the network's physical network (flat, vlan).
+  await checkReach(tx.db, await networkOfPort(tx.db, port.id), "network", router.host, "a router");
   await tx.db.insert(routerPorts).values({ portId: port.id, routerId: router.id });
   await touch(tx, router, "update");
   return showRouter(tx.db, tx.actor, router.id);

@@ -1,10 +1,12 @@
 // Where routers, lab instances and DHCP servers go when there are several hosts: Neutron's L3 and DHCP agent
 // schedulers and Nova's, in their least-loaded form: among the live hosts with the role, the one with the fewest
-// already (ties: the host that registered first). An admin may name the host instead (`--host`).
+// already (ties: the host that registered first). An admin may name the host instead (`--host`). A port on a flat
+// or vlan network goes only to a host that maps its physical network (./bridge-mappings.ts).
 import { and, asc, count, eq, inArray, isNull } from "drizzle-orm";
 import type { HostRole } from "../../lib/schemas/host";
 import type { Executor } from "../db/client";
-import { type AgentRow, instances, ports, type RouterRow, routers } from "../db/schema";
+import { type AgentRow, instances, networks, ports, type RouterRow, routers } from "../db/schema";
+import { checkReach, type Reach, reaches } from "./bridge-mappings";
 import { badRequest } from "./errors";
 import { hostView, instanceLoad, knownAgents, loadMap, routerLoad } from "./hosts";
 import { label } from "./refs";
@@ -39,15 +41,17 @@ export function pickHost(candidates: readonly Candidate[], role: HostRole): stri
 
 type Known = AgentRow & { host: string };
 
+/** The known hosts as candidates; one that cannot bind a port on `network` takes no role for it. */
 async function hostsWithLoad(
   ex: Executor,
   loads: Map<string, number>,
+  network: Reach | null,
   now = Date.now(),
 ): Promise<Candidate[]> {
   const rows = (await knownAgents(ex)).filter((a): a is Known => a.host !== null);
   return rows.map((a) => ({
     host: a.host,
-    roles: a.roles ?? ["compute", "network"],
+    roles: reaches(a.bridgeMappings, network) ? (a.roles ?? ["compute", "network"]) : [],
     live: hostView(a, now).online,
     load: loads.get(a.host) ?? 0,
   }));
@@ -84,25 +88,60 @@ async function requestedHost(ex: Executor, host: string, role: HostRole, what: s
   return host;
 }
 
-/** Where a new router goes: the named network node, else the live one with the fewest routers; null: none alive. */
-export async function routerHost(ex: Executor, requested?: string): Promise<string | null> {
+/**
+ * Where a new router goes: the named network node, else the live one with the fewest routers among those that
+ * map its gateway's physical network (`gateway`, its external network); null: none alive. The gateway itself
+ * refuses a node without that mapping (./hosts.ts checkBridgeMappings), in its own words.
+ */
+export async function routerHost(
+  ex: Executor,
+  requested?: string,
+  gateway: Reach | null = null,
+): Promise<string | null> {
   if (requested !== undefined) return requestedHost(ex, requested, "network", "a router");
-  return pickHost(await hostsWithLoad(ex, await routerLoad(ex)), "network");
+  return leastLoaded(ex, "network", await routerLoad(ex), gateway);
 }
 
-/** Where a new lab instance goes: the named compute host, else the live one with the fewest instances. */
-export async function instanceHost(ex: Executor, requested?: string): Promise<string | null> {
-  if (requested !== undefined) return requestedHost(ex, requested, "compute", "an instance");
-  return pickHost(await hostsWithLoad(ex, await instanceLoad(ex)), "compute");
+/**
+ * Where a new lab instance on `network` goes: the named compute host, else the live one with the fewest among
+ * those that can bind a port on it; null: none alive now. A host that cannot bind there, or a network no compute
+ * host maps, is refused.
+ */
+export async function instanceHost(
+  ex: Executor,
+  requested?: string,
+  network: Reach | null = null,
+): Promise<string | null> {
+  const what = "an instance";
+  if (requested !== undefined) {
+    const host = await requestedHost(ex, requested, "compute", what);
+    await checkReach(ex, network, "compute", host, what);
+    return host;
+  }
+  const host = await leastLoaded(ex, "compute", await instanceLoad(ex), network);
+  if (host === null) await checkReach(ex, network, "compute", null, what);
+  return host;
 }
 
-/** The live host with `role` and the least of `loads`; null: none. */
+/** The live host with `role` and the least of `loads` that can bind a port on `network`; null: none. */
 export async function leastLoaded(
   ex: Executor,
   role: HostRole,
   loads: Map<string, number>,
+  network: Reach | null = null,
 ): Promise<string | null> {
-  return pickHost(await hostsWithLoad(ex, loads), role);
+  return pickHost(await hostsWithLoad(ex, loads, network), role);
+}
+
+/** The network of a port (a router's gateway, an instance's), as the scheduler weighs it; null: no port. */
+export async function networkOfPort(ex: Executor, portId: string | null): Promise<Reach | null> {
+  if (portId === null) return null;
+  const [row] = await ex
+    .select({ id: networks.id, name: networks.name, physicalNetwork: networks.physicalNetwork })
+    .from(ports)
+    .innerJoin(networks, eq(networks.id, ports.networkId))
+    .where(eq(ports.id, portId));
+  return row ?? null;
 }
 
 /**
@@ -144,7 +183,8 @@ export async function scheduleWaiting(tx: Tx): Promise<void> {
     .from(routers)
     .where(isNull(routers.host))
     .orderBy(asc(routers.createdAt))) {
-    const host = await routerHost(tx.db);
+    const gateway = await networkOfPort(tx.db, router.gwPortId);
+    const host = await leastLoaded(tx.db, "network", await routerLoad(tx.db), gateway);
     if (host !== null) await placeRouter(tx, router, host);
   }
   for (const instance of await tx.db
@@ -152,7 +192,8 @@ export async function scheduleWaiting(tx: Tx): Promise<void> {
     .from(instances)
     .where(isNull(instances.host))
     .orderBy(asc(instances.createdAt))) {
-    const host = await instanceHost(tx.db);
+    const network = await networkOfPort(tx.db, instance.portId);
+    const host = await leastLoaded(tx.db, "compute", await instanceLoad(tx.db), network);
     if (host === null) continue;
     await tx.db.update(instances).set({ host }).where(eq(instances.id, instance.id));
     await tx.db.update(ports).set({ hostId: host, vifType: "ovs" }).where(eq(ports.id, instance.portId));

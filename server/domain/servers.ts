@@ -140,7 +140,7 @@ export async function showServer(ex: Executor, actor: Actor, ref: string): Promi
 export async function createServer(tx: Tx, input: z.infer<typeof serverCreate>): Promise<ServerView> {
   const network = await resolveRef(tx.db, tx.actor, networkSpec, input.network_id);
   // Placed first: a host asked for that cannot take it is refused before anything is written.
-  const host = await instanceHost(tx.db, input.host);
+  const host = await instanceHost(tx.db, input.host, network);
   const projectId = await owningProject(tx, input.project_id);
   // Copied in, as Nova does: deleting the key pair later does not take the key from the instance.
   const key = input.key_name === undefined ? null : await findKeypair(tx.db, tx.actor, input.key_name);
