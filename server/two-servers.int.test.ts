@@ -227,8 +227,8 @@ describe.skipIf(!postgres)(`two server processes on one PostgreSQL, one killed${
       },
       { timeout: 10_000, interval: 400 },
     );
+    const asked = Date.now();
     const made = await viaA.network.create.mutate({ name: "made-on-a" });
-    const sent = Date.now();
     await vi.waitFor(
       () => expect(heard).toContainEqual(expect.objectContaining({ id: made.id, action: "create" })),
       {
@@ -238,7 +238,7 @@ describe.skipIf(!postgres)(`two server processes on one PostgreSQL, one killed${
     );
     const at = heard.find((e) => e.id === made.id)?.at ?? 0;
     process.stderr.write(
-      `two-servers: A's network reached B's subscriber ${at - sent} ms after A answered\n`,
+      `two-servers: A's network reached B's subscriber ${at - asked} ms after it was asked of A\n`,
     );
   });
 
