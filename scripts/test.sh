@@ -24,7 +24,8 @@ step lint npx biome check .
 step deps node scripts/deps.mjs .
 step unit bash scripts/with-postgres.sh npx vitest run --project unit
 if [[ $(id -u) == 0 ]]; then
-  step integration npx vitest run --project integration
+  # On PostgreSQL (a database per stack) where it is installed, as the unit suite; `npm run up` stays on PGlite.
+  step integration bash scripts/with-postgres.sh npx vitest run --project integration
 else
   echo "=== integration: needs root (real OVS, namespaces, iptables)"
   failed+=(integration-needs-root)

@@ -1,7 +1,8 @@
 // The whole stack for the CLI's integration tests: a private OVS sandbox, the host agent as its own process
 // (with a test prefix, its own bridges and the dummy datapath, so that it runs beside a live `npm run up`), the
-// API over HTTP on a free port (the same router Next serves, on an in-memory database) with a real dispatcher,
-// the OpenStack REST API (Keystone, Neutron) on another, and the real `netlens` command pointed at it.
+// API over HTTP on a free port (the same router Next serves, on a database of its own: PGlite in memory, or
+// PostgreSQL when TEST_DATABASE_URL is set) with a real dispatcher, the OpenStack REST API (Keystone, Neutron)
+// on another, and the real `netlens` command pointed at it.
 // startLabStack: the same over lab hosts (scripts/lab-hosts.sh), an agent process each as `npm run up -- --hosts`
 // starts them (its own host, role, tunnel address, host namespace, OVS), the API dialing them all.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -17,6 +18,9 @@ import { type LabHost, type LabHosts, startLabHosts } from "../../agent/testing/
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";
 import { Dispatchers } from "../../server/agents/dispatchers";
+import { advisoryLeadership } from "../../server/agents/leadership";
+import { testDatabase } from "../../server/db/targets";
+import { shareEvents } from "../../server/events-postgres";
 import { Inspection } from "../../server/inspect/service";
 import { METADATA_MOUNT, serveMetadata } from "../../server/metadata/service";
 import { listenFetch, listenRest } from "../../server/node-fetch.testing";
@@ -24,6 +28,7 @@ import { createTestApi } from "../../server/testkit";
 import { createTraceAgentClient, createTraceAgents } from "../../server/trace/agent";
 import { serveApi } from "./api-server";
 
+const silent = pino({ level: "silent" });
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const tsx = join(repo, "node_modules/.bin/tsx");
 const netlens = join(repo, "cli/netlens");
@@ -46,7 +51,7 @@ export async function until<T>(
 }
 
 /** What a stack's teardown runs, last pushed first; stop() runs each once, whatever failed before. */
-type Stops = (() => Promise<unknown>)[];
+export type Stops = (() => Promise<unknown>)[];
 
 /** A test directory that others may pass (not list): dnsmasq, once it has dropped root, reads its files there. */
 async function stackDir(stops: Stops): Promise<string> {
@@ -56,7 +61,7 @@ async function stackDir(stops: Stops): Promise<string> {
   return dir;
 }
 
-const teardown = (stops: Stops) => async () => {
+export const teardown = (stops: Stops) => async () => {
   for (const step of stops.splice(0).reverse()) await step().catch(() => undefined);
 };
 
@@ -105,47 +110,56 @@ const commonArgs = (prefix: string, chainPrefix: string) => [
   process.env.NETLENS_STACK_LOG ?? "warn",
 ];
 
-export async function startStack() {
+/**
+ * The stack's host: a private OVS sandbox and the agent on it (a test prefix, its own bridges, the dummy
+ * datapath), its relay forwarding metadata requests to 127.0.0.1:`metadataPort`; torn down by `stops`.
+ */
+export async function startSandboxAgent(stops: Stops, metadataPort: number) {
   const tag = randomBytes(2).toString("hex");
   const prefix = `t${tag}-`;
+  const dir = await stackDir(stops);
+  const sandbox = await startSandbox("stack");
+  stops.push(() => sandbox.stop());
+  const tokenFile = join(dir, "agent/token");
+  const agent = await spawnAgent(
+    [
+      ...commonArgs(prefix, `t${tag}`),
+      "--integration-bridge",
+      `t${tag}-int`,
+      "--bridge-mapping",
+      `public:t${tag}-ex`,
+      "--datapath-type",
+      "dummy",
+      "--ovsdb",
+      sandbox.db,
+      "--state-dir",
+      join(dir, "agent"),
+    ],
+    tokenFile,
+    metadataPort,
+    stops,
+  );
+  return {
+    agent,
+    tokenFile,
+    prefix,
+    chainPrefix: `t${tag}`,
+    integrationBridge: `t${tag}-int`,
+    /** The agent's --state-dir (its DHCP servers' and metadata proxies' files are under it). */
+    agentStateDir: join(dir, "agent"),
+    sandbox,
+  };
+}
+
+export async function startStack() {
   const stops: Stops = [];
   const stop = teardown(stops);
   try {
-    const dir = await stackDir(stops);
-    const sandbox = await startSandbox("stack");
-    stops.push(() => sandbox.stop());
-    const tokenFile = join(dir, "agent/token");
     // The metadata service listens there once the database exists; the agent's relay forwards to it.
     const metadataPort = await freePort();
-    const agent = await spawnAgent(
-      [
-        ...commonArgs(prefix, `t${tag}`),
-        "--integration-bridge",
-        `t${tag}-int`,
-        "--bridge-mapping",
-        `public:t${tag}-ex`,
-        "--datapath-type",
-        "dummy",
-        "--ovsdb",
-        sandbox.db,
-        "--state-dir",
-        join(dir, "agent"),
-      ],
-      tokenFile,
-      metadataPort,
-      stops,
-    );
+    const { agent, tokenFile, ...host } = await startSandboxAgent(stops, metadataPort);
     const served = await serveStack({ agents: [agent], tokenFile, metadataPort, stops });
-    return {
-      ...served,
-      prefix,
-      chainPrefix: `t${tag}`,
-      integrationBridge: `t${tag}-int`,
-      /** The agent's --state-dir (its DHCP servers' and metadata proxies' files are under it). */
-      agentStateDir: join(dir, "agent"),
-      sandbox,
-      stop,
-    };
+    return { ...served, ...host, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -219,7 +233,7 @@ export async function startLabStack(names: string[], publicBridges: Readonly<Rec
 }
 
 /**
- * The server's half over agents that are starting: the API on an in-memory database, the metadata service, a
+ * The server's half over agents that are starting: the API on a database of its own, the metadata service, a
  * dispatcher per agent (started in the order given), host inspection and tracing, the REST API, and the CLI.
  */
 async function serveStack(o: {
@@ -238,12 +252,22 @@ async function serveStack(o: {
     );
   }
 
-  const base = await createTestApi();
+  // A database of the stack's own: PostgreSQL when TEST_DATABASE_URL is set (CI), else PGlite in memory.
+  const database = await testDatabase();
+  stops.push(() => database.drop());
+  const base = await createTestApi({ url: database.url });
   stops.push(() => base.close());
+  // On PostgreSQL as the server runs there (server/services.ts): its events on the database's channel, and each
+  // dispatcher leading its agent through the advisory lock.
+  const connect = base.connect;
+  if (connect) {
+    const shared = await shareEvents(base.bus, connect, silent);
+    stops.push(() => shared.close());
+  }
   const metadataDeps = {
     db: base.db,
     secrets: async () => [(await readFile(tokenFile, "utf8")).trim()],
-    log: pino({ level: "silent" }),
+    log: silent,
   };
   const metadata = await listenFetch((request) => serveMetadata(metadataDeps, request), o.metadataPort);
   stops.push(() => metadata.close());
@@ -255,8 +279,9 @@ async function serveStack(o: {
           bus: base.bus,
           agent: createAgentClient(endpoint),
           url: endpoint.url,
-          logger: pino({ level: "silent" }),
+          logger: silent,
           retry: { minMs: 50, maxMs: 500 },
+          leadership: connect ? advisoryLeadership(connect, silent) : undefined,
         }),
     ),
   );
@@ -267,7 +292,7 @@ async function serveStack(o: {
   const inspection = new Inspection({
     db: base.db,
     bus: base.bus,
-    logger: pino({ level: "silent" }),
+    logger: silent,
     repairer: dispatchers,
     retry: { minMs: 50, maxMs: 500 },
   });

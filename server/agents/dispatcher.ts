@@ -33,6 +33,9 @@ export type DispatcherOptions = {
   leadership?: Leadership;
 };
 
+/** How often an idle dispatcher checks in by default (and, not leading, asks for the lead). */
+export const HEARTBEAT_MS = 15_000;
+
 export class Dispatcher {
   readonly #o: Required<Omit<DispatcherOptions, "leadership">> & Pick<DispatcherOptions, "leadership">;
   #agentId: number | undefined;
@@ -53,7 +56,7 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#o = {
       retry: { minMs: 250, maxMs: 10_000 },
-      heartbeatMs: 15_000,
+      heartbeatMs: HEARTBEAT_MS,
       ...options,
     };
   }

@@ -24,7 +24,7 @@ export type Leadership = {
 };
 
 /** The first key of the lock's pair ("nldp"), the second being the agent's row id. */
-const LOCK_SPACE = 0x6e6c6470;
+export const LOCK_SPACE = 0x6e6c6470;
 
 export function advisoryLeadership(
   connect: (purpose: string) => Promise<pg.Client>,
