@@ -234,6 +234,11 @@ describe("a lab of four hosts through the CLI", () => {
     expect(await namespacesWithPrefix(n2)).toContain(namespaceNames.router(n2, routerId));
     expect(await pingWithin(uplinkNs, EXT.fip, 10)).toBe(true);
     expect(await pingWithin(vm.vm1.namespace, EXT.gateway, 5)).toBe(true);
+    // The path now crosses the flat external network between network1's outside world and network2's router:
+    // the trace says it does not follow that crossing rather than call it a missing tunnel.
+    const flat = await stack.cli("trace", "--from", EXT.gateway, "--to", EXT.fip);
+    expect(flat.code).not.toBe(0);
+    expect(flat.stderr).toContain("the trace follows only VXLAN tunnels between hosts for now");
   });
 });
 
