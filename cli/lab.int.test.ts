@@ -2,14 +2,18 @@
 // compute2: each a namespace with its own OVS and tunnel address on an underlay of their own) with an agent
 // process each, the API dialing them all. vm1 on compute1 pings vm2 on compute2 with VXLAN on the underlay
 // between exactly those two hosts and the network's VNI; the outside reaches vm2's floating IP through the
-// network node holding the router; the router moved to the other network node answers there again. Every host
-// maps the physical network `public` (compute2 to a bridge of its own name): servers on compute1 and compute2 on a
-// vlan and on a flat network reach each other over that wire, tagged with the segment and untagged, not by VXLAN.
+// network node holding the router; `netlens trace` follows both across the hosts (each host's hops, the VXLAN hop
+// with the network's VNI and the two tunnel addresses) and names a hand-deleted tunnel port; the router moved to
+// the other network node answers there again. Every host maps the physical network `public` (compute2 to a bridge
+// of its own name): servers on compute1 and compute2 on a vlan and on a flat network reach each other over that
+// wire, tagged with the segment and untagged, not by VXLAN.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../agent/host/exec";
 import { startCapture, stopCapture } from "../agent/host/tcpdump";
 import { namespacesWithPrefix, pingOnce, pingWithin } from "../agent/testing/host";
-import { namespaceNames } from "../lib/names";
+import { namespaceNames, tunnelPortName } from "../lib/names";
+import type { Hop, TraceResult } from "../lib/schemas/trace";
+import { testUser } from "../server/testkit";
 import { type LabStack, type LabStackHost, startLabStack, until } from "./testing/stack";
 
 const EXT = { cidr: "198.51.100.0/24", gateway: "198.51.100.1", fip: "198.51.100.230" } as const;
@@ -144,6 +148,123 @@ describe("a lab of four hosts through the CLI", () => {
     );
   });
 
+  it("traces vm1 -> vm2 through compute1's br-int and br-tun, VXLAN with the network's VNI, compute2's br-tun to vm2, and back", async () => {
+    const trace = await stack.cliJson<TraceResult>("trace", "--from", "vm1", "--to", "vm2");
+    expect(trace.verdict, JSON.stringify(trace.diagnoses)).toBe("delivered");
+    expect(trace.diagnoses).toEqual([]);
+    const [c1, c2] = [host("compute1").localIp, host("compute2").localIp];
+    expectCrossing(trace.forward, { from: "compute1", to: "compute2", remote: c2, local: c1 });
+    expect(trace.forward[0]?.where).toMatchObject({ host: "compute1", namespace: vm.vm1.namespace });
+    expect(trace.forward.at(-1)).toMatchObject({
+      action: "delivered",
+      where: { host: "compute2", namespace: vm.vm2.namespace },
+    });
+    // The reply the other way: from compute2's br-tun into the tunnel towards compute1.
+    expectCrossing(trace.reply, { from: "compute2", to: "compute1", remote: c1, local: c2 });
+    expect(trace.reply.at(-1)).toMatchObject({
+      action: "delivered",
+      where: { host: "compute1", namespace: vm.vm1.namespace },
+    });
+    // As printed: each hop with its host (both have a br-int and a br-tun).
+    const printed = await stack.cliOk("trace", "--from", "vm1", "--to", "vm2");
+    expect(printed).toMatch(
+      new RegExp(`at compute2: br-tun -> br-int[^\n]* \\(in ${tunnelPortName(c1)}[,)]`),
+    );
+    expect(printed).toContain(`at compute1: ${vm.vm1.namespace} eth0`);
+    expect(printed).toContain("verdict: DELIVERED");
+  });
+
+  it("traces the outside to vm2's floating IP through network1's router, then VXLAN to compute2", async () => {
+    const trace = await stack.cliJson<TraceResult>("trace", "--from", EXT.gateway, "--to", EXT.fip);
+    expect(trace.verdict, JSON.stringify(trace.diagnoses)).toBe("delivered");
+    const routerNs = namespaceNames.router(host("network1").prefix, routerId);
+    const dnat = trace.forward.find((h) => h.action === "dnat");
+    expect(dnat?.where).toMatchObject({ host: "network1", namespace: routerNs });
+    const [n1, c2] = [host("network1").localIp, host("compute2").localIp];
+    expectCrossing(trace.forward, { from: "network1", to: "compute2", remote: c2, local: n1 });
+    expect(trace.forward.at(-1)).toMatchObject({
+      action: "delivered",
+      where: { host: "compute2", namespace: vm.vm2.namespace },
+    });
+    // Back through the same router, un-NATed there, to the outside world on network1.
+    expectCrossing(trace.reply, { from: "compute2", to: "network1", remote: n1, local: c2 });
+    expect(trace.reply.some((h) => h.where.namespace === routerNs && h.where.host === "network1")).toBe(true);
+    expect(trace.reply.at(-1)).toMatchObject({
+      action: "delivered",
+      where: { host: "network1", namespace: uplinkNs },
+    });
+  });
+
+  it("traces vm1 on compute1 to the outside through network1's router, which SNATs it there, and back", async () => {
+    const trace = await stack.cliJson<TraceResult>("trace", "--from", "vm1", "--to", EXT.gateway);
+    expect(trace.verdict, JSON.stringify(trace.diagnoses)).toBe("delivered");
+    expect(trace.diagnoses).toEqual([]);
+    const routerNs = namespaceNames.router(host("network1").prefix, routerId);
+    const snat = trace.forward.find((h) => h.action === "snat");
+    expect(snat?.where).toMatchObject({ host: "network1", namespace: routerNs });
+    const [c1, n1] = [host("compute1").localIp, host("network1").localIp];
+    expectCrossing(trace.forward, { from: "compute1", to: "network1", remote: n1, local: c1 });
+    expect(trace.forward.at(-1)).toMatchObject({
+      action: "delivered",
+      where: { host: "network1", namespace: uplinkNs },
+    });
+    expectCrossing(trace.reply, { from: "network1", to: "compute1", remote: c1, local: n1 });
+    expect(trace.reply.at(-1)).toMatchObject({
+      action: "delivered",
+      where: { host: "compute1", namespace: vm.vm1.namespace },
+    });
+  });
+
+  it("shows a member the same path across hosts, without hosts, tunnel addresses or VNIs", async () => {
+    const admin = await stack.cliJson<TraceResult>("trace", "--from", "vm1", "--to", "vm2");
+    const member = await memberTrace("vm1", "vm2");
+    expect(member.code, member.stderr).toBe(0);
+    const trace = JSON.parse(member.stdout) as TraceResult;
+    expect(trace.verdict).toBe("delivered");
+    expect(trace.forward.map((h) => h.action)).toEqual(admin.forward.map((h) => h.action));
+    expect(trace.reply.map((h) => h.action)).toEqual(admin.reply.map((h) => h.action));
+    expectHidden(member.stdout);
+  });
+
+  it("refuses a probe across hosts with a clear error rather than a wrong answer", async () => {
+    const result = await stack.cli("trace", "--from", "vm1", "--to", "vm2", "--probe");
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("probes across hosts are not supported yet");
+  });
+
+  it("names tunnel-missing when compute1's VXLAN port towards compute2 is deleted by hand, until drift repair puts it back", async () => {
+    const [c1, c2] = [host("compute1"), host("compute2")];
+    const port = tunnelPortName(c2.localIp);
+    await run("ovs-vsctl", [`--db=${c1.ovsdb}`, "del-port", "br-tun", port]);
+    const dropped = await stack.cli("trace", "--from", "vm1", "--to", "vm2", "-f", "json");
+    // As ping: a trace that is not delivered exits 3.
+    expect(dropped.code, dropped.stderr).toBe(3);
+    const trace = JSON.parse(dropped.stdout) as TraceResult;
+    expect(trace.verdict).toBe("dropped");
+    const missing = trace.diagnoses.find((d) => d.code === "tunnel-missing");
+    expect(missing?.message).toContain(
+      `host compute1 sends nothing into a VXLAN tunnel towards compute2 (${c2.localIp})`,
+    );
+    expect(missing?.fix).toContain("netlens drift repair --all");
+    // The frame stops on compute1: compute2 never shows in the path.
+    expect(trace.forward.map((h) => h.where.host)).not.toContain("compute2");
+    // A member reads the same diagnosis in its own words.
+    const member = await memberTrace("vm1", "vm2");
+    expect(member.code).toBe(3);
+    expect((JSON.parse(member.stdout) as TraceResult).diagnoses.map((d) => d.code)).toContain(
+      "tunnel-missing",
+    );
+    expectHidden(member.stdout);
+
+    await stack.cliOk("drift", "repair", "--all");
+    await until("compute1's tunnel port towards compute2 to be back", async () => {
+      const { stdout } = await run("ovs-vsctl", [`--db=${c1.ovsdb}`, "list-ports", "br-tun"]);
+      return stdout.split("\n").includes(port) ? true : undefined;
+    });
+    const again = await stack.cliJson<TraceResult>("trace", "--from", "vm1", "--to", "vm2");
+    expect(again.verdict, JSON.stringify(again.diagnoses)).toBe("delivered");
+  });
+
   it("moves the router to network2 (router set --host), where the floating IP answers again", async () => {
     await stack.cliOk("router", "set", "r", "--host", "network2");
     expect(await stack.cliJson<{ host: string; status: string }>("router", "show", "r")).toMatchObject({
@@ -155,6 +276,11 @@ describe("a lab of four hosts through the CLI", () => {
     expect(await namespacesWithPrefix(n2)).toContain(namespaceNames.router(n2, routerId));
     expect(await pingWithin(uplinkNs, EXT.fip, 10)).toBe(true);
     expect(await pingWithin(vm.vm1.namespace, EXT.gateway, 5)).toBe(true);
+    // The path now crosses the flat external network between network1's outside world and network2's router:
+    // the trace says it does not follow that crossing rather than call it a missing tunnel.
+    const flat = await stack.cli("trace", "--from", EXT.gateway, "--to", EXT.fip);
+    expect(flat.code).not.toBe(0);
+    expect(flat.stderr).toContain("the trace follows only VXLAN tunnels between hosts for now");
   });
 });
 
@@ -296,3 +422,57 @@ describe("provider networks across compute hosts, each through its own bridge ma
     expect(fromComputes(seen.vxlan)).toEqual([]);
   });
 });
+
+/**
+ * The VXLAN hop of a trace across hosts: the last hop on `from` leaves its br-tun by the port towards `remote`
+ * with the network's VNI, and the next, on `to`, comes in by `to`'s port towards `local`.
+ */
+function expectCrossing(hops: Hop[], o: { from: string; to: string; remote: string; local: string }) {
+  const at = hops.findIndex((h) => h.decided_by.text.startsWith("VXLAN to"));
+  expect(at, JSON.stringify(hops.map((h) => [h.where.host, h.action]))).toBeGreaterThan(0);
+  const tunnel = hops[at];
+  expect(tunnel?.where).toMatchObject({
+    host: o.from,
+    bridge: "br-tun",
+    interface: tunnelPortName(o.remote),
+  });
+  expect(tunnel?.decided_by.text).toContain(
+    `VXLAN to ${o.remote} (VNI ${vni}) from ${o.local}: host ${o.from} -> host ${o.to}`,
+  );
+  // Before it, the sender's frame into `from`'s br-int (ofproto/trace lists the bridges a flood visits too);
+  // after it, `to`'s br-tun from its tunnel port into its br-int.
+  expect(hops[at - 1]?.where.host).toBe(o.from);
+  expect(hops[at - 1]?.where.bridge).toMatch(/^br-int\b/);
+  const into = hops[at + 1];
+  expect(into).toMatchObject({
+    action: "switched",
+    where: { host: o.to, interface: tunnelPortName(o.local) },
+  });
+  expect(into?.where.bridge).toMatch(/^br-tun -> br-int\b/);
+  // Every hop before is on `from`, every one after on `to` (until the path leaves it again).
+  expect(hops.slice(0, at + 1).every((h) => h.where.host === o.from)).toBe(true);
+}
+
+let memberToken: string | undefined;
+
+/** `netlens trace --from FROM --to TO -f json` with the token of a member of the project the lab was built in. */
+async function memberTrace(from: string, to: string) {
+  if (memberToken === undefined) {
+    const member = await testUser(stack.api.services, "lab-tenant", "admin", "member");
+    memberToken = (await member.caller.token.issue({ name: "lab trace" })).token;
+  }
+  return stack.cliAs(memberToken, "trace", "--from", from, "--to", to, "-f", "json");
+}
+
+/** What a member's trace never shows of the hosts it crosses. */
+function expectHidden(printed: string) {
+  const words = [
+    ...stack.hosts.flatMap((h) => [h.name, h.localIp, h.prefix]),
+    "vxlan-",
+    "VNI",
+    "br-tun",
+    "br-int",
+    "drift repair",
+  ];
+  for (const word of words) expect(printed, word).not.toContain(word);
+}

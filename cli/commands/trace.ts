@@ -15,23 +15,26 @@ function portNumber(value: string): number {
   return n;
 }
 
-function where(hop: Hop): string {
+/** Where a hop is; `onHost`: named with its host (a path across hosts, each with its own br-int and br-tun). */
+function where(hop: Hop, onHost: boolean): string {
   const w = hop.where;
+  const host = onHost && w.host !== undefined ? `${w.host}: ` : "";
   if (w.bridge !== undefined)
-    return `${w.bridge} (in ${w.interface ?? "?"}${hop.vlan === undefined ? "" : `, vlan ${hop.vlan}`})`;
+    return `${host}${w.bridge} (in ${w.interface ?? "?"}${hop.vlan === undefined ? "" : `, vlan ${hop.vlan}`})`;
   const place = w.namespace ?? w.host;
-  if (place !== undefined) return `${place}${w.interface === undefined ? "" : ` ${w.interface}`}`;
+  if (place !== undefined)
+    return `${w.namespace === undefined ? "" : host}${place}${w.interface === undefined ? "" : ` ${w.interface}`}`;
   // A member's view names no place on the host: the resource, and the port when the hop is at one.
   const resource = w.node_id === "" ? "(outside your project)" : w.node_id;
   return `${resource}${w.port_id === undefined ? "" : ` port ${w.port_id}`}`;
 }
 
-function hopLines(name: string, hops: Hop[]): string[] {
+function hopLines(name: string, hops: Hop[], onHost: boolean): string[] {
   const lines = [`${name}:`];
   hops.forEach((hop, index) => {
     const seen = hop.probe === undefined ? "" : hop.probe.seen ? " [seen]" : " [NOT seen]";
     lines.push(
-      `  ${String(index).padStart(2)}. ${hop.action.toUpperCase().padEnd(9)} ${hop.packet.src} > ${hop.packet.dst}  at ${where(hop)}${seen}`,
+      `  ${String(index).padStart(2)}. ${hop.action.toUpperCase().padEnd(9)} ${hop.packet.src} > ${hop.packet.dst}  at ${where(hop, onHost)}${seen}`,
     );
     for (const text of hop.decided_by.text.split("\n")) lines.push(`        ${hop.decided_by.kind}: ${text}`);
     const rule = ownRuleText(hop.rule);
@@ -44,10 +47,12 @@ function hopLines(name: string, hops: Hop[]): string[] {
 }
 
 function formatTrace(result: TraceResult): string {
+  const hosts = new Set([...result.forward, ...result.reply].flatMap((h) => h.where.host ?? []));
+  const onHost = hosts.size > 1;
   const lines = [
     `trace ${result.from.name || result.from.address} (${result.from.address}) -> ${result.to.name || result.to.address} (${result.to.address}), ${result.protocol}${result.port === null ? "" : `/${result.port}`}, ${result.mode}`,
-    ...hopLines("forward", result.forward),
-    ...hopLines("reply", result.reply),
+    ...hopLines("forward", result.forward, onHost),
+    ...hopLines("reply", result.reply, onHost),
   ];
   if (result.probe)
     lines.push(

@@ -2,6 +2,7 @@
 // by the VXLAN port towards B), then host B's of its tunnel bridge from the port towards A, with B's OVS ports;
 // the walk goes on on B with B's answers. tunnel.ts says what each answer means.
 import type { TracePort } from "../../agent/contract/trace";
+import { conflict } from "../domain/errors";
 import { type Leg, ovsText } from "./leg";
 import type { Trail } from "./trail";
 import { crossTunnel, type HostsLeg, leaveHost, tunnelQuestion } from "./tunnel";
@@ -27,6 +28,11 @@ export async function crossHosts(
   to: HostSide,
 ): Promise<{ ctx: WalkContext; reached: boolean } | null> {
   const from = ctx.across?.hosts.get(ctx.info.host)?.host;
+  // A flat or VLAN network joins hosts through their physical bridges: not a tunnel this walk can follow.
+  if (ctx.across?.tunnelled.has(leg.from.network_id) !== true)
+    throw conflict(
+      `The path crosses from host ${ctx.info.host} to host ${to.host.host} on network ${leg.from.network_id}, which is not a VXLAN network: the trace follows only VXLAN tunnels between hosts for now`,
+    );
   const question = leg.question;
   const sent = question ? (await ctx.host.ask([question]))[0] : undefined;
   const trace = sent?.kind === "ovs" && sent.ok ? sent.trace : null;

@@ -11,7 +11,7 @@ import { type AgentClientOptions, agentTrpcClient } from "../agents/client";
 import type { Db } from "../db/client";
 import type { AgentRow } from "../db/schema";
 import { conflict } from "../domain/errors";
-import { knownAgents } from "../domain/hosts";
+import { hostView, knownAgents } from "../domain/hosts";
 
 export type TraceAgent = {
   ask(questions: TraceQuestion[]): Promise<TraceAnswers>;
@@ -20,10 +20,28 @@ export type TraceAgent = {
 
 export type TraceAgentConnector = (row: AgentRow) => TraceAgent;
 
+/** A host the walk crosses, as its agent row has it. */
+export type TunnelHost = {
+  host: string;
+  /** Its VXLAN tunnel endpoint (Neutron's local_ip); null: it has no tunnels. */
+  local_ip: string | null;
+  /** Its tunnel bridge (br-tun); null: its agent runs without one. */
+  tunnel_bridge: string | null;
+  /** Whether its agent answers (hosts.ts's liveness), and when it was last heard from. */
+  online: boolean;
+  last_seen: string | null;
+};
+
+/** A host a trace may walk: its agent, its namespaces' prefix, and where its tunnels end. */
+export type TraceHost = { host: string; prefix: string; agent: TraceAgent; tunnel: TunnelHost };
+
 /** The host agents a trace can ask, as a service of the running server (tests build their own). */
 export type TraceAgents = {
-  /** The host's agent (one host for now: the first that told us who it is), its host name and prefix. */
-  agentFor(db: Db): Promise<{ host: string; prefix: string; agent: TraceAgent }>;
+  /**
+   * Every host that told us who it is, in registration order (the first is a one-host install's host). Its
+   * tunnel bridge is not on its row: null until its agent answered (TraceHosts reads it from the answer).
+   */
+  hostsFor(db: Db): Promise<TraceHost[]>;
 };
 
 export function createTraceAgentClient(options: AgentClientOptions): TraceAgent {
@@ -53,17 +71,29 @@ function failingClearly(host: string, agent: TraceAgent): TraceAgent {
 export function createTraceAgents(connector: TraceAgentConnector): TraceAgents {
   const clients = new Map<string, TraceAgent>();
   return {
-    async agentFor(db) {
-      const [row] = await knownAgents(db);
-      if (!row?.host) {
+    async hostsFor(db) {
+      const rows = await knownAgents(db);
+      if (rows.length === 0) {
         throw conflict("No host agent has registered yet: there is no host to trace on");
       }
-      let agent = clients.get(row.url);
-      if (!agent) {
-        agent = failingClearly(row.host, connector(row));
-        clients.set(row.url, agent);
-      }
-      return { host: row.host, prefix: row.prefix ?? "", agent };
+      const now = Date.now();
+      return rows.flatMap((row) => {
+        if (row.host === null) return [];
+        let agent = clients.get(row.url);
+        if (!agent) {
+          agent = failingClearly(row.host, connector(row));
+          clients.set(row.url, agent);
+        }
+        const view = hostView(row, now);
+        const tunnel: TunnelHost = {
+          host: row.host,
+          local_ip: row.localIp,
+          tunnel_bridge: null,
+          online: view.online,
+          last_seen: view.last_seen,
+        };
+        return [{ host: row.host, prefix: row.prefix ?? "", agent, tunnel }];
+      });
     },
   };
 }

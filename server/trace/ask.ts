@@ -22,6 +22,11 @@ export class HostAnswers {
     this.#agent = agent;
   }
 
+  /** Whether the agent answered once (its info is known). */
+  get answered(): boolean {
+    return this.#info !== undefined;
+  }
+
   /** What the agent says about itself (known after the first call). */
   get info(): TraceHostInfo {
     if (this.#info === undefined) throw new Error("The agent has not answered yet");
@@ -71,3 +76,6 @@ export class HostAnswers {
     return answer as Extract<TraceAnswer, { kind: K }>;
   }
 }
+
+/** What asks questions: one host's answers, or the trace's hosts, each question of the host it concerns. */
+export type Asker = Pick<HostAnswers, "ask">;

@@ -2,7 +2,7 @@
 // proxy that answers it; asked of the agent (`daemons`), once per namespace, alongside the trace's other
 // questions. And the ends that are workloads' ports: their binding and lease decide before any hop is walked.
 import type { TraceDaemon, TraceQuestion } from "../../agent/contract/trace";
-import type { HostAnswers } from "./ask";
+import type { Asker } from "./ask";
 import { portEndView, unboundDiagnosis, workloadPort } from "./binding";
 import type { TraceModel } from "./facts";
 import { type DhcpFacts, leaseDiagnosis } from "./lease";
@@ -18,7 +18,7 @@ export function dhcpQuestion(places: HostPlaces, networkId: string): DaemonsQues
 
 /** What the host said of the daemons of a namespace (null: not asked, or not answered). */
 export async function daemonsOf(
-  hostAnswers: HostAnswers,
+  hostAnswers: Asker,
   question: TraceQuestion | null,
 ): Promise<TraceDaemon[] | null> {
   if (question === null) return null;
@@ -28,7 +28,7 @@ export async function daemonsOf(
 
 /** The network's DHCP server as the host runs it; null when this host serves no DHCP for the network. */
 export async function dhcpFacts(
-  hostAnswers: HostAnswers,
+  hostAnswers: Asker,
   places: HostPlaces,
   networkId: string,
 ): Promise<DhcpFacts | null> {
@@ -44,7 +44,7 @@ export async function dhcpFacts(
 export async function workloadEnds(
   model: TraceModel,
   places: HostPlaces,
-  hostAnswers: HostAnswers,
+  hostAnswers: Asker,
   refs: string[],
 ) {
   const found = refs.map((ref) => workloadPort(model, ref));

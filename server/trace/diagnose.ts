@@ -27,7 +27,19 @@ type DiagnoseInput = {
   /** The devices of ours the path crosses, and their MTUs as the host reports them (`namespace/device`). */
   crossed: Crossing[];
   mtus: Map<string, number>;
+  /**
+   * With several hosts: what the host that has a namespace says of itself and its OVS ports (a router's rules and
+   * ports are its host's); absent, or undefined for a namespace: `info` and `ports`, the source's host.
+   */
+  hostOf?: (namespace: string) => HostSeen | undefined;
 };
+
+/** A host as the trace saw it: what its agent says of itself, and its OVS ports. */
+export type HostSeen = { info: TraceHostInfo; ports: TracePort[] };
+
+/** The host that has `namespace`, as the trace saw it. */
+const seenFrom = (input: DiagnoseInput, namespace: string | undefined): HostSeen =>
+  (namespace === undefined ? undefined : input.hostOf?.(namespace)) ?? input;
 
 const name = (row: { name: string; id: string }) => row.name || row.id;
 
@@ -59,7 +71,7 @@ function needsGateway(input: DiagnoseInput): boolean {
 }
 
 export function diagnose(input: DiagnoseInput): Diagnosis[] {
-  const { model, info } = input;
+  const { model } = input;
   const found: Diagnosis[] = [];
   const events = located(input);
   const add = (d: Diagnosis) => {
@@ -102,7 +114,9 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
     const qg = [from, to].find((d) => d.name.startsWith("qg-"));
     const uplinkSide = [from, to].some((d) => d.physical_network !== null);
     if (!qg || !uplinkSide) continue;
-    const port = input.ports.find((p) => p.name === qg.tap);
+    const router = [...input.places.routers.values()].find((p) => p.devices.some((d) => d.tap === qg.tap));
+    const { info, ports } = seenFrom(input, router?.namespace);
+    const port = ports.find((p) => p.name === qg.tap);
     const network = model.networks.get(qg.network_id);
     const physnet = network?.physicalNetwork ?? null;
     const mapped = physnet === null ? undefined : info.bridge_mappings[physnet];
@@ -277,7 +291,7 @@ type MissingRule = { namespace: string; router: string; what: string; rule: stri
  * is the intent's to say: its gateway, and the floating IPs it NATs (none without a gateway).
  */
 function missingRules(input: DiagnoseInput): MissingRule[] {
-  const { model, places, info } = input;
+  const { model, places } = input;
   const missing: MissingRule[] = [];
   const outward = input.from.kind === "outside" || input.to.kind === "outside";
   for (const [endpoint, role] of [
@@ -294,6 +308,7 @@ function missingRules(input: DiagnoseInput): MissingRule[] {
       const gateway = onHost?.gateway;
       const namespace = places.routers.get(router.row.id)?.namespace;
       if (!onHost || !gateway || namespace === undefined) continue;
+      const { info } = seenFrom(input, namespace);
       const rules = input.nat.get(namespace);
       const check = (what: string, rule: string) => {
         if (rules === undefined) return; // not read: nothing to say

@@ -40,7 +40,7 @@ describe("the trace's picture of the host", () => {
   afterAll(() => api.close());
 
   it("compiles the same intent as the one the dispatcher sends", async () => {
-    const model = await loadTraceModel(api.db, "h1");
+    const model = await loadTraceModel(api.db, ["h1"]);
     expect(model.intent).toEqual(await dispatched());
     expect(model.intent.instances.map((i) => i.id)).not.toContain(
       (await api.caller.server.show({ id: "vm9" })).id,
@@ -48,7 +48,7 @@ describe("the trace's picture of the host", () => {
   });
 
   it("draws each namespace with the devices, addresses and taps the agent makes", async () => {
-    const model = await loadTraceModel(api.db, "h1");
+    const model = await loadTraceModel(api.db, ["h1"]);
     const places = hostPlaces(model.intent, "p-");
     const router = await api.caller.router.show({ id: "demo-router" });
     const gateway = model.intentRouters.get(router.id)?.gateway;
@@ -102,7 +102,7 @@ describe("the trace's picture of the host", () => {
   it("puts no floating IP on a router without a gateway, as the agent does not", async () => {
     const router = await api.caller.router.show({ id: "demo-router" });
     await api.db.update(routers).set({ gwPortId: null }).where(eq(routers.id, router.id));
-    const model = await loadTraceModel(api.db, "h1");
+    const model = await loadTraceModel(api.db, ["h1"]);
     expect(model.intent).toEqual(await dispatched());
     const place = hostPlaces(model.intent, "p-").routers.get(router.id);
     expect(place?.devices.map((d) => d.addresses)).toEqual([["10.0.0.1"]]);

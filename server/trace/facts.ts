@@ -78,8 +78,10 @@ export type TraceModel = {
   routers: Map<string, ModelRouter>;
   floatingIps: ModelFloatingIp[];
   instances: Map<string, InstanceRow>;
-  /** The intent compiled for the host: what the agent applies there. */
+  /** The intents compiled for the hosts, taken together (each resource from the first host that has it). */
   intent: HostIntent;
+  /** Each host's own intent, by host name, in the order asked: where each place is. */
+  intents: Map<string, HostIntent>;
   /** The routers as the intent has them (gateway, floating IPs with NAT: only behind a gateway), by id. */
   intentRouters: Map<string, IntentRouter>;
   /** The outside worlds on the host, by external network id. */
@@ -90,15 +92,16 @@ export type TraceModel = {
 };
 
 /** The compiler's rows, with what the trace also says of a port: its name, and whether it is bound. */
-type TraceInputs = CompileInputs & {
+type TraceInputs = Omit<CompileInputs, "host" | "revision"> & {
+  revisions: Map<string, number>;
   ports: (CompileInputs["ports"][number] & Pick<PortRow, "name" | "vifType" | "projectId">)[];
   floatingIps: ModelFloatingIp[];
   security: NonNullable<CompileInputs["security"]>;
   groups: { id: string; name: string }[];
 };
 
-/** The model and the intent for `host` (the agent's host name). */
-export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> {
+/** The model and the intents for `hosts` (the agents' host names, in registration order). */
+export async function loadTraceModel(db: Db, hosts: readonly string[]): Promise<TraceModel> {
   const inputs = await db.transaction(
     async (tx): Promise<TraceInputs> => {
       const notFloating = ne(ports.deviceOwner, "network:floatingip");
@@ -157,8 +160,7 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
         tx.select({ id: securityGroups.id, name: securityGroups.name }).from(securityGroups),
       ]);
       return {
-        revision: agentRows.find((a) => a.host === host)?.wantedRevision ?? 0,
-        host,
+        revisions: new Map(agentRows.flatMap((a) => (a.host === null ? [] : [[a.host, a.wantedRevision]]))),
         hosts: peersOf(agentRows),
         networks: networkRows,
         subnets: subnetRows,
@@ -175,10 +177,54 @@ export async function loadTraceModel(db: Db, host: string): Promise<TraceModel> 
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
-  return traceModel(inputs, compileIntent(inputs));
+  const intents = new Map(
+    hosts.map((host) => [
+      host,
+      compileIntent({ ...inputs, host, revision: inputs.revisions.get(host) ?? 0 }),
+    ]),
+  );
+  return traceModel(inputs, intents);
 }
 
-function traceModel(inputs: TraceInputs, intent: HostIntent): TraceModel {
+/** Each id once, from the first host that has it (a router on two hosts is walked where it is first met). */
+function firstOf<T>(lists: T[][], id: (item: T) => string): T[] {
+  const byId = new Map<string, T>();
+  for (const item of lists.flat()) if (!byId.has(id(item))) byId.set(id(item), item);
+  return [...byId.values()];
+}
+
+/** The hosts' intents as one: what the agents apply, together. One host: its own intent. */
+function together(intents: HostIntent[]): HostIntent {
+  const [first, ...others] = intents;
+  if (first === undefined) throw new Error("No host to compile the intent for");
+  if (others.length === 0) return first;
+  return {
+    ...first,
+    routers: firstOf(
+      intents.map((i) => i.routers),
+      (r) => r.id,
+    ),
+    instances: firstOf(
+      intents.map((i) => i.instances),
+      (i) => i.id,
+    ),
+    uplinks: firstOf(
+      intents.map((i) => i.uplinks),
+      (u) => u.network_id,
+    ),
+    dhcp: firstOf(
+      intents.map((i) => i.dhcp ?? []),
+      (d) => d.network_id,
+    ),
+    firewall: firstOf(
+      intents.map((i) => i.firewall ?? []),
+      (f) => f.port_id,
+    ),
+  };
+}
+
+function traceModel(inputs: TraceInputs, intents: Map<string, HostIntent>): TraceModel {
+  const intent = together([...intents.values()]);
   // The first allocation of a port, as the compiler takes it.
   const allocationOf = new Map<string, CompileInputs["allocations"][number]>();
   for (const a of inputs.allocations) if (!allocationOf.has(a.portId)) allocationOf.set(a.portId, a);
@@ -230,6 +276,7 @@ function traceModel(inputs: TraceInputs, intent: HostIntent): TraceModel {
     floatingIps: inputs.floatingIps,
     instances: new Map(inputs.instances.map((i) => [i.id, i])),
     intent,
+    intents,
     intentRouters: new Map(intent.routers.map((r) => [r.id, r])),
     uplinks,
     filters: portFilters(inputs, intent),

@@ -91,7 +91,7 @@ function answer(q: TraceQuestion): TraceAnswer {
 
 /** The picture of the host after a change: places from the intent as the trace compiles it. */
 async function redraw() {
-  places = hostPlaces((await loadTraceModel(base.db, "h1")).intent, PREFIX);
+  places = hostPlaces((await loadTraceModel(base.db, ["h1"])).intent, PREFIX);
 }
 
 const running = (hosts: string | null): TraceDaemon[] => [

@@ -53,13 +53,43 @@ export function hostPlaces(intent: HostIntent, prefix: string): HostPlaces {
   const routers = new Map(intent.routers.map((r) => [r.id, routerPlace(r, prefix)]));
   const uplinks = new Map(intent.uplinks.map((u) => [u.network_id, uplinkPlace(u, prefix)]));
   const dhcp = new Map((intent.dhcp ?? []).map((d) => [d.network_id, dhcpPlace(d, prefix)]));
-  return {
-    all: [...instances.values(), ...routers.values(), ...uplinks.values(), ...dhcp.values()],
-    instances,
-    routers,
-    uplinks,
-    dhcp,
+  return withAll({ instances, routers, uplinks, dhcp });
+}
+
+const withAll = (maps: Omit<HostPlaces, "all">): HostPlaces => ({
+  all: [
+    ...maps.instances.values(),
+    ...maps.routers.values(),
+    ...maps.uplinks.values(),
+    ...maps.dhcp.values(),
+  ],
+  ...maps,
+});
+
+/**
+ * The places of several hosts, each in its own namespaces (its agent's prefix), and the host of each namespace.
+ * A resource on two hosts is walked where it is first met (the hosts in registration order).
+ */
+export function hostsPlaces(hosts: readonly { host: string; prefix: string; intent: HostIntent }[]): {
+  places: HostPlaces;
+  hostOf: Map<string, string>;
+} {
+  const each = hosts.map((h) => ({ host: h.host, places: hostPlaces(h.intent, h.prefix) }));
+  const [only] = each;
+  const hostOf = new Map(each.flatMap((h) => h.places.all.map((p) => [p.namespace, h.host] as const)));
+  if (only !== undefined && each.length === 1) return { places: only.places, hostOf };
+  const joined = <K>(pick: (p: HostPlaces) => Map<K, Place>) => {
+    const map = new Map<K, Place>();
+    for (const h of each) for (const [key, place] of pick(h.places)) if (!map.has(key)) map.set(key, place);
+    return map;
   };
+  const places = withAll({
+    instances: joined((p) => p.instances),
+    routers: joined((p) => p.routers),
+    uplinks: joined((p) => p.uplinks),
+    dhcp: joined((p) => p.dhcp),
+  });
+  return { places, hostOf };
 }
 
 /** A port's device: a veth whose root end is the port's tap on the integration bridge. */

@@ -10,16 +10,17 @@ import type { TraceResult, traceRun } from "../../lib/schemas/trace";
 import type { Db } from "../db/client";
 import { badRequest, conflict, DomainError } from "../domain/errors";
 import type { Actor } from "../domain/tx";
-import type { TraceAgent, TraceAgents } from "./agent";
-import { HostAnswers } from "./ask";
+import type { TraceAgents, TraceHost } from "./agent";
+import type { Asker, HostAnswers } from "./ask";
 import { conntrackQuestion, matchConntrack, trackedConnections, withConntrack } from "./conntrack";
 import { daemonsOf, dhcpFacts, dhcpQuestion, workloadEnds } from "./daemons";
 import { diagnose } from "./diagnose";
 import { loadTraceModel, type TraceModel } from "./facts";
+import { TraceHosts } from "./hosts";
 import { leaseDiagnosis } from "./lease";
 import { type MetadataServer, metadataDiagnoses, metadataServer } from "./metadata";
 import { crossings, pathMtu } from "./mtu";
-import { type HostPlaces, hostPlaces, type Place } from "./places";
+import { type HostPlaces, hostsPlaces, type Place } from "./places";
 import { capturePoints, markHops, probeDiagnoses, probeVerdict } from "./probe";
 import {
   type Endpoint,
@@ -70,11 +71,14 @@ export async function runTrace(
   asked: TraceRun,
 ): Promise<TraceResult> {
   const started = performance.now();
-  const { host, prefix, agent } = await deps.traceAgents.agentFor(deps.db);
-  const model = await loadTraceModel(deps.db, host);
-  if (actor.role === "admin") return traceIn({ model, tenancy: null, host, prefix, agent, started }, asked);
+  const hosts = await deps.traceAgents.hostsFor(deps.db);
+  const model = await loadTraceModel(
+    deps.db,
+    hosts.map((h) => h.host),
+  );
+  if (actor.role === "admin") return traceIn({ model, tenancy: null, hosts, started }, asked);
   const tenancy = memberTenancy(model, actor);
-  const traced = await traceIn({ model, tenancy, host, prefix, agent, started }, asked);
+  const traced = await traceIn({ model, tenancy, hosts, started }, asked);
   return tenancy.view(traced);
 }
 
@@ -83,18 +87,21 @@ type TraceSetting = {
   model: TraceModel;
   /** A member's: the ends are named among what it sees, and the host's errors told without the host's words. */
   tenancy: MemberTenancy | null;
-  host: string;
-  prefix: string;
-  agent: TraceAgent;
+  /** The hosts known, in registration order, each with its agent. */
+  hosts: TraceHost[];
   started: number;
 };
 
 async function traceIn(setting: TraceSetting, asked: TraceRun): Promise<TraceResult> {
-  const { model, tenancy, prefix, agent, started } = setting;
+  const { model, tenancy, hosts, started } = setting;
   const named = tenancy?.visible ?? model;
   const resolve = (ref: string) => (tenancy ? tenancy.resolve(ref) : resolveEndpoint(model, ref));
-  const places = hostPlaces(model.intent, prefix);
-  const hostAnswers = new HostAnswers(agent);
+  const { places, hostOf } = hostsPlaces(
+    hosts.map((h) => ({ host: h.host, prefix: h.prefix, intent: model.intents.get(h.host) ?? model.intent })),
+  );
+  const traceHosts = new TraceHosts(hosts, hostOf);
+  // Questions about a namespace, asked of the host that has it.
+  const hostAnswers: Asker = { ask: (q, prefetch = []) => traceHosts.ask(q, prefetch, traceHosts.first) };
   const stopped = await workloadEnds(named, places, hostAnswers, [asked.from, asked.to]);
   if (stopped !== null) {
     // Nothing to walk: a port bound nowhere has no place on any host, one without a lease no address.
@@ -138,7 +145,8 @@ async function traceIn(setting: TraceSetting, asked: TraceRun): Promise<TraceRes
   if (from.kind === "floating_ip" && from.instance === null) {
     throw badRequest(`Floating IP ${from.address} is not associated: nothing sends from it`);
   }
-  const ends: Ends = { from, to, input, probeNote, server, places, hostAnswers };
+  if (input.probe) probeOnOneHost(model, traceHosts, places, [from, to]);
+  const ends: Ends = { from, to, input, probeNote, server, places, traceHosts };
   if (tenancy === null) return walkTrace(setting, ends);
   return walkTrace(setting, ends).catch((error: unknown) => {
     if (error instanceof DomainError) throw conflict(MEMBER_TRACE_FAILED);
@@ -154,27 +162,53 @@ type Ends = {
   probeNote: string;
   server: MetadataServer | null;
   places: HostPlaces;
-  hostAnswers: HostAnswers;
+  traceHosts: TraceHosts;
 };
+
+/** Why a probe is refused across hosts (in a member's words too: it names no host). */
+export const PROBE_ONE_HOST =
+  "A probe watches its packet on one host, and this path crosses hosts: probes across hosts are not supported yet. Trace without --probe to see each host's hops";
+
+/** The routers the ends imply: those they are behind, and for the outside, those with a gateway on it. */
+function impliedRouters(model: TraceModel, ends: readonly Endpoint[]): Set<string> {
+  const ids = new Set(ends.flatMap((end) => routersOf(model, end)).map((r) => r.row.id));
+  for (const endpoint of ends) {
+    if (endpoint.kind !== "outside" || !endpoint.uplink) continue;
+    for (const r of model.intent.routers)
+      if (r.gateway?.network_id === endpoint.uplink.network.id) ids.add(r.id);
+  }
+  return ids;
+}
+
+/** Refuses a probe whose ends, or the routers between them, are on more than one host. */
+function probeOnOneHost(model: TraceModel, hosts: TraceHosts, places: HostPlaces, ends: Endpoint[]) {
+  if (!hosts.several) return;
+  const namespaces = [
+    ...ends.flatMap((end) => placeOf(end, places)?.namespace ?? []),
+    ...[...impliedRouters(model, ends)].flatMap((id) => places.routers.get(id)?.namespace ?? []),
+  ];
+  if (new Set(namespaces.map((n) => hosts.hostOfNamespace(n))).size > 1) throw badRequest(PROBE_ONE_HOST);
+}
 
 /** The host's part: where the ends are, the walks there and back, the diagnoses, the probe. */
 async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult> {
-  const { model, host, agent, started } = setting;
-  const { from, to, input, probeNote, server, places, hostAnswers } = ends;
+  const { model, started } = setting;
+  const { from, to, input, probeNote, server, places, traceHosts } = ends;
   const source = placeOf(from, places);
   const target = server === null ? placeOf(to, places) : server.kind === "none" ? undefined : server.place;
-  if (!source) throw badRequest(`${input.from} has no place on host ${host} to send from`);
+  if (!source)
+    throw badRequest(
+      `${input.from} has no place on ${traceHosts.several ? "any host" : `host ${traceHosts.first}`} to send from`,
+    );
+  // Each end's host: the walk starts on the source's, the reply on the destination's.
+  const sourceHost = traceHosts.hostOfNamespace(source.namespace);
+  const hostAnswers: Asker = { ask: (q, prefetch = []) => traceHosts.ask(q, prefetch, sourceHost) };
   // A source address asked for is what the instance puts in the packet (its port's filter judges it).
   const original = { src: input.source_address ?? from.address ?? "", dst: to.address ?? "" };
 
   // One round trip for what every walk needs: our OVS ports, the nat rules of the routers the ends imply, the
   // uplinks' MACs (the only devices whose MAC the intent does not choose); and with them the walk's first route.
-  const routerIds = new Set([...routersOf(model, from), ...routersOf(model, to)].map((r) => r.row.id));
-  for (const endpoint of [from, to]) {
-    if (endpoint.kind !== "outside" || !endpoint.uplink) continue;
-    for (const r of model.intent.routers)
-      if (r.gateway?.network_id === endpoint.uplink.network.id) routerIds.add(r.id);
-  }
+  const routerIds = impliedRouters(model, [from, to]);
   const routerNamespaces = [...routerIds].flatMap((id) => places.routers.get(id)?.namespace ?? []);
   const uplinkNamespaces = [...places.uplinks.values()].map((p) => p.namespace);
   // The devices of the ends and of the routers they imply: their MTUs (and the uplinks' MACs).
@@ -200,14 +234,22 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
     ...(serverDaemons ? [serverDaemons] : []),
     ...leased.flatMap((l) => dhcpQuestion(places, l.port.network_id) ?? []),
   ];
-  const first = await hostAnswers.ask(
-    [
-      { kind: "ports" },
-      ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
-      ...linkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
-    ],
-    [routeQuestion(source, original, null, srcKnown), ...daemonQuestions],
-  );
+  // The other hosts say meanwhile which OVS ports they have (their tunnel bridges among them).
+  const askedHosts = [
+    sourceHost,
+    ...[...routerNamespaces, ...linkNamespaces].map((n) => traceHosts.hostOfNamespace(n)),
+  ];
+  const [first] = await Promise.all([
+    hostAnswers.ask(
+      [
+        { kind: "ports" },
+        ...routerNamespaces.map((namespace) => ({ kind: "nat" as const, namespace })),
+        ...linkNamespaces.map((namespace) => ({ kind: "links" as const, namespace })),
+      ],
+      [routeQuestion(source, original, null, srcKnown), ...daemonQuestions],
+    ),
+    traceHosts.meet(askedHosts),
+  ]);
   let ports: TracePort[] = [];
   const nat = new Map<string, NatRuleCounters[]>();
   const macs = new Map<string, string>();
@@ -227,11 +269,14 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
       }
     }
   });
-  const info = hostAnswers.info;
+  const sourceAnswers = traceHosts.answers(sourceHost);
+  const info = sourceAnswers.info;
   const fipIds = new Map(model.floatingIps.map((f) => [f.floatingIpAddress, f.id]));
   const ctx: WalkContext = {
-    host: hostAnswers,
-    across: null,
+    host: sourceAnswers,
+    across: traceHosts.across(
+      new Set([...model.networks.values()].filter((n) => n.networkType === "vxlan").map((n) => n.id)),
+    ),
     info,
     protocol: input.protocol,
     port: input.port ?? null,
@@ -253,7 +298,10 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   let reply: WalkResult | null = null;
   if (arrived) {
     reply = await walk(
-      { ...ctx, port: null },
+      await replyContext(
+        { ...ctx, port: null },
+        traceHosts.answers(traceHosts.hostOfNamespace(target.namespace)),
+      ),
       "reply",
       { place: target, packet: { src: forward.packet.dst, dst: forward.packet.src }, srcKnown: true },
       forward.nat,
@@ -267,7 +315,23 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
     reply.packet.src === original.dst &&
     reply.packet.dst === sourceAddress;
   const crossed = crossings(places.all, { forward, reply });
-  const diagnoses = diagnose({ model, places, info, from, to, forward, reply, ports, nat, crossed, mtus });
+  const seen = traceHosts.several ? await traceHosts.seen() : null;
+  const diagnoses = diagnose({
+    model,
+    places,
+    info,
+    from,
+    to,
+    forward,
+    reply,
+    ports,
+    nat,
+    crossed,
+    mtus,
+    ...(seen === null
+      ? {}
+      : { hostOf: (namespace: string) => seen.get(traceHosts.hostOfNamespace(namespace)) }),
+  });
   const lastHop = forward.hops.length > 0 ? `forward[${forward.hops.length - 1}]` : null;
   for (const { endpoint, port } of leased) {
     const failedAtSource = endpoint === from && forward.deliveredAt === null && forward.hops.length <= 1;
@@ -327,7 +391,10 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
 
   if (input.probe) {
     const points = [forward.points, reply?.points ?? []];
-    const probed = await agent.probe({
+    // A path that turned out to cross hosts after all: its other hosts would see the packet unwatched.
+    if (new Set([...result.forward, ...result.reply].map((h) => h.where.host)).size > 1)
+      throw badRequest(PROBE_ONE_HOST);
+    const probed = await traceHosts.agent(sourceHost).probe({
       namespace: source.namespace,
       protocol: input.protocol,
       dst: original.dst,
@@ -362,6 +429,18 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   });
   result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
   return result;
+}
+
+/** The reply's walk starts on the destination's host: its answers, what it says of itself, its OVS ports. */
+async function replyContext(ctx: WalkContext, answers: HostAnswers): Promise<WalkContext> {
+  if (answers === ctx.host) return ctx;
+  const [ports] = await answers.ask([{ kind: "ports" }]);
+  return {
+    ...ctx,
+    host: answers,
+    info: answers.info,
+    ports: ports?.kind === "ports" && ports.ok ? ports.ports : [],
+  };
 }
 
 function dedupe<T extends { code: string; message: string }>(list: T[]): T[] {

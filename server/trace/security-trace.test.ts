@@ -96,7 +96,7 @@ beforeAll(async () => {
     const server = await api.caller.server.create({ name: `sg-${key}`, network_id: "sg-net" });
     vms[key] = { address: Object.values(server.addresses)[0]?.[0] ?? "", port: server.port_id ?? "" };
   }
-  places = hostPlaces((await loadTraceModel(base.db, "h1")).intent, PREFIX);
+  places = hostPlaces((await loadTraceModel(base.db, ["h1"])).intent, PREFIX);
 });
 afterAll(() => base.close());
 
@@ -192,7 +192,7 @@ describe("security groups in a trace", () => {
 describe("port-security-spoof", () => {
   it("drops a packet leaving a port from an address it may not use, and says how to allow it", async () => {
     await api.caller.port.update({ id: vms.a.port, port_security_enabled: true });
-    const model = await loadTraceModel(base.db, "h1");
+    const model = await loadTraceModel(base.db, ["h1"]);
     const place = places.all.find((p) => p.node_id === model.ports.get(vms.a.port)?.device_id);
     const device = place?.devices[0];
     if (place === undefined || device === undefined) throw new Error("no place for sg-a");
@@ -212,7 +212,7 @@ describe("port-security-spoof", () => {
     });
     // The same address as an allowed address pair passes.
     await api.caller.port.update({ id: vms.a.port, allowed_address_pairs: [{ ip_address: "10.66.0.250" }] });
-    const allowed = (await loadTraceModel(base.db, "h1")).filters;
+    const allowed = (await loadTraceModel(base.db, ["h1"])).filters;
     const again = new Trail("h1", { packet: { src: "10.66.0.250", dst: vms.b.address }, srcKnown: true });
     expect(crossFilter(context(allowed), again, "forward", "egress", { place, device }, null)).toBe(true);
   });

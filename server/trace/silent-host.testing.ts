@@ -30,25 +30,28 @@ function silence(question: TraceQuestion): TraceAnswer {
 export const SILENT_HOST = "silent-host";
 
 export const silentHost: TraceAgents = {
-  agentFor: async () => ({
-    host: SILENT_HOST,
-    prefix: "t-",
-    agent: {
-      ask: async (questions) => ({
-        info: {
-          host: SILENT_HOST,
-          prefix: "t-",
-          integration_bridge: "t-int",
-          bridge_mappings: { public: "t-ex" },
-          chain_prefix: "t",
-          tunnel_bridge: null,
+  hostsFor: async () => [
+    {
+      host: SILENT_HOST,
+      prefix: "t-",
+      tunnel: { host: SILENT_HOST, local_ip: null, tunnel_bridge: null, online: true, last_seen: null },
+      agent: {
+        ask: async (questions) => ({
+          info: {
+            host: SILENT_HOST,
+            prefix: "t-",
+            integration_bridge: "t-int",
+            bridge_mappings: { public: "t-ex" },
+            chain_prefix: "t",
+            tunnel_bridge: null,
+          },
+          answers: questions.map(silence),
+          duration_ms: 0,
+        }),
+        probe: async () => {
+          throw new Error("The silent host sends no probe");
         },
-        answers: questions.map(silence),
-        duration_ms: 0,
-      }),
-      probe: async () => {
-        throw new Error("The silent host sends no probe");
       },
     },
-  }),
+  ],
 };

@@ -193,6 +193,7 @@ function twoHosts(setup: Setup = {}) {
       [vm2.namespace, "compute2"],
     ]),
     hosts,
+    tunnelled: new Set(["net"]),
   };
   const context = async (side: typeof one, info: TraceHostInfo): Promise<WalkContext> => {
     await side.answers.ask([{ kind: "ports" }]);

@@ -4,11 +4,14 @@ import type { OvsTrace, RouteGet, TraceHostInfo, TracePort } from "../../agent/c
 import type { NatRuleCounters } from "../../lib/host-snapshot";
 import type { Hop, TraceProtocol } from "../../lib/schemas/trace";
 import type { PortForwardingRow } from "../db/schema";
+import type { TunnelHost } from "./agent";
 import type { HostAnswers } from "./ask";
 import type { ParsedRule } from "./nat";
 import type { NsDevice, Place } from "./places";
 import type { HopPoints } from "./probe";
 import type { FilteredPacket, FilterSide, PortFilter } from "./security";
+
+export type { TunnelHost };
 
 export type Packet = { src: string; dst: string };
 
@@ -64,23 +67,18 @@ export type WalkEvent =
       packet: FilteredPacket;
     };
 
-/** A host the walk crosses, as its agent row has it. */
-export type TunnelHost = {
-  host: string;
-  /** Its VXLAN tunnel endpoint (Neutron's local_ip); null: it has no tunnels. */
-  local_ip: string | null;
-  /** Its tunnel bridge (br-tun); null: its agent runs without one. */
-  tunnel_bridge: string | null;
-  /** Whether its agent answers (hosts.ts's liveness), and when it was last heard from. */
-  online: boolean;
-  last_seen: string | null;
-};
-
 /** A host the walk may cross to: its row, and its agent's answers (null: it has no agent to ask). */
 export type HostSide = { host: TunnelHost; answers: HostAnswers | null };
 
-/** The hosts of a trace: where each place is, by namespace, and each host by name. */
-export type Across = { hostOf: ReadonlyMap<string, string>; hosts: ReadonlyMap<string, HostSide> };
+/**
+ * The hosts of a trace: where each place is, by namespace, each host by name, and the networks whose frames
+ * cross between hosts in VXLAN tunnels (the only crossing the walk follows).
+ */
+export type Across = {
+  hostOf: ReadonlyMap<string, string>;
+  hosts: ReadonlyMap<string, HostSide>;
+  tunnelled: ReadonlySet<string>;
+};
 
 export type WalkResult = {
   hops: Hop[];
