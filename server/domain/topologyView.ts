@@ -5,6 +5,7 @@ import type { Subnet, TopoBinding, TopoDhcpPort, Topology, TopoPort } from "../.
 import type { Executor } from "../db/client";
 import { jsonRows, rowsFromJson } from "../db/json-rows";
 import { floatingIps, instances, ipAllocations, networks, ports, routers, subnets } from "../db/schema";
+import { notHaNetwork, notHaPort } from "./haHidden";
 import { MEMBER_STATUS_MESSAGE, ownedScope } from "./refs";
 import { visibleScope } from "./subnets";
 import type { Actor } from "./tx";
@@ -83,12 +84,17 @@ export async function readTopology(ex: Executor, actor: Actor): Promise<Topology
   );
   const networkScope = admin
     ? undefined
-    : or(
-        inArray(networks.projectId, [...actor.projectIds]),
-        eq(networks.shared, true),
-        eq(networks.routerExternal, true),
+    : and(
+        or(
+          inArray(networks.projectId, [...actor.projectIds]),
+          eq(networks.shared, true),
+          eq(networks.routerExternal, true),
+        ),
+        notHaNetwork(actor, networks.id),
       );
-  const portScope = admin ? undefined : or(ownedScope(actor, ports.projectId), routerPort);
+  const portScope = admin
+    ? undefined
+    : and(or(ownedScope(actor, ports.projectId), routerPort), notHaPort(actor, ports.deviceOwner));
   const one = async <T>(query: Promise<{ rows: T }[]>) => (await query)[0]?.rows ?? null;
   const [networkRows, subnetRows, portRows, addressRows, routerRows, instanceRows, fipRows] =
     await Promise.all([

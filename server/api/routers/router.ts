@@ -23,10 +23,10 @@ export const routerRouter = router({
   show: memberProcedure.input(routerShow).query(({ ctx, input }) => showRouter(ctx.db, ctx.actor, input.id)),
   create: adminProcedure
     .input(routerCreate)
-    .mutation(({ ctx, input }) => write(ctx, (tx) => createRouter(tx, input))),
+    .mutation(({ ctx, input }) => write(ctx, (tx) => createRouter(tx, input, ctx.mtu))),
   update: adminProcedure
     .input(routerUpdate)
-    .mutation(({ ctx, input }) => write(ctx, (tx) => updateRouter(tx, input))),
+    .mutation(({ ctx, input }) => write(ctx, (tx) => updateRouter(tx, input, ctx.mtu))),
   delete: adminProcedure
     .input(routerDelete)
     .mutation(({ ctx, input }) => write(ctx, (tx) => deleteRouter(tx, input.id))),
