@@ -128,6 +128,7 @@ const routerAttributes = [
   "name",
   "admin_state_up",
   "status",
+  "ha",
 ] as const satisfies readonly (keyof RouterView)[];
 
 const floatingIpAttributes = [
