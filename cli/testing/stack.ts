@@ -61,7 +61,12 @@ const teardown = (stops: Stops) => async () => {
 };
 
 /** An agent the stack dials: where it listens and the arguments it was started with (its host, OVS, prefix). */
-type StackAgent = { url: string; args: string[] };
+type StackAgent = {
+  url: string;
+  args: string[];
+  /** Stops the agent's process (SIGTERM: the dataplane it made stays up, as a dead agent's does). */
+  stop: () => Promise<void>;
+};
 
 /**
  * Starts agent/main.ts with `args` listening on a free port; its stop (SIGTERM, then `--cleanup` removing what
@@ -84,13 +89,14 @@ async function spawnAgent(args: string[], tokenFile: string, metadataPort: numbe
     ],
     { stdio: ["ignore", process.env.NETLENS_STACK_LOG ? process.stderr : "ignore", "inherit"] },
   );
-  stops.push(async () => {
+  const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     await exited;
-  });
-  return { url: `http://127.0.0.1:${port}`, args };
+  };
+  stops.push(stop);
+  return { url: `http://127.0.0.1:${port}`, args, stop };
 }
 
 /** The arguments every stack agent shares: its namespace and chain prefixes, and its log level. */
@@ -154,7 +160,12 @@ export async function startStack() {
 
 export type LabStack = Awaited<ReturnType<typeof startLabStack>>;
 /** A lab host of the stack: the lab's host and what its agent was given. */
-export type LabStackHost = LabHost & { role: "network" | "compute"; prefix: string; url: string };
+export type LabStackHost = LabHost & {
+  role: "network" | "compute";
+  prefix: string;
+  url: string;
+  stopAgent: StackAgent["stop"];
+};
 
 /**
  * The stack over lab hosts `names` (a name starting with `network` is a network node mapping `public` to its
@@ -206,7 +217,7 @@ export async function startLabStack(names: string[]) {
         metadataPort,
         stops,
       );
-      hosts.push({ ...host, role, prefix, url: agent.url });
+      hosts.push({ ...host, role, prefix, url: agent.url, stopAgent: agent.stop });
     }
     const served = await serveStack({ agents: hosts, tokenFile, metadataPort, stops });
     return { ...served, chainPrefix: `t${tag}`, lab, hosts, stop };
