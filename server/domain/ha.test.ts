@@ -165,6 +165,7 @@ describe("HA routers", () => {
     );
     const topology = await member.caller.topology.get();
     expect(JSON.stringify(topology)).not.toContain(network?.id);
+    expect(topology.routers).toMatchObject([{ ha: true, host: null, ha_state: null }]);
     expect(await member.caller.router.show({ id: router.id })).toMatchObject({
       ha: true,
       host: null,
@@ -200,6 +201,12 @@ describe("HA routers", () => {
       { host: "net1", ha_state: "active" },
       { host: "net2", ha_state: "standby" },
     ]);
+    // The graph says the same to admins.
+    const [topo] = (await api.caller.topology.get()).routers;
+    expect(topo).toMatchObject({
+      ha: true,
+      ha_state: [{ host: "net1", ha_state: "active" }, { host: "net2" }],
+    });
     await api.db.update(agents).set({ lastError: "connect ECONNREFUSED" }).where(eq(agents.host, "net1"));
     await api.db.transaction((tx) => recordHaStates(tx, "net2", new Map([[router.id, "active"]])));
     expect((await api.caller.router.show({ id: router.id })).ha_state).toEqual([
