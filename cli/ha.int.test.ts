@@ -168,6 +168,22 @@ describe("an HA router on two network nodes", () => {
     const router = await activeAndStandby();
     expect(router.ha).toBe(true);
     expect((router.ha_state ?? []).map((s) => s.host).sort()).toEqual(["network1", "network2"]);
+    // Neutron's own view of it: the L3 agents hosting the router, each with its HA State.
+    const agents = await openstack("network", "agent", "list", "--router", "r", "--long", "-f", "json");
+    expect(agents.code, agents.stderr).toBe(0);
+    const byHost = (rows: Record<string, unknown>[]) =>
+      Object.fromEntries(rows.map((a) => [a.Host, a["HA State"]]));
+    const shown = Object.fromEntries((router.ha_state ?? []).map((s) => [s.host, s.ha_state]));
+    expect(byHost(JSON.parse(agents.stdout))).toEqual(shown);
+    const mine = await stack.cliJson<{ host: string; ha_state: string }[]>(
+      "network",
+      "agent",
+      "list",
+      "--router",
+      "r",
+      "--long",
+    );
+    expect(Object.fromEntries(mine.map((a) => [a.host, a.ha_state]))).toEqual(shown);
     expect(await pingWithin(outsideNs, EXT.fip, 20)).toBe(true);
   });
 

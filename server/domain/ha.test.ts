@@ -213,5 +213,12 @@ describe("HA routers", () => {
       { host: "net1", ha_state: "unknown" },
       { host: "net2", ha_state: "active" },
     ]);
+    // As `openstack network agent list --router r1 --long` lists them.
+    expect(
+      (await api.caller.router.l3Agents({ id: "r1" })).map((a) => [a.host, a.alive, a.ha_state]),
+    ).toEqual([
+      ["net1", false, "unknown"],
+      ["net2", true, "active"],
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import {
   routerShow,
   routerUpdate,
 } from "../../../lib/schemas/router";
+import { routerL3Agents } from "../../domain/l3Agents";
 import {
   addRouterInterface,
   createRouter,
@@ -33,6 +34,10 @@ export const routerRouter = router({
   addInterface: adminProcedure
     .input(routerInterface)
     .mutation(({ ctx, input }) => write(ctx, (tx) => addRouterInterface(tx, input))),
+  /** The agents hosting it (Neutron's l3-agents of a router), with each one's HA state. */
+  l3Agents: adminProcedure
+    .input(routerShow)
+    .query(({ ctx, input }) => routerL3Agents(ctx.db, ctx.actor, input.id)),
   removeInterface: adminProcedure
     .input(routerInterface)
     .mutation(({ ctx, input }) => write(ctx, (tx) => removeRouterInterface(tx, input))),
