@@ -28,6 +28,8 @@ let stack: LabStack;
 let outsideNs = "";
 let rcDir = "";
 let adminRc = "";
+/** The network node the failover test took down. */
+let dead = "";
 
 type HaState = { host: string; ha_state: string };
 type RouterShow = { id: string; ha: boolean; status: string; ha_state: HaState[] | null };
@@ -203,6 +205,7 @@ describe("an HA router on two network nodes", () => {
     const active = before.ha_state?.find((s) => s.ha_state === "active")?.host ?? "";
     const standby = before.ha_state?.find((s) => s.ha_state === "standby")?.host ?? "";
     const dying = host(active);
+    dead = active;
     const ping = steadyPing(outsideNs, EXT.fip, ["-D", "-i", "0.1", "-w", "60"]);
     await new Promise((r) => setTimeout(r, 1500));
     // The host dies: nothing of it reaches the wires any more, and its agent is gone.
@@ -236,11 +239,12 @@ describe("an HA router on two network nodes", () => {
   });
 
   it("refuses --ha with one live network node, writing nothing", async () => {
+    // The scheduler's word on it: the dispatcher could not reach its agent (its stream went down earlier).
     await until(
-      "the dead node to be offline",
+      "the dead node to be offline for the scheduler",
       async () => {
-        const rows = await stack.cliJson<{ host: string; online: boolean }[]>("host", "list");
-        return rows.filter((r) => r.online).length === 2 ? rows : undefined;
+        const rows = await stack.cliJson<{ host: string; last_error: string | null }[]>("host", "list");
+        return rows.find((r) => r.host === dead)?.last_error ? rows : undefined;
       },
       60_000,
     );
