@@ -132,30 +132,7 @@ describe("an HA router on two network nodes", () => {
     expect((await openstack("router", "delete", "os-ha")).code).toBe(0);
 
     const { cliOk } = stack;
-    await cliOk(
-      "network",
-      "create",
-      "ext",
-      "--external",
-      "--provider-network-type",
-      "flat",
-      "--provider-physical-network",
-      "public",
-    );
-    await cliOk(
-      "subnet",
-      "create",
-      "ext-sub",
-      "--network",
-      "ext",
-      "--subnet-range",
-      EXT.cidr,
-      "--gateway",
-      EXT.gateway,
-      "--allocation-pool",
-      "start=203.0.113.10,end=203.0.113.100",
-      "--no-dhcp",
-    );
+    await stack.externalNetwork("ext", { ...EXT, pool: { start: "203.0.113.10", end: "203.0.113.100" } });
     await cliOk("network", "create", "tenant", "--provider-network-type", "vxlan");
     await cliOk("subnet", "create", "tenant-sub", "--network", "tenant", "--subnet-range", "10.8.0.0/24");
     await cliOk("router", "create", "--ha", "r", "--external-gateway", "ext");

@@ -319,5 +319,36 @@ async function serveStack(o: {
     return result.stdout;
   };
 
-  return { url, restUrl: rest.url, api, inspection, cli, cliAs, cliJson, cliOk };
+  /** An external flat network on `public` and its subnet `<name>-sub` (no DHCP): where floating IPs come from. */
+  const externalNetwork = async (
+    name: string,
+    subnet: { cidr: string; gateway: string; pool: { start: string; end: string } },
+  ) => {
+    await cliOk(
+      "network",
+      "create",
+      name,
+      "--external",
+      "--provider-network-type",
+      "flat",
+      "--provider-physical-network",
+      "public",
+    );
+    await cliOk(
+      "subnet",
+      "create",
+      `${name}-sub`,
+      "--network",
+      name,
+      "--subnet-range",
+      subnet.cidr,
+      "--gateway",
+      subnet.gateway,
+      "--allocation-pool",
+      `start=${subnet.pool.start},end=${subnet.pool.end}`,
+      "--no-dhcp",
+    );
+  };
+
+  return { url, restUrl: rest.url, api, inspection, cli, cliAs, cliJson, cliOk, externalNetwork };
 }

@@ -45,7 +45,10 @@ export type IntentInputs = {
   instances: InstanceRow[];
   /** Security groups and port security; absent: the intent carries no firewall (nothing is filtered). */
   security?: SecurityInputs;
-  /** HA routers' nodes and their HA ports; absent: no HA router. */
+  /**
+   * HA routers' nodes and their HA ports. Absent: a compiler that does not read them (the packet trace), which
+   * pictures an HA router as a legacy one on its first node.
+   */
   haBindings?: HaBinding[];
 };
 
@@ -105,7 +108,9 @@ export function compileIntent(input: CompileInputs): HostIntent {
     (input.haBindings ?? []).flatMap((b) => (b.host === input.host ? [[b.routerId, b.portId]] : [])),
   );
   const routers: IntentRouter[] = input.routers
-    .filter((r) => (r.ha ? haPortHere.has(r.id) : placedHere(input, r.host)))
+    .filter((r) =>
+      r.ha && input.haBindings !== undefined ? haPortHere.has(r.id) : placedHere(input, r.host),
+    )
     .map((router) => {
       const gateway = address(router.gwPortId ? portById.get(router.gwPortId) : undefined);
       const interfaces = input.ports

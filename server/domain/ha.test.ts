@@ -192,6 +192,16 @@ describe("HA routers", () => {
       expect(intent.tunnels?.find((t) => t.network_id === network?.id)?.remote_ips).toEqual([other]);
     }
     expect((await intentOf("cmp1")).routers).toEqual([]);
+    // A compiler that reads no HA bindings (the packet trace) pictures it on its first node, as a legacy router.
+    const [first] = await api.db
+      .select()
+      .from(agents)
+      .where(eq(agents.host, router.host ?? ""));
+    const traced = compileIntent({
+      ...(await loadIntentInputs(api.db, first?.id ?? 0)),
+      haBindings: undefined,
+    });
+    expect(traced.routers.map((r) => [r.id, r.ha])).toEqual([[router.id, undefined]]);
   });
 
   it("shows what each node reported, and unknown for a node whose agent is gone", async () => {
