@@ -54,7 +54,14 @@ export type TopoRouter = {
   host?: string | null;
   /** Why it is not ACTIVE (a member reads the agent's words only for a router waiting for a network node). */
   status_message?: string | null;
+  /** Neutron's L3 HA: on two network nodes, one active. Absent: not known (generated topologies). */
+  ha?: boolean;
+  /** An HA router's nodes and what each is for it (admins only: null for others, and for a legacy router). */
+  ha_state?: TopoHaState[] | null;
 };
+
+/** What a network node is for an HA router; "unknown" while its agent is gone. */
+export type TopoHaState = { host: string; ha_state: "active" | "standby" | "fault" | "unknown" };
 
 export type TopoInstance = {
   id: string;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { addCrud, formatOption, run } from "../command";
 import { integer } from "../options";
-import { type Format, field, printOne } from "../output";
+import { type Format, field, printList, printOne } from "../output";
 
 export function networkCommands(program: Command): void {
   const network = addCrud(program.command("network").description("Networks"), "network", {
@@ -70,4 +70,30 @@ export function networkCommands(program: Command): void {
         });
       }),
     );
+
+  network
+    .command("agent")
+    .description("Network agents")
+    .command("list")
+    .description("The L3 agents hosting a router (--long: each one's HA state)")
+    .requiredOption("--router <router>", "the router they host")
+    .option("--long", "list more columns (HA State)")
+    .addOption(formatOption())
+    .action(
+      run(async (client, o) => {
+        const columns = [...L3_AGENT_COLUMNS, ...(o.long ? [field("HA State", "ha_state")] : [])];
+        printList(await client.router.l3Agents.query({ id: o.router }), columns, o.format as Format);
+      }),
+    );
 }
+
+/** `openstack network agent list`'s columns. */
+const L3_AGENT_COLUMNS = [
+  field("ID", "id"),
+  field("Agent Type", "agent_type"),
+  field("Host", "host"),
+  field("Availability Zone", "availability_zone"),
+  field("Alive", "alive"),
+  field("State", "admin_state_up"),
+  field("Binary", "binary"),
+];

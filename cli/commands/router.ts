@@ -54,6 +54,8 @@ export function routerCommands(program: Command): void {
     .option("--project <project>", "owning project")
     .option("--disable", "create administratively down")
     .option("--host <host>", "the network node to put it on (default: the live one with the fewest routers)")
+    .option("--ha", "highly available: on two network nodes, VRRP choosing the active one (admins)")
+    .option("--no-ha", "a legacy router on one network node (default)")
     .action(
       run(async (client, name: string, o) => {
         const created = await client.router.create.mutate({
@@ -62,6 +64,7 @@ export function routerCommands(program: Command): void {
           admin_state_up: o.disable !== true,
           external_gateway_info: gatewayInfo(o),
           host: o.host,
+          ha: o.ha === true,
         });
         printOne(created, o.format as Format);
       }),
@@ -75,6 +78,8 @@ export function routerCommands(program: Command): void {
     .option("--enable", "administratively up")
     .option("--disable", "administratively down")
     .option("--host <host>", "move it to this network node (its ports and addresses go with it)")
+    .option("--ha", "make it highly available (admins; the router must be disabled first)")
+    .option("--no-ha", "make it a legacy router (admins; the router must be disabled first)")
     .action(
       run(async (client, id: string, o) => {
         let routes: Route[] | undefined;
@@ -94,6 +99,7 @@ export function routerCommands(program: Command): void {
           external_gateway_info: gatewayInfo(o),
           routes,
           host: o.host,
+          ha: o.ha as boolean | undefined,
         });
       }),
     );

@@ -66,7 +66,12 @@ export const teardown = (stops: Stops) => async () => {
 };
 
 /** An agent the stack dials: where it listens and the arguments it was started with (its host, OVS, prefix). */
-type StackAgent = { url: string; args: string[] };
+type StackAgent = {
+  url: string;
+  args: string[];
+  /** Stops the agent's process (SIGTERM: the dataplane it made stays up, as a dead agent's does). */
+  stop: () => Promise<void>;
+};
 
 /**
  * Starts agent/main.ts with `args` listening on a free port; its stop (SIGTERM, then `--cleanup` removing what
@@ -89,13 +94,14 @@ async function spawnAgent(args: string[], tokenFile: string, metadataPort: numbe
     ],
     { stdio: ["ignore", process.env.NETLENS_STACK_LOG ? process.stderr : "ignore", "inherit"] },
   );
-  stops.push(async () => {
+  const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     await exited;
-  });
-  return { url: `http://127.0.0.1:${port}`, args };
+  };
+  stops.push(stop);
+  return { url: `http://127.0.0.1:${port}`, args, stop };
 }
 
 /** The arguments every stack agent shares: its namespace and chain prefixes, and its log level. */
@@ -168,7 +174,12 @@ export async function startStack() {
 
 export type LabStack = Awaited<ReturnType<typeof startLabStack>>;
 /** A lab host of the stack: the lab's host and what its agent was given. */
-export type LabStackHost = LabHost & { role: "network" | "compute"; prefix: string; url: string };
+export type LabStackHost = LabHost & {
+  role: "network" | "compute";
+  prefix: string;
+  url: string;
+  stopAgent: StackAgent["stop"];
+};
 
 /**
  * The stack over lab hosts `names` (a name starting with `network` is a network node, any other a compute host;
@@ -222,7 +233,7 @@ export async function startLabStack(names: string[], publicBridges: Readonly<Rec
         metadataPort,
         stops,
       );
-      hosts.push({ ...host, role, prefix, url: agent.url });
+      hosts.push({ ...host, role, prefix, url: agent.url, stopAgent: agent.stop });
     }
     const served = await serveStack({ agents: hosts, tokenFile, metadataPort, stops });
     return { ...served, chainPrefix: `t${tag}`, lab, hosts, stop };
@@ -335,5 +346,36 @@ async function serveStack(o: {
     return result.stdout;
   };
 
-  return { url, restUrl: rest.url, api, inspection, cli, cliAs, cliJson, cliOk };
+  /** An external flat network on `public` and its subnet `<name>-sub` (no DHCP): where floating IPs come from. */
+  const externalNetwork = async (
+    name: string,
+    subnet: { cidr: string; gateway: string; pool: { start: string; end: string } },
+  ) => {
+    await cliOk(
+      "network",
+      "create",
+      name,
+      "--external",
+      "--provider-network-type",
+      "flat",
+      "--provider-physical-network",
+      "public",
+    );
+    await cliOk(
+      "subnet",
+      "create",
+      `${name}-sub`,
+      "--network",
+      name,
+      "--subnet-range",
+      subnet.cidr,
+      "--gateway",
+      subnet.gateway,
+      "--allocation-pool",
+      `start=${subnet.pool.start},end=${subnet.pool.end}`,
+      "--no-dhcp",
+    );
+  };
+
+  return { url, restUrl: rest.url, api, inspection, cli, cliAs, cliJson, cliOk, externalNetwork };
 }

@@ -1,7 +1,7 @@
 // From the topology data to React Flow's nodes and edges, without positions (layout.ts adds them). Pure: the
 // same topology gives equal nodes, which is what lets `reuseUnchanged` keep unchanged node objects identical.
 import type { Edge, Node } from "@xyflow/react";
-import type { TopoBinding, TopoDhcpPort, TopoFloatingIp, Topology } from "./model";
+import type { TopoBinding, TopoDhcpPort, TopoFloatingIp, TopoHaState, Topology } from "./model";
 
 type Common = { id: string; name: string; status: string; adminStateUp: boolean; projectId: string };
 
@@ -40,6 +40,10 @@ export type RouterData = Common & {
   waiting: string | null;
   /** The host its namespace is on; null: not known, or not for this viewer. */
   host: string | null;
+  /** Neutron's L3 HA router. */
+  ha: boolean;
+  /** An HA router's nodes, the active one first; empty: not known, or not for this viewer (hosts are for admins). */
+  haHosts: TopoHaState[];
 };
 export type InstanceData = Common & {
   ip: string | null;
@@ -111,15 +115,21 @@ export function nodeHeight(node: TopologyNode): number {
             (node.data.instanceCount > 0 ? 1 : 0))
       );
     case "router":
-      // +1 line for its host, where the viewer may see it.
+      // +1 line for its host (an HA router: one per node), where the viewer may see it.
       return (
-        62 +
-        LINE * (node.data.routes.length + node.data.floatingIps.length + (node.data.host !== null ? 1 : 0))
+        62 + LINE * (node.data.routes.length + node.data.floatingIps.length + routerHostLines(node.data))
       );
     case "instance":
       return 52 + 18 * node.data.floatingIps.length;
   }
 }
+
+/** The lines a router's card gives its hosts: an HA router's nodes, or the one host where the viewer sees it. */
+export const routerHostLines = (data: RouterData) =>
+  data.haHosts.length > 0 ? data.haHosts.length : data.host !== null ? 1 : 0;
+
+/** The active node first, then standby, then the others. */
+const haOrder = (s: TopoHaState) => ["active", "standby", "fault", "unknown"].indexOf(s.ha_state);
 
 /** Adds `value` to the list under `key` (in place: a big router's thousand floating IPs stay linear). */
 export function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -243,6 +253,8 @@ export function buildGraph(
         floatingIps: fips,
         waiting: (r.host ?? null) === null && r.status === "PENDING" ? (r.status_message ?? null) : null,
         host: r.host ?? null,
+        ha: r.ha ?? false,
+        haHosts: [...(r.ha_state ?? [])].sort((a, b) => haOrder(a) - haOrder(b)),
       },
     });
     if (r.gateway && networkIds.has(r.gateway.network_id)) {

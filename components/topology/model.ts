@@ -9,6 +9,7 @@ export type {
   TopoBinding,
   TopoDhcpPort,
   TopoFloatingIp,
+  TopoHaState,
   TopoInstance,
   Topology,
   TopoNetwork,

@@ -215,7 +215,7 @@ const NetworkNodeView = memo(function NetworkNodeView({ data, selected }: NodePr
 const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProps<RouterNode>) {
   const snat = data.snat === null ? "no gateway" : data.snat ? "SNAT on" : "SNAT off";
   return (
-    <Card kind="router" {...data} selected={selected} subtitle={`router · ${snat}`}>
+    <Card kind="router" {...data} selected={selected} subtitle={`router${data.ha ? " · HA" : ""} · ${snat}`}>
       {data.waiting === null ? null : (
         <div
           className="truncate text-[var(--color-state-pending)]"
@@ -225,8 +225,18 @@ const RouterNodeView = memo(function RouterNodeView({ data, selected }: NodeProp
           ⏳ {data.waiting}
         </div>
       )}
-      {/* Hosts are for admins: a member's topology has none. */}
-      {data.host !== null ? (
+      {/* Hosts are for admins: a member's topology has none. An HA router's nodes, the active one first. */}
+      {data.haHosts.map((h) => (
+        <div
+          key={h.host}
+          className={`truncate ${h.ha_state === "active" ? "" : "text-[var(--muted)]"}`}
+          data-testid="node-ha-host"
+          data-ha-state={h.ha_state}
+        >
+          {h.ha_state === "active" ? "●" : "○"} {h.ha_state} on {h.host}
+        </div>
+      ))}
+      {data.haHosts.length === 0 && data.host !== null ? (
         <div className="truncate text-[var(--muted)]" data-testid="node-host">
           on {data.host}
         </div>

@@ -16,6 +16,7 @@ import { useTRPC } from "../trpc/provider";
 import { Button } from "../ui/controls";
 import { useToast } from "../ui/toast";
 import type { TopologyNode } from "./graph";
+import type { TopoHaState } from "./model";
 import { RelatedItem, RelatedList } from "./related";
 
 function useShow(node: TopologyNode) {
@@ -223,6 +224,27 @@ function InstanceActions({ node }: { node: Extract<TopologyNode, { type: "instan
   );
 }
 
+/**
+ * An HA router: that it is one, and (admins) which network node is active and which standby, as `openstack
+ * network agent list --router R --long` says in its HA State column.
+ */
+function HaHosts({ hosts }: { hosts: TopoHaState[] }) {
+  return (
+    <div className="text-sm" data-testid="panel-ha">
+      <span className="text-[var(--muted)]">High availability</span> VRRP on two network nodes
+      {hosts.length > 0 ? (
+        <ul>
+          {hosts.map((h) => (
+            <li key={h.host} data-testid="panel-ha-host" data-ha-state={h.ha_state}>
+              <span className="text-[var(--muted)]">{h.ha_state}</span> {h.host}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
 /** What the host has for an instance: its port is only known once the server answered. */
 function InstanceHost({ node }: { node: Extract<TopologyNode, { type: "instance" }> }) {
   const trpc = useTRPC();
@@ -259,11 +281,14 @@ export function SidePanel({ node, onClose }: { node: TopologyNode; onClose: () =
           ✕
         </button>
       </div>
-      {(node.type === "router" || node.type === "instance") && node.data.host !== null ? (
-        <p className="text-sm" data-testid="panel-host">
-          <span className="text-[var(--muted)]">Host</span> {node.data.host}
-        </p>
-      ) : null}
+      {node.type === "router" && node.data.ha ? <HaHosts hosts={node.data.haHosts} /> : null}
+      {(node.type === "router" && node.data.haHosts.length === 0) || node.type === "instance"
+        ? node.data.host !== null && (
+            <p className="text-sm" data-testid="panel-host">
+              <span className="text-[var(--muted)]">Host</span> {node.data.host}
+            </p>
+          )
+        : null}
       {node.type === "network" || node.type === "external" ? <NetworkActions node={node} /> : null}
       {node.type === "router" ? <RouterActions node={node} /> : null}
       {node.type === "instance" ? <InstanceActions node={node} /> : null}

@@ -18,6 +18,8 @@ export const routerCreate = z.object({
   external_gateway_info: externalGatewayInfo.optional(),
   /** The network node to put it on (admins); default: the live one with the fewest routers. */
   host: scheduledHost.optional(),
+  /** Neutron's L3 HA (admins): on two network nodes, VRRP choosing which one holds its addresses. */
+  ha: z.boolean().default(false),
 });
 
 export const routerUpdate = z.object({
@@ -30,6 +32,8 @@ export const routerUpdate = z.object({
   routes: z.array(routerRoute).optional(),
   /** Moves it to this network node (admins), as `openstack network agent add router` does. */
   host: scheduledHost.optional(),
+  /** Makes it HA or legacy (admins); as in Neutron, only while it is administratively down. */
+  ha: z.boolean().optional(),
 });
 
 /** add_router_interface / remove_router_interface: exactly one of subnet_id or port_id. */

@@ -9,6 +9,7 @@ import type {
   IntentPortElsewhere,
   IntentPortForwarding,
   IntentRouter,
+  IntentRouterHa,
   IntentUplink,
 } from "../../agent/contract/intent";
 import { prefixlenOf } from "../../lib/ip";
@@ -25,7 +26,7 @@ import type {
 import { uplinkSubnet } from "../domain/topology";
 import { compileDhcp } from "./dhcp-intent";
 import { compileFirewall, type SecurityInputs } from "./firewall-intent";
-import { type PeerHost, placedHere, severalHosts, uplinkHere } from "./placement";
+import { type HaBinding, type PeerHost, placedHere, severalHosts, uplinkHere } from "./placement";
 import { compileTunnels } from "./tunnels";
 
 export type IntentInputs = {
@@ -44,6 +45,11 @@ export type IntentInputs = {
   instances: InstanceRow[];
   /** Security groups and port security; absent: the intent carries no firewall (nothing is filtered). */
   security?: SecurityInputs;
+  /**
+   * HA routers' nodes and their HA ports. Absent: a compiler that does not read them (the packet trace), which
+   * pictures an HA router as a legacy one on its first node.
+   */
+  haBindings?: HaBinding[];
 };
 
 type CompiledPortForwarding = Omit<PortForwardingRow, "description" | "createdAt" | "updatedAt">;
@@ -89,9 +95,22 @@ export function compileIntent(input: CompileInputs): HostIntent {
     };
   };
   const portById = new Map(input.ports.map((p) => [p.id, p]));
+  /** What makes the router HA on this node: its VRRP id and this node's HA port. */
+  const haOf = (router: CompileInputs["routers"][number]): { ha?: IntentRouterHa } => {
+    const haPort = address(portById.get(haPortHere.get(router.id) ?? ""));
+    return router.ha && router.haVrId !== null && haPort
+      ? { ha: { vr_id: router.haVrId, ha_port: haPort.fields } }
+      : {};
+  };
 
+  // An HA router is on each of its nodes, with this node's own HA port; a legacy one on its host.
+  const haPortHere = new Map(
+    (input.haBindings ?? []).flatMap((b) => (b.host === input.host ? [[b.routerId, b.portId]] : [])),
+  );
   const routers: IntentRouter[] = input.routers
-    .filter((r) => placedHere(input, r.host))
+    .filter((r) =>
+      r.ha && input.haBindings !== undefined ? haPortHere.has(r.id) : placedHere(input, r.host),
+    )
     .map((router) => {
       const gateway = address(router.gwPortId ? portById.get(router.gwPortId) : undefined);
       const interfaces = input.ports
@@ -141,6 +160,7 @@ export function compileIntent(input: CompileInputs): HostIntent {
         routes: router.routes,
         floating_ips: floating,
         port_forwardings: portForwardings,
+        ...haOf(router),
       };
     });
 

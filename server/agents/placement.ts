@@ -31,6 +31,16 @@ export type Placement = {
 /** Several hosts are known: placement matters and tunnels join them. */
 export const severalHosts = (p: Placement) => (p.hosts?.length ?? 0) > 1;
 
+/** An HA router's node and its port on the HA network there (Neutron's ha_router_agent_port_bindings). */
+export type HaBinding = { routerId: string; host: string; portId: string };
+
+/** PURE: per HA router, the nodes it runs on. */
+export function haRouterHosts(bindings: readonly HaBinding[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const b of bindings) out.set(b.routerId, [...(out.get(b.routerId) ?? []), b.host]);
+  return out;
+}
+
 /** Whether a row placed on `rowHost` (null or "": not placed yet) is this host's. */
 export function placedHere(p: Placement, rowHost: string | null): boolean {
   if (rowHost === null || rowHost === "") return !severalHosts(p);

@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import {
   agents,
   floatingIps,
+  haRouterAgentPortBindings,
   instances,
   ipAllocations,
   networks,
@@ -37,6 +38,13 @@ export async function loadIntentInputs(db: Db, agentId: number): Promise<IntentI
         floatingIps: await tx.select().from(floatingIps).orderBy(asc(floatingIps.createdAt)),
         portForwardings: await tx.select().from(portForwardings).orderBy(asc(portForwardings.createdAt)),
         instances: await tx.select().from(instances).orderBy(asc(instances.createdAt)),
+        haBindings: await tx
+          .select({
+            routerId: haRouterAgentPortBindings.routerId,
+            host: haRouterAgentPortBindings.host,
+            portId: haRouterAgentPortBindings.portId,
+          })
+          .from(haRouterAgentPortBindings),
         security: {
           ports: portRows,
           portGroups: await tx.select().from(portSecurityGroups),

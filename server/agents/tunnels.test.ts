@@ -14,11 +14,18 @@ const peer = (host: string, local_ip: string | null): PeerHost => ({
   local_ip,
   bridge_mappings: null,
 });
-const port = (id: string, networkId: string, hostId: string, deviceOwner = "compute:nova") => ({
+const port = (
+  id: string,
+  networkId: string,
+  hostId: string,
+  deviceOwner = "compute:nova",
+  deviceId = "",
+) => ({
   id,
   networkId,
   hostId,
   deviceOwner,
+  deviceId,
   macAddress: `fa:16:3e:00:00:${id}`,
 });
 
@@ -81,5 +88,36 @@ describe("compileTunnels", () => {
   it("gives nothing with one host, or to a host with no tunnel address", () => {
     expect(compileTunnels(inputs("a", [peer("a", "192.0.2.1")]))).toEqual([]);
     expect(compileTunnels(inputs("d", hosts))).toEqual([]);
+  });
+
+  it("puts an HA router's ports on each of its nodes, reached by flooding: VRRP moves their MAC", () => {
+    const router = "00000000-0000-4000-8000-0000000000r1";
+    const ha: TunnelInputs = {
+      host: "c",
+      hosts: [peer("a", "192.0.2.1"), peer("b", "192.0.2.2"), peer("c", "192.0.2.3")],
+      networks: [{ id: NET_A, networkType: "vxlan", segmentationId: 100 }],
+      // The interface's binding:host_id is the router's first node; it is on the second as well.
+      ports: [port("01", NET_A, "a", "network:router_interface", router), port("02", NET_A, "c")],
+      allocations: [
+        { portId: "01", ipAddress: "10.0.0.1" },
+        { portId: "02", ipAddress: "10.0.0.2" },
+      ],
+      haBindings: [
+        { routerId: router, host: "a", portId: "h1" },
+        { routerId: router, host: "b", portId: "h2" },
+      ],
+    };
+    expect(compileTunnels(ha)).toEqual([
+      { network_id: NET_A, segmentation_id: 100, remote_ips: ["192.0.2.1", "192.0.2.2"], remote_ports: [] },
+    ]);
+    // The second node has the network (its copy of the interface is there): to the instance's host and the other.
+    expect(compileTunnels({ ...ha, host: "b" })).toEqual([
+      {
+        network_id: NET_A,
+        segmentation_id: 100,
+        remote_ips: ["192.0.2.1", "192.0.2.3"],
+        remote_ports: [{ mac_address: "fa:16:3e:00:00:02", ip_address: "10.0.0.2", remote_ip: "192.0.2.3" }],
+      },
+    ]);
   });
 });

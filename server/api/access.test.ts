@@ -72,6 +72,7 @@ const access: Record<string, { who: Who; input?: (f: Fixture) => unknown; admin?
   "router.create": { who: "admin", input: () => ({ name: "walk-router" }) },
   "router.update": { who: "admin", input: () => ({ id: "router-a", name: "renamed" }) },
   "router.delete": { who: "admin", input: () => ({ id: "spare-router-a" }) },
+  "router.l3Agents": { who: "admin", input: () => ({ id: "router-a" }) },
   "router.addInterface": {
     who: "admin",
     input: () => ({ id: "spare-router-a", subnet_id: "spare-subnet-a" }),

@@ -160,10 +160,68 @@ export const routers = pgTable("routers", {
    * to take it (with one host: until that host's agent first answers).
    */
   host: text("host"),
+  /**
+   * Neutron's L3 HA: its namespace on two network nodes, keepalived (VRRP) choosing which one holds its addresses.
+   * `host` is then the first of them; ha_router_agent_port_bindings lists both.
+   */
+  ha: boolean("ha").notNull().default(false),
+  /** The VRRP virtual router id of an HA router (Neutron's ha_vr_id), one of its project's HA network's. */
+  haVrId: integer("ha_vr_id"),
   ...realised(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Neutron's ha_router_networks: the network a project's HA routers run VRRP over, made with its first HA router
+ * and removed with its last. Hidden from the project's members, as Neutron hides it (no tenant owns it there).
+ */
+export const haRouterNetworks = pgTable("ha_router_networks", {
+  projectId: uuid("project_id")
+    .primaryKey()
+    .references(() => projects.id, { onDelete: "restrict" }),
+  networkId: uuid("network_id")
+    .notNull()
+    .unique()
+    .references(() => networks.id, { onDelete: "cascade" }),
+});
+
+/** Neutron's ha_router_vrid_allocations: the VRRP ids taken on an HA network, one per HA router (1..254). */
+export const haRouterVridAllocations = pgTable(
+  "ha_router_vrid_allocations",
+  {
+    networkId: uuid("network_id")
+      .notNull()
+      .references(() => networks.id, { onDelete: "cascade" }),
+    vrId: integer("vr_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "ha_router_vrid_allocations_network_vr_id", columns: [t.networkId, t.vrId] }),
+    check("ha_router_vrid_allocations_vr_id_range", sql`${t.vrId} BETWEEN 1 AND 254`),
+  ],
+);
+
+/** What a node last reported for an HA router (Neutron's ha_state). */
+export type HaBindingState = "active" | "standby" | "fault" | "unknown";
+
+/**
+ * Neutron's ha_router_agent_port_bindings: an HA router's port on its project's HA network on each node that runs
+ * it, and what that node last reported (active, standby).
+ */
+export const haRouterAgentPortBindings = pgTable(
+  "ha_router_agent_port_bindings",
+  {
+    portId: uuid("port_id")
+      .primaryKey()
+      .references(() => ports.id, { onDelete: "cascade" }),
+    routerId: uuid("router_id")
+      .notNull()
+      .references(() => routers.id, { onDelete: "cascade" }),
+    host: text("host").notNull(),
+    state: text("state").$type<HaBindingState>().notNull().default("standby"),
+  },
+  (t) => [uniqueIndex("ha_router_agent_port_bindings_router_host").on(t.routerId, t.host)],
+);
 
 /** Neutron's routerports: which ports are a router's interfaces. RESTRICT keeps a router with interfaces. */
 export const routerPorts = pgTable("router_ports", {
@@ -501,6 +559,7 @@ export type PortRow = typeof ports.$inferSelect;
 export type AllocationRow = typeof ipAllocations.$inferSelect;
 export type RouterRow = typeof routers.$inferSelect;
 export type RouterPortRow = typeof routerPorts.$inferSelect;
+export type HaBindingRow = typeof haRouterAgentPortBindings.$inferSelect;
 export type FloatingIpRow = typeof floatingIps.$inferSelect;
 export type PortForwardingRow = typeof portForwardings.$inferSelect;
 export type SecurityGroupRow = typeof securityGroups.$inferSelect;

@@ -1,7 +1,14 @@
 // Host agents as the model sees them: what they told about themselves (`info`) and how far they applied.
-import { asc, count, isNotNull } from "drizzle-orm";
+import { and, asc, count, eq, isNotNull } from "drizzle-orm";
 import type { Executor } from "../db/client";
-import { type AgentRow, agents, instances, type NetworkRow, routers } from "../db/schema";
+import {
+  type AgentRow,
+  agents,
+  haRouterAgentPortBindings,
+  instances,
+  type NetworkRow,
+  routers,
+} from "../db/schema";
 import { badRequest } from "./errors";
 
 /** An agent not heard from for this long is shown offline (the dispatcher checks in more often). */
@@ -49,15 +56,22 @@ export async function listHosts(ex: Executor): Promise<HostView[]> {
 export const loadMap = (rows: { host: string | null; n: number }[]) =>
   new Map(rows.flatMap((r) => (r.host === null ? [] : [[r.host, r.n] as const])));
 
-/** Routers per host: what the L3 scheduler weighs. */
-export const routerLoad = async (ex: Executor) =>
-  loadMap(
+/** Routers per host: what the L3 scheduler weighs. An HA router counts on each of its nodes. */
+export async function routerLoad(ex: Executor): Promise<Map<string, number>> {
+  const legacy = loadMap(
     await ex
       .select({ host: routers.host, n: count() })
       .from(routers)
-      .where(isNotNull(routers.host))
+      .where(and(isNotNull(routers.host), eq(routers.ha, false)))
       .groupBy(routers.host),
   );
+  const ha = await ex
+    .select({ host: haRouterAgentPortBindings.host, n: count() })
+    .from(haRouterAgentPortBindings)
+    .groupBy(haRouterAgentPortBindings.host);
+  for (const { host, n } of ha) legacy.set(host, (legacy.get(host) ?? 0) + n);
+  return legacy;
+}
 
 /** Lab instances per host: what the compute scheduler weighs. */
 export const instanceLoad = async (ex: Executor) =>

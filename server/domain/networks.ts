@@ -7,6 +7,7 @@ import type { Executor } from "../db/client";
 import { type NetworkRow, networks, ports, type SubnetRow, subnets } from "../db/schema";
 import { removeDhcpPorts } from "./dhcp";
 import { badRequest, conflict } from "./errors";
+import { hiddenHaNetwork, notHaNetwork } from "./haHidden";
 import { knownAgents } from "./hosts";
 import { checkMtu, type MtuSettings, maxMtu } from "./mtu";
 import { owningProject, projectSpec } from "./projects";
@@ -17,9 +18,10 @@ import { type Actor, pending, type Tx } from "./tx";
 const VLAN_MAX = 4094;
 const VXLAN_MAX = 16_777_215;
 
-/** Tenants also see shared and external networks (read-only), as in Neutron. */
-const visible = (row: NetworkRow, actor: Actor) =>
-  ownedBy(actor, row.projectId) || row.shared || row.routerExternal;
+/** Tenants also see shared and external networks (read-only), as in Neutron; never their HA network. */
+const visible = async (row: NetworkRow, actor: Actor, ex: Executor) =>
+  (ownedBy(actor, row.projectId) || row.shared || row.routerExternal) &&
+  !(await hiddenHaNetwork(ex, actor, row.id));
 
 export const networkSpec: RefSpec<NetworkRow> = {
   label: "Network",
@@ -95,6 +97,8 @@ export async function listNetworks(
     );
     if (mine) where.push(mine);
   }
+  const notHa = notHaNetwork(actor, networks.id);
+  if (notHa) where.push(notHa);
   const rows = await ex
     .select()
     .from(networks)

@@ -23,6 +23,7 @@ import {
 } from "../db/schema";
 import { checkReach, type Reach } from "./bridge-mappings";
 import { badRequest, conflict, notFound } from "./errors";
+import { HA_INTERFACE, notHaPort } from "./haHidden";
 import { knownAgents } from "./hosts";
 import { type AddressHolder, type AddressRequest, allocate, subnetsOfNetwork } from "./ipam";
 import { randomMac } from "./mac";
@@ -39,7 +40,9 @@ export const portSpec: RefSpec<PortRow> = {
   plural: "ports",
   byId: async (ex, id) => (await ex.select().from(ports).where(eq(ports.id, id)))[0],
   byName: (ex, name) => ex.select().from(ports).where(eq(ports.name, name)),
-  visible: (row, actor) => ownedBy(actor, row.projectId),
+  // Members never see their routers' HA ports (Neutron gives those no tenant).
+  visible: (row, actor) =>
+    ownedBy(actor, row.projectId) && (actor.role === "admin" || row.deviceOwner !== HA_INTERFACE),
 };
 
 type FixedIp = { subnet_id: string; ip_address: string };
@@ -153,7 +156,10 @@ async function listed(
   actor: Actor,
   filter: z.infer<typeof portList>,
 ): Promise<SQL | undefined> {
-  const where: (SQL | undefined)[] = [ownedScope(actor, ports.projectId)];
+  const where: (SQL | undefined)[] = [
+    ownedScope(actor, ports.projectId),
+    notHaPort(actor, ports.deviceOwner),
+  ];
   if (filter?.project_id) {
     where.push(eq(ports.projectId, (await resolveRef(ex, actor, projectSpec, filter.project_id)).id));
   }

@@ -15,7 +15,8 @@ export type RefSpec<T> = {
   notFoundType?: string;
   byId(ex: Executor, id: string): Promise<T | undefined>;
   byName(ex: Executor, name: string): Promise<T[]>;
-  visible(row: T, actor: Actor): boolean;
+  /** Whether the actor sees the row; `ex` for a rule that reads more than the row (members and HA networks). */
+  visible(row: T, actor: Actor, ex: Executor): boolean | Promise<boolean>;
 };
 
 const uuid = z.uuid();
@@ -25,9 +26,10 @@ export async function resolveRef<T>(ex: Executor, actor: Actor, spec: RefSpec<T>
   // IDs first, as the openstack CLI does; a name that happens to look like an ID still resolves by name.
   if (isUuid(ref)) {
     const row = await spec.byId(ex, ref);
-    if (row && spec.visible(row, actor)) return row;
+    if (row && (await spec.visible(row, actor, ex))) return row;
   }
-  const rows = (await spec.byName(ex, ref)).filter((row) => spec.visible(row, actor));
+  const rows: T[] = [];
+  for (const row of await spec.byName(ex, ref)) if (await spec.visible(row, actor, ex)) rows.push(row);
   const [only, ...others] = rows;
   if (!only)
     throw notFound(

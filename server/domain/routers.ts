@@ -25,12 +25,14 @@ import {
 } from "../db/schema";
 import { checkReach } from "./bridge-mappings";
 import { badRequest, conflict, notFound } from "./errors";
+import { type HaHostState, haHostsOf, haStatesOf, makeHa, unmakeHa } from "./ha";
 import { checkBridgeMappings } from "./hosts";
+import { defaultMtuSettings, type MtuSettings } from "./mtu";
 import { networkSpec } from "./networks";
 import { addPort, allocationsOf, portSpec, removePort } from "./ports";
 import { owningProject, projectSpec } from "./projects";
 import { hostFieldsFor, label, ownedBy, ownedScope, type RefSpec, resolveRef } from "./refs";
-import { networkOfPort, placeRouter, routerHost, waitingMessage } from "./scheduler";
+import { haRouterHosts, networkOfPort, placeRouter, routerHost, waitingMessage } from "./scheduler";
 import { subnetSpec } from "./subnets";
 import { type Actor, pending, type Tx } from "./tx";
 
@@ -45,7 +47,7 @@ const routerSpec: RefSpec<RouterRow> = {
   visible: (row, actor) => ownedBy(actor, row.projectId),
 };
 
-type RouterParts = { ports: PortRow[]; allocations: AllocationRow[] };
+type RouterParts = { ports: PortRow[]; allocations: AllocationRow[]; haStates?: HaHostState[] };
 
 function routerView(row: RouterRow, parts: RouterParts) {
   const fixedIps = (portId: string) =>
@@ -73,6 +75,10 @@ function routerView(row: RouterRow, parts: RouterParts) {
     interfaces: interfaces.flatMap((p) => fixedIps(p.id).map((f) => ({ port_id: p.id, ...f }))),
     /** The network node its namespace is on (admins only; null: waiting for one, see status_message). */
     host: row.host,
+    /** Neutron's L3 HA: on two network nodes, one active (holding its addresses), the other standby. */
+    ha: row.ha,
+    /** An HA router's nodes and what each is for it (admins only; null for a legacy router). */
+    ha_state: parts.haStates ?? null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
@@ -91,15 +97,17 @@ async function views(ex: Executor, actor: Actor, rows: RouterRow[]): Promise<Rou
     ex,
     owned.map((p) => p.id),
   );
+  const haStates = await haStatesOf(
+    ex,
+    rows.filter((r) => r.ha).map((r) => r.id),
+  );
   return rows.map((row) => {
-    const view = routerView(row, { ports: owned, allocations });
+    const view = routerView(row, { ports: owned, allocations, haStates: haStates.get(row.id) });
     // Waiting for a network node is no failure on a host: members read why, as admins do.
     const waiting = row.host === null && row.status === "PENDING";
-    return hostFieldsFor(
-      actor,
-      view,
-      waiting ? { host: null, status_message: view.status_message } : { host: null },
-    );
+    // Which node is active names hosts: members see that it is HA, not where.
+    const hidden = { host: null, ha_state: null };
+    return hostFieldsFor(actor, view, waiting ? { ...hidden, status_message: view.status_message } : hidden);
   });
 }
 
@@ -192,7 +200,8 @@ async function setGateway(tx: Tx, router: RouterRow, info: GatewayInfo): Promise
     return;
   }
   if (current && sameNetwork) await clearGateway(tx, router);
-  await checkBridgeMappings(tx.db, network, router.host);
+  for (const host of router.ha ? await haHostsOf(tx.db, router.id) : [router.host])
+    await checkBridgeMappings(tx.db, network, host);
   const [networkSubnet] = await tx.db
     .select()
     .from(subnets)
@@ -248,12 +257,19 @@ async function checkRoutes(tx: Tx, router: RouterRow, routes: Route[]): Promise<
   }
 }
 
-export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>): Promise<RouterView> {
-  // A gateway given at once takes the router to a network node that maps its external network.
+export async function createRouter(
+  tx: Tx,
+  input: z.infer<typeof routerCreate>,
+  /** The HA network's MTU comes from these (only an HA router needs them). */
+  mtu: MtuSettings = defaultMtuSettings,
+): Promise<RouterView> {
+  if (input.ha && input.host !== undefined) throw haHostGiven();
+  // A gateway given at once takes the router to network nodes that map its external network.
   const gateway = input.external_gateway_info
     ? await resolveRef(tx.db, tx.actor, networkSpec, input.external_gateway_info.network_id)
     : null;
-  const host = await routerHost(tx.db, input.host, gateway);
+  const haHosts = input.ha ? await haRouterHosts(tx.db, gateway) : [];
+  const host = input.ha ? (haHosts[0] ?? null) : await routerHost(tx.db, input.host, gateway);
   const [router] = await tx.db
     .insert(routers)
     .values({
@@ -268,13 +284,43 @@ export async function createRouter(tx: Tx, input: z.infer<typeof routerCreate>):
   const waiting = await waitingMessage(tx.db, router, host);
   if (waiting !== null)
     await tx.db.update(routers).set({ statusMessage: waiting }).where(eq(routers.id, router.id));
-  if (input.external_gateway_info) await setGateway(tx, router, input.external_gateway_info);
+  if (input.ha) await makeHa(tx, router, haHosts, mtu);
+  if (input.external_gateway_info)
+    await setGateway(tx, { ...router, ha: input.ha }, input.external_gateway_info);
   tx.changed({ kind: "router", id: router.id, action: "create", project_id: router.projectId });
   return showRouter(tx.db, tx.actor, router.id);
 }
 
-export async function updateRouter(tx: Tx, input: z.infer<typeof routerUpdate>): Promise<RouterView> {
+const haHostGiven = () =>
+  badRequest("Bad router request: an HA router is scheduled on two network nodes; a host cannot be given.");
+
+/**
+ * Neutron's rule for making a router HA or legacy: only while it is down (its namespaces are rebuilt). To HA: the
+ * two least loaded network nodes, its ports going to the first; to legacy: it stays on the first.
+ */
+async function changeHa(tx: Tx, router: RouterRow, input: z.infer<typeof routerUpdate>, mtu: MtuSettings) {
+  if (router.adminStateUp || input.admin_state_up === true)
+    throw conflict(
+      "Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade.",
+    );
+  if (!input.ha) return unmakeHa(tx, router);
+  const hosts = await haRouterHosts(tx.db);
+  await placeRouter(tx, router, hosts[0] ?? null);
+  await makeHa(tx, router, hosts, mtu);
+}
+
+export async function updateRouter(
+  tx: Tx,
+  input: z.infer<typeof routerUpdate>,
+  mtu: MtuSettings,
+): Promise<RouterView> {
   let router = await resolveRef(tx.db, tx.actor, routerSpec, input.id);
+  if (input.ha !== undefined && input.ha !== router.ha) {
+    if (input.host !== undefined) throw haHostGiven();
+    await changeHa(tx, router, input, mtu);
+    router = await resolveRef(tx.db, tx.actor, routerSpec, router.id);
+  }
+  if (input.host !== undefined && router.ha) throw haHostGiven();
   if (input.host !== undefined && input.host !== router.host) {
     // Moved as Neutron's `network agent add router` does: the same ports and addresses, on the new node, which
     // must reach the gateway's physical network.
@@ -428,6 +474,7 @@ export async function deleteRouter(tx: Tx, ref: string): Promise<void> {
   if (interfaces.length > 0 || ownedPort)
     throw conflict(`Router ${label(router)} still has ports`, "RouterInUse");
   await clearGateway(tx, router);
+  if (router.ha) await unmakeHa(tx, router);
   await tx.db.delete(routers).where(eq(routers.id, router.id));
   tx.changed({ kind: "router", id: router.id, action: "delete", project_id: router.projectId });
 }

@@ -39,6 +39,19 @@ export function pickHost(candidates: readonly Candidate[], role: HostRole): stri
   return best?.host ?? null;
 }
 
+/**
+ * PURE: the `n` live candidates with the role and the fewest of what is being placed (ties: registration order),
+ * for a router on several nodes (L3 HA); fewer when fewer are live.
+ */
+export function pickHosts(candidates: readonly Candidate[], role: HostRole, n: number): string[] {
+  return candidates
+    .filter((c) => c.live && c.roles.includes(role))
+    .map((c, order) => ({ c, order }))
+    .sort((a, b) => a.c.load - b.c.load || a.order - b.order)
+    .slice(0, n)
+    .map(({ c }) => c.host);
+}
+
 type Known = AgentRow & { host: string };
 
 /** The known hosts as candidates; one that cannot bind a port on `network` takes no role for it. */
@@ -121,6 +134,25 @@ export async function instanceHost(
   const host = await leastLoaded(ex, "compute", await instanceLoad(ex), network);
   if (host === null) await checkReach(ex, network, "compute", null, what);
   return host;
+}
+
+/** How many network nodes an HA router runs on (Neutron's min_l3_agents_per_router). */
+export const HA_NODES = 2;
+
+/**
+ * Where a new HA router goes: the two live network nodes with the fewest routers (among those that map its
+ * gateway's physical network). Refused with fewer than two
+ * (Neutron's HANotEnoughAvailableAgents), before anything is written: an HA router on one node would be a legacy
+ * router that says it is not.
+ */
+export async function haRouterHosts(ex: Executor, gateway: Reach | null = null): Promise<string[]> {
+  const hosts = pickHosts(await hostsWithLoad(ex, await routerLoad(ex), gateway), "network", HA_NODES);
+  if (hosts.length < HA_NODES)
+    throw badRequest(
+      `Not enough l3 agents available to ensure HA. Minimum required ${HA_NODES}, available ${hosts.length}.`,
+      "HANotEnoughAvailableAgents",
+    );
+  return hosts;
 }
 
 /** The live host with `role` and the least of `loads` that can bind a port on `network`; null: none. */

@@ -6,6 +6,7 @@ import type { Executor } from "../db/client";
 import { instances, ipAllocations, networks, ports, type SubnetRow, subnets } from "../db/schema";
 import { releaseDhcpAddress, syncDhcpPort } from "./dhcp";
 import { conflict } from "./errors";
+import { hiddenHaNetwork, notHaNetwork } from "./haHidden";
 import { defaultGateway, defaultPools, validateGateway, validateHostRoutes, validatePools } from "./ipam";
 import { networkSpec } from "./networks";
 import { owningProject, projectSpec } from "./projects";
@@ -31,19 +32,24 @@ export const subnetSpec: RefSpec<VisibleSubnet> = {
   plural: "subnets",
   byId: async (ex, id) => (await withNetwork(ex, eq(subnets.id, id)))[0],
   byName: (ex, name) => withNetwork(ex, eq(subnets.name, name)),
-  visible: (row, actor) => ownedBy(actor, row.projectId) || row.networkShared || row.networkExternal,
+  visible: async (row, actor, ex) =>
+    (ownedBy(actor, row.projectId) || row.networkShared || row.networkExternal) &&
+    !(await hiddenHaNetwork(ex, actor, row.networkId)),
 };
 
 /** The SQL form of subnetSpec.visible for list queries; undefined = no restriction (admins). */
 export function visibleScope(actor: Actor): SQL | undefined {
   if (actor.role === "admin") return undefined;
-  return or(
-    ownedScope(actor, subnets.projectId),
-    inArray(
-      subnets.networkId,
-      // A plain subquery: drizzle builds it from the same executor as the outer query.
-      sql`(SELECT ${networks.id} FROM ${networks} WHERE ${networks.shared} OR ${networks.routerExternal})`,
+  return and(
+    or(
+      ownedScope(actor, subnets.projectId),
+      inArray(
+        subnets.networkId,
+        // A plain subquery: drizzle builds it from the same executor as the outer query.
+        sql`(SELECT ${networks.id} FROM ${networks} WHERE ${networks.shared} OR ${networks.routerExternal})`,
+      ),
     ),
+    notHaNetwork(actor, subnets.networkId),
   );
 }
 

@@ -5,6 +5,8 @@ import type { Subnet, TopoBinding, TopoDhcpPort, Topology, TopoPort } from "../.
 import type { Executor } from "../db/client";
 import { jsonRows, rowsFromJson } from "../db/json-rows";
 import { floatingIps, instances, ipAllocations, networks, ports, routers, subnets } from "../db/schema";
+import { type HaHostState, haStatesOf } from "./ha";
+import { notHaNetwork, notHaPort } from "./haHidden";
 import { MEMBER_STATUS_MESSAGE, ownedScope } from "./refs";
 import { visibleScope } from "./subnets";
 import type { Actor } from "./tx";
@@ -50,6 +52,7 @@ const ROUTER_KEYS = [
   "gwPortId",
   "enableSnat",
   "routes",
+  "ha",
 ] as const;
 const INSTANCE_KEYS = ["id", "name", "projectId", "status", "portId", "host"] as const;
 const FIP_KEYS = [
@@ -83,12 +86,17 @@ export async function readTopology(ex: Executor, actor: Actor): Promise<Topology
   );
   const networkScope = admin
     ? undefined
-    : or(
-        inArray(networks.projectId, [...actor.projectIds]),
-        eq(networks.shared, true),
-        eq(networks.routerExternal, true),
+    : and(
+        or(
+          inArray(networks.projectId, [...actor.projectIds]),
+          eq(networks.shared, true),
+          eq(networks.routerExternal, true),
+        ),
+        notHaNetwork(actor, networks.id),
       );
-  const portScope = admin ? undefined : or(ownedScope(actor, ports.projectId), routerPort);
+  const portScope = admin
+    ? undefined
+    : and(or(ownedScope(actor, ports.projectId), routerPort), notHaPort(actor, ports.deviceOwner));
   const one = async <T>(query: Promise<{ rows: T }[]>) => (await query)[0]?.rows ?? null;
   const [networkRows, subnetRows, portRows, addressRows, routerRows, instanceRows, fipRows] =
     await Promise.all([
@@ -164,6 +172,14 @@ export async function readTopology(ex: Executor, actor: Actor): Promise<Topology
       });
     }
   }
+  const routerList = rowsFromJson(routers, routerRows, ROUTER_KEYS);
+  // Which node is active names hosts: for admins only.
+  const haStates = admin
+    ? await haStatesOf(
+        ex,
+        routerList.filter((r) => r.ha).map((r) => r.id),
+      )
+    : new Map<string, HaHostState[]>();
   const subnetsOf = new Map<string, Subnet[]>();
   for (const s of rowsFromJson(subnets, subnetRows, SUBNET_KEYS)) {
     append(subnetsOf, s.networkId, { id: s.id, name: s.name, cidr: s.cidr, gateway_ip: s.gatewayIp });
@@ -184,7 +200,7 @@ export async function readTopology(ex: Executor, actor: Actor): Promise<Topology
       subnets: subnetsOf.get(n.id) ?? [],
       ...(dhcpOf.has(n.id) ? { dhcp: dhcpOf.get(n.id) } : {}),
     })),
-    routers: rowsFromJson(routers, routerRows, ROUTER_KEYS).map((r) => {
+    routers: routerList.map((r) => {
       const gw = r.gwPortId === null ? undefined : portsById.get(r.gwPortId);
       const interfaces = interfacesOf.get(r.id) ?? [];
       // Waiting for a network node is no failure on a host: members read why, as admins do (router.show).
@@ -202,6 +218,8 @@ export async function readTopology(ex: Executor, actor: Actor): Promise<Topology
         routes: r.routes,
         host: admin ? r.host : null,
         status_message: shown,
+        ha: r.ha,
+        ha_state: haStates.get(r.id) ?? null,
       };
     }),
     instances: rowsFromJson(instances, instanceRows, INSTANCE_KEYS).flatMap((i) => {

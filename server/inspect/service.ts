@@ -5,14 +5,15 @@
 import { EventEmitter, on } from "node:events";
 import type { Logger } from "pino";
 import type { SnapshotDeltaEvent } from "../../agent/contract/snapshot";
-import type { HostSnapshot, PluggedInterface } from "../../lib/host-snapshot";
+import type { HostSnapshot } from "../../lib/host-snapshot";
 import { recordBindings } from "../agents/bindings";
 import type { AgentClientOptions } from "../agents/client";
+import { forgetHaStates, haStatesIn, recordHaStates } from "../agents/ha-states";
 import { compileIntent } from "../agents/intent";
 import { loadIntentInputs } from "../agents/snapshot";
-import type { Db } from "../db/client";
+import type { Db, DbTx } from "../db/client";
 import { type AgentRow, agents } from "../db/schema";
-import type { EventBus } from "../events";
+import type { ChangeEvent, EventBus } from "../events";
 import { computeDrift, type DriftItem } from "./drift";
 import { HostRelay, type RelayEvent, type RelayStatus } from "./relay";
 
@@ -61,7 +62,7 @@ export class Inspection {
   #running: Promise<void> | undefined;
   #dirty = false;
   #closed = false;
-  #bindings: Promise<void> = Promise.resolve();
+  #recorded: Promise<void> = Promise.resolve();
 
   constructor(options: InspectionOptions) {
     this.#o = { ...options, settleMs: options.settleMs ?? 500 };
@@ -195,10 +196,13 @@ export class Inspection {
 
   #onRelay(event: RelayEvent): void {
     switch (event.type) {
-      case "status":
+      case "status": {
         this.#events.emit("event", { type: "status", status: event.status } satisfies InspectEvent);
         this.#o.bus.emit({ kind: "host", id: event.status.host ?? event.url, action: "status" });
+        const { host, online } = event.status;
+        if (host !== null && !online) this.#record(host, (tx) => forgetHaStates(tx, host));
         break;
+      }
       case "snapshot": {
         const out: InspectEvent =
           event.event.type === "full"
@@ -214,9 +218,13 @@ export class Inspection {
               }
             : { type: "delta", host: event.host, event: event.event };
         this.#events.emit("event", out);
-        const bindings =
-          event.event.type === "full" ? event.event.sections.bindings : event.event.changed.bindings;
-        if (bindings?.kind === "bindings") this.#recordBindings(event.host, bindings.interfaces);
+        const sections = event.event.type === "full" ? event.event.sections : event.event.changed;
+        const { host } = event;
+        const bindings = sections.bindings;
+        if (bindings?.kind === "bindings")
+          this.#record(host, (tx) => recordBindings(tx, host, bindings.interfaces));
+        const haStates = haStatesIn(sections);
+        if (haStates.size > 0) this.#record(host, (tx) => recordHaStates(tx, host, haStates));
         this.#schedule();
         break;
       }
@@ -227,14 +235,19 @@ export class Inspection {
     }
   }
 
-  /** One after the other, in the order the host reported them: the last report is what holds. */
-  #recordBindings(host: string, interfaces: PluggedInterface[]): void {
-    this.#bindings = this.#bindings
+  /**
+   * What a host reported, made true in the model (its workloads' bindings, its HA routers' states): one after
+   * the other, in the order the host reported them, so that the last report is what holds.
+   */
+  #record(host: string, work: (tx: DbTx) => Promise<ChangeEvent[]>): void {
+    this.#recorded = this.#recorded
       .then(async () => {
-        const events = await this.#o.db.transaction((tx) => recordBindings(tx, host, interfaces));
+        const events = await this.#o.db.transaction(work);
         for (const event of events) this.#o.bus.emit(event);
       })
-      .catch((error: unknown) => this.#o.logger.error({ err: error, host }, "recording bindings failed"));
+      .catch((error: unknown) =>
+        this.#o.logger.error({ err: error, host }, "recording the host's report failed"),
+      );
   }
 
   #schedule(delay = RECOMPUTE_DEBOUNCE_MS): void {

@@ -27,6 +27,7 @@ export const EXTENSIONS = [
     "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway",
   ),
   extension("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+  extension("l3-ha", "HA Router extension", "Adds HA capability to routers."),
   extension(
     "extraroute-atomic",
     "Atomically add/remove extra routes",

@@ -128,6 +128,7 @@ const routerAttributes = [
   "name",
   "admin_state_up",
   "status",
+  "ha",
 ] as const satisfies readonly (keyof RouterView)[];
 
 const floatingIpAttributes = [
@@ -408,6 +409,11 @@ export async function networking(call: RestCall, path: string[]): Promise<Respon
   }
   if (collection === "floatingips" && id !== undefined && action === "port_forwardings")
     return portForwardings(call, id, rest);
+  if (collection === "routers" && id !== undefined && action === "l3-agents" && rest.length === 0) {
+    if (call.req.method !== "GET")
+      throw new RestError(405, "HTTPMethodNotAllowed", `${call.req.method} is not allowed on l3-agents`);
+    return json(200, { agents: await call.caller.router.l3Agents({ id }) });
+  }
   const resource = byCollection.get(collection);
   if (!resource || rest.length > 0)
     throw new RestError(404, "HTTPNotFound", `The resource could not be found.`);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFixture, type Fixture } from "../api/fixture.testing";
 import { issueToken, PRUNE_BATCH } from "../auth/credentials";
 import { parseTrustedProxies } from "../auth/proxies";
-import { ports } from "../db/schema";
+import { agents, ports } from "../db/schema";
 import { MEMBER_STATUS_MESSAGE } from "../domain/refs";
 import { createTestApi, type TestApi, tableCounts } from "../testkit";
 import { serveRest } from "./serve";
@@ -909,5 +909,39 @@ describe("Nova v2.1 and the empty Glance", () => {
   it("answers an empty image list and needs a token for it", async () => {
     expect((await call("GET", "/image/v2/images", { token: alice })).body.images).toEqual([]);
     expect((await call("GET", "/image/v2/images")).status).toBe(401);
+  });
+});
+
+describe("Neutron's L3 HA (l3-ha)", () => {
+  it("creates, shows and changes an HA router with the `ha` attribute; members may not set it", async () => {
+    for (const host of ["rest-net1", "rest-net2"])
+      await api.db
+        .insert(agents)
+        .values({ url: `http://${host}.test`, host, roles: ["network"], lastSeen: new Date() });
+    const extensions = await call("GET", "/networking/v2.0/extensions", { token: alice });
+    expect(extensions.body.extensions.map((e: { alias: string }) => e.alias)).toContain("l3-ha");
+    const created = await call("POST", "/networking/v2.0/routers", {
+      token: admin,
+      body: { router: { name: "rest-ha", ha: true, admin_state_up: false } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.router).toMatchObject({ name: "rest-ha", ha: true });
+    const id = created.body.router.id as string;
+    const listed = await call("GET", "/networking/v2.0/routers?ha=true", { token: admin });
+    expect(listed.body.routers.map((r: { id: string }) => r.id)).toEqual([id]);
+    await refused(
+      () => call("PUT", `/networking/v2.0/routers/${id}`, { token: alice, body: { router: { ha: false } } }),
+      403,
+      "PolicyNotAuthorized",
+    );
+    const changed = await call("PUT", `/networking/v2.0/routers/${id}`, {
+      token: admin,
+      body: { router: { ha: false } },
+    });
+    expect(changed.body.router.ha).toBe(false);
+    expect((await call("GET", `/networking/v2.0/routers/${id}`, { token: admin })).body.router.ha).toBe(
+      false,
+    );
+    await call("DELETE", `/networking/v2.0/routers/${id}`, { token: admin });
   });
 });
