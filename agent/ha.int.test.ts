@@ -6,12 +6,18 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HaSection } from "../lib/host-snapshot";
 import { deviceNames } from "../lib/names";
+import { createAgent } from "./agent";
+import { daemonRuns } from "./host/daemon";
+import { haDir } from "./options";
+import { keepalivedPaths } from "./plan/keepalived";
 import {
   bringBack,
   FIP,
   type HaLab,
   type HaNode,
   holdersOf,
+  keepalivedPid,
+  killKeepalived,
   pingGap,
   startHaLab,
   takeDown,
@@ -141,5 +147,55 @@ describe("an HA router on two network nodes", () => {
     expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([active.name]);
     expect(await haStateOf(back)).toBe("standby");
     expect(await pingOnce(need().uplinkNs, FIP)).toBe(true);
+  }, 30_000);
+
+  it("restarts an agent on the active node without a failover: keepalived runs on, the router stays", async () => {
+    if (active === null) throw new Error("no active node");
+    const node = active;
+    const pid = await keepalivedPid(node);
+    const stream = await pingGap(need().uplinkNs, FIP, { intervalS: 0.1, durationS: 5 }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await node.agent.close();
+      // As the server pushes it: a repair list, so the new agent takes the picture the last one left.
+      node.agent = await createAgent(node.options, node.logger);
+      expect((await node.agent.apply({ ...node.intent(3), repair: [] })).errors).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+    });
+    // A failover would leave the floating IP unanswered for about two seconds (three adverts and the skew).
+    expect(stream.gapS).toBeLessThan(0.5);
+    expect(await keepalivedPid(node)).toBe(pid);
+    expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([node.name]);
+    expect(await haStateOf(node)).toBe("active");
+  }, 30_000);
+
+  it("keepalived killed on the active node: the standby takes over, the agent starts it again as BACKUP", async () => {
+    if (active === null) throw new Error("no active node");
+    const killed = active;
+    const survivor = other(killed);
+    let pids: number[] = [];
+    const stream = await pingGap(need().uplinkNs, FIP, { intervalS: 0.1, durationS: 8 }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      pids = await killKeepalived(killed);
+    });
+    process.stdout.write(
+      `keepalived killed: floating IP unreachable ${stream.gapS} s (${stream.received}/${stream.sent} answered)\n`,
+    );
+    expect(stream.gapS).toBeLessThan(GOAL_S);
+    // The agent saw it die and started it again (a new process); the addresses the dead one left are gone.
+    const pid = await keepalivedPid(killed);
+    expect(pid === null || pids.includes(pid)).toBe(false);
+    expect(await daemonRuns("keepalived", keepalivedPaths(haDir(killed.agent.options), ids.router).pid)).toBe(
+      true,
+    );
+    expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([survivor.name]);
+    const names = devicesOf(killed);
+    expect(await addressesIn(killed)).toEqual([`${names.ha} ${names.haAddress}`]);
+    expect(await haStateOf(killed)).toBe("standby");
+    expect(await haStateOf(survivor)).toBe("active");
+    // BACKUP and nopreempt: four adverts later the router has not flapped back.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await holdersOf(need(), FIP)).map((n) => n.name)).toEqual([survivor.name]);
+    expect(await pingOnce(need().uplinkNs, FIP)).toBe(true);
+    active = survivor;
   }, 30_000);
 });

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { namespaceNames, ownNamespacePattern } from "../../lib/names";
 import type { ApplyResult, HostIntent } from "../contract/intent";
 import { ArpAnnouncer } from "../host/arping";
+import { daemonRuns } from "../host/daemon";
 import { listNamespaces } from "../host/netns";
 import { type Ovs, ovsDaemons } from "../host/ovs";
 import { type AgentOptions, agentBridges, dhcpDir, haDir, metadataSettings } from "../options";
@@ -19,6 +20,7 @@ import { BridgeFlowsMemo, type BridgeState, planBridgeFlows } from "../plan/brid
 import { type DesiredPlan, type HostSettings, planHost, planLocalVlans } from "../plan/desired";
 import { diffHost } from "../plan/diff";
 import { FirewallCache } from "../plan/firewall";
+import { keepalivedPaths } from "../plan/keepalived";
 import { observedLocalVlans } from "../plan/localVlans";
 import type { ObservedHost, ObservedOvsPort } from "../plan/pictures";
 import { type ObserveScope, observeHost } from "../read/observe";
@@ -315,6 +317,9 @@ export class Converger {
    * A namespace we made that is gone, or OVS daemons that are not the ones of the last check (ports, flows,
    * maybe bridges gone): the host lost what it was given, so the last intent is applied again in full. What
    * the host lacks altogether is rebuilt; a hand change elsewhere is still only shown (see holdUnasked).
+   * An HA router whose keepalived died (as Neutron's process monitor respawns it) is repaired: the addresses
+   * and routes a SIGKILLed keepalived leaves behind go (the other node takes the router over: this one must
+   * not answer for it meanwhile), and keepalived starts again, BACKUP (nopreempt: the router stays where it went).
    */
   async #checkHost(): Promise<void> {
     if (this.#checking) return;
@@ -328,16 +333,37 @@ export class Converger {
         if (intent === null) return;
         const present = new Set(await listNamespaces());
         const lost = [...this.#state.owned].filter((ns) => !present.has(ns));
-        if (!restarted && lost.length === 0) return;
-        this.#log.warn({ lost, ovs_restarted: restarted }, "the host lost what it was given: rebuilding it");
-        if (restarted) await ensureBridges(this.#ovs, this.#options, this.#log);
-        this.#picture = null;
-        this.#restored = null;
-        await this.#reported(() => this.#converge({ ...intent, repair: [] }));
+        const dead = await this.#deadKeepalived(intent, present);
+        if (!restarted && lost.length === 0 && dead.length === 0) return;
+        if (dead.length > 0)
+          this.#log.warn({ routers: dead }, "keepalived died: starting it again, as BACKUP");
+        if (restarted || lost.length > 0) {
+          this.#log.warn(
+            { lost, ovs_restarted: restarted },
+            "the host lost what it was given: rebuilding it",
+          );
+          if (restarted) await ensureBridges(this.#ovs, this.#options, this.#log);
+          this.#picture = null;
+          this.#restored = null;
+        }
+        await this.#reported(() => this.#converge({ ...intent, repair: dead }));
       });
     } finally {
       this.#checking = false;
     }
+  }
+
+  /** The HA routers last left as asked (keepalived started) whose keepalived no longer runs. */
+  async #deadKeepalived(intent: HostIntent, present: ReadonlySet<string>): Promise<string[]> {
+    const { prefix, haDir } = this.#settings;
+    const dead: string[] = [];
+    for (const router of intent.routers) {
+      const ns = namespaceNames.router(prefix, router.id);
+      if (router.ha === undefined || !present.has(ns) || typeof this.#state.settled.get(ns) !== "string")
+        continue;
+      if (!(await daemonRuns("keepalived", keepalivedPaths(haDir, router.id).pid))) dead.push(router.id);
+    }
+    return dead;
   }
 
   async #reported(task: () => Promise<ApplyResult>): Promise<ApplyResult> {

@@ -4,8 +4,8 @@
 // keepalived); stopped with SIGTERM. A pid is only
 // ever signalled when /proc says that it is that program started with that very pid file (ours), never on the
 // pid file's word alone: the process may have died and its pid gone to another one.
-import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { DaemonProgram, ObservedDaemon } from "../plan/pictures";
 import { run } from "./exec";
 import { netnsPath } from "./netns";
@@ -35,6 +35,11 @@ async function ourProcess(
   } catch {
     return null;
   }
+}
+
+/** Whether the `program` of ours that `pidFile` names runs (two small reads: cheap enough to poll). */
+export async function daemonRuns(program: DaemonProgram, pidFile: string): Promise<boolean> {
+  return (await ourProcess(program, pidFile)) !== null;
 }
 
 async function readOrNull(path: string): Promise<string | null> {
@@ -130,12 +135,27 @@ export async function startDaemon(
   args: string[],
   pidFile: string,
 ): Promise<void> {
+  await removeStalePidFiles(program, pidFile);
   await run("nsenter", [`--net=${netnsPath(ns)}`, program, ...args], { timeoutMs: 10_000 });
   const deadline = Date.now() + 5000;
   while ((await ourProcess(program, pidFile)) === null) {
     if (Date.now() > deadline) throw new Error(`${program} did not start (no process under ${pidFile})`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A daemon about to start that does not run leaves no pid file behind: keepalived will not start while its
+ * pid files (its own and its VRRP child's, `*.pid` beside it) name a process that exists, and a process killed
+ * under a PID 1 that does not reap (a container's) stays a zombie, which exists for that check. Seen here: a
+ * SIGKILLed keepalived's pids stayed zombies and the next keepalived exited at once, starting nothing.
+ */
+async function removeStalePidFiles(program: DaemonProgram, pidFile: string): Promise<void> {
+  if ((await ourProcess(program, pidFile)) !== null) return;
+  const dir = dirname(pidFile);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((name) => name.endsWith(".pid")).map((name) => join(dir, name));
+  await Promise.all([pidFile, ...stale].map((path) => rm(path, { force: true })));
 }
 
 /** SIGHUP to the daemon of ours: dnsmasq re-reads its hosts and options files. Fails when it does not run. */

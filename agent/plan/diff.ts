@@ -28,11 +28,18 @@ export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: s
     if (owner !== undefined && !desiredNamespaces.has(owner) && observed.rootLinks.has(port.name))
       actions.push({ kind: "root-link-del", dev: port.name, resource });
   }
+  const namespaceActions = desired.namespaces.flatMap((ns) =>
+    diffNamespace(ns, observed.namespaces.get(ns.name), observed),
+  );
+  // A veth made again under the name of an OVS port that stayed (its namespace or its pair was lost): the
+  // userspace datapath keeps receiving from the device it opened, now gone, while it sends to the new one, so
+  // the port would hear the namespace no more. Plugged again, it opens the new device.
+  const remade = new Set(namespaceActions.flatMap((a) => (a.kind === "veth-add" ? [a.peer] : [])));
   const observedPorts = new Map(observed.ovsPorts.map((p) => [p.name, p]));
   for (const port of desired.ovsPorts) {
     const seen = observedPorts.get(port.name);
     const set = { kind: "ovs-port-set", port: port.name, bridge: port.bridge, tag: port.tag } as const;
-    const broken = seen !== undefined && (seen.ofport === null || seen.ofport < 0);
+    const broken = seen !== undefined && (seen.ofport === null || seen.ofport < 0 || remade.has(port.name));
     if (seen === undefined || seen.bridge !== port.bridge || broken) {
       if (seen !== undefined)
         actions.push({ kind: "ovs-port-del", port: port.name, resource: port.resourceId });
@@ -51,9 +58,7 @@ export function diffHost(desired: DesiredPlan, observed: ObservedHost, prefix: s
     actions.push(...stopDaemons(observed.namespaces.get(name), name, resource));
     actions.push({ kind: "netns-del", ns: name, resource });
   }
-  for (const ns of desired.namespaces) {
-    actions.push(...diffNamespace(ns, observed.namespaces.get(ns.name), observed));
-  }
+  actions.push(...namespaceActions);
 
   // Flows.
   // Flows: only those of our cookie are observed, so only those are ever removed.

@@ -49,7 +49,7 @@ vrrp_instance VR_1 {
     priority 50
     garp_master_delay 60
     nopreempt
-    advert_int 2
+    advert_int 0.5
     track_interface {
         ha-c9100000-00
     }
@@ -70,13 +70,13 @@ vrrp_instance VR_1 {
     ]);
   });
 
-  it("takes the priority and a sub-second advert interval from the intent, and leaves out empty blocks", () => {
+  it("takes the priority and the advert interval from the intent, and leaves out empty blocks", () => {
     const text = renderKeepalivedConfig(
-      { vr_id: 7, ha_port: haRouter(2).ha?.ha_port ?? ({} as never), priority: 100, advert_int: 0.5 },
+      { vr_id: 7, ha_port: haRouter(2).ha?.ha_port ?? ({} as never), priority: 100, advert_int: 1.5 },
       handToKeepalived([], [], "ha-x", null).vips,
     );
     expect(text).toContain("    priority 100\n");
-    expect(text).toContain("    advert_int 0.5\n");
+    expect(text).toContain("    advert_int 1.5\n");
     expect(text).toContain("        169.254.0.7/24 dev ha-x\n");
     expect(text).not.toContain("virtual_ipaddress_excluded");
     expect(text).not.toContain("virtual_routes");

@@ -507,6 +507,25 @@ describe("diff", () => {
     expect(flowsSet([rule(22), portFlow], [])).toMatchObject({ atomic: true });
   });
 
+  it("plugs an OVS port again when its veth is made again (the datapath would still read the old device)", () => {
+    const plan = planHost(labIntent(1), settings, new Map());
+    const host = observedFrom(plan);
+    const routerNs = `t1-qrouter-${ids.router}`;
+    const router = plan.namespaces.find((ns) => ns.name === routerNs);
+    const gateway = router?.devices.find((d) => d.name.startsWith("qg-"));
+    if (gateway === undefined) throw new Error("no gateway device");
+    // The pair is gone (the host lost the namespace's devices); OVS still has its port, ofport and all.
+    host.rootLinks.delete(gateway.peer);
+    const actions = diffHost(plan, host, settings.prefix);
+    const onPort = actions.filter((a) => "port" in a && a.port === gateway.peer).map((a) => a.kind);
+    expect(onPort).toEqual(["ovs-port-del", "ovs-port-set"]);
+    expect(actions.find((a) => a.kind === "ovs-port-set" && a.port === gateway.peer)).toMatchObject({
+      create: true,
+    });
+    // The other ports, whose veths stay, are left alone.
+    expect(actions.filter((a) => a.kind === "ovs-port-del")).toHaveLength(1);
+  });
+
   it("removes what is ours and no longer wanted, and nothing that is not ours", () => {
     const plan = planHost(labIntent(1), settings, new Map());
     const host = observedFrom(plan);

@@ -197,26 +197,42 @@ export async function waitForOneHolder(
 }
 
 /**
- * The node goes down as a host does: its agent stops, its router's ports are cut (their veths deleted: nothing
- * it held answers any more, no advert leaves) and its keepalived dies without a word.
+ * The node goes down as a host does: its agent stops, its keepalived dies without a word and its router's ports
+ * are cut (their veths deleted: nothing it held answers any more). keepalived goes first: cutting a device it
+ * watches while it runs makes it send a priority-0 advert (seen on the HA network), a graceful handover that a
+ * host that fails does not give.
  */
 export async function takeDown(node: HaNode): Promise<void> {
   await node.agent.close();
+  await killKeepalived(node);
   const { stdout } = await run("ip", ["-n", node.routerNs, "-o", "link", "show"]);
   const devices = [...stdout.matchAll(/^\d+: ((?:qg|qr|ha)-[0-9a-f-]+)@/gm)].map((m) => m[1] ?? "");
   await run("ip", ["-n", node.routerNs, "-batch", "-"], {
     input: `${devices.map((dev) => `link del ${dev}`).join("\n")}\n`,
   });
-  await killKeepalived(node);
 }
 
-/** The node's keepalived dies without a word (SIGKILL, the VRRP child first: no priority-0 advert). */
-async function killKeepalived(node: HaNode): Promise<void> {
+/**
+ * The node's keepalived dies without a word (SIGKILL, the VRRP child first, else its parent would start it
+ * again; no priority-0 advert). Its pids, as they were.
+ */
+export async function killKeepalived(node: HaNode): Promise<number[]> {
   const paths = keepalivedPaths(haDir(node.agent.options), ids.router);
+  const pids: number[] = [];
   for (const pidFile of [paths.vrrpPid, paths.pid]) {
     const pid = Number.parseInt((await readFile(pidFile, "utf8")).trim(), 10);
     process.kill(pid, "SIGKILL");
+    pids.push(pid);
   }
+  return pids;
+}
+
+/** The pid of the node's keepalived (its parent) as its pid file has it; null without one. */
+export async function keepalivedPid(node: HaNode): Promise<number | null> {
+  const paths = keepalivedPaths(haDir(node.agent.options), ids.router);
+  const text = await readFile(paths.pid, "utf8").catch(() => "");
+  const pid = Number.parseInt(text.trim(), 10);
+  return Number.isInteger(pid) ? pid : null;
 }
 
 /** The node taken down comes back: its agent starts again and applies `revision`. */
