@@ -62,30 +62,11 @@ describe("a lab of four hosts through the CLI", () => {
 
   it("builds an external network, a vxlan network, a router and two servers on two compute hosts", async () => {
     const { cliOk, cliJson } = stack;
-    await cliOk(
-      "network",
-      "create",
-      "ext",
-      "--external",
-      "--provider-network-type",
-      "flat",
-      "--provider-physical-network",
-      "public",
-    );
-    await cliOk(
-      "subnet",
-      "create",
-      "ext-sub",
-      "--network",
-      "ext",
-      "--subnet-range",
-      EXT.cidr,
-      "--gateway",
-      EXT.gateway,
-      "--allocation-pool",
-      "start=198.51.100.210,end=198.51.100.240",
-      "--no-dhcp",
-    );
+    await stack.externalNetwork("ext", {
+      cidr: EXT.cidr,
+      gateway: EXT.gateway,
+      pool: { start: "198.51.100.210", end: "198.51.100.240" },
+    });
     await cliOk("network", "create", "tenant", "--provider-network-type", "vxlan");
     await cliOk("subnet", "create", "tenant-sub", "--network", "tenant", "--subnet-range", "10.7.0.0/24");
     await cliOk("router", "create", "r");
