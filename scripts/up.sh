@@ -169,14 +169,17 @@ echo "$url" >"$state/url"
 bash scripts/openrc.sh "$state/openrc" "$url" admin admin "$web/admin-password" "${NETLENS_ADMIN_PASSWORD:-}"
 bash scripts/openrc.sh "$state/demo-openrc" "$url" demo demo "$web/demo-password" "${NETLENS_DEMO_PASSWORD:-}"
 rel_state=$(realpath --relative-to="$root" "$state")
+# The CLI finds the token under .netlens by itself; another state directory has to be named to it.
+cli=./cli/netlens
+[[ $rel_state == .netlens ]] || cli="NETLENS_STATE_DIR=$rel_state ./cli/netlens"
 cat <<MSG
 
   netlens is up: $url
   Log in:        admin, password NETLENS_ADMIN_PASSWORD or the one in $web/admin-password
                  demo (read-only tenant), password NETLENS_DEMO_PASSWORD or the one in $web/demo-password
                  (written on the first start, with an empty database)
-  CLI:           ./cli/netlens network list      (as admin, with the token in $web/cli-token)
-  Demo:          ./cli/netlens server show vm1 -f json; ./cli/netlens floating ip list
+  CLI:           $cli network list      (as admin, with the token in $web/cli-token)
+  Demo:          $cli server show vm1 -f json; $cli floating ip list
   openstack CLI: source $rel_state/openrc && openstack network list
                  ($rel_state/demo-openrc: the demo tenant, read-only; Keystone at $url/identity)
   Ctrl-C stops everything.

@@ -44,7 +44,12 @@ prepare)
   chgrp "$user" "$state"
   chmod 711 "$state"
   for entry in "$state"/*; do
-    [[ $entry == "$web" ]] || chmod go-rwx "$entry"
+    case $entry in
+    "$web") ;;
+    # Passed, not listed: the daemons' files are below it (one host: its own; a lab: each host's directory).
+    "$state/agent") chmod 711 "$entry" ;;
+    *) chmod go-rwx "$entry" ;;
+    esac
   done
   install -d -o "$user" -g "$user" -m 700 "$web"
   for name in data admin-password demo-password cli-token; do

@@ -116,6 +116,13 @@ export function parseOfprotoTrace(text: string, ports: Map<number, string>): Ovs
     const push = /^push_vlan\(vid=(\d+)/.exec(action);
     if (push?.[1] !== undefined && vlan === null) vlan = Number(push[1]);
   }
+  // Before OVS has resolved the remote's MAC on the underlay it drops the packet and sends an ARP request: the
+  // packets after it go into the tunnel, as any first packet waits for ARP. The tunnel is where this one goes.
+  for (const note of notes) {
+    const unresolved = /^neighbor cache miss for ([\d.]+) on bridge /.exec(note)?.[1];
+    if (unresolved !== undefined && !outputs.includes(tunnelPortName(unresolved)))
+      outputs.unshift(tunnelPortName(unresolved));
+  }
   return { bridges, rules, outputs, vlan, notes, datapath_actions: datapathActions, text };
 }
 

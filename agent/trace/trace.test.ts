@@ -115,6 +115,21 @@ describe("ofproto/trace into a VXLAN tunnel", () => {
     expect(parsed.notes).toContain("tunneling to 192.0.2.12 via br-phy");
   });
 
+  it("still names the tunnel when the underlay's ARP for its remote is not resolved yet", () => {
+    // The first packet towards a host OVS has not talked to: dropped while an ARP request goes out.
+    const unresolved = tunnelTrace
+      .replace(
+        "     -> tunneling from 9a:b1:48:14:7d:41 192.0.2.11 to aa:46:87:9f:0f:41 192.0.2.12",
+        "     -> neighbor cache miss for 192.0.2.12 on bridge br-phy, sending ARP request",
+      )
+      .replace(/^Datapath actions: .*$/m, "Datapath actions: drop");
+    const parsed = parseOfprotoTrace(unresolved, new Map([[1, "underlay0"]]));
+    expect(parsed.outputs).toEqual(["vxlan-c000020c"]);
+    expect(parsed.notes).toContain(
+      "neighbor cache miss for 192.0.2.12 on bridge br-phy, sending ARP request",
+    );
+  });
+
   it("writes the tunnel fields of a frame a VXLAN port brings in", () => {
     expect(
       ofprotoFlow({
