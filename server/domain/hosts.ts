@@ -11,8 +11,32 @@ import {
 } from "../db/schema";
 import { badRequest } from "./errors";
 
-/** An agent not heard from for this long is shown offline (the dispatcher checks in more often). */
-const ONLINE_WINDOW_MS = 45_000;
+/**
+ * Neutron's agent_down_time: an agent is alive while its last heartbeat (agents.last_seen: the dispatcher's
+ * check-in or an applied push) is at most this old, and no contact failed since (agents.last_error, cleared by
+ * the next one that succeeds: a failed push says at once what the heartbeat would say later). The one rule of
+ * liveness: the scheduler, `host list` and the Hosts page, HA states and the trace all read it (agentAlive).
+ * Set once at start (NETLENS_AGENT_DOWN_TIME); the dispatcher checks in three times within it.
+ */
+let agentDownTimeMs = 45_000;
+
+export const agentDownTime = () => agentDownTimeMs;
+
+export function setAgentDownTime(ms: number): void {
+  agentDownTimeMs = ms;
+}
+
+/** Whether the agent of `row` is alive at `now`. */
+export const agentAlive = (row: Pick<AgentRow, "lastSeen" | "lastError">, now = Date.now()) =>
+  row.lastError === null && row.lastSeen !== null && now - row.lastSeen.getTime() <= agentDownTimeMs;
+
+/**
+ * Whether the agent of `row` has been dead for longer than the down time (Neutron's agent_dead_limit, twice
+ * agent_down_time): what its legacy routers are moved off for. Judged on the heartbeat alone, so that one failed
+ * push to a live agent moves nothing.
+ */
+export const agentDeadLong = (row: Pick<AgentRow, "lastSeen">, now = Date.now()) =>
+  row.lastSeen === null || now - row.lastSeen.getTime() > 2 * agentDownTimeMs;
 
 /** How many routers and instances are scheduled on each host. */
 export type HostLoad = { routers: number; instances: number };
@@ -34,8 +58,7 @@ export function hostView(row: AgentRow, now = Date.now(), load: HostLoad = { rou
     applied_revision: row.appliedRevision,
     last_seen: row.lastSeen?.toISOString() ?? null,
     last_error: row.lastError,
-    online:
-      row.lastError === null && row.lastSeen !== null && now - row.lastSeen.getTime() < ONLINE_WINDOW_MS,
+    online: agentAlive(row, now),
   };
 }
 export type HostView = ReturnType<typeof hostView>;
