@@ -9,14 +9,16 @@ import {
   type NetworkRow,
   routers,
 } from "../db/schema";
+import type { ChangeEvent } from "../events";
 import { badRequest } from "./errors";
 
 /**
- * Neutron's agent_down_time: an agent is alive while its last heartbeat (agents.last_seen: the dispatcher's
- * check-in or an applied push) is at most this old, and no contact failed since (agents.last_error, cleared by
- * the next one that succeeds: a failed push says at once what the heartbeat would say later). The one rule of
- * liveness: the scheduler, `host list` and the Hosts page, HA states and the trace all read it (agentAlive).
- * Set once at start (NETLENS_AGENT_DOWN_TIME); the dispatcher checks in three times within it.
+ * Neutron's agent_down_time: an agent is alive while its last heartbeat (agents.last_seen: a push it applied, the
+ * dispatcher's check-in, its snapshot stream coming up) is at most this old, and no contact failed since
+ * (agents.last_error: a push, or the snapshot stream going down; cleared by the next contact that succeeds), so
+ * that a host seen gone is down at once rather than after the down time. The one rule of liveness: the scheduler,
+ * `host list` and the Hosts page, HA states and the trace all read it (agentAlive). Set once at start
+ * (NETLENS_AGENT_DOWN_TIME); the dispatcher checks in three times within it.
  */
 let agentDownTimeMs = 45_000;
 
@@ -37,6 +39,25 @@ export const agentAlive = (row: Pick<AgentRow, "lastSeen" | "lastError">, now = 
  */
 export const agentDeadLong = (row: Pick<AgentRow, "lastSeen">, now = Date.now()) =>
   row.lastSeen === null || now - row.lastSeen.getTime() > 2 * agentDownTimeMs;
+
+/**
+ * The snapshot stream's word on a host's agent, as a contact of its own: up, it is a heartbeat; down, a contact
+ * that failed (`error`, why), so that the one rule says at once what the stream saw.
+ */
+export async function recordStreamContact(
+  ex: Executor,
+  host: string,
+  error: string | null,
+): Promise<ChangeEvent[]> {
+  const [row] = await ex
+    .update(agents)
+    .set(
+      error === null ? { lastSeen: new Date(), lastError: null } : { lastError: `snapshot stream: ${error}` },
+    )
+    .where(eq(agents.host, host))
+    .returning({ id: agents.id });
+  return row ? [{ kind: "host", id: String(row.id), action: "status" }] : [];
+}
 
 /** How many routers and instances are scheduled on each host. */
 export type HostLoad = { routers: number; instances: number };
