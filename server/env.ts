@@ -96,6 +96,11 @@ const schema = z.object({
         return z.NEVER;
       }
     }),
+  /**
+   * Neutron's agent_down_time (default 45 s): an agent not heard from for this long is down (the scheduler passes
+   * it over, `host list` says so); down twice as long, its legacy routers move to a live network node.
+   */
+  NETLENS_AGENT_DOWN_TIME: seconds(45),
   /** How long an API token is valid after it is issued (default 12 h). */
   NETLENS_TOKEN_EXPIRATION: seconds(12 * 3600),
   /** A browser session ends after this long without a request (default 2 h)... */

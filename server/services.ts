@@ -6,15 +6,16 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Logger } from "pino";
 import { createAgentClient } from "./agents/client";
-import { Dispatcher } from "./agents/dispatcher";
+import { Dispatcher, HEARTBEAT_MS } from "./agents/dispatcher";
 import { Dispatchers } from "./agents/dispatchers";
+import { startFailoverCheck } from "./agents/failover";
 import { advisoryLeadership } from "./agents/leadership";
 import { type AuthPolicy, defaultAuthPolicy, type Services } from "./api/trpc";
 import { bootstrapAccounts, renewCliToken } from "./auth/bootstrap";
 import { LoginThrottle } from "./auth/throttle";
 import { TokenChecks } from "./auth/token-checks";
 import { createDb, type Database } from "./db/client";
-import { knownAgents } from "./domain/hosts";
+import { knownAgents, setAgentDownTime } from "./domain/hosts";
 import type { MtuSettings } from "./domain/mtu";
 import { agentEndpoints, type Env, env } from "./env";
 import { EventBus } from "./events";
@@ -104,6 +105,8 @@ async function startServices(): Promise<RunningServices> {
   const connect = database.connect;
   const shared = connect ? await shareEvents(bus, connect, logger.child({ part: "events" })) : undefined;
   const endpoints = agentEndpoints(config);
+  const downTimeMs = config.NETLENS_AGENT_DOWN_TIME * 1000;
+  setAgentDownTime(downTimeMs);
   // How every client of an agent reaches it: its token, and the CA of its certificate over https://.
   const caFile = config.NETLENS_AGENT_CA_FILE;
   // One dispatcher per agent (one leadership too: each holds its agent's lock on a connection of its own).
@@ -116,6 +119,8 @@ async function startServices(): Promise<RunningServices> {
           url: endpoint.url,
           agent: createAgentClient({ ...endpoint, caFile }),
           logger: logger.child({ part: "dispatcher", agent: endpoint.url }),
+          // Three heartbeats within the down time: one lost does not make the agent dead.
+          heartbeatMs: Math.min(HEARTBEAT_MS, downTimeMs / 3),
           leadership: connect
             ? advisoryLeadership(connect, logger.child({ part: "dispatcher", agent: endpoint.url }))
             : undefined,
@@ -123,6 +128,12 @@ async function startServices(): Promise<RunningServices> {
     ),
   );
   await dispatchers.start();
+  const stopFailover = startFailoverCheck({
+    deps: { db: database.db, bus },
+    intervalMs: downTimeMs / 2,
+    logger: logger.child({ part: "failover" }),
+    leadership: connect ? advisoryLeadership(connect, logger.child({ part: "failover" })) : undefined,
+  });
   // The demo's routers and instances are spread over the hosts by the scheduler: let the hosts be known first.
   if (config.NETLENS_SEED_DEMO && !(await demoDecided(database.db)))
     await agentsIntroduced(database.db, endpoints.length, INTRODUCTIONS_MS);
@@ -152,6 +163,7 @@ async function startServices(): Promise<RunningServices> {
   );
   closeOnSignals(async () => {
     await dispatchers.stop();
+    await stopFailover();
     inspection.close();
     await shared?.close();
     await database.close();

@@ -18,8 +18,10 @@ import { type LabHost, type LabHosts, startLabHosts } from "../../agent/testing/
 import { createAgentClient } from "../../server/agents/client";
 import { Dispatcher } from "../../server/agents/dispatcher";
 import { Dispatchers } from "../../server/agents/dispatchers";
+import { startFailoverCheck } from "../../server/agents/failover";
 import { advisoryLeadership } from "../../server/agents/leadership";
 import { testDatabase } from "../../server/db/targets";
+import { agentDownTime, setAgentDownTime } from "../../server/domain/hosts";
 import { shareEvents } from "../../server/events-postgres";
 import { Inspection } from "../../server/inspect/service";
 import { METADATA_MOUNT, serveMetadata } from "../../server/metadata/service";
@@ -186,9 +188,14 @@ export type LabStackHost = LabHost & {
  * each maps `public` to the bridge holding its port on that wire: br-ex, or its own name in `publicBridges`), as
  * `npm run up -- --hosts` runs them, with a short prefix of its own (lab namespaces `l<tag>-<name>`, each host's
  * own `<tag><name initial and number>-`) so that it runs beside a live lab. The API registers the agents in the
- * order given: ties in scheduling go to the first.
+ * order given: ties in scheduling go to the first. `agentDownTimeMs`: NETLENS_AGENT_DOWN_TIME's (in ms), for a
+ * test that waits for a host to be found dead.
  */
-export async function startLabStack(names: string[], publicBridges: Readonly<Record<string, string>> = {}) {
+export async function startLabStack(
+  names: string[],
+  publicBridges: Readonly<Record<string, string>> = {},
+  options: { agentDownTimeMs?: number } = {},
+) {
   const tag = randomBytes(2).toString("hex");
   const stops: Stops = [];
   const stop = teardown(stops);
@@ -235,7 +242,7 @@ export async function startLabStack(names: string[], publicBridges: Readonly<Rec
       );
       hosts.push({ ...host, role, prefix, url: agent.url, stopAgent: agent.stop });
     }
-    const served = await serveStack({ agents: hosts, tokenFile, metadataPort, stops });
+    const served = await serveStack({ agents: hosts, tokenFile, metadataPort, stops, ...options });
     return { ...served, chainPrefix: `t${tag}`, lab, hosts, stop };
   } catch (error) {
     await stop();
@@ -245,15 +252,22 @@ export async function startLabStack(names: string[], publicBridges: Readonly<Rec
 
 /**
  * The server's half over agents that are starting: the API on a database of its own, the metadata service, a
- * dispatcher per agent (started in the order given), host inspection and tracing, the REST API, and the CLI.
+ * dispatcher per agent (started in the order given), the failover check, host inspection and tracing, the REST
+ * API, and the CLI.
  */
 async function serveStack(o: {
   agents: readonly Pick<StackAgent, "url">[];
   tokenFile: string;
   metadataPort: number;
   stops: Stops;
+  agentDownTimeMs?: number;
 }) {
   const { tokenFile, stops } = o;
+  if (o.agentDownTimeMs !== undefined) {
+    const before = agentDownTime();
+    setAgentDownTime(o.agentDownTimeMs);
+    stops.push(async () => setAgentDownTime(before));
+  }
   const endpoints = o.agents.map((a) => ({ url: a.url, tokenFile }));
   for (const endpoint of endpoints) {
     const agent = createAgentClient(endpoint);
@@ -292,6 +306,8 @@ async function serveStack(o: {
           url: endpoint.url,
           logger: silent,
           retry: { minMs: 50, maxMs: 500 },
+          // As the server checks in (server/services.ts): three heartbeats within the down time.
+          ...(o.agentDownTimeMs === undefined ? {} : { heartbeatMs: o.agentDownTimeMs / 3 }),
           leadership: connect ? advisoryLeadership(connect, silent) : undefined,
         }),
     ),
@@ -299,6 +315,14 @@ async function serveStack(o: {
   // One after the other: the agents' rows, and so the scheduler's ties, in the order given.
   await dispatchers.start();
   stops.push(() => dispatchers.stop());
+  // Legacy routers off dead network nodes, as the server moves them.
+  const stopFailover = startFailoverCheck({
+    deps: { db: base.db, bus: base.bus },
+    intervalMs: agentDownTime() / 2,
+    logger: silent,
+    leadership: connect ? advisoryLeadership(connect, silent) : undefined,
+  });
+  stops.push(stopFailover);
   // Host inspection as the server runs it: the agents' snapshot streams relayed, drift computed.
   const inspection = new Inspection({
     db: base.db,

@@ -264,7 +264,8 @@ export function HostPage({ host }: { host: string }) {
   const bindings = snapshot?.sections.bindings;
   const plugged = bindings?.kind === "bindings" ? bindings.interfaces : [];
   const unbound = plugged.filter((i) => i.state !== "bound").length;
-  const online = status?.online ?? row?.online ?? false;
+  // The host list's liveness (the agent's heartbeat within the down time), as the scheduler judges it.
+  const online = row?.online ?? false;
   const model = useHostModel();
   const [query, setQuery] = useState("");
   // The filter narrows every section: namespaces that mention it (by name, owner, address, route or rule),

@@ -112,6 +112,32 @@ describe("dispatcher", () => {
     expect((await api.caller.host.list())[0]?.online).toBe(true);
   });
 
+  it("keeps the agent's heartbeat going during a push that takes longer than a heartbeat", async () => {
+    await settle();
+    await dispatcher.stop();
+    dispatcher = new Dispatcher({
+      db: api.db,
+      bus: api.bus,
+      agent,
+      url: "http://agent.test",
+      logger: pino({ level: "silent" }),
+      heartbeatMs: 50,
+    });
+    await dispatcher.start();
+    await settle();
+    agent.applyMs = 1_000;
+    const lastSeen = async () =>
+      (await api.db.select({ at: agents.lastSeen }).from(agents))[0]?.at?.getTime() ?? 0;
+    await api.caller.server.create({ name: "vm3", network_id: "demo-net" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const during = await lastSeen();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Still applying (the server is PENDING), and heard from meanwhile.
+    expect((await api.caller.server.show({ id: "vm3" })).status).toBe("PENDING");
+    expect(await lastSeen()).toBeGreaterThan(during);
+    await settle();
+  });
+
   it("reports an intent the agent refuses once, instead of sending it again and again", async () => {
     await settle();
     agent.refuse = true;

@@ -264,14 +264,18 @@ export class Dispatcher {
     }
   }
 
-  /** Liveness and drift: an agent that restarted with less than it was given gets the intent again. */
+  /**
+   * Liveness and drift: an agent that restarted with less than it was given gets the intent again. During a push
+   * (which may outlast the down time) the heartbeat still goes: liveness only, the push says the rest.
+   */
   async #checkIn(): Promise<void> {
-    if (this.#loop || this.#stopped) return;
+    if (this.#stopped) return;
+    const busy = this.#loop !== undefined;
     try {
       const agentId = this.#requireAgentId();
       if (this.#o.leadership && !this.#o.leadership.holds(agentId)) {
         // Another server pushes (and checks in); this one steps in when that server is gone.
-        if (await this.#lead(agentId)) this.kick();
+        if (!busy && (await this.#lead(agentId))) this.kick();
         return;
       }
       // What was recorded before asking: a push that lands meanwhile must not pass for an agent that lost it.
@@ -282,8 +286,10 @@ export class Dispatcher {
       const info = await this.#o.agent.info();
       await this.#o.db
         .update(agents)
-        .set({ lastSeen: new Date(), lastError: null })
+        // A push failing meanwhile keeps its error: the push clears it when it lands.
+        .set(busy ? { lastSeen: new Date() } : { lastSeen: new Date(), lastError: null })
         .where(eq(agents.id, agentId));
+      if (busy) return;
       // Against what it was last sent: a revision recorded without a push (nothing changed there) is not lost.
       const sent = Math.min(row?.applied ?? 0, this.#applied?.revision ?? Number.MAX_SAFE_INTEGER);
       if (!this.#info || info.applied_revision < sent) {
@@ -291,6 +297,7 @@ export class Dispatcher {
         this.kick();
       }
     } catch (error) {
+      if (busy) return;
       this.#info = undefined;
       this.kick();
       this.#o.logger.debug({ err: error }, "agent check-in failed");

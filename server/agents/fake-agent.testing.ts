@@ -14,6 +14,8 @@ export class FakeAgent implements AgentApi {
   attempts = 0;
   errors: ApplyResult["errors"] = [];
   mappings: Record<string, string> = { public: "br-ex" };
+  /** How long an apply takes (a real one may take seconds). */
+  applyMs = 0;
 
   constructor(readonly self: Pick<AgentInfo, "host" | "roles" | "local_ip"> = { host: "h1" }) {}
 
@@ -32,6 +34,7 @@ export class FakeAgent implements AgentApi {
   async apply(intent: HostIntent): Promise<ApplyResult> {
     if (this.down) throw new Error("connect ECONNREFUSED");
     this.attempts++;
+    if (this.applyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.applyMs));
     if (this.refuse) throw new IntentRefusedError("Invalid input: revision");
     if (intent.revision <= this.applied)
       throw new Error(`revision ${intent.revision} is not newer than ${this.applied}`);

@@ -29,7 +29,7 @@ const reported = z.object({
 });
 
 /** Changes made on an agent's behalf, not a user's. */
-const AGENTS: Actor = { user: "netlens agents", role: "admin", projectId: "", projectIds: [] };
+export const AGENTS: Actor = { user: "netlens agents", role: "admin", projectId: "", projectIds: [] };
 
 export async function registerAgent(
   deps: Deps,

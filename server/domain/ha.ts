@@ -18,7 +18,7 @@ import {
 } from "../db/schema";
 import { conflict } from "./errors";
 import { HA_INTERFACE } from "./haHidden";
-import { hostView, knownAgents } from "./hosts";
+import { agentAlive, knownAgents } from "./hosts";
 import type { MtuSettings } from "./mtu";
 import { createNetwork, networkSpec } from "./networks";
 import { addPort, removePort } from "./ports";
@@ -180,7 +180,7 @@ export async function haStatesOf(ex: Executor, routerIds: string[]): Promise<Map
   if (rows.length === 0) return out;
   const now = Date.now();
   const online = new Set(
-    (await knownAgents(ex)).flatMap((a) => (a.host !== null && hostView(a, now).online ? [a.host] : [])),
+    (await knownAgents(ex)).flatMap((a) => (a.host !== null && agentAlive(a, now) ? [a.host] : [])),
   );
   for (const { binding } of rows) {
     const state: HaBindingState = online.has(binding.host) ? binding.state : "unknown";

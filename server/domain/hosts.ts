@@ -9,10 +9,55 @@ import {
   type NetworkRow,
   routers,
 } from "../db/schema";
+import type { ChangeEvent } from "../events";
 import { badRequest } from "./errors";
 
-/** An agent not heard from for this long is shown offline (the dispatcher checks in more often). */
-const ONLINE_WINDOW_MS = 45_000;
+/**
+ * Neutron's agent_down_time: an agent is alive while its last heartbeat (agents.last_seen: a push it applied, the
+ * dispatcher's check-in, its snapshot stream coming up) is at most this old, and no contact failed since
+ * (agents.last_error: a push, or the snapshot stream going down; cleared by the next contact that succeeds), so
+ * that a host seen gone is down at once rather than after the down time. The one rule of liveness: the scheduler,
+ * `host list` and the Hosts page, HA states and the trace all read it (agentAlive). Set once at start
+ * (NETLENS_AGENT_DOWN_TIME); the dispatcher checks in three times within it.
+ */
+let agentDownTimeMs = 45_000;
+
+export const agentDownTime = () => agentDownTimeMs;
+
+export function setAgentDownTime(ms: number): void {
+  agentDownTimeMs = ms;
+}
+
+/** Whether the agent of `row` is alive at `now`. */
+export const agentAlive = (row: Pick<AgentRow, "lastSeen" | "lastError">, now = Date.now()) =>
+  row.lastError === null && row.lastSeen !== null && now - row.lastSeen.getTime() <= agentDownTimeMs;
+
+/**
+ * Whether the agent of `row` has been dead for longer than the down time (Neutron's agent_dead_limit, twice
+ * agent_down_time): what its legacy routers are moved off for. Judged on the heartbeat alone, so that one failed
+ * push to a live agent moves nothing.
+ */
+export const agentDeadLong = (row: Pick<AgentRow, "lastSeen">, now = Date.now()) =>
+  row.lastSeen === null || now - row.lastSeen.getTime() > 2 * agentDownTimeMs;
+
+/**
+ * The snapshot stream's word on a host's agent, as a contact of its own: up, it is a heartbeat; down, a contact
+ * that failed (`error`, why), so that the one rule says at once what the stream saw.
+ */
+export async function recordStreamContact(
+  ex: Executor,
+  host: string,
+  error: string | null,
+): Promise<ChangeEvent[]> {
+  const [row] = await ex
+    .update(agents)
+    .set(
+      error === null ? { lastSeen: new Date(), lastError: null } : { lastError: `snapshot stream: ${error}` },
+    )
+    .where(eq(agents.host, host))
+    .returning({ id: agents.id });
+  return row ? [{ kind: "host", id: String(row.id), action: "status" }] : [];
+}
 
 /** How many routers and instances are scheduled on each host. */
 export type HostLoad = { routers: number; instances: number };
@@ -34,8 +79,7 @@ export function hostView(row: AgentRow, now = Date.now(), load: HostLoad = { rou
     applied_revision: row.appliedRevision,
     last_seen: row.lastSeen?.toISOString() ?? null,
     last_error: row.lastError,
-    online:
-      row.lastError === null && row.lastSeen !== null && now - row.lastSeen.getTime() < ONLINE_WINDOW_MS,
+    online: agentAlive(row, now),
   };
 }
 export type HostView = ReturnType<typeof hostView>;

@@ -8,7 +8,7 @@ import type { Executor } from "../db/client";
 import { type AgentRow, instances, networks, ports, type RouterRow, routers } from "../db/schema";
 import { checkReach, type Reach, reaches } from "./bridge-mappings";
 import { badRequest } from "./errors";
-import { hostView, instanceLoad, knownAgents, loadMap, routerLoad } from "./hosts";
+import { agentAlive, instanceLoad, knownAgents, loadMap, routerLoad } from "./hosts";
 import { label } from "./refs";
 import { pending, type Tx } from "./tx";
 
@@ -65,7 +65,7 @@ async function hostsWithLoad(
   return rows.map((a) => ({
     host: a.host,
     roles: reaches(a.bridgeMappings, network) ? (a.roles ?? ["compute", "network"]) : [],
-    live: hostView(a, now).online,
+    live: agentAlive(a, now),
     load: loads.get(a.host) ?? 0,
   }));
 }

@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { agents } from "../db/schema";
 import { createTestApi } from "../testkit";
 import { HostRelay, type RelayStatus } from "./relay";
 import { Inspection } from "./service";
@@ -34,6 +35,9 @@ describe("HostRelay", () => {
       void api.close();
       void rm(dir, { recursive: true, force: true });
     });
+    // The agent's row, as its dispatcher left it: heard from just now.
+    await api.db.insert(agents).values({ url: agent.url, host: "h1", lastSeen: new Date() });
+    const online = async () => (await api.caller.host.list())[0]?.online;
     const relay = inspection.addAgent({ url: agent.url, tokenFile: join(dir, "token") });
     const statuses: RelayStatus[] = [];
     relay.on((e) => {
@@ -55,6 +59,8 @@ describe("HostRelay", () => {
     expect(Date.now() - wentDown).toBeLessThan(2_000);
     expect(relay.status().last_seen).not.toBeNull();
     expect(relay.snapshot()?.sections.ovs).toBeDefined();
+    // The one liveness hears the stream: `host list` (and the scheduler) say it is down within the heartbeat.
+    await vi.waitFor(async () => expect(await online()).toBe(false), { timeout: 2_000 });
 
     text.value = "three";
     agent = await serve(text, port);
@@ -68,6 +74,7 @@ describe("HostRelay", () => {
       ...statuses.slice(2).map(() => expect.anything()),
     ]);
     expect(statuses.at(-1)?.online).toBe(true);
+    await vi.waitFor(async () => expect(await online()).toBe(true), { timeout: 2_000 });
   });
 
   it("stays offline with the reason when the token is refused", async () => {

@@ -13,6 +13,7 @@ import { compileIntent } from "../agents/intent";
 import { loadIntentInputs } from "../agents/snapshot";
 import type { Db, DbTx } from "../db/client";
 import { type AgentRow, agents } from "../db/schema";
+import { recordStreamContact } from "../domain/hosts";
 import type { ChangeEvent, EventBus } from "../events";
 import { computeDrift, type DriftItem } from "./drift";
 import { HostRelay, type RelayEvent, type RelayStatus } from "./relay";
@@ -199,8 +200,11 @@ export class Inspection {
       case "status": {
         this.#events.emit("event", { type: "status", status: event.status } satisfies InspectEvent);
         this.#o.bus.emit({ kind: "host", id: event.status.host ?? event.url, action: "status" });
-        const { host, online } = event.status;
-        if (host !== null && !online) this.#record(host, (tx) => forgetHaStates(tx, host));
+        const { host, online, last_error } = event.status;
+        if (host === null) break;
+        // The stream is a contact with the agent: the liveness everyone reads (server/domain/hosts.ts) hears it.
+        this.#record(host, (tx) => recordStreamContact(tx, host, online ? null : (last_error ?? "down")));
+        if (!online) this.#record(host, (tx) => forgetHaStates(tx, host));
         break;
       }
       case "snapshot": {
