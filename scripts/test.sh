@@ -22,7 +22,13 @@ step() {
 step typecheck npx tsc --noEmit -p tsconfig.json
 step lint npx biome check .
 step deps node scripts/deps.mjs .
-step unit bash scripts/with-postgres.sh npx vitest run --project unit
+# The unit suite twice: on the embedded PGlite, and on PostgreSQL (each test API a copy of one migrated template).
+step unit npx vitest run --project unit
+if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || [[ -n "${TEST_DATABASE_URL:-}" ]]; then
+  step unit-postgres bash scripts/with-postgres.sh npx vitest run --project unit-postgres
+else
+  echo "=== unit-postgres: skipped, no PostgreSQL installed (NETLENS_WITH_POSTGRES=1 scripts/system-packages.sh)"
+fi
 if [[ $(id -u) == 0 ]]; then
   # On PostgreSQL (a database per stack) where it is installed, as the unit suite; `npm run up` stays on PGlite.
   step integration bash scripts/with-postgres.sh npx vitest run --project integration

@@ -16,6 +16,9 @@ as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; f
 cleanup() { as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
 as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust >/dev/null
-as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -o "-p $port -k $dir -c listen_addresses=127.0.0.1" -w start >/dev/null
+# A throwaway cluster: nothing to keep after a crash, so no fsync (the unit suite creates a database per test API).
+as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  -w start >/dev/null
 echo "with-postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres" "$@"

@@ -1,4 +1,5 @@
-// For tests (here and in cli/): a whole API over an in-memory database, called without HTTP or Next.
+// For tests (here and in cli/): a whole API over a database of its own (in-memory PGlite, or in the unit-postgres
+// project a copy of its migrated PostgreSQL template), called without HTTP or Next.
 import { randomBytes } from "node:crypto";
 import { count, sum } from "drizzle-orm";
 import { expect } from "vitest";
@@ -16,8 +17,9 @@ import { sessionOf } from "./auth/access";
 import { hashPassword } from "./auth/password";
 import { LoginThrottle } from "./auth/throttle";
 import { TokenChecks } from "./auth/token-checks";
-import { createDb, type Database, type Db, type Executor } from "./db/client";
+import { createDb, type Database, type Db, type Executor, once } from "./db/client";
 import * as schema from "./db/schema";
+import { migratedTestDatabase } from "./db/targets";
 import { defaultMtuSettings } from "./domain/mtu";
 import { ensureProject } from "./domain/projects";
 import { ensureUser } from "./domain/users";
@@ -36,6 +38,7 @@ export type TestApi = {
   bus: EventBus;
   /** The database's own connections (PostgreSQL only), as `createDb` gives them. */
   connect: Database["connect"];
+  /** Ends the database (PostgreSQL: the pool, then drops the database). */
   close(): Promise<void>;
   admin: TestUser;
   /**
@@ -70,13 +73,25 @@ export function testServices(db: Db, policy: Partial<AuthPolicy> = {}): Services
 }
 
 /**
+ * A migrated database of its own for a test: `url`'s, else this project's (in-memory PGlite in `unit`, a copy of
+ * the template in `unit-postgres`). Its close also drops the copy.
+ */
+export async function createTestDb(url?: string): Promise<Database> {
+  if (url) return createDb({ url });
+  const target = await migratedTestDatabase();
+  if (!target.url) return createDb({ dataDir: "memory" });
+  const database = await createDb({ url: target.url });
+  return { ...database, close: once(() => database.close().finally(() => target.drop())) };
+}
+
+/**
  * `caller` is the admin user `admin` (of project "admin") unless `session` says otherwise (null = anonymous).
  * Wrong passwords are answered after 20 ms instead of a second, so that tests of refusals stay quick.
  */
 export async function createTestApi(
   options: { url?: string; session?: Session | null; demo?: boolean; auth?: Partial<AuthPolicy> } = {},
 ): Promise<TestApi> {
-  const database = await createDb(options.url ? { url: options.url } : { dataDir: "memory" });
+  const database = await createTestDb(options.url);
   const services = testServices(database.db, options.auth);
   if (options.demo) await seedDemo(services);
   const admin = await testUser(services, "admin", "admin", "admin");

@@ -190,7 +190,9 @@ describe.skipIf(!postgres)(`two servers on one PostgreSQL${skipped}`, () => {
       await settle(a);
       expect(agent.pushes.length).toBeGreaterThan(beforeHandOver);
       expect(agent.applied).toBe(await wantedRevision(b.api.db));
-      // What the leader recorded of the host (revision, last contact, errors) is what B's pages read.
+      // What the leader recorded of the host (revision, last contact, errors) is what B's pages read; read once B
+      // stopped checking in (every 50 ms here), which would otherwise move the last contact between the two reads.
+      await onB.stop();
       expect(await b.api.caller.host.list()).toEqual(await a.api.caller.host.list());
     } finally {
       await onA.stop();

@@ -1,6 +1,6 @@
 // The dispatcher against a fake agent: what it pushes, when, and what it records from the answers.
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { agents } from "../db/schema";
 import { dhcpDeviceId } from "../domain/dhcp";
 import { createTestApi, type TestApi } from "../testkit";
@@ -15,6 +15,10 @@ describe("dispatcher", () => {
   const settle = async () => {
     expect(await waitForApplied(api.services, await wantedRevision(api.db), 5_000)).toBe(true);
   };
+  // Until the agent took a push after the `before`th: a started dispatcher's host wants nothing (revision 0, so
+  // `settle` holds at once) until its first push, which on PostgreSQL runs beside the test's own queries.
+  const pushed = (before: number) =>
+    vi.waitFor(() => expect(agent.pushes.length).toBeGreaterThan(before), { timeout: 5_000 });
 
   beforeEach(async () => {
     api = await createTestApi({ demo: true });
@@ -28,6 +32,7 @@ describe("dispatcher", () => {
       retry: { minMs: 10, maxMs: 50 },
     });
     await dispatcher.start();
+    await pushed(0);
   });
   afterEach(async () => {
     await dispatcher.stop();
@@ -162,8 +167,10 @@ describe("dispatcher", () => {
 
   it("catches up with an agent that applied newer revisions in another life", async () => {
     await dispatcher.stop();
+    const before = agent.pushes.length;
     agent.applied = 1000;
     await dispatcher.start();
+    await pushed(before);
     await settle();
     expect(agent.applied).toBeGreaterThan(1000);
   });

@@ -5,10 +5,10 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createDb } from "../db/client";
 import { apiTokens } from "../db/schema";
 import { EventBus } from "../events";
 import { seedDemo } from "../seed";
+import { createTestDb } from "../testkit";
 import { userByName } from "./access";
 import { bootstrapAccounts, renewCliToken } from "./bootstrap";
 import { sessionFromToken } from "./credentials";
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function fresh() {
-  const database = await createDb({ dataDir: "memory" });
+  const database = await createTestDb();
   const stateDir = await mkdtemp(join(tmpdir(), "netlens-bootstrap-"));
   cleanup.push(
     () => database.close(),

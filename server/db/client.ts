@@ -118,7 +118,7 @@ async function migrateOrClose(migrate: () => Promise<void>, close: () => Promise
 }
 
 /** A close that a signal handler and the code that owns the database may both call. */
-function once(close: () => Promise<void>): () => Promise<void> {
+export function once(close: () => Promise<void>): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= close();

@@ -2,7 +2,7 @@
 // compute hosts, DHCP servers and routers onto such network nodes; a host named that cannot bind there, or a
 // network no host with the role maps, is refused with nothing written. Overlay networks go anywhere, as before.
 import { eq } from "drizzle-orm";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agents, ports } from "../db/schema";
 import { createTestApi, expectRefused, type TestApi } from "../testkit";
 import { reaches } from "./bridge-mappings";
@@ -67,6 +67,7 @@ describe("scheduling ports of provider networks by bridge mappings", () => {
     await register("cmp2", ["compute"], { public: "br-ex" });
     await register("cmp3", ["compute"], { public: "br-prov" });
   });
+  afterEach(() => api.close());
 
   it("puts instances of a vlan or flat network only on compute hosts mapping its physical network", async () => {
     await provider("pv", { dhcp: true });

@@ -3,7 +3,7 @@
 // router and removed with its last, hidden from its members; each node's intent carrying the router with its own
 // HA port; the state each node reports shown to admins, "unknown" for a node whose agent is gone.
 import { eq } from "drizzle-orm";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cidrContains } from "../../lib/ip";
 import { recordHaStates } from "../agents/ha-states";
 import { compileIntent } from "../agents/intent";
@@ -62,6 +62,7 @@ describe("HA routers", () => {
     await register("cmp1", ["compute"], "192.0.2.14");
     projectId = (await api.caller.project.create({ name: "tenant" })).id;
   });
+  afterEach(() => api.close());
 
   it("puts an HA router on the two least loaded live network nodes, each with its HA port", async () => {
     await api.caller.router.create({ name: "legacy" });

@@ -1,7 +1,7 @@
 // The scheduler: routers onto live network nodes and instances onto live compute hosts, fewest first; a host
 // named by an admin is checked before anything is written; a router with no network node alive waits, saying so.
 import { eq } from "drizzle-orm";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agents, ports } from "../db/schema";
 import { createTestApi, expectRefused, type TestApi, testUser } from "../testkit";
 import { type Candidate, pickHost } from "./scheduler";
@@ -61,6 +61,7 @@ describe("scheduling on several hosts", () => {
     await api.caller.network.create({ name: "n1", "provider:network_type": "vxlan" });
     await api.caller.subnet.create({ name: "s1", network_id: "n1", cidr: "10.1.0.0/24" });
   });
+  afterEach(() => api.close());
 
   it("puts routers on live network nodes, fewest first, and instances on compute hosts", async () => {
     const hosts = [];
