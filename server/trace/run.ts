@@ -34,7 +34,7 @@ import {
 } from "./resolve";
 import { type MemberTenancy, memberTenancy } from "./tenancy";
 import { routeQuestion, walk } from "./walk";
-import type { WalkContext, WalkResult } from "./walk-state";
+import type { WalkContext, WalkResult, Wire } from "./walk-state";
 
 type TraceRun = z.output<typeof traceRun>;
 
@@ -277,6 +277,7 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
     host: sourceAnswers,
     across: traceHosts.across(
       new Set([...model.networks.values()].filter((n) => n.networkType === "vxlan").map((n) => n.id)),
+      wiresOf(model),
     ),
     info,
     protocol: input.protocol,
@@ -445,6 +446,25 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   });
   result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
   return result;
+}
+
+/** The provider (flat, vlan) networks, by id: their physical network, and a vlan network's segment. */
+function wiresOf(model: TraceModel): Map<string, Wire> {
+  return new Map(
+    [...model.networks.values()].flatMap((n) =>
+      (n.networkType === "flat" || n.networkType === "vlan") && n.physicalNetwork !== null
+        ? [
+            [
+              n.id,
+              {
+                physical_network: n.physicalNetwork,
+                segment: n.networkType === "vlan" ? n.segmentationId : null,
+              },
+            ],
+          ]
+        : [],
+    ),
+  );
 }
 
 /** The reply's walk starts on the destination's host: its answers, what it says of itself, its OVS ports. */

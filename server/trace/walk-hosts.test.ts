@@ -145,6 +145,7 @@ function scriptedAgent(
           ok: true,
           ports: [],
           bridges: [info.integration_bridge, self.tunnel_bridge ?? ""],
+          uplinks: {},
         };
       default:
         return { kind: q.kind, ok: false, error: "not scripted" } as TraceAnswer;
@@ -194,6 +195,7 @@ function twoHosts(setup: Setup = {}) {
     ]),
     hosts,
     tunnelled: new Set(["net"]),
+    wires: new Map(),
   };
   const context = async (side: typeof one, info: TraceHostInfo): Promise<WalkContext> => {
     await side.answers.ask([{ kind: "ports" }]);
