@@ -6,7 +6,8 @@
 // The rows are the intent's inputs with only the columns the compiler reads (a router with 1,000 floating IPs has
 // 2,000 ports: whole rows were most of a trace's time), and without the floating IPs' own ports, which only hold
 // their address in IPAM: the compiler never looks at them, and the floating IP row says all the trace needs.
-// facts.test.ts holds the compiled intent to the one the dispatcher sends.
+// facts.test.ts holds the compiled intent to the one the dispatcher sends; one difference is chosen: an HA router
+// is compiled onto the node that holds it (ha.ts), not onto each node that runs it, so that the walk meets it there.
 import { asc, ne } from "drizzle-orm";
 import type { HostIntent, IntentRouter } from "../../agent/contract/intent";
 import { parseCidr } from "../../lib/ip";
