@@ -3,40 +3,16 @@
 // segment (untagged on a flat one), into compute2's own bridge for `public` (br-prov) from its uplink; the drop
 // when compute1 puts the frame on no uplink; a member's view without hosts, bridges or VLAN ids.
 import { describe, expect, it } from "vitest";
-import type {
-  OvsQuestion,
-  OvsTrace,
-  TraceAnswer,
-  TraceHostInfo,
-  TraceQuestion,
-} from "../../agent/contract/trace";
-import type { TraceAgent } from "./agent";
-import { HostAnswers } from "./ask";
+import type { OvsQuestion, OvsTrace, TraceHostInfo } from "../../agent/contract/trace";
 import type { Place } from "./places";
-import { tenantView } from "./tenant-view";
 import { walk } from "./walk";
-import type { Across, HostSide, TunnelHost, WalkContext, Wire } from "./walk-state";
+import { memberView, ovsTrace, scriptedHost, vmPlace, walkContext } from "./walk-across.testing";
+import type { Across, HostSide, TunnelHost, Wire } from "./walk-state";
 
 const SEGMENT = 2101;
 
-const vmPlace = (namespace: string, id: string, mac: string, address: string): Place => ({
-  kind: "instance",
-  namespace,
-  node_id: id,
-  devices: [
-    {
-      name: "eth0",
-      mac,
-      network_id: "pnet",
-      tap: `tap-${id}`,
-      physical_network: null,
-      port_id: `port-${id}`,
-      addresses: [address],
-    },
-  ],
-});
-const vm1 = vmPlace("c1-qprobe-vm1", "vm1", "fa:16:3e:00:00:01", "10.21.0.5");
-const vm2 = vmPlace("c2-qprobe-vm2", "vm2", "fa:16:3e:00:00:02", "10.21.0.6");
+const vm1 = vmPlace("c1-qprobe-vm1", "vm1", "fa:16:3e:00:00:01", "10.21.0.5", "pnet");
+const vm2 = vmPlace("c2-qprobe-vm2", "vm2", "fa:16:3e:00:00:02", "10.21.0.6", "pnet");
 
 /** A host: its name, its bridge for `public` and that bridge's uplink, the places it holds. */
 type Side = { host: string; prefix: string; bridge: string; uplink: string; places: Place[] };
@@ -52,15 +28,7 @@ const info = (side: Side): TraceHostInfo => ({
   tunnel_bridge: "br-tun",
 });
 
-const ovsTrace = (bridges: string[], outputs: string[], vlan: number | null): OvsTrace => ({
-  bridges,
-  rules: [{ bridge: bridges[0] ?? "", table: 0, text: "priority 0", actions: ["NORMAL"] }],
-  outputs,
-  vlan,
-  notes: [],
-  datapath_actions: "",
-  text: "",
-});
+const NORMAL = (bridge: string) => [{ bridge, table: 0, text: "priority 0", actions: ["NORMAL"] }];
 
 /**
  * A host's OVS as ofproto/trace reads it: from a tap, br-int's NORMAL into the physical bridge and out of its
@@ -73,45 +41,23 @@ function hostOvs(side: Side, wire: Wire, putsOnWire: boolean) {
       const local = side.places.flatMap((p) => p.devices).find((d) => d.mac === q.dl_dst);
       const takes =
         q.bridge === side.bridge && q.dl_vlan === (wire.segment ?? undefined) && local !== undefined;
-      return ovsTrace([side.bridge, "br-int"], takes ? [local.tap] : [], null);
+      return ovsTrace([side.bridge, "br-int"], NORMAL(side.bridge), takes ? [local.tap] : [], null);
     }
-    return ovsTrace(["br-int", side.bridge], putsOnWire ? [side.uplink] : [], wire.segment);
+    return ovsTrace(["br-int", side.bridge], NORMAL("br-int"), putsOnWire ? [side.uplink] : [], wire.segment);
   };
 }
 
 function scriptedAgent(side: Side, wire: Wire, putsOnWire = true) {
-  const calls: TraceQuestion[][] = [];
   const [place] = side.places;
   const own = place?.devices[0]?.addresses[0] ?? "";
-  const ovs = hostOvs(side, wire, putsOnWire);
-  const answer = (q: TraceQuestion): TraceAnswer => {
-    switch (q.kind) {
-      case "route":
-        return q.dst === own
-          ? { kind: "route", ok: true, route: { type: "local", dst: q.dst, dev: "lo" }, text: "local" }
-          : { kind: "route", ok: true, route: { dst: q.dst, dev: "eth0", prefsrc: own }, text: "eth0" };
-      case "ovs":
-        return { kind: "ovs", ok: true, trace: ovs(q) };
-      case "ports":
-        return {
-          kind: "ports",
-          ok: true,
-          ports: [],
-          bridges: ["br-int", side.bridge],
-          uplinks: { [side.bridge]: [side.uplink] },
-        };
-      default:
-        return { kind: q.kind, ok: false, error: "not scripted" } as TraceAnswer;
-    }
-  };
-  const agent: TraceAgent = {
-    ask: async (questions) => {
-      calls.push(questions);
-      return { info: info(side), answers: questions.map(answer), duration_ms: 1 };
-    },
-    probe: () => Promise.reject(new Error("no probe here")),
-  };
-  return { calls, answers: new HostAnswers(agent) };
+  return scriptedHost(info(side), {
+    route: (q) =>
+      q.dst === own
+        ? { kind: "route", ok: true, route: { type: "local", dst: q.dst, dev: "lo" }, text: "local" }
+        : { kind: "route", ok: true, route: { dst: q.dst, dev: "eth0", prefsrc: own }, text: "eth0" },
+    ovs: hostOvs(side, wire, putsOnWire),
+    ports: { bridges: ["br-int", side.bridge], uplinks: { [side.bridge]: [side.uplink] } },
+  });
 }
 
 const tunnelHost = (side: Side): TunnelHost => ({
@@ -139,21 +85,7 @@ async function across(wire: Wire, putsOnWire = true) {
     tunnelled: new Set(),
     wires: new Map([["pnet", wire]]),
   };
-  await one.answers.ask([{ kind: "ports" }]);
-  const ctx: WalkContext = {
-    host: one.answers,
-    across: view,
-    info: info(compute1),
-    protocol: "icmp",
-    port: null,
-    places: [vm1, vm2],
-    ports: [],
-    nat: new Map(),
-    macs: new Map(),
-    fipIds: new Map(),
-    filters: new Map(),
-    forwardings: [],
-  };
+  const ctx = await walkContext(one.answers, info(compute1), view, [vm1, vm2]);
   const start = { place: vm1, packet: { src: "10.21.0.5", dst: "10.21.0.6" }, srcKnown: true };
   return { result: await walk(ctx, "forward", start, []), two };
 }
@@ -211,28 +143,12 @@ describe("walk across hosts over a provider network", () => {
 
   it("shows a member the path without the hosts, their bridges, uplinks or the VLAN id", async () => {
     const { result } = await across(vlan);
-    const view = tenantView(
-      {
-        verdict: "delivered",
-        from: { kind: "instance", id: "vm1", name: "vm1", address: "10.21.0.5" },
-        to: { kind: "instance", id: "vm2", name: "vm2", address: "10.21.0.6" },
-        protocol: "icmp",
-        port: null,
-        mode: "explain",
-        forward: result.hops,
-        reply: [],
-        diagnoses: [],
-        duration_ms: 1,
-      },
-      {
-        names: new Map([
-          ["vm1", "vm1"],
-          ["vm2", "vm2"],
-          ["pnet", "pnet"],
-        ]),
-        hidden: new Set(),
-      },
-    );
+    const view = memberView([vm1, vm2], "pnet", {
+      verdict: "delivered",
+      forward: result.hops,
+      reply: [],
+      diagnoses: [],
+    });
     expect(view.forward.map((h) => h.decided_by.text)).toContain("switched on network pnet");
     const text = JSON.stringify(view);
     for (const secret of [
