@@ -114,24 +114,28 @@ async function askB(
   ctx: WalkContext,
   crossing: Crossing,
   questions: (side: { uplinks: Record<string, string[]> }) => OvsQuestion | { error: string },
-  record: (answer: { answer: TraceAnswer | undefined; error: string | null }) => boolean,
+  record: (leg: HostsLeg, arrived: { answer: TraceAnswer | undefined; error: string | null }) => boolean,
 ): Promise<{ ctx: WalkContext; reached: boolean } | null> {
-  const { to } = crossing;
+  const { to, leg } = crossing;
   if (to.answers === null || !to.host.online) {
-    record({ answer: undefined, error: null });
+    record(leg, { answer: undefined, error: null });
     return null;
   }
   const answers = to.answers;
   try {
     const { ports, uplinks } = portsOf((await answers.ask([PORTS]))[0]);
     const asked = questions({ uplinks });
-    const answer = "error" in asked ? undefined : (await answers.ask([asked]))[0];
-    const reached = record({ answer, error: "error" in asked ? asked.error : null });
+    // A frame B cannot take in (no tunnel bridge, no uplink) never gets there: B is not asked about it.
+    if ("error" in asked) {
+      record(leg, { answer: undefined, error: asked.error });
+      return null;
+    }
+    const [answer] = await answers.ask([asked]);
+    const reached = record(leg, { answer, error: null });
     return { ctx: { ...ctx, host: answers, info: answers.info, ports }, reached };
   } catch (error) {
     // An agent that fails the question is down as far as the trace can tell.
-    crossing.leg = { ...crossing.leg, to: { ...crossing.leg.to, online: false } };
-    record({ answer: undefined, error: message(error) });
+    record({ ...leg, to: { ...leg.to, online: false } }, { answer: undefined, error: message(error) });
     return null;
   }
 }
@@ -145,7 +149,7 @@ function intoTunnel(ctx: WalkContext, trail: Trail, crossing: Crossing, exit: Tu
       const asked = tunnelQuestion(question, exit, leg.from, to.host);
       return asked.question ?? { error: asked.error };
     },
-    (arrived) => crossTunnel(trail, crossing.leg, exit, arrived),
+    (at, arrived) => crossTunnel(trail, at, exit, arrived),
   );
 }
 
@@ -160,6 +164,6 @@ function ontoWire(ctx: WalkContext, trail: Trail, crossing: Crossing, exit: { wi
       const asked = wireQuestion(question, exit.wire, entry, to.host.host);
       return asked.question ?? { error: asked.error };
     },
-    (arrived) => crossWire(trail, crossing.leg, exit.wire, exit.at, { ...arrived, entry }),
+    (at, arrived) => crossWire(trail, at, exit.wire, exit.at, { ...arrived, entry }),
   );
 }
