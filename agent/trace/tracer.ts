@@ -227,7 +227,10 @@ export class Tracer {
   /** Each physical bridge's ports but its patch to the integration bridge: ours among them, and its uplinks. */
   private async uplinks(): Promise<Map<string, string[]>> {
     const bridges = Object.values(this.settings.bridgeMappings);
-    const listed = await Promise.all(bridges.map((bridge) => this.ovs.vsctl(["list-ports", bridge])));
+    // A mapped bridge that is missing has no uplinks (the wire crossing says so); our ports are still listed.
+    const listed = await Promise.all(
+      bridges.map((bridge) => this.ovs.vsctl(["list-ports", bridge]).catch(() => "")),
+    );
     return new Map(
       bridges.map((bridge, i) => [
         bridge,
