@@ -263,7 +263,13 @@ describe("a lab of four hosts through the CLI", () => {
     const flat = await stack.cliJson<TraceResult>("trace", "--from", EXT.gateway, "--to", EXT.fip);
     expect(flat.verdict, JSON.stringify(flat.diagnoses)).toBe("delivered");
     expectWire(flat.forward, { from: "network1", to: "network2", tag: "untagged (flat)" });
-    expectWire(flat.reply, { from: "network2", to: "network1", tag: "untagged (flat)" });
+    // The reply's receiver is the outside world's own port, on network1's br-ex itself.
+    expectWire(flat.reply, {
+      from: "network2",
+      to: "network1",
+      tag: "untagged (flat)",
+      intoIntegration: false,
+    });
     expect(flat.forward.some((h) => h.where.namespace === namespaceNames.router(n2, routerId))).toBe(true);
   });
 });
@@ -456,9 +462,9 @@ function expectCrossing(hops: Hop[], o: { from: string; to: string; remote: stri
 /**
  * The wire hop of a trace across hosts over a provider network: it leaves `from`'s bridge for `public` by its
  * uplink with `tag`; the next hop, on `to`, comes in by `to`'s uplink into its own bridge for `public`, then
- * its br-int.
+ * its br-int (unless `intoIntegration` is false: a receiver on the bridge for `public` itself).
  */
-function expectWire(hops: Hop[], o: { from: string; to: string; tag: string }) {
+function expectWire(hops: Hop[], o: { from: string; to: string; tag: string; intoIntegration?: boolean }) {
   const at = hops.findIndex((h) => h.decided_by.text.startsWith("onto physical network"));
   expect(at, JSON.stringify(hops.map((h) => [h.where.host, h.action, h.decided_by.text]))).toBeGreaterThan(0);
   expect(hops[at]?.where).toMatchObject({
@@ -470,7 +476,10 @@ function expectWire(hops: Hop[], o: { from: string; to: string; tag: string }) {
     `onto physical network public, ${o.tag}: host ${o.from} -> host ${o.to}`,
   );
   expect(hops[at + 1]).toMatchObject({ action: "switched", where: { host: o.to, interface: "public0" } });
-  expect(hops[at + 1]?.where.bridge).toMatch(new RegExp(`^${host(o.to).publicBridge} -> br-int\\b`));
+  const into = host(o.to).publicBridge;
+  expect(hops[at + 1]?.where.bridge).toMatch(
+    new RegExp(o.intoIntegration === false ? `^${into}$` : `^${into} -> br-int\\b`),
+  );
   // Before it, the frame into `from`'s bridges from the sender's OVS port.
   expect(hops[at - 1]?.where.host).toBe(o.from);
 }
