@@ -3,8 +3,9 @@
 // network nodes, one active and one standby as router show says; the outside pings an instance's floating IP
 // through the active one. Then the active node dies (its agent stopped, its underlay and public links cut: VRRP
 // adverts stop, as when a host fails): the standby takes over, the floating IP answers again (the gap is printed),
-// and router show names the other node active and the dead one unknown. With one network node left, --ha is
-// refused with Neutron's error and nothing written; a member may not set --ha.
+// and router show names the other node active and the dead one unknown; `netlens trace` from the outside walks the
+// router on the node that is active, before and after. With one network node left, --ha is refused with Neutron's
+// error and nothing written; a member may not set --ha.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../agent/host/exec";
 import { namespacesWithPrefix, pingWithin, steadyPing } from "../agent/testing/host";
+import { namespaceNames } from "../lib/names";
+import type { TraceResult } from "../lib/schemas/trace";
 import { testUser } from "../server/testkit";
 import { type LabStack, type LabStackHost, startLabStack, until } from "./testing/stack";
 
@@ -85,6 +88,24 @@ const activeAndStandby = () =>
     },
     60_000,
   );
+
+/**
+ * `netlens trace` from the outside (the external subnet's gateway, where the model's outside world is) to the
+ * floating IP: delivered through the HA router's namespace on `active`, the hop into it naming that node, none
+ * through the other node's.
+ */
+async function expectTracedThrough(routerId: string, active: string): Promise<void> {
+  const trace = await stack.cliJson<TraceResult>("trace", "--from", EXT.gateway, "--to", EXT.fip);
+  expect(trace.verdict, JSON.stringify(trace.diagnoses)).toBe("delivered");
+  const namespaces = (h: LabStackHost) => namespaceNames.router(h.prefix, routerId);
+  const inRouter = trace.forward.filter((hop) => hop.where.namespace === namespaces(host(active)));
+  expect(inRouter.length, JSON.stringify(trace.forward.map((h) => h.where))).toBeGreaterThan(0);
+  expect(inRouter.every((hop) => hop.where.host === active)).toBe(true);
+  expect(inRouter[0]?.decided_by.text).toContain(`HA router, active on ${active}`);
+  const other = stack.hosts.filter((h) => h.name !== active && h.role === "network");
+  for (const h of other)
+    expect(trace.forward.some((hop) => hop.where.namespace === namespaces(h))).toBe(false);
+}
 
 /** The largest gap (s) between two consecutive echo replies in `ping -D` output. */
 function largestGap(text: string): { gap: number; last: number } {
@@ -164,6 +185,8 @@ describe("an HA router on two network nodes", () => {
     );
     expect(Object.fromEntries(mine.map((a) => [a.host, a.ha_state]))).toEqual(shown);
     expect(await pingWithin(outsideNs, EXT.fip, 20)).toBe(true);
+    const active = router.ha_state?.find((s) => s.ha_state === "active")?.host ?? "";
+    await expectTracedThrough(router.id, active);
   });
 
   it("a member sees that it is HA but not where, and may not set --ha", async () => {
@@ -171,6 +194,12 @@ describe("an HA router on two network nodes", () => {
     const { token } = await member.caller.token.issue({ name: "ha" });
     const shown = await stack.cliAs(token, "router", "show", "r", "-f", "json");
     expect(JSON.parse(shown.stdout)).toMatchObject({ ha: true, ha_state: null });
+    // The member's trace goes the same way, without the nodes.
+    const traced = await stack.cliAs(token, "trace", "--from", EXT.gateway, "--to", EXT.fip, "-f", "json");
+    expect(traced.code, traced.stderr).toBe(0);
+    expect((JSON.parse(traced.stdout) as TraceResult).verdict).toBe("delivered");
+    for (const word of ["network1", "network2", "active on", "public0", "br-ex"])
+      expect(traced.stdout, word).not.toContain(word);
     const set = await stack.cliAs(token, "router", "set", "--no-ha", "r");
     expect(set.code).not.toBe(0);
     expect(set.stderr).toMatch(/admin/i);
@@ -213,6 +242,9 @@ describe("an HA router on two network nodes", () => {
     );
     expect(last).toBeGreaterThan(cut);
     expect(gap).toBeLessThan(15);
+    // The trace starts from the outside world the model puts on network1 (the first network node mapping
+    // `public`): only while network1 lives can it start there.
+    if (active !== "network1") await expectTracedThrough(after.id, standby);
   });
 
   it("refuses --ha with one live network node, writing nothing", async () => {

@@ -4,9 +4,10 @@
 // between exactly those two hosts and the network's VNI; the outside reaches vm2's floating IP through the
 // network node holding the router; `netlens trace` follows both across the hosts (each host's hops, the VXLAN hop
 // with the network's VNI and the two tunnel addresses) and names a hand-deleted tunnel port; the router moved to
-// the other network node answers there again. Every host maps the physical network `public` (compute2 to a bridge
-// of its own name): servers on compute1 and compute2 on a vlan and on a flat network reach each other over that
-// wire, tagged with the segment and untagged, not by VXLAN.
+// the other network node answers there again, and the trace follows the flat network's wire from network1's outside
+// world to it. Every host maps the physical network `public` (compute2 to a bridge of its own name): servers on
+// compute1 and compute2 on a vlan and on a flat network reach each other over that wire, tagged with the segment
+// and untagged, not by VXLAN; the trace crosses that wire too, naming the segment.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../agent/host/exec";
 import { startCapture, stopCapture } from "../agent/host/tcpdump";
@@ -258,10 +259,18 @@ describe("a lab of four hosts through the CLI", () => {
     expect(await pingWithin(uplinkNs, EXT.fip, 10)).toBe(true);
     expect(await pingWithin(vm.vm1.namespace, EXT.gateway, 5)).toBe(true);
     // The path now crosses the flat external network between network1's outside world and network2's router:
-    // the trace says it does not follow that crossing rather than call it a missing tunnel.
-    const flat = await stack.cli("trace", "--from", EXT.gateway, "--to", EXT.fip);
-    expect(flat.code).not.toBe(0);
-    expect(flat.stderr).toContain("the trace follows only VXLAN tunnels between hosts for now");
+    // out of network1's br-ex by its uplink onto the wire, untagged, into network2's br-ex by its own.
+    const flat = await stack.cliJson<TraceResult>("trace", "--from", EXT.gateway, "--to", EXT.fip);
+    expect(flat.verdict, JSON.stringify(flat.diagnoses)).toBe("delivered");
+    expectWire(flat.forward, { from: "network1", to: "network2", tag: "untagged (flat)" });
+    // The reply's receiver is the outside world's own port, on network1's br-ex itself.
+    expectWire(flat.reply, {
+      from: "network2",
+      to: "network1",
+      tag: "untagged (flat)",
+      intoIntegration: false,
+    });
+    expect(flat.forward.some((h) => h.where.namespace === namespaceNames.router(n2, routerId))).toBe(true);
   });
 });
 
@@ -385,6 +394,22 @@ describe("provider networks across compute hosts, each through its own bridge ma
     expect(tunnelled.wire.flat().join("\n")).not.toContain(vm.vm1.ip);
   });
 
+  it("traces pv1 -> pv2 across the wire: each host's hops, the segment named where the frame crosses", async () => {
+    const trace = await stack.cliJson<TraceResult>("trace", "--from", "pv1", "--to", "pv2");
+    expect(trace.verdict, JSON.stringify(trace.diagnoses)).toBe("delivered");
+    expectWire(trace.forward, { from: "compute1", to: "compute2", tag: `VLAN ${SEGMENT}` });
+    expectWire(trace.reply, { from: "compute2", to: "compute1", tag: `VLAN ${SEGMENT}` });
+    expect(trace.forward.find((h) => h.decided_by.text.startsWith("onto physical network"))?.vlan).toBe(
+      SEGMENT,
+    );
+    const member = await memberTrace("pv1", "pv2");
+    expect(member.code, member.stderr).toBe(0);
+    expect((JSON.parse(member.stdout) as TraceResult).verdict).toBe("delivered");
+    expectHidden(member.stdout);
+    for (const word of ["br-ex", "br-prov", "public0", "VLAN", String(SEGMENT)])
+      expect(member.stdout, word).not.toContain(word);
+  });
+
   it("pings across compute hosts on the flat network: untagged on the wire, no VXLAN", async () => {
     const [a, b] = await serversAcross("ext", ["pf1", "pf2"]);
     expect(await pingWithin(a.namespace, b.ip, 10)).toBe(true);
@@ -432,6 +457,31 @@ function expectCrossing(hops: Hop[], o: { from: string; to: string; remote: stri
   expect(into?.where.bridge).toMatch(/^br-tun -> br-int\b/);
   // Every hop before is on `from`, every one after on `to` (until the path leaves it again).
   expect(hops.slice(0, at + 1).every((h) => h.where.host === o.from)).toBe(true);
+}
+
+/**
+ * The wire hop of a trace across hosts over a provider network: it leaves `from`'s bridge for `public` by its
+ * uplink with `tag`; the next hop, on `to`, comes in by `to`'s uplink into its own bridge for `public`, then
+ * its br-int (unless `intoIntegration` is false: a receiver on the bridge for `public` itself).
+ */
+function expectWire(hops: Hop[], o: { from: string; to: string; tag: string; intoIntegration?: boolean }) {
+  const at = hops.findIndex((h) => h.decided_by.text.startsWith("onto physical network"));
+  expect(at, JSON.stringify(hops.map((h) => [h.where.host, h.action, h.decided_by.text]))).toBeGreaterThan(0);
+  expect(hops[at]?.where).toMatchObject({
+    host: o.from,
+    bridge: host(o.from).publicBridge,
+    interface: "public0",
+  });
+  expect(hops[at]?.decided_by.text).toBe(
+    `onto physical network public, ${o.tag}: host ${o.from} -> host ${o.to}`,
+  );
+  expect(hops[at + 1]).toMatchObject({ action: "switched", where: { host: o.to, interface: "public0" } });
+  const into = host(o.to).publicBridge;
+  expect(hops[at + 1]?.where.bridge).toMatch(
+    new RegExp(o.intoIntegration === false ? `^${into}$` : `^${into} -> br-int\\b`),
+  );
+  // Before it, the frame into `from`'s bridges from the sender's OVS port.
+  expect(hops[at - 1]?.where.host).toBe(o.from);
 }
 
 let memberToken: string | undefined;

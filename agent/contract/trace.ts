@@ -44,6 +44,8 @@ export const ovsQuestion = z.object({
   tun_id: z.number().int().min(0).max(16777215).optional(),
   tun_src: ipv4.optional(),
   tun_dst: ipv4.optional(),
+  /** A frame the wire brings in tagged (in_port is the physical bridge's uplink): its VLAN network's segment. */
+  dl_vlan: z.number().int().min(1).max(4094).optional(),
 });
 
 /** The rules of our nat chains in a router namespace, with counters. */
@@ -136,7 +138,14 @@ export type TraceAnswer =
   | { kind: "nat"; ok: false; error: string }
   | { kind: "links"; ok: true; links: TraceLink[] }
   | { kind: "links"; ok: false; error: string }
-  | { kind: "ports"; ok: true; ports: TracePort[]; bridges: string[] }
+  | {
+      kind: "ports";
+      ok: true;
+      ports: TracePort[];
+      bridges: string[];
+      /** Per physical bridge, its ports that are not ours: its uplinks onto the wire (the admin adds them). */
+      uplinks: Record<string, string[]>;
+    }
   | { kind: "ports"; ok: false; error: string }
   | { kind: "daemons"; ok: true; daemons: TraceDaemon[] }
   | { kind: "daemons"; ok: false; error: string }

@@ -141,12 +141,14 @@ export function ofprotoFlow(flow: {
   tun_id?: number;
   tun_src?: string;
   tun_dst?: string;
+  dl_vlan?: number;
 }): string {
   const fields = [
     `in_port=${flow.in_port}`,
     ...(flow.tun_id === undefined ? [] : [`tun_id=0x${flow.tun_id.toString(16)}`]),
     ...(flow.tun_src === undefined ? [] : [`tun_src=${flow.tun_src}`]),
     ...(flow.tun_dst === undefined ? [] : [`tun_dst=${flow.tun_dst}`]),
+    ...(flow.dl_vlan === undefined ? [] : [`dl_vlan=${flow.dl_vlan}`]),
     flow.protocol,
     `dl_src=${flow.dl_src}`,
     `dl_dst=${flow.dl_dst}`,

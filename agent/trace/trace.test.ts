@@ -145,6 +145,20 @@ describe("ofproto/trace into a VXLAN tunnel", () => {
       }),
     ).toMatch(/^in_port=vxlan-c000020b,tun_id=0x3e9,tun_src=192\.0\.2\.11,tun_dst=192\.0\.2\.12,icmp,/);
   });
+
+  it("writes the tag of a frame the wire brings in on a vlan network", () => {
+    expect(
+      ofprotoFlow({
+        in_port: "public0",
+        dl_vlan: 2101,
+        protocol: "icmp",
+        dl_src: "fa:16:3e:00:00:0a",
+        dl_dst: "fa:16:3e:00:00:0b",
+        nw_src: "10.21.0.5",
+        nw_dst: "10.21.0.6",
+      }),
+    ).toMatch(/^in_port=public0,dl_vlan=2101,icmp,dl_src=fa:16:3e:00:00:0a,/);
+  });
 });
 
 describe("host answers", () => {

@@ -3,7 +3,7 @@
 // real probe on request. It decides nothing about paths: the server composes them from the model and these.
 // Every name here was validated by zod (lib/schemas/trace.ts) and is checked again against what is ours.
 import { performance } from "node:perf_hooks";
-import { ownNamespacePattern } from "../../lib/names";
+import { deviceNames, ownNamespacePattern } from "../../lib/names";
 import {
   type RouteGet,
   type RouteQuestion,
@@ -166,11 +166,18 @@ export class Tracer {
         case "ports":
           tasks.push(async () => {
             try {
-              const ports = await this.ovs.listPorts(this.settings.prefix);
+              const [ports, uplinks] = await Promise.all([
+                this.ovs.listPorts(this.settings.prefix),
+                this.uplinks(),
+              ]);
+              const ours = new Set(ports.map((p) => p.name));
               answers[index] = {
                 kind: "ports",
                 ok: true,
                 bridges: this.bridges,
+                uplinks: Object.fromEntries(
+                  [...uplinks].map(([bridge, names]) => [bridge, names.filter((n) => !ours.has(n))]),
+                ),
                 ports: ports.map((p) => ({
                   name: p.name,
                   bridge: p.bridge,
@@ -215,6 +222,21 @@ export class Tracer {
       answers: answers.map((a) => a ?? { kind: "links", ok: false, error: "not answered" }),
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     };
+  }
+
+  /** Each physical bridge's ports but its patch to the integration bridge: ours among them, and its uplinks. */
+  private async uplinks(): Promise<Map<string, string[]>> {
+    const bridges = Object.values(this.settings.bridgeMappings);
+    // A mapped bridge that is missing has no uplinks (the wire crossing says so); our ports are still listed.
+    const listed = await Promise.all(
+      bridges.map((bridge) => this.ovs.vsctl(["list-ports", bridge]).catch(() => "")),
+    );
+    return new Map(
+      bridges.map((bridge, i) => [
+        bridge,
+        (listed[i] ?? "").split("\n").filter((name) => name !== "" && name !== deviceNames.phyPatch(bridge)),
+      ]),
+    );
   }
 
   /** The daemons of ours a namespace runs or is configured for, as the apply reads them. */

@@ -176,6 +176,7 @@ export const diagnosisCodes = [
   "port-security-spoof",
   "tunnel-missing",
   "host-down",
+  "ha-router-not-active",
 ] as const;
 export type DiagnosisCode = (typeof diagnosisCodes)[number];
 

@@ -6,7 +6,8 @@
 // The rows are the intent's inputs with only the columns the compiler reads (a router with 1,000 floating IPs has
 // 2,000 ports: whole rows were most of a trace's time), and without the floating IPs' own ports, which only hold
 // their address in IPAM: the compiler never looks at them, and the floating IP row says all the trace needs.
-// facts.test.ts holds the compiled intent to the one the dispatcher sends.
+// facts.test.ts holds the compiled intent to the one the dispatcher sends; one difference is chosen: an HA router
+// is compiled onto the node that holds it (ha.ts), not onto each node that runs it, so that the walk meets it there.
 import { asc, ne } from "drizzle-orm";
 import type { HostIntent, IntentRouter } from "../../agent/contract/intent";
 import { parseCidr } from "../../lib/ip";
@@ -18,6 +19,7 @@ import {
   agents,
   type FloatingIpRow,
   floatingIps,
+  haRouterAgentPortBindings,
   type InstanceRow,
   instances,
   ipAllocations,
@@ -34,6 +36,8 @@ import {
   securityGroups,
   subnets,
 } from "../db/schema";
+import { haStatesOf } from "../domain/ha";
+import { activeBindings, type HaNodes } from "./ha";
 import { uplinkAddress } from "./places";
 import type { PortFilter } from "./security";
 
@@ -89,6 +93,8 @@ export type TraceModel = {
   /** The ports the host filters (the intent's firewall entries) with their groups' rules, by port id. */
   filters: Map<string, PortFilter>;
   portForwardings: CompileInputs["portForwardings"];
+  /** Each HA router's nodes and what each last reported (an offline node "unknown"), as `router show` has them. */
+  haNodes: HaNodes;
 };
 
 /** The compiler's rows, with what the trace also says of a port: its name, and whether it is bound. */
@@ -98,6 +104,7 @@ type TraceInputs = Omit<CompileInputs, "host" | "revision"> & {
   floatingIps: ModelFloatingIp[];
   security: NonNullable<CompileInputs["security"]>;
   groups: { id: string; name: string }[];
+  haNodes: HaNodes;
 };
 
 /** The model and the intents for `hosts` (the agents' host names, in registration order). */
@@ -118,6 +125,7 @@ export async function loadTraceModel(db: Db, hosts: readonly string[]): Promise<
         portGroupRows,
         ruleRows,
         groupRows,
+        haRows,
       ] = await Promise.all([
         tx.select().from(agents).orderBy(asc(agents.id)),
         tx.select().from(networks).orderBy(asc(networks.createdAt)),
@@ -158,7 +166,18 @@ export async function loadTraceModel(db: Db, hosts: readonly string[]): Promise<
         tx.select().from(portSecurityGroups),
         tx.select().from(securityGroupRules).orderBy(asc(securityGroupRules.createdAt)),
         tx.select({ id: securityGroups.id, name: securityGroups.name }).from(securityGroups),
+        tx
+          .select({
+            routerId: haRouterAgentPortBindings.routerId,
+            host: haRouterAgentPortBindings.host,
+            portId: haRouterAgentPortBindings.portId,
+          })
+          .from(haRouterAgentPortBindings),
       ]);
+      const haNodes = await haStatesOf(
+        tx,
+        routerRows.filter((r) => r.ha).map((r) => r.id),
+      );
       return {
         revisions: new Map(agentRows.flatMap((a) => (a.host === null ? [] : [[a.host, a.wantedRevision]]))),
         hosts: peersOf(agentRows),
@@ -173,6 +192,9 @@ export async function loadTraceModel(db: Db, hosts: readonly string[]): Promise<
         // As the dispatcher compiles it: the same intent, firewall included.
         security: { ports: portRows, portGroups: portGroupRows, rules: ruleRows },
         groups: groupRows,
+        // An HA router is walked on the node that holds it: compiled onto its active node alone.
+        haBindings: activeBindings(haRows, haNodes),
+        haNodes,
       };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
@@ -186,7 +208,10 @@ export async function loadTraceModel(db: Db, hosts: readonly string[]): Promise<
   return traceModel(inputs, intents);
 }
 
-/** Each id once, from the first host that has it (a router on two hosts is walked where it is first met). */
+/**
+ * Each id once, from the first host that has it (a router on two hosts is walked where it is first met; an HA
+ * router is compiled onto its active node alone).
+ */
 function firstOf<T>(lists: T[][], id: (item: T) => string): T[] {
   const byId = new Map<string, T>();
   for (const item of lists.flat()) if (!byId.has(id(item))) byId.set(id(item), item);
@@ -281,6 +306,7 @@ function traceModel(inputs: TraceInputs, intents: Map<string, HostIntent>): Trac
     uplinks,
     filters: portFilters(inputs, intent),
     portForwardings: inputs.portForwardings,
+    haNodes: inputs.haNodes,
   };
 }
 

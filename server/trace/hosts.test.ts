@@ -26,7 +26,7 @@ function scripted(host: string, o: { online?: boolean; fails?: boolean } = {}) {
         info: info(host),
         answers: questions.map((q) =>
           q.kind === "ports"
-            ? { kind: "ports", ok: true, ports: [], bridges: ["br-int", "br-tun"] }
+            ? { kind: "ports", ok: true, ports: [], bridges: ["br-int", "br-tun"], uplinks: {} }
             : {
                 kind: "links",
                 ok: true,
@@ -66,7 +66,7 @@ describe("the hosts of a trace", () => {
     // One round trip each; every host asked also says which OVS ports it has.
     expect(one.calls).toEqual([[{ kind: "ports" }, links("c1-ns")]]);
     expect(two.calls).toEqual([[links("c2-ns"), { kind: "ports" }]]);
-    const across = hosts.across(new Set());
+    const across = hosts.across(new Set(), new Map());
     expect(across?.hosts.get("compute2")?.host).toMatchObject({ tunnel_bridge: "br-tun", online: true });
   });
 
@@ -89,7 +89,7 @@ describe("the hosts of a trace", () => {
     expect(two.calls).toEqual([]);
     await hosts.meet([]);
     // The walk crosses to neither: both are down (host-down where the path reaches them).
-    const across = hosts.across(new Set());
+    const across = hosts.across(new Set(), new Map());
     for (const host of ["compute2", "network1"])
       expect(across?.hosts.get(host)).toMatchObject({ host: { online: false }, answers: null });
     expect(three.calls).toHaveLength(1);
@@ -101,6 +101,6 @@ describe("the hosts of a trace", () => {
     await hosts.ask([links("h1-ns"), links("elsewhere")], [], "h1");
     await hosts.meet([]);
     expect(one.calls).toEqual([[links("h1-ns"), links("elsewhere")]]);
-    expect(hosts.across(new Set())).toBeNull();
+    expect(hosts.across(new Set(), new Map())).toBeNull();
   });
 });

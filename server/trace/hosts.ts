@@ -6,7 +6,7 @@ import type { TraceAnswer, TraceQuestion } from "../../agent/contract/trace";
 import type { TraceAgent, TraceHost } from "./agent";
 import { HostAnswers } from "./ask";
 import type { HostSeen } from "./diagnose";
-import type { Across, TunnelHost } from "./walk-state";
+import type { Across, TunnelHost, Wire } from "./walk-state";
 
 type Side = { tunnel: TunnelHost; answers: HostAnswers; agent: TraceAgent };
 
@@ -138,10 +138,10 @@ export class TraceHosts {
   }
 
   /**
-   * The walk's view of the hosts (once they answered: their tunnel bridges), `tunnelled` the VXLAN networks;
-   * null with one host.
+   * The walk's view of the hosts (once they answered: their tunnel bridges), `tunnelled` the VXLAN networks,
+   * `wires` the provider ones; null with one host.
    */
-  across(tunnelled: ReadonlySet<string>): Across | null {
+  across(tunnelled: ReadonlySet<string>, wires: ReadonlyMap<string, Wire>): Across | null {
     if (!this.several) return null;
     const hosts = new Map(
       [...this.#sides].map(([host, side]) => {
@@ -150,6 +150,6 @@ export class TraceHosts {
         return [host, { host: tunnel, answers: side.tunnel.online ? side.answers : null }] as const;
       }),
     );
-    return { hostOf: this.hostOf, hosts, tunnelled };
+    return { hostOf: this.hostOf, hosts, tunnelled, wires };
   }
 }

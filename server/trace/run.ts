@@ -16,6 +16,7 @@ import { conntrackQuestion, matchConntrack, trackedConnections, withConntrack } 
 import { daemonsOf, dhcpFacts, dhcpQuestion, workloadEnds } from "./daemons";
 import { diagnose } from "./diagnose";
 import { loadTraceModel, type TraceModel } from "./facts";
+import { haDiagnoses, withHaNodes } from "./ha";
 import { TraceHosts } from "./hosts";
 import { leaseDiagnosis } from "./lease";
 import { type MetadataServer, metadataDiagnoses, metadataServer } from "./metadata";
@@ -33,7 +34,7 @@ import {
 } from "./resolve";
 import { type MemberTenancy, memberTenancy } from "./tenancy";
 import { routeQuestion, walk } from "./walk";
-import type { WalkContext, WalkResult } from "./walk-state";
+import type { WalkContext, WalkResult, Wire } from "./walk-state";
 
 type TraceRun = z.output<typeof traceRun>;
 
@@ -276,6 +277,7 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
     host: sourceAnswers,
     across: traceHosts.across(
       new Set([...model.networks.values()].filter((n) => n.networkType === "vxlan").map((n) => n.id)),
+      wiresOf(model),
     ),
     info,
     protocol: input.protocol,
@@ -333,6 +335,14 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
       : { hostOf: (namespace: string) => seen.get(traceHosts.hostOfNamespace(namespace)) }),
   });
   const lastHop = forward.hops.length > 0 ? `forward[${forward.hops.length - 1}]` : null;
+  // An HA router of the path that no node holds: the walk found nothing answering for its addresses.
+  diagnoses.push(
+    ...haDiagnoses(
+      [...routerIds].flatMap((id) => model.routers.get(id)?.row ?? []),
+      model.haNodes,
+      arrived ? null : lastHop,
+    ),
+  );
   for (const { endpoint, port } of leased) {
     const failedAtSource = endpoint === from && forward.deliveredAt === null && forward.hops.length <= 1;
     const facts = await dhcpFacts(hostAnswers, places, port.network_id);
@@ -372,6 +382,13 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
       fix: "See the hop that delivered it: a missing DNAT rule makes the router answer for a floating IP itself.",
     });
   }
+  // The hops into an HA router name the node it is walked on.
+  const haNamespaces = new Map(
+    [...model.haNodes].flatMap(([id, nodes]) => {
+      const place = places.routers.get(id);
+      return place === undefined ? [] : [[place.namespace, nodes] as const];
+    }),
+  );
   const result: TraceResult = {
     // A request that reaches the metadata server's namespace with nothing there to answer it is lost too.
     verdict:
@@ -383,8 +400,8 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
     protocol: input.protocol,
     port: input.port ?? null,
     mode: input.probe ? "probe" : "explain",
-    forward: forward.hops,
-    reply: reply?.hops ?? [],
+    forward: withHaNodes(forward.hops, haNamespaces),
+    reply: withHaNodes(reply?.hops ?? [], haNamespaces),
     diagnoses: dedupe(diagnoses),
     duration_ms: 0,
   };
@@ -429,6 +446,25 @@ async function walkTrace(setting: TraceSetting, ends: Ends): Promise<TraceResult
   });
   result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
   return result;
+}
+
+/** The provider (flat, vlan) networks, by id: their physical network, and a vlan network's segment. */
+function wiresOf(model: TraceModel): Map<string, Wire> {
+  return new Map(
+    [...model.networks.values()].flatMap((n) =>
+      (n.networkType === "flat" || n.networkType === "vlan") && n.physicalNetwork !== null
+        ? [
+            [
+              n.id,
+              {
+                physical_network: n.physicalNetwork,
+                segment: n.networkType === "vlan" ? n.segmentationId : null,
+              },
+            ],
+          ]
+        : [],
+    ),
+  );
 }
 
 /** The reply's walk starts on the destination's host: its answers, what it says of itself, its OVS ports. */

@@ -52,7 +52,7 @@ function answer(q: TraceQuestion): TraceAnswer {
     case "daemons":
       return { kind: "daemons", ok: true, daemons: [] };
     case "ports":
-      return { kind: "ports", ok: true, ports: [], bridges: [info.integration_bridge] };
+      return { kind: "ports", ok: true, ports: [], bridges: [info.integration_bridge], uplinks: {} };
     case "links":
       return { kind: "links", ok: true, links: [] };
     case "conntrack":

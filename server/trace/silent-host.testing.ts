@@ -15,7 +15,7 @@ function silence(question: TraceQuestion): TraceAnswer {
     case "links":
       return { kind: "links", ok: true, links: [] };
     case "ports":
-      return { kind: "ports", ok: true, ports: [], bridges: [] };
+      return { kind: "ports", ok: true, ports: [], bridges: [], uplinks: {} };
     case "daemons":
       return { kind: "daemons", ok: true, daemons: [] };
     case "conntrack":

@@ -291,6 +291,11 @@ const tenantDiagnoses: Record<DiagnosisCode, Pick<Diagnosis, "message" | "fix">>
     message: "The packet reaches a host whose agent does not answer: the trace cannot follow it there.",
     fix: "An admin brings the host's agent back: the admin's trace names the host.",
   },
+  "ha-router-not-active": {
+    message:
+      "The router is highly available, but none of the nodes that run it is active: nothing answers for its addresses.",
+    fix: "An admin brings back a node that runs the router: the admin's trace names the nodes.",
+  },
 };
 
 function tenantDiagnosis(d: Diagnosis): Diagnosis {

@@ -125,6 +125,24 @@ export function crossTunnel(
     },
     null,
   );
+  return arriveOn(trail, leg, arrived, {
+    bridge: to.tunnel_bridge,
+    port: from.local_ip === null ? exit.port : tunnelPortName(from.local_ip),
+  });
+}
+
+/**
+ * Records B's side of a leg between hosts: its trace of the frame from the port it came in by (`entry`: the
+ * tunnel port, or the physical bridge's uplink), or why there is none (B offline: `host-down`). False when the
+ * frame does not reach the receiver's tap on B.
+ */
+export function arriveOn(
+  trail: Trail,
+  leg: HostsLeg,
+  arrived: { answer: TraceAnswer | undefined; error: string | null },
+  entry: { bridge: string | null; port: string },
+): boolean {
+  const { to } = leg;
   trail.onHost(to.host);
   const { answer } = arrived;
   const trace = answer?.kind === "ovs" && answer.ok ? answer.trace : null;
@@ -135,8 +153,8 @@ export function crossTunnel(
     : `the agent of host ${to.host} does not answer (last seen ${to.last_seen ?? "never"})${why === null ? "" : `: ${why}`}`;
   const index = trail.hop(
     {
-      bridge: trace?.bridges.join(" -> ") ?? to.tunnel_bridge ?? undefined,
-      interface: from.local_ip === null ? exit.port : tunnelPortName(from.local_ip),
+      bridge: trace?.bridges.join(" -> ") ?? entry.bridge ?? undefined,
+      interface: entry.port,
       node_id: leg.network_id,
       ...(leg.port_id === null ? {} : { port_id: leg.port_id }),
     },

@@ -2,26 +2,17 @@
 // tunnel (VNI, remote tunnel address) and compute2's br-tun from its tunnel port; and the diagnoses of a
 // missing tunnel and of a host whose agent is down.
 import { describe, expect, it } from "vitest";
-import type {
-  OvsQuestion,
-  OvsTrace,
-  RouteGet,
-  TraceAnswer,
-  TraceHostInfo,
-  TraceQuestion,
-} from "../../agent/contract/trace";
+import type { OvsQuestion, OvsTrace, RouteGet, TraceHostInfo } from "../../agent/contract/trace";
 import { remoteOfTunnelPort, tunnelPortName } from "../../lib/names";
 import type { InstanceRow } from "../db/schema";
-import type { TraceAgent } from "./agent";
-import { HostAnswers } from "./ask";
 import { diagnose } from "./diagnose";
 import type { TraceModel } from "./facts";
 import type { Place } from "./places";
 import type { Endpoint } from "./resolve";
-import { tenantView } from "./tenant-view";
 import { tunnelExits } from "./tunnel";
 import { walk } from "./walk";
-import type { Across, HostSide, TunnelHost, WalkContext, WalkResult } from "./walk-state";
+import { memberView, ovsTrace, scriptedHost, vmPlace, walkContext } from "./walk-across.testing";
+import type { Across, HostSide, TunnelHost, WalkResult } from "./walk-state";
 
 const hostInfo = (host: string, prefix: string): TraceHostInfo => ({
   host,
@@ -32,25 +23,8 @@ const hostInfo = (host: string, prefix: string): TraceHostInfo => ({
   tunnel_bridge: `${prefix}tun`,
 });
 
-const vmPlace = (namespace: string, id: string, mac: string, address: string): Place => ({
-  kind: "instance",
-  namespace,
-  node_id: id,
-  devices: [
-    {
-      name: "eth0",
-      mac,
-      network_id: "net",
-      tap: `tap-${id}`,
-      physical_network: null,
-      port_id: `port-${id}`,
-      addresses: [address],
-    },
-  ],
-});
-
-const vm1 = vmPlace("c1-qprobe-vm1", "vm1", "fa:16:3e:00:00:01", "10.0.0.5");
-const vm2 = vmPlace("c2-qprobe-vm2", "vm2", "fa:16:3e:00:00:02", "10.0.0.6");
+const vm1 = vmPlace("c1-qprobe-vm1", "vm1", "fa:16:3e:00:00:01", "10.0.0.5", "net");
+const vm2 = vmPlace("c2-qprobe-vm2", "vm2", "fa:16:3e:00:00:02", "10.0.0.6", "net");
 const VNI = 5;
 
 const compute1: TunnelHost = {
@@ -77,16 +51,6 @@ const routes: Record<string, Record<string, RouteGet>> = {
     "10.0.0.5": { dst: "10.0.0.5", dev: "eth0", prefsrc: "10.0.0.6" },
   },
 };
-
-const ovsTrace = (bridges: string[], rules: OvsTrace["rules"], outputs: string[]): OvsTrace => ({
-  bridges,
-  rules,
-  outputs,
-  vlan: 1,
-  notes: [],
-  datapath_actions: "",
-  text: "",
-});
 
 /**
  * A host's OVS as ofproto/trace reads it: from a tap, br-int's NORMAL into br-tun, whose unicast table sends a
@@ -128,37 +92,20 @@ function scriptedAgent(
   ovs: (q: OvsQuestion) => OvsTrace,
   fails = false,
 ) {
-  const calls: TraceQuestion[][] = [];
-  const answer = (q: TraceQuestion): TraceAnswer => {
-    switch (q.kind) {
-      case "route": {
+  return scriptedHost(
+    info,
+    {
+      route: (q) => {
         const route = routes[q.namespace]?.[q.dst];
         return route
           ? { kind: "route", ok: true, route, text: `${q.dst} dev ${route.dev}` }
           : { kind: "route", ok: false, error: "Cannot open network namespace", text: "" };
-      }
-      case "ovs":
-        return { kind: "ovs", ok: true, trace: ovs(q) };
-      case "ports":
-        return {
-          kind: "ports",
-          ok: true,
-          ports: [],
-          bridges: [info.integration_bridge, self.tunnel_bridge ?? ""],
-        };
-      default:
-        return { kind: q.kind, ok: false, error: "not scripted" } as TraceAnswer;
-    }
-  };
-  const agent: TraceAgent = {
-    ask: async (questions) => {
-      calls.push(questions);
-      if (fails) throw new Error("connect ECONNREFUSED 192.168.0.2:8701");
-      return { info, answers: questions.map(answer), duration_ms: 0 };
+      },
+      ovs,
+      ports: { bridges: [info.integration_bridge, self.tunnel_bridge ?? ""], uplinks: {} },
     },
-    probe: () => Promise.reject(new Error("no probe here")),
-  };
-  return { answers: new HostAnswers(agent), calls };
+    fails,
+  );
 }
 
 type Setup = {
@@ -194,24 +141,10 @@ function twoHosts(setup: Setup = {}) {
     ]),
     hosts,
     tunnelled: new Set(["net"]),
+    wires: new Map(),
   };
-  const context = async (side: typeof one, info: TraceHostInfo): Promise<WalkContext> => {
-    await side.answers.ask([{ kind: "ports" }]);
-    return {
-      host: side.answers,
-      across,
-      info,
-      protocol: "icmp",
-      port: null,
-      places: [vm1, vm2],
-      ports: [],
-      nat: new Map(),
-      macs: new Map(),
-      fipIds: new Map(),
-      filters: new Map(),
-      forwardings: [],
-    };
-  };
+  const context = (side: typeof one, info: TraceHostInfo) =>
+    walkContext(side.answers, info, across, [vm1, vm2]);
   return {
     one,
     two,
@@ -375,29 +308,13 @@ describe("a member's view of a trace across hosts", () => {
     const dropped = await walk(await fromOne(), "forward", forward, []);
     const { fromOne: again } = twoHosts();
     const delivered = await walk(await again(), "forward", forward, []);
-    const view = tenantView(
-      {
-        verdict: "dropped",
-        from: { kind: "instance", id: "vm1", name: "vm1", address: "10.0.0.5" },
-        to: { kind: "instance", id: "vm2", name: "vm2", address: "10.0.0.6" },
-        protocol: "icmp",
-        port: null,
-        mode: "explain",
-        // The dropped walk, with its diagnoses; the delivered one stands in for the reply's hops.
-        forward: dropped.hops,
-        reply: delivered.hops,
-        diagnoses: diagnosesOf(dropped),
-        duration_ms: 1,
-      },
-      {
-        names: new Map([
-          ["vm1", "vm1"],
-          ["vm2", "vm2"],
-          ["net", "net"],
-        ]),
-        hidden: new Set(),
-      },
-    );
+    // The dropped walk, with its diagnoses; the delivered one stands in for the reply's hops.
+    const view = memberView([vm1, vm2], "net", {
+      verdict: "dropped",
+      forward: dropped.hops,
+      reply: delivered.hops,
+      diagnoses: diagnosesOf(dropped),
+    });
     expect(view.reply.map((h) => h.decided_by.text)).toContain("switched on network net");
     expect(view.diagnoses).toEqual([expect.objectContaining({ code: "tunnel-missing", hop: "forward[1]" })]);
     const text = JSON.stringify(view);

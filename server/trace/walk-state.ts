@@ -67,17 +67,21 @@ export type WalkEvent =
       packet: FilteredPacket;
     };
 
+/** A provider network as the wire carries it: its physical network, and its VLAN id (flat: none). */
+export type Wire = { physical_network: string; segment: number | null };
+
 /** A host the walk may cross to: its row, and its agent's answers (null: it has no agent to ask). */
 export type HostSide = { host: TunnelHost; answers: HostAnswers | null };
 
 /**
- * The hosts of a trace: where each place is, by namespace, each host by name, and the networks whose frames
- * cross between hosts in VXLAN tunnels (the only crossing the walk follows).
+ * The hosts of a trace: where each place is, by namespace, each host by name, the networks whose frames cross
+ * between hosts in VXLAN tunnels, and the provider (flat, vlan) networks, whose frames cross on the wire.
  */
 export type Across = {
   hostOf: ReadonlyMap<string, string>;
   hosts: ReadonlyMap<string, HostSide>;
   tunnelled: ReadonlySet<string>;
+  wires: ReadonlyMap<string, Wire>;
 };
 
 export type WalkResult = {
