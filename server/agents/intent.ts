@@ -46,8 +46,8 @@ export type IntentInputs = {
   /** Security groups and port security; absent: the intent carries no firewall (nothing is filtered). */
   security?: SecurityInputs;
   /**
-   * HA routers' nodes and their HA ports. Absent: a compiler that does not read them (the packet trace), which
-   * pictures an HA router as a legacy one on its first node.
+   * HA routers' nodes and their HA ports. Absent: an HA router is pictured as a legacy one on its first node. The
+   * packet trace passes only the node that holds it (server/trace/ha.ts activeBindings).
    */
   haBindings?: HaBinding[];
 };
