@@ -177,3 +177,19 @@ export async function expectRefused(api: TestApi, call: () => Promise<unknown>, 
   await expect(call()).rejects.toThrow(message);
   expect(await tableCounts(api.db)).toEqual(before);
 }
+
+/** A host's agent as it registers (server/agents/register.ts): its roles and bridge mappings, heard from now. */
+export const registerHost = (
+  db: Executor,
+  host: string,
+  roles: ("compute" | "network")[],
+  bridgeMappings: Record<string, string>,
+) =>
+  db.insert(schema.agents).values({
+    url: `http://${host}.test`,
+    host,
+    roles,
+    localIp: null,
+    bridgeMappings,
+    lastSeen: new Date(),
+  });

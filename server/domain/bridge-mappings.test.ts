@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agents, ports } from "../db/schema";
-import { createTestApi, expectRefused, type TestApi } from "../testkit";
+import { createTestApi, expectRefused, registerHost, type TestApi } from "../testkit";
 import { reaches } from "./bridge-mappings";
 import { scheduleWaitingDhcp } from "./dhcp";
 import { scheduleWaiting } from "./scheduler";
@@ -29,14 +29,7 @@ const agentsActor = { user: "netlens agents", role: "admin", projectId: "", proj
 describe("scheduling ports of provider networks by bridge mappings", () => {
   let api: TestApi;
   const register = (host: string, roles: ("compute" | "network")[], bridgeMappings: Record<string, string>) =>
-    api.db.insert(agents).values({
-      url: `http://${host}.test`,
-      host,
-      roles,
-      localIp: null,
-      bridgeMappings,
-      lastSeen: new Date(),
-    });
+    registerHost(api.db, host, roles, bridgeMappings);
   /** A provider network on `physnet` (vlan segment 2101 unless flat) with its subnet `<name>-sub`. */
   const provider = async (
     name: string,

@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AGENTS } from "../agents/register";
 import { agents, ipAllocations, ports } from "../db/schema";
-import { createTestApi, type TestApi } from "../testkit";
+import { createTestApi, registerHost, type TestApi } from "../testkit";
 import { failOverRouters } from "./failover";
 import { agentDownTime, setAgentDownTime } from "./hosts";
 import { transact } from "./tx";
@@ -16,14 +16,7 @@ const DOWN_MS = 10_000;
 describe("a network node that dies", () => {
   let api: TestApi;
   const register = (host: string, roles: ("compute" | "network")[], bridgeMappings: Record<string, string>) =>
-    api.db.insert(agents).values({
-      url: `http://${host}.test`,
-      host,
-      roles,
-      localIp: null,
-      bridgeMappings,
-      lastSeen: new Date(),
-    });
+    registerHost(api.db, host, roles, bridgeMappings);
   /** The host's agent last heard from `ms` ago. */
   const silent = (host: string, ms: number) =>
     api.db
